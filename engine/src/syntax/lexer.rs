@@ -1,0 +1,371 @@
+//! The lexer: text to tokens with byte spans. The parser, the REPL's validator and
+//! highlighter, and the language server's semantic tokens all read this one stream.
+
+use super::span::Span;
+use crate::diagnostic::{Code, Diagnostic};
+
+/// What a token is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TokenKind {
+    /// `(`
+    LParen,
+    /// `)`
+    RParen,
+    /// `[`
+    LBracket,
+    /// `]`
+    RBracket,
+    /// `'`
+    Quote,
+    /// A lone `.`
+    Dot,
+    /// Integer literal.
+    Int(i64),
+    /// Float literal.
+    Float(f64),
+    /// String literal, escapes decoded.
+    Str(Box<str>),
+    /// Symbol, keywords included (`:formal`).
+    Symbol(Box<str>),
+    /// `true` / `false`.
+    Bool(bool),
+    /// `nil`.
+    Nil,
+    /// `@word`, the word without `@`.
+    Annotation(Box<str>),
+    /// `;` to the end of the line.
+    Comment,
+    /// Text that could not be read (already diagnosed).
+    Error,
+}
+
+impl TokenKind {
+    /// Whether this opens a list.
+    pub fn is_open(&self) -> bool {
+        matches!(self, TokenKind::LParen | TokenKind::LBracket)
+    }
+    /// Whether this closes a list.
+    pub fn is_close(&self) -> bool {
+        matches!(self, TokenKind::RParen | TokenKind::RBracket)
+    }
+}
+
+/// A token and where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token {
+    /// What it is.
+    pub kind: TokenKind,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// The tokens of a text and the diagnostics met while reading them.
+#[derive(Clone, Debug, Default)]
+pub struct Lexed {
+    /// Tokens in order, comments included, white space left out.
+    pub tokens: Vec<Token>,
+    /// E0001 for bad tokens, escapes and unterminated strings.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Whether `c` ends a symbol or number.
+fn is_delimiter(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '"' | ';')
+}
+
+/// Reads a whole text into tokens.
+pub fn lex(text: &str) -> Lexed {
+    let mut lx = Lexer { text, pos: 0, out: Lexed::default() };
+    lx.run();
+    lx.out
+}
+
+struct Lexer<'a> {
+    text: &'a str,
+    pos: usize,
+    out: Lexed,
+}
+
+impl<'a> Lexer<'a> {
+    fn peek(&self) -> Option<char> {
+        self.text[self.pos..].chars().next()
+    }
+
+    fn push(&mut self, kind: TokenKind, start: usize) {
+        self.out.tokens.push(Token { kind, span: Span::new(start, self.pos) });
+    }
+
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.out.diagnostics.push(Diagnostic::new(Code::E0001, span, message));
+    }
+
+    fn run(&mut self) {
+        while let Some(c) = self.peek() {
+            let start = self.pos;
+            match c {
+                c if c.is_whitespace() => self.pos += c.len_utf8(),
+                '(' => self.single(TokenKind::LParen),
+                ')' => self.single(TokenKind::RParen),
+                '[' => self.single(TokenKind::LBracket),
+                ']' => self.single(TokenKind::RBracket),
+                '\'' => self.single(TokenKind::Quote),
+                ';' => {
+                    let end = self.text[start..].find('\n').map_or(self.text.len(), |i| start + i);
+                    self.pos = end;
+                    self.push(TokenKind::Comment, start);
+                }
+                '"' => self.string(),
+                '@' => {
+                    self.pos += 1;
+                    let word = self.word();
+                    self.push(TokenKind::Annotation(word.into()), start);
+                }
+                _ => {
+                    let word = self.word();
+                    let kind = classify(word);
+                    match kind {
+                        Ok(kind) => self.push(kind, start),
+                        Err(msg) => {
+                            self.push(TokenKind::Error, start);
+                            self.error(Span::new(start, self.pos), msg);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn single(&mut self, kind: TokenKind) {
+        let start = self.pos;
+        self.pos += 1;
+        self.push(kind, start);
+    }
+
+    /// Consumes a run of non-delimiter characters.
+    fn word(&mut self) -> &'a str {
+        let text: &'a str = self.text;
+        let start = self.pos;
+        let rest = &text[start..];
+        let len = rest.find(is_delimiter).unwrap_or(rest.len());
+        self.pos += len;
+        &text[start..self.pos]
+    }
+
+    fn string(&mut self) {
+        let start = self.pos;
+        self.pos += 1;
+        let mut value = String::new();
+        loop {
+            let Some(c) = self.peek() else {
+                // Unterminated: report at the opening quote, resume at the next line.
+                self.error(Span::new(start, start + 1), "unterminated string");
+                let resume = self.text[start..].find('\n').map_or(self.text.len(), |i| start + i + 1);
+                self.pos = resume;
+                self.push(TokenKind::Error, start);
+                return;
+            };
+            self.pos += c.len_utf8();
+            match c {
+                '"' => break,
+                '\\' => {
+                    let esc_start = self.pos - 1;
+                    match self.peek() {
+                        Some('n') => value.push('\n'),
+                        Some('t') => value.push('\t'),
+                        Some('r') => value.push('\r'),
+                        Some('0') => value.push('\0'),
+                        Some('"') => value.push('"'),
+                        Some('\\') => value.push('\\'),
+                        Some('u') => {
+                            self.pos += 1;
+                            match self.unicode_escape() {
+                                Some(ch) => value.push(ch),
+                                None => self.error(
+                                    Span::new(esc_start, self.pos),
+                                    "bad unicode escape: write `\\u{1F600}`, a hexadecimal scalar value in braces",
+                                ),
+                            }
+                            continue;
+                        }
+                        Some(other) => {
+                            let end = self.pos + other.len_utf8();
+                            self.error(Span::new(esc_start, end), format!("unknown escape `\\{other}`"));
+                        }
+                        None => continue,
+                    }
+                    if let Some(c) = self.peek() {
+                        self.pos += c.len_utf8();
+                    }
+                }
+                c => value.push(c),
+            }
+        }
+        self.push(TokenKind::Str(value.into()), start);
+    }
+
+    /// Reads `{HEX}` after `\u`; consumes what it can.
+    fn unicode_escape(&mut self) -> Option<char> {
+        if self.peek() != Some('{') {
+            return None;
+        }
+        let rest = &self.text[self.pos..];
+        let close = rest.find(['}', '"', '\n'])?;
+        if rest.as_bytes()[close] != b'}' {
+            return None;
+        }
+        let hex = &rest[1..close];
+        self.pos += close + 1;
+        if hex.is_empty() || hex.len() > 6 {
+            return None;
+        }
+        u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
+    }
+}
+
+/// Decides what a bare word is: number, literal, dot or symbol.
+fn classify(word: &str) -> Result<TokenKind, String> {
+    match word {
+        "." => return Ok(TokenKind::Dot),
+        "true" => return Ok(TokenKind::Bool(true)),
+        "false" => return Ok(TokenKind::Bool(false)),
+        "nil" => return Ok(TokenKind::Nil),
+        _ => {}
+    }
+    match number_shape(word) {
+        NumberShape::Int => word
+            .parse::<i64>()
+            .map(TokenKind::Int)
+            .map_err(|_| format!("integer `{word}` is out of range (a 64-bit integer)")),
+        NumberShape::Float => match word.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(TokenKind::Float(f)),
+            _ => Err(format!("float `{word}` is out of range")),
+        },
+        NumberShape::NotNumber => Ok(TokenKind::Symbol(word.into())),
+    }
+}
+
+enum NumberShape {
+    Int,
+    Float,
+    NotNumber,
+}
+
+/// Matches §1: `-?[0-9]+`, `-?[0-9]+\.[0-9]+([eE][+-]?[0-9]+)?`, `-?[0-9]+[eE][+-]?[0-9]+`.
+fn number_shape(word: &str) -> NumberShape {
+    let b = word.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > s
+    };
+    if !digits(&mut i) {
+        return NumberShape::NotNumber;
+    }
+    if i == b.len() {
+        return NumberShape::Int;
+    }
+    let mut float = false;
+    if b[i] == b'.' {
+        i += 1;
+        if !digits(&mut i) {
+            return NumberShape::NotNumber;
+        }
+        float = true;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return NumberShape::NotNumber;
+        }
+        float = true;
+    }
+    if i == b.len() && float { NumberShape::Float } else { NumberShape::NotNumber }
+}
+
+/// Whether a text ends inside an open form or string, or after an annotation:
+/// the REPL keeps reading lines while this holds.
+pub fn is_incomplete(text: &str) -> bool {
+    let lexed = lex(text);
+    if lexed.diagnostics.iter().any(|d| d.message == "unterminated string") {
+        return true;
+    }
+    let mut depth: i64 = 0;
+    let mut last_significant = None;
+    for t in &lexed.tokens {
+        match t.kind {
+            TokenKind::LParen | TokenKind::LBracket => depth += 1,
+            TokenKind::RParen | TokenKind::RBracket => depth = (depth - 1).max(0),
+            _ => {}
+        }
+        if t.kind != TokenKind::Comment {
+            last_significant = Some(&t.kind);
+        }
+    }
+    depth > 0 || matches!(last_significant, Some(TokenKind::Annotation(_)) | Some(TokenKind::Quote))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(s: &str) -> Vec<TokenKind> {
+        lex(s).tokens.into_iter().map(|t| t.kind).collect()
+    }
+
+    #[test]
+    fn numbers_and_symbols() {
+        assert_eq!(kinds("-7 1.0 1e16 - 1+ 1.2.3"), vec![
+            TokenKind::Int(-7),
+            TokenKind::Float(1.0),
+            TokenKind::Float(1e16),
+            TokenKind::Symbol("-".into()),
+            TokenKind::Symbol("1+".into()),
+            TokenKind::Symbol("1.2.3".into()),
+        ]);
+        assert_eq!(kinds("math:add is-even? my_var λ :formal"), vec![
+            TokenKind::Symbol("math:add".into()),
+            TokenKind::Symbol("is-even?".into()),
+            TokenKind::Symbol("my_var".into()),
+            TokenKind::Symbol("λ".into()),
+            TokenKind::Symbol(":formal".into()),
+        ]);
+    }
+
+    #[test]
+    fn out_of_range_integer_is_an_error() {
+        let l = lex("99999999999999999999");
+        assert_eq!(l.diagnostics.len(), 1);
+        assert_eq!(l.diagnostics[0].code, Code::E0001);
+    }
+
+    #[test]
+    fn string_escapes() {
+        assert_eq!(kinds(r#""a\n\t\"\\\u{1F600}""#), vec![TokenKind::Str("a\n\t\"\\😀".into())]);
+        let l = lex(r#""bad \q escape""#);
+        assert_eq!(l.diagnostics.len(), 1);
+        assert_eq!(l.diagnostics[0].span, Span::new(5, 7));
+    }
+
+    #[test]
+    fn unterminated_string_resumes_next_line() {
+        let l = lex("\"abc\n(+ 1 2)");
+        assert_eq!(l.diagnostics.len(), 1);
+        assert_eq!(l.diagnostics[0].span, Span::new(0, 1));
+        assert!(l.tokens.iter().any(|t| t.kind == TokenKind::Int(1)));
+    }
+
+    #[test]
+    fn incomplete_inputs() {
+        assert!(is_incomplete("(define (f x)"));
+        assert!(is_incomplete("\"abc"));
+        assert!(is_incomplete("@formal"));
+        assert!(!is_incomplete("(+ 1 2)"));
+        assert!(!is_incomplete(")"));
+    }
+}

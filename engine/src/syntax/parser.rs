@@ -1,0 +1,422 @@
+//! The parser: tokens to top-level forms, with the recovery rules of language §2.
+//! It never recurses: nesting is an explicit stack, so any input is safe.
+
+use super::lexer::{Lexed, Token, TokenKind, lex};
+use super::span::Span;
+use super::tree::{Bracket, List, Node, NodeKind, TopForm};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ffi::tier::TrustTier;
+
+/// Deepest source nesting accepted (language §1).
+pub const MAX_NESTING: usize = 1000;
+
+/// The result of parsing a text.
+#[derive(Clone, Debug, Default)]
+pub struct Parse {
+    /// Top-level forms in order.
+    pub forms: Vec<TopForm>,
+    /// Syntax diagnostics (E0001, E0002), lexer's included.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The token stream, comments included.
+    pub tokens: Vec<Token>,
+}
+
+/// Parses a whole text.
+pub fn parse(text: &str) -> Parse {
+    let Lexed { tokens, diagnostics } = lex(text);
+    let mut p = Parser {
+        text,
+        tokens: &tokens,
+        pos: 0,
+        diags: diagnostics,
+        stack: Vec::new(),
+        quotes: Vec::new(),
+        forms: Vec::new(),
+        annotation: None,
+        recover_at_column_zero: ends_unbalanced(&tokens),
+        top_error: false,
+    };
+    p.run();
+    let mut diagnostics = p.diags;
+    let mut forms = p.forms;
+    attach_docs(text, &tokens, &mut forms);
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    Parse { forms, diagnostics, tokens }
+}
+
+/// Whether some form is still open at the end, matching delimiters as the parser does.
+fn ends_unbalanced(tokens: &[Token]) -> bool {
+    let mut stack = Vec::new();
+    for t in tokens {
+        match t.kind {
+            TokenKind::LParen => stack.push(Bracket::Paren),
+            TokenKind::LBracket => stack.push(Bracket::Square),
+            TokenKind::RParen if stack.last() == Some(&Bracket::Paren) => {
+                stack.pop();
+            }
+            TokenKind::RBracket if stack.last() == Some(&Bracket::Square) => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    !stack.is_empty()
+}
+
+enum Dot {
+    None,
+    After(Span),
+    Done,
+}
+
+struct Frame {
+    open: Span,
+    bracket: Bracket,
+    items: Vec<Node>,
+    tail: Option<Node>,
+    dot: Dot,
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    tokens: &'a [Token],
+    pos: usize,
+    diags: Vec<Diagnostic>,
+    stack: Vec<Frame>,
+    /// Pending quote marks with the depth they were written at.
+    quotes: Vec<(Span, usize)>,
+    forms: Vec<TopForm>,
+    annotation: Option<(Option<TrustTier>, Span)>,
+    recover_at_column_zero: bool,
+    /// Whether the top-level form being built has a syntax error.
+    top_error: bool,
+}
+
+impl Parser<'_> {
+    fn error(&mut self, code: Code, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
+        self.top_error = true;
+        self.diags.push(Diagnostic::new(code, span, msg));
+        let last = self.diags.len() - 1;
+        &mut self.diags[last]
+    }
+
+    fn at_column_zero(&self, span: Span) -> bool {
+        span.start == 0 || self.text.as_bytes()[span.start as usize - 1] == b'\n'
+    }
+
+    /// 1-based line of the last token before `pos` that is not a comment.
+    fn line_of_previous_token(&self, before: usize) -> usize {
+        let end = self.tokens[..before]
+            .iter()
+            .rev()
+            .find(|t| t.kind != TokenKind::Comment)
+            .map_or(0, |t| t.span.end as usize);
+        self.text[..end.saturating_sub(1).max(0)].matches('\n').count() + 1
+    }
+
+    fn run(&mut self) {
+        while self.pos < self.tokens.len() {
+            let tok = &self.tokens[self.pos];
+            let span = tok.span;
+            match &tok.kind {
+                TokenKind::Comment => {}
+                TokenKind::LParen | TokenKind::LBracket => {
+                    if self.recover_at_column_zero && !self.stack.is_empty() && self.at_column_zero(span) {
+                        self.close_all_unclosed(self.pos);
+                    }
+                    let bracket = if tok.kind == TokenKind::LParen { Bracket::Paren } else { Bracket::Square };
+                    if self.stack.len() >= MAX_NESTING {
+                        self.error(Code::E0001, span, "nesting too deep (more than 1000 levels)");
+                        let end = self.skip_nested();
+                        self.complete(Node { kind: NodeKind::Error, span: Span::new(span.start as usize, end) });
+                        continue;
+                    }
+                    self.stack.push(Frame { open: span, bracket, items: Vec::new(), tail: None, dot: Dot::None });
+                }
+                TokenKind::RParen | TokenKind::RBracket => self.close(span, tok.kind == TokenKind::RParen),
+                TokenKind::Quote => self.quotes.push((span, self.stack.len())),
+                TokenKind::Dot => self.dot(span),
+                TokenKind::Annotation(word) => {
+                    let word = word.clone();
+                    self.annotate(&word, span)
+                }
+                TokenKind::Error => self.complete(Node { kind: NodeKind::Error, span }),
+                kind => {
+                    let kind = match kind {
+                        TokenKind::Int(i) => NodeKind::Int(*i),
+                        TokenKind::Float(f) => NodeKind::Float(*f),
+                        TokenKind::Str(s) => NodeKind::Str(s.clone()),
+                        TokenKind::Symbol(s) => NodeKind::Symbol(s.clone()),
+                        TokenKind::Bool(b) => NodeKind::Bool(*b),
+                        _ => NodeKind::Nil,
+                    };
+                    self.complete(Node { kind, span });
+                }
+            }
+            self.pos += 1;
+        }
+        if !self.stack.is_empty() {
+            self.close_all_unclosed(self.tokens.len());
+        }
+        self.dangling_quotes(0);
+        if let Some((_, span)) = self.annotation.take() {
+            self.error(Code::E0002, span, "annotation with no form after it");
+        }
+    }
+
+    /// Skips a too-deep list (its opener is at `self.pos`); returns its end offset.
+    fn skip_nested(&mut self) -> usize {
+        let mut depth = 0usize;
+        while self.pos < self.tokens.len() {
+            let t = &self.tokens[self.pos];
+            if t.kind.is_open() {
+                depth += 1;
+            } else if t.kind.is_close() {
+                depth -= 1;
+                if depth == 0 {
+                    self.pos += 1;
+                    return t.span.end as usize;
+                }
+            }
+            self.pos += 1;
+        }
+        self.text.len()
+    }
+
+    /// Closes every open form, reporting the outermost as unclosed.
+    fn close_all_unclosed(&mut self, before: usize) {
+        let closers: String = self.stack.iter().rev().map(|f| f.bracket.close()).collect();
+        let line = self.line_of_previous_token(before);
+        let outer = self.stack[0].open;
+        let open_char = self.stack[0].bracket.open();
+        self.error(Code::E0001, outer, format!("unclosed `{open_char}`"))
+            .help = Some(format!("add `{closers}` at the end of line {line}"));
+        while let Some(frame) = self.stack.pop() {
+            let end = self.tokens[..before].last().map_or(frame.open.end, |t| t.span.end);
+            self.finish_frame(frame, end.max(frame_end_floor(&self.stack)));
+        }
+    }
+
+    fn close(&mut self, span: Span, paren: bool) {
+        let want = if paren { Bracket::Paren } else { Bracket::Square };
+        let ch = if paren { ')' } else { ']' };
+        match self.stack.last() {
+            None => {
+                self.error(Code::E0001, span, format!("unexpected `{ch}` with no opening delimiter"));
+            }
+            Some(f) if f.bracket != want => {
+                let (open, opened) = (f.bracket.open(), f.open);
+                let line = self.text[..opened.start as usize].matches('\n').count() + 1;
+                self.error(Code::E0001, span, format!("`{ch}` does not close `{open}` opened on line {line}"))
+                    .help = Some(format!("write `{}`", f.bracket.close()));
+            }
+            Some(_) => {
+                let frame = self.stack.pop().expect("checked non-empty");
+                self.finish_frame(frame, span.end);
+            }
+        }
+    }
+
+    fn finish_frame(&mut self, frame: Frame, end: u32) {
+        let span = Span { start: frame.open.start, end };
+        self.dangling_quotes(self.stack.len() + 1);
+        if let Dot::After(d) = frame.dot {
+            self.error(Code::E0001, d, "`.` must be followed by exactly one datum");
+        }
+        let list = List { items: frame.items, tail: frame.tail, bracket: frame.bracket };
+        self.complete(Node { kind: NodeKind::List(Box::new(list)), span });
+    }
+
+    /// Reports quote marks at `depth` with nothing after them.
+    fn dangling_quotes(&mut self, depth: usize) {
+        while let Some(&(q, d)) = self.quotes.last() {
+            if d != depth {
+                break;
+            }
+            self.quotes.pop();
+            self.error(Code::E0001, q, "`'` must be followed by a datum");
+        }
+    }
+
+    fn dot(&mut self, span: Span) {
+        let Some(frame) = self.stack.last_mut() else {
+            self.error(Code::E0001, span, "`.` outside a list");
+            return;
+        };
+        if frame.items.is_empty() || !matches!(frame.dot, Dot::None) {
+            self.error(Code::E0001, span, "misplaced `.`: write `(a . b)`");
+            return;
+        }
+        frame.dot = Dot::After(span);
+    }
+
+    fn annotate(&mut self, word: &str, span: Span) {
+        if !self.stack.is_empty() {
+            self.error(Code::E0002, span, "an annotation may only stand before a top-level form")
+                .help = Some("use a tier form instead: `(:formal ...)`".into());
+            return;
+        }
+        if let Some((_, prev)) = self.annotation.take() {
+            self.error(Code::E0002, prev, "annotation followed by another annotation");
+        }
+        let tier = TrustTier::from_name(word);
+        if tier.is_none() {
+            let d = self.error(Code::E0002, span, format!("unknown annotation `@{word}`"));
+            d.help = Some("tiers are @formal, @verified, @empirical and @experimental".into());
+            if let Some(s) = crate::suggest::closest(word, TrustTier::ALL.iter().map(|t| t.name())) {
+                d.suggestion = Some(format!("@{s}"));
+                d.help = Some(format!("did you mean `@{s}`?"));
+            }
+        }
+        self.annotation = Some((tier, span));
+    }
+
+    /// A datum is finished: apply pending quotes, then add it to its list or the top level.
+    fn complete(&mut self, mut node: Node) {
+        let depth = self.stack.len();
+        while let Some(&(q, d)) = self.quotes.last() {
+            if d != depth {
+                break;
+            }
+            self.quotes.pop();
+            let span = q.join(node.span);
+            node = Node { kind: NodeKind::Quote(Box::new(node)), span };
+        }
+        match self.stack.last_mut() {
+            Some(frame) => match frame.dot {
+                Dot::None => frame.items.push(node),
+                Dot::After(_) => {
+                    frame.tail = Some(node);
+                    frame.dot = Dot::Done;
+                }
+                Dot::Done => {
+                    let span = node.span;
+                    self.error(Code::E0001, span, "only one datum may follow `.`");
+                }
+            },
+            None => {
+                let annotation = self.annotation.take().and_then(|(t, s)| t.map(|t| (t, s)));
+                let has_error = std::mem::take(&mut self.top_error);
+                self.forms.push(TopForm { node, annotation, doc: None, has_error });
+            }
+        }
+    }
+}
+
+/// A frame closed by recovery ends no earlier than where its parent started.
+fn frame_end_floor(stack: &[Frame]) -> u32 {
+    stack.last().map_or(0, |f| f.open.end)
+}
+
+/// Attaches the `;;` lines directly above each top-level form (annotation lines between allowed).
+fn attach_docs(text: &str, tokens: &[Token], forms: &mut [TopForm]) {
+    let comments: Vec<Span> = tokens.iter().filter(|t| t.kind == TokenKind::Comment).map(|t| t.span).collect();
+    if comments.is_empty() {
+        return;
+    }
+    let line_of = |off: u32| text[..off as usize].matches('\n').count();
+    let line_start = |off: u32| text[..off as usize].rfind('\n').map_or(0, |i| i + 1);
+    for form in forms.iter_mut() {
+        let start = form.full_span().start;
+        let mut line = line_of(start);
+        let mut lines = Vec::new();
+        // Walk back over comments that each sit alone on the line just above.
+        let idx = comments.partition_point(|c| c.start < start);
+        for c in comments[..idx].iter().rev() {
+            let cline = line_of(c.start);
+            let alone = text[line_start(c.start)..c.start as usize].trim().is_empty();
+            let body = &text[c.start as usize..c.end as usize];
+            if cline + 1 != line || !alone || !body.starts_with(";;") {
+                break;
+            }
+            let body = body.trim_start_matches(";;");
+            lines.push(body.strip_prefix(' ').unwrap_or(body).trim_end().to_string());
+            line = cline;
+        }
+        if !lines.is_empty() {
+            lines.reverse();
+            form.doc = Some(lines.join("\n"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<(Code, u32)> {
+        parse(text).diagnostics.iter().map(|d| (d.code, d.span.start)).collect()
+    }
+
+    #[test]
+    fn several_forms() {
+        let p = parse("1 (a b) '(c . d) [x]");
+        assert!(p.diagnostics.is_empty());
+        assert_eq!(p.forms.len(), 4);
+        assert!(matches!(p.forms[2].node.kind, NodeKind::Quote(_)));
+    }
+
+    #[test]
+    fn unclosed_form_recovers_at_column_zero() {
+        let text = "(define (f x)\n  (+ x 1)\n\n(define (g y) y)\n";
+        let p = parse(text);
+        assert_eq!(p.diagnostics.len(), 1, "{:?}", p.diagnostics);
+        assert_eq!(p.diagnostics[0].span.start, 0);
+        assert_eq!(p.diagnostics[0].help.as_deref(), Some("add `)` at the end of line 2"));
+        assert_eq!(p.forms.len(), 2);
+        assert!(p.forms[0].has_error);
+        assert!(!p.forms[1].has_error);
+    }
+
+    #[test]
+    fn balanced_text_ignores_layout() {
+        let p = parse("(define (f x)\n(+ x 1))\n");
+        assert!(p.diagnostics.is_empty());
+        assert_eq!(p.forms.len(), 1);
+    }
+
+    #[test]
+    fn stray_and_mismatched_closers() {
+        assert_eq!(codes(") (a)"), vec![(Code::E0001, 0)]);
+        let p = parse("(let ([x 1)) x)");
+        assert!(!p.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn dots() {
+        assert!(codes("'(1 . 2)").is_empty());
+        assert_eq!(codes("(. 1)").len(), 1);
+        assert_eq!(codes("(1 . 2 3)").len(), 1);
+        assert_eq!(codes("(1 .)").len(), 1);
+        assert_eq!(codes(".").len(), 1);
+    }
+
+    #[test]
+    fn annotations() {
+        let p = parse("@formal\n\n; c\n(define x 1)");
+        assert!(p.diagnostics.is_empty());
+        assert_eq!(p.forms[0].annotation.map(|a| a.0), Some(TrustTier::Formal));
+        assert_eq!(codes("@bogus 1")[0].0, Code::E0002);
+        assert_eq!(codes("@formal @verified 1")[0].0, Code::E0002);
+        assert_eq!(codes("(a @formal b)")[0].0, Code::E0002);
+        assert_eq!(codes("1 @formal")[0].0, Code::E0002);
+    }
+
+    #[test]
+    fn deep_nesting_is_a_diagnostic() {
+        let text = "(".repeat(100_000) + &")".repeat(100_000);
+        let p = parse(&text);
+        assert_eq!(p.diagnostics.len(), 1);
+        assert!(p.diagnostics[0].message.contains("nesting too deep"));
+        let unclosed = "(".repeat(100_000);
+        let p = parse(&unclosed);
+        assert!(!p.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn doc_comments() {
+        let p = parse(";; Adds one.\n;; Really.\n(define (inc x) (+ x 1))\n; not doc\n\n(define y 2)");
+        assert_eq!(p.forms[0].doc.as_deref(), Some("Adds one.\nReally."));
+        assert_eq!(p.forms[1].doc, None);
+    }
+}
