@@ -4,3 +4,17 @@ pub mod diagnostic;
 pub mod ffi;
 pub mod suggest;
 pub mod syntax;
+pub mod analysis;
+pub mod builtins;
+pub mod compile;
+pub mod vm;
+pub mod session;
+
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use ffi::{CapSet, Capability, Signature, TrustTier, Type};
+pub use session::{EvalError, Prepared, Session};
+pub use syntax::span::{SourceFile, Span};
+pub use vm::error::{ErrorKind, RuntimeError};
+pub use vm::limits::Limits;
+pub use vm::value::Value;
+pub mod report;

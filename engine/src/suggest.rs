@@ -1,7 +1,7 @@
 //! "Did you mean": the closest candidate by edit distance.
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
-pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<String> {
     let limit = (word.chars().count() / 3).max(1);
     let lower = word.to_lowercase();
     candidates
@@ -15,7 +15,7 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         })
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, c.len()))
-        .map(|(_, c)| c)
+        .map(|(_, c)| c.to_string())
 }
 
 /// Levenshtein distance over chars.
@@ -40,8 +40,8 @@ mod tests {
 
     #[test]
     fn finds_typos() {
-        assert_eq!(closest("lenght", ["length", "list"]), Some("length"));
-        assert_eq!(closest("io-network", ["IoNetwork", "IoPersist"]), Some("IoNetwork"));
+        assert_eq!(closest("lenght", ["length", "list"]).as_deref(), Some("length"));
+        assert_eq!(closest("io-network", ["IoNetwork", "IoPersist"]).as_deref(), Some("IoNetwork"));
         assert_eq!(closest("zzzzzz", ["length"]), None);
     }
 }

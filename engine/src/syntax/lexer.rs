@@ -222,6 +222,14 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Reads a whole string as a number literal of §1 (`string->number`).
+pub fn read_number(s: &str) -> Option<TokenKind> {
+    match classify(s) {
+        Ok(k @ (TokenKind::Int(_) | TokenKind::Float(_))) => Some(k),
+        _ => None,
+    }
+}
+
 /// Decides what a bare word is: number, literal, dot or symbol.
 fn classify(word: &str) -> Result<TokenKind, String> {
     match word {

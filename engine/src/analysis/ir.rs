@@ -1,0 +1,165 @@
+//! The analysed program: special forms lowered, every name resolved, spans kept.
+//! The compiler reads only this; the language server reads it for navigation.
+
+use crate::ffi::{Capability, TrustTier};
+use crate::syntax::span::Span;
+
+/// Index of a local variable in [`crate::analysis::Analysis::locals`].
+pub type LocalId = u32;
+
+/// A constant datum: a literal or quoted data.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Const {
+    /// nil
+    Nil,
+    /// Boolean.
+    Bool(bool),
+    /// Integer.
+    Int(i64),
+    /// Float.
+    Float(f64),
+    /// String.
+    Str(Box<str>),
+    /// Symbol.
+    Sym(Box<str>),
+    /// List with optional improper tail.
+    List(Vec<Const>, Option<Box<Const>>),
+}
+
+/// An expression and its span.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    /// What it does.
+    pub kind: ExprKind,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// A `cond` clause.
+#[derive(Clone, Debug)]
+pub struct Clause {
+    /// The test; `None` for `else`.
+    pub test: Option<Expr>,
+    /// The body; empty means "the test's value".
+    pub body: Vec<Expr>,
+}
+
+/// A lambda after analysis.
+#[derive(Clone, Debug)]
+pub struct Lambda {
+    /// The binding it is written in, if any (`#<fn NAME/2>`).
+    pub name: Option<String>,
+    /// Required parameters.
+    pub params: Vec<LocalId>,
+    /// The rest parameter of a variadic lambda.
+    pub rest: Option<LocalId>,
+    /// The body.
+    pub body: Vec<Expr>,
+    /// Variables of enclosing functions it uses, in capture order.
+    pub captures: Vec<LocalId>,
+    /// Its trust tier.
+    pub tier: TrustTier,
+}
+
+/// What an expression does.
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    /// A constant.
+    Const(Const),
+    /// A local variable.
+    Local(LocalId),
+    /// A user global, by name.
+    Global(Box<str>),
+    /// A built-in as a value.
+    Builtin(u16),
+    /// An FFI function as a value.
+    Ffi(u32),
+    /// `if`, with else defaulting to nil.
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `cond`.
+    Cond(Vec<Clause>),
+    /// `and`.
+    And(Vec<Expr>),
+    /// `or`.
+    Or(Vec<Expr>),
+    /// A sequence; empty is nil.
+    Begin(Vec<Expr>),
+    /// A closure.
+    Lambda(Box<Lambda>),
+    /// Bindings evaluated in order, then the body.
+    Let(Vec<(LocalId, Expr)>, Vec<Expr>),
+    /// Mutually recursive bindings, then the body.
+    Letrec(Vec<(LocalId, Expr)>, Vec<Expr>),
+    /// `set!` of a local.
+    SetLocal(LocalId, Box<Expr>),
+    /// `set!` of a global.
+    SetGlobal(Box<str>, Box<Expr>),
+    /// A top-level definition.
+    Define(Box<str>, Box<Expr>),
+    /// A call through a value.
+    Call(Box<Expr>, Vec<Expr>),
+    /// A call of a built-in known at compile time.
+    CallBuiltin(u16, Vec<Expr>),
+    /// A call of an FFI function known at compile time.
+    CallFfi(u32, Vec<Expr>),
+    /// `(require-capability C)`.
+    RequireCap(Capability),
+    /// `(has-capability? C)`.
+    HasCap(Capability),
+    /// `try` body, the error variable, the handler.
+    Try(Vec<Expr>, LocalId, Vec<Expr>),
+}
+
+impl Expr {
+    /// A constant nil at a span.
+    pub fn nil(span: Span) -> Expr {
+        Expr { kind: ExprKind::Const(Const::Nil), span }
+    }
+}
+
+/// What kind of binding made a local.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalKind {
+    /// A lambda parameter.
+    Param,
+    /// `let`, `let*` binding.
+    Let,
+    /// `letrec`, internal `define`, named-let name: visible in its own initialiser.
+    Rec,
+    /// The error variable of `catch`.
+    Catch,
+}
+
+/// A local variable.
+#[derive(Clone, Debug)]
+pub struct LocalInfo {
+    /// Its name.
+    pub name: Box<str>,
+    /// Where it is bound.
+    pub span: Span,
+    /// How it is bound.
+    pub kind: LocalKind,
+    /// Whether a function other than its own uses it.
+    pub captured: bool,
+    /// Whether `set!` assigns it.
+    pub mutated: bool,
+    /// Whether anything reads it.
+    pub used: bool,
+}
+
+impl LocalInfo {
+    /// Whether it must live in a heap cell: shared between functions and possibly
+    /// assigned after a closure copied it.
+    pub fn boxed(&self) -> bool {
+        self.captured && (self.mutated || self.kind == LocalKind::Rec)
+    }
+}
+
+/// One top-level form, lowered.
+#[derive(Clone, Debug)]
+pub struct TopItem {
+    /// The code.
+    pub expr: Expr,
+    /// Its tier.
+    pub tier: TrustTier,
+}

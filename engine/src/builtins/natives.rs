@@ -1,0 +1,654 @@
+//! Implementations of the native built-ins. Each takes its arguments as a slice
+//! (already counted by the caller against the signature) and returns a value or a
+//! fault. List walks are loops; nothing here recurses on nested data.
+
+use crate::compile::instr::Proto;
+use crate::vm::error::{ErrorKind, Fault, FaultResult};
+use crate::vm::heap::{Heap, Obj};
+use crate::vm::output::Output;
+use crate::vm::printer::{self, PrintCtx};
+use crate::vm::symbols::Symbols;
+use crate::vm::value::Value;
+use std::cmp::Ordering;
+
+/// What a native may touch.
+pub struct Ctx<'a> {
+    /// The heap, to read and allocate.
+    pub heap: &'a mut Heap,
+    /// Symbols, to intern and name.
+    pub symbols: &'a mut Symbols,
+    /// Program output.
+    pub out: &'a mut Output,
+    /// Compiled functions (for printing closures).
+    pub protos: &'a [Proto],
+    /// FFI names (for printing FFI values).
+    pub ffi_names: &'a [Box<str>],
+}
+
+impl Ctx<'_> {
+    fn print_ctx(&self) -> PrintCtx<'_> {
+        PrintCtx { heap: self.heap, symbols: self.symbols, protos: self.protos, ffi_names: self.ffi_names }
+    }
+    /// The printed form of a value (`raw`: a top-level string as is).
+    pub fn show(&self, v: Value, raw: bool) -> String {
+        printer::to_printed(v, raw, &self.print_ctx())
+    }
+    /// The text of a string value.
+    pub fn str(&self, v: Value) -> &str {
+        match v {
+            Value::Str(r) => self.heap.str(r),
+            _ => "",
+        }
+    }
+}
+
+/// A native built-in.
+pub type NativeFn = fn(&mut Ctx<'_>, &[Value]) -> FaultResult<Value>;
+
+#[cold]
+fn type_err(who: &str, want: &str, got: Value) -> Box<Fault> {
+    Fault::new(ErrorKind::Type, format!("`{who}` expects {want}, but got {}", got.type_name()))
+}
+
+// ----- numbers -----
+
+/// Arithmetic and comparison operators shared by the VM's inline instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithOp {
+    /// +
+    Add,
+    /// -
+    Sub,
+    /// *
+    Mul,
+    /// /
+    Div,
+    /// <
+    Lt,
+    /// <=
+    Le,
+    /// >
+    Gt,
+    /// >=
+    Ge,
+    /// =
+    NumEq,
+}
+
+impl ArithOp {
+    fn name(self) -> &'static str {
+        match self {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+            ArithOp::Lt => "<",
+            ArithOp::Le => "<=",
+            ArithOp::Gt => ">",
+            ArithOp::Ge => ">=",
+            ArithOp::NumEq => "=",
+        }
+    }
+}
+
+fn as_f64(v: Value) -> f64 {
+    match v {
+        Value::Int(i) => i as f64,
+        Value::Float(f) => f,
+        _ => f64::NAN,
+    }
+}
+
+/// `a op b` for numbers: checked Int arithmetic, Float when either is Float.
+#[cold]
+#[inline(never)]
+pub fn arith2(op: ArithOp, a: Value, b: Value) -> FaultResult<Value> {
+    let check = |v: Value| match v {
+        Value::Int(_) | Value::Float(_) => Ok(()),
+        other => Err(type_err(op.name(), "numbers", other)),
+    };
+    check(a)?;
+    check(b)?;
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        let r = match op {
+            ArithOp::Add => x.checked_add(y),
+            ArithOp::Sub => x.checked_sub(y),
+            ArithOp::Mul => x.checked_mul(y),
+            ArithOp::Div => {
+                if y == 0 {
+                    return Err(Fault::new(ErrorKind::DivisionByZero, "division by zero"));
+                }
+                x.checked_div(y)
+            }
+            _ => unreachable!("comparisons go through compare2"),
+        };
+        return r.map(Value::Int).ok_or_else(|| {
+            Fault::new(ErrorKind::Overflow, format!("integer overflow in `({} {x} {y})`", op.name()))
+        });
+    }
+    let (x, y) = (as_f64(a), as_f64(b));
+    Ok(Value::Float(match op {
+        ArithOp::Add => x + y,
+        ArithOp::Sub => x - y,
+        ArithOp::Mul => x * y,
+        ArithOp::Div => x / y,
+        _ => unreachable!("comparisons go through compare2"),
+    }))
+}
+
+/// Compares two numbers by value, Int against Float exactly.
+fn cmp_num(a: Value, b: Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(&y)),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(&y),
+        (Value::Int(x), Value::Float(y)) => cmp_int_float(x, y),
+        (Value::Float(x), Value::Int(y)) => cmp_int_float(y, x).map(Ordering::reverse),
+        _ => None,
+    }
+}
+
+fn cmp_int_float(i: i64, f: f64) -> Option<Ordering> {
+    if f.is_nan() {
+        return None;
+    }
+    // Beyond ±2^63 the float decides; inside, compare the integer part exactly.
+    if f >= 9.223372036854775807e18 {
+        return Some(Ordering::Less);
+    }
+    if f < -9.223372036854775808e18 {
+        return Some(Ordering::Greater);
+    }
+    let t = f.trunc();
+    match i.cmp(&(t as i64)) {
+        Ordering::Equal if f > t => Some(Ordering::Less),
+        Ordering::Equal if f < t => Some(Ordering::Greater),
+        o => Some(o),
+    }
+}
+
+/// `a op b` for comparisons.
+#[cold]
+#[inline(never)]
+pub fn compare2(op: ArithOp, a: Value, b: Value) -> FaultResult<bool> {
+    for v in [a, b] {
+        if !matches!(v, Value::Int(_) | Value::Float(_)) {
+            return Err(type_err(op.name(), "numbers", v));
+        }
+    }
+    let o = cmp_num(a, b);
+    Ok(match op {
+        ArithOp::Lt => o == Some(Ordering::Less),
+        ArithOp::Le => matches!(o, Some(Ordering::Less | Ordering::Equal)),
+        ArithOp::Gt => o == Some(Ordering::Greater),
+        ArithOp::Ge => matches!(o, Some(Ordering::Greater | Ordering::Equal)),
+        ArithOp::NumEq => o == Some(Ordering::Equal),
+        _ => unreachable!("arithmetic goes through arith2"),
+    })
+}
+
+fn fold(op: ArithOp, init: Value, args: &[Value]) -> FaultResult<Value> {
+    let mut acc = init;
+    for a in args {
+        acc = arith2(op, acc, *a)?;
+    }
+    Ok(acc)
+}
+
+fn require_number(who: &str, v: Value) -> FaultResult<()> {
+    match v {
+        Value::Int(_) | Value::Float(_) => Ok(()),
+        other => Err(type_err(who, "a number", other)),
+    }
+}
+
+/// `+`
+pub fn add(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    if a.len() == 1 {
+        require_number("+", a[0])?;
+    }
+    fold(ArithOp::Add, Value::Int(0), a)
+}
+/// `*`
+pub fn mul(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    if a.len() == 1 {
+        require_number("*", a[0])?;
+    }
+    fold(ArithOp::Mul, Value::Int(1), a)
+}
+/// `-`
+pub fn sub(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    match a {
+        [x] => arith2(ArithOp::Sub, Value::Int(0), *x),
+        [x, rest @ ..] => fold(ArithOp::Sub, *x, rest),
+        [] => Err(Fault::new(ErrorKind::Arity, "`-` takes at least 1 argument")),
+    }
+}
+/// `/`
+pub fn div(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    match a {
+        [x] => arith2(ArithOp::Div, Value::Int(1), *x),
+        [x, rest @ ..] => fold(ArithOp::Div, *x, rest),
+        [] => Err(Fault::new(ErrorKind::Arity, "`/` takes at least 1 argument")),
+    }
+}
+/// `%`
+pub fn rem(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    match (a[0], a[1]) {
+        (Value::Int(_), Value::Int(0)) => Err(Fault::new(ErrorKind::DivisionByZero, "remainder by zero")),
+        (Value::Int(x), Value::Int(y)) => Ok(Value::Int(x.checked_rem(y).unwrap_or(0))),
+        (Value::Int(_), o) | (o, _) => Err(type_err("%", "integers", o)),
+    }
+}
+/// `abs`
+pub fn abs(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    match a[0] {
+        Value::Int(i) => i.checked_abs().map(Value::Int).ok_or_else(|| Fault::new(ErrorKind::Overflow, "integer overflow in `abs`")),
+        Value::Float(f) => Ok(Value::Float(f.abs())),
+        o => Err(type_err("abs", "a number", o)),
+    }
+}
+fn extreme(who: &str, a: &[Value], want: Ordering) -> FaultResult<Value> {
+    let mut best = a[0];
+    require_number(who, best)?;
+    for v in &a[1..] {
+        require_number(who, *v)?;
+        if cmp_num(*v, best) == Some(want) || as_f64(*v).is_nan() {
+            best = *v;
+        }
+    }
+    Ok(best)
+}
+/// `min`
+pub fn min(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    extreme("min", a, Ordering::Less)
+}
+/// `max`
+pub fn max(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    extreme("max", a, Ordering::Greater)
+}
+fn chain(op: ArithOp, a: &[Value]) -> FaultResult<Value> {
+    if a.len() == 1 {
+        require_number(op.name(), a[0])?;
+    }
+    let mut ok = true;
+    for w in a.windows(2) {
+        ok &= compare2(op, w[0], w[1])?;
+    }
+    Ok(Value::Bool(ok))
+}
+/// `=`
+pub fn num_eq(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    chain(ArithOp::NumEq, a)
+}
+/// `<`
+pub fn lt(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    chain(ArithOp::Lt, a)
+}
+/// `>`
+pub fn gt(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    chain(ArithOp::Gt, a)
+}
+/// `<=`
+pub fn le(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    chain(ArithOp::Le, a)
+}
+/// `>=`
+pub fn ge(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    chain(ArithOp::Ge, a)
+}
+
+// ----- equality -----
+
+/// `not`
+pub fn not(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    Ok(Value::Bool(!a[0].is_truthy()))
+}
+
+/// Identity as `eq?` defines it.
+pub fn is_eq(a: Value, b: Value) -> bool {
+    match (a, b) {
+        (Value::Nil, Value::Nil) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x == y,
+        (Value::Sym(x), Value::Sym(y)) => x == y,
+        (Value::Str(x), Value::Str(y))
+        | (Value::Pair(x), Value::Pair(y))
+        | (Value::Closure(x), Value::Closure(y))
+        | (Value::Error(x), Value::Error(y)) => x == y,
+        (Value::Builtin(x), Value::Builtin(y)) => x == y,
+        (Value::Ffi(x), Value::Ffi(y)) => x == y,
+        (Value::Capability(x), Value::Capability(y)) => x == y,
+        (Value::Actor(x), Value::Actor(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Structural equality, iterative.
+pub fn is_equal(heap: &Heap, a: Value, b: Value) -> bool {
+    let mut work = vec![(a, b)];
+    while let Some((x, y)) = work.pop() {
+        match (x, y) {
+            (Value::Pair(p), Value::Pair(q)) => {
+                if p == q {
+                    continue;
+                }
+                let ((a1, d1), (a2, d2)) = (heap.pair(p), heap.pair(q));
+                work.push((d1, d2));
+                work.push((a1, a2));
+            }
+            (Value::Str(p), Value::Str(q)) => {
+                if heap.str(p) != heap.str(q) {
+                    return false;
+                }
+            }
+            (Value::Error(p), Value::Error(q)) => {
+                let same = match (heap.get(p), heap.get(q)) {
+                    (Obj::Error(k1, m1), Obj::Error(k2, m2)) => k1 == k2 && m1 == m2,
+                    _ => false,
+                };
+                if !same {
+                    return false;
+                }
+            }
+            (x, y) => {
+                if !is_eq(x, y) {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+/// `eq?`
+pub fn eq(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    Ok(Value::Bool(is_eq(a[0], a[1])))
+}
+/// `equal?`
+pub fn equal(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    Ok(Value::Bool(is_equal(cx.heap, a[0], a[1])))
+}
+
+// ----- lists -----
+
+/// `cons`
+pub fn cons(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    Ok(cx.heap.cons(a[0], a[1]))
+}
+/// `car`
+pub fn car(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    match a[0] {
+        Value::Pair(r) => Ok(cx.heap.pair(r).0),
+        o => Err(type_err("car", "a pair", o)),
+    }
+}
+/// `cdr`
+pub fn cdr(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    match a[0] {
+        Value::Pair(r) => Ok(cx.heap.pair(r).1),
+        o => Err(type_err("cdr", "a pair", o)),
+    }
+}
+/// `list`
+pub fn list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    Ok(cx.heap.list(a))
+}
+
+/// The elements of a proper list, or a type error naming `who`.
+pub fn list_items(heap: &Heap, who: &str, v: Value) -> FaultResult<Vec<Value>> {
+    let mut out = Vec::new();
+    let mut cur = v;
+    loop {
+        match cur {
+            Value::Nil => return Ok(out),
+            Value::Pair(r) => {
+                let (a, d) = heap.pair(r);
+                out.push(a);
+                cur = d;
+            }
+            _ => return Err(type_err(who, "a proper list", v)),
+        }
+    }
+}
+
+/// `length`
+pub fn length(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let mut n = 0i64;
+    let mut cur = a[0];
+    loop {
+        match cur {
+            Value::Nil => return Ok(Value::Int(n)),
+            Value::Pair(r) => {
+                n += 1;
+                cur = cx.heap.pair(r).1;
+            }
+            _ => return Err(type_err("length", "a proper list", a[0])),
+        }
+    }
+}
+/// `append`
+pub fn append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let Some((last, init)) = a.split_last() else { return Ok(Value::Nil) };
+    if !matches!(last, Value::Nil | Value::Pair(_)) {
+        return Err(type_err("append", "lists", *last));
+    }
+    let mut items = Vec::new();
+    for l in init {
+        items.extend(list_items(cx.heap, "append", *l)?);
+    }
+    Ok(cx.heap.list_with_tail(&items, *last))
+}
+/// `reverse`
+pub fn reverse(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let items = list_items(cx.heap, "reverse", a[0])?;
+    let mut acc = Value::Nil;
+    for v in items {
+        acc = cx.heap.cons(v, acc);
+    }
+    Ok(acc)
+}
+/// `list-ref`
+pub fn list_ref(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let Value::Int(i) = a[1] else { return Err(type_err("list-ref", "an Int index", a[1])) };
+    if !matches!(a[0], Value::Nil | Value::Pair(_)) {
+        return Err(type_err("list-ref", "a list", a[0]));
+    }
+    let mut cur = a[0];
+    let mut k = 0;
+    while let Value::Pair(r) = cur {
+        let (x, d) = cx.heap.pair(r);
+        if k == i {
+            return Ok(x);
+        }
+        k += 1;
+        cur = d;
+    }
+    Err(Fault::new(ErrorKind::Range, format!("index {i} is out of range for a list of length {k}")))
+}
+/// Raises a type error unless `a[0]` is a proper list (prelude helper).
+pub fn check_list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let who = cx.str(a[1]).to_string();
+    list_items(cx.heap, &who, a[0]).map(|_| Value::Nil)
+}
+
+// ----- predicates -----
+
+macro_rules! predicate {
+    ($name:ident, $pat:pat) => {
+        /// A type predicate.
+        pub fn $name(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+            Ok(Value::Bool(matches!(a[0], $pat)))
+        }
+    };
+}
+predicate!(is_nil, Value::Nil);
+predicate!(is_pair, Value::Pair(_));
+predicate!(is_int, Value::Int(_));
+predicate!(is_float, Value::Float(_));
+predicate!(is_number, Value::Int(_) | Value::Float(_));
+predicate!(is_string, Value::Str(_));
+predicate!(is_symbol, Value::Sym(_));
+predicate!(is_bool, Value::Bool(_));
+predicate!(is_procedure, Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_));
+predicate!(is_capability, Value::Capability(_));
+predicate!(is_actor, Value::Actor(_));
+
+/// `list?`
+pub fn is_list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let mut cur = a[0];
+    loop {
+        match cur {
+            Value::Nil => return Ok(Value::Bool(true)),
+            Value::Pair(r) => cur = cx.heap.pair(r).1,
+            _ => return Ok(Value::Bool(false)),
+        }
+    }
+}
+
+// ----- strings -----
+
+fn string_arg<'c>(cx: &'c Ctx, who: &str, v: Value) -> FaultResult<&'c str> {
+    match v {
+        Value::Str(r) => Ok(cx.heap.str(r)),
+        o => Err(type_err(who, "a string", o)),
+    }
+}
+
+/// `string-length`
+pub fn string_length(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    Ok(Value::Int(string_arg(cx, "string-length", a[0])?.chars().count() as i64))
+}
+/// `string-append`
+pub fn string_append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let mut s = String::new();
+    for v in a {
+        s.push_str(string_arg(cx, "string-append", *v)?);
+    }
+    Ok(cx.heap.string(s))
+}
+/// `substring`
+pub fn substring(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let s = string_arg(cx, "substring", a[0])?;
+    let (Value::Int(start), Value::Int(end)) = (a[1], a[2]) else {
+        let bad = if matches!(a[1], Value::Int(_)) { a[2] } else { a[1] };
+        return Err(type_err("substring", "Int indices", bad));
+    };
+    let n = s.chars().count() as i64;
+    if start < 0 || end < start || end > n {
+        return Err(Fault::new(
+            ErrorKind::Range,
+            format!("substring range {start}..{end} is out of range for a string of {n} characters"),
+        ));
+    }
+    let out: String = s.chars().skip(start as usize).take((end - start) as usize).collect();
+    Ok(cx.heap.string(out))
+}
+/// `string=?`
+pub fn string_eq(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let x = string_arg(cx, "string=?", a[0])?;
+    let y = string_arg(cx, "string=?", a[1])?;
+    Ok(Value::Bool(x == y))
+}
+/// `string->symbol`
+pub fn string_to_symbol(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let s = string_arg(cx, "string->symbol", a[0])?.to_string();
+    Ok(Value::Sym(cx.symbols.intern(&s)))
+}
+/// `symbol->string`
+pub fn symbol_to_string(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    match a[0] {
+        Value::Sym(s) => {
+            let name = cx.symbols.name(s).to_string();
+            Ok(cx.heap.string(name))
+        }
+        o => Err(type_err("symbol->string", "a symbol", o)),
+    }
+}
+/// `number->string`
+pub fn number_to_string(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    require_number("number->string", a[0])?;
+    let s = cx.show(a[0], false);
+    Ok(cx.heap.string(s))
+}
+/// `string->number`
+pub fn string_to_number(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let s = string_arg(cx, "string->number", a[0])?;
+    Ok(match crate::syntax::lexer::read_number(s) {
+        Some(crate::syntax::lexer::TokenKind::Int(i)) => Value::Int(i),
+        Some(crate::syntax::lexer::TokenKind::Float(f)) => Value::Float(f),
+        _ => Value::Nil,
+    })
+}
+/// `to-string`
+pub fn to_string(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    if let Value::Str(_) = a[0] {
+        return Ok(a[0]);
+    }
+    let s = cx.show(a[0], true);
+    Ok(cx.heap.string(s))
+}
+
+// ----- errors -----
+
+/// `error`
+pub fn error(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let mut msg = string_arg(cx, "error", a[0])?.to_string();
+    for v in &a[1..] {
+        msg.push(' ');
+        msg.push_str(&cx.show(*v, true));
+    }
+    Err(Fault::new(ErrorKind::User, msg))
+}
+/// `error-kind`
+pub fn error_kind(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    match a[0] {
+        Value::Error(r) => {
+            let kind = match cx.heap.get(r) {
+                Obj::Error(k, _) => k.name(),
+                _ => "user",
+            };
+            Ok(Value::Sym(cx.symbols.intern(kind)))
+        }
+        o => Err(type_err("error-kind", "an error value", o)),
+    }
+}
+/// `error-message`
+pub fn error_message(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    match a[0] {
+        Value::Error(r) => {
+            let m = match cx.heap.get(r) {
+                Obj::Error(_, m) => m.to_string(),
+                _ => String::new(),
+            };
+            Ok(cx.heap.string(m))
+        }
+        o => Err(type_err("error-message", "an error value", o)),
+    }
+}
+
+// ----- output -----
+
+fn write_args(cx: &mut Ctx, a: &[Value], newline: bool) {
+    let mut s = String::new();
+    for (i, v) in a.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(&cx.show(*v, true));
+    }
+    if newline {
+        s.push('\n');
+    }
+    cx.out.write_str(&s);
+}
+/// `print`
+pub fn print(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    write_args(cx, a, false);
+    Ok(Value::Nil)
+}
+/// `println`
+pub fn println(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    write_args(cx, a, true);
+    Ok(Value::Nil)
+}

@@ -1,0 +1,620 @@
+//! The compiler: IR to register bytecode. Locals live in registers; variables that
+//! closures share and assign live in cells; calls in tail position reuse the frame.
+
+pub mod instr;
+
+use crate::analysis::PRELUDE_PREFIX;
+use crate::analysis::ir::{Clause, Const, Expr, ExprKind, Lambda, LocalId, TopItem};
+use crate::analysis::Analysis;
+use crate::builtins::{self, Imp};
+use crate::ffi::TrustTier;
+use crate::syntax::span::Span;
+use crate::vm::Vm;
+use crate::vm::value::Value;
+use instr::{CaptureSrc, Instr, Proto, Reg};
+use std::collections::HashMap;
+
+/// A function being compiled.
+struct FnState {
+    code: Vec<Instr>,
+    spans: Vec<Span>,
+    consts: Vec<Value>,
+    next: u32,
+    max: u32,
+    regs: HashMap<LocalId, Reg>,
+    captures: HashMap<LocalId, u16>,
+    span: Span,
+}
+
+impl FnState {
+    fn new(span: Span) -> FnState {
+        FnState {
+            code: Vec::new(),
+            spans: Vec::new(),
+            consts: Vec::new(),
+            next: 0,
+            max: 0,
+            regs: HashMap::new(),
+            captures: HashMap::new(),
+            span,
+        }
+    }
+}
+
+/// A function too large for the register file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TooLarge(pub Span);
+
+/// Compiles analysed items into the VM's code table.
+pub struct Compiler<'a> {
+    vm: &'a mut Vm,
+    an: &'a Analysis,
+    source: u32,
+    f: FnState,
+    too_large: Option<Span>,
+}
+
+/// Compiles one top-level item to an entry prototype; returns its index.
+pub fn compile_item(vm: &mut Vm, an: &Analysis, item: &TopItem, source: u32) -> Result<u32, TooLarge> {
+    let mut c = Compiler { vm, an, source, f: FnState::new(item.expr.span), too_large: None };
+    let dst = c.alloc();
+    c.expr(&item.expr, dst, true);
+    if let Some(s) = c.too_large {
+        return Err(TooLarge(s));
+    }
+    let f = std::mem::replace(&mut c.f, FnState::new(item.expr.span));
+    Ok(c.finish(f, "<top>".into(), 0, false, Vec::new(), item.tier))
+}
+
+const MAX_REGS: u32 = u16::MAX as u32 - 256;
+
+impl Compiler<'_> {
+    fn finish(
+        &mut self,
+        f: FnState,
+        name: Box<str>,
+        nparams: u16,
+        variadic: bool,
+        captures: Vec<CaptureSrc>,
+        tier: TrustTier,
+    ) -> u32 {
+        let proto = Proto {
+            name,
+            nparams,
+            variadic,
+            nregs: f.max.max(1) as u16,
+            code: f.code,
+            spans: f.spans,
+            consts: f.consts,
+            captures,
+            source: self.source,
+            tier,
+        };
+        self.vm.add_proto(proto)
+    }
+
+    fn emit(&mut self, i: Instr) -> usize {
+        self.f.code.push(i);
+        self.f.spans.push(self.f.span);
+        self.f.code.len() - 1
+    }
+
+    fn alloc(&mut self) -> Reg {
+        let r = self.f.next;
+        self.f.next += 1;
+        if self.f.next > MAX_REGS {
+            self.too_large.get_or_insert(self.f.span);
+            self.f.next = MAX_REGS;
+            return (MAX_REGS - 1) as Reg;
+        }
+        self.f.max = self.f.max.max(self.f.next);
+        r as Reg
+    }
+
+    fn alloc_n(&mut self, n: usize) -> Reg {
+        let base = self.f.next as Reg;
+        for _ in 0..n {
+            self.alloc();
+        }
+        base
+    }
+
+    fn mark(&self) -> u32 {
+        self.f.next
+    }
+
+    fn release(&mut self, mark: u32) {
+        self.f.next = mark;
+    }
+
+    fn konst(&mut self, v: Value) -> u32 {
+        self.f.consts.push(v);
+        (self.f.consts.len() - 1) as u32
+    }
+
+    /// Patches a jump at `at` to land at the current end of code.
+    fn patch(&mut self, at: usize) {
+        let off = (self.f.code.len() - at - 1) as i32;
+        match &mut self.f.code[at] {
+            Instr::Jump(o) | Instr::JumpIfFalse(_, o) | Instr::JumpIfTrue(_, o) | Instr::PushHandler(_, o) => *o = off,
+            Instr::JumpIfNotLtImm(_, _, o) | Instr::JumpIfNotEqImm(_, _, o) => {
+                *o = i16::try_from(off).unwrap_or_else(|_| {
+                    self.too_large.get_or_insert(self.f.span);
+                    0
+                })
+            }
+            _ => unreachable!("patching a non-jump"),
+        }
+    }
+
+    fn global_slot(&mut self, name: &str) -> u32 {
+        self.vm.global_slot(name)
+    }
+
+    fn const_value(&mut self, c: &Const) -> Value {
+        // Quoted data is built bottom-up without recursion on the Rust stack beyond the
+        // parser's nesting limit.
+        match c {
+            Const::Nil => Value::Nil,
+            Const::Bool(b) => Value::Bool(*b),
+            Const::Int(i) => Value::Int(*i),
+            Const::Float(f) => Value::Float(*f),
+            Const::Str(s) => self.vm.heap.string(s.clone()),
+            Const::Sym(s) => Value::Sym(self.vm.symbols.intern(s)),
+            Const::List(items, tail) => {
+                let mut acc = match tail {
+                    Some(t) => self.const_value(t),
+                    None => Value::Nil,
+                };
+                for it in items.iter().rev() {
+                    let v = self.const_value(it);
+                    acc = self.vm.heap.cons(v, acc);
+                }
+                acc
+            }
+        }
+    }
+
+    fn load_const(&mut self, c: &Const, dst: Reg) {
+        match c {
+            Const::Nil => self.emit(Instr::LoadNil(dst)),
+            Const::Bool(b) => self.emit(Instr::LoadBool(dst, *b)),
+            Const::Int(i) if i32::try_from(*i).is_ok() => self.emit(Instr::LoadInt(dst, *i as i32)),
+            _ => {
+                let v = self.const_value(c);
+                let k = self.konst(v);
+                self.emit(Instr::LoadConst(dst, k))
+            }
+        };
+    }
+
+    fn ret_if(&mut self, tail: bool, dst: Reg) {
+        if tail {
+            self.emit(Instr::Return(dst));
+        }
+    }
+
+    /// Where a local lives: a register of this frame, or a capture.
+    fn local_place(&self, id: LocalId) -> Place {
+        if let Some(r) = self.f.regs.get(&id) {
+            Place::Reg(*r)
+        } else if let Some(c) = self.f.captures.get(&id) {
+            Place::Capture(*c)
+        } else {
+            // Analysis resolved it; an unknown place means a compiler bug, reported as nil.
+            Place::Missing
+        }
+    }
+
+    fn boxed(&self, id: LocalId) -> bool {
+        self.an.locals[id as usize].boxed()
+    }
+
+    /// Reads a local into `dst`.
+    fn read_local(&mut self, id: LocalId, dst: Reg) {
+        let boxed = self.boxed(id);
+        match self.local_place(id) {
+            Place::Reg(r) if boxed => self.emit(Instr::CellGet(dst, r)),
+            Place::Reg(r) if r != dst => self.emit(Instr::Move(dst, r)),
+            Place::Reg(_) => 0,
+            Place::Capture(c) => {
+                self.emit(Instr::GetCapture(dst, c));
+                if boxed { self.emit(Instr::CellGet(dst, dst)) } else { 0 }
+            }
+            Place::Missing => self.emit(Instr::LoadNil(dst)),
+        };
+    }
+
+    /// A register holding the value of `e`: the local's own register when it can be
+    /// read directly, else a new temporary.
+    fn operand(&mut self, e: &Expr) -> Reg {
+        if let ExprKind::Local(id) = e.kind {
+            if let (Place::Reg(r), false) = (self.local_place(id), self.boxed(id)) {
+                return r;
+            }
+        }
+        let r = self.alloc();
+        self.expr(e, r, false);
+        r
+    }
+
+    /// Compiles `e` so that its value ends in `dst`; in tail position, returns it.
+    fn expr(&mut self, e: &Expr, dst: Reg, tail: bool) {
+        let saved_span = std::mem::replace(&mut self.f.span, e.span);
+        let mark = self.mark();
+        match &e.kind {
+            ExprKind::Const(c) => {
+                self.load_const(c, dst);
+                self.ret_if(tail, dst);
+            }
+            ExprKind::Local(id) => {
+                self.read_local(*id, dst);
+                self.ret_if(tail, dst);
+            }
+            ExprKind::Global(name) => {
+                let slot = self.global_slot(name);
+                self.emit(Instr::GetGlobal(dst, slot));
+                self.ret_if(tail, dst);
+            }
+            ExprKind::Builtin(id) => {
+                self.builtin_value(*id, dst);
+                self.ret_if(tail, dst);
+            }
+            ExprKind::Ffi(i) => {
+                let k = self.konst(Value::Ffi(*i));
+                self.emit(Instr::LoadConst(dst, k));
+                self.ret_if(tail, dst);
+            }
+            ExprKind::If(c, t, f) => self.if_expr(c, t, f, dst, tail),
+            ExprKind::Cond(clauses) => self.cond(clauses, dst, tail),
+            ExprKind::And(es) | ExprKind::Or(es) => {
+                let is_and = matches!(e.kind, ExprKind::And(_));
+                if es.is_empty() {
+                    self.emit(Instr::LoadBool(dst, is_and));
+                    self.ret_if(tail, dst);
+                } else {
+                    let mut jumps = Vec::new();
+                    for (i, x) in es.iter().enumerate() {
+                        let last = i + 1 == es.len();
+                        self.expr(x, dst, tail && last);
+                        if !last {
+                            let j = if is_and { Instr::JumpIfFalse(dst, 0) } else { Instr::JumpIfTrue(dst, 0) };
+                            jumps.push(self.emit(j));
+                        }
+                    }
+                    for j in jumps {
+                        self.patch(j);
+                    }
+                    self.ret_if(tail, dst);
+                }
+            }
+            ExprKind::Begin(es) => self.sequence(es, dst, tail),
+            ExprKind::Lambda(l) => {
+                self.lambda(l, e.span, dst);
+                self.ret_if(tail, dst);
+            }
+            ExprKind::Let(binds, body) => {
+                for (id, init) in binds {
+                    let r = self.alloc();
+                    self.expr(init, r, false);
+                    if self.boxed(*id) {
+                        self.emit(Instr::CellNew(r));
+                    }
+                    self.f.regs.insert(*id, r);
+                }
+                self.sequence(body, dst, tail);
+            }
+            ExprKind::Letrec(binds, body) => {
+                let regs: Vec<Reg> = binds.iter().map(|_| self.alloc()).collect();
+                for ((id, _), r) in binds.iter().zip(&regs) {
+                    self.emit(Instr::LoadUndef(*r));
+                    if self.boxed(*id) {
+                        self.emit(Instr::CellNew(*r));
+                    }
+                    self.f.regs.insert(*id, *r);
+                }
+                for ((id, init), r) in binds.iter().zip(&regs) {
+                    if self.boxed(*id) {
+                        let t = self.alloc();
+                        self.expr(init, t, false);
+                        self.emit(Instr::CellSet(*r, t));
+                    } else {
+                        self.expr(init, *r, false);
+                    }
+                }
+                self.sequence(body, dst, tail);
+            }
+            ExprKind::SetLocal(id, v) => {
+                let t = self.alloc();
+                self.expr(v, t, false);
+                let boxed = self.boxed(*id);
+                match self.local_place(*id) {
+                    Place::Reg(r) if boxed => self.emit(Instr::CellSet(r, t)),
+                    Place::Reg(r) => self.emit(Instr::Move(r, t)),
+                    Place::Capture(c) => {
+                        let cell = self.alloc();
+                        self.emit(Instr::GetCapture(cell, c));
+                        self.emit(Instr::CellSet(cell, t))
+                    }
+                    Place::Missing => 0,
+                };
+                self.emit(Instr::LoadNil(dst));
+                self.ret_if(tail, dst);
+            }
+            ExprKind::SetGlobal(name, v) | ExprKind::Define(name, v) => {
+                let t = self.alloc();
+                self.expr(v, t, false);
+                let slot = self.global_slot(name);
+                let i = if matches!(e.kind, ExprKind::Define(..)) {
+                    Instr::DefGlobal(slot, t)
+                } else {
+                    Instr::SetGlobal(slot, t)
+                };
+                self.emit(i);
+                self.emit(Instr::LoadNil(dst));
+                self.ret_if(tail, dst);
+            }
+            ExprKind::Call(callee, args) => {
+                let base = self.alloc_n(args.len() + 1);
+                self.expr(callee, base, false);
+                self.args_into(args, base + 1);
+                self.f.span = e.span;
+                self.call_at(base, args.len(), dst, tail);
+            }
+            ExprKind::CallBuiltin(id, args) => self.call_builtin(*id, args, e.span, dst, tail),
+            ExprKind::CallFfi(i, args) => {
+                let base = self.alloc_n(args.len().max(1));
+                self.args_into(args, base);
+                self.f.span = e.span;
+                self.emit(Instr::CallFfi(base, *i as u16, args.len() as u16));
+                self.move_result(base, dst, tail);
+            }
+            ExprKind::RequireCap(c) => {
+                self.emit(Instr::RequireCap(dst, c.index()));
+                self.ret_if(tail, dst);
+            }
+            ExprKind::HasCap(c) => {
+                self.emit(Instr::HasCap(dst, c.index()));
+                self.ret_if(tail, dst);
+            }
+            ExprKind::Try(body, err, handler) => {
+                let err_reg = self.alloc();
+                let push = self.emit(Instr::PushHandler(err_reg, 0));
+                // Not in tail position: the handler must still be in place after the body.
+                self.sequence(body, dst, false);
+                self.emit(Instr::PopHandler);
+                let skip = self.emit(Instr::Jump(0));
+                self.patch(push);
+                if self.boxed(*err) {
+                    self.emit(Instr::CellNew(err_reg));
+                }
+                self.f.regs.insert(*err, err_reg);
+                self.sequence(handler, dst, tail);
+                self.patch(skip);
+                self.ret_if(tail, dst);
+            }
+        }
+        self.release(mark);
+        self.f.span = saved_span;
+    }
+
+    fn move_result(&mut self, base: Reg, dst: Reg, tail: bool) {
+        if tail {
+            self.emit(Instr::Return(base));
+        } else if base != dst {
+            self.emit(Instr::Move(dst, base));
+        }
+    }
+
+    fn args_into(&mut self, args: &[Expr], base: Reg) {
+        for (i, a) in args.iter().enumerate() {
+            self.expr(a, base + i as Reg, false);
+        }
+    }
+
+    fn call_at(&mut self, base: Reg, argc: usize, dst: Reg, tail: bool) {
+        if tail {
+            self.emit(Instr::TailCall(base, argc as u16));
+        } else {
+            self.emit(Instr::Call(base, argc as u16));
+            if base != dst {
+                self.emit(Instr::Move(dst, base));
+            }
+        }
+    }
+
+    fn sequence(&mut self, es: &[Expr], dst: Reg, tail: bool) {
+        if es.is_empty() {
+            self.emit(Instr::LoadNil(dst));
+            self.ret_if(tail, dst);
+            return;
+        }
+        for (i, x) in es.iter().enumerate() {
+            if i + 1 == es.len() {
+                self.expr(x, dst, tail);
+            } else {
+                let m = self.mark();
+                let t = self.alloc();
+                self.expr(x, t, false);
+                self.release(m);
+            }
+        }
+    }
+
+    fn builtin_value(&mut self, id: u16, dst: Reg) {
+        let b = builtins::get(id);
+        if let Imp::Prelude = b.imp {
+            let slot = self.global_slot(&format!("{PRELUDE_PREFIX}{}", b.name));
+            self.emit(Instr::GetGlobal(dst, slot));
+        } else {
+            let k = self.konst(Value::Builtin(id));
+            self.emit(Instr::LoadConst(dst, k));
+        }
+    }
+
+    fn call_builtin(&mut self, id: u16, args: &[Expr], span: Span, dst: Reg, tail: bool) {
+        let b = builtins::get(id);
+        if let Imp::Prelude = b.imp {
+            let base = self.alloc_n(args.len() + 1);
+            self.builtin_value(id, base);
+            self.args_into(args, base + 1);
+            self.f.span = span;
+            return self.call_at(base, args.len(), dst, tail);
+        }
+        if args.len() == 2 {
+            let op: Option<fn(Reg, Reg, Reg) -> Instr> = match b.name {
+                "+" => Some(Instr::Add),
+                "-" => Some(Instr::Sub),
+                "*" => Some(Instr::Mul),
+                "<" => Some(Instr::Lt),
+                "<=" => Some(Instr::Le),
+                ">" => Some(Instr::Gt),
+                ">=" => Some(Instr::Ge),
+                "=" => Some(Instr::NumEq),
+                _ => None,
+            };
+            if let Some(op) = op {
+                if let (Some(imm), "+" | "-") = (small_int(&args[1]), b.name) {
+                    let a = self.operand(&args[0]);
+                    let imm = if b.name == "-" { -imm } else { imm };
+                    self.f.span = span;
+                    self.emit(Instr::AddImm(dst, a, imm));
+                } else {
+                    let a = self.operand(&args[0]);
+                    let c = self.operand(&args[1]);
+                    self.f.span = span;
+                    self.emit(op(dst, a, c));
+                }
+                return self.ret_if(tail, dst);
+            }
+        }
+        let base = self.alloc_n(args.len().max(1));
+        self.args_into(args, base);
+        self.f.span = span;
+        self.emit(Instr::CallBuiltin(base, id, args.len() as u16));
+        self.move_result(base, dst, tail);
+    }
+
+    fn if_expr(&mut self, c: &Expr, t: &Expr, f: &Expr, dst: Reg, tail: bool) {
+        let jump = self.branch_if_false(c);
+        self.expr(t, dst, tail);
+        if tail {
+            self.patch(jump);
+            self.expr(f, dst, true);
+        } else {
+            let skip = self.emit(Instr::Jump(0));
+            self.patch(jump);
+            self.expr(f, dst, false);
+            self.patch(skip);
+        }
+    }
+
+    /// Emits a test of `c` that jumps when it is false; returns the jump to patch.
+    /// `(< x K)` and `(= x K)` with a small constant become one compare-and-branch.
+    fn branch_if_false(&mut self, c: &Expr) -> usize {
+        let m = self.mark();
+        if let ExprKind::CallBuiltin(id, args) = &c.kind {
+            let name = builtins::get(*id).name;
+            if let ([a, k], "<" | "=") = (args.as_slice(), name) {
+                if let Some(imm) = small_int(k) {
+                    let r = self.operand(a);
+                    let saved = std::mem::replace(&mut self.f.span, c.span);
+                    let j = if name == "<" { Instr::JumpIfNotLtImm(r, imm, 0) } else { Instr::JumpIfNotEqImm(r, imm, 0) };
+                    let at = self.emit(j);
+                    self.f.span = saved;
+                    self.release(m);
+                    return at;
+                }
+            }
+        }
+        let r = self.operand(c);
+        let at = self.emit(Instr::JumpIfFalse(r, 0));
+        self.release(m);
+        at
+    }
+
+    fn cond(&mut self, clauses: &[Clause], dst: Reg, tail: bool) {
+        let mut ends = Vec::new();
+        let mut has_else = false;
+        for cl in clauses {
+            match &cl.test {
+                None => {
+                    has_else = true;
+                    self.sequence(&cl.body, dst, tail);
+                    break;
+                }
+                Some(test) if cl.body.is_empty() => {
+                    // `(test)` yields the test's value when it is true.
+                    self.expr(test, dst, false);
+                    ends.push(self.emit(Instr::JumpIfTrue(dst, 0)));
+                }
+                Some(test) => {
+                    let next = self.branch_if_false(test);
+                    self.sequence(&cl.body, dst, tail);
+                    if !tail {
+                        ends.push(self.emit(Instr::Jump(0)));
+                    }
+                    self.patch(next);
+                }
+            }
+        }
+        if !has_else {
+            self.emit(Instr::LoadNil(dst));
+            self.ret_if(tail, dst);
+        }
+        for j in ends {
+            self.patch(j);
+        }
+        // Clauses `(test)` jump here with the value in dst.
+        if tail && clauses.iter().any(|c| c.test.is_some() && c.body.is_empty()) {
+            self.emit(Instr::Return(dst));
+        }
+    }
+
+    fn lambda(&mut self, l: &Lambda, span: Span, dst: Reg) {
+        // Where each capture comes from, in this (the creating) frame.
+        let srcs: Vec<CaptureSrc> = l
+            .captures
+            .iter()
+            .map(|id| match self.local_place(*id) {
+                Place::Reg(r) => CaptureSrc::Reg(r),
+                Place::Capture(c) => CaptureSrc::Capture(c),
+                Place::Missing => CaptureSrc::Reg(0),
+            })
+            .collect();
+        let outer = std::mem::replace(&mut self.f, FnState::new(span));
+        for (i, id) in l.captures.iter().enumerate() {
+            self.f.captures.insert(*id, i as u16);
+        }
+        for p in l.params.iter().chain(l.rest.iter()) {
+            let r = self.alloc();
+            self.f.regs.insert(*p, r);
+        }
+        for p in l.params.iter().chain(l.rest.iter()) {
+            if self.boxed(*p) {
+                let r = self.f.regs[p];
+                self.emit(Instr::CellNew(r));
+            }
+        }
+        let dst_inner = self.alloc();
+        self.sequence(&l.body, dst_inner, true);
+        let inner = std::mem::replace(&mut self.f, outer);
+        let name: Box<str> = l.name.as_deref().unwrap_or("lambda").into();
+        let idx = self.finish(inner, name, l.params.len() as u16, l.rest.is_some(), srcs, l.tier);
+        self.emit(Instr::Closure(dst, idx));
+    }
+}
+
+enum Place {
+    Reg(Reg),
+    Capture(u16),
+    Missing,
+}
+
+/// The value of a small integer constant expression.
+fn small_int(e: &Expr) -> Option<i16> {
+    match e.kind {
+        ExprKind::Const(Const::Int(i)) => i16::try_from(i).ok(),
+        _ => None,
+    }
+}

@@ -1,0 +1,147 @@
+//! Run-time errors: a kind, a message, where it happened and the call stack.
+
+use crate::syntax::span::Span;
+use std::fmt;
+
+/// The kinds of run-time error (language §11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Wrong type of value.
+    Type,
+    /// Wrong number of arguments.
+    Arity,
+    /// A global read before its definition ran.
+    Unbound,
+    /// Index out of range.
+    Range,
+    /// A capability the session does not hold.
+    CapabilityDenied,
+    /// Integer division or remainder by zero.
+    DivisionByZero,
+    /// Integer overflow.
+    Overflow,
+    /// Step limit reached.
+    StepLimit,
+    /// Heap limit reached.
+    MemoryLimit,
+    /// Wall-time limit reached.
+    Timeout,
+    /// Call-depth limit reached.
+    DepthLimit,
+    /// Interrupted (Ctrl-C).
+    Interrupted,
+    /// A host function failed.
+    Host,
+    /// Raised by `error`.
+    User,
+}
+
+impl ErrorKind {
+    /// All kinds.
+    pub const ALL: [ErrorKind; 14] = [
+        ErrorKind::Type,
+        ErrorKind::Arity,
+        ErrorKind::Unbound,
+        ErrorKind::Range,
+        ErrorKind::CapabilityDenied,
+        ErrorKind::DivisionByZero,
+        ErrorKind::Overflow,
+        ErrorKind::StepLimit,
+        ErrorKind::MemoryLimit,
+        ErrorKind::Timeout,
+        ErrorKind::DepthLimit,
+        ErrorKind::Interrupted,
+        ErrorKind::Host,
+        ErrorKind::User,
+    ];
+    /// The kind's name as `error-kind` returns it (`division-by-zero`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Type => "type",
+            ErrorKind::Arity => "arity",
+            ErrorKind::Unbound => "unbound",
+            ErrorKind::Range => "range",
+            ErrorKind::CapabilityDenied => "capability-denied",
+            ErrorKind::DivisionByZero => "division-by-zero",
+            ErrorKind::Overflow => "overflow",
+            ErrorKind::StepLimit => "step-limit",
+            ErrorKind::MemoryLimit => "memory-limit",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::DepthLimit => "depth-limit",
+            ErrorKind::Interrupted => "interrupted",
+            ErrorKind::Host => "host",
+            ErrorKind::User => "user",
+        }
+    }
+    /// Parses a kind name.
+    pub fn from_name(s: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+    /// Resource-limit and interrupt errors cannot be caught by `try`.
+    pub fn is_catchable(self) -> bool {
+        !matches!(
+            self,
+            ErrorKind::StepLimit
+                | ErrorKind::MemoryLimit
+                | ErrorKind::Timeout
+                | ErrorKind::DepthLimit
+                | ErrorKind::Interrupted
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A fault raised inside the VM or a built-in, before location is attached.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    /// What kind.
+    pub kind: ErrorKind,
+    /// The message.
+    pub message: String,
+}
+
+impl Fault {
+    /// A fault of a kind with a message.
+    #[cold]
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Box<Fault> {
+        Box::new(Fault { kind, message: message.into() })
+    }
+}
+
+/// Shorthand for results of built-ins and host calls.
+pub type FaultResult<T> = Result<T, Box<Fault>>;
+
+/// One entry of a call stack: the function and the span of the call or operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackFrame {
+    /// Function name (`lambda` for anonymous ones, `<top>` for a top-level form).
+    pub function: String,
+    /// Which source text (index into the session's sources).
+    pub source: u32,
+    /// The span within it.
+    pub span: Span,
+}
+
+/// A run-time error with its location and call stack (innermost first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuntimeError {
+    /// What kind.
+    pub kind: ErrorKind,
+    /// The message.
+    pub message: String,
+    /// Innermost first; the first entry is where it happened.
+    pub stack: Vec<StackFrame>,
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for RuntimeError {}

@@ -1,0 +1,807 @@
+//! The virtual machine: a register machine over one flat value stack. Calls push a
+//! small frame record and never recurse on the Rust stack; tail calls reuse the
+//! frame. Steps are counted at calls, returns and backward jumps; the interrupt
+//! flag is polled only when the step fuel runs out.
+
+pub mod error;
+pub mod heap;
+pub mod limits;
+pub mod output;
+pub mod printer;
+pub mod symbols;
+pub mod value;
+
+use crate::builtins::natives::{self, ArithOp, Ctx, NativeFn};
+use crate::compile::instr::{CaptureSrc, Instr, Proto};
+use crate::ffi::{CapSet, Capability};
+use error::{ErrorKind, Fault, RuntimeError, StackFrame};
+use heap::{Closure, Heap, Obj};
+use limits::{Interrupt, Limits, Stop};
+use output::Output;
+use printer::PrintCtx;
+use std::collections::HashMap;
+use value::{ObjRef, Value};
+
+/// A host function as the VM calls it.
+#[derive(Clone)]
+pub struct HostEntry {
+    /// Its registry name.
+    pub name: Box<str>,
+    /// The capability the session must hold.
+    pub capability: Option<Capability>,
+    /// Accepted value kinds per required parameter.
+    pub params: Box<[u16]>,
+    /// Accepted kinds of extra arguments, if variadic.
+    pub rest: Option<u16>,
+    /// The implementation; entries loaded only for checking have none.
+    pub imp: Option<NativeFn>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    proto: u32,
+    base: u32,
+    pc: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Handler {
+    frames: usize,
+    slot: usize,
+    pc: u32,
+}
+
+/// Fuel handed out per refill: bounds the latency of interrupts and timeouts.
+const FUEL_CHUNK: u64 = 1 << 14;
+/// Registers kept free above the top frame, so small frames need no growth check.
+const STACK_SLACK: usize = 64;
+
+/// The machine: heap, code, globals and the running state.
+pub struct Vm {
+    /// The heap.
+    pub heap: Heap,
+    /// Interned symbols.
+    pub symbols: value_symbols::Symbols,
+    protos: Vec<Proto>,
+    globals: Vec<Value>,
+    global_names: Vec<Box<str>>,
+    global_index: HashMap<Box<str>, u32>,
+    stack: Vec<Value>,
+    frames: Vec<Frame>,
+    handlers: Vec<Handler>,
+    /// Capabilities the session holds right now.
+    pub grants: CapSet,
+    /// Host functions by registry index.
+    pub host: Vec<HostEntry>,
+    ffi_names: Vec<Box<str>>,
+    /// The interrupt flag (Ctrl-C, timeouts).
+    pub interrupt: Interrupt,
+    /// Where `print` writes.
+    pub out: Output,
+    limits: Limits,
+    steps_used: u64,
+    chunk: i64,
+    fuel: i64,
+}
+
+mod value_symbols {
+    pub use super::symbols::Symbols;
+}
+
+/// The result of a call into a native, before location is attached.
+type Step = Result<(), Box<Fault>>;
+
+impl Vm {
+    /// An empty machine writing to `out`.
+    pub fn new(out: Output) -> Vm {
+        Vm {
+            heap: Heap::new(),
+            symbols: Default::default(),
+            protos: Vec::new(),
+            globals: Vec::new(),
+            global_names: Vec::new(),
+            global_index: HashMap::new(),
+            stack: Vec::new(),
+            frames: Vec::new(),
+            handlers: Vec::new(),
+            grants: CapSet::EMPTY,
+            host: Vec::new(),
+            ffi_names: Vec::new(),
+            interrupt: Interrupt::default(),
+            out,
+            limits: Limits::DEFAULT,
+            steps_used: 0,
+            chunk: 0,
+            fuel: 0,
+        }
+    }
+
+    /// Adds a compiled function; returns its index.
+    pub fn add_proto(&mut self, p: Proto) -> u32 {
+        self.protos.push(p);
+        (self.protos.len() - 1) as u32
+    }
+
+    /// The compiled functions.
+    pub fn protos(&self) -> &[Proto] {
+        &self.protos
+    }
+
+    /// The slot of a global, created (undefined) if new.
+    pub fn global_slot(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.global_index.get(name) {
+            return i;
+        }
+        let i = self.globals.len() as u32;
+        self.globals.push(Value::Undefined);
+        self.global_names.push(name.into());
+        self.global_index.insert(name.into(), i);
+        i
+    }
+
+    /// The value of a global, if defined.
+    pub fn global(&self, name: &str) -> Option<Value> {
+        let i = *self.global_index.get(name)?;
+        Some(self.globals[i as usize]).filter(|v| !matches!(v, Value::Undefined))
+    }
+
+    /// Sets a global (defining it).
+    pub fn set_global(&mut self, name: &str, v: Value) {
+        let i = self.global_slot(name);
+        self.globals[i as usize] = v;
+    }
+
+    /// Forgets the values of globals for which `drop` says so (REPL `:reset`).
+    pub fn undefine_globals(&mut self, drop: impl Fn(&str) -> bool) {
+        for (i, n) in self.global_names.iter().enumerate() {
+            if drop(n) {
+                self.globals[i] = Value::Undefined;
+            }
+        }
+    }
+
+    /// Installs a host function at a registry index.
+    pub fn set_host(&mut self, index: u32, entry: HostEntry) {
+        let i = index as usize;
+        if self.host.len() <= i {
+            self.host.resize(i + 1, HostEntry { name: "".into(), capability: None, params: Box::new([]), rest: None, imp: None });
+            self.ffi_names.resize(i + 1, "".into());
+        }
+        self.ffi_names[i] = entry.name.clone();
+        self.host[i] = entry;
+    }
+
+    /// Steps used by the last evaluation.
+    pub fn steps_used(&self) -> u64 {
+        self.steps_used
+    }
+
+    /// What printing needs.
+    pub fn print_ctx(&self) -> PrintCtx<'_> {
+        PrintCtx { heap: &self.heap, symbols: &self.symbols, protos: &self.protos, ffi_names: &self.ffi_names }
+    }
+
+    /// The printed form of a value.
+    pub fn show(&self, v: Value) -> String {
+        printer::to_printed(v, false, &self.print_ctx())
+    }
+
+    /// Collects garbage now (roots: globals, constants, `extra`).
+    pub fn collect(&mut self, extra: &[Value]) {
+        self.collect_with_top(0, extra);
+    }
+
+    fn collect_with_top(&mut self, top: usize, extra: &[Value]) {
+        let roots = self.stack[..top.min(self.stack.len())]
+            .iter()
+            .chain(self.globals.iter())
+            .chain(self.protos.iter().flat_map(|p| p.consts.iter()))
+            .chain(extra.iter())
+            .copied();
+        let roots: Vec<Value> = roots.collect();
+        self.heap.collect(roots);
+    }
+
+    /// Runs an entry prototype under `limits`; returns the value of its code.
+    pub fn run(&mut self, proto: u32, limits: Limits) -> Result<Value, RuntimeError> {
+        self.limits = limits;
+        self.heap.set_limit(usize::try_from(limits.memory).unwrap_or(usize::MAX));
+        self.steps_used = 0;
+        self.chunk = 0;
+        self.fuel = 0;
+        self.stack.clear();
+        self.frames.clear();
+        self.handlers.clear();
+        let nregs = self.protos[proto as usize].nregs as usize;
+        self.stack.resize(1 + nregs + STACK_SLACK, Value::Nil);
+        self.frames.push(Frame { proto, base: 1, pc: 0 });
+        let _alarm = limits
+            .timeout_ms
+            .map(|ms| limits::Alarm::start(std::time::Duration::from_millis(ms), self.interrupt.clone()));
+        let result = loop {
+            match self.execute() {
+                Ok(v) => break Ok(v),
+                Err(fault) => {
+                    if let Some(h) = self.catching(&fault) {
+                        self.enter_handler(h, *fault);
+                        continue;
+                    }
+                    break Err(self.runtime_error(*fault));
+                }
+            }
+        };
+        self.steps_used += (self.chunk - self.fuel).max(0) as u64;
+        self.interrupt.clear();
+        self.frames.clear();
+        self.handlers.clear();
+        self.out.flush();
+        result
+    }
+
+    fn catching(&mut self, fault: &Fault) -> Option<Handler> {
+        if !fault.kind.is_catchable() {
+            return None;
+        }
+        self.handlers.pop()
+    }
+
+    fn enter_handler(&mut self, h: Handler, fault: Fault) {
+        self.frames.truncate(h.frames);
+        if let Some(f) = self.frames.last_mut() {
+            f.pc = h.pc;
+        }
+        let e = self.heap.alloc(Obj::Error(fault.kind, fault.message.into()));
+        self.stack[h.slot] = Value::Error(e);
+    }
+
+    fn runtime_error(&self, fault: Fault) -> RuntimeError {
+        let mut stack = Vec::new();
+        for f in self.frames.iter().rev() {
+            let p = &self.protos[f.proto as usize];
+            let pc = (f.pc as usize).saturating_sub(1).min(p.spans.len().saturating_sub(1));
+            if let Some(span) = p.spans.get(pc) {
+                stack.push(StackFrame { function: p.name.to_string(), source: p.source, span: *span });
+            }
+        }
+        RuntimeError { kind: fault.kind, message: fault.message, stack }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refuel(&mut self) -> Step {
+        match self.interrupt.get() {
+            Stop::Interrupt => return Err(Fault::new(ErrorKind::Interrupted, "interrupted")),
+            Stop::Timeout => {
+                let ms = self.limits.timeout_ms.unwrap_or(0);
+                return Err(Fault::new(ErrorKind::Timeout, format!("evaluation ran longer than the time limit of {ms} ms")));
+            }
+            Stop::None => {}
+        }
+        self.steps_used += (self.chunk - self.fuel).max(0) as u64;
+        if self.steps_used >= self.limits.steps {
+            return Err(Fault::new(
+                ErrorKind::StepLimit,
+                format!("evaluation used more than the step limit of {} steps", self.limits.steps),
+            ));
+        }
+        let chunk = (self.limits.steps - self.steps_used).min(FUEL_CHUNK) as i64;
+        self.chunk = chunk;
+        self.fuel = chunk;
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn safe_point_collect(&mut self, top: usize) -> Step {
+        self.collect_with_top(top, &[]);
+        if self.heap.over_limit() {
+            return Err(Fault::new(
+                ErrorKind::MemoryLimit,
+                format!("live heap of {} bytes passes the memory limit of {} bytes", self.heap.live_bytes(), self.limits.memory),
+            ));
+        }
+        Ok(())
+    }
+
+    fn cx(&mut self) -> Ctx<'_> {
+        Ctx {
+            heap: &mut self.heap,
+            symbols: &mut self.symbols,
+            out: &mut self.out,
+            protos: &self.protos,
+            ffi_names: &self.ffi_names,
+        }
+    }
+
+    /// Calls host function `idx` on `argc` values at `at`, checking the grant and the
+    /// argument types first.
+    fn host_call(&mut self, idx: usize, at: usize, argc: usize) -> Result<Value, Box<Fault>> {
+        let Some(entry) = self.host.get(idx) else {
+            return Err(Fault::new(ErrorKind::Host, "unknown host function"));
+        };
+        if let Some(cap) = entry.capability {
+            if !self.grants.contains(cap) {
+                return Err(Fault::new(
+                    ErrorKind::CapabilityDenied,
+                    format!("`{}` needs the capability {cap}, which this session does not hold", entry.name),
+                ));
+            }
+        }
+        let n = entry.params.len();
+        if argc < n || (entry.rest.is_none() && argc > n) {
+            let want = if entry.rest.is_some() { format!("at least {n}") } else { n.to_string() };
+            return Err(Fault::new(ErrorKind::Arity, format!("`{}` takes {want} arguments, but {argc} were given", entry.name)));
+        }
+        for i in 0..argc {
+            let v = self.stack[at + i];
+            let mask = entry.params.get(i).copied().or(entry.rest).unwrap_or(u16::MAX);
+            if mask & crate::ffi::Type::kind_of_value_name(v.type_name()) == 0 {
+                return Err(Fault::new(
+                    ErrorKind::Type,
+                    format!("argument {} of `{}` has the wrong type: {}", i + 1, entry.name, v.type_name()),
+                ));
+            }
+        }
+        let Some(f) = entry.imp else {
+            return Err(Fault::new(ErrorKind::Host, format!("`{}` has no implementation in this host", entry.name)));
+        };
+        let args: Vec<Value> = self.stack[at..at + argc].to_vec();
+        f(&mut self.cx(), &args)
+    }
+
+    fn call_native(&mut self, f: NativeFn, at: usize, argc: usize) -> Result<Value, Box<Fault>> {
+        let (stack, mut cx) = (
+            &self.stack,
+            Ctx {
+                heap: &mut self.heap,
+                symbols: &mut self.symbols,
+                out: &mut self.out,
+                protos: &self.protos,
+                ffi_names: &self.ffi_names,
+            },
+        );
+        f(&mut cx, &stack[at..at + argc])
+    }
+
+    /// Makes room for a frame of `nregs` registers at `base`.
+    #[inline]
+    fn ensure_stack(&mut self, base: usize, nregs: usize) {
+        let need = base + nregs + STACK_SLACK;
+        if self.stack.len() < need {
+            self.stack.resize(need.max(self.stack.len() * 2), Value::Nil);
+        }
+    }
+
+    /// Sets up the arguments of a closure call at `base`: arity, rest list, nil-fill.
+    #[inline]
+    fn enter(&mut self, proto: u32, base: usize, argc: usize) -> Step {
+        let p = &self.protos[proto as usize];
+        let (nparams, variadic, nregs) = (p.nparams as usize, p.variadic, p.nregs as usize);
+        if argc != nparams && !(variadic && argc > nparams) {
+            return Err(self.arity_fault(proto, argc));
+        }
+        self.ensure_stack(base, nregs);
+        let mut filled = argc;
+        if variadic {
+            let rest = self.heap.list(&self.stack[base + nparams..base + argc]);
+            self.stack[base + nparams] = rest;
+            filled = nparams + 1;
+        }
+        for v in &mut self.stack[base + filled..base + nregs] {
+            *v = Value::Nil;
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn arity_fault(&self, proto: u32, argc: usize) -> Box<Fault> {
+        let p = &self.protos[proto as usize];
+        let want = if p.variadic { format!("at least {}", p.nparams) } else { p.nparams.to_string() };
+        let s = if p.nparams == 1 && !p.variadic { "" } else { "s" };
+        Fault::new(ErrorKind::Arity, format!("`{}` takes {want} argument{s}, but {argc} were given", p.name))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn not_callable(&self, v: Value) -> Box<Fault> {
+        Fault::new(ErrorKind::Type, format!("{} is not a procedure", self.show(v)))
+    }
+
+    /// The main loop: runs until the entry frame returns, or a fault.
+    fn execute(&mut self) -> Result<Value, Box<Fault>> {
+        let mut frame = *self.frames.last().expect("a frame to run");
+        let mut proto = frame.proto;
+        let mut base = frame.base as usize;
+        let mut pc = frame.pc as usize;
+        // SAFETY: code is never mutated or dropped while the VM runs; see `code_of`.
+        let mut code = self.code_of(proto);
+        let mut fuel = self.fuel;
+        let mut seg = pc;
+
+        macro_rules! r {
+            ($i:expr) => {
+                self.stack[base + $i as usize]
+            };
+        }
+        macro_rules! save {
+            () => {
+                if let Some(f) = self.frames.last_mut() {
+                    f.pc = pc as u32;
+                }
+                self.fuel = fuel;
+            };
+        }
+        macro_rules! fail {
+            ($e:expr) => {{
+                save!();
+                return Err($e);
+            }};
+        }
+        macro_rules! tick {
+            () => {
+                fuel -= (pc - seg) as i64;
+                if fuel <= 0 {
+                    save!();
+                    self.refuel()?;
+                    fuel = self.fuel;
+                }
+            };
+        }
+        macro_rules! gc_point {
+            () => {
+                if self.heap.wants_collection() {
+                    save!();
+                    let top = base + self.protos[proto as usize].nregs as usize;
+                    self.safe_point_collect(top)?;
+                }
+            };
+        }
+        macro_rules! arith {
+            ($d:expr, $a:expr, $b:expr, $op:expr, $fast:expr) => {{
+                let (x, y) = (r!($a), r!($b));
+                let v = match (x, y) {
+                    (Value::Int(p), Value::Int(q)) => match $fast(p, q) {
+                        Some(v) => v,
+                        None => match natives::arith2($op, x, y) {
+                            Ok(v) => v,
+                            Err(e) => fail!(e),
+                        },
+                    },
+                    _ => match natives::arith2($op, x, y) {
+                        Ok(v) => v,
+                        Err(e) => fail!(e),
+                    },
+                };
+                r!($d) = v;
+            }};
+        }
+        macro_rules! compare {
+            ($d:expr, $a:expr, $b:expr, $op:expr, $fast:expr) => {{
+                let (x, y) = (r!($a), r!($b));
+                let b = match (x, y) {
+                    (Value::Int(p), Value::Int(q)) => $fast(p, q),
+                    _ => match natives::compare2($op, x, y) {
+                        Ok(b) => b,
+                        Err(e) => fail!(e),
+                    },
+                };
+                r!($d) = Value::Bool(b);
+            }};
+        }
+        macro_rules! do_return {
+            ($v:expr) => {{
+                let v = $v;
+                tick!();
+                let done = self.frames.pop().expect("returning frame");
+                self.stack[done.base as usize - 1] = v;
+                match self.frames.last() {
+                    None => {
+                        self.fuel = fuel;
+                        return Ok(v);
+                    }
+                    Some(f) => {
+                        frame = *f;
+                        proto = frame.proto;
+                        base = frame.base as usize;
+                        pc = frame.pc as usize;
+                        code = self.code_of(proto);
+                        seg = pc;
+                    }
+                }
+            }};
+        }
+
+        loop {
+            let ins = code[pc];
+            pc += 1;
+            match ins {
+                Instr::LoadNil(d) => r!(d) = Value::Nil,
+                Instr::LoadBool(d, b) => r!(d) = Value::Bool(b),
+                Instr::LoadInt(d, i) => r!(d) = Value::Int(i as i64),
+                Instr::LoadConst(d, k) => r!(d) = self.protos[proto as usize].consts[k as usize],
+                Instr::LoadUndef(d) => r!(d) = Value::Undefined,
+                Instr::Move(d, s) => r!(d) = r!(s),
+                Instr::GetGlobal(d, g) => {
+                    let v = self.globals[g as usize];
+                    if let Value::Undefined = v {
+                        let name = self.global_names[g as usize].to_string();
+                        let name = name.strip_prefix(crate::analysis::PRELUDE_PREFIX).unwrap_or(&name).to_string();
+                        fail!(Fault::new(ErrorKind::Unbound, format!("`{name}` is not defined (yet)")));
+                    }
+                    r!(d) = v;
+                }
+                Instr::SetGlobal(g, s) => {
+                    if let Value::Undefined = self.globals[g as usize] {
+                        let name = self.global_names[g as usize].to_string();
+                        fail!(Fault::new(ErrorKind::Unbound, format!("cannot assign `{name}`: it is not defined yet")));
+                    }
+                    self.globals[g as usize] = r!(s);
+                }
+                Instr::DefGlobal(g, s) => self.globals[g as usize] = r!(s),
+                Instr::GetCapture(d, i) => {
+                    let v = match self.stack[base - 1] {
+                        Value::Closure(c) => match self.heap.get(c) {
+                            Obj::Closure(c) => c.captures[i as usize],
+                            _ => Value::Nil,
+                        },
+                        _ => Value::Nil,
+                    };
+                    r!(d) = v;
+                }
+                Instr::CellNew(d) => {
+                    let c = self.heap.alloc(Obj::Cell(r!(d)));
+                    r!(d) = Value::Cell(c);
+                    gc_point!();
+                }
+                Instr::CellGet(d, s) => {
+                    let v = match r!(s) {
+                        Value::Cell(c) => match self.heap.get(c) {
+                            Obj::Cell(v) => *v,
+                            _ => Value::Nil,
+                        },
+                        other => other,
+                    };
+                    if let Value::Undefined = v {
+                        fail!(Fault::new(ErrorKind::Unbound, "a variable was used before its definition ran"));
+                    }
+                    r!(d) = v;
+                }
+                Instr::CellSet(a, b) => {
+                    let v = r!(b);
+                    if let Value::Cell(c) = r!(a) {
+                        *self.heap.get_mut(c) = Obj::Cell(v);
+                    }
+                }
+                Instr::Closure(d, p) => {
+                    let caps: Box<[Value]> = self.protos[p as usize]
+                        .captures
+                        .iter()
+                        .map(|src| match *src {
+                            CaptureSrc::Reg(r) => self.stack[base + r as usize],
+                            CaptureSrc::Capture(i) => match self.stack[base - 1] {
+                                Value::Closure(c) => match self.heap.get(c) {
+                                    Obj::Closure(c) => c.captures[i as usize],
+                                    _ => Value::Nil,
+                                },
+                                _ => Value::Nil,
+                            },
+                        })
+                        .collect();
+                    let c = self.heap.alloc(Obj::Closure(Closure { proto: p, captures: caps }));
+                    r!(d) = Value::Closure(c);
+                    gc_point!();
+                }
+                Instr::Jump(off) => {
+                    let target = (pc as i64 + off as i64) as usize;
+                    if off < 0 {
+                        tick!();
+                        seg = target;
+                    }
+                    pc = target;
+                }
+                Instr::JumpIfFalse(c, off) => {
+                    if !r!(c).is_truthy() {
+                        pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
+                Instr::JumpIfTrue(c, off) => {
+                    if r!(c).is_truthy() {
+                        pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
+                Instr::Add(d, a, b) => arith!(d, a, b, ArithOp::Add, |p: i64, q| p.checked_add(q).map(Value::Int)),
+                Instr::Sub(d, a, b) => arith!(d, a, b, ArithOp::Sub, |p: i64, q| p.checked_sub(q).map(Value::Int)),
+                Instr::Mul(d, a, b) => arith!(d, a, b, ArithOp::Mul, |p: i64, q| p.checked_mul(q).map(Value::Int)),
+                Instr::AddImm(d, a, imm) => {
+                    let x = r!(a);
+                    let v = match x {
+                        Value::Int(p) => match p.checked_add(imm as i64) {
+                            Some(s) => Value::Int(s),
+                            None => match natives::arith2(ArithOp::Add, x, Value::Int(imm as i64)) {
+                                Ok(v) => v,
+                                Err(e) => fail!(e),
+                            },
+                        },
+                        _ => match natives::arith2(ArithOp::Add, x, Value::Int(imm as i64)) {
+                            Ok(v) => v,
+                            Err(e) => fail!(e),
+                        },
+                    };
+                    r!(d) = v;
+                }
+                Instr::Lt(d, a, b) => compare!(d, a, b, ArithOp::Lt, |p: i64, q: i64| p < q),
+                Instr::Le(d, a, b) => compare!(d, a, b, ArithOp::Le, |p: i64, q: i64| p <= q),
+                Instr::Gt(d, a, b) => compare!(d, a, b, ArithOp::Gt, |p: i64, q: i64| p > q),
+                Instr::Ge(d, a, b) => compare!(d, a, b, ArithOp::Ge, |p: i64, q: i64| p >= q),
+                Instr::NumEq(d, a, b) => compare!(d, a, b, ArithOp::NumEq, |p: i64, q: i64| p == q),
+                Instr::JumpIfNotLtImm(a, imm, off) => {
+                    let ok = match r!(a) {
+                        Value::Int(p) => p < imm as i64,
+                        x => match natives::compare2(ArithOp::Lt, x, Value::Int(imm as i64)) {
+                            Ok(b) => b,
+                            Err(e) => fail!(e),
+                        },
+                    };
+                    if !ok {
+                        pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
+                Instr::JumpIfNotEqImm(a, imm, off) => {
+                    let ok = match r!(a) {
+                        Value::Int(p) => p == imm as i64,
+                        x => match natives::compare2(ArithOp::NumEq, x, Value::Int(imm as i64)) {
+                            Ok(b) => b,
+                            Err(e) => fail!(e),
+                        },
+                    };
+                    if !ok {
+                        pc = (pc as i64 + off as i64) as usize;
+                    }
+                }
+                Instr::Call(f, argc) => {
+                    tick!();
+                    let at = base + f as usize;
+                    match self.stack[at] {
+                        Value::Closure(c) => {
+                            let callee = match self.heap.get(c) {
+                                Obj::Closure(c) => c.proto,
+                                _ => 0,
+                            };
+                            if self.frames.len() as u64 >= self.limits.depth {
+                                fail!(Fault::new(
+                                    ErrorKind::DepthLimit,
+                                    format!("call depth passes the limit of {} nested calls", self.limits.depth)
+                                ));
+                            }
+                            save!();
+                            if let Err(e) = self.enter(callee, at + 1, argc as usize) {
+                                return Err(e);
+                            }
+                            self.frames.push(Frame { proto: callee, base: (at + 1) as u32, pc: 0 });
+                            proto = callee;
+                            base = at + 1;
+                            pc = 0;
+                            seg = 0;
+                            code = self.code_of(proto);
+                            gc_point!();
+                        }
+                        Value::Builtin(id) => {
+                            let v = match crate::builtins::get(id).imp {
+                                crate::builtins::Imp::Native(nf) => self.call_native(nf, at + 1, argc as usize),
+                                crate::builtins::Imp::Prelude => Err(Fault::new(ErrorKind::Host, "prelude not loaded")),
+                            };
+                            match v {
+                                Ok(v) => self.stack[at] = v,
+                                Err(e) => fail!(e),
+                            }
+                            gc_point!();
+                        }
+                        Value::Ffi(i) => {
+                            save!();
+                            match self.host_call(i as usize, at + 1, argc as usize) {
+                                Ok(v) => self.stack[at] = v,
+                                Err(e) => return Err(e),
+                            }
+                            gc_point!();
+                        }
+                        other => fail!(self.not_callable(other)),
+                    }
+                }
+                Instr::TailCall(f, argc) => {
+                    tick!();
+                    let at = base + f as usize;
+                    match self.stack[at] {
+                        Value::Closure(c) => {
+                            let callee = match self.heap.get(c) {
+                                Obj::Closure(c) => c.proto,
+                                _ => 0,
+                            };
+                            // Move the callee and its arguments down over this frame.
+                            let n = argc as usize + 1;
+                            self.stack.copy_within(at..at + n, base - 1);
+                            save!();
+                            self.enter(callee, base, argc as usize)?;
+                            if let Some(fr) = self.frames.last_mut() {
+                                fr.proto = callee;
+                                fr.pc = 0;
+                            }
+                            proto = callee;
+                            pc = 0;
+                            seg = 0;
+                            code = self.code_of(proto);
+                            gc_point!();
+                        }
+                        Value::Builtin(id) => {
+                            let v = match crate::builtins::get(id).imp {
+                                crate::builtins::Imp::Native(nf) => self.call_native(nf, at + 1, argc as usize),
+                                crate::builtins::Imp::Prelude => Err(Fault::new(ErrorKind::Host, "prelude not loaded")),
+                            };
+                            match v {
+                                Ok(v) => do_return!(v),
+                                Err(e) => fail!(e),
+                            }
+                        }
+                        Value::Ffi(i) => {
+                            save!();
+                            let v = self.host_call(i as usize, at + 1, argc as usize)?;
+                            do_return!(v);
+                        }
+                        other => fail!(self.not_callable(other)),
+                    }
+                }
+                Instr::CallBuiltin(at, id, argc) => {
+                    let at = base + at as usize;
+                    let v = match crate::builtins::get(id).imp {
+                        crate::builtins::Imp::Native(nf) => self.call_native(nf, at, argc as usize),
+                        crate::builtins::Imp::Prelude => Err(Fault::new(ErrorKind::Host, "prelude not loaded")),
+                    };
+                    match v {
+                        Ok(v) => self.stack[at] = v,
+                        Err(e) => fail!(e),
+                    }
+                    gc_point!();
+                }
+                Instr::CallFfi(at, idx, argc) => {
+                    save!();
+                    let at = base + at as usize;
+                    let v = self.host_call(idx as usize, at, argc as usize)?;
+                    self.stack[at] = v;
+                    gc_point!();
+                }
+                Instr::Return(s) => do_return!(r!(s)),
+                Instr::RequireCap(d, c) => {
+                    let cap = Capability::ALL[c as usize];
+                    if !self.grants.contains(cap) {
+                        fail!(Fault::new(
+                            ErrorKind::CapabilityDenied,
+                            format!("this code requires the capability {cap}, which this session does not hold")
+                        ));
+                    }
+                    r!(d) = Value::Capability(cap);
+                }
+                Instr::HasCap(d, c) => r!(d) = Value::Bool(self.grants.contains(Capability::ALL[c as usize])),
+                Instr::PushHandler(slot, off) => {
+                    let target = (pc as i64 + off as i64) as u32;
+                    self.handlers.push(Handler { frames: self.frames.len(), slot: base + slot as usize, pc: target });
+                }
+                Instr::PopHandler => {
+                    self.handlers.pop();
+                }
+            }
+        }
+    }
+
+    /// The code of a prototype, detached from the borrow of `self`.
+    #[inline(always)]
+    fn code_of(&self, proto: u32) -> &'static [Instr] {
+        let code: &[Instr] = &self.protos[proto as usize].code;
+        // SAFETY: prototypes are only ever appended (never removed or mutated) and
+        // appending moves the `Proto` structs, not their code buffers; no prototype is
+        // added while `execute` runs. So the slice outlives every use inside `execute`.
+        unsafe { &*(code as *const [Instr]) }
+    }
+}
+
+/// A reference to an object, for natives that return heap values.
+pub type Ref = ObjRef;

@@ -1,0 +1,73 @@
+//! `jue check`: diagnostics only, as reports or JSON Lines.
+
+use crate::options::{parse_tier, read_source, stderr_color};
+use clap::{Args, ValueEnum};
+use jue_engine::report::render_diagnostic;
+use jue_engine::{Session, TrustTier};
+use std::process::ExitCode;
+
+/// Output formats.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// miette reports on stderr.
+    Text,
+    /// One JSON object per diagnostic on stdout.
+    Json,
+}
+
+/// Arguments of `jue check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files to check.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Default tier of code without an annotation.
+    #[arg(long, value_name = "TIER", value_parser = parse_tier)]
+    pub tier: Option<TrustTier>,
+}
+
+/// Checks files: 1 if any has an error diagnostic (or cannot be read), else 0.
+pub fn main(args: CheckArgs) -> ExitCode {
+    let color = stderr_color();
+    let mut failed = false;
+    for path in &args.files {
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(msg) => {
+                eprintln!("{msg}");
+                failed = true;
+                continue;
+            }
+        };
+        let mut session = Session::new();
+        if let Some(t) = args.tier {
+            session.default_tier = t;
+        }
+        let analysis = session.check(&source);
+        failed |= analysis.has_errors();
+        for d in &analysis.diagnostics {
+            match args.format {
+                Format::Text => eprint!("{}", render_diagnostic(d, &source, color)),
+                Format::Json => {
+                    let (l, c) = source.line_col(d.span.start);
+                    let (el, ec) = source.line_col(d.span.end);
+                    let obj = serde_json::json!({
+                        "file": path,
+                        "code": d.code.as_str(),
+                        "severity": d.severity().as_str(),
+                        "line": l + 1,
+                        "column": c + 1,
+                        "end": {"line": el + 1, "column": ec + 1},
+                        "message": d.message,
+                        "help": d.help,
+                    });
+                    println!("{obj}");
+                }
+            }
+        }
+    }
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}

@@ -1,0 +1,53 @@
+//! The `jue` command: a thin layer that parses arguments and calls the engine.
+
+mod check;
+mod options;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Jue: a small Lisp with a typed, capability-checked FFI registry.
+#[derive(Parser)]
+#[command(name = "jue", version, about, disable_help_subcommand = false)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a program.
+    Run(run::RunArgs),
+    /// Report diagnostics without running.
+    Check(check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    // Analysis and compilation recurse over source nesting (bounded at 1,000 levels);
+    // a large stack keeps even unoptimised builds far from its end.
+    let worker = std::thread::Builder::new().stack_size(256 << 20).spawn(real_main);
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => ExitCode::from(70),
+    }
+}
+
+fn real_main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Some(Command::Run(a)) => run::main(a),
+        Some(Command::Check(a)) => check::main(a),
+        None => {
+            eprintln!("jue {}: try `jue run FILE`, `jue check FILE` or `jue --help`", env!("CARGO_PKG_VERSION"));
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! `jue run`: check the whole file, then run it.
+
+use crate::options::{LimitArgs, read_source, stderr_color};
+use clap::Args;
+use jue_engine::report::{render_diagnostic, render_runtime_error};
+use jue_engine::{EvalError, ErrorKind, Session};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Arguments of `jue run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The program.
+    pub file: String,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Runs a file: 0 on success, 1 on a run-time error, 2 on a compile error, 130 on Ctrl-C.
+pub fn main(args: RunArgs) -> ExitCode {
+    let color = stderr_color();
+    let source = match read_source(&args.file) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut session = Session::new();
+    session.limits = args.limits.limits(session.limits);
+    if let Some(t) = args.limits.tier {
+        session.default_tier = t;
+    }
+    let interrupt = session.interrupt();
+    // Ctrl-C raises the engine's interrupt flag; the VM stops at its next safe point.
+    let sigint = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, std::sync::Arc::clone(&sigint));
+    let watcher = {
+        let sigint = std::sync::Arc::clone(&sigint);
+        std::thread::spawn(move || loop {
+            if sigint.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                interrupt.raise();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        })
+    };
+    drop(watcher);
+    let prepared = match session.prepare(source) {
+        Ok(p) => p,
+        Err(EvalError::Compile { source, diagnostics }) => {
+            for d in &diagnostics {
+                eprint!("{}", render_diagnostic(d, &source, color));
+            }
+            return ExitCode::from(2);
+        }
+        Err(EvalError::Runtime(_)) => return ExitCode::from(1),
+    };
+    for d in &prepared.analysis.diagnostics {
+        eprint!("{}", render_diagnostic(d, &prepared.source, color));
+    }
+    let result = session.run(&prepared);
+    let _ = std::io::stdout().flush();
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprint!("{}", render_runtime_error(&e, &session, color));
+            if e.kind == ErrorKind::Interrupted { ExitCode::from(130) } else { ExitCode::from(1) }
+        }
+    }
+}
