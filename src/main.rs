@@ -26,7 +26,9 @@ enum Command {
 fn main() -> ExitCode {
     // Analysis and compilation recurse over source nesting (bounded at 1,000 levels);
     // a large stack keeps even unoptimised builds far from its end.
-    let worker = std::thread::Builder::new().stack_size(256 << 20).spawn(real_main);
+    let worker = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(real_main);
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => ExitCode::from(70),
@@ -46,7 +48,10 @@ fn real_main() -> ExitCode {
         Some(Command::Run(a)) => run::main(a),
         Some(Command::Check(a)) => check::main(a),
         None => {
-            eprintln!("jue {}: try `jue run FILE`, `jue check FILE` or `jue --help`", env!("CARGO_PKG_VERSION"));
+            eprintln!(
+                "jue {}: try `jue run FILE`, `jue check FILE` or `jue --help`",
+                env!("CARGO_PKG_VERSION")
+            );
             ExitCode::from(2)
         }
     }

@@ -3,7 +3,7 @@
 use crate::options::{LimitArgs, read_source, stderr_color};
 use clap::Args;
 use jue_engine::report::{render_diagnostic, render_runtime_error};
-use jue_engine::{EvalError, ErrorKind, Session};
+use jue_engine::{ErrorKind, EvalError, Session};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -14,6 +14,9 @@ pub struct RunArgs {
     pub file: String,
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Print the compiled bytecode of the program to stderr (for engine developers).
+    #[arg(long, hide = true)]
+    pub disassemble: bool,
 }
 
 /// Runs a file: 0 on success, 1 on a run-time error, 2 on a compile error, 130 on Ctrl-C.
@@ -34,20 +37,26 @@ pub fn main(args: RunArgs) -> ExitCode {
     let interrupt = session.interrupt();
     // Ctrl-C raises the engine's interrupt flag; the VM stops at its next safe point.
     let sigint = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, std::sync::Arc::clone(&sigint));
+    let _ =
+        signal_hook::flag::register(signal_hook::consts::SIGINT, std::sync::Arc::clone(&sigint));
     let watcher = {
         let sigint = std::sync::Arc::clone(&sigint);
-        std::thread::spawn(move || loop {
-            if sigint.swap(false, std::sync::atomic::Ordering::SeqCst) {
-                interrupt.raise();
+        std::thread::spawn(move || {
+            loop {
+                if sigint.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    interrupt.raise();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
             }
-            std::thread::sleep(std::time::Duration::from_millis(20));
         })
     };
     drop(watcher);
     let prepared = match session.prepare(source) {
         Ok(p) => p,
-        Err(EvalError::Compile { source, diagnostics }) => {
+        Err(EvalError::Compile {
+            source,
+            diagnostics,
+        }) => {
             for d in &diagnostics {
                 eprint!("{}", render_diagnostic(d, &source, color));
             }
@@ -55,6 +64,20 @@ pub fn main(args: RunArgs) -> ExitCode {
         }
         Err(EvalError::Runtime(_)) => return ExitCode::from(1),
     };
+    if args.disassemble {
+        let protos = session.vm().protos();
+        let first = prepared
+            .items
+            .first()
+            .map_or(protos.len(), |i| i.proto as usize);
+        let first_fn = protos
+            .iter()
+            .position(|p| p.source == protos[first.min(protos.len() - 1)].source)
+            .unwrap_or(first);
+        for p in &protos[first_fn..] {
+            eprintln!("{}", p.disassemble());
+        }
+    }
     for d in &prepared.analysis.diagnostics {
         eprint!("{}", render_diagnostic(d, &prepared.source, color));
     }
@@ -64,7 +87,11 @@ pub fn main(args: RunArgs) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprint!("{}", render_runtime_error(&e, &session, color));
-            if e.kind == ErrorKind::Interrupted { ExitCode::from(130) } else { ExitCode::from(1) }
+            if e.kind == ErrorKind::Interrupted {
+                ExitCode::from(130)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

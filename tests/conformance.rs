@@ -20,8 +20,8 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -100,7 +100,13 @@ fn parse_header(path: &Path, source: &[u8]) -> Result<Expectation, String> {
         s.into_bytes()
     };
 
-    Ok(Expectation { args, mode, exit, stderr, stdout })
+    Ok(Expectation {
+        args,
+        mode,
+        exit,
+        stderr,
+        stdout,
+    })
 }
 
 struct Outcome {
@@ -132,15 +138,17 @@ fn run_program(dir: &Path, file: &str, exp: &Expectation) -> Result<Outcome, Str
     // Drain both pipes on their own threads so a chatty program cannot block.
     let mut out_pipe = child.stdout.take().expect("piped stdout");
     let mut err_pipe = child.stderr.take().expect("piped stderr");
-    let out_reader = std::thread::spawn(move || {
+    let (out_tx, out_rx) = mpsc::channel();
+    let (err_tx, err_rx) = mpsc::channel();
+    std::thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = out_pipe.read_to_end(&mut buf);
-        buf
+        let _ = out_tx.send(buf);
     });
-    let err_reader = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = err_pipe.read_to_end(&mut buf);
-        buf
+        let _ = err_tx.send(buf);
     });
 
     let mut timed_out = false;
@@ -163,15 +171,30 @@ fn run_program(dir: &Path, file: &str, exp: &Expectation) -> Result<Outcome, Str
         }
     };
     let elapsed = start.elapsed();
-    let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
-    Ok(Outcome { status, timed_out, stdout, stderr, elapsed })
+    // The pipes close when the process ends; don't wait forever if something
+    // it started still holds them.
+    let stdout = out_rx
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap_or_default();
+    let stderr = err_rx
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap_or_default();
+    Ok(Outcome {
+        status,
+        timed_out,
+        stdout,
+        stderr,
+        elapsed,
+    })
 }
 
 /// Shows bytes as text, escaping control characters so that differences in
 /// white space are visible, and cuts very long texts.
 fn show(bytes: &[u8]) -> String {
     const MAX: usize = 2000;
+    if bytes.is_empty() {
+        return "(empty)".to_owned();
+    }
     let text = String::from_utf8_lossy(bytes);
     let mut s = String::new();
     for (count, c) in text.chars().enumerate() {
@@ -241,7 +264,11 @@ fn check_one(dir: &Path, path: &Path) -> Vec<String> {
     if !problems.is_empty() {
         problems.push(format!(
             "command: jue {} {}{} (took {:.2?})\n      stderr:   {}",
-            if exp.mode == Mode::Run { "run" } else { "check" },
+            if exp.mode == Mode::Run {
+                "run"
+            } else {
+                "check"
+            },
             exp.args.iter().map(|a| format!("{a} ")).collect::<String>(),
             file,
             got.elapsed,
@@ -253,7 +280,9 @@ fn check_one(dir: &Path, path: &Path) -> Vec<String> {
 
 #[test]
 fn conformance() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("conformance");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("conformance");
     let mut programs: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -263,7 +292,9 @@ fn conformance() {
     assert!(!programs.is_empty(), "no programs in {}", dir.display());
 
     // Programs are independent: run a few at a time, report in file order.
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Vec<String>>>> = Mutex::new(vec![None; programs.len()]);
     std::thread::scope(|scope| {
@@ -288,7 +319,11 @@ fn conformance() {
             continue;
         }
         failed += 1;
-        let _ = writeln!(report, "\n✗ {}", path.file_name().unwrap().to_string_lossy());
+        let _ = writeln!(
+            report,
+            "\n✗ {}",
+            path.file_name().unwrap().to_string_lossy()
+        );
         for p in problems {
             let _ = writeln!(report, "    {p}");
         }

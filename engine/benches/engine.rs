@@ -76,7 +76,11 @@ const KEYWORDS: &[&str] = &[":id", ":name", ":kind", ":status", ":ok", ":error",
 
 impl Gen {
     fn new(seed: u64) -> Self {
-        Gen { state: seed.wrapping_mul(6364136223846793005).wrapping_add(1), n: 0, out: String::new() }
+        Gen {
+            state: seed.wrapping_mul(6364136223846793005).wrapping_add(1),
+            n: 0,
+            out: String::new(),
+        }
     }
 
     fn next(&mut self) -> u64 {
@@ -115,7 +119,12 @@ impl Gen {
         match self.below(3) {
             0 => format!("{}", self.below(100_000) as i64 - 1000),
             1 => format!("{}.{}", self.below(1000) as i64 - 99, self.below(10_000)),
-            _ => format!("{}.{}e{}", 1 + self.below(9), self.below(100), self.below(25) as i64 - 12),
+            _ => format!(
+                "{}.{}e{}",
+                1 + self.below(9),
+                self.below(100),
+                self.below(25) as i64 - 12
+            ),
         }
     }
 
@@ -164,7 +173,8 @@ impl Gen {
             0 => {
                 let name = self.name("fn");
                 let body = self.expr(&["x", "y"], 4);
-                self.out.push_str(&format!("(define ({name} x y)\n  (+ {body} x y))\n"));
+                self.out
+                    .push_str(&format!("(define ({name} x y)\n  (+ {body} x y))\n"));
             }
             1 => {
                 let name = self.name("classify");
@@ -273,5 +283,11 @@ fn bench_list100k(c: &mut Criterion) {
     bench_program(c, "list100k", LIST100K);
 }
 
-criterion_group!(benches, bench_parse, bench_fib25, bench_loop1m, bench_list100k);
+criterion_group!(
+    benches,
+    bench_parse,
+    bench_fib25,
+    bench_loop1m,
+    bench_list100k
+);
 criterion_main!(benches);

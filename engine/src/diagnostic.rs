@@ -56,7 +56,11 @@ impl Code {
     }
     /// The severity every diagnostic of this code has.
     pub fn severity(self) -> Severity {
-        if self.as_str().starts_with('E') { Severity::Error } else { Severity::Warning }
+        if self.as_str().starts_with('E') {
+            Severity::Error
+        } else {
+            Severity::Warning
+        }
     }
 }
 
@@ -114,7 +118,14 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic without help or related spans.
     pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { code, span, message: message.into(), help: None, related: Vec::new(), suggestion: None }
+        Diagnostic {
+            code,
+            span,
+            message: message.into(),
+            help: None,
+            related: Vec::new(),
+            suggestion: None,
+        }
     }
     /// Adds a help line.
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
@@ -123,7 +134,10 @@ impl Diagnostic {
     }
     /// Adds a related span.
     pub fn with_related(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.related.push(Related { span, message: message.into() });
+        self.related.push(Related {
+            span,
+            message: message.into(),
+        });
         self
     }
     /// Adds a "did you mean" replacement, with its help line.
@@ -158,7 +172,10 @@ pub struct SourceDiagnostic {
 impl SourceDiagnostic {
     /// Bundles a diagnostic with the text it points into.
     pub fn new(diag: Diagnostic, file: &SourceFile) -> SourceDiagnostic {
-        SourceDiagnostic { diag, source: file.to_named_source() }
+        SourceDiagnostic {
+            diag,
+            source: file.to_named_source(),
+        }
     }
 }
 
@@ -181,13 +198,17 @@ impl miette::Diagnostic for SourceDiagnostic {
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        let primary = miette::LabeledSpan::new_primary_with_span(Some("here".into()), self.diag.span);
+        let primary =
+            miette::LabeledSpan::new_primary_with_span(Some("here".into()), self.diag.span);
         let related = self
             .diag
             .related

@@ -1,14 +1,14 @@
 //! jue-engine: reads, checks, compiles and runs Jue.
 
-pub mod diagnostic;
-pub mod ffi;
-pub mod suggest;
-pub mod syntax;
 pub mod analysis;
 pub mod builtins;
 pub mod compile;
-pub mod vm;
+pub mod diagnostic;
+pub mod ffi;
 pub mod session;
+pub mod suggest;
+pub mod syntax;
+pub mod vm;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use ffi::{CapSet, Capability, Signature, TrustTier, Type};

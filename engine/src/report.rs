@@ -8,7 +8,11 @@ use crate::vm::error::{ErrorKind, RuntimeError};
 use std::fmt;
 
 fn handler(color: bool) -> miette::GraphicalReportHandler {
-    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
     miette::GraphicalReportHandler::new_themed(theme).with_width(100)
 }
 
@@ -36,7 +40,9 @@ impl RuntimeReport {
     /// Builds the report, resolving stack spans to files and lines.
     pub fn new(e: &RuntimeError, session: &Session) -> RuntimeReport {
         let top = e.stack.first();
-        let source = top.and_then(|f| session.source(f.source)).map(SourceFile::to_named_source);
+        let source = top
+            .and_then(|f| session.source(f.source))
+            .map(SourceFile::to_named_source);
         let mut stack = String::new();
         for f in &e.stack {
             let loc = match session.source(f.source) {
@@ -48,7 +54,13 @@ impl RuntimeReport {
             };
             stack.push_str(&format!("\n  at {} ({loc})", f.function));
         }
-        RuntimeReport { kind: e.kind, message: e.message.clone(), source, span: top.map(|f| f.span), stack }
+        RuntimeReport {
+            kind: e.kind,
+            message: e.message.clone(),
+            source,
+            span: top.map(|f| f.span),
+            stack,
+        }
     }
 }
 
@@ -65,7 +77,8 @@ impl miette::Diagnostic for RuntimeReport {
         Some(Box::new(format!("run-time error: {}", self.kind)))
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        (!self.stack.is_empty()).then(|| Box::new(format!("call stack:{}", self.stack)) as Box<dyn fmt::Display>)
+        (!self.stack.is_empty())
+            .then(|| Box::new(format!("call stack:{}", self.stack)) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
@@ -73,10 +86,9 @@ impl miette::Diagnostic for RuntimeReport {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let span = self.span?;
         self.source.as_ref()?;
-        Some(Box::new(std::iter::once(miette::LabeledSpan::new_primary_with_span(
-            Some(self.kind.name().to_string()),
-            span,
-        ))))
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_primary_with_span(Some(self.kind.name().to_string()), span),
+        )))
     }
 }
 

@@ -112,15 +112,24 @@ impl Session {
 
     fn install_standard_registry(&mut self) {
         for f in crate::ffi::standard::pure_functions() {
-            let entry = FfiEntry { name: f.name.into(), sig: f.sig.clone(), capability: None, tier: f.tier, doc: f.doc.into() };
-            let idx = self.registry.insert(entry);
-            self.vm.set_host(idx, HostEntry {
+            let entry = FfiEntry {
                 name: f.name.into(),
+                sig: f.sig.clone(),
                 capability: None,
-                params: f.sig.params.iter().map(|t| t.kinds()).collect(),
-                rest: f.sig.rest.map(|t| t.kinds()),
-                imp: Some(f.imp),
-            });
+                tier: f.tier,
+                doc: f.doc.into(),
+            };
+            let idx = self.registry.insert(entry);
+            self.vm.set_host(
+                idx,
+                HostEntry {
+                    name: f.name.into(),
+                    capability: None,
+                    params: f.sig.params.iter().map(|t| t.kinds()).collect(),
+                    rest: f.sig.rest.map(|t| t.kinds()),
+                    imp: Some(f.imp),
+                },
+            );
         }
     }
 
@@ -192,17 +201,30 @@ impl Session {
     /// Checks a text without compiling or running it.
     pub fn check(&self, source: &SourceFile) -> Analysis {
         let parse = crate::syntax::parse(source.text());
-        let env = Env { registry: &self.registry, globals: &self.globals, mode: self.mode, default_tier: self.default_tier };
+        let env = Env {
+            registry: &self.registry,
+            globals: &self.globals,
+            mode: self.mode,
+            default_tier: self.default_tier,
+        };
         analysis::analyze(&parse, &env)
     }
 
     /// Checks and compiles a text. With any error diagnostic nothing is compiled.
     pub fn prepare(&mut self, source: SourceFile) -> Result<Prepared, EvalError> {
         let parse = crate::syntax::parse(source.text());
-        let env = Env { registry: &self.registry, globals: &self.globals, mode: self.mode, default_tier: self.default_tier };
+        let env = Env {
+            registry: &self.registry,
+            globals: &self.globals,
+            mode: self.mode,
+            default_tier: self.default_tier,
+        };
         let mut analysis = analysis::analyze(&parse, &env);
         if analysis.has_errors() {
-            return Err(EvalError::Compile { source, diagnostics: analysis.diagnostics });
+            return Err(EvalError::Compile {
+                source,
+                diagnostics: analysis.diagnostics,
+            });
         }
         let source_id = self.sources.len() as u32;
         self.sources.push(source.clone());
@@ -221,23 +243,41 @@ impl Session {
                         span,
                         "this function needs more than 65,000 registers; split it into smaller functions",
                     ));
-                    return Err(EvalError::Compile { source, diagnostics: analysis.diagnostics });
+                    return Err(EvalError::Compile {
+                        source,
+                        diagnostics: analysis.diagnostics,
+                    });
                 }
             }
         }
-        let user_definitions = if self.mode == Mode::Prelude { &[][..] } else { &analysis.definitions[..] };
+        let user_definitions = if self.mode == Mode::Prelude {
+            &[][..]
+        } else {
+            &analysis.definitions[..]
+        };
         for d in user_definitions {
-            let prior = self.globals.get(&d.name).map(|g| g.needs).unwrap_or_default();
-            self.globals.insert(d.name.clone(), GlobalInfo {
-                arity: d.arity,
-                params: d.params.clone(),
-                tier: d.tier,
-                needs: prior,
-                doc: d.doc.clone(),
-                span: None,
-            });
+            let prior = self
+                .globals
+                .get(&d.name)
+                .map(|g| g.needs)
+                .unwrap_or_default();
+            self.globals.insert(
+                d.name.clone(),
+                GlobalInfo {
+                    arity: d.arity,
+                    params: d.params.clone(),
+                    tier: d.tier,
+                    needs: prior,
+                    doc: d.doc.clone(),
+                    span: None,
+                },
+            );
         }
-        Ok(Prepared { source, analysis, items })
+        Ok(Prepared {
+            source,
+            analysis,
+            items,
+        })
     }
 
     /// Runs prepared forms in order; returns the value of the last.
@@ -281,7 +321,11 @@ impl Session {
 fn is_definition_form(n: &crate::syntax::tree::Node) -> bool {
     match n.head_symbol() {
         Some("define" | "def") => true,
-        Some("begin" | "do") | Some(_) if matches!(n.kind, NodeKind::List(_)) && n.head_symbol().is_some_and(|h| h.starts_with(':') || h == "begin" || h == "do") => {
+        Some("begin" | "do") | Some(_)
+            if matches!(n.kind, NodeKind::List(_))
+                && n.head_symbol()
+                    .is_some_and(|h| h.starts_with(':') || h == "begin" || h == "do") =>
+        {
             let items = n.proper_items().unwrap_or(&[]);
             items.len() > 1 && items[1..].iter().all(is_definition_form)
         }

@@ -10,7 +10,11 @@ pub fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) ->
         .map(|c| {
             // Case and `-`/`_` differences are cheap (io-network → IoNetwork).
             let folded = c.to_lowercase().replace(['-', '_'], "");
-            let d = if folded == lower.replace(['-', '_'], "") { 0 } else { distance(&lower, &c.to_lowercase()) };
+            let d = if folded == lower.replace(['-', '_'], "") {
+                0
+            } else {
+                distance(&lower, &c.to_lowercase())
+            };
             (d, c)
         })
         .filter(|(d, _)| *d <= limit)
@@ -40,8 +44,14 @@ mod tests {
 
     #[test]
     fn finds_typos() {
-        assert_eq!(closest("lenght", ["length", "list"]).as_deref(), Some("length"));
-        assert_eq!(closest("io-network", ["IoNetwork", "IoPersist"]).as_deref(), Some("IoNetwork"));
+        assert_eq!(
+            closest("lenght", ["length", "list"]).as_deref(),
+            Some("length")
+        );
+        assert_eq!(
+            closest("io-network", ["IoNetwork", "IoPersist"]).as_deref(),
+            Some("IoNetwork")
+        );
         assert_eq!(closest("zzzzzz", ["length"]), None);
     }
 }

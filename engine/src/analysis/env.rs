@@ -18,7 +18,11 @@ pub struct Arity {
 impl Arity {
     /// Whether `n` arguments are accepted.
     pub fn accepts(self, n: usize) -> bool {
-        if self.variadic { n >= self.required } else { n == self.required }
+        if self.variadic {
+            n >= self.required
+        } else {
+            n == self.required
+        }
     }
     /// "2 arguments", "at least 1 argument".
     pub fn text(self) -> String {

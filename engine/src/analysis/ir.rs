@@ -113,7 +113,10 @@ pub enum ExprKind {
 impl Expr {
     /// A constant nil at a span.
     pub fn nil(span: Span) -> Expr {
-        Expr { kind: ExprKind::Const(Const::Nil), span }
+        Expr {
+            kind: ExprKind::Const(Const::Nil),
+            span,
+        }
     }
 }
 

@@ -15,8 +15,28 @@ use std::collections::{HashMap, HashSet};
 
 /// Names of the special forms; they cannot be rebound.
 pub const SPECIAL_FORMS: &[&str] = &[
-    "quote", "if", "cond", "and", "or", "when", "unless", "begin", "do", "lambda", "λ", "fn", "define", "def",
-    "let", "let*", "letrec", "set!", "require-capability", "has-capability?", "ffi-call", "try",
+    "quote",
+    "if",
+    "cond",
+    "and",
+    "or",
+    "when",
+    "unless",
+    "begin",
+    "do",
+    "lambda",
+    "λ",
+    "fn",
+    "define",
+    "def",
+    "let",
+    "let*",
+    "letrec",
+    "set!",
+    "require-capability",
+    "has-capability?",
+    "ffi-call",
+    "try",
 ];
 
 /// Reserved for the actor model (language §9).
@@ -104,10 +124,16 @@ impl<'a> Lowerer<'a> {
     /// Collects the text's top-level definitions and `set!` targets before lowering,
     /// so forward references and known functions work in any order.
     pub fn prescan(&mut self, forms: &[TopForm]) {
-        let mut work: Vec<&Node> = forms.iter().filter(|f| !f.has_error).map(|f| &f.node).collect();
+        let mut work: Vec<&Node> = forms
+            .iter()
+            .filter(|f| !f.has_error)
+            .map(|f| &f.node)
+            .collect();
         while let Some(n) = work.pop() {
             if let NodeKind::List(l) = &n.kind {
-                if let (Some("set!"), Some(target)) = (n.head_symbol(), l.items.get(1).and_then(Node::as_symbol)) {
+                if let (Some("set!"), Some(target)) =
+                    (n.head_symbol(), l.items.get(1).and_then(Node::as_symbol))
+                {
                     self.set_names.insert(target.into());
                 }
                 work.extend(l.items.iter());
@@ -118,14 +144,18 @@ impl<'a> Lowerer<'a> {
             let mut top = vec![&f.node];
             while let Some(n) = top.pop() {
                 match n.head_symbol() {
-                    Some("begin" | "do") => top.extend(n.as_list().map_or(&[][..], |l| &l.items[1..]).iter().rev()),
+                    Some("begin" | "do") => {
+                        top.extend(n.as_list().map_or(&[][..], |l| &l.items[1..]).iter().rev())
+                    }
                     Some(h) if is_tier_keyword(h) => {
                         top.extend(n.as_list().map_or(&[][..], |l| &l.items[1..]).iter().rev())
                     }
                     Some("define" | "def") => {
                         if let Some((name, span, arity)) = definition_shape(n) {
                             let arity = arity.filter(|_| !self.set_names.contains(name));
-                            self.text_globals.entry(name.into()).or_insert(TextGlobal { span, arity });
+                            self.text_globals
+                                .entry(name.into())
+                                .or_insert(TextGlobal { span, arity });
                         }
                     }
                     _ => {}
@@ -142,24 +172,35 @@ impl<'a> Lowerer<'a> {
         let fn_id = self.push_fn();
         let expr = self.top_node(&form.node, form.doc.as_deref());
         self.pop_fn(fn_id);
-        TopItem { expr, tier: self.tier }
+        TopItem {
+            expr,
+            tier: self.tier,
+        }
     }
 
     /// A top-level node: definitions allowed, `begin` and tier forms splice.
     fn top_node(&mut self, node: &Node, doc: Option<&str>) -> Expr {
-        let Some(items) = node.proper_items() else { return self.expr(node).0 };
+        let Some(items) = node.proper_items() else {
+            return self.expr(node).0;
+        };
         match node.head_symbol() {
             Some("define" | "def") => self.global_define(node, doc),
             Some("begin" | "do") => {
                 let body = items[1..].iter().map(|n| self.top_node(n, None)).collect();
-                Expr { kind: ExprKind::Begin(body), span: node.span }
+                Expr {
+                    kind: ExprKind::Begin(body),
+                    span: node.span,
+                }
             }
             Some(h) if is_tier_keyword(h) => match tier_of_keyword(h) {
                 Some(t) => {
                     let saved = std::mem::replace(&mut self.tier, t);
                     let body = items[1..].iter().map(|n| self.top_node(n, None)).collect();
                     self.tier = saved;
-                    Expr { kind: ExprKind::Begin(body), span: node.span }
+                    Expr {
+                        kind: ExprKind::Begin(body),
+                        span: node.span,
+                    }
                 }
                 None => self.expr(node).0,
             },
@@ -168,14 +209,19 @@ impl<'a> Lowerer<'a> {
     }
 
     fn global_define(&mut self, node: &Node, doc: Option<&str>) -> Expr {
-        let Some((name_node, value)) = self.define_parts(node) else { return Expr::nil(node.span) };
+        let Some((name_node, value)) = self.define_parts(node) else {
+            return Expr::nil(node.span);
+        };
         let name = name_node.as_symbol().unwrap_or_default().to_string();
         let span = name_node.span;
         if let Some(first) = self.text_globals.get(name.as_str()).map(|g| g.span) {
             if first != span && self.env.mode == Mode::File {
                 self.error(Code::E0105, span, format!("`{name}` is already defined"))
                     .related
-                    .push(crate::diagnostic::Related { span: first, message: "first defined here".into() });
+                    .push(crate::diagnostic::Related {
+                        span: first,
+                        message: "first defined here".into(),
+                    });
             }
         }
         let (value_expr, _) = match value {
@@ -187,12 +233,23 @@ impl<'a> Lowerer<'a> {
         };
         let (arity, params) = match &value_expr.kind {
             ExprKind::Lambda(l) if !self.set_names.contains(name.as_str()) => (
-                Some(Arity { required: l.params.len(), variadic: l.rest.is_some() }),
-                l.params.iter().chain(l.rest.iter()).map(|p| self.locals[*p as usize].name.to_string()).collect(),
+                Some(Arity {
+                    required: l.params.len(),
+                    variadic: l.rest.is_some(),
+                }),
+                l.params
+                    .iter()
+                    .chain(l.rest.iter())
+                    .map(|p| self.locals[*p as usize].name.to_string())
+                    .collect(),
             ),
             _ => (None, Vec::new()),
         };
-        self.references.push(Reference { span, target: RefTarget::Global(name.clone().into()), definition: true });
+        self.references.push(Reference {
+            span,
+            target: RefTarget::Global(name.clone().into()),
+            definition: true,
+        });
         self.definitions.push(Definition {
             name: name.clone(),
             name_span: span,
@@ -202,9 +259,15 @@ impl<'a> Lowerer<'a> {
             tier: self.tier,
             doc: doc.map(str::to_string),
         });
-        let global: Box<str> =
-            if self.env.mode == Mode::Prelude { format!("{PRELUDE_PREFIX}{name}").into() } else { name.into() };
-        Expr { kind: ExprKind::Define(global, Box::new(value_expr)), span: node.span }
+        let global: Box<str> = if self.env.mode == Mode::Prelude {
+            format!("{PRELUDE_PREFIX}{name}").into()
+        } else {
+            name.into()
+        };
+        Expr {
+            kind: ExprKind::Define(global, Box::new(value_expr)),
+            span: node.span,
+        }
     }
 
     // ----- scopes and functions -----
@@ -212,7 +275,10 @@ impl<'a> Lowerer<'a> {
     fn push_fn(&mut self) -> u32 {
         let id = self.next_fn;
         self.next_fn += 1;
-        self.fns.push(FnCtx { id, captures: Vec::new() });
+        self.fns.push(FnCtx {
+            id,
+            captures: Vec::new(),
+        });
         id
     }
 
@@ -238,7 +304,11 @@ impl<'a> Lowerer<'a> {
         self.local_ty.push(if assigned { None } else { ty });
         self.local_arity.push(if assigned { None } else { arity });
         self.scopes.push((name.into(), id));
-        self.references.push(Reference { span: name_node.span, target: RefTarget::Local(id), definition: true });
+        self.references.push(Reference {
+            span: name_node.span,
+            target: RefTarget::Local(id),
+            definition: true,
+        });
         id
     }
 
@@ -262,7 +332,11 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lookup_local(&self, name: &str) -> Option<LocalId> {
-        self.scopes.iter().rev().find(|(n, _)| &**n == name).map(|(_, id)| *id)
+        self.scopes
+            .iter()
+            .rev()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, id)| *id)
     }
 
     /// Marks a local as used here, recording captures across function boundaries.
@@ -289,7 +363,15 @@ impl<'a> Lowerer<'a> {
     /// Lowers an expression; `name` is the binding a lambda is written in.
     fn expr_named(&mut self, node: &Node, name: Option<&str>) -> (Expr, Ty) {
         let span = node.span;
-        let konst = |c: Const, t: Type| (Expr { kind: ExprKind::Const(c), span }, Some(t));
+        let konst = |c: Const, t: Type| {
+            (
+                Expr {
+                    kind: ExprKind::Const(c),
+                    span,
+                },
+                Some(t),
+            )
+        };
         match &node.kind {
             NodeKind::Int(i) => konst(Const::Int(*i), Type::Int),
             NodeKind::Float(f) => konst(Const::Float(*f), Type::Float),
@@ -302,8 +384,8 @@ impl<'a> Lowerer<'a> {
             NodeKind::Error => (Expr::nil(span), None),
             NodeKind::List(l) => {
                 if l.tail.is_some() {
-                    self.error(Code::E0105, span, "a dotted list cannot be evaluated").help =
-                        Some("quote it to make data: `'(a . b)`".into());
+                    self.error(Code::E0105, span, "a dotted list cannot be evaluated")
+                        .help = Some("quote it to make data: `'(a . b)`".into());
                     return (Expr::nil(span), None);
                 }
                 if l.items.is_empty() {
@@ -326,13 +408,23 @@ impl<'a> Lowerer<'a> {
             Const::List(_, None) => Type::List,
             Const::List(_, Some(_)) => Type::Pair,
         };
-        (Expr { kind: ExprKind::Const(c), span }, Some(ty))
+        (
+            Expr {
+                kind: ExprKind::Const(c),
+                span,
+            },
+            Some(ty),
+        )
     }
 
     /// Resolves a name used as a value.
     fn variable(&mut self, name: &str, span: Span) -> (Expr, Ty) {
         if SPECIAL_FORMS.contains(&name) {
-            self.error(Code::E0105, span, format!("`{name}` is a special form, not a value"));
+            self.error(
+                Code::E0105,
+                span,
+                format!("`{name}` is a special form, not a value"),
+            );
             return (Expr::nil(span), None);
         }
         match self.resolve(name, span) {
@@ -345,8 +437,16 @@ impl<'a> Lowerer<'a> {
     fn resolve(&mut self, name: &str, span: Span) -> Option<(ExprKind, Ty, Option<Arity>)> {
         if let Some(id) = self.lookup_local(name) {
             self.use_local(id);
-            self.references.push(Reference { span, target: RefTarget::Local(id), definition: false });
-            return Some((ExprKind::Local(id), self.local_ty[id as usize], self.local_arity[id as usize]));
+            self.references.push(Reference {
+                span,
+                target: RefTarget::Local(id),
+                definition: false,
+            });
+            return Some((
+                ExprKind::Local(id),
+                self.local_ty[id as usize],
+                self.local_arity[id as usize],
+            ));
         }
         let text_global = self.text_globals.get(name).cloned();
         if text_global.is_some() || self.env.globals.contains_key(name) {
@@ -359,16 +459,28 @@ impl<'a> Lowerer<'a> {
             } else {
                 name.into()
             };
-            self.references.push(Reference { span, target: RefTarget::Global(name.into()), definition: false });
+            self.references.push(Reference {
+                span,
+                target: RefTarget::Global(name.into()),
+                definition: false,
+            });
             let ty = arity.map(|_| Type::Fn);
             return Some((ExprKind::Global(global), ty, arity));
         }
         if let Some(id) = builtins::find(name, self.env.mode == Mode::Prelude) {
-            self.references.push(Reference { span, target: RefTarget::Builtin(id), definition: false });
+            self.references.push(Reference {
+                span,
+                target: RefTarget::Builtin(id),
+                definition: false,
+            });
             return Some((ExprKind::Builtin(id), Some(Type::Fn), None));
         }
         if let Some(i) = self.env.registry.index_of(name) {
-            self.references.push(Reference { span, target: RefTarget::Ffi(i), definition: false });
+            self.references.push(Reference {
+                span,
+                target: RefTarget::Ffi(i),
+                definition: false,
+            });
             return Some((ExprKind::Ffi(i), Some(Type::Fn), None));
         }
         self.unbound(name, span)
@@ -376,8 +488,8 @@ impl<'a> Lowerer<'a> {
 
     fn unbound(&mut self, name: &str, span: Span) -> Option<(ExprKind, Ty, Option<Arity>)> {
         if ACTOR_NAMES.contains(&name) {
-            self.error(Code::E0101, span, format!("unbound variable `{name}`")).help =
-                Some("reserved for actors (not yet available)".into());
+            self.error(Code::E0101, span, format!("unbound variable `{name}`"))
+                .help = Some("reserved for actors (not yet available)".into());
             return None;
         }
         if name.contains(':') {
@@ -396,7 +508,11 @@ impl<'a> Lowerer<'a> {
                 span,
                 format!("`{name}` is not defined yet; calling this before defining it is an `unbound` error"),
             ));
-            self.references.push(Reference { span, target: RefTarget::Global(name.into()), definition: false });
+            self.references.push(Reference {
+                span,
+                target: RefTarget::Global(name.into()),
+                definition: false,
+            });
             return Some((ExprKind::Global(name.into()), None, None));
         }
         let locals: Vec<&str> = self.scopes.iter().map(|(n, _)| &**n).collect();
@@ -432,7 +548,13 @@ impl<'a> Lowerer<'a> {
         self.call(head, &items[1..], span)
     }
 
-    fn special_form(&mut self, node: &Node, h: &str, items: &[Node], name: Option<&str>) -> Option<(Expr, Ty)> {
+    fn special_form(
+        &mut self,
+        node: &Node,
+        h: &str,
+        items: &[Node],
+        name: Option<&str>,
+    ) -> Option<(Expr, Ty)> {
         let span = node.span;
         let args = &items[1..];
         let r = match h {
@@ -445,8 +567,12 @@ impl<'a> Lowerer<'a> {
             }
             "if" => {
                 if args.len() < 2 || args.len() > 3 {
-                    self.error(Code::E0105, span, "`if` takes a test, a then-branch and an optional else-branch")
-                        .help = Some("write `(if test then else)`".into());
+                    self.error(
+                        Code::E0105,
+                        span,
+                        "`if` takes a test, a then-branch and an optional else-branch",
+                    )
+                    .help = Some("write `(if test then else)`".into());
                     return Some((Expr::nil(span), None));
                 }
                 let (c, _) = self.expr(&args[0]);
@@ -456,13 +582,27 @@ impl<'a> Lowerer<'a> {
                     None => (Expr::nil(span), Some(Type::Nil)),
                 };
                 let ty = if tt == et { tt } else { None };
-                (Expr { kind: ExprKind::If(Box::new(c), Box::new(t), Box::new(e)), span }, ty)
+                (
+                    Expr {
+                        kind: ExprKind::If(Box::new(c), Box::new(t), Box::new(e)),
+                        span,
+                    },
+                    ty,
+                )
             }
             "cond" => self.cond(args, span),
             "and" | "or" => {
                 let es: Vec<Expr> = args.iter().map(|a| self.expr(a).0).collect();
-                let kind = if h == "and" { ExprKind::And(es) } else { ExprKind::Or(es) };
-                let ty = if args.is_empty() { Some(Type::Bool) } else { None };
+                let kind = if h == "and" {
+                    ExprKind::And(es)
+                } else {
+                    ExprKind::Or(es)
+                };
+                let ty = if args.is_empty() {
+                    Some(Type::Bool)
+                } else {
+                    None
+                };
                 (Expr { kind, span }, ty)
             }
             "when" | "unless" => {
@@ -472,16 +612,30 @@ impl<'a> Lowerer<'a> {
                 }
                 let (c, _) = self.expr(&args[0]);
                 let (body, _) = self.body(&args[1..], span);
-                let body = Expr { kind: ExprKind::Begin(body), span };
-                let (t, e) = if h == "when" { (body, Expr::nil(span)) } else { (Expr::nil(span), body) };
-                (Expr { kind: ExprKind::If(Box::new(c), Box::new(t), Box::new(e)), span }, None)
+                let body = Expr {
+                    kind: ExprKind::Begin(body),
+                    span,
+                };
+                let (t, e) = if h == "when" {
+                    (body, Expr::nil(span))
+                } else {
+                    (Expr::nil(span), body)
+                };
+                (
+                    Expr {
+                        kind: ExprKind::If(Box::new(c), Box::new(t), Box::new(e)),
+                        span,
+                    },
+                    None,
+                )
             }
             "begin" | "do" => {
                 let mut ty = Some(Type::Nil);
                 let mut es = Vec::new();
                 for a in args {
                     if is_definition(a) {
-                        self.error(Code::E0105, a.span, "a definition is not allowed here").help =
+                        self.error(Code::E0105, a.span, "a definition is not allowed here")
+                            .help =
                             Some("definitions go at top level or at the start of a body".into());
                         continue;
                     }
@@ -489,28 +643,55 @@ impl<'a> Lowerer<'a> {
                     ty = t;
                     es.push(e);
                 }
-                (Expr { kind: ExprKind::Begin(es), span }, ty)
+                (
+                    Expr {
+                        kind: ExprKind::Begin(es),
+                        span,
+                    },
+                    ty,
+                )
             }
             "lambda" | "λ" | "fn" => {
                 if args.is_empty() {
                     self.error(Code::E0105, span, format!("`{h}` needs a parameter list"));
                     return Some((Expr::nil(span), None));
                 }
-                (self.lambda(name, ParamSrc::Node(&args[0]), &args[1..], span), Some(Type::Fn))
+                (
+                    self.lambda(name, ParamSrc::Node(&args[0]), &args[1..], span),
+                    Some(Type::Fn),
+                )
             }
             "define" | "def" => {
-                self.error(Code::E0105, span, "a definition is not allowed here; it has no value").help =
-                    Some("definitions go at top level or at the start of a body".into());
+                self.error(
+                    Code::E0105,
+                    span,
+                    "a definition is not allowed here; it has no value",
+                )
+                .help = Some("definitions go at top level or at the start of a body".into());
                 (Expr::nil(span), None)
             }
             "let" | "let*" | "letrec" => self.let_form(h, node, args),
             "set!" => self.set(args, span),
             "require-capability" | "has-capability?" => {
-                let Some(cap) = self.capability_arg(h, args, span) else { return Some((Expr::nil(span), None)) };
+                let Some(cap) = self.capability_arg(h, args, span) else {
+                    return Some((Expr::nil(span), None));
+                };
                 if h == "require-capability" {
-                    (Expr { kind: ExprKind::RequireCap(cap), span }, Some(Type::Capability))
+                    (
+                        Expr {
+                            kind: ExprKind::RequireCap(cap),
+                            span,
+                        },
+                        Some(Type::Capability),
+                    )
                 } else {
-                    (Expr { kind: ExprKind::HasCap(cap), span }, Some(Type::Bool))
+                    (
+                        Expr {
+                            kind: ExprKind::HasCap(cap),
+                            span,
+                        },
+                        Some(Type::Bool),
+                    )
                 }
             }
             "ffi-call" => self.ffi_call(args, span),
@@ -543,7 +724,13 @@ impl<'a> Lowerer<'a> {
             es.push(e);
         }
         self.tier = saved;
-        (Expr { kind: ExprKind::Begin(es), span: node.span }, ty)
+        (
+            Expr {
+                kind: ExprKind::Begin(es),
+                span: node.span,
+            },
+            ty,
+        )
     }
 
     fn cond(&mut self, args: &[Node], span: Span) -> (Expr, Ty) {
@@ -552,7 +739,11 @@ impl<'a> Lowerer<'a> {
         let mut has_else = false;
         for (i, c) in args.iter().enumerate() {
             let Some(items) = c.proper_items().filter(|i| !i.is_empty()) else {
-                self.error(Code::E0105, c.span, "a `cond` clause is a list: `(test expr ...)`");
+                self.error(
+                    Code::E0105,
+                    c.span,
+                    "a `cond` clause is a list: `(test expr ...)`",
+                );
                 continue;
             };
             if items[0].as_symbol() == Some("else") && self.lookup_local("else").is_none() {
@@ -574,21 +765,41 @@ impl<'a> Lowerer<'a> {
                 body.push(e);
             }
             types.push(last);
-            clauses.push(Clause { test: Some(test), body });
+            clauses.push(Clause {
+                test: Some(test),
+                body,
+            });
         }
         if !has_else {
             types.push(Some(Type::Nil));
         }
-        let ty = types.first().copied().flatten().filter(|t| types.iter().all(|x| *x == Some(*t)));
-        (Expr { kind: ExprKind::Cond(clauses), span }, ty)
+        let ty = types
+            .first()
+            .copied()
+            .flatten()
+            .filter(|t| types.iter().all(|x| *x == Some(*t)));
+        (
+            Expr {
+                kind: ExprKind::Cond(clauses),
+                span,
+            },
+            ty,
+        )
     }
 
     /// A body: leading definitions (mutually recursive), then expressions.
     fn body(&mut self, nodes: &[Node], _span: Span) -> (Vec<Expr>, Ty) {
-        let defs_end = nodes.iter().position(|n| !is_definition(n)).unwrap_or(nodes.len());
+        let defs_end = nodes
+            .iter()
+            .position(|n| !is_definition(n))
+            .unwrap_or(nodes.len());
         for n in &nodes[defs_end..] {
             if is_definition(n) {
-                self.error(Code::E0105, n.span, "a definition must come before the expressions of its body");
+                self.error(
+                    Code::E0105,
+                    n.span,
+                    "a definition must come before the expressions of its body",
+                );
             }
         }
         if defs_end == 0 {
@@ -632,7 +843,13 @@ impl<'a> Lowerer<'a> {
         }
         self.unbind_to(mark);
         let span = nodes[0].span.join(nodes[nodes.len() - 1].span);
-        (vec![Expr { kind: ExprKind::Letrec(binds, es), span }], ty)
+        (
+            vec![Expr {
+                kind: ExprKind::Letrec(binds, es),
+                span,
+            }],
+            ty,
+        )
     }
 
     /// Splits a definition into its name and value; reports malformed ones.
@@ -640,8 +857,8 @@ impl<'a> Lowerer<'a> {
         let items = node.proper_items()?;
         let head = items[0].as_symbol().unwrap_or("define");
         let Some(target) = items.get(1) else {
-            self.error(Code::E0105, node.span, format!("`{head}` needs a name")).help =
-                Some(format!("write `({head} name value)`"));
+            self.error(Code::E0105, node.span, format!("`{head}` needs a name"))
+                .help = Some(format!("write `({head} name value)`"));
             return None;
         };
         match &target.kind {
@@ -651,15 +868,32 @@ impl<'a> Lowerer<'a> {
                 }
                 match (head, items.len()) {
                     (_, 2) => {
-                        self.error(Code::E0105, node.span, format!("`{head}` of `{s}` has no value")).help =
-                            Some(format!("write `({head} {s} value)`"));
+                        self.error(
+                            Code::E0105,
+                            node.span,
+                            format!("`{head}` of `{s}` has no value"),
+                        )
+                        .help = Some(format!("write `({head} {s} value)`"));
                         None
                     }
                     (_, 3) => Some((target, DefValue::Expr(&items[2]))),
-                    ("def", _) => Some((target, DefValue::Lambda { params: ParamSrc::Node(&items[2]), body: &items[3..] })),
+                    ("def", _) => Some((
+                        target,
+                        DefValue::Lambda {
+                            params: ParamSrc::Node(&items[2]),
+                            body: &items[3..],
+                        },
+                    )),
                     _ => {
-                        self.error(Code::E0105, items[3].span, "`define` of a variable takes exactly one value")
-                            .help = Some("to define a function write `(define (name params ...) body ...)`".into());
+                        self.error(
+                            Code::E0105,
+                            items[3].span,
+                            "`define` of a variable takes exactly one value",
+                        )
+                        .help = Some(
+                            "to define a function write `(define (name params ...) body ...)`"
+                                .into(),
+                        );
                         None
                     }
                 }
@@ -674,10 +908,20 @@ impl<'a> Lowerer<'a> {
                     return None;
                 }
                 let params = ParamSrc::Items(&l.items[1..], l.tail.as_ref());
-                Some((name, DefValue::Lambda { params, body: &items[2..] }))
+                Some((
+                    name,
+                    DefValue::Lambda {
+                        params,
+                        body: &items[2..],
+                    },
+                ))
             }
             _ => {
-                self.error(Code::E0105, target.span, format!("`{head}` needs a name here"));
+                self.error(
+                    Code::E0105,
+                    target.span,
+                    format!("`{head}` needs a name here"),
+                );
                 None
             }
         }
@@ -687,11 +931,19 @@ impl<'a> Lowerer<'a> {
     fn bindable(&mut self, name: &Node) -> bool {
         match name.as_symbol() {
             Some(s) if SPECIAL_FORMS.contains(&s) => {
-                self.error(Code::E0105, name.span, format!("`{s}` is a special form and cannot be rebound"));
+                self.error(
+                    Code::E0105,
+                    name.span,
+                    format!("`{s}` is a special form and cannot be rebound"),
+                );
                 false
             }
             Some(s) if s.starts_with(':') => {
-                self.error(Code::E0105, name.span, format!("`{s}` is a keyword and cannot be bound"));
+                self.error(
+                    Code::E0105,
+                    name.span,
+                    format!("`{s}` is a keyword and cannot be bound"),
+                );
                 false
             }
             Some(_) => true,
@@ -704,23 +956,48 @@ impl<'a> Lowerer<'a> {
 
     fn parse_params<'n>(&mut self, src: ParamSrc<'n>) -> Option<Params<'n>> {
         let list = match src {
-            ParamSrc::Items(items, tail) => return Some(Params { required: items.iter().collect(), rest: tail }),
+            ParamSrc::Items(items, tail) => {
+                return Some(Params {
+                    required: items.iter().collect(),
+                    rest: tail,
+                });
+            }
             ParamSrc::Node(n) => n,
         };
         match &list.kind {
-            NodeKind::Symbol(_) => Some(Params { required: Vec::new(), rest: Some(list) }),
-            NodeKind::Nil => Some(Params { required: Vec::new(), rest: None }),
-            NodeKind::List(l) => Some(Params { required: l.items.iter().collect(), rest: l.tail.as_ref() }),
+            NodeKind::Symbol(_) => Some(Params {
+                required: Vec::new(),
+                rest: Some(list),
+            }),
+            NodeKind::Nil => Some(Params {
+                required: Vec::new(),
+                rest: None,
+            }),
+            NodeKind::List(l) => Some(Params {
+                required: l.items.iter().collect(),
+                rest: l.tail.as_ref(),
+            }),
             _ => {
-                self.error(Code::E0105, list.span, "expected a parameter list").help =
-                    Some("write `(lambda (a b) ...)`, `(lambda (a . rest) ...)` or `(lambda args ...)`".into());
+                self.error(Code::E0105, list.span, "expected a parameter list")
+                    .help = Some(
+                    "write `(lambda (a b) ...)`, `(lambda (a . rest) ...)` or `(lambda args ...)`"
+                        .into(),
+                );
                 None
             }
         }
     }
 
-    fn lambda(&mut self, name: Option<&str>, params: ParamSrc<'_>, body: &[Node], span: Span) -> Expr {
-        let Some(p) = self.parse_params(params) else { return Expr::nil(span) };
+    fn lambda(
+        &mut self,
+        name: Option<&str>,
+        params: ParamSrc<'_>,
+        body: &[Node],
+        span: Span,
+    ) -> Expr {
+        let Some(p) = self.parse_params(params) else {
+            return Expr::nil(span);
+        };
         let fn_id = self.push_fn();
         self.lambda_depth += 1;
         let mark = self.scopes.len();
@@ -736,16 +1013,34 @@ impl<'a> Lowerer<'a> {
                 self.error(Code::E0105, n.span, format!("duplicate parameter `{s}`"));
                 continue;
             }
-            let ty = if i >= p.required.len() { Some(Type::List) } else { None };
+            let ty = if i >= p.required.len() {
+                Some(Type::List)
+            } else {
+                None
+            };
             let id = self.bind(n, LocalKind::Param, ty, None);
-            if i >= p.required.len() { rest = Some(id) } else { ids.push(id) }
+            if i >= p.required.len() {
+                rest = Some(id)
+            } else {
+                ids.push(id)
+            }
         }
         let (body, _) = self.body(body, span);
         self.unbind_to(mark);
         self.lambda_depth -= 1;
         let captures = self.pop_fn(fn_id);
-        let lambda = Lambda { name: name.map(str::to_string), params: ids, rest, body, captures, tier: self.tier };
-        Expr { kind: ExprKind::Lambda(Box::new(lambda)), span }
+        let lambda = Lambda {
+            name: name.map(str::to_string),
+            params: ids,
+            rest,
+            body,
+            captures,
+            tier: self.tier,
+        };
+        Expr {
+            kind: ExprKind::Lambda(Box::new(lambda)),
+            span,
+        }
     }
 
     fn let_form(&mut self, h: &str, node: &Node, args: &[Node]) -> (Expr, Ty) {
@@ -758,8 +1053,8 @@ impl<'a> Lowerer<'a> {
         }
         let Some(bindings) = args.first().and_then(|b| self.binding_list(b)) else {
             if args.is_empty() {
-                self.error(Code::E0105, span, format!("`{h}` needs a binding list")).help =
-                    Some(format!("write `({h} ((name value) ...) body ...)`"));
+                self.error(Code::E0105, span, format!("`{h}` needs a binding list"))
+                    .help = Some(format!("write `({h} ((name value) ...) body ...)`"));
             }
             return (Expr::nil(span), None);
         };
@@ -788,7 +1083,10 @@ impl<'a> Lowerer<'a> {
                 }
             }
             _ => {
-                let values: Vec<(Expr, Ty)> = bindings.iter().map(|(n, v)| self.expr_named(v, n.as_symbol())).collect();
+                let values: Vec<(Expr, Ty)> = bindings
+                    .iter()
+                    .map(|(n, v)| self.expr_named(v, n.as_symbol()))
+                    .collect();
                 for ((n, _), (e, t)) in bindings.iter().zip(values) {
                     let arity = lambda_arity_of(&e);
                     let id = self.bind(n, LocalKind::Let, t, arity);
@@ -798,14 +1096,18 @@ impl<'a> Lowerer<'a> {
         }
         let (body, ty) = self.body(&args[1..], span);
         self.unbind_to(mark);
-        let kind = if h == "letrec" { ExprKind::Letrec(binds, body) } else { ExprKind::Let(binds, body) };
+        let kind = if h == "letrec" {
+            ExprKind::Letrec(binds, body)
+        } else {
+            ExprKind::Let(binds, body)
+        };
         (Expr { kind, span }, ty)
     }
 
     fn named_let(&mut self, loop_name: &Node, args: &[Node], span: Span) -> (Expr, Ty) {
         let Some(bindings) = args.first().and_then(|b| self.binding_list(b)) else {
-            self.error(Code::E0105, span, "named `let` needs a binding list").help =
-                Some("write `(let loop ((i 0)) body ...)`".into());
+            self.error(Code::E0105, span, "named `let` needs a binding list")
+                .help = Some("write `(let loop ((i 0)) body ...)`".into());
             return (Expr::nil(span), None);
         };
         if !self.bindable(loop_name) {
@@ -813,7 +1115,10 @@ impl<'a> Lowerer<'a> {
         }
         let inits: Vec<Expr> = bindings.iter().map(|(_, v)| self.expr(v).0).collect();
         let mark = self.scopes.len();
-        let arity = Arity { required: bindings.len(), variadic: false };
+        let arity = Arity {
+            required: bindings.len(),
+            variadic: false,
+        };
         let loop_id = self.bind(loop_name, LocalKind::Rec, Some(Type::Fn), Some(arity));
         // The loop name is used by the call below even if the body never recurs.
         self.locals[loop_id as usize].used = true;
@@ -821,20 +1126,45 @@ impl<'a> Lowerer<'a> {
         let fn_id = self.push_fn();
         self.lambda_depth += 1;
         let inner = self.scopes.len();
-        let params: Vec<LocalId> = bindings.iter().map(|(n, _)| self.bind(n, LocalKind::Param, None, None)).collect();
+        let params: Vec<LocalId> = bindings
+            .iter()
+            .map(|(n, _)| self.bind(n, LocalKind::Param, None, None))
+            .collect();
         let (body, _) = self.body(&args[1..], span);
         self.unbind_to(inner);
         self.lambda_depth -= 1;
         let captures = self.pop_fn(fn_id);
-        let lambda = Lambda { name, params, rest: None, body, captures, tier: self.tier };
-        let lambda = Expr { kind: ExprKind::Lambda(Box::new(lambda)), span };
+        let lambda = Lambda {
+            name,
+            params,
+            rest: None,
+            body,
+            captures,
+            tier: self.tier,
+        };
+        let lambda = Expr {
+            kind: ExprKind::Lambda(Box::new(lambda)),
+            span,
+        };
         self.use_local(loop_id);
         let call = Expr {
-            kind: ExprKind::Call(Box::new(Expr { kind: ExprKind::Local(loop_id), span: loop_name.span }), inits),
+            kind: ExprKind::Call(
+                Box::new(Expr {
+                    kind: ExprKind::Local(loop_id),
+                    span: loop_name.span,
+                }),
+                inits,
+            ),
             span,
         };
         self.unbind_to(mark);
-        (Expr { kind: ExprKind::Letrec(vec![(loop_id, lambda)], vec![call]), span }, None)
+        (
+            Expr {
+                kind: ExprKind::Letrec(vec![(loop_id, lambda)], vec![call]),
+                span,
+            },
+            None,
+        )
     }
 
     /// Reads `((name value) ...)`; reports malformed bindings and duplicates.
@@ -844,7 +1174,11 @@ impl<'a> Lowerer<'a> {
             _ => match list.proper_items() {
                 Some(i) => i,
                 None => {
-                    self.error(Code::E0105, list.span, "expected a list of bindings `((name value) ...)`");
+                    self.error(
+                        Code::E0105,
+                        list.span,
+                        "expected a list of bindings `((name value) ...)`",
+                    );
                     return None;
                 }
             },
@@ -858,7 +1192,11 @@ impl<'a> Lowerer<'a> {
                         continue;
                     }
                     if !seen.insert(n.as_symbol().unwrap_or_default()) {
-                        self.error(Code::E0105, n.span, format!("`{}` is bound twice", n.as_symbol().unwrap_or_default()));
+                        self.error(
+                            Code::E0105,
+                            n.span,
+                            format!("`{}` is bound twice", n.as_symbol().unwrap_or_default()),
+                        );
                         continue;
                     }
                     out.push((n, v));
@@ -883,18 +1221,42 @@ impl<'a> Lowerer<'a> {
         let (v, _) = self.expr(value);
         if let Some(id) = self.lookup_local(name) {
             self.locals[id as usize].mutated = true;
-            self.references.push(Reference { span: target.span, target: RefTarget::Local(id), definition: false });
+            self.references.push(Reference {
+                span: target.span,
+                target: RefTarget::Local(id),
+                definition: false,
+            });
             // A `set!` reads nothing, but the variable counts as used and as shared if captured.
             self.use_local(id);
-            return (Expr { kind: ExprKind::SetLocal(id, Box::new(v)), span }, Some(Type::Nil));
+            return (
+                Expr {
+                    kind: ExprKind::SetLocal(id, Box::new(v)),
+                    span,
+                },
+                Some(Type::Nil),
+            );
         }
         if self.text_globals.contains_key(name) || self.env.globals.contains_key(name) {
-            self.references.push(Reference { span: target.span, target: RefTarget::Global(name.into()), definition: false });
-            return (Expr { kind: ExprKind::SetGlobal(name.into(), Box::new(v)), span }, Some(Type::Nil));
+            self.references.push(Reference {
+                span: target.span,
+                target: RefTarget::Global(name.into()),
+                definition: false,
+            });
+            return (
+                Expr {
+                    kind: ExprKind::SetGlobal(name.into(), Box::new(v)),
+                    span,
+                },
+                Some(Type::Nil),
+            );
         }
         if builtins::find(name, false).is_some() || self.env.registry.index_of(name).is_some() {
-            self.error(Code::E0105, target.span, format!("cannot assign to built-in `{name}`")).help =
-                Some(format!("define your own: `(define {name} ...)`"));
+            self.error(
+                Code::E0105,
+                target.span,
+                format!("cannot assign to built-in `{name}`"),
+            )
+            .help = Some(format!("define your own: `(define {name} ...)`"));
             return (Expr::nil(span), None);
         }
         self.unbound(name, target.span);
@@ -905,8 +1267,12 @@ impl<'a> Lowerer<'a> {
         let arg = match args {
             [a] => a,
             _ => {
-                self.error(Code::E0105, span, format!("`{h}` takes one capability name")).help =
-                    Some(format!("write `({h} IoNetwork)`"));
+                self.error(
+                    Code::E0105,
+                    span,
+                    format!("`{h}` takes one capability name"),
+                )
+                .help = Some(format!("write `({h} IoNetwork)`"));
                 return None;
             }
         };
@@ -920,21 +1286,35 @@ impl<'a> Lowerer<'a> {
                 }
             },
             _ => {
-                self.error(Code::E0105, arg.span, "expected a capability name, written bare or quoted")
-                    .help = Some(format!("write `({h} IoNetwork)`"));
+                self.error(
+                    Code::E0105,
+                    arg.span,
+                    "expected a capability name, written bare or quoted",
+                )
+                .help = Some(format!("write `({h} IoNetwork)`"));
                 return None;
             }
         };
         match Capability::from_name(name) {
             Some(c) => {
-                self.references.push(Reference { span: arg.span, target: RefTarget::Capability(c), definition: false });
+                self.references.push(Reference {
+                    span: arg.span,
+                    target: RefTarget::Capability(c),
+                    definition: false,
+                });
                 Some(c)
             }
             None => {
-                let d = Diagnostic::new(Code::E0202, arg.span, format!("unknown capability `{name}`"));
+                let d = Diagnostic::new(
+                    Code::E0202,
+                    arg.span,
+                    format!("unknown capability `{name}`"),
+                );
                 let d = match suggest::closest(name, Capability::ALL.iter().map(|c| c.name())) {
                     Some(s) => d.with_suggestion(s),
-                    None => d.with_help("`:help` lists the 14 capabilities; e.g. IoNetwork, IoPersist"),
+                    None => {
+                        d.with_help("`:help` lists the 14 capabilities; e.g. IoNetwork, IoPersist")
+                    }
                 };
                 self.diags.push(d);
                 None
@@ -954,14 +1334,22 @@ impl<'a> Lowerer<'a> {
             _ => None,
         };
         let Some(name) = name else {
-            self.error(Code::E0105, name_node.span, "the function name of `ffi-call` must be written literally")
-                .help = Some("names are never computed at run time: write a symbol or a string".into());
+            self.error(
+                Code::E0105,
+                name_node.span,
+                "the function name of `ffi-call` must be written literally",
+            )
+            .help = Some("names are never computed at run time: write a symbol or a string".into());
             return (Expr::nil(span), None);
         };
         let arg_exprs: Vec<(Expr, Ty)> = args[1..].iter().map(|a| self.expr(a)).collect();
         let Some(idx) = self.env.registry.index_of(&name) else {
             let names = self.env.registry.entries().iter().map(|e| e.name.as_str());
-            let d = Diagnostic::new(Code::E0102, name_node.span, format!("unknown FFI function `{name}`"));
+            let d = Diagnostic::new(
+                Code::E0102,
+                name_node.span,
+                format!("unknown FFI function `{name}`"),
+            );
             let d = match suggest::closest(&name, names) {
                 Some(s) => d.with_suggestion(s),
                 None => d.with_help("`jue registry` lists the registered functions"),
@@ -969,23 +1357,44 @@ impl<'a> Lowerer<'a> {
             self.diags.push(d);
             return (Expr::nil(span), None);
         };
-        self.references.push(Reference { span: name_node.span, target: RefTarget::Ffi(idx), definition: false });
+        self.references.push(Reference {
+            span: name_node.span,
+            target: RefTarget::Ffi(idx),
+            definition: false,
+        });
         let sig = self.env.registry.entry(idx).sig.clone();
         self.check_signature(&name, &sig, name_node.span, &args[1..], &arg_exprs, None);
         let ty = sig.known_return();
         let es = arg_exprs.into_iter().map(|(e, _)| e).collect();
-        (Expr { kind: ExprKind::CallFfi(idx, es), span }, ty)
+        (
+            Expr {
+                kind: ExprKind::CallFfi(idx, es),
+                span,
+            },
+            ty,
+        )
     }
 
     fn try_form(&mut self, args: &[Node], span: Span) -> (Expr, Ty) {
-        let catch = args.last().and_then(|c| c.proper_items()).filter(|i| i.first().and_then(Node::as_symbol) == Some("catch"));
+        let catch = args
+            .last()
+            .and_then(|c| c.proper_items())
+            .filter(|i| i.first().and_then(Node::as_symbol) == Some("catch"));
         let Some(catch) = catch else {
-            self.error(Code::E0105, span, "`try` needs a final `(catch err handler ...)`").help =
-                Some("write `(try body ... (catch e (error-message e)))`".into());
+            self.error(
+                Code::E0105,
+                span,
+                "`try` needs a final `(catch err handler ...)`",
+            )
+            .help = Some("write `(try body ... (catch e (error-message e)))`".into());
             return (Expr::nil(span), None);
         };
         let Some(var) = catch.get(1).filter(|v| v.as_symbol().is_some()) else {
-            self.error(Code::E0105, catch.first().map_or(span, |c| c.span), "`catch` needs a variable name");
+            self.error(
+                Code::E0105,
+                catch.first().map_or(span, |c| c.span),
+                "`catch` needs a variable name",
+            );
             return (Expr::nil(span), None);
         };
         if !self.bindable(var) {
@@ -997,7 +1406,13 @@ impl<'a> Lowerer<'a> {
         let id = self.bind(var, LocalKind::Catch, Some(Type::Error), None);
         let (handler, _) = self.body(&catch[2..], span);
         self.unbind_to(mark);
-        (Expr { kind: ExprKind::Try(body, id, handler), span }, None)
+        (
+            Expr {
+                kind: ExprKind::Try(body, id, handler),
+                span,
+            },
+            None,
+        )
     }
 
     /// A call: resolves the head, checks arity and known argument types.
@@ -1016,13 +1431,25 @@ impl<'a> Lowerer<'a> {
                     let b = builtins::get(id);
                     self.check_signature(name, &b.sig, head.span, args, &arg_exprs, None);
                     let ty = builtin_result_type(name, &b.sig, &arg_exprs);
-                    return (Expr { kind: ExprKind::CallBuiltin(id, into_exprs(arg_exprs)), span }, ty);
+                    return (
+                        Expr {
+                            kind: ExprKind::CallBuiltin(id, into_exprs(arg_exprs)),
+                            span,
+                        },
+                        ty,
+                    );
                 }
                 ExprKind::Ffi(idx) => {
                     let sig = self.env.registry.entry(idx).sig.clone();
                     self.check_signature(name, &sig, head.span, args, &arg_exprs, None);
                     let ty = sig.known_return();
-                    return (Expr { kind: ExprKind::CallFfi(idx, into_exprs(arg_exprs)), span }, ty);
+                    return (
+                        Expr {
+                            kind: ExprKind::CallFfi(idx, into_exprs(arg_exprs)),
+                            span,
+                        },
+                        ty,
+                    );
                 }
                 kind => {
                     if let Some(a) = arity {
@@ -1031,23 +1458,49 @@ impl<'a> Lowerer<'a> {
                             let d = self.error(
                                 Code::E0103,
                                 head.span,
-                                format!("`{name}` takes {}, but {} given", a.text(), given(args.len())),
+                                format!(
+                                    "`{name}` takes {}, but {} given",
+                                    a.text(),
+                                    given(args.len())
+                                ),
                             );
                             if let Some(s) = def_span {
-                                d.related.push(crate::diagnostic::Related { span: s, message: "defined here".into() });
+                                d.related.push(crate::diagnostic::Related {
+                                    span: s,
+                                    message: "defined here".into(),
+                                });
                             }
                         }
                     }
-                    let callee = Expr { kind, span: head.span };
-                    return (Expr { kind: ExprKind::Call(Box::new(callee), into_exprs(arg_exprs)), span }, None);
+                    let callee = Expr {
+                        kind,
+                        span: head.span,
+                    };
+                    return (
+                        Expr {
+                            kind: ExprKind::Call(Box::new(callee), into_exprs(arg_exprs)),
+                            span,
+                        },
+                        None,
+                    );
                 }
             }
         }
         let (callee, ty) = self.expr(head);
         if let Some(t) = ty.filter(|t| Type::Fn.rejects(*t)) {
-            self.error(Code::E0104, head.span, format!("a value of type {t} is not a procedure"));
+            self.error(
+                Code::E0104,
+                head.span,
+                format!("a value of type {t} is not a procedure"),
+            );
         }
-        (Expr { kind: ExprKind::Call(Box::new(callee), into_exprs(arg_exprs)), span }, None)
+        (
+            Expr {
+                kind: ExprKind::Call(Box::new(callee), into_exprs(arg_exprs)),
+                span,
+            },
+            None,
+        )
     }
 
     fn definition_span(&self, kind: &ExprKind) -> Option<Span> {
@@ -1076,21 +1529,33 @@ impl<'a> Lowerer<'a> {
             let d = self.error(
                 Code::E0103,
                 head,
-                format!("`{name}` takes {}, but {} given", sig.arity_text(), given(args.len())),
+                format!(
+                    "`{name}` takes {}, but {} given",
+                    sig.arity_text(),
+                    given(args.len())
+                ),
             );
             d.help = Some(format!("`{name}` is {sig}"));
             if let Some(s) = related {
-                d.related.push(crate::diagnostic::Related { span: s, message: "defined here".into() });
+                d.related.push(crate::diagnostic::Related {
+                    span: s,
+                    message: "defined here".into(),
+                });
             }
             return;
         }
         for (i, (a, (_, ty))) in args.iter().zip(arg_exprs).enumerate() {
-            let (Some(known), Some(param)) = (ty, sig.param(i)) else { continue };
+            let (Some(known), Some(param)) = (ty, sig.param(i)) else {
+                continue;
+            };
             if param.rejects(*known) {
                 self.error(
                     Code::E0104,
                     a.span,
-                    format!("argument {} of `{name}` must be {param}, but this is {known}", i + 1),
+                    format!(
+                        "argument {} of `{name}` must be {param}, but this is {known}",
+                        i + 1
+                    ),
                 )
                 .help = Some(format!("`{name}` is {sig}"));
             }
@@ -1120,7 +1585,10 @@ fn builtin_result_type(name: &str, sig: &Signature, args: &[(Expr, Ty)]) -> Ty {
 }
 
 enum DefValue<'n> {
-    Lambda { params: ParamSrc<'n>, body: &'n [Node] },
+    Lambda {
+        params: ParamSrc<'n>,
+        body: &'n [Node],
+    },
     Expr(&'n Node),
 }
 
@@ -1140,16 +1608,28 @@ fn tier_of_keyword(h: &str) -> Option<TrustTier> {
 fn src_arity(p: ParamSrc<'_>) -> Option<Arity> {
     match p {
         ParamSrc::Node(n) => params_arity(n),
-        ParamSrc::Items(items, tail) => Some(Arity { required: items.len(), variadic: tail.is_some() }),
+        ParamSrc::Items(items, tail) => Some(Arity {
+            required: items.len(),
+            variadic: tail.is_some(),
+        }),
     }
 }
 
 /// The arity of a lambda list node.
 fn params_arity(params: &Node) -> Option<Arity> {
     match &params.kind {
-        NodeKind::Symbol(_) => Some(Arity { required: 0, variadic: true }),
-        NodeKind::Nil => Some(Arity { required: 0, variadic: false }),
-        NodeKind::List(l) => Some(Arity { required: l.items.len(), variadic: l.tail.is_some() }),
+        NodeKind::Symbol(_) => Some(Arity {
+            required: 0,
+            variadic: true,
+        }),
+        NodeKind::Nil => Some(Arity {
+            required: 0,
+            variadic: false,
+        }),
+        NodeKind::List(l) => Some(Arity {
+            required: l.items.len(),
+            variadic: l.tail.is_some(),
+        }),
         _ => None,
     }
 }
@@ -1164,7 +1644,10 @@ fn lambda_arity(v: &Node) -> Option<Arity> {
 
 fn lambda_arity_of(e: &Expr) -> Option<Arity> {
     match &e.kind {
-        ExprKind::Lambda(l) => Some(Arity { required: l.params.len(), variadic: l.rest.is_some() }),
+        ExprKind::Lambda(l) => Some(Arity {
+            required: l.params.len(),
+            variadic: l.rest.is_some(),
+        }),
         _ => None,
     }
 }
@@ -1185,7 +1668,10 @@ fn definition_shape(n: &Node) -> Option<(&str, Span, Option<Arity>)> {
         }
         NodeKind::List(l) if head == "define" => {
             let name = l.items.first()?;
-            let arity = Arity { required: l.items.len() - 1, variadic: l.tail.is_some() };
+            let arity = Arity {
+                required: l.items.len() - 1,
+                variadic: l.tail.is_some(),
+            };
             Some((name.as_symbol()?, name.span, Some(arity)))
         }
         _ => None,
@@ -1206,7 +1692,10 @@ pub fn to_const(n: &Node) -> Const {
             if l.items.is_empty() && l.tail.is_none() {
                 return Const::Nil;
             }
-            Const::List(l.items.iter().map(to_const).collect(), l.tail.as_ref().map(|t| Box::new(to_const(t))))
+            Const::List(
+                l.items.iter().map(to_const).collect(),
+                l.tail.as_ref().map(|t| Box::new(to_const(t))),
+            )
         }
     }
 }

@@ -92,5 +92,11 @@ pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
     let mut diagnostics = parse.diagnostics.clone();
     diagnostics.append(&mut l.diags);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-    Analysis { items, locals: l.locals, diagnostics, definitions: l.definitions, references: l.references }
+    Analysis {
+        items,
+        locals: l.locals,
+        diagnostics,
+        definitions: l.definitions,
+        references: l.references,
+    }
 }

@@ -27,7 +27,12 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn print_ctx(&self) -> PrintCtx<'_> {
-        PrintCtx { heap: self.heap, symbols: self.symbols, protos: self.protos, ffi_names: self.ffi_names }
+        PrintCtx {
+            heap: self.heap,
+            symbols: self.symbols,
+            protos: self.protos,
+            ffi_names: self.ffi_names,
+        }
     }
     /// The printed form of a value (`raw`: a top-level string as is).
     pub fn show(&self, v: Value, raw: bool) -> String {
@@ -47,7 +52,10 @@ pub type NativeFn = fn(&mut Ctx<'_>, &[Value]) -> FaultResult<Value>;
 
 #[cold]
 fn type_err(who: &str, want: &str, got: Value) -> Box<Fault> {
-    Fault::new(ErrorKind::Type, format!("`{who}` expects {want}, but got {}", got.type_name()))
+    Fault::new(
+        ErrorKind::Type,
+        format!("`{who}` expects {want}, but got {}", got.type_name()),
+    )
 }
 
 // ----- numbers -----
@@ -123,7 +131,10 @@ pub fn arith2(op: ArithOp, a: Value, b: Value) -> FaultResult<Value> {
             _ => unreachable!("comparisons go through compare2"),
         };
         return r.map(Value::Int).ok_or_else(|| {
-            Fault::new(ErrorKind::Overflow, format!("integer overflow in `({} {x} {y})`", op.name()))
+            Fault::new(
+                ErrorKind::Overflow,
+                format!("integer overflow in `({} {x} {y})`", op.name()),
+            )
         });
     }
     let (x, y) = (as_f64(a), as_f64(b));
@@ -220,7 +231,10 @@ pub fn sub(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     match a {
         [x] => arith2(ArithOp::Sub, Value::Int(0), *x),
         [x, rest @ ..] => fold(ArithOp::Sub, *x, rest),
-        [] => Err(Fault::new(ErrorKind::Arity, "`-` takes at least 1 argument")),
+        [] => Err(Fault::new(
+            ErrorKind::Arity,
+            "`-` takes at least 1 argument",
+        )),
     }
 }
 /// `/`
@@ -228,13 +242,18 @@ pub fn div(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     match a {
         [x] => arith2(ArithOp::Div, Value::Int(1), *x),
         [x, rest @ ..] => fold(ArithOp::Div, *x, rest),
-        [] => Err(Fault::new(ErrorKind::Arity, "`/` takes at least 1 argument")),
+        [] => Err(Fault::new(
+            ErrorKind::Arity,
+            "`/` takes at least 1 argument",
+        )),
     }
 }
 /// `%`
 pub fn rem(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     match (a[0], a[1]) {
-        (Value::Int(_), Value::Int(0)) => Err(Fault::new(ErrorKind::DivisionByZero, "remainder by zero")),
+        (Value::Int(_), Value::Int(0)) => {
+            Err(Fault::new(ErrorKind::DivisionByZero, "remainder by zero"))
+        }
         (Value::Int(x), Value::Int(y)) => Ok(Value::Int(x.checked_rem(y).unwrap_or(0))),
         (Value::Int(_), o) | (o, _) => Err(type_err("%", "integers", o)),
     }
@@ -242,7 +261,10 @@ pub fn rem(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 /// `abs`
 pub fn abs(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     match a[0] {
-        Value::Int(i) => i.checked_abs().map(Value::Int).ok_or_else(|| Fault::new(ErrorKind::Overflow, "integer overflow in `abs`")),
+        Value::Int(i) => i
+            .checked_abs()
+            .map(Value::Int)
+            .ok_or_else(|| Fault::new(ErrorKind::Overflow, "integer overflow in `abs`")),
         Value::Float(f) => Ok(Value::Float(f.abs())),
         o => Err(type_err("abs", "a number", o)),
     }
@@ -429,7 +451,9 @@ pub fn length(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 }
 /// `append`
 pub fn append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let Some((last, init)) = a.split_last() else { return Ok(Value::Nil) };
+    let Some((last, init)) = a.split_last() else {
+        return Ok(Value::Nil);
+    };
     if !matches!(last, Value::Nil | Value::Pair(_)) {
         return Err(type_err("append", "lists", *last));
     }
@@ -450,7 +474,9 @@ pub fn reverse(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 }
 /// `list-ref`
 pub fn list_ref(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let Value::Int(i) = a[1] else { return Err(type_err("list-ref", "an Int index", a[1])) };
+    let Value::Int(i) = a[1] else {
+        return Err(type_err("list-ref", "an Int index", a[1]));
+    };
     if !matches!(a[0], Value::Nil | Value::Pair(_)) {
         return Err(type_err("list-ref", "a list", a[0]));
     }
@@ -464,7 +490,10 @@ pub fn list_ref(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         k += 1;
         cur = d;
     }
-    Err(Fault::new(ErrorKind::Range, format!("index {i} is out of range for a list of length {k}")))
+    Err(Fault::new(
+        ErrorKind::Range,
+        format!("index {i} is out of range for a list of length {k}"),
+    ))
 }
 /// Raises a type error unless `a[0]` is a proper list (prelude helper).
 pub fn check_list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
@@ -490,7 +519,10 @@ predicate!(is_number, Value::Int(_) | Value::Float(_));
 predicate!(is_string, Value::Str(_));
 predicate!(is_symbol, Value::Sym(_));
 predicate!(is_bool, Value::Bool(_));
-predicate!(is_procedure, Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_));
+predicate!(
+    is_procedure,
+    Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_)
+);
 predicate!(is_capability, Value::Capability(_));
 predicate!(is_actor, Value::Actor(_));
 
@@ -517,7 +549,9 @@ fn string_arg<'c>(cx: &'c Ctx, who: &str, v: Value) -> FaultResult<&'c str> {
 
 /// `string-length`
 pub fn string_length(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    Ok(Value::Int(string_arg(cx, "string-length", a[0])?.chars().count() as i64))
+    Ok(Value::Int(
+        string_arg(cx, "string-length", a[0])?.chars().count() as i64,
+    ))
 }
 /// `string-append`
 pub fn string_append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
@@ -531,17 +565,27 @@ pub fn string_append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 pub fn substring(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let s = string_arg(cx, "substring", a[0])?;
     let (Value::Int(start), Value::Int(end)) = (a[1], a[2]) else {
-        let bad = if matches!(a[1], Value::Int(_)) { a[2] } else { a[1] };
+        let bad = if matches!(a[1], Value::Int(_)) {
+            a[2]
+        } else {
+            a[1]
+        };
         return Err(type_err("substring", "Int indices", bad));
     };
     let n = s.chars().count() as i64;
     if start < 0 || end < start || end > n {
         return Err(Fault::new(
             ErrorKind::Range,
-            format!("substring range {start}..{end} is out of range for a string of {n} characters"),
+            format!(
+                "substring range {start}..{end} is out of range for a string of {n} characters"
+            ),
         ));
     }
-    let out: String = s.chars().skip(start as usize).take((end - start) as usize).collect();
+    let out: String = s
+        .chars()
+        .skip(start as usize)
+        .take((end - start) as usize)
+        .collect();
     Ok(cx.heap.string(out))
 }
 /// `string=?`

@@ -122,3 +122,123 @@ pub struct Proto {
     /// The tier of the code.
     pub tier: TrustTier,
 }
+
+impl Instr {
+    /// Every register operand, for validation.
+    pub fn registers(&self) -> impl Iterator<Item = Reg> {
+        let (a, b, c): (Option<Reg>, Option<Reg>, Option<Reg>) = match *self {
+            Instr::LoadNil(r)
+            | Instr::LoadBool(r, _)
+            | Instr::LoadInt(r, _)
+            | Instr::LoadConst(r, _)
+            | Instr::LoadUndef(r)
+            | Instr::GetGlobal(r, _)
+            | Instr::SetGlobal(_, r)
+            | Instr::DefGlobal(_, r)
+            | Instr::GetCapture(r, _)
+            | Instr::CellNew(r)
+            | Instr::Closure(r, _)
+            | Instr::JumpIfFalse(r, _)
+            | Instr::JumpIfTrue(r, _)
+            | Instr::JumpIfNotLtImm(r, _, _)
+            | Instr::JumpIfNotEqImm(r, _, _)
+            | Instr::Return(r)
+            | Instr::RequireCap(r, _)
+            | Instr::HasCap(r, _)
+            | Instr::PushHandler(r, _) => (Some(r), None, None),
+            Instr::Move(a, b)
+            | Instr::CellGet(a, b)
+            | Instr::CellSet(a, b)
+            | Instr::AddImm(a, b, _) => (Some(a), Some(b), None),
+            Instr::Add(a, b, c)
+            | Instr::Sub(a, b, c)
+            | Instr::Mul(a, b, c)
+            | Instr::Lt(a, b, c)
+            | Instr::Le(a, b, c)
+            | Instr::Gt(a, b, c)
+            | Instr::Ge(a, b, c)
+            | Instr::NumEq(a, b, c) => (Some(a), Some(b), Some(c)),
+            // A call window: the callee (or first argument) and every argument after it.
+            Instr::Call(a, n) | Instr::TailCall(a, n) => (Some(a), Some(a.saturating_add(n)), None),
+            Instr::CallBuiltin(a, _, n) | Instr::CallFfi(a, _, n) => {
+                (Some(a), Some(a.saturating_add(n.max(1) - 1)), None)
+            }
+            Instr::Jump(_) | Instr::PopHandler => (None, None, None),
+        };
+        a.into_iter().chain(b).chain(c)
+    }
+
+    /// The relative offset of a jump, if this is one.
+    pub fn jump_offset(&self) -> Option<i64> {
+        match *self {
+            Instr::Jump(o)
+            | Instr::JumpIfFalse(_, o)
+            | Instr::JumpIfTrue(_, o)
+            | Instr::PushHandler(_, o) => Some(o as i64),
+            Instr::JumpIfNotLtImm(_, _, o) | Instr::JumpIfNotEqImm(_, _, o) => Some(o as i64),
+            _ => None,
+        }
+    }
+}
+
+impl Proto {
+    /// Checks what the VM relies on without re-checking at run time: every register
+    /// operand lies inside the frame, every jump lands inside the code, every constant
+    /// exists, and the code cannot run off its end.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.code.len() as i64;
+        if !matches!(
+            self.code.last(),
+            Some(Instr::Return(_) | Instr::TailCall(..) | Instr::Jump(_))
+        ) {
+            return Err(format!("{}: code does not end in a return", self.name));
+        }
+        if self.spans.len() != self.code.len() {
+            return Err(format!(
+                "{}: span table length differs from code",
+                self.name
+            ));
+        }
+        for (pc, i) in self.code.iter().enumerate() {
+            if let Some(r) = i.registers().find(|r| *r >= self.nregs) {
+                return Err(format!(
+                    "{}: instruction {pc} {i:?} uses register {r} of {}",
+                    self.name, self.nregs
+                ));
+            }
+            if let Some(off) = i.jump_offset() {
+                let target = pc as i64 + 1 + off;
+                if !(0..n).contains(&target) {
+                    return Err(format!(
+                        "{}: instruction {pc} jumps outside the code",
+                        self.name
+                    ));
+                }
+            }
+            if let Instr::LoadConst(_, k) = i {
+                if *k as usize >= self.consts.len() {
+                    return Err(format!(
+                        "{}: instruction {pc} reads a missing constant",
+                        self.name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A readable listing, for debugging and tests.
+    pub fn disassemble(&self) -> String {
+        let mut s = format!(
+            "{} ({} params{}, {} regs)\n",
+            self.name,
+            self.nparams,
+            if self.variadic { "+" } else { "" },
+            self.nregs
+        );
+        for (pc, i) in self.code.iter().enumerate() {
+            s.push_str(&format!("{pc:4}  {i:?}\n"));
+        }
+        s
+    }
+}

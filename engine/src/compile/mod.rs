@@ -3,9 +3,9 @@
 
 pub mod instr;
 
+use crate::analysis::Analysis;
 use crate::analysis::PRELUDE_PREFIX;
 use crate::analysis::ir::{Clause, Const, Expr, ExprKind, Lambda, LocalId, TopItem};
-use crate::analysis::Analysis;
 use crate::builtins::{self, Imp};
 use crate::ffi::TrustTier;
 use crate::syntax::span::Span;
@@ -55,8 +55,19 @@ pub struct Compiler<'a> {
 }
 
 /// Compiles one top-level item to an entry prototype; returns its index.
-pub fn compile_item(vm: &mut Vm, an: &Analysis, item: &TopItem, source: u32) -> Result<u32, TooLarge> {
-    let mut c = Compiler { vm, an, source, f: FnState::new(item.expr.span), too_large: None };
+pub fn compile_item(
+    vm: &mut Vm,
+    an: &Analysis,
+    item: &TopItem,
+    source: u32,
+) -> Result<u32, TooLarge> {
+    let mut c = Compiler {
+        vm,
+        an,
+        source,
+        f: FnState::new(item.expr.span),
+        too_large: None,
+    };
     let dst = c.alloc();
     c.expr(&item.expr, dst, true);
     if let Some(s) = c.too_large {
@@ -111,6 +122,17 @@ impl Compiler<'_> {
         r as Reg
     }
 
+    /// A window of `n` registers for a call; it starts at `dst` when `dst` is the
+    /// newest register, so the result lands where it is wanted without a move.
+    fn window(&mut self, dst: Reg, n: usize) -> Reg {
+        if dst as u32 + 1 == self.f.next && n > 0 {
+            self.alloc_n(n - 1);
+            dst
+        } else {
+            self.alloc_n(n)
+        }
+    }
+
     fn alloc_n(&mut self, n: usize) -> Reg {
         let base = self.f.next as Reg;
         for _ in 0..n {
@@ -136,7 +158,10 @@ impl Compiler<'_> {
     fn patch(&mut self, at: usize) {
         let off = (self.f.code.len() - at - 1) as i32;
         match &mut self.f.code[at] {
-            Instr::Jump(o) | Instr::JumpIfFalse(_, o) | Instr::JumpIfTrue(_, o) | Instr::PushHandler(_, o) => *o = off,
+            Instr::Jump(o)
+            | Instr::JumpIfFalse(_, o)
+            | Instr::JumpIfTrue(_, o)
+            | Instr::PushHandler(_, o) => *o = off,
             Instr::JumpIfNotLtImm(_, _, o) | Instr::JumpIfNotEqImm(_, _, o) => {
                 *o = i16::try_from(off).unwrap_or_else(|_| {
                     self.too_large.get_or_insert(self.f.span);
@@ -219,7 +244,11 @@ impl Compiler<'_> {
             Place::Reg(_) => 0,
             Place::Capture(c) => {
                 self.emit(Instr::GetCapture(dst, c));
-                if boxed { self.emit(Instr::CellGet(dst, dst)) } else { 0 }
+                if boxed {
+                    self.emit(Instr::CellGet(dst, dst))
+                } else {
+                    0
+                }
             }
             Place::Missing => self.emit(Instr::LoadNil(dst)),
         };
@@ -247,10 +276,16 @@ impl Compiler<'_> {
                 self.load_const(c, dst);
                 self.ret_if(tail, dst);
             }
-            ExprKind::Local(id) => {
-                self.read_local(*id, dst);
-                self.ret_if(tail, dst);
-            }
+            ExprKind::Local(id) => match (tail, self.local_place(*id), self.boxed(*id)) {
+                // Return a local straight from its register.
+                (true, Place::Reg(r), false) => {
+                    self.emit(Instr::Return(r));
+                }
+                _ => {
+                    self.read_local(*id, dst);
+                    self.ret_if(tail, dst);
+                }
+            },
             ExprKind::Global(name) => {
                 let slot = self.global_slot(name);
                 self.emit(Instr::GetGlobal(dst, slot));
@@ -278,7 +313,11 @@ impl Compiler<'_> {
                         let last = i + 1 == es.len();
                         self.expr(x, dst, tail && last);
                         if !last {
-                            let j = if is_and { Instr::JumpIfFalse(dst, 0) } else { Instr::JumpIfTrue(dst, 0) };
+                            let j = if is_and {
+                                Instr::JumpIfFalse(dst, 0)
+                            } else {
+                                Instr::JumpIfTrue(dst, 0)
+                            };
                             jumps.push(self.emit(j));
                         }
                     }
@@ -355,7 +394,7 @@ impl Compiler<'_> {
                 self.ret_if(tail, dst);
             }
             ExprKind::Call(callee, args) => {
-                let base = self.alloc_n(args.len() + 1);
+                let base = self.window(dst, args.len() + 1);
                 self.expr(callee, base, false);
                 self.args_into(args, base + 1);
                 self.f.span = e.span;
@@ -363,7 +402,7 @@ impl Compiler<'_> {
             }
             ExprKind::CallBuiltin(id, args) => self.call_builtin(*id, args, e.span, dst, tail),
             ExprKind::CallFfi(i, args) => {
-                let base = self.alloc_n(args.len().max(1));
+                let base = self.window(dst, args.len().max(1));
                 self.args_into(args, base);
                 self.f.span = e.span;
                 self.emit(Instr::CallFfi(base, *i as u16, args.len() as u16));
@@ -455,7 +494,7 @@ impl Compiler<'_> {
     fn call_builtin(&mut self, id: u16, args: &[Expr], span: Span, dst: Reg, tail: bool) {
         let b = builtins::get(id);
         if let Imp::Prelude = b.imp {
-            let base = self.alloc_n(args.len() + 1);
+            let base = self.window(dst, args.len() + 1);
             self.builtin_value(id, base);
             self.args_into(args, base + 1);
             self.f.span = span;
@@ -488,7 +527,7 @@ impl Compiler<'_> {
                 return self.ret_if(tail, dst);
             }
         }
-        let base = self.alloc_n(args.len().max(1));
+        let base = self.window(dst, args.len().max(1));
         self.args_into(args, base);
         self.f.span = span;
         self.emit(Instr::CallBuiltin(base, id, args.len() as u16));
@@ -519,7 +558,11 @@ impl Compiler<'_> {
                 if let Some(imm) = small_int(k) {
                     let r = self.operand(a);
                     let saved = std::mem::replace(&mut self.f.span, c.span);
-                    let j = if name == "<" { Instr::JumpIfNotLtImm(r, imm, 0) } else { Instr::JumpIfNotEqImm(r, imm, 0) };
+                    let j = if name == "<" {
+                        Instr::JumpIfNotLtImm(r, imm, 0)
+                    } else {
+                        Instr::JumpIfNotEqImm(r, imm, 0)
+                    };
                     let at = self.emit(j);
                     self.f.span = saved;
                     self.release(m);
@@ -566,7 +609,11 @@ impl Compiler<'_> {
             self.patch(j);
         }
         // Clauses `(test)` jump here with the value in dst.
-        if tail && clauses.iter().any(|c| c.test.is_some() && c.body.is_empty()) {
+        if tail
+            && clauses
+                .iter()
+                .any(|c| c.test.is_some() && c.body.is_empty())
+        {
             self.emit(Instr::Return(dst));
         }
     }
@@ -600,7 +647,14 @@ impl Compiler<'_> {
         self.sequence(&l.body, dst_inner, true);
         let inner = std::mem::replace(&mut self.f, outer);
         let name: Box<str> = l.name.as_deref().unwrap_or("lambda").into();
-        let idx = self.finish(inner, name, l.params.len() as u16, l.rest.is_some(), srcs, l.tier);
+        let idx = self.finish(
+            inner,
+            name,
+            l.params.len() as u16,
+            l.rest.is_some(),
+            srcs,
+            l.tier,
+        );
         self.emit(Instr::Closure(dst, idx));
     }
 }

@@ -3,7 +3,9 @@
 use std::fmt;
 
 /// A capability a host function may require. Spelled exactly as upstream.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Capability {
     /// Modify the running program.
     MetaSelfModify,
@@ -97,7 +99,9 @@ impl Capability {
             Capability::SysTerminateActor => "terminating actors (reserved)",
             Capability::SysClock => "reading the wall clock (get-wall-clock)",
             Capability::ResourceExtraMemory => "raises the heap memory limit by an amount of bytes",
-            Capability::ResourceExtraTime => "raises the wall-time limit by an amount of milliseconds",
+            Capability::ResourceExtraTime => {
+                "raises the wall-time limit by an amount of milliseconds"
+            }
         }
     }
 }
@@ -138,7 +142,9 @@ impl CapSet {
     }
     /// Members in the order of the language reference.
     pub fn iter(self) -> impl Iterator<Item = Capability> {
-        Capability::ALL.into_iter().filter(move |c| self.contains(*c))
+        Capability::ALL
+            .into_iter()
+            .filter(move |c| self.contains(*c))
     }
 }
 

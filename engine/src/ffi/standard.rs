@@ -78,10 +78,16 @@ fn int_to_float(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     }
 }
 fn float_to_int(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let Value::Float(f) = a[0] else { return Ok(Value::Nil) };
+    let Value::Float(f) = a[0] else {
+        return Ok(Value::Nil);
+    };
     // `as` saturates silently; NaN, infinities and out-of-range values are errors.
-    if f.is_nan() || f.is_infinite() || f >= 9.223372036854775807e18 || f < -9.223372036854775808e18 {
-        return Err(Fault::new(ErrorKind::Overflow, format!("{f:?} does not fit in an Int")));
+    if f.is_nan() || f.is_infinite() || f >= 9.223372036854775807e18 || f < -9.223372036854775808e18
+    {
+        return Err(Fault::new(
+            ErrorKind::Overflow,
+            format!("{f:?} does not fit in an Int"),
+        ));
     }
     Ok(Value::Int(f.trunc() as i64))
 }
@@ -116,19 +122,82 @@ pub fn pure_functions() -> Vec<StandardFn> {
     let ii = || Signature::new(&[Int, Int], Int);
     let ff = || Signature::new(&[Float, Float], Float);
     let f = TrustTier::Formal;
-    let s = |name, host_id, sig, tier, doc, imp| StandardFn { name, host_id, sig, tier, doc, imp };
+    let s = |name, host_id, sig, tier, doc, imp| StandardFn {
+        name,
+        host_id,
+        sig,
+        tier,
+        doc,
+        imp,
+    };
     vec![
-        s("add", 9, ii(), f, "Adds two integers; overflow is an error.", add as NativeFn),
-        s("sub", 10, ii(), f, "Subtracts the second integer from the first.", sub),
-        s("mul", 11, ii(), f, "Multiplies two integers; overflow is an error.", mul),
-        s("div", 12, ii(), f, "Integer quotient, truncated toward zero; by zero is an error.", div),
-        s("mod", 13, ii(), f, "Integer remainder with the sign of the dividend.", modulo),
-        s("math:add", 9, ii(), f, "Adds two integers (namespaced form of `add`).", add),
+        s(
+            "add",
+            9,
+            ii(),
+            f,
+            "Adds two integers; overflow is an error.",
+            add as NativeFn,
+        ),
+        s(
+            "sub",
+            10,
+            ii(),
+            f,
+            "Subtracts the second integer from the first.",
+            sub,
+        ),
+        s(
+            "mul",
+            11,
+            ii(),
+            f,
+            "Multiplies two integers; overflow is an error.",
+            mul,
+        ),
+        s(
+            "div",
+            12,
+            ii(),
+            f,
+            "Integer quotient, truncated toward zero; by zero is an error.",
+            div,
+        ),
+        s(
+            "mod",
+            13,
+            ii(),
+            f,
+            "Integer remainder with the sign of the dividend.",
+            modulo,
+        ),
+        s(
+            "math:add",
+            9,
+            ii(),
+            f,
+            "Adds two integers (namespaced form of `add`).",
+            add,
+        ),
         s("fadd", 14, ff(), f, "Adds two floats.", fadd),
         s("fsub", 15, ff(), f, "Subtracts two floats.", fsub),
         s("fmul", 16, ff(), f, "Multiplies two floats.", fmul),
-        s("fdiv", 17, ff(), f, "Divides two floats (IEEE: by zero gives inf).", fdiv),
-        s("int-to-float", 18, Signature::new(&[Int], Float), f, "Converts an integer to a float.", int_to_float),
+        s(
+            "fdiv",
+            17,
+            ff(),
+            f,
+            "Divides two floats (IEEE: by zero gives inf).",
+            fdiv,
+        ),
+        s(
+            "int-to-float",
+            18,
+            Signature::new(&[Int], Float),
+            f,
+            "Converts an integer to a float.",
+            int_to_float,
+        ),
         s(
             "float-to-int",
             19,
@@ -137,11 +206,53 @@ pub fn pure_functions() -> Vec<StandardFn> {
             "Truncates a float to an integer; NaN, infinities and out of range are `overflow` errors.",
             float_to_int,
         ),
-        s("eq", 20, Signature::new(&[Int, Int], Bool), f, "Whether two integers are equal.", eq),
-        s("lt", 21, Signature::new(&[Int, Int], Bool), f, "Whether the first integer is less than the second.", lt),
-        s("gt", 22, Signature::new(&[Int, Int], Bool), f, "Whether the first integer is greater than the second.", gt),
-        s("feq", 23, Signature::new(&[Float, Float], Bool), f, "Whether two floats are equal.", feq),
-        s("flt", 24, Signature::new(&[Float, Float], Bool), f, "Whether the first float is less than the second.", flt),
-        s("fgt", 25, Signature::new(&[Float, Float], Bool), f, "Whether the first float is greater than the second.", fgt),
+        s(
+            "eq",
+            20,
+            Signature::new(&[Int, Int], Bool),
+            f,
+            "Whether two integers are equal.",
+            eq,
+        ),
+        s(
+            "lt",
+            21,
+            Signature::new(&[Int, Int], Bool),
+            f,
+            "Whether the first integer is less than the second.",
+            lt,
+        ),
+        s(
+            "gt",
+            22,
+            Signature::new(&[Int, Int], Bool),
+            f,
+            "Whether the first integer is greater than the second.",
+            gt,
+        ),
+        s(
+            "feq",
+            23,
+            Signature::new(&[Float, Float], Bool),
+            f,
+            "Whether two floats are equal.",
+            feq,
+        ),
+        s(
+            "flt",
+            24,
+            Signature::new(&[Float, Float], Bool),
+            f,
+            "Whether the first float is less than the second.",
+            flt,
+        ),
+        s(
+            "fgt",
+            25,
+            Signature::new(&[Float, Float], Bool),
+            f,
+            "Whether the first float is greater than the second.",
+            fgt,
+        ),
     ]
 }

@@ -4,7 +4,9 @@ use std::fmt;
 
 /// A trust tier, from most to least assurance. Keeps the seed's variant order;
 /// deliberately not `Ord`: use [`TrustTier::may_call`] to state the call rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum TrustTier {
     /// Formally proven.
@@ -20,8 +22,12 @@ pub enum TrustTier {
 
 impl TrustTier {
     /// All tiers, most trusted first.
-    pub const ALL: [TrustTier; 4] =
-        [TrustTier::Formal, TrustTier::Verified, TrustTier::Empirical, TrustTier::Experimental];
+    pub const ALL: [TrustTier; 4] = [
+        TrustTier::Formal,
+        TrustTier::Verified,
+        TrustTier::Empirical,
+        TrustTier::Experimental,
+    ];
 
     /// 0 for formal up to 3 for experimental.
     pub fn rank(self) -> u8 {

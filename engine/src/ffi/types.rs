@@ -150,7 +150,12 @@ pub struct Signature {
 impl Signature {
     /// A fixed-arity signature.
     pub fn new(params: &[Type], ret: Type) -> Signature {
-        Signature { params: params.to_vec(), rest: None, ret, ret_optional: false }
+        Signature {
+            params: params.to_vec(),
+            rest: None,
+            ret,
+            ret_optional: false,
+        }
     }
     /// Adds a variadic rest type.
     pub fn rest(mut self, t: Type) -> Signature {
@@ -164,7 +169,11 @@ impl Signature {
     }
     /// Whether `n` arguments are accepted.
     pub fn accepts_count(&self, n: usize) -> bool {
-        if self.rest.is_some() { n >= self.params.len() } else { n == self.params.len() }
+        if self.rest.is_some() {
+            n >= self.params.len()
+        } else {
+            n == self.params.len()
+        }
     }
     /// The parameter type of argument `i`.
     pub fn param(&self, i: usize) -> Option<Type> {
@@ -178,7 +187,11 @@ impl Signature {
     pub fn arity_text(&self) -> String {
         let n = self.params.len();
         let s = if n == 1 { "" } else { "s" };
-        if self.rest.is_some() { format!("at least {n} argument{s}") } else { format!("{n} argument{s}") }
+        if self.rest.is_some() {
+            format!("at least {n} argument{s}")
+        } else {
+            format!("{n} argument{s}")
+        }
     }
     /// Parses seed-style type strings: parameters (`"Int"`, last may be `"Int..."`) and a return (`"String?"`).
     pub fn parse(params: &[String], ret: &str) -> Result<Signature, String> {
@@ -188,9 +201,11 @@ impl Signature {
                 if i + 1 != params.len() {
                     return Err(format!("only the last parameter may be variadic: `{p}`"));
                 }
-                sig.rest = Some(Type::from_name(base).ok_or_else(|| format!("unknown type `{base}`"))?);
+                sig.rest =
+                    Some(Type::from_name(base).ok_or_else(|| format!("unknown type `{base}`"))?);
             } else {
-                sig.params.push(Type::from_name(p).ok_or_else(|| format!("unknown type `{p}`"))?);
+                sig.params
+                    .push(Type::from_name(p).ok_or_else(|| format!("unknown type `{p}`"))?);
             }
         }
         let (base, opt) = match ret.strip_suffix('?') {
@@ -218,7 +233,12 @@ impl Signature {
 impl fmt::Display for Signature {
     /// `(Int Int) → Int`, `(Number...) → Number`, `(String) → String?`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "({}) → {}", self.param_strings().join(" "), self.return_string())
+        write!(
+            f,
+            "({}) → {}",
+            self.param_strings().join(" "),
+            self.return_string()
+        )
     }
 }
 
@@ -232,7 +252,12 @@ mod tests {
         assert_eq!(s.to_string(), "(String String Any...) → List");
         let p = Signature::parse(&s.param_strings(), &s.return_string()).unwrap();
         assert_eq!(p, s);
-        assert_eq!(Signature::parse(&["String".into()], "String?").unwrap().to_string(), "(String) → String?");
+        assert_eq!(
+            Signature::parse(&["String".into()], "String?")
+                .unwrap()
+                .to_string(),
+            "(String) → String?"
+        );
         assert!(Signature::parse(&["Blob".into()], "Int").is_err());
     }
 

@@ -75,7 +75,11 @@ fn is_delimiter(c: char) -> bool {
 
 /// Reads a whole text into tokens.
 pub fn lex(text: &str) -> Lexed {
-    let mut lx = Lexer { text, pos: 0, out: Lexed::default() };
+    let mut lx = Lexer {
+        text,
+        pos: 0,
+        out: Lexed::default(),
+    };
     lx.run();
     lx.out
 }
@@ -92,11 +96,16 @@ impl<'a> Lexer<'a> {
     }
 
     fn push(&mut self, kind: TokenKind, start: usize) {
-        self.out.tokens.push(Token { kind, span: Span::new(start, self.pos) });
+        self.out.tokens.push(Token {
+            kind,
+            span: Span::new(start, self.pos),
+        });
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) {
-        self.out.diagnostics.push(Diagnostic::new(Code::E0001, span, message));
+        self.out
+            .diagnostics
+            .push(Diagnostic::new(Code::E0001, span, message));
     }
 
     fn run(&mut self) {
@@ -110,7 +119,9 @@ impl<'a> Lexer<'a> {
                 ']' => self.single(TokenKind::RBracket),
                 '\'' => self.single(TokenKind::Quote),
                 ';' => {
-                    let end = self.text[start..].find('\n').map_or(self.text.len(), |i| start + i);
+                    let end = self.text[start..]
+                        .find('\n')
+                        .map_or(self.text.len(), |i| start + i);
                     self.pos = end;
                     self.push(TokenKind::Comment, start);
                 }
@@ -159,7 +170,9 @@ impl<'a> Lexer<'a> {
             let Some(c) = self.peek() else {
                 // Unterminated: report at the opening quote, resume at the next line.
                 self.error(Span::new(start, start + 1), "unterminated string");
-                let resume = self.text[start..].find('\n').map_or(self.text.len(), |i| start + i + 1);
+                let resume = self.text[start..]
+                    .find('\n')
+                    .map_or(self.text.len(), |i| start + i + 1);
                 self.pos = resume;
                 self.push(TokenKind::Error, start);
                 return;
@@ -189,7 +202,10 @@ impl<'a> Lexer<'a> {
                         }
                         Some(other) => {
                             let end = self.pos + other.len_utf8();
-                            self.error(Span::new(esc_start, end), format!("unknown escape `\\{other}`"));
+                            self.error(
+                                Span::new(esc_start, end),
+                                format!("unknown escape `\\{other}`"),
+                            );
                         }
                         None => continue,
                     }
@@ -293,14 +309,22 @@ fn number_shape(word: &str) -> NumberShape {
         }
         float = true;
     }
-    if i == b.len() && float { NumberShape::Float } else { NumberShape::NotNumber }
+    if i == b.len() && float {
+        NumberShape::Float
+    } else {
+        NumberShape::NotNumber
+    }
 }
 
 /// Whether a text ends inside an open form or string, or after an annotation:
 /// the REPL keeps reading lines while this holds.
 pub fn is_incomplete(text: &str) -> bool {
     let lexed = lex(text);
-    if lexed.diagnostics.iter().any(|d| d.message == "unterminated string") {
+    if lexed
+        .diagnostics
+        .iter()
+        .any(|d| d.message == "unterminated string")
+    {
         return true;
     }
     let mut depth: i64 = 0;
@@ -315,7 +339,11 @@ pub fn is_incomplete(text: &str) -> bool {
             last_significant = Some(&t.kind);
         }
     }
-    depth > 0 || matches!(last_significant, Some(TokenKind::Annotation(_)) | Some(TokenKind::Quote))
+    depth > 0
+        || matches!(
+            last_significant,
+            Some(TokenKind::Annotation(_)) | Some(TokenKind::Quote)
+        )
 }
 
 #[cfg(test)]
@@ -328,21 +356,27 @@ mod tests {
 
     #[test]
     fn numbers_and_symbols() {
-        assert_eq!(kinds("-7 1.0 1e16 - 1+ 1.2.3"), vec![
-            TokenKind::Int(-7),
-            TokenKind::Float(1.0),
-            TokenKind::Float(1e16),
-            TokenKind::Symbol("-".into()),
-            TokenKind::Symbol("1+".into()),
-            TokenKind::Symbol("1.2.3".into()),
-        ]);
-        assert_eq!(kinds("math:add is-even? my_var λ :formal"), vec![
-            TokenKind::Symbol("math:add".into()),
-            TokenKind::Symbol("is-even?".into()),
-            TokenKind::Symbol("my_var".into()),
-            TokenKind::Symbol("λ".into()),
-            TokenKind::Symbol(":formal".into()),
-        ]);
+        assert_eq!(
+            kinds("-7 1.0 1e16 - 1+ 1.2.3"),
+            vec![
+                TokenKind::Int(-7),
+                TokenKind::Float(1.0),
+                TokenKind::Float(1e16),
+                TokenKind::Symbol("-".into()),
+                TokenKind::Symbol("1+".into()),
+                TokenKind::Symbol("1.2.3".into()),
+            ]
+        );
+        assert_eq!(
+            kinds("math:add is-even? my_var λ :formal"),
+            vec![
+                TokenKind::Symbol("math:add".into()),
+                TokenKind::Symbol("is-even?".into()),
+                TokenKind::Symbol("my_var".into()),
+                TokenKind::Symbol("λ".into()),
+                TokenKind::Symbol(":formal".into()),
+            ]
+        );
     }
 
     #[test]
@@ -354,7 +388,10 @@ mod tests {
 
     #[test]
     fn string_escapes() {
-        assert_eq!(kinds(r#""a\n\t\"\\\u{1F600}""#), vec![TokenKind::Str("a\n\t\"\\😀".into())]);
+        assert_eq!(
+            kinds(r#""a\n\t\"\\\u{1F600}""#),
+            vec![TokenKind::Str("a\n\t\"\\😀".into())]
+        );
         let l = lex(r#""bad \q escape""#);
         assert_eq!(l.diagnostics.len(), 1);
         assert_eq!(l.diagnostics[0].span, Span::new(5, 7));

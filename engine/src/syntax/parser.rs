@@ -23,7 +23,10 @@ pub struct Parse {
 
 /// Parses a whole text.
 pub fn parse(text: &str) -> Parse {
-    let Lexed { tokens, diagnostics } = lex(text);
+    let Lexed {
+        tokens,
+        diagnostics,
+    } = lex(text);
     let mut p = Parser {
         text,
         tokens: &tokens,
@@ -41,7 +44,11 @@ pub fn parse(text: &str) -> Parse {
     let mut forms = p.forms;
     attach_docs(text, &tokens, &mut forms);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-    Parse { forms, diagnostics, tokens }
+    Parse {
+        forms,
+        diagnostics,
+        tokens,
+    }
 }
 
 /// Whether some form is still open at the end, matching delimiters as the parser does.
@@ -111,7 +118,10 @@ impl Parser<'_> {
             .rev()
             .find(|t| t.kind != TokenKind::Comment)
             .map_or(0, |t| t.span.end as usize);
-        self.text[..end.saturating_sub(1).max(0)].matches('\n').count() + 1
+        self.text[..end.saturating_sub(1).max(0)]
+            .matches('\n')
+            .count()
+            + 1
     }
 
     fn run(&mut self) {
@@ -121,26 +131,51 @@ impl Parser<'_> {
             match &tok.kind {
                 TokenKind::Comment => {}
                 TokenKind::LParen | TokenKind::LBracket => {
-                    if self.recover_at_column_zero && !self.stack.is_empty() && self.at_column_zero(span) {
+                    if self.recover_at_column_zero
+                        && !self.stack.is_empty()
+                        && self.at_column_zero(span)
+                    {
                         self.close_all_unclosed(self.pos);
                     }
-                    let bracket = if tok.kind == TokenKind::LParen { Bracket::Paren } else { Bracket::Square };
+                    let bracket = if tok.kind == TokenKind::LParen {
+                        Bracket::Paren
+                    } else {
+                        Bracket::Square
+                    };
                     if self.stack.len() >= MAX_NESTING {
-                        self.error(Code::E0001, span, "nesting too deep (more than 1000 levels)");
+                        self.error(
+                            Code::E0001,
+                            span,
+                            "nesting too deep (more than 1000 levels)",
+                        );
                         let end = self.skip_nested();
-                        self.complete(Node { kind: NodeKind::Error, span: Span::new(span.start as usize, end) });
+                        self.complete(Node {
+                            kind: NodeKind::Error,
+                            span: Span::new(span.start as usize, end),
+                        });
                         continue;
                     }
-                    self.stack.push(Frame { open: span, bracket, items: Vec::new(), tail: None, dot: Dot::None });
+                    self.stack.push(Frame {
+                        open: span,
+                        bracket,
+                        items: Vec::new(),
+                        tail: None,
+                        dot: Dot::None,
+                    });
                 }
-                TokenKind::RParen | TokenKind::RBracket => self.close(span, tok.kind == TokenKind::RParen),
+                TokenKind::RParen | TokenKind::RBracket => {
+                    self.close(span, tok.kind == TokenKind::RParen)
+                }
                 TokenKind::Quote => self.quotes.push((span, self.stack.len())),
                 TokenKind::Dot => self.dot(span),
                 TokenKind::Annotation(word) => {
                     let word = word.clone();
                     self.annotate(&word, span)
                 }
-                TokenKind::Error => self.complete(Node { kind: NodeKind::Error, span }),
+                TokenKind::Error => self.complete(Node {
+                    kind: NodeKind::Error,
+                    span,
+                }),
                 kind => {
                     let kind = match kind {
                         TokenKind::Int(i) => NodeKind::Int(*i),
@@ -192,23 +227,37 @@ impl Parser<'_> {
         self.error(Code::E0001, outer, format!("unclosed `{open_char}`"))
             .help = Some(format!("add `{closers}` at the end of line {line}"));
         while let Some(frame) = self.stack.pop() {
-            let end = self.tokens[..before].last().map_or(frame.open.end, |t| t.span.end);
+            let end = self.tokens[..before]
+                .last()
+                .map_or(frame.open.end, |t| t.span.end);
             self.finish_frame(frame, end.max(frame_end_floor(&self.stack)));
         }
     }
 
     fn close(&mut self, span: Span, paren: bool) {
-        let want = if paren { Bracket::Paren } else { Bracket::Square };
+        let want = if paren {
+            Bracket::Paren
+        } else {
+            Bracket::Square
+        };
         let ch = if paren { ')' } else { ']' };
         match self.stack.last() {
             None => {
-                self.error(Code::E0001, span, format!("unexpected `{ch}` with no opening delimiter"));
+                self.error(
+                    Code::E0001,
+                    span,
+                    format!("unexpected `{ch}` with no opening delimiter"),
+                );
             }
             Some(f) if f.bracket != want => {
                 let (open, opened) = (f.bracket.open(), f.open);
                 let line = self.text[..opened.start as usize].matches('\n').count() + 1;
-                self.error(Code::E0001, span, format!("`{ch}` does not close `{open}` opened on line {line}"))
-                    .help = Some(format!("write `{}`", f.bracket.close()));
+                self.error(
+                    Code::E0001,
+                    span,
+                    format!("`{ch}` does not close `{open}` opened on line {line}"),
+                )
+                .help = Some(format!("write `{}`", f.bracket.close()));
             }
             Some(_) => {
                 let frame = self.stack.pop().expect("checked non-empty");
@@ -218,13 +267,23 @@ impl Parser<'_> {
     }
 
     fn finish_frame(&mut self, frame: Frame, end: u32) {
-        let span = Span { start: frame.open.start, end };
+        let span = Span {
+            start: frame.open.start,
+            end,
+        };
         self.dangling_quotes(self.stack.len() + 1);
         if let Dot::After(d) = frame.dot {
             self.error(Code::E0001, d, "`.` must be followed by exactly one datum");
         }
-        let list = List { items: frame.items, tail: frame.tail, bracket: frame.bracket };
-        self.complete(Node { kind: NodeKind::List(Box::new(list)), span });
+        let list = List {
+            items: frame.items,
+            tail: frame.tail,
+            bracket: frame.bracket,
+        };
+        self.complete(Node {
+            kind: NodeKind::List(Box::new(list)),
+            span,
+        });
     }
 
     /// Reports quote marks at `depth` with nothing after them.
@@ -252,18 +311,27 @@ impl Parser<'_> {
 
     fn annotate(&mut self, word: &str, span: Span) {
         if !self.stack.is_empty() {
-            self.error(Code::E0002, span, "an annotation may only stand before a top-level form")
-                .help = Some("use a tier form instead: `(:formal ...)`".into());
+            self.error(
+                Code::E0002,
+                span,
+                "an annotation may only stand before a top-level form",
+            )
+            .help = Some("use a tier form instead: `(:formal ...)`".into());
             return;
         }
         if let Some((_, prev)) = self.annotation.take() {
-            self.error(Code::E0002, prev, "annotation followed by another annotation");
+            self.error(
+                Code::E0002,
+                prev,
+                "annotation followed by another annotation",
+            );
         }
         let tier = TrustTier::from_name(word);
         if tier.is_none() {
             let d = self.error(Code::E0002, span, format!("unknown annotation `@{word}`"));
             d.help = Some("tiers are @formal, @verified, @empirical and @experimental".into());
-            if let Some(s) = crate::suggest::closest(word, TrustTier::ALL.iter().map(|t| t.name())) {
+            if let Some(s) = crate::suggest::closest(word, TrustTier::ALL.iter().map(|t| t.name()))
+            {
                 d.suggestion = Some(format!("@{s}"));
                 d.help = Some(format!("did you mean `@{s}`?"));
             }
@@ -280,7 +348,10 @@ impl Parser<'_> {
             }
             self.quotes.pop();
             let span = q.join(node.span);
-            node = Node { kind: NodeKind::Quote(Box::new(node)), span };
+            node = Node {
+                kind: NodeKind::Quote(Box::new(node)),
+                span,
+            };
         }
         match self.stack.last_mut() {
             Some(frame) => match frame.dot {
@@ -297,7 +368,12 @@ impl Parser<'_> {
             None => {
                 let annotation = self.annotation.take().and_then(|(t, s)| t.map(|t| (t, s)));
                 let has_error = std::mem::take(&mut self.top_error);
-                self.forms.push(TopForm { node, annotation, doc: None, has_error });
+                self.forms.push(TopForm {
+                    node,
+                    annotation,
+                    doc: None,
+                    has_error,
+                });
             }
         }
     }
@@ -310,7 +386,11 @@ fn frame_end_floor(stack: &[Frame]) -> u32 {
 
 /// Attaches the `;;` lines directly above each top-level form (annotation lines between allowed).
 fn attach_docs(text: &str, tokens: &[Token], forms: &mut [TopForm]) {
-    let comments: Vec<Span> = tokens.iter().filter(|t| t.kind == TokenKind::Comment).map(|t| t.span).collect();
+    let comments: Vec<Span> = tokens
+        .iter()
+        .filter(|t| t.kind == TokenKind::Comment)
+        .map(|t| t.span)
+        .collect();
     if comments.is_empty() {
         return;
     }
@@ -324,13 +404,20 @@ fn attach_docs(text: &str, tokens: &[Token], forms: &mut [TopForm]) {
         let idx = comments.partition_point(|c| c.start < start);
         for c in comments[..idx].iter().rev() {
             let cline = line_of(c.start);
-            let alone = text[line_start(c.start)..c.start as usize].trim().is_empty();
+            let alone = text[line_start(c.start)..c.start as usize]
+                .trim()
+                .is_empty();
             let body = &text[c.start as usize..c.end as usize];
             if cline + 1 != line || !alone || !body.starts_with(";;") {
                 break;
             }
             let body = body.trim_start_matches(";;");
-            lines.push(body.strip_prefix(' ').unwrap_or(body).trim_end().to_string());
+            lines.push(
+                body.strip_prefix(' ')
+                    .unwrap_or(body)
+                    .trim_end()
+                    .to_string(),
+            );
             line = cline;
         }
         if !lines.is_empty() {
@@ -345,7 +432,11 @@ mod tests {
     use super::*;
 
     fn codes(text: &str) -> Vec<(Code, u32)> {
-        parse(text).diagnostics.iter().map(|d| (d.code, d.span.start)).collect()
+        parse(text)
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.span.start))
+            .collect()
     }
 
     #[test]
@@ -362,7 +453,10 @@ mod tests {
         let p = parse(text);
         assert_eq!(p.diagnostics.len(), 1, "{:?}", p.diagnostics);
         assert_eq!(p.diagnostics[0].span.start, 0);
-        assert_eq!(p.diagnostics[0].help.as_deref(), Some("add `)` at the end of line 2"));
+        assert_eq!(
+            p.diagnostics[0].help.as_deref(),
+            Some("add `)` at the end of line 2")
+        );
         assert_eq!(p.forms.len(), 2);
         assert!(p.forms[0].has_error);
         assert!(!p.forms[1].has_error);
@@ -415,7 +509,8 @@ mod tests {
 
     #[test]
     fn doc_comments() {
-        let p = parse(";; Adds one.\n;; Really.\n(define (inc x) (+ x 1))\n; not doc\n\n(define y 2)");
+        let p =
+            parse(";; Adds one.\n;; Really.\n(define (inc x) (+ x 1))\n; not doc\n\n(define y 2)");
         assert_eq!(p.forms[0].doc.as_deref(), Some("Adds one.\nReally."));
         assert_eq!(p.forms[1].doc, None);
     }

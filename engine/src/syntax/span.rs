@@ -14,11 +14,17 @@ pub struct Span {
 impl Span {
     /// A span from byte offsets.
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
     /// The smallest span covering both.
     pub fn join(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
     /// Whether `offset` lies inside (end inclusive, so a cursor after a token counts).
     pub fn touches(self, offset: u32) -> bool {
@@ -58,14 +64,21 @@ impl SourceFile {
                 starts.push(i as u32 + 1);
             }
         }
-        SourceFile { name: name.into(), text, line_starts: starts.into() }
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts: starts.into(),
+        }
     }
 
     /// Decodes bytes as UTF-8; invalid input is an error naming the byte offset.
     pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, Utf8Error> {
         match String::from_utf8(bytes) {
             Ok(s) => Ok(SourceFile::new(name, s)),
-            Err(e) => Err(Utf8Error { file: name.to_string(), offset: e.utf8_error().valid_up_to() }),
+            Err(e) => Err(Utf8Error {
+                file: name.to_string(),
+                offset: e.utf8_error().valid_up_to(),
+            }),
         }
     }
 
@@ -90,7 +103,10 @@ impl SourceFile {
     }
     /// Byte offset where a 0-based line starts.
     pub fn line_start(&self, line: usize) -> u32 {
-        self.line_starts.get(line).copied().unwrap_or(self.text.len() as u32)
+        self.line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len() as u32)
     }
     /// Number of lines (a final line without newline counts).
     pub fn line_count(&self) -> usize {
@@ -124,7 +140,11 @@ pub struct Utf8Error {
 
 impl std::fmt::Display for Utf8Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: invalid UTF-8 at byte offset {}", self.file, self.offset)
+        write!(
+            f,
+            "{}: invalid UTF-8 at byte offset {}",
+            self.file, self.offset
+        )
     }
 }
 

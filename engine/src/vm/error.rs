@@ -109,7 +109,10 @@ impl Fault {
     /// A fault of a kind with a message.
     #[cold]
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Box<Fault> {
-        Box::new(Fault { kind, message: message.into() })
+        Box::new(Fault {
+            kind,
+            message: message.into(),
+        })
     }
 }
 

@@ -247,15 +247,23 @@ mod tests {
         let keep = h.cons(Value::Int(1), Value::Nil);
         // A cycle through a cell and a closure, unreachable.
         let cell = h.alloc(Obj::Cell(Value::Nil));
-        let clo = h.alloc(Obj::Closure(Closure { proto: 0, captures: vec![Value::Cell(cell)].into() }));
+        let clo = h.alloc(Obj::Closure(Closure {
+            proto: 0,
+            captures: vec![Value::Cell(cell)].into(),
+        }));
         *h.get_mut(cell) = Obj::Cell(Value::Closure(clo));
         let before = h.live_bytes();
         h.collect([keep]);
         assert!(h.live_bytes() < before);
-        assert_eq!(h.pair(match keep {
-            Value::Pair(r) => r,
-            _ => unreachable!(),
-        }).0.type_name(), "Int");
+        assert_eq!(
+            h.pair(match keep {
+                Value::Pair(r) => r,
+                _ => unreachable!(),
+            })
+            .0
+            .type_name(),
+            "Int"
+        );
     }
 
     #[test]

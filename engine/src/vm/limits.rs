@@ -21,10 +21,19 @@ pub struct Limits {
 
 impl Limits {
     /// The defaults of `jue run`.
-    pub const DEFAULT: Limits = Limits { steps: 1_000_000_000, memory: 256 << 20, timeout_ms: None, depth: 100_000 };
+    pub const DEFAULT: Limits = Limits {
+        steps: 1_000_000_000,
+        memory: 256 << 20,
+        timeout_ms: None,
+        depth: 100_000,
+    };
     /// The caps for experimental forms.
-    pub const EXPERIMENTAL: Limits =
-        Limits { steps: 50_000_000, memory: 64 << 20, timeout_ms: Some(5_000), depth: 10_000 };
+    pub const EXPERIMENTAL: Limits = Limits {
+        steps: 50_000_000,
+        memory: 64 << 20,
+        timeout_ms: Some(5_000),
+        depth: 10_000,
+    };
 
     /// The smaller of each limit.
     pub fn min(self, other: Limits) -> Limits {
@@ -69,7 +78,9 @@ impl Interrupt {
     }
     /// Raises with a reason, unless one is already set.
     pub fn raise_for(&self, why: Stop) {
-        let _ = self.0.compare_exchange(0, why as u8, Ordering::SeqCst, Ordering::SeqCst);
+        let _ = self
+            .0
+            .compare_exchange(0, why as u8, Ordering::SeqCst, Ordering::SeqCst);
     }
     /// Lowers the flag.
     pub fn clear(&self) {
@@ -111,10 +122,16 @@ impl Alarm {
                     flag.raise_for(Stop::Timeout);
                     return;
                 }
-                done = cv.wait_timeout(done, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+                done = cv
+                    .wait_timeout(done, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
             }
         });
-        Alarm { cancel, handle: Some(handle) }
+        Alarm {
+            cancel,
+            handle: Some(handle),
+        }
     }
 }
 

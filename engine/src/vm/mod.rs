@@ -117,7 +117,14 @@ impl Vm {
     }
 
     /// Adds a compiled function; returns its index.
+    ///
+    /// # Panics
+    /// On code that fails [`Proto::validate`]: that is a compiler bug, and running such
+    /// code could read outside the frame.
     pub fn add_proto(&mut self, p: Proto) -> u32 {
+        if let Err(e) = p.validate() {
+            panic!("invalid bytecode from the compiler: {e}");
+        }
         self.protos.push(p);
         (self.protos.len() - 1) as u32
     }
@@ -164,7 +171,16 @@ impl Vm {
     pub fn set_host(&mut self, index: u32, entry: HostEntry) {
         let i = index as usize;
         if self.host.len() <= i {
-            self.host.resize(i + 1, HostEntry { name: "".into(), capability: None, params: Box::new([]), rest: None, imp: None });
+            self.host.resize(
+                i + 1,
+                HostEntry {
+                    name: "".into(),
+                    capability: None,
+                    params: Box::new([]),
+                    rest: None,
+                    imp: None,
+                },
+            );
             self.ffi_names.resize(i + 1, "".into());
         }
         self.ffi_names[i] = entry.name.clone();
@@ -178,7 +194,12 @@ impl Vm {
 
     /// What printing needs.
     pub fn print_ctx(&self) -> PrintCtx<'_> {
-        PrintCtx { heap: &self.heap, symbols: &self.symbols, protos: &self.protos, ffi_names: &self.ffi_names }
+        PrintCtx {
+            heap: &self.heap,
+            symbols: &self.symbols,
+            protos: &self.protos,
+            ffi_names: &self.ffi_names,
+        }
     }
 
     /// The printed form of a value.
@@ -205,7 +226,8 @@ impl Vm {
     /// Runs an entry prototype under `limits`; returns the value of its code.
     pub fn run(&mut self, proto: u32, limits: Limits) -> Result<Value, RuntimeError> {
         self.limits = limits;
-        self.heap.set_limit(usize::try_from(limits.memory).unwrap_or(usize::MAX));
+        self.heap
+            .set_limit(usize::try_from(limits.memory).unwrap_or(usize::MAX));
         self.steps_used = 0;
         self.chunk = 0;
         self.fuel = 0;
@@ -214,10 +236,14 @@ impl Vm {
         self.handlers.clear();
         let nregs = self.protos[proto as usize].nregs as usize;
         self.stack.resize(1 + nregs + STACK_SLACK, Value::Nil);
-        self.frames.push(Frame { proto, base: 1, pc: 0 });
-        let _alarm = limits
-            .timeout_ms
-            .map(|ms| limits::Alarm::start(std::time::Duration::from_millis(ms), self.interrupt.clone()));
+        self.frames.push(Frame {
+            proto,
+            base: 1,
+            pc: 0,
+        });
+        let _alarm = limits.timeout_ms.map(|ms| {
+            limits::Alarm::start(std::time::Duration::from_millis(ms), self.interrupt.clone())
+        });
         let result = loop {
             match self.execute() {
                 Ok(v) => break Ok(v),
@@ -250,7 +276,9 @@ impl Vm {
         if let Some(f) = self.frames.last_mut() {
             f.pc = h.pc;
         }
-        let e = self.heap.alloc(Obj::Error(fault.kind, fault.message.into()));
+        let e = self
+            .heap
+            .alloc(Obj::Error(fault.kind, fault.message.into()));
         self.stack[h.slot] = Value::Error(e);
     }
 
@@ -258,12 +286,22 @@ impl Vm {
         let mut stack = Vec::new();
         for f in self.frames.iter().rev() {
             let p = &self.protos[f.proto as usize];
-            let pc = (f.pc as usize).saturating_sub(1).min(p.spans.len().saturating_sub(1));
+            let pc = (f.pc as usize)
+                .saturating_sub(1)
+                .min(p.spans.len().saturating_sub(1));
             if let Some(span) = p.spans.get(pc) {
-                stack.push(StackFrame { function: p.name.to_string(), source: p.source, span: *span });
+                stack.push(StackFrame {
+                    function: p.name.to_string(),
+                    source: p.source,
+                    span: *span,
+                });
             }
         }
-        RuntimeError { kind: fault.kind, message: fault.message, stack }
+        RuntimeError {
+            kind: fault.kind,
+            message: fault.message,
+            stack,
+        }
     }
 
     #[cold]
@@ -273,7 +311,10 @@ impl Vm {
             Stop::Interrupt => return Err(Fault::new(ErrorKind::Interrupted, "interrupted")),
             Stop::Timeout => {
                 let ms = self.limits.timeout_ms.unwrap_or(0);
-                return Err(Fault::new(ErrorKind::Timeout, format!("evaluation ran longer than the time limit of {ms} ms")));
+                return Err(Fault::new(
+                    ErrorKind::Timeout,
+                    format!("evaluation ran longer than the time limit of {ms} ms"),
+                ));
             }
             Stop::None => {}
         }
@@ -281,7 +322,10 @@ impl Vm {
         if self.steps_used >= self.limits.steps {
             return Err(Fault::new(
                 ErrorKind::StepLimit,
-                format!("evaluation used more than the step limit of {} steps", self.limits.steps),
+                format!(
+                    "evaluation used more than the step limit of {} steps",
+                    self.limits.steps
+                ),
             ));
         }
         let chunk = (self.limits.steps - self.steps_used).min(FUEL_CHUNK) as i64;
@@ -297,7 +341,11 @@ impl Vm {
         if self.heap.over_limit() {
             return Err(Fault::new(
                 ErrorKind::MemoryLimit,
-                format!("live heap of {} bytes passes the memory limit of {} bytes", self.heap.live_bytes(), self.limits.memory),
+                format!(
+                    "live heap of {} bytes passes the memory limit of {} bytes",
+                    self.heap.live_bytes(),
+                    self.limits.memory
+                ),
             ));
         }
         Ok(())
@@ -323,27 +371,53 @@ impl Vm {
             if !self.grants.contains(cap) {
                 return Err(Fault::new(
                     ErrorKind::CapabilityDenied,
-                    format!("`{}` needs the capability {cap}, which this session does not hold", entry.name),
+                    format!(
+                        "`{}` needs the capability {cap}, which this session does not hold",
+                        entry.name
+                    ),
                 ));
             }
         }
         let n = entry.params.len();
         if argc < n || (entry.rest.is_none() && argc > n) {
-            let want = if entry.rest.is_some() { format!("at least {n}") } else { n.to_string() };
-            return Err(Fault::new(ErrorKind::Arity, format!("`{}` takes {want} arguments, but {argc} were given", entry.name)));
+            let want = if entry.rest.is_some() {
+                format!("at least {n}")
+            } else {
+                n.to_string()
+            };
+            return Err(Fault::new(
+                ErrorKind::Arity,
+                format!(
+                    "`{}` takes {want} arguments, but {argc} were given",
+                    entry.name
+                ),
+            ));
         }
         for i in 0..argc {
             let v = self.stack[at + i];
-            let mask = entry.params.get(i).copied().or(entry.rest).unwrap_or(u16::MAX);
+            let mask = entry
+                .params
+                .get(i)
+                .copied()
+                .or(entry.rest)
+                .unwrap_or(u16::MAX);
             if mask & crate::ffi::Type::kind_of_value_name(v.type_name()) == 0 {
                 return Err(Fault::new(
                     ErrorKind::Type,
-                    format!("argument {} of `{}` has the wrong type: {}", i + 1, entry.name, v.type_name()),
+                    format!(
+                        "argument {} of `{}` has the wrong type: {}",
+                        i + 1,
+                        entry.name,
+                        v.type_name()
+                    ),
                 ));
             }
         }
         let Some(f) = entry.imp else {
-            return Err(Fault::new(ErrorKind::Host, format!("`{}` has no implementation in this host", entry.name)));
+            return Err(Fault::new(
+                ErrorKind::Host,
+                format!("`{}` has no implementation in this host", entry.name),
+            ));
         };
         let args: Vec<Value> = self.stack[at..at + argc].to_vec();
         f(&mut self.cx(), &args)
@@ -368,12 +442,15 @@ impl Vm {
     fn ensure_stack(&mut self, base: usize, nregs: usize) {
         let need = base + nregs + STACK_SLACK;
         if self.stack.len() < need {
-            self.stack.resize(need.max(self.stack.len() * 2), Value::Nil);
+            self.stack
+                .resize(need.max(self.stack.len() * 2), Value::Nil);
         }
     }
 
-    /// Sets up the arguments of a closure call at `base`: arity, rest list, nil-fill.
-    #[inline]
+    /// Sets up the arguments of a closure call at `base`: arity and the rest list.
+    /// Other registers are not cleared: the compiler writes every register before it
+    /// reads it, and the collector tolerates stale values above the arguments.
+    #[inline(always)]
     fn enter(&mut self, proto: u32, base: usize, argc: usize) -> Step {
         let p = &self.protos[proto as usize];
         let (nparams, variadic, nregs) = (p.nparams as usize, p.variadic, p.nregs as usize);
@@ -381,14 +458,12 @@ impl Vm {
             return Err(self.arity_fault(proto, argc));
         }
         self.ensure_stack(base, nregs);
-        let mut filled = argc;
         if variadic {
             let rest = self.heap.list(&self.stack[base + nparams..base + argc]);
             self.stack[base + nparams] = rest;
-            filled = nparams + 1;
-        }
-        for v in &mut self.stack[base + filled..base + nregs] {
-            *v = Value::Nil;
+            if self.heap.wants_collection() {
+                self.safe_point_collect(base + nregs)?;
+            }
         }
         Ok(())
     }
@@ -397,15 +472,32 @@ impl Vm {
     #[inline(never)]
     fn arity_fault(&self, proto: u32, argc: usize) -> Box<Fault> {
         let p = &self.protos[proto as usize];
-        let want = if p.variadic { format!("at least {}", p.nparams) } else { p.nparams.to_string() };
-        let s = if p.nparams == 1 && !p.variadic { "" } else { "s" };
-        Fault::new(ErrorKind::Arity, format!("`{}` takes {want} argument{s}, but {argc} were given", p.name))
+        let want = if p.variadic {
+            format!("at least {}", p.nparams)
+        } else {
+            p.nparams.to_string()
+        };
+        let s = if p.nparams == 1 && !p.variadic {
+            ""
+        } else {
+            "s"
+        };
+        Fault::new(
+            ErrorKind::Arity,
+            format!(
+                "`{}` takes {want} argument{s}, but {argc} were given",
+                p.name
+            ),
+        )
     }
 
     #[cold]
     #[inline(never)]
     fn not_callable(&self, v: Value) -> Box<Fault> {
-        Fault::new(ErrorKind::Type, format!("{} is not a procedure", self.show(v)))
+        Fault::new(
+            ErrorKind::Type,
+            format!("{} is not a procedure", self.show(v)),
+        )
     }
 
     /// The main loop: runs until the entry frame returns, or a fault.
@@ -418,10 +510,22 @@ impl Vm {
         let mut code = self.code_of(proto);
         let mut fuel = self.fuel;
         let mut seg = pc;
+        // The running frame's registers. Re-derived whenever the frame changes or the
+        // stack may have grown (`rebase!`).
+        let mut regs: *mut Value = self.stack[base..].as_mut_ptr();
 
+        // SAFETY: every register operand is below the frame's `nregs` (checked by
+        // `Proto::validate` when the code was added) and `enter`/`run` keep
+        // `base + nregs <= stack.len()`; `regs` is re-derived after anything that can
+        // reallocate the stack.
         macro_rules! r {
             ($i:expr) => {
-                self.stack[base + $i as usize]
+                (*unsafe { &mut *regs.add($i as usize) })
+            };
+        }
+        macro_rules! rebase {
+            () => {
+                regs = self.stack[base..].as_mut_ptr();
             };
         }
         macro_rules! save {
@@ -507,13 +611,16 @@ impl Vm {
                         pc = frame.pc as usize;
                         code = self.code_of(proto);
                         seg = pc;
+                        rebase!();
                     }
                 }
             }};
         }
 
         loop {
-            let ins = code[pc];
+            debug_assert!(pc < code.len());
+            // SAFETY: validated code ends in a terminator and jumps stay inside it.
+            let ins = unsafe { *code.get_unchecked(pc) };
             pc += 1;
             match ins {
                 Instr::LoadNil(d) => r!(d) = Value::Nil,
@@ -526,15 +633,24 @@ impl Vm {
                     let v = self.globals[g as usize];
                     if let Value::Undefined = v {
                         let name = self.global_names[g as usize].to_string();
-                        let name = name.strip_prefix(crate::analysis::PRELUDE_PREFIX).unwrap_or(&name).to_string();
-                        fail!(Fault::new(ErrorKind::Unbound, format!("`{name}` is not defined (yet)")));
+                        let name = name
+                            .strip_prefix(crate::analysis::PRELUDE_PREFIX)
+                            .unwrap_or(&name)
+                            .to_string();
+                        fail!(Fault::new(
+                            ErrorKind::Unbound,
+                            format!("`{name}` is not defined (yet)")
+                        ));
                     }
                     r!(d) = v;
                 }
                 Instr::SetGlobal(g, s) => {
                     if let Value::Undefined = self.globals[g as usize] {
                         let name = self.global_names[g as usize].to_string();
-                        fail!(Fault::new(ErrorKind::Unbound, format!("cannot assign `{name}`: it is not defined yet")));
+                        fail!(Fault::new(
+                            ErrorKind::Unbound,
+                            format!("cannot assign `{name}`: it is not defined yet")
+                        ));
                     }
                     self.globals[g as usize] = r!(s);
                 }
@@ -563,7 +679,10 @@ impl Vm {
                         other => other,
                     };
                     if let Value::Undefined = v {
-                        fail!(Fault::new(ErrorKind::Unbound, "a variable was used before its definition ran"));
+                        fail!(Fault::new(
+                            ErrorKind::Unbound,
+                            "a variable was used before its definition ran"
+                        ));
                     }
                     r!(d) = v;
                 }
@@ -588,7 +707,10 @@ impl Vm {
                             },
                         })
                         .collect();
-                    let c = self.heap.alloc(Obj::Closure(Closure { proto: p, captures: caps }));
+                    let c = self.heap.alloc(Obj::Closure(Closure {
+                        proto: p,
+                        captures: caps,
+                    }));
                     r!(d) = Value::Closure(c);
                     gc_point!();
                 }
@@ -610,18 +732,26 @@ impl Vm {
                         pc = (pc as i64 + off as i64) as usize;
                     }
                 }
-                Instr::Add(d, a, b) => arith!(d, a, b, ArithOp::Add, |p: i64, q| p.checked_add(q).map(Value::Int)),
-                Instr::Sub(d, a, b) => arith!(d, a, b, ArithOp::Sub, |p: i64, q| p.checked_sub(q).map(Value::Int)),
-                Instr::Mul(d, a, b) => arith!(d, a, b, ArithOp::Mul, |p: i64, q| p.checked_mul(q).map(Value::Int)),
+                Instr::Add(d, a, b) => arith!(d, a, b, ArithOp::Add, |p: i64, q| p
+                    .checked_add(q)
+                    .map(Value::Int)),
+                Instr::Sub(d, a, b) => arith!(d, a, b, ArithOp::Sub, |p: i64, q| p
+                    .checked_sub(q)
+                    .map(Value::Int)),
+                Instr::Mul(d, a, b) => arith!(d, a, b, ArithOp::Mul, |p: i64, q| p
+                    .checked_mul(q)
+                    .map(Value::Int)),
                 Instr::AddImm(d, a, imm) => {
                     let x = r!(a);
                     let v = match x {
                         Value::Int(p) => match p.checked_add(imm as i64) {
                             Some(s) => Value::Int(s),
-                            None => match natives::arith2(ArithOp::Add, x, Value::Int(imm as i64)) {
-                                Ok(v) => v,
-                                Err(e) => fail!(e),
-                            },
+                            None => {
+                                match natives::arith2(ArithOp::Add, x, Value::Int(imm as i64)) {
+                                    Ok(v) => v,
+                                    Err(e) => fail!(e),
+                                }
+                            }
                         },
                         _ => match natives::arith2(ArithOp::Add, x, Value::Int(imm as i64)) {
                             Ok(v) => v,
@@ -662,7 +792,7 @@ impl Vm {
                 Instr::Call(f, argc) => {
                     tick!();
                     let at = base + f as usize;
-                    match self.stack[at] {
+                    match r!(f) {
                         Value::Closure(c) => {
                             let callee = match self.heap.get(c) {
                                 Obj::Closure(c) => c.proto,
@@ -671,25 +801,36 @@ impl Vm {
                             if self.frames.len() as u64 >= self.limits.depth {
                                 fail!(Fault::new(
                                     ErrorKind::DepthLimit,
-                                    format!("call depth passes the limit of {} nested calls", self.limits.depth)
+                                    format!(
+                                        "call depth passes the limit of {} nested calls",
+                                        self.limits.depth
+                                    )
                                 ));
                             }
                             save!();
                             if let Err(e) = self.enter(callee, at + 1, argc as usize) {
                                 return Err(e);
                             }
-                            self.frames.push(Frame { proto: callee, base: (at + 1) as u32, pc: 0 });
+                            self.frames.push(Frame {
+                                proto: callee,
+                                base: (at + 1) as u32,
+                                pc: 0,
+                            });
                             proto = callee;
                             base = at + 1;
                             pc = 0;
                             seg = 0;
                             code = self.code_of(proto);
-                            gc_point!();
+                            rebase!();
                         }
                         Value::Builtin(id) => {
                             let v = match crate::builtins::get(id).imp {
-                                crate::builtins::Imp::Native(nf) => self.call_native(nf, at + 1, argc as usize),
-                                crate::builtins::Imp::Prelude => Err(Fault::new(ErrorKind::Host, "prelude not loaded")),
+                                crate::builtins::Imp::Native(nf) => {
+                                    self.call_native(nf, at + 1, argc as usize)
+                                }
+                                crate::builtins::Imp::Prelude => {
+                                    Err(Fault::new(ErrorKind::Host, "prelude not loaded"))
+                                }
                             };
                             match v {
                                 Ok(v) => self.stack[at] = v,
@@ -711,7 +852,7 @@ impl Vm {
                 Instr::TailCall(f, argc) => {
                     tick!();
                     let at = base + f as usize;
-                    match self.stack[at] {
+                    match r!(f) {
                         Value::Closure(c) => {
                             let callee = match self.heap.get(c) {
                                 Obj::Closure(c) => c.proto,
@@ -730,12 +871,16 @@ impl Vm {
                             pc = 0;
                             seg = 0;
                             code = self.code_of(proto);
-                            gc_point!();
+                            rebase!();
                         }
                         Value::Builtin(id) => {
                             let v = match crate::builtins::get(id).imp {
-                                crate::builtins::Imp::Native(nf) => self.call_native(nf, at + 1, argc as usize),
-                                crate::builtins::Imp::Prelude => Err(Fault::new(ErrorKind::Host, "prelude not loaded")),
+                                crate::builtins::Imp::Native(nf) => {
+                                    self.call_native(nf, at + 1, argc as usize)
+                                }
+                                crate::builtins::Imp::Prelude => {
+                                    Err(Fault::new(ErrorKind::Host, "prelude not loaded"))
+                                }
                             };
                             match v {
                                 Ok(v) => do_return!(v),
@@ -754,7 +899,9 @@ impl Vm {
                     let at = base + at as usize;
                     let v = match crate::builtins::get(id).imp {
                         crate::builtins::Imp::Native(nf) => self.call_native(nf, at, argc as usize),
-                        crate::builtins::Imp::Prelude => Err(Fault::new(ErrorKind::Host, "prelude not loaded")),
+                        crate::builtins::Imp::Prelude => {
+                            Err(Fault::new(ErrorKind::Host, "prelude not loaded"))
+                        }
                     };
                     match v {
                         Ok(v) => self.stack[at] = v,
@@ -775,15 +922,23 @@ impl Vm {
                     if !self.grants.contains(cap) {
                         fail!(Fault::new(
                             ErrorKind::CapabilityDenied,
-                            format!("this code requires the capability {cap}, which this session does not hold")
+                            format!(
+                                "this code requires the capability {cap}, which this session does not hold"
+                            )
                         ));
                     }
                     r!(d) = Value::Capability(cap);
                 }
-                Instr::HasCap(d, c) => r!(d) = Value::Bool(self.grants.contains(Capability::ALL[c as usize])),
+                Instr::HasCap(d, c) => {
+                    r!(d) = Value::Bool(self.grants.contains(Capability::ALL[c as usize]))
+                }
                 Instr::PushHandler(slot, off) => {
                     let target = (pc as i64 + off as i64) as u32;
-                    self.handlers.push(Handler { frames: self.frames.len(), slot: base + slot as usize, pc: target });
+                    self.handlers.push(Handler {
+                        frames: self.frames.len(),
+                        slot: base + slot as usize,
+                        pc: target,
+                    });
                 }
                 Instr::PopHandler => {
                     self.handlers.pop();

@@ -12,7 +12,10 @@ pub struct Output {
 impl Output {
     /// Wraps a writer.
     pub fn new(inner: Box<dyn Write + Send>) -> Output {
-        Output { inner, at_line_start: true }
+        Output {
+            inner,
+            at_line_start: true,
+        }
     }
     /// Output to the process's standard output, buffered.
     pub fn stdout() -> Output {
@@ -59,7 +62,10 @@ impl Captured {
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {

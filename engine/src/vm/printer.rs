@@ -82,14 +82,24 @@ fn write_atom(out: &mut String, v: Value, cx: &PrintCtx<'_>) {
         Value::Closure(r) => {
             if let Obj::Closure(c) = cx.heap.get(r) {
                 let p = &cx.protos[c.proto as usize];
-                let _ = write!(out, "#<fn {}/{}{}>", p.name, p.nparams, if p.variadic { "+" } else { "" });
+                let _ = write!(
+                    out,
+                    "#<fn {}/{}{}>",
+                    p.name,
+                    p.nparams,
+                    if p.variadic { "+" } else { "" }
+                );
             }
         }
         Value::Builtin(id) => {
             let _ = write!(out, "#<builtin {}>", crate::builtins::get(id).name);
         }
         Value::Ffi(i) => {
-            let _ = write!(out, "#<ffi {}>", cx.ffi_names.get(i as usize).map_or("?", |s| s));
+            let _ = write!(
+                out,
+                "#<ffi {}>",
+                cx.ffi_names.get(i as usize).map_or("?", |s| s)
+            );
         }
         Value::Capability(c) => {
             let _ = write!(out, "#<capability {c}>");

@@ -57,7 +57,11 @@ impl Value {
     #[inline]
     pub fn obj(self) -> Option<ObjRef> {
         match self {
-            Value::Str(r) | Value::Pair(r) | Value::Closure(r) | Value::Error(r) | Value::Cell(r) => Some(r),
+            Value::Str(r)
+            | Value::Pair(r)
+            | Value::Closure(r)
+            | Value::Error(r)
+            | Value::Cell(r) => Some(r),
             _ => None,
         }
     }
