@@ -140,7 +140,9 @@ impl<'a> Lowerer<'a> {
                 work.extend(l.tail.iter());
             }
         }
-        for f in forms.iter().filter(|f| !f.has_error) {
+        // Broken forms still declare their names, so one syntax error does not cascade
+        // into "unbound" errors wherever the name is used.
+        for f in forms {
             let mut top = vec![&f.node];
             while let Some(n) = top.pop() {
                 match n.head_symbol() {

@@ -101,7 +101,11 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&mut self, code: Code, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
-        self.top_error = true;
+        // An error between top-level forms (a stray `)`, a bad annotation) leaves the
+        // next form intact; one inside a form marks that form as broken.
+        if !self.stack.is_empty() {
+            self.top_error = true;
+        }
         self.diags.push(Diagnostic::new(code, span, msg));
         let last = self.diags.len() - 1;
         &mut self.diags[last]
@@ -226,6 +230,7 @@ impl Parser<'_> {
         let open_char = self.stack[0].bracket.open();
         self.error(Code::E0001, outer, format!("unclosed `{open_char}`"))
             .help = Some(format!("add `{closers}` at the end of line {line}"));
+        self.top_error = true;
         while let Some(frame) = self.stack.pop() {
             let end = self.tokens[..before]
                 .last()
