@@ -27,6 +27,9 @@ pub struct CheckArgs {
     /// Default tier of code without an annotation.
     #[arg(long, value_name = "TIER", value_parser = parse_tier)]
     pub tier: Option<TrustTier>,
+    /// Assume a capability granted (for W0301), as `jue run --grant` would grant it.
+    #[arg(long = "grant", value_name = "CAP[=SCOPE]", value_parser = crate::options::parse_grant_arg)]
+    pub grants: Vec<String>,
 }
 
 /// Checks files: 1 if any has an error diagnostic (or cannot be read), else 0.
@@ -46,6 +49,12 @@ pub fn main(args: CheckArgs) -> ExitCode {
         if let Some(t) = args.tier {
             session.default_tier = t;
         }
+        let assumed = args
+            .grants
+            .iter()
+            .filter_map(|g| jue_engine::session::grants::parse_grant(g).ok())
+            .map(|(c, _)| c);
+        session.assume_granted(assumed.collect());
         let analysis = session.check(&source);
         failed |= analysis.has_errors();
         for d in &analysis.diagnostics {

@@ -2,6 +2,7 @@
 
 mod check;
 mod options;
+mod registry;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,8 @@ enum Command {
     Run(run::RunArgs),
     /// Report diagnostics without running.
     Check(check::CheckArgs),
+    /// Show the FFI registry.
+    Registry(registry::RegistryArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn real_main() -> ExitCode {
     match cli.command {
         Some(Command::Run(a)) => run::main(a),
         Some(Command::Check(a)) => check::main(a),
+        Some(Command::Registry(a)) => registry::main(a),
         None => {
             eprintln!(
                 "jue {}: try `jue run FILE`, `jue check FILE` or `jue --help`",

@@ -21,6 +21,26 @@ pub struct LimitArgs {
     /// Default tier of code without an annotation.
     #[arg(long, value_name = "TIER", value_parser = parse_tier)]
     pub tier: Option<TrustTier>,
+    /// Grant a capability, optionally scoped: `IoPersist=./data`, `IoNetwork=host:port`.
+    #[arg(long = "grant", value_name = "CAP[=SCOPE]", value_parser = parse_grant_arg)]
+    pub grants: Vec<String>,
+}
+
+/// Checks the capability name of a `--grant` (E0202 with "did you mean").
+pub fn parse_grant_arg(s: &str) -> Result<String, String> {
+    jue_engine::session::grants::parse_grant(s)
+        .map(|_| s.to_string())
+        .map_err(|e| e.message)
+}
+
+/// Applies `--grant`s to a session; a scope that cannot be granted is a usage error.
+pub fn apply_grants(session: &mut jue_engine::Session, grants: &[String]) -> Result<(), String> {
+    for g in grants {
+        session
+            .grant_spec(g, jue_engine::GrantSource::CommandLine)
+            .map_err(|e| format!("error: --grant {g}: {e}"))?;
+    }
+    Ok(())
 }
 
 impl LimitArgs {

@@ -14,6 +14,9 @@ pub struct RunArgs {
     pub file: String,
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Set a virtual sensor before running: `--sensor temp=21.5`.
+    #[arg(long = "sensor", value_name = "NAME=VALUE", value_parser = parse_sensor)]
+    pub sensors: Vec<(String, f64)>,
     /// Print the compiled bytecode of the program to stderr (for engine developers).
     #[arg(long, hide = true)]
     pub disassemble: bool,
@@ -33,6 +36,13 @@ pub fn main(args: RunArgs) -> ExitCode {
     session.limits = args.limits.limits(session.limits);
     if let Some(t) = args.limits.tier {
         session.default_tier = t;
+    }
+    if let Err(msg) = crate::options::apply_grants(&mut session, &args.limits.grants) {
+        eprintln!("{msg}");
+        return ExitCode::from(2);
+    }
+    for (name, value) in &args.sensors {
+        session.sensors().set_sensor(name, *value);
     }
     let interrupt = session.interrupt();
     // Ctrl-C raises the engine's interrupt flag; the VM stops at its next safe point.
@@ -94,4 +104,19 @@ pub fn main(args: RunArgs) -> ExitCode {
             }
         }
     }
+}
+
+/// Parses `NAME=VALUE` for `--sensor`.
+fn parse_sensor(s: &str) -> Result<(String, f64), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or("expected NAME=VALUE, e.g. temp=21.5")?;
+    let v: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number"))?;
+    if name.trim().is_empty() {
+        return Err("the sensor name is empty".into());
+    }
+    Ok((name.trim().to_string(), v))
 }

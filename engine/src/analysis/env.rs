@@ -73,4 +73,6 @@ pub struct Env<'a> {
     pub mode: Mode,
     /// Tier of code with no annotation.
     pub default_tier: TrustTier,
+    /// Capabilities assumed granted, for W0301 only (run time stays deny-by-default).
+    pub assumed: CapSet,
 }

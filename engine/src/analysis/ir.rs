@@ -100,8 +100,8 @@ pub enum ExprKind {
     Call(Box<Expr>, Vec<Expr>),
     /// A call of a built-in known at compile time.
     CallBuiltin(u16, Vec<Expr>),
-    /// A call of an FFI function known at compile time.
-    CallFfi(u32, Vec<Expr>),
+    /// A call of an FFI function known at compile time, with the span of its name.
+    CallFfi(u32, Vec<Expr>, Span),
     /// `(require-capability C)`.
     RequireCap(Capability),
     /// `(has-capability? C)`.

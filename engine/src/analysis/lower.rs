@@ -58,6 +58,7 @@ struct FnCtx {
 struct TextGlobal {
     span: Span,
     arity: Option<Arity>,
+    tier: TrustTier,
 }
 
 pub(super) struct Lowerer<'a> {
@@ -69,6 +70,8 @@ pub(super) struct Lowerer<'a> {
     local_owner: Vec<u32>,
     local_arity: Vec<Option<Arity>>,
     local_ty: Vec<Ty>,
+    /// The tier of the lambda a local is bound to, when it is a known function.
+    local_tier: Vec<Option<TrustTier>>,
     scopes: Vec<(Box<str>, LocalId)>,
     fns: Vec<FnCtx>,
     next_fn: u32,
@@ -77,6 +80,8 @@ pub(super) struct Lowerer<'a> {
     set_names: HashSet<Box<str>>,
     text_globals: HashMap<Box<str>, TextGlobal>,
     lambda_depth: usize,
+    /// Spans with an E0201, where W0301 is not also reported.
+    pub tier_errors: Vec<Span>,
 }
 
 /// Parses a lambda list: `(a b)`, `(a . rest)`, or `args`.
@@ -104,6 +109,7 @@ impl<'a> Lowerer<'a> {
             local_owner: Vec::new(),
             local_arity: Vec::new(),
             local_ty: Vec::new(),
+            local_tier: Vec::new(),
             scopes: Vec::new(),
             fns: Vec::new(),
             next_fn: 0,
@@ -111,6 +117,7 @@ impl<'a> Lowerer<'a> {
             set_names: HashSet::new(),
             text_globals: HashMap::new(),
             lambda_depth: 0,
+            tier_errors: Vec::new(),
         }
     }
 
@@ -143,21 +150,24 @@ impl<'a> Lowerer<'a> {
         // Broken forms still declare their names, so one syntax error does not cascade
         // into "unbound" errors wherever the name is used.
         for f in forms {
-            let mut top = vec![&f.node];
-            while let Some(n) = top.pop() {
+            let tier = f.annotation.map_or(self.env.default_tier, |a| a.0);
+            let mut top = vec![(&f.node, tier)];
+            while let Some((n, tier)) = top.pop() {
+                let rest = || n.as_list().map_or(&[][..], |l| &l.items[1..]).iter().rev();
                 match n.head_symbol() {
-                    Some("begin" | "do") => {
-                        top.extend(n.as_list().map_or(&[][..], |l| &l.items[1..]).iter().rev())
-                    }
+                    Some("begin" | "do") => top.extend(rest().map(|c| (c, tier))),
                     Some(h) if is_tier_keyword(h) => {
-                        top.extend(n.as_list().map_or(&[][..], |l| &l.items[1..]).iter().rev())
+                        let t = tier_of_keyword(h).unwrap_or(tier);
+                        top.extend(rest().map(|c| (c, t)))
                     }
                     Some("define" | "def") => {
                         if let Some((name, span, arity)) = definition_shape(n) {
                             let arity = arity.filter(|_| !self.set_names.contains(name));
-                            self.text_globals
-                                .entry(name.into())
-                                .or_insert(TextGlobal { span, arity });
+                            self.text_globals.entry(name.into()).or_insert(TextGlobal {
+                                span,
+                                arity,
+                                tier,
+                            });
                         }
                     }
                     _ => {}
@@ -260,6 +270,7 @@ impl<'a> Lowerer<'a> {
             params,
             tier: self.tier,
             doc: doc.map(str::to_string),
+            needs: crate::ffi::CapSet::EMPTY,
         });
         let global: Box<str> = if self.env.mode == Mode::Prelude {
             format!("{PRELUDE_PREFIX}{name}").into()
@@ -305,6 +316,11 @@ impl<'a> Lowerer<'a> {
         self.local_owner.push(self.fns.last().map_or(0, |f| f.id));
         self.local_ty.push(if assigned { None } else { ty });
         self.local_arity.push(if assigned { None } else { arity });
+        self.local_tier.push(if assigned || arity.is_none() {
+            None
+        } else {
+            Some(self.tier)
+        });
         self.scopes.push((name.into(), id));
         self.references.push(Reference {
             span: name_node.span,
@@ -435,8 +451,67 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// Resolves a name: local, user global, built-in, FFI. Reports unbound names.
+    /// Resolves a name and applies the call rule of §7 to it.
     fn resolve(&mut self, name: &str, span: Span) -> Option<(ExprKind, Ty, Option<Arity>)> {
+        let r = self.resolve_name(name, span)?;
+        self.check_tier_use(name, &r.0, span);
+        Some(r)
+    }
+
+    /// The call rule: code of tier T may use only known functions of tier T or higher.
+    fn check_tier_use(&mut self, name: &str, kind: &ExprKind, span: Span) {
+        let (callee_tier, cap, def_span) = match kind {
+            ExprKind::Builtin(id) => (builtins::get(*id).tier, None, None),
+            ExprKind::Ffi(i) => {
+                let f = self.env.registry.function(*i);
+                (f.tier, f.required_capability, None)
+            }
+            ExprKind::Local(id) => match self.local_tier[*id as usize] {
+                Some(t) => (t, None, Some(self.locals[*id as usize].span)),
+                None => return,
+            },
+            ExprKind::Global(g) => {
+                let g = g.strip_prefix(PRELUDE_PREFIX).unwrap_or(g);
+                match self.text_globals.get(g) {
+                    Some(tg) if tg.arity.is_some() => (tg.tier, None, Some(tg.span)),
+                    Some(_) => return,
+                    None => match self.env.globals.get(g) {
+                        Some(gi) if gi.arity.is_some() => (gi.tier, None, gi.span),
+                        _ => return,
+                    },
+                }
+            }
+            _ => return,
+        };
+        if self.tier.may_call(callee_tier) {
+            return;
+        }
+        let cap_text = match cap {
+            Some(c) => format!(" and needs {c}"),
+            None => String::new(),
+        };
+        let d = self.error(
+            Code::E0201,
+            span,
+            format!(
+                "{} code may not use `{name}`, which is {callee_tier}{cap_text}",
+                self.tier
+            ),
+        );
+        d.help = Some(format!(
+            "code may use only functions of its own tier or a more trusted one; mark this code `@{callee_tier}`, or pass the function in as a value from less trusted code"
+        ));
+        if let Some(s) = def_span {
+            d.related.push(crate::diagnostic::Related {
+                span: s,
+                message: format!("`{name}` is defined here as {callee_tier}"),
+            });
+        }
+        self.tier_errors.push(span);
+    }
+
+    /// Resolves a name: local, user global, built-in, FFI. Reports unbound names.
+    fn resolve_name(&mut self, name: &str, span: Span) -> Option<(ExprKind, Ty, Option<Arity>)> {
         if let Some(id) = self.lookup_local(name) {
             self.use_local(id);
             self.references.push(Reference {
@@ -495,7 +570,7 @@ impl<'a> Lowerer<'a> {
             return None;
         }
         if name.contains(':') {
-            let names = self.env.registry.entries().iter().map(|e| e.name.as_str());
+            let names = self.env.registry.names();
             let d = Diagnostic::new(Code::E0102, span, format!("unknown FFI function `{name}`"));
             let d = match suggest::closest(name, names) {
                 Some(s) => d.with_suggestion(s),
@@ -524,7 +599,7 @@ impl<'a> Lowerer<'a> {
             .chain(self.env.globals.keys().map(String::as_str))
             .chain(builtins::names().map(|s| -> &str { s }))
             .chain(SPECIAL_FORMS.iter().map(|s| -> &str { s }))
-            .chain(self.env.registry.entries().iter().map(|e| e.name.as_str()));
+            .chain(self.env.registry.names());
         let d = Diagnostic::new(Code::E0101, span, format!("unbound variable `{name}`"));
         let d = match suggest::closest(name, candidates) {
             Some(s) => d.with_suggestion(s),
@@ -717,6 +792,20 @@ impl<'a> Lowerer<'a> {
             self.diags.push(d);
             return (Expr::nil(node.span), None);
         };
+        if !self.tier.may_call(tier) {
+            self.error(
+                Code::E0201,
+                items[0].span,
+                format!(
+                    "a `{h}` block inside {} code would lower its tier",
+                    self.tier
+                ),
+            )
+            .help = Some(format!(
+                "a block may raise its claim, never lower it: mark the enclosing form `@{tier}`"
+            ));
+            self.tier_errors.push(items[0].span);
+        }
         let saved = std::mem::replace(&mut self.tier, tier);
         let mut ty = Some(Type::Nil);
         let mut es = Vec::new();
@@ -1346,7 +1435,7 @@ impl<'a> Lowerer<'a> {
         };
         let arg_exprs: Vec<(Expr, Ty)> = args[1..].iter().map(|a| self.expr(a)).collect();
         let Some(idx) = self.env.registry.index_of(&name) else {
-            let names = self.env.registry.entries().iter().map(|e| e.name.as_str());
+            let names = self.env.registry.names();
             let d = Diagnostic::new(
                 Code::E0102,
                 name_node.span,
@@ -1364,13 +1453,13 @@ impl<'a> Lowerer<'a> {
             target: RefTarget::Ffi(idx),
             definition: false,
         });
-        let sig = self.env.registry.entry(idx).sig.clone();
+        let sig = self.env.registry.signature(idx).clone();
         self.check_signature(&name, &sig, name_node.span, &args[1..], &arg_exprs, None);
         let ty = sig.known_return();
         let es = arg_exprs.into_iter().map(|(e, _)| e).collect();
         (
             Expr {
-                kind: ExprKind::CallFfi(idx, es),
+                kind: ExprKind::CallFfi(idx, es, name_node.span),
                 span,
             },
             ty,
@@ -1442,12 +1531,12 @@ impl<'a> Lowerer<'a> {
                     );
                 }
                 ExprKind::Ffi(idx) => {
-                    let sig = self.env.registry.entry(idx).sig.clone();
+                    let sig = self.env.registry.signature(idx).clone();
                     self.check_signature(name, &sig, head.span, args, &arg_exprs, None);
                     let ty = sig.known_return();
                     return (
                         Expr {
-                            kind: ExprKind::CallFfi(idx, into_exprs(arg_exprs)),
+                            kind: ExprKind::CallFfi(idx, into_exprs(arg_exprs), head.span),
                             span,
                         },
                         ty,

@@ -1,6 +1,7 @@
 //! Analysis: from the syntax tree to the IR, with every diagnostic the checker
 //! gives. The compiler, the REPL and the language server all read its result.
 
+pub mod capabilities;
 pub mod env;
 pub mod ir;
 mod lower;
@@ -57,6 +58,8 @@ pub struct Definition {
     pub tier: TrustTier,
     /// Its `;;` doc comment.
     pub doc: Option<String>,
+    /// Capabilities it needs, transitively (inferred).
+    pub needs: crate::ffi::CapSet,
 }
 
 /// The result of analysing one text.
@@ -72,6 +75,8 @@ pub struct Analysis {
     pub definitions: Vec<Definition>,
     /// Every resolved name occurrence.
     pub references: Vec<Reference>,
+    /// What the top-level forms need to run (the REPL's pre-flight prompt).
+    pub input_needs: crate::ffi::CapSet,
 }
 
 impl Analysis {
@@ -91,12 +96,25 @@ pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
     }
     let mut diagnostics = parse.diagnostics.clone();
     diagnostics.append(&mut l.diags);
-    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-    Analysis {
+    let tier_errors = std::mem::take(&mut l.tier_errors);
+    let mut an = Analysis {
         items,
         locals: l.locals,
         diagnostics,
         definitions: l.definitions,
         references: l.references,
+        input_needs: crate::ffi::CapSet::EMPTY,
+    };
+    let inferred = capabilities::infer(&an, env, &tier_errors, env.mode == Mode::Repl);
+    for d in &mut an.definitions {
+        d.needs = inferred
+            .global_needs
+            .get(&d.name)
+            .copied()
+            .unwrap_or_default();
     }
+    an.input_needs = inferred.input_needs;
+    an.diagnostics.extend(inferred.diagnostics);
+    an.diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    an
 }

@@ -23,6 +23,8 @@ pub struct Ctx<'a> {
     pub protos: &'a [Proto],
     /// FFI names (for printing FFI values).
     pub ffi_names: &'a [Box<str>],
+    /// Scopes, sensors and the deadline, for host functions.
+    pub host: &'a mut crate::host::HostState,
 }
 
 impl Ctx<'_> {

@@ -401,7 +401,7 @@ impl Compiler<'_> {
                 self.call_at(base, args.len(), dst, tail);
             }
             ExprKind::CallBuiltin(id, args) => self.call_builtin(*id, args, e.span, dst, tail),
-            ExprKind::CallFfi(i, args) => {
+            ExprKind::CallFfi(i, args, _) => {
                 let base = self.window(dst, args.len().max(1));
                 self.args_into(args, base);
                 self.f.span = e.span;

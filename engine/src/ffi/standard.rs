@@ -1,8 +1,9 @@
-//! The standard registry's pure functions (language §6): integer and float
-//! arithmetic and comparisons, with upstream's host ids 9–25 and `math:add`.
+//! The standard registry (language §6): every function with its host id,
+//! signature, capability, tier, documentation and implementation.
 
 use crate::builtins::natives::{ArithOp, Ctx, NativeFn, arith2};
-use crate::ffi::{Signature, TrustTier, Type};
+use crate::ffi::{Capability, HostFunction, Signature, TrustTier, Type};
+use crate::host::library as lib;
 use crate::vm::error::{ErrorKind, Fault, FaultResult};
 use crate::vm::value::Value;
 
@@ -10,8 +11,10 @@ use crate::vm::value::Value;
 pub struct StandardFn {
     /// Name.
     pub name: &'static str,
-    /// Upstream host function id.
-    pub host_id: u16,
+    /// Host function.
+    pub host: HostFunction,
+    /// Capability it requires.
+    pub capability: Option<Capability>,
     /// Signature.
     pub sig: Signature,
     /// Tier.
@@ -116,143 +119,270 @@ fn fgt(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     Ok(Value::Bool(x > y))
 }
 
-/// The pure functions of the standard registry.
-pub fn pure_functions() -> Vec<StandardFn> {
-    use Type::{Bool, Float, Int};
+/// Every function of the standard registry, in the order of the language reference.
+pub fn functions() -> Vec<StandardFn> {
+    use HostFunction as H;
+    use Type::{Any, Bool, Float, Int, List, String, Symbol};
     let ii = || Signature::new(&[Int, Int], Int);
     let ff = || Signature::new(&[Float, Float], Float);
     let f = TrustTier::Formal;
-    let s = |name, host_id, sig, tier, doc, imp| StandardFn {
+    let e = TrustTier::Empirical;
+    let pure = |name, host, sig, tier, doc, imp| StandardFn {
         name,
-        host_id,
+        host,
+        capability: None,
         sig,
         tier,
         doc,
         imp,
     };
+    let cap = |name, host, sig, c, doc, imp| StandardFn {
+        name,
+        host,
+        capability: Some(c),
+        sig,
+        tier: e,
+        doc,
+        imp,
+    };
+    let fs_doc_read = "Reads a UTF-8 file inside the granted IoPersist directories.";
+    let http_doc = "HTTP(S) GET of a URL allowed by the IoNetwork grants; returns the body (30 s timeout, 16 MiB cap).";
+    let db_doc = "Runs one SQL statement on an SQLite file with `?` parameters bound; returns rows as lists, or nil.";
     vec![
-        s(
+        pure(
             "add",
-            9,
+            H::IntAdd,
             ii(),
             f,
             "Adds two integers; overflow is an error.",
             add as NativeFn,
         ),
-        s(
+        pure(
             "sub",
-            10,
+            H::IntSub,
             ii(),
             f,
             "Subtracts the second integer from the first.",
             sub,
         ),
-        s(
+        pure(
             "mul",
-            11,
+            H::IntMul,
             ii(),
             f,
             "Multiplies two integers; overflow is an error.",
             mul,
         ),
-        s(
+        pure(
             "div",
-            12,
+            H::IntDiv,
             ii(),
             f,
             "Integer quotient, truncated toward zero; by zero is an error.",
             div,
         ),
-        s(
+        pure(
             "mod",
-            13,
+            H::IntMod,
             ii(),
             f,
             "Integer remainder with the sign of the dividend.",
             modulo,
         ),
-        s(
+        pure(
             "math:add",
-            9,
+            H::IntAdd,
             ii(),
             f,
             "Adds two integers (namespaced form of `add`).",
             add,
         ),
-        s("fadd", 14, ff(), f, "Adds two floats.", fadd),
-        s("fsub", 15, ff(), f, "Subtracts two floats.", fsub),
-        s("fmul", 16, ff(), f, "Multiplies two floats.", fmul),
-        s(
+        pure("fadd", H::FloatAdd, ff(), f, "Adds two floats.", fadd),
+        pure("fsub", H::FloatSub, ff(), f, "Subtracts two floats.", fsub),
+        pure("fmul", H::FloatMul, ff(), f, "Multiplies two floats.", fmul),
+        pure(
             "fdiv",
-            17,
+            H::FloatDiv,
             ff(),
             f,
             "Divides two floats (IEEE: by zero gives inf).",
             fdiv,
         ),
-        s(
+        pure(
             "int-to-float",
-            18,
+            H::IntToFloat,
             Signature::new(&[Int], Float),
             f,
             "Converts an integer to a float.",
             int_to_float,
         ),
-        s(
+        pure(
             "float-to-int",
-            19,
+            H::FloatToInt,
             Signature::new(&[Float], Int),
             TrustTier::Verified,
             "Truncates a float to an integer; NaN, infinities and out of range are `overflow` errors.",
             float_to_int,
         ),
-        s(
+        pure(
             "eq",
-            20,
+            H::IntEq,
             Signature::new(&[Int, Int], Bool),
             f,
             "Whether two integers are equal.",
             eq,
         ),
-        s(
+        pure(
             "lt",
-            21,
+            H::IntLt,
             Signature::new(&[Int, Int], Bool),
             f,
             "Whether the first integer is less than the second.",
             lt,
         ),
-        s(
+        pure(
             "gt",
-            22,
+            H::IntGt,
             Signature::new(&[Int, Int], Bool),
             f,
             "Whether the first integer is greater than the second.",
             gt,
         ),
-        s(
+        pure(
             "feq",
-            23,
+            H::FloatEq,
             Signature::new(&[Float, Float], Bool),
             f,
             "Whether two floats are equal.",
             feq,
         ),
-        s(
+        pure(
             "flt",
-            24,
+            H::FloatLt,
             Signature::new(&[Float, Float], Bool),
             f,
             "Whether the first float is less than the second.",
             flt,
         ),
-        s(
+        pure(
             "fgt",
-            25,
+            H::FloatGt,
             Signature::new(&[Float, Float], Bool),
             f,
             "Whether the first float is greater than the second.",
             fgt,
         ),
+        cap(
+            "read-sensor",
+            H::ReadSensor,
+            Signature::new(&[], Float),
+            Capability::IoReadSensor,
+            "Reads the sensor named `default` (0.0 if never set).",
+            lib::read_sensor,
+        ),
+        cap(
+            "io:sensor:read",
+            H::SensorRead,
+            Signature::new(&[Symbol], Float),
+            Capability::IoReadSensor,
+            "Reads a named sensor (0.0 if never set).",
+            lib::sensor_read,
+        ),
+        cap(
+            "write-actuator",
+            H::WriteActuator,
+            Signature::new(&[Float], Bool),
+            Capability::IoWriteActuator,
+            "Writes the actuator named `default`; true once written.",
+            lib::write_actuator,
+        ),
+        cap(
+            "io:actuator:write",
+            H::ActuatorWrite,
+            Signature::new(&[Symbol, Float], Bool),
+            Capability::IoWriteActuator,
+            "Writes a named actuator; true once written.",
+            lib::actuator_write,
+        ),
+        cap(
+            "get-wall-clock",
+            H::GetWallClockNs,
+            Signature::new(&[], Int),
+            Capability::SysClock,
+            "Nanoseconds since the Unix epoch, from the real clock.",
+            lib::wall_clock,
+        ),
+        cap(
+            "fs:read-file",
+            H::PersistRead,
+            Signature::new(&[String], String),
+            Capability::IoPersist,
+            fs_doc_read,
+            lib::fs_read_file,
+        ),
+        cap(
+            "fs:safe-read",
+            H::FsSafeRead,
+            Signature::new(&[String], String).optional(),
+            Capability::IoPersist,
+            "Reads a UTF-8 file inside the granted directories; nil when missing or unreadable.",
+            lib::fs_safe_read,
+        ),
+        cap(
+            "fs:write-file",
+            H::PersistWrite,
+            Signature::new(&[String, String], Int),
+            Capability::IoPersist,
+            "Writes (creates or truncates) a file inside the granted directories; returns the bytes written.",
+            lib::fs_write_file,
+        ),
+        cap(
+            "fs:list-dir",
+            H::FsListDir,
+            Signature::new(&[String], List),
+            Capability::IoPersist,
+            "Names in a directory inside the granted directories, sorted by bytes.",
+            lib::fs_list_dir,
+        ),
+        cap(
+            "net:http-get",
+            H::HttpGet,
+            Signature::new(&[String], String),
+            Capability::IoNetwork,
+            http_doc,
+            lib::http_get,
+        ),
+        cap(
+            "http:get",
+            H::HttpGet,
+            Signature::new(&[String], String),
+            Capability::IoNetwork,
+            "Alias of `net:http-get`.",
+            lib::http_get,
+        ),
+        cap(
+            "db:query",
+            H::DbQuery,
+            Signature::new(&[String, String], List).rest(Any),
+            Capability::IoPersist,
+            db_doc,
+            lib::db_query,
+        ),
+        cap(
+            "db_query",
+            H::DbQuery,
+            Signature::new(&[String, String], List).rest(Any),
+            Capability::IoPersist,
+            "Alias of `db:query`.",
+            lib::db_query,
+        ),
     ]
+}
+
+/// The standard implementation and signature of a host function id, if it has one.
+pub fn standard_impl(h: HostFunction) -> Option<(Signature, NativeFn)> {
+    functions()
+        .into_iter()
+        .find(|f| f.host == h)
+        .map(|f| (f.sig, f.imp))
 }

@@ -36,17 +36,28 @@ pub enum Type {
 }
 
 // One bit per kind of run-time value; a type is a set of kinds.
-const NIL: u16 = 1;
-const BOOL: u16 = 2;
-const INT: u16 = 4;
-const FLOAT: u16 = 8;
-const STR: u16 = 16;
-const SYM: u16 = 32;
-const PAIR: u16 = 64;
-const FN: u16 = 128;
-const CAP: u16 = 256;
-const ACTOR: u16 = 512;
-const ERR: u16 = 1024;
+/// Kind bit of nil.
+pub const NIL: u16 = 1;
+/// Kind bit of booleans.
+pub const BOOL: u16 = 2;
+/// Kind bit of integers.
+pub const INT: u16 = 4;
+/// Kind bit of floats.
+pub const FLOAT: u16 = 8;
+/// Kind bit of strings.
+pub const STR: u16 = 16;
+/// Kind bit of symbols.
+pub const SYM: u16 = 32;
+/// Kind bit of pairs.
+pub const PAIR: u16 = 64;
+/// Kind bit of procedures.
+pub const FN: u16 = 128;
+/// Kind bit of capabilities.
+pub const CAP: u16 = 256;
+/// Kind bit of actors.
+pub const ACTOR: u16 = 512;
+/// Kind bit of errors.
+pub const ERR: u16 = 1024;
 
 impl Type {
     /// All type names.
@@ -120,11 +131,6 @@ impl Type {
     /// Whether every value of `known` is accepted here.
     pub fn accepts_all(self, known: Type) -> bool {
         known.kinds() & !self.kinds() == 0
-    }
-
-    /// The kind bit of a run-time value's type name (as `Value::type_name` gives it).
-    pub fn kind_of_value_name(name: &str) -> u16 {
-        Type::from_name(name).map_or(u16::MAX, Type::kinds)
     }
 }
 

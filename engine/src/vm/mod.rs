@@ -3,6 +3,7 @@
 //! frame. Steps are counted at calls, returns and backward jumps; the interrupt
 //! flag is polled only when the step fuel runs out.
 
+pub mod audit;
 pub mod error;
 pub mod heap;
 pub mod limits;
@@ -13,7 +14,10 @@ pub mod value;
 
 use crate::builtins::natives::{self, ArithOp, Ctx, NativeFn};
 use crate::compile::instr::{CaptureSrc, Instr, Proto};
+use crate::ffi::function::{HostImpl, ImplKind};
 use crate::ffi::{CapSet, Capability};
+use crate::host::HostState;
+use audit::Audit;
 use error::{ErrorKind, Fault, RuntimeError, StackFrame};
 use heap::{Closure, Heap, Obj};
 use limits::{Interrupt, Limits, Stop};
@@ -33,8 +37,10 @@ pub struct HostEntry {
     pub params: Box<[u16]>,
     /// Accepted kinds of extra arguments, if variadic.
     pub rest: Option<u16>,
+    /// Accepted kinds of the result.
+    pub ret: u16,
     /// The implementation; entries loaded only for checking have none.
-    pub imp: Option<NativeFn>,
+    pub imp: Option<HostImpl>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +80,10 @@ pub struct Vm {
     /// Host functions by registry index.
     pub host: Vec<HostEntry>,
     ffi_names: Vec<Box<str>>,
+    /// Scopes, sensors and the deadline host functions see.
+    pub host_state: HostState,
+    /// Every capability check.
+    pub audit: Audit,
     /// The interrupt flag (Ctrl-C, timeouts).
     pub interrupt: Interrupt,
     /// Where `print` writes.
@@ -107,6 +117,8 @@ impl Vm {
             grants: CapSet::EMPTY,
             host: Vec::new(),
             ffi_names: Vec::new(),
+            host_state: HostState::default(),
+            audit: Audit::default(),
             interrupt: Interrupt::default(),
             out,
             limits: Limits::DEFAULT,
@@ -178,6 +190,7 @@ impl Vm {
                     capability: None,
                     params: Box::new([]),
                     rest: None,
+                    ret: u16::MAX,
                     imp: None,
                 },
             );
@@ -351,29 +364,22 @@ impl Vm {
         Ok(())
     }
 
-    fn cx(&mut self) -> Ctx<'_> {
-        Ctx {
-            heap: &mut self.heap,
-            symbols: &mut self.symbols,
-            out: &mut self.out,
-            protos: &self.protos,
-            ffi_names: &self.ffi_names,
-        }
-    }
-
-    /// Calls host function `idx` on `argc` values at `at`, checking the grant and the
-    /// argument types first.
+    /// Calls host function `idx` on `argc` values at `at`: checks the grant (and
+    /// records the check), the argument count and types, runs it, checks the result.
     fn host_call(&mut self, idx: usize, at: usize, argc: usize) -> Result<Value, Box<Fault>> {
         let Some(entry) = self.host.get(idx) else {
             return Err(Fault::new(ErrorKind::Host, "unknown host function"));
         };
-        if let Some(cap) = entry.capability {
+        let cap = entry.capability;
+        if let Some(cap) = cap {
             if !self.grants.contains(cap) {
+                let name = entry.name.clone();
+                self.audit
+                    .record(&name, cap, false, Some("not granted".into()));
                 return Err(Fault::new(
                     ErrorKind::CapabilityDenied,
                     format!(
-                        "`{}` needs the capability {cap}, which this session does not hold",
-                        entry.name
+                        "`{name}` needs the capability {cap}, which this session does not hold"
                     ),
                 ));
             }
@@ -401,7 +407,7 @@ impl Vm {
                 .copied()
                 .or(entry.rest)
                 .unwrap_or(u16::MAX);
-            if mask & crate::ffi::Type::kind_of_value_name(v.type_name()) == 0 {
+            if mask & v.kind_bit() == 0 {
                 return Err(Fault::new(
                     ErrorKind::Type,
                     format!(
@@ -413,14 +419,58 @@ impl Vm {
                 ));
             }
         }
-        let Some(f) = entry.imp else {
+        let (ret, imp) = (entry.ret, entry.imp.clone());
+        let result = match imp.map(|i| i.0) {
+            Some(ImplKind::Native(f)) => self.call_native(f, at, argc),
+            Some(ImplKind::Closure(f)) => self.call_closure(&*f, at, argc),
+            None => Err(Fault::new(
+                ErrorKind::Host,
+                format!(
+                    "`{}` has no implementation in this host",
+                    self.host[idx].name
+                ),
+            )),
+        };
+        if let Some(cap) = cap {
+            let denied = matches!(&result, Err(f) if f.kind == ErrorKind::CapabilityDenied);
+            let detail = match &result {
+                Err(f) if denied => Some(f.message.clone()),
+                _ => None,
+            };
+            let name = self.host[idx].name.clone();
+            self.audit.record(&name, cap, !denied, detail);
+        }
+        let v = result?;
+        if ret & v.kind_bit() == 0 {
             return Err(Fault::new(
                 ErrorKind::Host,
-                format!("`{}` has no implementation in this host", entry.name),
+                format!(
+                    "`{}` returned {}, which its signature does not allow",
+                    self.host[idx].name,
+                    v.type_name()
+                ),
             ));
-        };
-        let args: Vec<Value> = self.stack[at..at + argc].to_vec();
-        f(&mut self.cx(), &args)
+        }
+        Ok(v)
+    }
+
+    /// Calls a host closure: arguments copied out as owned values, the result copied in.
+    fn call_closure(
+        &mut self,
+        f: &crate::ffi::function::HostClosure,
+        at: usize,
+        argc: usize,
+    ) -> Result<Value, Box<Fault>> {
+        let mut args = Vec::with_capacity(argc);
+        for v in &self.stack[at..at + argc] {
+            let show = |v: Value| self.show(v);
+            let owned = crate::ffi::Value::from_vm(*v, &self.heap, &self.symbols, &show)
+                .map_err(|m| Fault::new(ErrorKind::Type, m))?;
+            args.push(owned);
+        }
+        let out = f(&args).map_err(crate::host::library::fault)?;
+        out.to_vm(&mut self.heap, &mut self.symbols)
+            .map_err(|m| Fault::new(ErrorKind::Host, m))
     }
 
     fn call_native(&mut self, f: NativeFn, at: usize, argc: usize) -> Result<Value, Box<Fault>> {
@@ -432,6 +482,7 @@ impl Vm {
                 out: &mut self.out,
                 protos: &self.protos,
                 ffi_names: &self.ffi_names,
+                host: &mut self.host_state,
             },
         );
         f(&mut cx, &stack[at..at + argc])
@@ -919,7 +970,14 @@ impl Vm {
                 Instr::Return(s) => do_return!(r!(s)),
                 Instr::RequireCap(d, c) => {
                     let cap = Capability::ALL[c as usize];
-                    if !self.grants.contains(cap) {
+                    let held = self.grants.contains(cap);
+                    self.audit.record(
+                        "require-capability",
+                        cap,
+                        held,
+                        (!held).then(|| "not granted".to_string()),
+                    );
+                    if !held {
                         fail!(Fault::new(
                             ErrorKind::CapabilityDenied,
                             format!(

@@ -82,6 +82,24 @@ impl Value {
             Value::Undefined | Value::Cell(_) => "Any",
         }
     }
+    /// The kind bit of this value (see `ffi::types`), for signature checks.
+    #[inline]
+    pub fn kind_bit(self) -> u16 {
+        use crate::ffi::types as t;
+        match self {
+            Value::Nil | Value::Undefined | Value::Cell(_) => t::NIL,
+            Value::Bool(_) => t::BOOL,
+            Value::Int(_) => t::INT,
+            Value::Float(_) => t::FLOAT,
+            Value::Str(_) => t::STR,
+            Value::Sym(_) => t::SYM,
+            Value::Pair(_) => t::PAIR,
+            Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_) => t::FN,
+            Value::Capability(_) => t::CAP,
+            Value::Actor(_) => t::ACTOR,
+            Value::Error(_) => t::ERR,
+        }
+    }
     /// Whether this is a procedure.
     pub fn is_procedure(self) -> bool {
         matches!(self, Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_))

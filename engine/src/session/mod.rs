@@ -1,12 +1,15 @@
 //! The session: registry, grants, globals, limits and the VM; checks, compiles and
 //! runs source. The CLI, the REPL, the language server and embedders use this.
 
+pub mod grants;
+
 use crate::analysis::{self, Analysis, Env, GlobalInfo, Mode};
 use crate::builtins;
 use crate::compile::{self, TooLarge};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::ffi::registry::{FfiEntry, FfiRegistry};
-use crate::ffi::{CapSet, TrustTier};
+use crate::ffi::Value as HostValue;
+use crate::ffi::registry::FfiRegistry;
+use crate::ffi::{CapSet, Capability, FfiFunction, RegistryError, TrustTier};
 use crate::syntax::span::SourceFile;
 use crate::syntax::tree::NodeKind;
 use crate::vm::error::RuntimeError;
@@ -14,6 +17,7 @@ use crate::vm::limits::{Interrupt, Limits};
 use crate::vm::output::Output;
 use crate::vm::value::Value;
 use crate::vm::{HostEntry, Vm};
+use grants::{GrantError, GrantSource, Grants};
 use std::collections::HashMap;
 
 /// Why an evaluation did not produce a value.
@@ -73,6 +77,8 @@ pub struct Prepared {
 pub struct Session {
     vm: Vm,
     registry: FfiRegistry,
+    grants: Grants,
+    assumed_extra: CapSet,
     globals: HashMap<String, GlobalInfo>,
     sources: Vec<SourceFile>,
     /// Limits of formal, verified and empirical code.
@@ -98,39 +104,136 @@ impl Session {
     pub fn with_output(out: Output) -> Session {
         let mut s = Session {
             vm: Vm::new(out),
-            registry: FfiRegistry::new(),
+            registry: FfiRegistry::standard(),
+            grants: Grants::default(),
+            assumed_extra: CapSet::EMPTY,
             globals: HashMap::new(),
             sources: Vec::new(),
             limits: Limits::DEFAULT,
             default_tier: TrustTier::Empirical,
             mode: Mode::File,
         };
-        s.install_standard_registry();
+        s.sync_host_table();
         s.load_prelude();
         s
     }
 
-    fn install_standard_registry(&mut self) {
-        for f in crate::ffi::standard::pure_functions() {
-            let entry = FfiEntry {
-                name: f.name.into(),
-                sig: f.sig.clone(),
-                capability: None,
-                tier: f.tier,
-                doc: f.doc.into(),
+    /// A session over a given registry (e.g. one built with `FfiCallGenerator`).
+    pub fn with_registry(registry: FfiRegistry, out: Output) -> Session {
+        let mut s = Session::with_output(out);
+        s.registry = registry;
+        s.sync_host_table();
+        s
+    }
+
+    /// Makes the VM's host table match the registry (indices are stable).
+    fn sync_host_table(&mut self) {
+        for i in 0..self.registry.len() as u32 {
+            let f = self.registry.function(i);
+            let sig = self.registry.signature(i);
+            let ret = if sig.ret_optional {
+                sig.ret.kinds() | crate::ffi::types::NIL
+            } else {
+                sig.ret.kinds()
             };
-            let idx = self.registry.insert(entry);
             self.vm.set_host(
-                idx,
+                i,
                 HostEntry {
-                    name: f.name.into(),
-                    capability: None,
-                    params: f.sig.params.iter().map(|t| t.kinds()).collect(),
-                    rest: f.sig.rest.map(|t| t.kinds()),
-                    imp: Some(f.imp),
+                    name: f.name.as_str().into(),
+                    capability: f.required_capability,
+                    params: sig.params.iter().map(|t| t.kinds()).collect(),
+                    rest: sig.rest.map(|t| t.kinds()),
+                    ret,
+                    imp: self.registry.implementation(i),
                 },
             );
         }
+    }
+
+    /// Registers a host function (see [`FfiRegistry::register_function`]); code
+    /// compiled afterwards can call it, by name or through `ffi-call`.
+    pub fn register_function(&mut self, f: FfiFunction) -> Result<(), RegistryError> {
+        self.registry.register_function(f)?;
+        self.sync_host_table();
+        Ok(())
+    }
+
+    /// Adds registry JSON for checking (no implementations); returns how many functions.
+    pub fn load_registry_json(&mut self, text: &str) -> Result<usize, RegistryError> {
+        let n = self.registry.load_json(text)?;
+        self.sync_host_table();
+        Ok(n)
+    }
+
+    /// Grants a capability with an optional scope or amount.
+    pub fn grant(
+        &mut self,
+        cap: Capability,
+        scope: Option<&str>,
+        source: GrantSource,
+    ) -> Result<(), GrantError> {
+        self.grants.grant(
+            &mut self.vm.grants,
+            &mut self.vm.host_state,
+            cap,
+            scope,
+            source,
+        )
+    }
+
+    /// Grants from the `CAP[=SCOPE]` syntax.
+    pub fn grant_spec(&mut self, spec: &str, source: GrantSource) -> Result<(), GrantError> {
+        let (cap, scope) = grants::parse_grant(spec)?;
+        self.grant(cap, scope.as_deref(), source)
+    }
+
+    /// Revokes every grant of a capability; effective at the next call.
+    pub fn revoke(&mut self, cap: Capability) {
+        self.grants
+            .revoke(&mut self.vm.grants, &mut self.vm.host_state, cap);
+    }
+
+    /// The grants as recorded, in order.
+    pub fn grant_records(&self) -> &[grants::GrantRecord] {
+        self.grants.records()
+    }
+
+    /// Capabilities assumed granted by checking: the grants held plus any declared
+    /// for checking only (`jue check --grant`, `jue.toml`).
+    pub fn assumed_grants(&self) -> CapSet {
+        self.vm.grants.union(self.assumed_extra)
+    }
+
+    /// Adds capabilities assumed granted for checking (no effect at run time).
+    pub fn assume_granted(&mut self, caps: CapSet) {
+        self.assumed_extra = self.assumed_extra.union(caps);
+    }
+
+    /// The audit log of capability checks.
+    pub fn audit(&self) -> &crate::vm::audit::Audit {
+        &self.vm.audit
+    }
+
+    /// The sensor and actuator bank.
+    pub fn sensors(&self) -> &crate::host::SensorBank {
+        &self.vm.host_state.sensors
+    }
+
+    /// The limits in force for code of `tier`: the options, the experimental caps,
+    /// and the ResourceExtra* grants on top.
+    pub fn effective_limits(&self, tier: TrustTier) -> Limits {
+        let mut limits = self.limits;
+        if tier == TrustTier::Experimental {
+            // Experimental forms: capped, with the heap counted as growth from now.
+            let mut cap = Limits::EXPERIMENTAL;
+            cap.memory = (self.vm.heap.live_bytes() as u64).saturating_add(cap.memory);
+            limits = limits.min(cap);
+        }
+        limits.memory = limits.memory.saturating_add(self.grants.extra_memory);
+        if let Some(t) = limits.timeout_ms.as_mut() {
+            *t = t.saturating_add(self.grants.extra_time_ms);
+        }
+        limits
     }
 
     fn load_prelude(&mut self) {
@@ -161,11 +264,6 @@ impl Session {
     /// Capabilities held now.
     pub fn grants(&self) -> CapSet {
         self.vm.grants
-    }
-
-    /// Replaces the held capabilities.
-    pub fn set_grants(&mut self, grants: CapSet) {
-        self.vm.grants = grants;
     }
 
     /// Globals defined so far, as analysis sees them.
@@ -206,6 +304,7 @@ impl Session {
             globals: &self.globals,
             mode: self.mode,
             default_tier: self.default_tier,
+            assumed: self.assumed_grants(),
         };
         analysis::analyze(&parse, &env)
     }
@@ -218,6 +317,7 @@ impl Session {
             globals: &self.globals,
             mode: self.mode,
             default_tier: self.default_tier,
+            assumed: self.assumed_grants(),
         };
         let mut analysis = analysis::analyze(&parse, &env);
         if analysis.has_errors() {
@@ -291,13 +391,7 @@ impl Session {
 
     /// Runs one prepared form under the limits its tier allows.
     pub fn run_item(&mut self, item: &PreparedItem) -> Result<Value, RuntimeError> {
-        let mut limits = self.limits;
-        if item.tier == TrustTier::Experimental {
-            // Experimental forms: capped, with the heap counted as growth from here.
-            let mut cap = Limits::EXPERIMENTAL;
-            cap.memory = (self.vm.heap.live_bytes() as u64).saturating_add(cap.memory);
-            limits = limits.min(cap);
-        }
+        let limits = self.effective_limits(item.tier);
         self.vm.run(item.proto, limits)
     }
 
@@ -307,9 +401,16 @@ impl Session {
         self.run(&prepared).map_err(EvalError::Runtime)
     }
 
-    /// [`Session::eval`] of a named string.
-    pub fn eval_str(&mut self, name: &str, text: &str) -> Result<Value, EvalError> {
-        self.eval(SourceFile::new(name, text))
+    /// Evaluates a named string; the result copied out as an owned value.
+    pub fn eval_str(&mut self, name: &str, text: &str) -> Result<HostValue, EvalError> {
+        let v = self.eval(SourceFile::new(name, text))?;
+        Ok(self.to_host(v))
+    }
+
+    /// A VM value as an owned value.
+    pub fn to_host(&self, v: Value) -> HostValue {
+        let show = |v: Value| self.vm.show(v);
+        HostValue::from_vm(v, &self.vm.heap, &self.vm.symbols, &show).unwrap_or(HostValue::Nil)
     }
 
     /// Collects garbage now.

@@ -1,0 +1,179 @@
+//! `FfiFunction`: one host function's entry, with the seed's seven fields plus its
+//! tier and its implementation.
+
+use super::capability::Capability;
+use super::host_function::HostFunction;
+use super::tier::TrustTier;
+use super::value::Value;
+use crate::builtins::natives::NativeFn;
+use crate::host::HostError;
+use std::fmt;
+use std::sync::Arc;
+
+/// Where a function was declared (for hover and `jue registry`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SourceLocation {
+    /// File, or empty when unknown.
+    pub file: String,
+    /// 1-based line, 0 when unknown.
+    pub line: u32,
+}
+
+impl SourceLocation {
+    /// A location in a file.
+    pub fn new(file: impl Into<String>, line: u32) -> SourceLocation {
+        SourceLocation {
+            file: file.into(),
+            line,
+        }
+    }
+    /// Whether nothing is known.
+    pub fn is_unknown(&self) -> bool {
+        self.file.is_empty()
+    }
+}
+
+/// A host closure: receives the arguments, returns a value or an error.
+pub type HostClosure = dyn Fn(&[Value]) -> Result<Value, HostError> + Send + Sync;
+
+#[derive(Clone)]
+pub(crate) enum ImplKind {
+    /// An engine function working on VM values directly (the standard library).
+    Native(NativeFn),
+    /// A host's closure over owned values.
+    Closure(Arc<HostClosure>),
+}
+
+/// The implementation of an FFI function.
+#[derive(Clone)]
+pub struct HostImpl(pub(crate) ImplKind);
+
+impl HostImpl {
+    /// Wraps a host closure.
+    pub fn new(
+        f: impl Fn(&[Value]) -> Result<Value, HostError> + Send + Sync + 'static,
+    ) -> HostImpl {
+        HostImpl(ImplKind::Closure(Arc::new(f)))
+    }
+    pub(crate) fn native(f: NativeFn) -> HostImpl {
+        HostImpl(ImplKind::Native(f))
+    }
+}
+
+impl fmt::Debug for HostImpl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            ImplKind::Native(_) => f.write_str("HostImpl(native)"),
+            ImplKind::Closure(_) => f.write_str("HostImpl(closure)"),
+        }
+    }
+}
+
+/// A host function as the registry holds it.
+#[derive(Clone, Debug, Default)]
+pub struct FfiFunction {
+    /// Name, possibly namespaced with `:` (`io:sensor:read`).
+    pub name: String,
+    /// The host function id it maps to.
+    pub host_function: HostFunction,
+    /// The capability it requires, if any (pure functions need none).
+    pub required_capability: Option<Capability>,
+    /// Parameter type names; the last may be `T...`.
+    pub parameter_types: Vec<String>,
+    /// Return type name, `T?` for T or nil.
+    pub return_type: String,
+    /// One-line documentation.
+    pub documentation: String,
+    /// Where it was declared.
+    pub location: SourceLocation,
+    /// Its trust tier (empirical by default).
+    pub tier: TrustTier,
+    /// Its implementation; `None` uses the standard one of `host_function`.
+    pub implementation: Option<HostImpl>,
+}
+
+impl FfiFunction {
+    /// The seed's fields in order; tier empirical, no implementation.
+    pub fn new(
+        name: impl Into<String>,
+        host_function: HostFunction,
+        required_capability: impl Into<Option<Capability>>,
+        parameter_types: impl IntoIterator<Item = impl Into<String>>,
+        return_type: impl Into<String>,
+        documentation: impl Into<String>,
+        location: SourceLocation,
+    ) -> FfiFunction {
+        FfiFunction {
+            name: name.into(),
+            host_function,
+            required_capability: required_capability.into(),
+            parameter_types: parameter_types.into_iter().map(Into::into).collect(),
+            return_type: return_type.into(),
+            documentation: documentation.into(),
+            location,
+            tier: TrustTier::Empirical,
+            implementation: None,
+        }
+    }
+
+    /// Sets the tier.
+    pub fn with_tier(mut self, tier: TrustTier) -> FfiFunction {
+        self.tier = tier;
+        self
+    }
+
+    /// Sets the implementation to a host closure.
+    pub fn with_implementation(
+        mut self,
+        f: impl Fn(&[Value]) -> Result<Value, HostError> + Send + Sync + 'static,
+    ) -> FfiFunction {
+        self.implementation = Some(HostImpl::new(f));
+        self
+    }
+}
+
+/// Why a registration was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistryError {
+    /// The name is empty or not a symbol.
+    BadName(String),
+    /// A type name is not one of the language's.
+    BadType(String),
+    /// A capability-requiring function claims tier formal or verified.
+    TierTooHigh {
+        /// The function.
+        name: String,
+        /// Its tier.
+        tier: TrustTier,
+        /// Its capability.
+        capability: Capability,
+    },
+    /// Neither an implementation nor a standard host function with this signature.
+    NoImplementation(String),
+    /// Registry JSON that cannot be read.
+    Json(String),
+}
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistryError::BadName(n) => write!(f, "`{n}` is not a valid function name"),
+            RegistryError::BadType(m) => f.write_str(m),
+            RegistryError::TierTooHigh {
+                name,
+                tier,
+                capability,
+            } => write!(
+                f,
+                "`{name}` requires {capability} and so cannot claim tier {tier}: formal and verified code is pure"
+            ),
+            RegistryError::NoImplementation(n) => write!(
+                f,
+                "`{n}` has no implementation and its host function's standard signature differs; give it one with `with_implementation`"
+            ),
+            RegistryError::Json(m) => write!(f, "registry JSON: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for RegistryError {}
