@@ -25,6 +25,7 @@ pub struct StandardFn {
     pub imp: NativeFn,
 }
 
+#[inline(always)]
 fn int2(a: &[Value]) -> (i64, i64) {
     match (a[0], a[1]) {
         (Value::Int(x), Value::Int(y)) => (x, y),
@@ -40,13 +41,23 @@ fn float2(a: &[Value]) -> (f64, f64) {
 }
 
 fn add(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    arith2(ArithOp::Add, a[0], a[1])
+    let (x, y) = int2(a);
+    // The overflow case (and its message) goes through the shared slow path.
+    x.checked_add(y)
+        .map(Value::Int)
+        .map_or_else(|| arith2(ArithOp::Add, a[0], a[1]), Ok)
 }
 fn sub(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    arith2(ArithOp::Sub, a[0], a[1])
+    let (x, y) = int2(a);
+    x.checked_sub(y)
+        .map(Value::Int)
+        .map_or_else(|| arith2(ArithOp::Sub, a[0], a[1]), Ok)
 }
 fn mul(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    arith2(ArithOp::Mul, a[0], a[1])
+    let (x, y) = int2(a);
+    x.checked_mul(y)
+        .map(Value::Int)
+        .map_or_else(|| arith2(ArithOp::Mul, a[0], a[1]), Ok)
 }
 fn div(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     arith2(ArithOp::Div, a[0], a[1])
