@@ -28,6 +28,8 @@ struct Info {
 struct Pass<'a> {
     an: &'a Analysis,
     env: &'a Env<'a>,
+    /// Names of the text's top-level functions (known functions).
+    text_fns: std::collections::HashSet<&'a str>,
     info: HashMap<Key, Info>,
     top: Info,
     needs: HashMap<Key, CapSet>,
@@ -45,9 +47,16 @@ pub struct Inferred {
 
 /// Runs inference and the capability warnings over an analysis.
 pub fn infer(an: &Analysis, env: &Env<'_>, tier_errors: &[Span], repl: bool) -> Inferred {
+    let text_fns = an
+        .definitions
+        .iter()
+        .filter(|d| d.arity.is_some())
+        .map(|d| d.name.as_str())
+        .collect();
     let mut p = Pass {
         an,
         env,
+        text_fns,
         info: HashMap::new(),
         top: Info::default(),
         needs: HashMap::new(),
@@ -89,10 +98,7 @@ impl Pass<'_> {
     }
 
     fn known_global(&self, name: &str) -> bool {
-        self.an
-            .definitions
-            .iter()
-            .any(|d| d.name == name && d.arity.is_some())
+        self.text_fns.contains(name)
             || self
                 .env
                 .globals
@@ -152,24 +158,27 @@ impl Pass<'_> {
         }
     }
 
+    /// Propagates needs from callees to callers with a worklist: each set only
+    /// grows, by at most 14 capabilities, so this is linear in the uses.
     fn fixpoint(&mut self) {
+        let mut callers: HashMap<Key, Vec<Key>> = HashMap::new();
         for (k, inf) in &self.info {
             self.needs.insert(k.clone(), inf.direct);
-        }
-        loop {
-            let mut changed = false;
-            for (k, inf) in &self.info {
-                let mut n = self.needs[k];
-                for u in &inf.uses {
-                    n = n.union(self.need_of(u));
-                }
-                if n != self.needs[k] {
-                    self.needs.insert(k.clone(), n);
-                    changed = true;
-                }
+            for u in &inf.uses {
+                callers.entry(u.clone()).or_default().push(k.clone());
             }
-            if !changed {
-                break;
+        }
+        // Functions from earlier REPL inputs seed the needs of their callers.
+        let mut work: Vec<Key> = callers.keys().cloned().collect();
+        while let Some(k) = work.pop() {
+            let n = self.need_of(&k);
+            for c in callers.get(&k).map(Vec::as_slice).unwrap_or(&[]) {
+                let cur = self.needs.get(c).copied().unwrap_or_default();
+                let new = cur.union(n);
+                if new != cur {
+                    self.needs.insert(c.clone(), new);
+                    work.push(c.clone());
+                }
             }
         }
     }

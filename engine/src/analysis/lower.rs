@@ -82,6 +82,9 @@ pub(super) struct Lowerer<'a> {
     lambda_depth: usize,
     /// Spans with an E0201, where W0301 is not also reported.
     pub tier_errors: Vec<Span>,
+    /// The head of the special form being lowered: where a malformed form's E0105
+    /// points when no smaller sub-form is at fault.
+    form_head: Span,
 }
 
 /// Parses a lambda list: `(a b)`, `(a . rest)`, or `args`.
@@ -118,6 +121,7 @@ impl<'a> Lowerer<'a> {
             text_globals: HashMap::new(),
             lambda_depth: 0,
             tier_errors: Vec::new(),
+            form_head: Span::default(),
         }
     }
 
@@ -617,7 +621,10 @@ impl<'a> Lowerer<'a> {
                 return self.tier_form(node, h, items);
             }
             if self.lookup_local(h).is_none() {
-                if let Some(r) = self.special_form(node, h, items, name) {
+                let saved = std::mem::replace(&mut self.form_head, head.span);
+                let r = self.special_form(node, h, items, name);
+                self.form_head = saved;
+                if let Some(r) = r {
                     return r;
                 }
             }
@@ -637,7 +644,11 @@ impl<'a> Lowerer<'a> {
         let r = match h {
             "quote" => {
                 if args.len() != 1 {
-                    self.error(Code::E0105, span, "`quote` takes exactly one datum");
+                    self.error(
+                        Code::E0105,
+                        self.form_head,
+                        "`quote` takes exactly one datum",
+                    );
                     return Some((Expr::nil(span), None));
                 }
                 self.quoted(&args[0], span)
@@ -646,7 +657,7 @@ impl<'a> Lowerer<'a> {
                 if args.len() < 2 || args.len() > 3 {
                     self.error(
                         Code::E0105,
-                        span,
+                        self.form_head,
                         "`if` takes a test, a then-branch and an optional else-branch",
                     )
                     .help = Some("write `(if test then else)`".into());
@@ -684,7 +695,7 @@ impl<'a> Lowerer<'a> {
             }
             "when" | "unless" => {
                 if args.is_empty() {
-                    self.error(Code::E0105, span, format!("`{h}` needs a test"));
+                    self.error(Code::E0105, self.form_head, format!("`{h}` needs a test"));
                     return Some((Expr::nil(span), None));
                 }
                 let (c, _) = self.expr(&args[0]);
@@ -730,7 +741,11 @@ impl<'a> Lowerer<'a> {
             }
             "lambda" | "λ" | "fn" => {
                 if args.is_empty() {
-                    self.error(Code::E0105, span, format!("`{h}` needs a parameter list"));
+                    self.error(
+                        Code::E0105,
+                        self.form_head,
+                        format!("`{h}` needs a parameter list"),
+                    );
                     return Some((Expr::nil(span), None));
                 }
                 (
@@ -946,6 +961,7 @@ impl<'a> Lowerer<'a> {
     /// Splits a definition into its name and value; reports malformed ones.
     fn define_parts<'n>(&mut self, node: &'n Node) -> Option<(&'n Node, DefValue<'n>)> {
         let items = node.proper_items()?;
+        self.form_head = items[0].span;
         let head = items[0].as_symbol().unwrap_or("define");
         let Some(target) = items.get(1) else {
             self.error(Code::E0105, node.span, format!("`{head}` needs a name"))
@@ -961,7 +977,7 @@ impl<'a> Lowerer<'a> {
                     (_, 2) => {
                         self.error(
                             Code::E0105,
-                            node.span,
+                            items[0].span,
                             format!("`{head}` of `{s}` has no value"),
                         )
                         .help = Some(format!("write `({head} {s} value)`"));
@@ -1144,8 +1160,12 @@ impl<'a> Lowerer<'a> {
         }
         let Some(bindings) = args.first().and_then(|b| self.binding_list(b)) else {
             if args.is_empty() {
-                self.error(Code::E0105, span, format!("`{h}` needs a binding list"))
-                    .help = Some(format!("write `({h} ((name value) ...) body ...)`"));
+                self.error(
+                    Code::E0105,
+                    self.form_head,
+                    format!("`{h}` needs a binding list"),
+                )
+                .help = Some(format!("write `({h} ((name value) ...) body ...)`"));
             }
             return (Expr::nil(span), None);
         };
@@ -1197,8 +1217,12 @@ impl<'a> Lowerer<'a> {
 
     fn named_let(&mut self, loop_name: &Node, args: &[Node], span: Span) -> (Expr, Ty) {
         let Some(bindings) = args.first().and_then(|b| self.binding_list(b)) else {
-            self.error(Code::E0105, span, "named `let` needs a binding list")
-                .help = Some("write `(let loop ((i 0)) body ...)`".into());
+            self.error(
+                Code::E0105,
+                self.form_head,
+                "named `let` needs a binding list",
+            )
+            .help = Some("write `(let loop ((i 0)) body ...)`".into());
             return (Expr::nil(span), None);
         };
         if !self.bindable(loop_name) {
@@ -1302,7 +1326,11 @@ impl<'a> Lowerer<'a> {
 
     fn set(&mut self, args: &[Node], span: Span) -> (Expr, Ty) {
         let [target, value] = args else {
-            self.error(Code::E0105, span, "`set!` takes a name and a value");
+            self.error(
+                Code::E0105,
+                self.form_head,
+                "`set!` takes a name and a value",
+            );
             return (Expr::nil(span), None);
         };
         let Some(name) = target.as_symbol().filter(|s| !s.starts_with(':')) else {
@@ -1354,13 +1382,13 @@ impl<'a> Lowerer<'a> {
         (Expr::nil(span), None)
     }
 
-    fn capability_arg(&mut self, h: &str, args: &[Node], span: Span) -> Option<Capability> {
+    fn capability_arg(&mut self, h: &str, args: &[Node], _span: Span) -> Option<Capability> {
         let arg = match args {
             [a] => a,
             _ => {
                 self.error(
                     Code::E0105,
-                    span,
+                    self.form_head,
                     format!("`{h}` takes one capability name"),
                 )
                 .help = Some(format!("write `({h} IoNetwork)`"));
@@ -1415,7 +1443,11 @@ impl<'a> Lowerer<'a> {
 
     fn ffi_call(&mut self, args: &[Node], span: Span) -> (Expr, Ty) {
         let Some(name_node) = args.first() else {
-            self.error(Code::E0105, span, "`ffi-call` needs a function name");
+            self.error(
+                Code::E0105,
+                self.form_head,
+                "`ffi-call` needs a function name",
+            );
             return (Expr::nil(span), None);
         };
         let name = match &name_node.kind {
@@ -1474,7 +1506,7 @@ impl<'a> Lowerer<'a> {
         let Some(catch) = catch else {
             self.error(
                 Code::E0105,
-                span,
+                self.form_head,
                 "`try` needs a final `(catch err handler ...)`",
             )
             .help = Some("write `(try body ... (catch e (error-message e)))`".into());

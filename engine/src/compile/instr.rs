@@ -23,6 +23,8 @@ pub enum Instr {
     LoadUndef(Reg),
     /// dst = src
     Move(Reg, Reg),
+    /// dst = src, an `unbound` error if src is not assigned yet (letrec-family reads)
+    MoveChecked(Reg, Reg),
     /// R = global (unbound error if not yet defined)
     GetGlobal(Reg, u32),
     /// global = R (the global must be defined)
@@ -147,6 +149,7 @@ impl Instr {
             | Instr::HasCap(r, _)
             | Instr::PushHandler(r, _) => (Some(r), None, None),
             Instr::Move(a, b)
+            | Instr::MoveChecked(a, b)
             | Instr::CellGet(a, b)
             | Instr::CellSet(a, b)
             | Instr::AddImm(a, b, _) => (Some(a), Some(b), None),

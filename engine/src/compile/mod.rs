@@ -235,11 +235,18 @@ impl Compiler<'_> {
         self.an.locals[id as usize].boxed()
     }
 
+    /// Whether reads must check the local is assigned: letrec-family bindings can be
+    /// read before their initialiser ran.
+    fn checked(&self, id: LocalId) -> bool {
+        self.an.locals[id as usize].kind == crate::analysis::ir::LocalKind::Rec
+    }
+
     /// Reads a local into `dst`.
     fn read_local(&mut self, id: LocalId, dst: Reg) {
         let boxed = self.boxed(id);
         match self.local_place(id) {
             Place::Reg(r) if boxed => self.emit(Instr::CellGet(dst, r)),
+            Place::Reg(r) if self.checked(id) => self.emit(Instr::MoveChecked(dst, r)),
             Place::Reg(r) if r != dst => self.emit(Instr::Move(dst, r)),
             Place::Reg(_) => 0,
             Place::Capture(c) => {
@@ -256,9 +263,14 @@ impl Compiler<'_> {
 
     /// A register holding the value of `e`: the local's own register when it can be
     /// read directly, else a new temporary.
+    /// Only variables no `set!` assigns are read in place: otherwise a later operand
+    /// could assign it before the operation reads it (arguments go left to right).
     fn operand(&mut self, e: &Expr) -> Reg {
         if let ExprKind::Local(id) = e.kind {
-            if let (Place::Reg(r), false) = (self.local_place(id), self.boxed(id)) {
+            let info = &self.an.locals[id as usize];
+            let plain =
+                !info.boxed() && !info.mutated && info.kind != crate::analysis::ir::LocalKind::Rec;
+            if let (Place::Reg(r), true) = (self.local_place(id), plain) {
                 return r;
             }
         }
@@ -276,7 +288,11 @@ impl Compiler<'_> {
                 self.load_const(c, dst);
                 self.ret_if(tail, dst);
             }
-            ExprKind::Local(id) => match (tail, self.local_place(*id), self.boxed(*id)) {
+            ExprKind::Local(id) => match (
+                tail,
+                self.local_place(*id),
+                self.boxed(*id) || self.checked(*id),
+            ) {
                 // Return a local straight from its register.
                 (true, Place::Reg(r), false) => {
                     self.emit(Instr::Return(r));
@@ -513,9 +529,13 @@ impl Compiler<'_> {
                 _ => None,
             };
             if let Some(op) = op {
-                if let (Some(imm), "+" | "-") = (small_int(&args[1]), b.name) {
+                let imm = match (small_int(&args[1]), b.name) {
+                    (Some(i), "+") => Some(i),
+                    (Some(i), "-") => i.checked_neg(),
+                    _ => None,
+                };
+                if let Some(imm) = imm {
                     let a = self.operand(&args[0]);
-                    let imm = if b.name == "-" { -imm } else { imm };
                     self.f.span = span;
                     self.emit(Instr::AddImm(dst, a, imm));
                 } else {

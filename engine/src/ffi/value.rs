@@ -43,7 +43,7 @@ pub enum Value {
 }
 
 /// Deepest data converted between host and VM: deeper data is an error, not a crash.
-pub const MAX_DEPTH: usize = 10_000;
+pub const MAX_DEPTH: usize = 1_000;
 
 impl Value {
     /// The language type name of the value.

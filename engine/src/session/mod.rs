@@ -291,9 +291,17 @@ impl Session {
         self.vm.steps_used()
     }
 
-    /// Sets a global's value (REPL `*1`).
+    /// Defines a global from the host (REPL `*1`): code compiled afterwards sees it.
     pub fn set_global(&mut self, name: &str, v: Value) {
         self.vm.set_global(name, v);
+        self.globals.entry(name.to_string()).or_insert(GlobalInfo {
+            arity: None,
+            params: Vec::new(),
+            tier: TrustTier::Formal,
+            needs: CapSet::EMPTY,
+            doc: None,
+            span: None,
+        });
     }
 
     /// Checks a text without compiling or running it.
@@ -404,13 +412,20 @@ impl Session {
     /// Evaluates a named string; the result copied out as an owned value.
     pub fn eval_str(&mut self, name: &str, text: &str) -> Result<HostValue, EvalError> {
         let v = self.eval(SourceFile::new(name, text))?;
-        Ok(self.to_host(v))
+        self.to_host(v).map_err(|message| {
+            EvalError::Runtime(RuntimeError {
+                kind: crate::vm::error::ErrorKind::Host,
+                message,
+                stack: Vec::new(),
+            })
+        })
     }
 
-    /// A VM value as an owned value.
-    pub fn to_host(&self, v: Value) -> HostValue {
+    /// A VM value as an owned value; data nested deeper than
+    /// [`crate::ffi::value::MAX_DEPTH`] is an error.
+    pub fn to_host(&self, v: Value) -> Result<HostValue, String> {
         let show = |v: Value| self.vm.show(v);
-        HostValue::from_vm(v, &self.vm.heap, &self.vm.symbols, &show).unwrap_or(HostValue::Nil)
+        HostValue::from_vm(v, &self.vm.heap, &self.vm.symbols, &show)
     }
 
     /// Collects garbage now.

@@ -27,8 +27,10 @@ pub fn parse(text: &str) -> Parse {
         tokens,
         diagnostics,
     } = lex(text);
+    let line_starts = line_starts(text);
     let mut p = Parser {
         text,
+        line_starts: &line_starts,
         tokens: &tokens,
         pos: 0,
         diags: diagnostics,
@@ -42,7 +44,7 @@ pub fn parse(text: &str) -> Parse {
     p.run();
     let mut diagnostics = p.diags;
     let mut forms = p.forms;
-    attach_docs(text, &tokens, &mut forms);
+    attach_docs(text, &line_starts, &tokens, &mut forms);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     Parse {
         forms,
@@ -86,6 +88,8 @@ struct Frame {
 
 struct Parser<'a> {
     text: &'a str,
+    /// Byte offset of each line start: line lookups are binary searches.
+    line_starts: &'a [u32],
     tokens: &'a [Token],
     pos: usize,
     diags: Vec<Diagnostic>,
@@ -121,11 +125,8 @@ impl Parser<'_> {
             .iter()
             .rev()
             .find(|t| t.kind != TokenKind::Comment)
-            .map_or(0, |t| t.span.end as usize);
-        self.text[..end.saturating_sub(1).max(0)]
-            .matches('\n')
-            .count()
-            + 1
+            .map_or(0, |t| t.span.end);
+        line_of(self.line_starts, end.saturating_sub(1)) + 1
     }
 
     fn run(&mut self) {
@@ -146,7 +147,7 @@ impl Parser<'_> {
                     } else {
                         Bracket::Square
                     };
-                    if self.stack.len() >= MAX_NESTING {
+                    if self.stack.len() + self.quotes.len() >= MAX_NESTING {
                         self.error(
                             Code::E0001,
                             span,
@@ -170,11 +171,23 @@ impl Parser<'_> {
                 TokenKind::RParen | TokenKind::RBracket => {
                     self.close(span, tok.kind == TokenKind::RParen)
                 }
-                TokenKind::Quote => self.quotes.push((span, self.stack.len())),
+                TokenKind::Quote => {
+                    // Quotes nest too: `''''a` is as deep as `((((a))))`.
+                    if self.stack.len() + self.quotes.len() >= MAX_NESTING {
+                        self.error(
+                            Code::E0001,
+                            span,
+                            "nesting too deep (more than 1000 levels)",
+                        );
+                        self.top_error = true;
+                    } else {
+                        self.quotes.push((span, self.stack.len()));
+                    }
+                }
                 TokenKind::Dot => self.dot(span),
-                TokenKind::Annotation(word) => {
-                    let word = word.clone();
-                    self.annotate(&word, span)
+                TokenKind::Annotation => {
+                    let word = &self.text[span.start as usize + 1..span.end as usize];
+                    self.annotate(word, span)
                 }
                 TokenKind::Error => self.complete(Node {
                     kind: NodeKind::Error,
@@ -185,7 +198,9 @@ impl Parser<'_> {
                         TokenKind::Int(i) => NodeKind::Int(*i),
                         TokenKind::Float(f) => NodeKind::Float(*f),
                         TokenKind::Str(s) => NodeKind::Str(s.clone()),
-                        TokenKind::Symbol(s) => NodeKind::Symbol(s.clone()),
+                        TokenKind::Symbol => NodeKind::Symbol(
+                            self.text[span.start as usize..span.end as usize].into(),
+                        ),
                         TokenKind::Bool(b) => NodeKind::Bool(*b),
                         _ => NodeKind::Nil,
                     };
@@ -256,7 +271,7 @@ impl Parser<'_> {
             }
             Some(f) if f.bracket != want => {
                 let (open, opened) = (f.bracket.open(), f.open);
-                let line = self.text[..opened.start as usize].matches('\n').count() + 1;
+                let line = line_of(self.line_starts, opened.start) + 1;
                 self.error(
                     Code::E0001,
                     span,
@@ -389,8 +404,20 @@ fn frame_end_floor(stack: &[Frame]) -> u32 {
     stack.last().map_or(0, |f| f.open.end)
 }
 
+/// Byte offsets where lines start.
+fn line_starts(text: &str) -> Vec<u32> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1))
+        .collect()
+}
+
+/// 0-based line of a byte offset.
+fn line_of(starts: &[u32], off: u32) -> usize {
+    starts.partition_point(|s| *s <= off) - 1
+}
+
 /// Attaches the `;;` lines directly above each top-level form (annotation lines between allowed).
-fn attach_docs(text: &str, tokens: &[Token], forms: &mut [TopForm]) {
+fn attach_docs(text: &str, starts: &[u32], tokens: &[Token], forms: &mut [TopForm]) {
     let comments: Vec<Span> = tokens
         .iter()
         .filter(|t| t.kind == TokenKind::Comment)
@@ -399,8 +426,8 @@ fn attach_docs(text: &str, tokens: &[Token], forms: &mut [TopForm]) {
     if comments.is_empty() {
         return;
     }
-    let line_of = |off: u32| text[..off as usize].matches('\n').count();
-    let line_start = |off: u32| text[..off as usize].rfind('\n').map_or(0, |i| i + 1);
+    let line_of = |off: u32| line_of(starts, off);
+    let line_start = |off: u32| starts[line_of(off)] as usize;
     for form in forms.iter_mut() {
         let start = form.full_span().start;
         let mut line = line_of(start);

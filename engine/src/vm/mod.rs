@@ -488,6 +488,31 @@ impl Vm {
         f(&mut cx, &stack[at..at + argc])
     }
 
+    /// Calls a built-in reached through a value: its argument count was not checked
+    /// at compile time, so check it here before the native indexes its arguments.
+    #[cold]
+    #[inline(never)]
+    fn call_builtin_value(&mut self, id: u16, at: usize, argc: usize) -> Result<Value, Box<Fault>> {
+        let b = crate::builtins::get(id);
+        if !b.sig.accepts_count(argc) {
+            return Err(Fault::new(
+                ErrorKind::Arity,
+                format!(
+                    "`{}` takes {}, but {argc} were given",
+                    b.name,
+                    b.sig.arity_text()
+                ),
+            ));
+        }
+        match b.imp {
+            crate::builtins::Imp::Native(nf) => self.call_native(nf, at, argc),
+            crate::builtins::Imp::Prelude => Err(Fault::new(
+                ErrorKind::Host,
+                "prelude functions are called as closures",
+            )),
+        }
+    }
+
     /// Makes room for a frame of `nregs` registers at `base`.
     #[inline]
     fn ensure_stack(&mut self, base: usize, nregs: usize) {
@@ -680,6 +705,16 @@ impl Vm {
                 Instr::LoadConst(d, k) => r!(d) = self.protos[proto as usize].consts[k as usize],
                 Instr::LoadUndef(d) => r!(d) = Value::Undefined,
                 Instr::Move(d, s) => r!(d) = r!(s),
+                Instr::MoveChecked(d, s) => {
+                    let v = r!(s);
+                    if let Value::Undefined = v {
+                        fail!(Fault::new(
+                            ErrorKind::Unbound,
+                            "a variable was used before its definition ran"
+                        ));
+                    }
+                    r!(d) = v;
+                }
                 Instr::GetGlobal(d, g) => {
                     let v = self.globals[g as usize];
                     if let Value::Undefined = v {
@@ -875,14 +910,7 @@ impl Vm {
                             rebase!();
                         }
                         Value::Builtin(id) => {
-                            let v = match crate::builtins::get(id).imp {
-                                crate::builtins::Imp::Native(nf) => {
-                                    self.call_native(nf, at + 1, argc as usize)
-                                }
-                                crate::builtins::Imp::Prelude => {
-                                    Err(Fault::new(ErrorKind::Host, "prelude not loaded"))
-                                }
-                            };
+                            let v = self.call_builtin_value(id, at + 1, argc as usize);
                             match v {
                                 Ok(v) => self.stack[at] = v,
                                 Err(e) => fail!(e),
@@ -925,14 +953,7 @@ impl Vm {
                             rebase!();
                         }
                         Value::Builtin(id) => {
-                            let v = match crate::builtins::get(id).imp {
-                                crate::builtins::Imp::Native(nf) => {
-                                    self.call_native(nf, at + 1, argc as usize)
-                                }
-                                crate::builtins::Imp::Prelude => {
-                                    Err(Fault::new(ErrorKind::Host, "prelude not loaded"))
-                                }
-                            };
+                            let v = self.call_builtin_value(id, at + 1, argc as usize);
                             match v {
                                 Ok(v) => do_return!(v),
                                 Err(e) => fail!(e),
