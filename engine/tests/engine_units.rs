@@ -1768,3 +1768,47 @@ fn builtin_called_through_a_value_with_too_many_arguments_is_an_arity_error() {
     let e = runtime_err(&mut s, "(map cons '(1 2))");
     assert_eq!(e.kind, ErrorKind::Arity);
 }
+
+// ===================================================================== embedding calls
+
+#[test]
+fn session_call_reaches_globals_builtins_prelude_and_ffi() {
+    let mut s = Session::new();
+    s.eval_str("t", "(define (twice x) (* 2 x))")
+        .expect("define");
+    assert_eq!(
+        s.call("twice", &[Value::Int(21)]).expect("call"),
+        Value::Int(42)
+    );
+    assert_eq!(
+        s.call("+", &[Value::Int(1), Value::Float(0.5)])
+            .expect("builtin"),
+        Value::Float(1.5)
+    );
+    assert_eq!(
+        s.call("map", &[Value::Procedure("x".into())])
+            .map_err(|e| e.to_string())
+            .unwrap_err()
+            .contains("procedure"),
+        true
+    );
+    assert_eq!(
+        s.call("math:add", &[Value::Int(2), Value::Int(3)])
+            .expect("ffi"),
+        Value::Int(5)
+    );
+    let denied = s.call("get-wall-clock", &[]).unwrap_err().to_string();
+    assert!(denied.contains("capability-denied"), "{denied}");
+    assert!(
+        s.call("nope", &[])
+            .unwrap_err()
+            .to_string()
+            .contains("no function")
+    );
+    assert!(
+        s.call("twice", &[])
+            .unwrap_err()
+            .to_string()
+            .contains("arity")
+    );
+}

@@ -428,6 +428,82 @@ impl Session {
         HostValue::from_vm(v, &self.vm.heap, &self.vm.symbols, &show)
     }
 
+    /// Calls a Jue global, built-in or FFI function by name with owned arguments
+    /// (the embedding API); the result copied out. Capability checks apply as for
+    /// any call: a host function needing a capability the session lacks is denied.
+    pub fn call(&mut self, name: &str, args: &[HostValue]) -> Result<HostValue, EvalError> {
+        let runtime = |kind, message: String| {
+            EvalError::Runtime(RuntimeError {
+                kind,
+                message,
+                stack: Vec::new(),
+            })
+        };
+        use crate::vm::error::ErrorKind;
+        let callee = if let Some(v) = self
+            .vm
+            .global(name)
+            .filter(|_| self.globals.contains_key(name))
+        {
+            v
+        } else if let Some(id) = builtins::find(name, false) {
+            match builtins::get(id).imp {
+                builtins::Imp::Native(_) => Value::Builtin(id),
+                builtins::Imp::Prelude => self
+                    .vm
+                    .global(&format!("{}{name}", crate::analysis::PRELUDE_PREFIX))
+                    .ok_or_else(|| {
+                        runtime(ErrorKind::Unbound, format!("`{name}` is not loaded"))
+                    })?,
+            }
+        } else if let Some(i) = self.registry.index_of(name) {
+            Value::Ffi(i)
+        } else {
+            return Err(runtime(
+                ErrorKind::Unbound,
+                format!("no function named `{name}`"),
+            ));
+        };
+        if !callee.is_procedure() {
+            return Err(runtime(
+                ErrorKind::Type,
+                format!("`{name}` is not a procedure"),
+            ));
+        }
+        let mut consts = vec![callee];
+        for a in args {
+            let v = a
+                .to_vm(&mut self.vm.heap, &mut self.vm.symbols)
+                .map_err(|m| runtime(ErrorKind::Type, m))?;
+            consts.push(v);
+        }
+        let n = consts.len();
+        let mut code: Vec<crate::compile::instr::Instr> = (0..n)
+            .map(|i| crate::compile::instr::Instr::LoadConst(i as u16, i as u32))
+            .collect();
+        code.push(crate::compile::instr::Instr::Call(0, (n - 1) as u16));
+        code.push(crate::compile::instr::Instr::Return(0));
+        let spans = vec![crate::syntax::span::Span::default(); code.len()];
+        let source = self.sources.len() as u32;
+        self.sources
+            .push(SourceFile::new(format!("<call {name}>"), ""));
+        let proto = self.vm.add_proto(crate::compile::instr::Proto {
+            name: "<call>".into(),
+            nparams: 0,
+            variadic: false,
+            nregs: n as u16,
+            code,
+            spans,
+            consts,
+            captures: Vec::new(),
+            source,
+            tier: self.default_tier,
+        });
+        let limits = self.effective_limits(self.default_tier);
+        let v = self.vm.run(proto, limits).map_err(EvalError::Runtime)?;
+        self.to_host(v).map_err(|m| runtime(ErrorKind::Host, m))
+    }
+
     /// Collects garbage now.
     pub fn collect_garbage(&mut self) {
         self.vm.collect(&[]);
