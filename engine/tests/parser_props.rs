@@ -80,7 +80,7 @@ fn parse_and_check_spans(text: &str) -> Result<(), TestCaseError> {
                 .map_err(|e| TestCaseError::fail(format!("related span of {d:?}: {e}")))?;
         }
     }
-    for t in &p.tokens {
+    for t in &jue_engine::syntax::lexer::lex(text).tokens {
         span_ok(text, t.span).map_err(|e| TestCaseError::fail(format!("token {t:?}: {e}")))?;
     }
     for f in &p.forms {

@@ -70,40 +70,59 @@ pub struct Lexed {
 
 /// Reads a whole text into tokens.
 pub fn lex(text: &str) -> Lexed {
-    let mut lx = Lexer {
-        text,
-        pos: 0,
-        out: Lexed::default(),
-    };
-    lx.run();
-    lx.out
+    let mut lx = Lexer::new(text);
+    let tokens = lx.by_ref().collect();
+    Lexed {
+        tokens,
+        diagnostics: lx.diagnostics,
+    }
 }
 
-struct Lexer<'a> {
+/// A streaming lexer: yields tokens one at a time, collecting diagnostics.
+pub struct Lexer<'a> {
     text: &'a str,
     pos: usize,
-    out: Lexed,
+    slot: Option<Token>,
+    /// Diagnostics met so far.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = Token;
+    fn next(&mut self) -> Option<Token> {
+        self.scan_one()
+    }
 }
 
 impl<'a> Lexer<'a> {
+    /// A lexer at the start of `text`.
+    pub fn new(text: &'a str) -> Lexer<'a> {
+        Lexer {
+            text,
+            pos: 0,
+            slot: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
     fn peek(&self) -> Option<char> {
         self.text[self.pos..].chars().next()
     }
 
     fn push(&mut self, kind: TokenKind, start: usize) {
-        self.out.tokens.push(Token {
+        self.slot = Some(Token {
             kind,
             span: Span::new(start, self.pos),
         });
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) {
-        self.out
-            .diagnostics
+        self.diagnostics
             .push(Diagnostic::new(Code::E0001, span, message));
     }
 
-    fn run(&mut self) {
+    /// Scans up to and including the next token.
+    fn scan_one(&mut self) -> Option<Token> {
         let bytes = self.text.as_bytes();
         while self.pos < bytes.len() {
             // ASCII white space is by far the most common byte: skip it without decoding.
@@ -145,7 +164,11 @@ impl<'a> Lexer<'a> {
                     }
                 }
             }
+            if self.slot.is_some() {
+                return self.slot.take();
+            }
         }
+        self.slot.take()
     }
 
     fn single(&mut self, kind: TokenKind) {

@@ -1,7 +1,7 @@
 //! The parser: tokens to top-level forms, with the recovery rules of language §2.
 //! It never recurses: nesting is an explicit stack, so any input is safe.
 
-use super::lexer::{Lexed, Token, TokenKind, lex};
+use super::lexer::{Lexer, Token, TokenKind};
 use super::span::Span;
 use super::tree::{Bracket, List, Node, NodeKind, TopForm};
 use crate::diagnostic::{Code, Diagnostic};
@@ -17,59 +17,25 @@ pub struct Parse {
     pub forms: Vec<TopForm>,
     /// Syntax diagnostics (E0001, E0002), lexer's included.
     pub diagnostics: Vec<Diagnostic>,
-    /// The token stream, comments included.
-    pub tokens: Vec<Token>,
 }
 
-/// Parses a whole text.
+/// Parses a whole text. Tokens stream from the lexer; a text that turns out to end
+/// with a form still open is parsed again with the column-0 recovery rule of §2,
+/// which applies only then.
 pub fn parse(text: &str) -> Parse {
-    let Lexed {
-        tokens,
-        diagnostics,
-    } = lex(text);
     let line_starts = line_starts(text);
-    let mut p = Parser {
-        text,
-        line_starts: &line_starts,
-        tokens: &tokens,
-        pos: 0,
-        diags: diagnostics,
-        stack: Vec::new(),
-        quotes: Vec::new(),
-        forms: Vec::new(),
-        annotation: None,
-        recover_at_column_zero: ends_unbalanced(&tokens),
-        top_error: false,
-    };
+    let mut p = Parser::new(text, &line_starts, false);
     p.run();
+    if p.unbalanced {
+        p = Parser::new(text, &line_starts, true);
+        p.run();
+    }
     let mut diagnostics = p.diags;
+    diagnostics.append(&mut p.lexer.diagnostics);
     let mut forms = p.forms;
-    attach_docs(text, &line_starts, &tokens, &mut forms);
+    attach_docs(text, &line_starts, &p.comments, &mut forms);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-    Parse {
-        forms,
-        diagnostics,
-        tokens,
-    }
-}
-
-/// Whether some form is still open at the end, matching delimiters as the parser does.
-fn ends_unbalanced(tokens: &[Token]) -> bool {
-    let mut stack = Vec::new();
-    for t in tokens {
-        match t.kind {
-            TokenKind::LParen => stack.push(Bracket::Paren),
-            TokenKind::LBracket => stack.push(Bracket::Square),
-            TokenKind::RParen if stack.last() == Some(&Bracket::Paren) => {
-                stack.pop();
-            }
-            TokenKind::RBracket if stack.last() == Some(&Bracket::Square) => {
-                stack.pop();
-            }
-            _ => {}
-        }
-    }
-    !stack.is_empty()
+    Parse { forms, diagnostics }
 }
 
 enum Dot {
@@ -90,8 +56,14 @@ struct Parser<'a> {
     text: &'a str,
     /// Byte offset of each line start: line lookups are binary searches.
     line_starts: &'a [u32],
-    tokens: &'a [Token],
-    pos: usize,
+    lexer: Lexer<'a>,
+    /// End of the last token that is not a comment, and of the last token.
+    last_end: u32,
+    last_any_end: u32,
+    /// Comment spans, for doc comments.
+    comments: Vec<Span>,
+    /// Whether a form was still open at the end.
+    unbalanced: bool,
     diags: Vec<Diagnostic>,
     stack: Vec<Frame>,
     /// Pending quote marks with the depth they were written at.
@@ -103,7 +75,26 @@ struct Parser<'a> {
     top_error: bool,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    fn new(text: &'a str, line_starts: &'a [u32], recover: bool) -> Parser<'a> {
+        Parser {
+            text,
+            line_starts,
+            lexer: Lexer::new(text),
+            last_end: 0,
+            last_any_end: 0,
+            comments: Vec::new(),
+            unbalanced: false,
+            diags: Vec::new(),
+            stack: Vec::new(),
+            quotes: Vec::new(),
+            forms: Vec::new(),
+            annotation: None,
+            recover_at_column_zero: recover,
+            top_error: false,
+        }
+    }
+
     fn error(&mut self, code: Code, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
         // An error between top-level forms (a stray `)`, a bad annotation) leaves the
         // next form intact; one inside a form marks that form as broken.
@@ -119,98 +110,20 @@ impl Parser<'_> {
         span.start == 0 || self.text.as_bytes()[span.start as usize - 1] == b'\n'
     }
 
-    /// 1-based line of the last token before `pos` that is not a comment.
-    fn line_of_previous_token(&self, before: usize) -> usize {
-        let end = self.tokens[..before]
-            .iter()
-            .rev()
-            .find(|t| t.kind != TokenKind::Comment)
-            .map_or(0, |t| t.span.end);
-        line_of(self.line_starts, end.saturating_sub(1)) + 1
+    /// 1-based line of the last token so far that is not a comment.
+    fn line_of_previous_token(&self) -> usize {
+        line_of(self.line_starts, self.last_end.saturating_sub(1)) + 1
     }
 
     fn run(&mut self) {
-        while self.pos < self.tokens.len() {
-            let tok = &self.tokens[self.pos];
+        while let Some(tok) = self.lexer.next() {
             let span = tok.span;
-            match &tok.kind {
-                TokenKind::Comment => {}
-                TokenKind::LParen | TokenKind::LBracket => {
-                    if self.recover_at_column_zero
-                        && !self.stack.is_empty()
-                        && self.at_column_zero(span)
-                    {
-                        self.close_all_unclosed(self.pos);
-                    }
-                    let bracket = if tok.kind == TokenKind::LParen {
-                        Bracket::Paren
-                    } else {
-                        Bracket::Square
-                    };
-                    if self.stack.len() + self.quotes.len() >= MAX_NESTING {
-                        self.error(
-                            Code::E0001,
-                            span,
-                            "nesting too deep (more than 1000 levels)",
-                        );
-                        let end = self.skip_nested();
-                        self.complete(Node {
-                            kind: NodeKind::Error,
-                            span: Span::new(span.start as usize, end),
-                        });
-                        continue;
-                    }
-                    self.stack.push(Frame {
-                        open: span,
-                        bracket,
-                        items: Vec::new(),
-                        tail: None,
-                        dot: Dot::None,
-                    });
-                }
-                TokenKind::RParen | TokenKind::RBracket => {
-                    self.close(span, tok.kind == TokenKind::RParen)
-                }
-                TokenKind::Quote => {
-                    // Quotes nest too: `''''a` is as deep as `((((a))))`.
-                    if self.stack.len() + self.quotes.len() >= MAX_NESTING {
-                        self.error(
-                            Code::E0001,
-                            span,
-                            "nesting too deep (more than 1000 levels)",
-                        );
-                        self.top_error = true;
-                    } else {
-                        self.quotes.push((span, self.stack.len()));
-                    }
-                }
-                TokenKind::Dot => self.dot(span),
-                TokenKind::Annotation => {
-                    let word = &self.text[span.start as usize + 1..span.end as usize];
-                    self.annotate(word, span)
-                }
-                TokenKind::Error => self.complete(Node {
-                    kind: NodeKind::Error,
-                    span,
-                }),
-                kind => {
-                    let kind = match kind {
-                        TokenKind::Int(i) => NodeKind::Int(*i),
-                        TokenKind::Float(f) => NodeKind::Float(*f),
-                        TokenKind::Str(s) => NodeKind::Str(s.clone()),
-                        TokenKind::Symbol => NodeKind::Symbol(
-                            self.text[span.start as usize..span.end as usize].into(),
-                        ),
-                        TokenKind::Bool(b) => NodeKind::Bool(*b),
-                        _ => NodeKind::Nil,
-                    };
-                    self.complete(Node { kind, span });
-                }
-            }
-            self.pos += 1;
+            self.token(tok);
+            self.last_any_end = span.end;
         }
         if !self.stack.is_empty() {
-            self.close_all_unclosed(self.tokens.len());
+            self.unbalanced = true;
+            self.close_all_unclosed();
         }
         self.dangling_quotes(0);
         if let Some((_, span)) = self.annotation.take() {
@@ -218,38 +131,117 @@ impl Parser<'_> {
         }
     }
 
-    /// Skips a too-deep list (its opener is at `self.pos`); returns its end offset.
+    fn token(&mut self, tok: Token) {
+        let span = tok.span;
+        match &tok.kind {
+            TokenKind::Comment => {
+                self.comments.push(span);
+                return;
+            }
+            TokenKind::LParen | TokenKind::LBracket => {
+                if self.recover_at_column_zero
+                    && !self.stack.is_empty()
+                    && self.at_column_zero(span)
+                {
+                    self.close_all_unclosed();
+                }
+                let bracket = if tok.kind == TokenKind::LParen {
+                    Bracket::Paren
+                } else {
+                    Bracket::Square
+                };
+                if self.stack.len() + self.quotes.len() >= MAX_NESTING {
+                    self.error(
+                        Code::E0001,
+                        span,
+                        "nesting too deep (more than 1000 levels)",
+                    );
+                    let end = self.skip_nested();
+                    self.complete(Node {
+                        kind: NodeKind::Error,
+                        span: Span::new(span.start as usize, end),
+                    });
+                    return;
+                }
+                self.stack.push(Frame {
+                    open: span,
+                    bracket,
+                    items: Vec::with_capacity(4),
+                    tail: None,
+                    dot: Dot::None,
+                });
+            }
+            TokenKind::RParen | TokenKind::RBracket => {
+                self.close(span, tok.kind == TokenKind::RParen)
+            }
+            TokenKind::Quote => {
+                // Quotes nest too: `''''a` is as deep as `((((a))))`.
+                if self.stack.len() + self.quotes.len() >= MAX_NESTING {
+                    self.error(
+                        Code::E0001,
+                        span,
+                        "nesting too deep (more than 1000 levels)",
+                    );
+                    self.top_error = true;
+                } else {
+                    self.quotes.push((span, self.stack.len()));
+                }
+            }
+            TokenKind::Dot => self.dot(span),
+            TokenKind::Annotation => {
+                let word = &self.text[span.start as usize + 1..span.end as usize];
+                self.annotate(word, span)
+            }
+            TokenKind::Error => self.complete(Node {
+                kind: NodeKind::Error,
+                span,
+            }),
+            kind => {
+                let kind = match kind {
+                    TokenKind::Int(i) => NodeKind::Int(*i),
+                    TokenKind::Float(f) => NodeKind::Float(*f),
+                    TokenKind::Str(s) => NodeKind::Str(s.clone()),
+                    TokenKind::Symbol => {
+                        NodeKind::Symbol(self.text[span.start as usize..span.end as usize].into())
+                    }
+                    TokenKind::Bool(b) => NodeKind::Bool(*b),
+                    _ => NodeKind::Nil,
+                };
+                self.complete(Node { kind, span });
+            }
+        }
+        self.last_end = span.end;
+    }
+
+    /// Skips a too-deep list whose opener was just read; returns its end offset.
     fn skip_nested(&mut self) -> usize {
-        let mut depth = 0usize;
-        while self.pos < self.tokens.len() {
-            let t = &self.tokens[self.pos];
+        let mut depth = 1usize;
+        for t in self.lexer.by_ref() {
+            self.last_end = t.span.end;
+            self.last_any_end = t.span.end;
             if t.kind.is_open() {
                 depth += 1;
             } else if t.kind.is_close() {
                 depth -= 1;
                 if depth == 0 {
-                    self.pos += 1;
                     return t.span.end as usize;
                 }
             }
-            self.pos += 1;
         }
         self.text.len()
     }
 
     /// Closes every open form, reporting the outermost as unclosed.
-    fn close_all_unclosed(&mut self, before: usize) {
+    fn close_all_unclosed(&mut self) {
         let closers: String = self.stack.iter().rev().map(|f| f.bracket.close()).collect();
-        let line = self.line_of_previous_token(before);
+        let line = self.line_of_previous_token();
         let outer = self.stack[0].open;
         let open_char = self.stack[0].bracket.open();
         self.error(Code::E0001, outer, format!("unclosed `{open_char}`"))
             .help = Some(format!("add `{closers}` at the end of line {line}"));
         self.top_error = true;
         while let Some(frame) = self.stack.pop() {
-            let end = self.tokens[..before]
-                .last()
-                .map_or(frame.open.end, |t| t.span.end);
+            let end = self.last_any_end.max(frame.open.end);
             self.finish_frame(frame, end.max(frame_end_floor(&self.stack)));
         }
     }
@@ -417,12 +409,7 @@ fn line_of(starts: &[u32], off: u32) -> usize {
 }
 
 /// Attaches the `;;` lines directly above each top-level form (annotation lines between allowed).
-fn attach_docs(text: &str, starts: &[u32], tokens: &[Token], forms: &mut [TopForm]) {
-    let comments: Vec<Span> = tokens
-        .iter()
-        .filter(|t| t.kind == TokenKind::Comment)
-        .map(|t| t.span)
-        .collect();
+fn attach_docs(text: &str, starts: &[u32], comments: &[Span], forms: &mut [TopForm]) {
     if comments.is_empty() {
         return;
     }
