@@ -49,6 +49,17 @@ pub fn main(args: CheckArgs) -> ExitCode {
         if let Some(t) = args.tier {
             session.default_tier = t;
         }
+        // The nearest jue.toml above the file: assumed grants and extra registry files.
+        if let Some(path) = jue_engine::config::find_config(std::path::Path::new(path)) {
+            match jue_engine::config::load_config(&path) {
+                Ok(cfg) => {
+                    for p in cfg.apply_to(&mut session) {
+                        eprintln!("warning: {p}");
+                    }
+                }
+                Err(e) => eprintln!("warning: {e}"),
+            }
+        }
         let assumed = args
             .grants
             .iter()

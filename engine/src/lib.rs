@@ -21,6 +21,7 @@ pub use session::{EvalError, Prepared, Session};
 pub use syntax::span::{SourceFile, Span};
 pub use vm::error::{ErrorKind, RuntimeError};
 pub use vm::limits::Limits;
+pub mod config;
 pub mod docs;
 pub mod host;
 pub mod report;

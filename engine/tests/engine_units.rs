@@ -1812,3 +1812,39 @@ fn session_call_reaches_globals_builtins_prelude_and_ffi() {
             .contains("arity")
     );
 }
+
+#[test]
+fn repl_redefinition_at_a_lower_tier_than_a_caller_is_e0201() {
+    let mut s = Session::new();
+    s.set_repl_mode(true);
+    s.eval_str("1", "@formal (define (inc x) (+ x 1))")
+        .expect("inc");
+    s.eval_str("2", "@formal (define (twice x) (inc (inc x)))")
+        .expect("twice");
+    let err = s
+        .eval_str("3", "@empirical (define (inc x) (println x) (+ x 1))")
+        .unwrap_err();
+    match err {
+        jue_engine::EvalError::Compile { diagnostics, .. } => {
+            assert!(
+                diagnostics
+                    .iter()
+                    .any(|d| d.code == Code::E0201 && d.message.contains("twice")),
+                "{diagnostics:#?}"
+            );
+        }
+        other => panic!("expected E0201, got {other}"),
+    }
+    // The old definition stays.
+    assert_eq!(
+        s.eval_str("4", "(twice 1)").expect("old inc"),
+        Value::Int(3)
+    );
+    // Redefining at the same tier is fine.
+    s.eval_str("5", "@formal (define (inc x) (+ x 2))")
+        .expect("same tier");
+    assert_eq!(
+        s.eval_str("6", "(twice 1)").expect("new inc"),
+        Value::Int(5)
+    );
+}

@@ -1,6 +1,8 @@
 //! The README's embedding example, kept compiling and passing.
 
-use jue_engine::{Capability, FfiFunction, GrantSource, HostFunction, Session, SourceLocation, Value};
+use jue_engine::{
+    Capability, FfiFunction, GrantSource, HostFunction, Session, SourceLocation, Value,
+};
 
 #[test]
 fn readme_embedding_example() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,6 +23,9 @@ fn readme_embedding_example() -> Result<(), Box<dyn std::error::Error>> {
         }),
     )?;
     session.grant(Capability::SysClock, None, GrantSource::Host)?;
-    assert_eq!(session.eval_str("demo", "(math:triple 14)")?, Value::Int(42));
+    assert_eq!(
+        session.eval_str("demo", "(math:triple 14)")?,
+        Value::Int(42)
+    );
     Ok(())
 }

@@ -43,6 +43,8 @@ pub struct Inferred {
     pub input_needs: CapSet,
     /// W0301 and W0302.
     pub diagnostics: Vec<Diagnostic>,
+    /// Per top-level definition, the known globals its body uses.
+    pub global_uses: HashMap<String, Vec<String>>,
 }
 
 /// Runs inference and the capability warnings over an analysis.
@@ -84,8 +86,23 @@ pub fn infer(an: &Analysis, env: &Env<'_>, tier_errors: &[Span], repl: bool) -> 
             global_needs.insert(g.to_string(), *n);
         }
     }
+    let mut global_uses = HashMap::new();
+    for (k, inf) in &p.info {
+        if let Key::Global(g) = k {
+            let uses: Vec<String> = inf
+                .uses
+                .iter()
+                .filter_map(|u| match u {
+                    Key::Global(n) => Some(n.to_string()),
+                    Key::Local(_) => None,
+                })
+                .collect();
+            global_uses.insert(g.to_string(), uses);
+        }
+    }
     Inferred {
         global_needs,
+        global_uses,
         input_needs: input,
         diagnostics: w.diags,
     }
@@ -134,7 +151,8 @@ impl Pass<'_> {
         // Children; a lambda bound by a definition belongs to that definition.
         match &e.kind {
             ExprKind::Define(name, v) => {
-                let o = if matches!(v.kind, ExprKind::Lambda(_)) {
+                // A known function (a lambda, or an alias of one) owns what its value uses.
+                let o = if self.known_global(name) {
                     Some(Key::Global(name.clone()))
                 } else {
                     owner

@@ -166,6 +166,12 @@ impl<'a> Lowerer<'a> {
                     }
                     Some("define" | "def") => {
                         if let Some((name, span, arity)) = definition_shape(n) {
+                            // `(define g fs:read-file)`: an alias of a known function is one too.
+                            let arity = arity.or_else(|| {
+                                let target =
+                                    n.proper_items().filter(|i| i.len() == 3)?[2].as_symbol()?;
+                                self.alias_arity(target)
+                            });
                             let arity = arity.filter(|_| !self.set_names.contains(name));
                             self.text_globals.entry(name.into()).or_insert(TextGlobal {
                                 span,
@@ -178,6 +184,27 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
+    }
+
+    /// The arity of a name a global is defined as, when it names a known function.
+    fn alias_arity(&self, target: &str) -> Option<Arity> {
+        let from_sig = |s: &Signature| Arity {
+            required: s.params.len(),
+            variadic: s.rest.is_some(),
+        };
+        if let Some(g) = self.text_globals.get(target) {
+            return g.arity;
+        }
+        if let Some(g) = self.env.globals.get(target) {
+            return g.arity;
+        }
+        if let Some(id) = builtins::find(target, false) {
+            return Some(from_sig(&builtins::get(id).sig));
+        }
+        self.env
+            .registry
+            .index_of(target)
+            .map(|i| from_sig(self.env.registry.signature(i)))
     }
 
     pub fn top(&mut self, form: &TopForm) -> TopItem {
@@ -259,6 +286,14 @@ impl<'a> Lowerer<'a> {
                     .map(|p| self.locals[*p as usize].name.to_string())
                     .collect(),
             ),
+            ExprKind::Ffi(_) | ExprKind::Builtin(_) | ExprKind::Global(_)
+                if !self.set_names.contains(name.as_str()) =>
+            {
+                (
+                    self.text_globals.get(name.as_str()).and_then(|g| g.arity),
+                    Vec::new(),
+                )
+            }
             _ => (None, Vec::new()),
         };
         self.references.push(Reference {
@@ -765,6 +800,18 @@ impl<'a> Lowerer<'a> {
             "let" | "let*" | "letrec" => self.let_form(h, node, args),
             "set!" => self.set(args, span),
             "require-capability" | "has-capability?" => {
+                if !self.tier.may_call(TrustTier::Empirical) {
+                    self.error(
+                        Code::E0201,
+                        items[0].span,
+                        format!("`{h}` is empirical and may not appear in {} code", self.tier),
+                    )
+                    .help = Some(
+                        "formal and verified code is pure: it reaches capabilities only through functions passed to it"
+                            .into(),
+                    );
+                    self.tier_errors.push(items[0].span);
+                }
                 let Some(cap) = self.capability_arg(h, args, span) else {
                     return Some((Expr::nil(span), None));
                 };
@@ -1485,6 +1532,7 @@ impl<'a> Lowerer<'a> {
             target: RefTarget::Ffi(idx),
             definition: false,
         });
+        self.check_tier_use(&name, &ExprKind::Ffi(idx), name_node.span);
         let sig = self.env.registry.signature(idx).clone();
         self.check_signature(&name, &sig, name_node.span, &args[1..], &arg_exprs, None);
         let ty = sig.known_return();

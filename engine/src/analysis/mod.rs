@@ -77,6 +77,9 @@ pub struct Analysis {
     pub references: Vec<Reference>,
     /// What the top-level forms need to run (the REPL's pre-flight prompt).
     pub input_needs: crate::ffi::CapSet,
+    /// Per top-level definition, the known globals its body uses (for the REPL's
+    /// redefinition rule of §7).
+    pub global_uses: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl Analysis {
@@ -104,6 +107,7 @@ pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
         definitions: l.definitions,
         references: l.references,
         input_needs: crate::ffi::CapSet::EMPTY,
+        global_uses: Default::default(),
     };
     let inferred = capabilities::infer(&an, env, &tier_errors, env.mode == Mode::Repl);
     for d in &mut an.definitions {
@@ -114,6 +118,7 @@ pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
             .unwrap_or_default();
     }
     an.input_needs = inferred.input_needs;
+    an.global_uses = inferred.global_uses;
     an.diagnostics.extend(inferred.diagnostics);
     an.diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     an

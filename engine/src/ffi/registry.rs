@@ -14,6 +14,8 @@ use std::collections::HashMap;
 struct Entry {
     function: FfiFunction,
     sig: Signature,
+    /// Declared for checking only (registry JSON): never runs.
+    declared: bool,
 }
 
 /// The registry.
@@ -92,7 +94,11 @@ impl FfiRegistry {
     /// Adds a function for checking only (from registry JSON): no implementation needed.
     pub fn declare(&mut self, f: FfiFunction) -> Result<(), RegistryError> {
         let sig = self.validate(&f)?;
+        let name = f.name.clone();
         self.insert(f, sig);
+        if let Some(&i) = self.by_name.get(&name) {
+            self.entries[i].declared = true;
+        }
         Ok(())
     }
 
@@ -119,10 +125,20 @@ impl FfiRegistry {
             self.capability_indices.entry(c).or_insert(next);
         }
         match self.by_name.get(&f.name) {
-            Some(&i) => self.entries[i] = Entry { function: f, sig },
+            Some(&i) => {
+                self.entries[i] = Entry {
+                    function: f,
+                    sig,
+                    declared: false,
+                }
+            }
             None => {
                 self.by_name.insert(f.name.clone(), self.entries.len());
-                self.entries.push(Entry { function: f, sig });
+                self.entries.push(Entry {
+                    function: f,
+                    sig,
+                    declared: false,
+                });
             }
         }
     }
@@ -177,6 +193,11 @@ impl FfiRegistry {
     /// standard one of its host function when the signatures agree.
     pub fn implementation(&self, i: u32) -> Option<HostImpl> {
         let e = &self.entries[i as usize];
+        if e.declared {
+            // Checking-only entries must not borrow a standard implementation: that
+            // would let a JSON file drop a capability requirement.
+            return None;
+        }
         if let Some(imp) = &e.function.implementation {
             return Some(imp.clone());
         }

@@ -110,7 +110,13 @@ impl Grants {
         scope: Option<&str>,
         source: GrantSource,
     ) -> Result<(), GrantError> {
-        let scope = scope.map(str::trim).filter(|s| !s.is_empty());
+        let scope = scope.map(str::trim);
+        if scope == Some("") {
+            // `IoPersist=` must not quietly widen to "unscoped".
+            return Err(err(format!(
+                "{cap}= has an empty scope; write {cap} alone for an unscoped grant"
+            )));
+        }
         let resolved = match cap {
             Capability::IoPersist => {
                 let dir = host.persist.grant(scope).map_err(|e| err(e.message))?;

@@ -79,6 +79,8 @@ pub struct Session {
     registry: FfiRegistry,
     grants: Grants,
     assumed_extra: CapSet,
+    /// For each global, the definitions that use it and their tiers (REPL rule of §7).
+    callers: HashMap<String, Vec<(String, TrustTier)>>,
     globals: HashMap<String, GlobalInfo>,
     sources: Vec<SourceFile>,
     /// Limits of formal, verified and empirical code.
@@ -107,6 +109,7 @@ impl Session {
             registry: FfiRegistry::standard(),
             grants: Grants::default(),
             assumed_extra: CapSet::EMPTY,
+            callers: HashMap::new(),
             globals: HashMap::new(),
             sources: Vec::new(),
             limits: Limits::DEFAULT,
@@ -328,6 +331,7 @@ impl Session {
             assumed: self.assumed_grants(),
         };
         let mut analysis = analysis::analyze(&parse, &env);
+        self.check_redefinition_tiers(&mut analysis);
         if analysis.has_errors() {
             return Err(EvalError::Compile {
                 source,
@@ -356,6 +360,18 @@ impl Session {
                         diagnostics: analysis.diagnostics,
                     });
                 }
+            }
+        }
+        for (def, uses) in &analysis.global_uses {
+            let tier = analysis
+                .definitions
+                .iter()
+                .find(|d| &d.name == def)
+                .map_or(self.default_tier, |d| d.tier);
+            for u in uses {
+                let list = self.callers.entry(u.clone()).or_default();
+                list.retain(|(c, _)| c != def);
+                list.push((def.clone(), tier));
             }
         }
         let user_definitions = if self.mode == Mode::Prelude {
@@ -388,16 +404,61 @@ impl Session {
         })
     }
 
-    /// Runs prepared forms in order; returns the value of the last.
+    /// REPL: a new definition may not claim less than a caller defined earlier
+    /// needs (§7); E0201 at the new definition, and the old one stays.
+    fn check_redefinition_tiers(&self, analysis: &mut Analysis) {
+        if self.mode != Mode::Repl {
+            return;
+        }
+        for d in &analysis.definitions {
+            let Some(callers) = self.callers.get(&d.name) else {
+                continue;
+            };
+            if !self.globals.contains_key(&d.name) {
+                continue;
+            }
+            if let Some((caller, tier)) = callers
+                .iter()
+                .find(|(c, t)| c != &d.name && !t.may_call(d.tier))
+            {
+                analysis.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0201,
+                        d.name_span,
+                        format!(
+                            "redefining `{}` as {} would break `{caller}`, which is {tier} and calls it",
+                            d.name, d.tier
+                        ),
+                    )
+                    .with_help(format!("define it at tier {tier} or higher (`@{tier}`); the old definition stays")),
+                );
+            }
+        }
+    }
+
+    /// Runs prepared forms in order; returns the value of the last. The limits
+    /// count from the start of the whole evaluation, not of each form.
     pub fn run(&mut self, prepared: &Prepared) -> Result<Value, RuntimeError> {
+        let start = std::time::Instant::now();
+        let mut steps = 0u64;
         let mut last = Value::Nil;
         for item in &prepared.items {
-            last = self.run_item(item)?;
+            let mut limits = self.effective_limits(item.tier);
+            let elapsed = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let overall = self.effective_limits(TrustTier::Empirical);
+            limits.steps = limits.steps.min(overall.steps.saturating_sub(steps));
+            limits.timeout_ms = match (limits.timeout_ms, overall.timeout_ms) {
+                (Some(t), Some(o)) => Some(t.min(o.saturating_sub(elapsed))),
+                (t, o) => t.or(o.map(|o| o.saturating_sub(elapsed))),
+            };
+            let r = self.vm.run(item.proto, limits);
+            steps = steps.saturating_add(self.vm.steps_used());
+            last = r?;
         }
         Ok(last)
     }
 
-    /// Runs one prepared form under the limits its tier allows.
+    /// Runs one prepared form alone, under the limits its tier allows.
     pub fn run_item(&mut self, item: &PreparedItem) -> Result<Value, RuntimeError> {
         let limits = self.effective_limits(item.tier);
         self.vm.run(item.proto, limits)

@@ -257,6 +257,10 @@ impl Vm {
         let _alarm = limits.timeout_ms.map(|ms| {
             limits::Alarm::start(std::time::Duration::from_millis(ms), self.interrupt.clone())
         });
+        // Host calls are not interrupted, so a network call gets only the time left.
+        self.host_state.deadline = limits
+            .timeout_ms
+            .map(|ms| std::time::Instant::now() + std::time::Duration::from_millis(ms));
         let result = loop {
             match self.execute() {
                 Ok(v) => break Ok(v),
@@ -372,8 +376,8 @@ impl Vm {
         };
         let cap = entry.capability;
         if let Some(cap) = cap {
+            let name = entry.name.clone();
             if !self.grants.contains(cap) {
-                let name = entry.name.clone();
                 self.audit
                     .record(&name, cap, false, Some("not granted".into()));
                 return Err(Fault::new(
@@ -383,7 +387,10 @@ impl Vm {
                     ),
                 ));
             }
+            // The grant check passed: that check is recorded whatever happens next.
+            self.audit.record(&name, cap, true, None);
         }
+        let entry = &self.host[idx];
         let n = entry.params.len();
         if argc < n || (entry.rest.is_none() && argc > n) {
             let want = if entry.rest.is_some() {
@@ -431,14 +438,13 @@ impl Vm {
                 ),
             )),
         };
-        if let Some(cap) = cap {
-            let denied = matches!(&result, Err(f) if f.kind == ErrorKind::CapabilityDenied);
-            let detail = match &result {
-                Err(f) if denied => Some(f.message.clone()),
-                _ => None,
-            };
-            let name = self.host[idx].name.clone();
-            self.audit.record(&name, cap, !denied, detail);
+        if let (Some(cap), Err(f)) = (cap, &result) {
+            // A scope check inside the host function (a path, a host) denied it.
+            if f.kind == ErrorKind::CapabilityDenied {
+                let name = self.host[idx].name.clone();
+                self.audit
+                    .record(&name, cap, false, Some(f.message.clone()));
+            }
         }
         let v = result?;
         if ret & v.kind_bit() == 0 {
