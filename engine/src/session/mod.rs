@@ -11,7 +11,6 @@ use crate::ffi::Value as HostValue;
 use crate::ffi::registry::FfiRegistry;
 use crate::ffi::{CapSet, Capability, FfiFunction, RegistryError, TrustTier};
 use crate::syntax::span::SourceFile;
-use crate::syntax::tree::NodeKind;
 use crate::vm::error::RuntimeError;
 use crate::vm::limits::{Interrupt, Limits};
 use crate::vm::output::Output;
@@ -307,29 +306,28 @@ impl Session {
         });
     }
 
-    /// Checks a text without compiling or running it.
-    pub fn check(&self, source: &SourceFile) -> Analysis {
-        let parse = crate::syntax::parse(source.text());
-        let env = Env {
+    /// What analysis knows of this session.
+    fn env(&self) -> Env<'_> {
+        Env {
             registry: &self.registry,
             globals: &self.globals,
             mode: self.mode,
             default_tier: self.default_tier,
             assumed: self.assumed_grants(),
-        };
+        }
+    }
+
+    /// Checks a text without compiling or running it.
+    pub fn check(&self, source: &SourceFile) -> Analysis {
+        let parse = crate::syntax::parse(source.text());
+        let env = self.env();
         analysis::analyze(&parse, &env)
     }
 
     /// Checks and compiles a text. With any error diagnostic nothing is compiled.
     pub fn prepare(&mut self, source: SourceFile) -> Result<Prepared, EvalError> {
         let parse = crate::syntax::parse(source.text());
-        let env = Env {
-            registry: &self.registry,
-            globals: &self.globals,
-            mode: self.mode,
-            default_tier: self.default_tier,
-            assumed: self.assumed_grants(),
-        };
+        let env = self.env();
         let mut analysis = analysis::analyze(&parse, &env);
         self.check_redefinition_tiers(&mut analysis);
         if analysis.has_errors() {
@@ -571,14 +569,13 @@ impl Session {
     }
 }
 
+/// Whether a top-level form only defines (a definition, or a splicing `begin` or tier
+/// form of definitions): the REPL prints nothing for it.
 fn is_definition_form(n: &crate::syntax::tree::Node) -> bool {
+    let splices = |h: &str| h == "begin" || h == "do" || h.starts_with(':');
     match n.head_symbol() {
         Some("define" | "def") => true,
-        Some("begin" | "do") | Some(_)
-            if matches!(n.kind, NodeKind::List(_))
-                && n.head_symbol()
-                    .is_some_and(|h| h.starts_with(':') || h == "begin" || h == "do") =>
-        {
+        Some(h) if splices(h) => {
             let items = n.proper_items().unwrap_or(&[]);
             items.len() > 1 && items[1..].iter().all(is_definition_form)
         }

@@ -714,10 +714,7 @@ impl Vm {
                 Instr::MoveChecked(d, s) => {
                     let v = r!(s);
                     if let Value::Undefined = v {
-                        fail!(Fault::new(
-                            ErrorKind::Unbound,
-                            "a variable was used before its definition ran"
-                        ));
+                        fail!(used_before_definition());
                     }
                     r!(d) = v;
                 }
@@ -748,13 +745,7 @@ impl Vm {
                 }
                 Instr::DefGlobal(g, s) => self.globals[g as usize] = r!(s),
                 Instr::GetCapture(d, i) => {
-                    let v = match self.stack[base - 1] {
-                        Value::Closure(c) => match self.heap.get(c) {
-                            Obj::Closure(c) => c.captures[i as usize],
-                            _ => Value::Nil,
-                        },
-                        _ => Value::Nil,
-                    };
+                    let v = self.capture(base, i);
                     r!(d) = v;
                 }
                 Instr::CellNew(d) => {
@@ -771,10 +762,7 @@ impl Vm {
                         other => other,
                     };
                     if let Value::Undefined = v {
-                        fail!(Fault::new(
-                            ErrorKind::Unbound,
-                            "a variable was used before its definition ran"
-                        ));
+                        fail!(used_before_definition());
                     }
                     r!(d) = v;
                 }
@@ -790,13 +778,7 @@ impl Vm {
                         .iter()
                         .map(|src| match *src {
                             CaptureSrc::Reg(r) => self.stack[base + r as usize],
-                            CaptureSrc::Capture(i) => match self.stack[base - 1] {
-                                Value::Closure(c) => match self.heap.get(c) {
-                                    Obj::Closure(c) => c.captures[i as usize],
-                                    _ => Value::Nil,
-                                },
-                                _ => Value::Nil,
-                            },
+                            CaptureSrc::Capture(i) => self.capture(base, i),
                         })
                         .collect();
                     let c = self.heap.alloc(Obj::Closure(Closure {
@@ -1032,6 +1014,18 @@ impl Vm {
         }
     }
 
+    /// Capture `i` of the closure running in the frame at `base` (it sits just below).
+    #[inline]
+    fn capture(&self, base: usize, i: u16) -> Value {
+        match self.stack[base - 1] {
+            Value::Closure(c) => match self.heap.get(c) {
+                Obj::Closure(c) => c.captures[i as usize],
+                _ => Value::Nil,
+            },
+            _ => Value::Nil,
+        }
+    }
+
     /// The code of a prototype, detached from the borrow of `self`.
     #[inline(always)]
     fn code_of(&self, proto: u32) -> &'static [Instr] {
@@ -1041,6 +1035,16 @@ impl Vm {
         // added while `execute` runs. So the slice outlives every use inside `execute`.
         unsafe { &*(code as *const [Instr]) }
     }
+}
+
+/// The fault of reading a letrec-family variable before its initialiser ran.
+#[cold]
+#[inline(never)]
+fn used_before_definition() -> Box<Fault> {
+    Fault::new(
+        ErrorKind::Unbound,
+        "a variable was used before its definition ran",
+    )
 }
 
 /// A reference to an object, for natives that return heap values.
