@@ -1,0 +1,148 @@
+/*
+ * jue.h — the C ABI of Jue (libjue), tooling spec §5 "C and Python".
+ *
+ * ENVELOPES. Every function below that returns `char *` returns a JSON envelope,
+ * built by serde_json and encoded as UTF-8:
+ *
+ *     {"status": "success", "result": <value>}
+ *     {"status": "error", "error": {"kind": "<kind>", "message": "<text>"}}
+ *
+ * OWNERSHIP OF RETURNED STRINGS. Each such `char *` is allocated by the library,
+ * owned by the caller, and must be freed exactly once with jue_string_free() —
+ * never with free(). It is never null in practice (null only if even building the
+ * error envelope failed, which jue_string_free also accepts).
+ *
+ * OWNERSHIP OF ARGUMENTS. Every `const char *` argument is borrowed: it must be
+ * null or a NUL-terminated string valid for the duration of the call; the library
+ * copies what it keeps. A null pointer, invalid UTF-8 or malformed JSON gives an
+ * error envelope of kind "argument", never a crash. A null session gives kind
+ * "argument" too.
+ *
+ * VALUES. JSON integers are Jue Ints (64-bit; larger is an "argument" error),
+ * numbers with `.` or an exponent are Floats; strings, booleans, null and arrays
+ * are Strings, Bools, nil and lists ([] is nil; nil comes back as null);
+ * {"symbol": "name"} is a Symbol. Improper pairs, procedures, capabilities,
+ * actors, error values and non-finite floats do not cross (kind "type").
+ *
+ * ERROR KINDS. The engine's run-time kinds (type, arity, unbound, range,
+ * capability-denied, division-by-zero, overflow, step-limit, memory-limit,
+ * timeout, depth-limit, interrupted, host, user), plus:
+ *   "argument"  null pointer, invalid UTF-8, malformed or wrongly shaped JSON;
+ *   "compile"   the source has error diagnostics ("E0101 at LINE:COL: message",
+ *               joined with "; "); nothing ran;
+ *   "grant"     a grant/revoke that cannot be made (unknown capability E0202,
+ *               missing/invalid scope or amount);
+ *   "registry"  a registration the registry refuses (bad name or type, a
+ *               capability-requiring function of tier formal or verified);
+ *   "busy"      the session is already running a call (a callback re-entered its
+ *               own session, or two threads used it at once);
+ *   "panic"     an internal panic was caught (it never crosses the boundary); the
+ *               session it happened in is then unusable;
+ *   "broken"    the session was made unusable by an earlier panic.
+ *
+ * THREADS. A session may be used from any thread but by one call at a time
+ * (overlapping calls get "busy"). Distinct sessions are independent.
+ *
+ * OUTPUT. What a Jue program prints (print, println, ...) goes to the process's
+ * standard output (file descriptor 1), flushed on every write.
+ *
+ * CAPABILITIES. A new session holds none. Grants belong to the session and are
+ * checked at each host call; nothing in a request (e.g. a "capability" field)
+ * can grant one.
+ */
+#ifndef JUE_H
+#define JUE_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Opaque session. Created by jue_session_new, freed by jue_session_free. */
+typedef struct JueSession JueSession;
+
+/*
+ * A host callback registered with jue_register.
+ *   user_data  the pointer given to jue_register, passed back unchanged.
+ *   args_json  a JSON array of the positional arguments, e.g. "[\"a.txt\"]".
+ *              Owned by the library; valid only until the callback returns.
+ * Returns an envelope: {"status":"success","result":<value>} or
+ * {"status":"error","error":{"kind":"...","message":"..."}}.
+ *
+ * OWNERSHIP OF THE RETURNED STRING: it stays owned by the host. The library
+ * copies it immediately when the callback returns and never frees or keeps the
+ * pointer, so it must stay valid until control is back in the library (e.g. a
+ * static buffer, or a buffer the host frees on the callback's next call or when
+ * the session is freed). An error envelope, invalid UTF-8, invalid JSON, a reply
+ * that is not an envelope, or a null return becomes a Jue run-time error of kind
+ * "host" (the message names the function and includes the callback's kind and
+ * message). A result whose type the registered return type does not allow is a
+ * "host" error too; arguments always match the registered parameter types.
+ * The callback may not call jue_* functions on the same session (they return
+ * "busy"); it may use other sessions.
+ */
+typedef const char *(*jue_callback)(void *user_data, const char *args_json);
+
+/* The library version, e.g. "jue 0.1.0". Static storage: do NOT free it. */
+const char *jue_version(void);
+
+/* A new session: the standard registry, no capabilities granted.
+ * Owned by the caller; free with jue_session_free. Null only on failure. */
+JueSession *jue_session_new(void);
+
+/* Frees a session and everything registered in it. Null is ignored. Freeing
+ * twice is undefined. Called from a callback of the same session, the session is
+ * freed when the running call returns. */
+void jue_session_free(JueSession *s);
+
+/* Frees a string returned by any jue_* function except jue_version. Null is ignored. */
+void jue_string_free(char *p);
+
+/* Grants a capability in the `--grant` syntax: "CAP" or "CAP=SCOPE"
+ * (e.g. "IoPersist=/data", "IoNetwork=example.com:443", "ResourceExtraTime=500").
+ * Result: {"capability": "CAP", "scope": <resolved scope or null>}.
+ * Errors: "grant" (unknown capability, bad scope), "argument". */
+char *jue_grant(JueSession *s, const char *grant);
+
+/* Revokes every grant of a capability, given by its bare name ("IoPersist").
+ * Result: null. Errors: "grant" (unknown capability), "argument". */
+char *jue_revoke(JueSession *s, const char *cap);
+
+/* Checks, compiles and runs Jue source in the session (definitions persist).
+ * Result: the value of the last form. Errors: "compile", run-time kinds, "type"
+ * (a result that cannot cross), "argument". */
+char *jue_eval(JueSession *s, const char *source);
+
+/* Calls a Jue global, built-in or FFI function by name. args_json is a JSON
+ * array of positional arguments, e.g. "[10, 20]" (or an object whose "args" is
+ * such an array; its other fields, "capability" included, are ignored).
+ * Capability checks apply exactly as for a call from Jue code.
+ * Errors: "unbound" (unknown name), "arity", "type", "capability-denied", any
+ * run-time kind, "argument". */
+char *jue_call(JueSession *s, const char *name, const char *args_json);
+
+/* Registers `callback` as an FFI function described by spec_json, one function
+ * in the registry JSON schema (`jue registry --json`):
+ *   {"name": "host:read", "parameter_types": ["String"], "return_type": "String?",
+ *    "required_capability": "IoPersist" | null, "tier": "empirical",
+ *    "documentation": "..."}
+ * name, parameter_types and return_type are required; tier defaults to
+ * empirical; "host_function" and "location" are accepted and ignored (a fresh
+ * custom id from 100 is assigned); a "capability" field is ignored. A function of
+ * the same name is replaced. A function requiring a capability runs only while
+ * the session holds it (else "capability-denied"); one requiring a capability
+ * with tier formal or verified is refused ("registry").
+ * user_data is passed to every call; callback and user_data must stay valid
+ * until the session is freed (the library never frees user_data).
+ * Result: the function as the registry lists it. Errors: "registry", "argument". */
+char *jue_register(JueSession *s, const char *spec_json, jue_callback callback,
+                   void *user_data);
+
+/* The session's registry as JSON, {"functions": [...]}, in the schema of
+ * `jue registry --json`. */
+char *jue_registry(JueSession *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* JUE_H */

@@ -1,0 +1,577 @@
+//! libjue: the C ABI of Jue (tooling §5, "C and Python").
+//!
+//! Every entry point returns a JSON envelope built by serde_json,
+//! `{"status": "success", "result": …}` or
+//! `{"status": "error", "error": {"kind": "…", "message": "…"}}`, as a string
+//! allocated here and freed with [`jue_string_free`]. No panic crosses the
+//! boundary: each entry point runs under `catch_unwind`, and a session in which a
+//! panic happened is marked broken and refuses further work (it can still be freed).
+//! See `include/jue.h` for the contract, pointer by pointer.
+
+#![allow(clippy::missing_safety_doc)]
+
+pub mod convert;
+
+use convert::{check_integer_literals, json_to_value, value_to_json};
+use jue_engine::ffi::HostFunction;
+use jue_engine::session::grants::parse_capability;
+use jue_engine::vm::output::Output;
+use jue_engine::{EvalError, FfiRegistry, GrantSource, HostError, Session};
+use serde_json::{Value as Json, json};
+use std::cell::UnsafeCell;
+use std::ffi::{CStr, CString, c_char, c_void};
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+/// `jue_version()`: static, never freed.
+static VERSION: &CStr = c"jue 0.1.0";
+
+/// The error kinds this layer adds to the engine's run-time kinds.
+pub mod kinds {
+    /// A null pointer, invalid UTF-8, malformed JSON or JSON of the wrong shape.
+    pub const ARGUMENT: &str = "argument";
+    /// Source with error diagnostics: nothing ran.
+    pub const COMPILE: &str = "compile";
+    /// A grant or revoke that could not be made (unknown capability, bad scope).
+    pub const GRANT: &str = "grant";
+    /// A registration the registry refused.
+    pub const REGISTRY: &str = "registry";
+    /// The session is already running an entry point (a callback re-entered it,
+    /// or another thread is using it).
+    pub const BUSY: &str = "busy";
+    /// A panic inside the library was caught; the session is now broken.
+    pub const PANIC: &str = "panic";
+    /// The session was broken by an earlier panic.
+    pub const BROKEN: &str = "broken";
+}
+
+/// An error on its way into an envelope.
+#[derive(Debug)]
+pub struct Failure {
+    /// Its kind (an engine run-time kind or one of [`kinds`]).
+    pub kind: String,
+    /// Its message.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure of a kind.
+    pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Failure {
+        Failure {
+            kind: kind.into(),
+            message: message.into(),
+        }
+    }
+    fn argument(message: impl Into<String>) -> Failure {
+        Failure::new(kinds::ARGUMENT, message)
+    }
+}
+
+impl From<EvalError> for Failure {
+    fn from(e: EvalError) -> Failure {
+        match e {
+            EvalError::Compile {
+                source,
+                diagnostics,
+            } => {
+                let errors: Vec<String> = diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| {
+                        let (line, col) = source.line_col(d.span.start);
+                        format!("{} at {}:{}: {}", d.code, line + 1, col + 1, d.message)
+                    })
+                    .collect();
+                let message = if errors.is_empty() {
+                    "compile error".to_string()
+                } else {
+                    errors.join("; ")
+                };
+                Failure::new(kinds::COMPILE, message)
+            }
+            EvalError::Runtime(r) => Failure::new(r.kind.name(), r.message),
+        }
+    }
+}
+
+fn success(result: Json) -> Json {
+    json!({"status": "success", "result": result})
+}
+
+fn error_json(f: &Failure) -> Json {
+    json!({"status": "error", "error": {"kind": f.kind, "message": f.message}})
+}
+
+/// An envelope as a C string owned by the caller. serde_json escapes every control
+/// character, so the text has no interior NUL; should `CString::new` fail anyway,
+/// a fixed error envelope is returned instead of panicking.
+fn into_c(v: &Json) -> *mut c_char {
+    let text = serde_json::to_string(v).unwrap_or_else(|_| {
+        r#"{"status":"error","error":{"kind":"panic","message":"could not serialise the result"}}"#
+            .to_string()
+    });
+    match CString::new(text) {
+        Ok(c) => c.into_raw(),
+        Err(_) => CString::from(
+            c"{\"status\":\"error\",\"error\":{\"kind\":\"panic\",\"message\":\"interior NUL\"}}",
+        )
+        .into_raw(),
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// Runs `f` under `catch_unwind` and turns its outcome into an envelope string.
+fn guard(f: impl FnOnce() -> Result<Json, Failure>) -> *mut c_char {
+    let out = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => success(v),
+        Ok(Err(e)) => error_json(&e),
+        Err(p) => error_json(&Failure::new(
+            kinds::PANIC,
+            format!("internal error (caught panic): {}", panic_message(&*p)),
+        )),
+    };
+    // Serialising cannot panic in practice; guard it anyway.
+    match catch_unwind(AssertUnwindSafe(|| into_c(&out))) {
+        Ok(p) => p,
+        Err(_) => std::ptr::null_mut(),
+    }
+}
+
+/// Reads a C string argument: null and invalid UTF-8 are errors.
+///
+/// # Safety
+/// `p` is null or points to a NUL-terminated string.
+unsafe fn read_str<'a>(p: *const c_char, what: &str) -> Result<&'a str, Failure> {
+    if p.is_null() {
+        return Err(Failure::argument(format!("{what} is a null pointer")));
+    }
+    // SAFETY: the caller promises a NUL-terminated string.
+    let c = unsafe { CStr::from_ptr(p) };
+    c.to_str()
+        .map_err(|e| Failure::argument(format!("{what} is not valid UTF-8: {e}")))
+}
+
+const IDLE: u8 = 0;
+const BUSY: u8 = 1;
+const BUSY_FREE: u8 = 2;
+
+/// A session as the C side sees it (opaque).
+pub struct JueSession {
+    state: AtomicU8,
+    broken: AtomicBool,
+    session: UnsafeCell<Session>,
+}
+
+// The session is only reached while `state` is BUSY, held by one thread at a time.
+unsafe impl Sync for JueSession {}
+unsafe impl Send for JueSession {}
+
+/// Writes program output straight to the process's standard output, flushing each
+/// write so it interleaves correctly with the host's own output.
+struct FlushingStdout;
+
+impl Write for FlushingStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut o = std::io::stdout().lock();
+        o.write_all(buf)?;
+        o.flush()?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()
+    }
+}
+
+/// Runs `f` on the session, holding it exclusively; refuses re-entry.
+///
+/// # Safety
+/// `s` is null or a live pointer from [`jue_session_new`].
+unsafe fn with_session(
+    s: *mut JueSession,
+    f: impl FnOnce(&mut Session) -> Result<Json, Failure>,
+) -> Result<Json, Failure> {
+    if s.is_null() {
+        return Err(Failure::argument("session is a null pointer"));
+    }
+    // SAFETY: the caller promises a live session.
+    let js = unsafe { &*s };
+    if js
+        .state
+        .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return Err(Failure::new(
+            kinds::BUSY,
+            "the session is already running (a callback may not re-enter its own session)",
+        ));
+    }
+    let out = if js.broken.load(Ordering::Acquire) {
+        Err(Failure::new(
+            kinds::BROKEN,
+            "the session was broken by an earlier internal error; free it",
+        ))
+    } else {
+        // SAFETY: state BUSY gives this thread exclusive access.
+        let sess = unsafe { &mut *js.session.get() };
+        match catch_unwind(AssertUnwindSafe(|| f(sess))) {
+            Ok(r) => r,
+            Err(p) => {
+                js.broken.store(true, Ordering::Release);
+                Err(Failure::new(
+                    kinds::PANIC,
+                    format!(
+                        "internal error (caught panic): {}; the session is now unusable",
+                        panic_message(&*p)
+                    ),
+                ))
+            }
+        }
+    };
+    if js
+        .state
+        .compare_exchange(BUSY, IDLE, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        // jue_session_free was called while we ran (from a callback): free now.
+        // SAFETY: the pointer came from Box::into_raw and nobody else holds it.
+        drop(unsafe { Box::from_raw(s) });
+    }
+    out
+}
+
+/// The library's version, e.g. `jue 0.1.0`. Static: never free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn jue_version() -> *const c_char {
+    VERSION.as_ptr()
+}
+
+/// A new session (standard registry, no grants, output to stdout); null only if
+/// creating it failed.
+#[unsafe(no_mangle)]
+pub extern "C" fn jue_session_new() -> *mut JueSession {
+    catch_unwind(|| {
+        let session = Session::with_output(Output::new(Box::new(FlushingStdout)));
+        Box::into_raw(Box::new(JueSession {
+            state: AtomicU8::new(IDLE),
+            broken: AtomicBool::new(false),
+            session: UnsafeCell::new(session),
+        }))
+    })
+    .unwrap_or(std::ptr::null_mut())
+}
+
+/// Frees a session; null is ignored. Called from a callback of the same session,
+/// the session is freed when the running call returns.
+///
+/// # Safety
+/// `s` is null or a live pointer from [`jue_session_new`], not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_session_free(s: *mut JueSession) {
+    if s.is_null() {
+        return;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: live per the contract.
+        let js = unsafe { &*s };
+        loop {
+            match js
+                .state
+                .compare_exchange(IDLE, BUSY_FREE, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    // SAFETY: from Box::into_raw; idle, so nobody uses it.
+                    drop(unsafe { Box::from_raw(s) });
+                    return;
+                }
+                Err(BUSY) => {
+                    if js
+                        .state
+                        .compare_exchange(BUSY, BUSY_FREE, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        return; // freed by the running call when it finishes
+                    }
+                }
+                Err(_) => return, // already being freed
+            }
+        }
+    }));
+}
+
+/// Frees a string returned by this library; null is ignored.
+///
+/// # Safety
+/// `p` is null or a string returned by a `jue_*` function, not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_string_free(p: *mut c_char) {
+    if p.is_null() {
+        return;
+    }
+    let _ = catch_unwind(|| {
+        // SAFETY: from CString::into_raw per the contract.
+        drop(unsafe { CString::from_raw(p) });
+    });
+}
+
+/// Grants a capability in the `--grant` syntax: `CAP` or `CAP=SCOPE`.
+/// The result is `{"capability": …, "scope": …}` with the scope as resolved.
+///
+/// # Safety
+/// `s` as for [`jue_session_free`]; `grant` null or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_grant(s: *mut JueSession, grant: *const c_char) -> *mut c_char {
+    guard(|| unsafe {
+        let spec = read_str(grant, "grant")?;
+        with_session(s, |sess| {
+            sess.grant_spec(spec, GrantSource::Host)
+                .map_err(|e| Failure::new(kinds::GRANT, e.message))?;
+            let rec = sess.grant_records().last();
+            Ok(json!({
+                "capability": rec.map(|r| r.capability.name()),
+                "scope": rec.and_then(|r| r.scope.clone()),
+            }))
+        })
+    })
+}
+
+/// Revokes every grant of a capability (a bare name, no scope). Result: null.
+///
+/// # Safety
+/// As for [`jue_grant`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_revoke(s: *mut JueSession, cap: *const c_char) -> *mut c_char {
+    guard(|| unsafe {
+        let name = read_str(cap, "capability")?;
+        let cap =
+            parse_capability(name.trim()).map_err(|e| Failure::new(kinds::GRANT, e.message))?;
+        with_session(s, |sess| {
+            sess.revoke(cap);
+            Ok(Json::Null)
+        })
+    })
+}
+
+/// Checks, compiles and runs source; the result is the value of its last form.
+///
+/// # Safety
+/// As for [`jue_grant`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_eval(s: *mut JueSession, source: *const c_char) -> *mut c_char {
+    guard(|| unsafe {
+        let text = read_str(source, "source")?;
+        with_session(s, |sess| {
+            let v = sess.eval_str("<capi>", text)?;
+            value_to_json(&v)
+        })
+    })
+}
+
+/// Reads call arguments: a JSON array, or an object whose `args` is one (other
+/// fields, `capability` included, are ignored).
+fn parse_args(text: &str) -> Result<Vec<jue_engine::Value>, Failure> {
+    let v: Json = serde_json::from_str(text)
+        .map_err(|e| Failure::argument(format!("arguments are not valid JSON: {e}")))?;
+    check_integer_literals(text)?;
+    let arr = match &v {
+        Json::Array(a) => a,
+        Json::Object(o) => match o.get("args") {
+            Some(Json::Array(a)) => a,
+            None => return Ok(Vec::new()),
+            Some(_) => return Err(Failure::argument("`args` must be a JSON array")),
+        },
+        _ => {
+            return Err(Failure::argument(
+                "arguments must be a JSON array (or an object with an `args` array)",
+            ));
+        }
+    };
+    arr.iter().map(json_to_value).collect()
+}
+
+/// Calls a Jue global, built-in or FFI function by name with a JSON array of
+/// positional arguments. Capability checks apply as for any call.
+///
+/// # Safety
+/// As for [`jue_grant`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_call(
+    s: *mut JueSession,
+    name: *const c_char,
+    args_json: *const c_char,
+) -> *mut c_char {
+    guard(|| unsafe {
+        let name = read_str(name, "name")?;
+        let args = parse_args(read_str(args_json, "arguments")?)?;
+        with_session(s, |sess| {
+            let v = sess.call(name, &args)?;
+            value_to_json(&v)
+        })
+    })
+}
+
+/// A host callback: receives `user_data` and the arguments as a JSON array, and
+/// returns an envelope string that stays owned by the host.
+pub type JueCallback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, args_json: *const c_char) -> *const c_char>;
+
+struct Callback {
+    f: unsafe extern "C" fn(*mut c_void, *const c_char) -> *const c_char,
+    user_data: *mut c_void,
+    name: String,
+}
+
+// The host promises its callback may be called from whichever thread runs the session.
+unsafe impl Send for Callback {}
+unsafe impl Sync for Callback {}
+
+impl Callback {
+    fn invoke(&self, args: &[jue_engine::Value]) -> Result<jue_engine::Value, HostError> {
+        let name = &self.name;
+        let items = args
+            .iter()
+            .map(value_to_json)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| HostError::host(format!("`{name}`: {}", e.message)))?;
+        let text = serde_json::to_string(&Json::Array(items))
+            .map_err(|e| HostError::host(format!("`{name}`: {e}")))?;
+        let c = CString::new(text).map_err(|e| HostError::host(format!("`{name}`: {e}")))?;
+        // SAFETY: the host registered this function pointer and user data.
+        let out = unsafe { (self.f)(self.user_data, c.as_ptr()) };
+        if out.is_null() {
+            return Err(HostError::host(format!(
+                "`{name}`: the callback returned null"
+            )));
+        }
+        // SAFETY: the host returns a NUL-terminated string valid until it regains control;
+        // it is copied here at once.
+        let reply = unsafe { CStr::from_ptr(out) }.to_str().map(str::to_owned);
+        let reply = reply.map_err(|_| {
+            HostError::host(format!("`{name}`: the callback returned invalid UTF-8"))
+        })?;
+        let env: Json = serde_json::from_str(&reply).map_err(|e| {
+            HostError::host(format!("`{name}`: the callback returned invalid JSON: {e}"))
+        })?;
+        check_integer_literals(&reply)
+            .map_err(|e| HostError::host(format!("`{name}`: {}", e.message)))?;
+        match env.get("status").and_then(Json::as_str) {
+            Some("success") => {
+                let r = env.get("result").unwrap_or(&Json::Null);
+                json_to_value(r).map_err(|e| {
+                    HostError::host(format!("`{name}`: the callback's result: {}", e.message))
+                })
+            }
+            Some("error") => {
+                let err = env.get("error");
+                let field = |k: &str| {
+                    err.and_then(|e| e.get(k))
+                        .and_then(Json::as_str)
+                        .unwrap_or("")
+                        .to_string()
+                };
+                let (kind, message) = (field("kind"), field("message"));
+                let detail = match (kind.is_empty(), message.is_empty()) {
+                    (true, true) => "the callback failed".to_string(),
+                    (true, false) => message,
+                    (false, true) => kind,
+                    (false, false) if kind == "host" => message,
+                    (false, false) => format!("{kind}: {message}"),
+                };
+                Err(HostError::host(format!("`{name}`: {detail}")))
+            }
+            _ => Err(HostError::host(format!(
+                "`{name}`: the callback's reply is not an envelope (no `status` of success or error)"
+            ))),
+        }
+    }
+}
+
+/// Builds the function a registration describes (the registry JSON schema of one
+/// function), with `f` as its implementation.
+fn function_from_spec(
+    spec: &str,
+    existing: &FfiRegistry,
+) -> Result<jue_engine::FfiFunction, Failure> {
+    let v: Json = serde_json::from_str(spec)
+        .map_err(|e| Failure::argument(format!("spec is not valid JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(Failure::argument("spec must be a JSON object"));
+    }
+    let wrapped = json!({"functions": [v]}).to_string();
+    let reg = FfiRegistry::from_json(&wrapped)
+        .map_err(|e| Failure::new(kinds::REGISTRY, e.to_string()))?;
+    let mut f = reg
+        .iter()
+        .next()
+        .cloned()
+        .ok_or_else(|| Failure::argument("spec describes no function"))?;
+    // A host's function gets a fresh custom id, whatever the spec says.
+    let next = existing
+        .iter()
+        .filter_map(|g| match g.host_function {
+            HostFunction::Custom(n) => Some(n),
+            _ => None,
+        })
+        .max()
+        .map_or(100, |n| n.saturating_add(1))
+        .max(100);
+    f.host_function = HostFunction::Custom(next);
+    Ok(f)
+}
+
+/// Registers a host callback as an FFI function. `spec_json` is one function in
+/// the registry JSON schema; result: that function as the registry now lists it.
+///
+/// # Safety
+/// As for [`jue_grant`]; `callback` and `user_data` must stay valid until the
+/// session is freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_register(
+    s: *mut JueSession,
+    spec_json: *const c_char,
+    callback: JueCallback,
+    user_data: *mut c_void,
+) -> *mut c_char {
+    guard(|| unsafe {
+        let spec = read_str(spec_json, "spec")?;
+        let Some(cb) = callback else {
+            return Err(Failure::argument("callback is a null pointer"));
+        };
+        with_session(s, |sess| {
+            let f = function_from_spec(spec, sess.registry())?;
+            let name = f.name.clone();
+            let cb = Callback {
+                f: cb,
+                user_data,
+                name: name.clone(),
+            };
+            let f = f.with_implementation(move |args| cb.invoke(args));
+            sess.register_function(f)
+                .map_err(|e| Failure::new(kinds::REGISTRY, e.to_string()))?;
+            let listed = sess
+                .registry()
+                .find_function(&name)
+                .map(jue_engine::ffi::registry::function_json)
+                .unwrap_or(Json::Null);
+            Ok(listed)
+        })
+    })
+}
+
+/// The registry as JSON, in the schema of `jue registry --json`.
+///
+/// # Safety
+/// As for [`jue_grant`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_registry(s: *mut JueSession) -> *mut c_char {
+    guard(|| unsafe { with_session(s, |sess| Ok(sess.registry().to_json())) })
+}

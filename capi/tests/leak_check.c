@@ -1,0 +1,71 @@
+/* Leak check driver for capi/valgrind.sh: a loop of create / eval / call /
+ * register / grant / revoke / registry / error paths / free, every returned
+ * string freed with jue_string_free. Exits non-zero if an envelope is wrong. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "jue.h"
+
+static const char *reply_ok = "{\"status\":\"success\",\"result\":[1,\"two\",{\"symbol\":\"three\"}]}";
+static const char *reply_err = "{\"status\":\"error\",\"error\":{\"kind\":\"io\",\"message\":\"boom\"}}";
+
+static const char *cb(void *user_data, const char *args_json) {
+    (void)args_json;
+    return user_data ? reply_err : reply_ok;
+}
+
+static int failures = 0;
+
+static void expect(char *env, const char *needle) {
+    if (!env || !strstr(env, needle)) {
+        fprintf(stderr, "expected %s in %s\n", needle, env ? env : "(null)");
+        failures++;
+    }
+    jue_string_free(env);
+}
+
+int main(int argc, char **argv) {
+    int n = argc > 1 ? atoi(argv[1]) : 50;
+    printf("%s\n", jue_version());
+    for (int i = 0; i < n; i++) {
+        JueSession *s = jue_session_new();
+        if (!s) { fprintf(stderr, "no session\n"); return 1; }
+        expect(jue_eval(s, "(define (sq x) (* x x)) (sq 12)"), "144");
+        expect(jue_eval(s, "(list 1 2.5 \"s\" 'sym (list true nil))"), "\"success\"");
+        expect(jue_call(s, "math:add", "[10, 20]"), "30");
+        expect(jue_call(s, "sq", "{\"args\": [3], \"capability\": \"IoPersist\"}"), "9");
+        expect(jue_eval(s, "(+ 1"), "compile");
+        expect(jue_eval(s, "(/ 1 0)"), "division-by-zero");
+        expect(jue_eval(s, "(lambda (x) x)"), "\"type\"");
+        expect(jue_call(s, "no:such", "[]"), "unbound");
+        expect(jue_call(s, "math:add", "[1,"), "argument");
+        expect(jue_call(s, "math:add", NULL), "argument");
+        expect(jue_eval(s, "\xff\xfe"), "argument");
+        expect(jue_eval(NULL, "1"), "argument");
+        expect(jue_grant(s, "io-network"), "E0202");
+        expect(jue_grant(s, "SysClock"), "success");
+        expect(jue_call(s, "get-wall-clock", "[]"), "success");
+        expect(jue_revoke(s, "SysClock"), "success");
+        expect(jue_call(s, "get-wall-clock", "[]"), "capability-denied");
+        expect(jue_register(s, "{\"name\":\"c:ok\",\"parameter_types\":[\"Any...\"],"
+                               "\"return_type\":\"Any\"}", cb, NULL), "c:ok");
+        expect(jue_register(s, "{\"name\":\"c:err\",\"parameter_types\":[],"
+                               "\"return_type\":\"Any\",\"required_capability\":\"IoPersist\"}",
+                            cb, (void *)1), "c:err");
+        expect(jue_register(s, "{\"name\":\"c:f\",\"parameter_types\":[],\"return_type\":\"Int\","
+                               "\"required_capability\":\"SysClock\",\"tier\":\"formal\"}",
+                            cb, NULL), "registry");
+        expect(jue_register(s, "{", cb, NULL), "argument");
+        expect(jue_eval(s, "(c:ok 1 \"x\" 'y)"), "three");
+        expect(jue_call(s, "c:err", "[]"), "capability-denied");
+        expect(jue_grant(s, "IoPersist"), "success");
+        expect(jue_call(s, "c:err", "[]"), "boom");
+        expect(jue_registry(s), "math:add");
+        jue_session_free(s);
+    }
+    jue_string_free(NULL);
+    jue_session_free(NULL);
+    if (failures) { fprintf(stderr, "%d failures\n", failures); return 1; }
+    printf("leak_check: %d iterations ok\n", n);
+    return 0;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test suite of the project; the README's test command, called by .ci/run.
+# Installs what the suites need when it is missing (Debian packages as root, pytest
+# in a virtual environment under target/), so it works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    else
+        echo "test.sh: please install: ${need_apt[*]}" >&2
+        exit 1
+    fi
+fi
+
+# The engine, the CLI, the REPL and the C ABI (Rust tests, conformance suite included).
+cargo test --workspace
+# The C ABI from Python (pytest) and its leak check under valgrind.
+capi/test.sh
