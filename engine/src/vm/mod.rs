@@ -24,7 +24,7 @@ use limits::{Interrupt, Limits, Stop};
 use output::Output;
 use printer::PrintCtx;
 use std::collections::HashMap;
-use value::{ObjRef, Value};
+use value::Value;
 
 /// A host function as the VM calls it.
 #[derive(Clone)]
@@ -67,7 +67,7 @@ pub struct Vm {
     /// The heap.
     pub heap: Heap,
     /// Interned symbols.
-    pub symbols: value_symbols::Symbols,
+    pub symbols: symbols::Symbols,
     protos: Vec<Proto>,
     globals: Vec<Value>,
     global_names: Vec<Box<str>>,
@@ -92,10 +92,6 @@ pub struct Vm {
     steps_used: u64,
     chunk: i64,
     fuel: i64,
-}
-
-mod value_symbols {
-    pub use super::symbols::Symbols;
 }
 
 /// The result of a call into a native, before location is attached.
@@ -1046,6 +1042,3 @@ fn used_before_definition() -> Box<Fault> {
         "a variable was used before its definition ran",
     )
 }
-
-/// A reference to an object, for natives that return heap values.
-pub type Ref = ObjRef;
