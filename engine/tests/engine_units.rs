@@ -1848,3 +1848,22 @@ fn repl_redefinition_at_a_lower_tier_than_a_caller_is_e0201() {
         Value::Int(5)
     );
 }
+
+#[test]
+fn top_level_items_carry_their_known_type() {
+    let s = Session::new();
+    let ty = |text: &str| {
+        s.check(&SourceFile::new("t", text))
+            .items
+            .last()
+            .and_then(|i| i.ty)
+    };
+    assert_eq!(ty("(math:add 1 2)"), Some(jue_engine::Type::Int));
+    assert_eq!(ty("(+ 1 2.0)"), Some(jue_engine::Type::Float));
+    assert_eq!(ty("(let ((x \"s\")) x)"), Some(jue_engine::Type::String));
+    assert_eq!(ty("(if true 1 2)"), Some(jue_engine::Type::Int));
+    assert_eq!(ty("(if true 1 \"a\")"), None);
+    assert_eq!(ty("(:formal 1 2.5)"), Some(jue_engine::Type::Float));
+    assert_eq!(ty("(define x 1)"), None);
+    assert_eq!(ty("(car '(1))"), None);
+}

@@ -165,4 +165,7 @@ pub struct TopItem {
     pub expr: Expr,
     /// Its tier.
     pub tier: TrustTier,
+    /// Its statically known type (language §6), `None` when not known
+    /// (`:type` shows that as `Any`).
+    pub ty: Option<crate::ffi::Type>,
 }

@@ -213,42 +213,49 @@ impl<'a> Lowerer<'a> {
             self.tier = h;
         }
         let fn_id = self.push_fn();
-        let expr = self.top_node(&form.node, form.doc.as_deref());
+        let (expr, ty) = self.top_node(&form.node, form.doc.as_deref());
         self.pop_fn(fn_id);
         TopItem {
             expr,
             tier: self.tier,
+            ty,
         }
     }
 
     /// A top-level node: definitions allowed, `begin` and tier forms splice.
-    fn top_node(&mut self, node: &Node, doc: Option<&str>) -> Expr {
+    /// A top-level node and its known type: definitions allowed, `begin` and tier
+    /// forms splice (their type is that of their last form).
+    fn top_node(&mut self, node: &Node, doc: Option<&str>) -> (Expr, Ty) {
         let Some(items) = node.proper_items() else {
-            return self.expr(node).0;
+            return self.expr(node);
         };
-        match node.head_symbol() {
-            Some("define" | "def") => self.global_define(node, doc),
-            Some("begin" | "do") => {
-                let body = items[1..].iter().map(|n| self.top_node(n, None)).collect();
-                Expr {
-                    kind: ExprKind::Begin(body),
-                    span: node.span,
-                }
-            }
+        let tier = match node.head_symbol() {
+            Some("define" | "def") => return (self.global_define(node, doc), None),
+            Some("begin" | "do") => None,
             Some(h) if is_tier_keyword(h) => match tier_of_keyword(h) {
-                Some(t) => {
-                    let saved = std::mem::replace(&mut self.tier, t);
-                    let body = items[1..].iter().map(|n| self.top_node(n, None)).collect();
-                    self.tier = saved;
-                    Expr {
-                        kind: ExprKind::Begin(body),
-                        span: node.span,
-                    }
-                }
-                None => self.expr(node).0,
+                Some(t) => Some(t),
+                None => return self.expr(node),
             },
-            _ => self.expr(node).0,
+            _ => return self.expr(node),
+        };
+        let saved = tier.map(|t| std::mem::replace(&mut self.tier, t));
+        let mut ty = Some(Type::Nil);
+        let mut body = Vec::new();
+        for n in &items[1..] {
+            let (e, t) = self.top_node(n, None);
+            ty = t;
+            body.push(e);
         }
+        if let Some(t) = saved {
+            self.tier = t;
+        }
+        (
+            Expr {
+                kind: ExprKind::Begin(body),
+                span: node.span,
+            },
+            ty,
+        )
     }
 
     fn global_define(&mut self, node: &Node, doc: Option<&str>) -> Expr {
