@@ -3,6 +3,7 @@
 mod check;
 mod options;
 mod registry;
+mod repl;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -10,8 +11,17 @@ use std::process::ExitCode;
 
 /// Jue: a small Lisp with a typed, capability-checked FFI registry.
 #[derive(Parser)]
-#[command(name = "jue", version, about, disable_help_subcommand = false)]
+#[command(
+    name = "jue",
+    version,
+    about,
+    disable_help_subcommand = false,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
+    /// With no command, `jue` starts the REPL and takes the options of `jue repl`.
+    #[command(flatten)]
+    repl: repl::ReplArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -24,6 +34,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Show the FFI registry.
     Registry(registry::RegistryArgs),
+    /// The interactive REPL (also `jue` with no command).
+    Repl(repl::ReplArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,12 +63,7 @@ fn real_main() -> ExitCode {
         Some(Command::Run(a)) => run::main(a),
         Some(Command::Check(a)) => check::main(a),
         Some(Command::Registry(a)) => registry::main(a),
-        None => {
-            eprintln!(
-                "jue {}: try `jue run FILE`, `jue check FILE` or `jue --help`",
-                env!("CARGO_PKG_VERSION")
-            );
-            ExitCode::from(2)
-        }
+        Some(Command::Repl(a)) => repl::main(a),
+        None => repl::main(cli.repl),
     }
 }

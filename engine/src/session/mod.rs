@@ -80,6 +80,7 @@ pub struct Session {
     assumed_extra: CapSet,
     /// For each global, the definitions that use it and their tiers (REPL rule of §7).
     callers: HashMap<String, Vec<(String, TrustTier)>>,
+    last_steps: u64,
     globals: HashMap<String, GlobalInfo>,
     sources: Vec<SourceFile>,
     /// Limits of formal, verified and empirical code.
@@ -109,6 +110,7 @@ impl Session {
             grants: Grants::default(),
             assumed_extra: CapSet::EMPTY,
             callers: HashMap::new(),
+            last_steps: 0,
             globals: HashMap::new(),
             sources: Vec::new(),
             limits: Limits::DEFAULT,
@@ -288,9 +290,18 @@ impl Session {
         self.vm.show(v)
     }
 
-    /// Steps used by the last evaluation.
+    /// Steps used by the last evaluation (`run`, `run_item`, `eval`, `call`).
     pub fn steps_used(&self) -> u64 {
-        self.vm.steps_used()
+        self.last_steps
+    }
+
+    /// Drops every definition (REPL `:reset`); keeps the registry, grants, the
+    /// audit log, sensors and actuators.
+    pub fn reset_definitions(&mut self) {
+        self.vm
+            .undefine_globals(|n| !n.starts_with(crate::analysis::PRELUDE_PREFIX));
+        self.globals.clear();
+        self.callers.clear();
     }
 
     /// Defines a global from the host (REPL `*1`): code compiled afterwards sees it.
@@ -451,15 +462,19 @@ impl Session {
             };
             let r = self.vm.run(item.proto, limits);
             steps = steps.saturating_add(self.vm.steps_used());
+            self.last_steps = steps;
             last = r?;
         }
+        self.last_steps = steps;
         Ok(last)
     }
 
     /// Runs one prepared form alone, under the limits its tier allows.
     pub fn run_item(&mut self, item: &PreparedItem) -> Result<Value, RuntimeError> {
         let limits = self.effective_limits(item.tier);
-        self.vm.run(item.proto, limits)
+        let r = self.vm.run(item.proto, limits);
+        self.last_steps = self.vm.steps_used();
+        r
     }
 
     /// Checks, compiles and runs a text; returns the value of its last form.
@@ -559,7 +574,9 @@ impl Session {
             tier: self.default_tier,
         });
         let limits = self.effective_limits(self.default_tier);
-        let v = self.vm.run(proto, limits).map_err(EvalError::Runtime)?;
+        let r = self.vm.run(proto, limits);
+        self.last_steps = self.vm.steps_used();
+        let v = r.map_err(EvalError::Runtime)?;
         self.to_host(v).map_err(|m| runtime(ErrorKind::Host, m))
     }
 

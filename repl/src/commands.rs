@@ -1,0 +1,621 @@
+//! The `:command` table (tooling.md §2), its help, and dispatch. Every command
+//! writes to stderr; a failing command returns `false` (a failed piped input).
+
+use crate::preflight::Asker;
+use crate::session::{RESULT_NAMES, Repl};
+use jue_engine::docs::{self, GrantView};
+use jue_engine::session::grants::parse_capability;
+use jue_engine::{Capability, GrantSource, SourceFile, TrustTier, builtins};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// One command.
+pub struct Command {
+    /// `:name`.
+    pub name: &'static str,
+    /// Its arguments, as shown by `:help`.
+    pub args: &'static str,
+    /// What it does.
+    pub help: &'static str,
+}
+
+/// Every command, in the order `:help` lists them.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        name: ":help",
+        args: "[CMD]",
+        help: "list commands, or show one command's help",
+    },
+    Command {
+        name: ":grant",
+        args: "CAP [SCOPE]",
+        help: "grant a capability: `:grant IoNetwork`, `:grant IoPersist ./data`, `:grant IoNetwork 127.0.0.1:8080`, `:grant ResourceExtraTime 5000`",
+    },
+    Command {
+        name: ":revoke",
+        args: "CAP",
+        help: "revoke all grants of a capability",
+    },
+    Command {
+        name: ":caps",
+        args: "",
+        help: "held capabilities, their scopes, and when and how each was granted",
+    },
+    Command {
+        name: ":registry",
+        args: "[FILTER]",
+        help: "live registry view: every FFI function with its signature, capability granted ✓/✗ now, tier and documentation; FILTER matches name, capability or documentation",
+    },
+    Command {
+        name: ":doc",
+        args: "NAME",
+        help: "documentation of an FFI function, built-in, special form, capability or user definition",
+    },
+    Command {
+        name: ":type",
+        args: "EXPR",
+        help: "the statically known type of an expression, without running it: `:type (math:add 1 2)` prints `Int`",
+    },
+    Command {
+        name: ":tier",
+        args: "[TIER]",
+        help: "show or set the default tier of the following inputs (formal, verified, empirical, experimental)",
+    },
+    Command {
+        name: ":load",
+        args: "FILE",
+        help: "evaluate a file into the session (relative to the current directory), through the capability prompt",
+    },
+    Command {
+        name: ":reset",
+        args: "[all]",
+        help: "drop definitions and *1..*3, restore the start-up tier and limits; keep grants (`:reset all` drops them too)",
+    },
+    Command {
+        name: ":limits",
+        args: "[steps N | memory N | time MS | depth N]",
+        help: "show or set the limits of each evaluation (`time off` removes the wall-time limit)",
+    },
+    Command {
+        name: ":time",
+        args: "",
+        help: "toggle printing the time and steps of each evaluation",
+    },
+    Command {
+        name: ":audit",
+        args: "",
+        help: "capability checks: counts per function, capability and result, and the last 20",
+    },
+    Command {
+        name: ":sensor",
+        args: "NAME VALUE",
+        help: "set a virtual sensor",
+    },
+    Command {
+        name: ":actuators",
+        args: "",
+        help: "each actuator's last value and write count",
+    },
+    Command {
+        name: ":quit",
+        args: "",
+        help: "leave the REPL (Ctrl-D too)",
+    },
+];
+
+fn find(name: &str) -> Option<&'static Command> {
+    let name = if name.starts_with(':') {
+        name.to_string()
+    } else {
+        format!(":{name}")
+    };
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// Runs a command line (starting with `:`).
+pub fn run(repl: &mut Repl, line: &str, asker: &mut dyn Asker) -> bool {
+    let (cmd, rest) = match line.find(char::is_whitespace) {
+        Some(i) => (&line[..i], line[i..].trim()),
+        None => (line, ""),
+    };
+    let Some(c) = find(cmd) else {
+        let hint = did_you_mean(cmd)
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        repl.message(&format!(
+            "unknown command `{}`{hint} (`:help` lists commands)",
+            crate::preflight::escape_control(cmd)
+        ));
+        return false;
+    };
+    let args: Vec<&str> = rest.split_whitespace().collect();
+    match c.name {
+        ":help" => help(repl, &args),
+        ":grant" => grant(repl, &args),
+        ":revoke" => revoke(repl, &args),
+        ":caps" => caps(repl),
+        ":registry" => registry(repl, rest),
+        ":doc" => doc(repl, rest),
+        ":type" => type_of(repl, rest),
+        ":tier" => tier(repl, &args),
+        ":load" => load(repl, rest, asker),
+        ":reset" => reset(repl, &args),
+        ":limits" => limits(repl, &args),
+        ":time" => {
+            repl.timing = !repl.timing;
+            repl.message(if repl.timing {
+                "timing on"
+            } else {
+                "timing off"
+            });
+            true
+        }
+        ":audit" => audit(repl),
+        ":sensor" => sensor(repl, &args),
+        ":actuators" => actuators(repl),
+        ":quit" => {
+            repl.quit = true;
+            true
+        }
+        _ => unreachable!("every command in the table is dispatched"),
+    }
+}
+
+/// The command closest to a mistyped one: the engine's "did you mean", then,
+/// for short names, up to two edits (`:hepl` → `:help`).
+pub fn did_you_mean(cmd: &str) -> Option<&'static str> {
+    let cmd = cmd.to_lowercase();
+    if let Some(s) = jue_engine::suggest::closest(&cmd, COMMANDS.iter().map(|c| c.name)) {
+        return COMMANDS.iter().map(|c| c.name).find(|n| *n == s);
+    }
+    COMMANDS
+        .iter()
+        .map(|c| (jue_engine::suggest::distance(&cmd, c.name), c.name))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n)
+}
+
+fn usage(repl: &Repl, c: &str) -> bool {
+    let c = find(c).expect("known command");
+    repl.message(&format!("usage: {} {}", c.name, c.args));
+    false
+}
+
+fn help(repl: &mut Repl, args: &[&str]) -> bool {
+    if let Some(name) = args.first() {
+        return match find(name) {
+            Some(c) => {
+                repl.message(&format!("{} {}\n  {}", c.name, c.args, c.help));
+                true
+            }
+            None => {
+                let full = if name.starts_with(':') {
+                    name.to_string()
+                } else {
+                    format!(":{name}")
+                };
+                let hint = did_you_mean(&full)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                repl.message(&format!("unknown command `{name}`{hint}"));
+                false
+            }
+        };
+    }
+    let mut text = String::from("commands:\n");
+    for c in COMMANDS {
+        let head = format!("{} {}", c.name, c.args);
+        text.push_str(&format!("  {head:<44} {}\n", first_clause(c.help)));
+    }
+    text.push_str("Enter evaluates once the brackets balance; Ctrl-C discards the input or stops an evaluation; Ctrl-D leaves.\n`*1 *2 *3` are the last results. `:help CMD` for more.");
+    repl.message(&text);
+    true
+}
+
+fn first_clause(s: &str) -> &str {
+    s.split(": `").next().unwrap_or(s)
+}
+
+fn grant(repl: &mut Repl, args: &[&str]) -> bool {
+    let Some(name) = args.first() else {
+        return usage(repl, ":grant");
+    };
+    if args.len() > 2 {
+        return usage(repl, ":grant");
+    }
+    let cap = match parse_capability(name) {
+        Ok(c) => c,
+        Err(e) => {
+            repl.message(&format!("error: {e}"));
+            return false;
+        }
+    };
+    match repl
+        .session
+        .grant(cap, args.get(1).copied(), GrantSource::Command)
+    {
+        Ok(()) => {
+            let scope = repl
+                .session
+                .grant_records()
+                .iter()
+                .rev()
+                .find(|r| r.capability == cap)
+                .and_then(|r| r.scope.clone());
+            repl.message(&match scope {
+                Some(s) => format!("granted {cap} ({s})"),
+                None => format!("granted {cap}"),
+            });
+            true
+        }
+        Err(e) => {
+            repl.message(&format!("error: {e}"));
+            false
+        }
+    }
+}
+
+fn revoke(repl: &mut Repl, args: &[&str]) -> bool {
+    let [name] = args else {
+        return usage(repl, ":revoke");
+    };
+    match parse_capability(name) {
+        Ok(cap) => {
+            let held = repl.session.grants().contains(cap);
+            repl.session.revoke(cap);
+            repl.message(&if held {
+                format!("revoked {cap}")
+            } else {
+                format!("{cap} was not granted")
+            });
+            true
+        }
+        Err(e) => {
+            repl.message(&format!("error: {e}"));
+            false
+        }
+    }
+}
+
+/// A UTC time as `YYYY-MM-DD HH:MM:SS`.
+pub fn utc(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+fn caps(repl: &mut Repl) -> bool {
+    let records = repl.session.grant_records();
+    if records.is_empty() {
+        repl.message("no capability is held (deny by default); `:grant CAP` grants one");
+        return true;
+    }
+    let mut text = String::new();
+    for r in records {
+        let scope = match (&r.scope, r.capability) {
+            (Some(s), _) => s.clone(),
+            (None, Capability::IoNetwork) => "any host".into(),
+            (None, _) => "unscoped".into(),
+        };
+        text.push_str(&format!(
+            "{:<20} {:<28} {:<12} {} UTC\n",
+            r.capability.name(),
+            scope,
+            r.source.label(),
+            utc(r.time)
+        ));
+    }
+    repl.message(text.trim_end());
+    true
+}
+
+fn registry(repl: &mut Repl, filter: &str) -> bool {
+    let reg = repl.session.registry();
+    let view = GrantView::Against(repl.session.grants());
+    let mut blocks = Vec::new();
+    for i in 0..reg.len() as u32 {
+        let f = reg.function(i);
+        if filter.is_empty() || docs::matches_filter(f, filter) {
+            blocks.push(docs::ffi_function(f, reg.signature(i), view));
+        }
+    }
+    if blocks.is_empty() {
+        repl.message(&format!("no FFI function matches `{filter}`"));
+        return true;
+    }
+    repl.message(&blocks.join("\n\n"));
+    true
+}
+
+fn doc(repl: &mut Repl, name: &str) -> bool {
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return usage(repl, ":doc");
+    }
+    let s = &repl.session;
+    let view = GrantView::Against(s.grants());
+    let text = if let Some(g) = s
+        .globals()
+        .get(name)
+        .filter(|_| !RESULT_NAMES.contains(&name))
+    {
+        Some(docs::user_definition(name, g, view))
+    } else if let Some(i) = s.registry().index_of(name) {
+        Some(docs::ffi_function(
+            s.registry().function(i),
+            s.registry().signature(i),
+            view,
+        ))
+    } else if let Some(id) = builtins::find(name, false) {
+        Some(docs::builtin(builtins::get(id)))
+    } else if let Some(d) = docs::special_form(name) {
+        Some(d)
+    } else {
+        Capability::from_name(name).map(|c| docs::capability(c, view))
+    };
+    match text {
+        Some(t) => {
+            repl.message(&t);
+            true
+        }
+        None => {
+            let names = crate::helper::Names::from_session(s);
+            let mut all: Vec<String> = names
+                .ffi
+                .keys()
+                .cloned()
+                .chain(names.user.keys().cloned())
+                .collect();
+            all.extend(builtins::names().map(str::to_string));
+            all.extend(
+                jue_engine::analysis::SPECIAL_FORMS
+                    .iter()
+                    .map(|s| s.to_string()),
+            );
+            all.extend(Capability::ALL.iter().map(|c| c.name().to_string()));
+            let hint = jue_engine::suggest::closest(name, all.iter().map(String::as_str))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            repl.message(&format!(
+                "no documentation for `{}`{hint}",
+                crate::preflight::escape_control(name)
+            ));
+            false
+        }
+    }
+}
+
+fn type_of(repl: &mut Repl, expr: &str) -> bool {
+    if expr.is_empty() {
+        return usage(repl, ":type");
+    }
+    let source = SourceFile::new("<type>", expr.to_string());
+    let an = repl.session.check(&source);
+    if an.has_errors() {
+        let mut text = String::new();
+        for d in an.diagnostics.iter().filter(|d| d.is_error()) {
+            text.push_str(&jue_engine::report::render_diagnostic(
+                d, &source, repl.color,
+            ));
+        }
+        repl.message(&text);
+        return false;
+    }
+    // The analysis knows each form's static type (language §6); unknown is Any.
+    let t = an
+        .items
+        .last()
+        .and_then(|i| i.ty)
+        .unwrap_or(jue_engine::Type::Any);
+    repl.message(&t.to_string());
+    true
+}
+
+fn parse_tier(repl: &Repl, s: &str) -> Option<TrustTier> {
+    let t = TrustTier::from_name(s);
+    if t.is_none() {
+        let hint = jue_engine::suggest::closest(s, TrustTier::ALL.iter().map(|t| t.name()))
+            .map(|t| format!("; did you mean `{t}`?"))
+            .unwrap_or_default();
+        repl.message(&format!(
+            "error: E0002: unknown tier `{s}` (formal, verified, empirical, experimental){hint}"
+        ));
+    }
+    t
+}
+
+fn tier(repl: &mut Repl, args: &[&str]) -> bool {
+    match args {
+        [] => {
+            repl.message(&format!("tier {}", repl.session.default_tier));
+            true
+        }
+        [name] => match parse_tier(repl, name) {
+            Some(t) => {
+                repl.session.default_tier = t;
+                repl.message(&format!("tier {t}"));
+                true
+            }
+            None => false,
+        },
+        _ => usage(repl, ":tier"),
+    }
+}
+
+fn load(repl: &mut Repl, path: &str, asker: &mut dyn Asker) -> bool {
+    if path.is_empty() {
+        return usage(repl, ":load");
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            repl.message(&format!(
+                "error: cannot read `{}`: {e}",
+                crate::preflight::escape_control(path)
+            ));
+            return false;
+        }
+    };
+    let source = match SourceFile::from_bytes(path, bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            repl.message(&format!("error: {e}"));
+            return false;
+        }
+    };
+    let ok = repl.eval_text(source, false, asker);
+    if ok {
+        repl.message(&format!("loaded {path}"));
+    }
+    ok
+}
+
+fn reset(repl: &mut Repl, args: &[&str]) -> bool {
+    match args {
+        [] => {
+            repl.reset(false);
+            repl.message(
+                "reset: definitions and *1..*3 dropped; tier and limits restored; grants kept",
+            );
+            true
+        }
+        ["all"] => {
+            repl.reset(true);
+            repl.message("reset: definitions, *1..*3 and grants dropped; tier and limits restored");
+            true
+        }
+        _ => usage(repl, ":reset"),
+    }
+}
+
+fn show_limits(repl: &Repl) -> String {
+    let l = repl.session.limits;
+    let e = repl.session.effective_limits(repl.session.default_tier);
+    let time = |t: Option<u64>| t.map_or("none".to_string(), |ms| format!("{ms} ms"));
+    let mut s = format!(
+        "steps  {}\nmemory {} bytes\ntime   {}\ndepth  {}",
+        l.steps,
+        l.memory,
+        time(l.timeout_ms),
+        l.depth
+    );
+    if e.memory != l.memory || e.timeout_ms != l.timeout_ms {
+        s.push_str(&format!(
+            "\nwith ResourceExtra* grants: memory {} bytes, time {}",
+            e.memory,
+            time(e.timeout_ms)
+        ));
+    }
+    s
+}
+
+fn limits(repl: &mut Repl, args: &[&str]) -> bool {
+    match args {
+        [] => {
+            repl.message(&show_limits(repl));
+            true
+        }
+        [what, value] => {
+            let off = matches!(*value, "off" | "none");
+            let n: Option<u64> = value.replace('_', "").parse().ok();
+            let l = &mut repl.session.limits;
+            match (*what, n) {
+                ("steps", Some(n)) => l.steps = n,
+                ("memory", Some(n)) => l.memory = n,
+                ("time", Some(n)) => l.timeout_ms = Some(n),
+                ("time", None) if off => l.timeout_ms = None,
+                ("depth", Some(n)) => l.depth = n,
+                ("steps" | "memory" | "time" | "depth", None) => {
+                    repl.message(&format!("error: `{value}` is not a number"));
+                    return false;
+                }
+                _ => return usage(repl, ":limits"),
+            }
+            repl.message(&show_limits(repl));
+            true
+        }
+        _ => usage(repl, ":limits"),
+    }
+}
+
+fn audit(repl: &mut Repl) -> bool {
+    let a = repl.session.audit();
+    if a.total() == 0 {
+        repl.message("no capability checks yet");
+        return true;
+    }
+    let mut text = String::from("checks per function, capability and result:\n");
+    for (f, cap, allowed, n) in a.counts() {
+        text.push_str(&format!(
+            "  {:<20} {:<18} {:<8} {:>6}  first {}  last {}\n",
+            f,
+            cap.name(),
+            if allowed { "allowed" } else { "denied" },
+            n.count,
+            utc(n.first),
+            utc(n.last)
+        ));
+    }
+    let recent: Vec<_> = a.recent().rev().take(20).collect();
+    text.push_str(&format!("last {}:\n", recent.len()));
+    for r in recent.into_iter().rev() {
+        text.push_str(&format!(
+            "  {} {:<20} {:<18} {}{}\n",
+            utc(r.time),
+            r.function,
+            r.capability.name(),
+            if r.allowed { "allowed" } else { "denied" },
+            r.detail
+                .as_deref()
+                .map(|d| format!(" ({})", crate::preflight::escape_control(d)))
+                .unwrap_or_default()
+        ));
+    }
+    repl.message(text.trim_end());
+    true
+}
+
+fn sensor(repl: &mut Repl, args: &[&str]) -> bool {
+    let [name, value] = args else {
+        return usage(repl, ":sensor");
+    };
+    match value.parse::<f64>() {
+        Ok(v) => {
+            repl.session.sensors().set_sensor(name, v);
+            repl.message(&format!("sensor {name} = {v:?}"));
+            true
+        }
+        Err(_) => {
+            repl.message(&format!("error: `{value}` is not a number"));
+            false
+        }
+    }
+}
+
+fn actuators(repl: &mut Repl) -> bool {
+    let list = repl.session.sensors().actuators();
+    if list.is_empty() {
+        repl.message("no actuator has been written");
+        return true;
+    }
+    let mut text = String::new();
+    for (name, value, count) in list {
+        text.push_str(&format!("{name:<20} last {value:?}  writes {count}\n"));
+    }
+    repl.message(text.trim_end());
+    true
+}

@@ -1,0 +1,397 @@
+//! The rustyline helper: completion, signature hints, highlighting and
+//! multi-line validation, all from the engine's lexer and tables.
+
+use crate::commands::COMMANDS;
+use jue_engine::analysis::SPECIAL_FORMS;
+use jue_engine::syntax::lexer::{TokenKind, is_incomplete, lex};
+use jue_engine::{Capability, Session, TrustTier, builtins, docs};
+use nu_ansi_term::{Color, Style};
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
+use rustyline::highlight::{CmdKind, Highlighter};
+use rustyline::hint::{Hint, Hinter};
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Context, Helper};
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// What the helper knows of the session, refreshed after each input.
+#[derive(Default)]
+pub struct Names {
+    /// FFI function name → `NAME SIGNATURE`.
+    pub ffi: BTreeMap<String, String>,
+    /// User definition name → `(name params...)`.
+    pub user: BTreeMap<String, String>,
+}
+
+impl Names {
+    /// Reads the registry and the user's globals.
+    pub fn from_session(s: &Session) -> Names {
+        let reg = s.registry();
+        let ffi = (0..reg.len() as u32)
+            .map(|i| {
+                let f = reg.function(i);
+                (f.name.clone(), format!("{} {}", f.name, reg.signature(i)))
+            })
+            .collect();
+        let user = s
+            .globals()
+            .iter()
+            .filter(|(n, _)| !n.starts_with(jue_engine::analysis::PRELUDE_PREFIX))
+            .map(|(n, g)| {
+                let sig = docs::user_definition(n, g, docs::GrantView::Unknown);
+                (n.clone(), sig.lines().next().unwrap_or(n).to_string())
+            })
+            .collect();
+        Names { ffi, user }
+    }
+
+    /// The one-line signature of a callable name, if known.
+    pub fn signature(&self, name: &str) -> Option<String> {
+        if let Some(s) = self.user.get(name) {
+            return Some(s.clone());
+        }
+        if let Some(s) = self.ffi.get(name) {
+            return Some(s.clone());
+        }
+        if let Some(id) = builtins::find(name, false) {
+            let b = builtins::get(id);
+            return Some(format!("{} {}", b.name, b.sig));
+        }
+        docs::special_form(name).and_then(|d| d.lines().next().map(str::to_string))
+    }
+}
+
+/// The REPL's rustyline helper.
+pub struct JueHelper {
+    names: Rc<RefCell<Names>>,
+    color: bool,
+    show_match: Cell<bool>,
+    files: FilenameCompleter,
+}
+
+impl JueHelper {
+    /// A helper reading `names`; highlighting only with `color`.
+    pub fn new(names: Rc<RefCell<Names>>, color: bool) -> JueHelper {
+        JueHelper {
+            names,
+            color,
+            show_match: Cell::new(true),
+            files: FilenameCompleter::new(),
+        }
+    }
+}
+
+impl Helper for JueHelper {}
+
+fn is_delimiter(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '\'' | '"' | ';')
+}
+
+/// Start of the word ending at `pos`.
+fn word_start(line: &str, pos: usize) -> usize {
+    line[..pos]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| is_delimiter(*c))
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
+/// The head symbol of the innermost list still open at `pos`, if any.
+pub fn enclosing_head(line: &str, pos: usize) -> Option<String> {
+    let lexed = lex(&line[..pos]);
+    let mut stack: Vec<usize> = Vec::new();
+    for (i, t) in lexed.tokens.iter().enumerate() {
+        if t.kind.is_open() {
+            stack.push(i);
+        } else if t.kind.is_close() {
+            stack.pop();
+        }
+    }
+    let open = *stack.last()?;
+    let head = lexed.tokens.get(open + 1)?;
+    (head.kind == TokenKind::Symbol)
+        .then(|| line[head.span.start as usize..head.span.end as usize].to_string())
+}
+
+impl Completer for JueHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let start = word_start(line, pos);
+        let word = &line[start..pos];
+        let pairs = |it: &mut dyn Iterator<Item = String>| -> Vec<Pair> {
+            let mut v: Vec<String> = it.filter(|c| c.starts_with(word)).collect();
+            v.sort();
+            v.dedup();
+            v.into_iter()
+                .map(|c| Pair {
+                    display: c.clone(),
+                    replacement: c,
+                })
+                .collect()
+        };
+        let trimmed = line.trim_start();
+        if trimmed.starts_with(':') {
+            let lead = line.len() - trimmed.len();
+            let mut parts = line[lead..pos].split_whitespace();
+            let cmd = parts.next().unwrap_or("");
+            if start == lead {
+                let mut v = pairs(&mut COMMANDS.iter().map(|c| c.name.to_string()));
+                for p in &mut v {
+                    p.replacement.push(' ');
+                }
+                return Ok((start, v));
+            }
+            let candidates: Vec<String> = match cmd {
+                ":grant" | ":revoke" => Capability::ALL
+                    .iter()
+                    .map(|c| c.name().to_string())
+                    .collect(),
+                ":help" => COMMANDS
+                    .iter()
+                    .map(|c| c.name.to_string())
+                    .chain(COMMANDS.iter().map(|c| c.name[1..].to_string()))
+                    .collect(),
+                ":tier" => TrustTier::ALL
+                    .iter()
+                    .map(|t| t.name().to_string())
+                    .collect(),
+                ":limits" => ["steps", "memory", "time", "depth"]
+                    .map(String::from)
+                    .to_vec(),
+                ":load" => return self.files.complete(line, pos, ctx),
+                ":doc" | ":type" | ":registry" => self.all_names(),
+                _ => Vec::new(),
+            };
+            return Ok((start, pairs(&mut candidates.into_iter())));
+        }
+        let mut candidates = self.all_names();
+        if matches!(
+            enclosing_head(line, pos).as_deref(),
+            Some("require-capability" | "has-capability?")
+        ) {
+            candidates = Capability::ALL
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect();
+        }
+        Ok((start, pairs(&mut candidates.into_iter())))
+    }
+}
+
+impl JueHelper {
+    fn all_names(&self) -> Vec<String> {
+        let names = self.names.borrow();
+        SPECIAL_FORMS
+            .iter()
+            .map(|s| s.to_string())
+            .chain(builtins::names().map(str::to_string))
+            .chain(names.ffi.keys().cloned())
+            .chain(names.user.keys().cloned())
+            .collect()
+    }
+}
+
+/// A hint that shows a signature and inserts nothing when accepted.
+pub struct SigHint(String);
+
+impl Hint for SigHint {
+    fn display(&self) -> &str {
+        &self.0
+    }
+    fn completion(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Hinter for JueHelper {
+    type Hint = SigHint;
+
+    fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<SigHint> {
+        if pos < line.len() || line.trim_start().starts_with(':') {
+            return None;
+        }
+        let head = enclosing_head(line, pos)?;
+        // Only once the head is written out (followed by a space or an argument).
+        let after_head = line[..pos].rfind(head.as_str())? + head.len();
+        if after_head == pos {
+            return None;
+        }
+        let sig = self.names.borrow().signature(&head)?;
+        Some(SigHint(format!("  ; {sig}")))
+    }
+}
+
+impl Validator for JueHelper {
+    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
+        let input = ctx.input();
+        if input.trim_start().starts_with(':') || !is_incomplete(input) {
+            Ok(ValidationResult::Valid(None))
+        } else {
+            Ok(ValidationResult::Incomplete)
+        }
+    }
+}
+
+/// The bracket pair to emphasise: the bracket at or just before the cursor and its match.
+fn matching_pair(line: &str, pos: usize) -> Option<(usize, usize)> {
+    let lexed = lex(line);
+    let brackets: Vec<(usize, bool)> = lexed
+        .tokens
+        .iter()
+        .filter(|t| t.kind.is_open() || t.kind.is_close())
+        .map(|t| (t.span.start as usize, t.kind.is_open()))
+        .collect();
+    let at = brackets
+        .iter()
+        .position(|(s, _)| *s == pos)
+        .or_else(|| brackets.iter().position(|(s, _)| *s + 1 == pos))?;
+    let (s, open) = brackets[at];
+    let mut depth = 0i32;
+    if open {
+        for &(t, o) in &brackets[at..] {
+            depth += if o { 1 } else { -1 };
+            if depth == 0 {
+                return Some((s, t));
+            }
+        }
+    } else {
+        for &(t, o) in brackets[..=at].iter().rev() {
+            depth += if o { -1 } else { 1 };
+            if depth == 0 {
+                return Some((t, s));
+            }
+        }
+    }
+    None
+}
+
+impl Highlighter for JueHelper {
+    fn highlight<'l>(&self, line: &'l str, pos: usize) -> Cow<'l, str> {
+        if !self.color || line.is_empty() {
+            return Cow::Borrowed(line);
+        }
+        let trimmed = line.trim_start();
+        if trimmed.starts_with(':') {
+            let lead = line.len() - trimmed.len();
+            let end = trimmed
+                .find(char::is_whitespace)
+                .map_or(line.len(), |i| lead + i);
+            return Cow::Owned(format!(
+                "{}{}{}",
+                &line[..lead],
+                Style::new().bold().paint(&line[lead..end]),
+                &line[end..]
+            ));
+        }
+        let pair = if self.show_match.get() {
+            matching_pair(line, pos)
+        } else {
+            None
+        };
+        let names = self.names.borrow();
+        let lexed = lex(line);
+        let mut out = String::with_capacity(line.len() * 2);
+        let mut at = 0usize;
+        for t in &lexed.tokens {
+            let (s, e) = (t.span.start as usize, t.span.end as usize);
+            if s < at || e > line.len() {
+                continue;
+            }
+            out.push_str(&line[at..s]);
+            let text = &line[s..e];
+            let style = match &t.kind {
+                TokenKind::LParen
+                | TokenKind::LBracket
+                | TokenKind::RParen
+                | TokenKind::RBracket => {
+                    if pair.is_some_and(|(a, b)| a == s || b == s) {
+                        Some(Style::new().bold().underline().fg(Color::LightYellow))
+                    } else {
+                        None
+                    }
+                }
+                TokenKind::Symbol => {
+                    if SPECIAL_FORMS.contains(&text) {
+                        Some(Color::Magenta.bold())
+                    } else if names.ffi.contains_key(text) {
+                        Some(Style::new().fg(Color::Cyan))
+                    } else if Capability::from_name(text).is_some() {
+                        Some(Style::new().fg(Color::Yellow))
+                    } else if text.starts_with(':') {
+                        Some(Style::new().fg(Color::LightBlue))
+                    } else if builtins::find(text, false).is_some() {
+                        Some(Style::new().fg(Color::Blue))
+                    } else {
+                        None
+                    }
+                }
+                TokenKind::Int(_)
+                | TokenKind::Float(_)
+                | TokenKind::Str(_)
+                | TokenKind::Bool(_)
+                | TokenKind::Nil => Some(Style::new().fg(Color::Green)),
+                TokenKind::Comment => Some(Style::new().fg(Color::DarkGray).italic()),
+                TokenKind::Annotation => Some(Color::Yellow.bold()),
+                TokenKind::Error => Some(Style::new().fg(Color::Red)),
+                TokenKind::Quote | TokenKind::Dot => None,
+            };
+            match style {
+                Some(st) => out.push_str(&st.paint(text).to_string()),
+                None => out.push_str(text),
+            }
+            at = e;
+        }
+        out.push_str(&line[at..]);
+        Cow::Owned(out)
+    }
+
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
+        &'s self,
+        prompt: &'p str,
+        _default: bool,
+    ) -> Cow<'b, str> {
+        if self.color && prompt == "jue> " {
+            Cow::Owned(Color::Green.bold().paint(prompt).to_string())
+        } else {
+            Cow::Borrowed(prompt)
+        }
+    }
+
+    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        if self.color {
+            Cow::Owned(Style::new().dimmed().paint(hint).to_string())
+        } else {
+            Cow::Borrowed(hint)
+        }
+    }
+
+    fn highlight_char(&self, _line: &str, _pos: usize, kind: CmdKind) -> bool {
+        self.show_match.set(kind != CmdKind::ForcedRefresh);
+        self.color
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_and_pairs() {
+        assert_eq!(
+            enclosing_head("(math:add 1 ", 12).as_deref(),
+            Some("math:add")
+        );
+        assert_eq!(enclosing_head("(f (g 1) ", 9).as_deref(), Some("f"));
+        assert_eq!(matching_pair("(a (b))", 7), Some((0, 6)));
+        assert_eq!(matching_pair("(a (b))", 3), Some((3, 5)));
+        assert_eq!(word_start("(math:ad", 8), 1);
+    }
+}

@@ -1,0 +1,373 @@
+//! The REPL in a real pseudo-terminal (expectrl): the prompt, results, multi-line
+//! input, completion, hints, every command, the capability prompt, Ctrl-C, bad
+//! input, history. Each expectation is bounded by a timeout.
+
+use expectrl::{ControlCode, Eof, Expect, Regex, Session};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+type Repl = expectrl::session::OsSession;
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("jue-repl-pty-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Spawns `jue repl ARGS` in a pty with its own history directory; waits for the prompt.
+fn spawn_in(dir: &PathBuf, args: &[&str], color: bool) -> Repl {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jue"));
+    cmd.arg("repl").args(args).current_dir(dir);
+    cmd.env("XDG_DATA_HOME", dir.join("data"))
+        .env("TERM", "xterm");
+    if color {
+        cmd.env_remove("NO_COLOR");
+    } else {
+        cmd.env("NO_COLOR", "1");
+    }
+    let mut p = Session::spawn(cmd).expect("spawn jue repl in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(15)));
+    prompt(&mut p);
+    p
+}
+
+fn spawn(name: &str, args: &[&str]) -> Repl {
+    spawn_in(&scratch(name), args, false)
+}
+
+/// Sends a line and waits until the line editor has accepted it (rustyline turns
+/// bracketed paste off then), so later expectations never match the echo.
+fn enter(p: &mut Repl, line: &str) {
+    p.send_line(line).unwrap();
+    if let Err(e) = p.expect("\x1b[?2004l") {
+        panic!("`{line}` was not accepted: {e}");
+    }
+}
+
+/// Sends a line that leaves the input open (a continuation line follows).
+fn type_line(p: &mut Repl, line: &str) {
+    p.send_line(line).unwrap();
+}
+
+/// Sends a line and waits for `want` in what follows.
+fn ask(p: &mut Repl, line: &str, want: &str) {
+    enter(p, line);
+    if let Err(e) = p.expect(want) {
+        panic!("after `{line}`: expected `{want}`: {e}");
+    }
+}
+
+/// Waits for a fresh, empty prompt (not a redraw of the line being typed): input
+/// sent before it could be lost, as each `readline` reads the terminal afresh.
+fn prompt(p: &mut Repl) {
+    p.expect(Regex("jue> (\x1b\\[0m)?\r\x1b\\[5C"))
+        .expect("prompt");
+}
+
+fn quit(mut p: Repl) {
+    enter(&mut p, ":quit");
+    p.expect(Eof).expect("exit after :quit");
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
+}
+
+#[test]
+fn prompt_results_and_result_history() {
+    let mut p = spawn("results", &[]);
+    ask(&mut p, "(+ 1 2)", "3\r\n");
+    prompt(&mut p);
+    ask(&mut p, "(* 6 7)", "42\r\n");
+    prompt(&mut p);
+    ask(&mut p, "(list *1 *2)", "(42 3)");
+    prompt(&mut p);
+    // A definition prints nothing; print's unfinished line is ended before the result.
+    enter(&mut p, "(define z 9)");
+    prompt(&mut p);
+    ask(
+        &mut p,
+        "(begin (print \"abc\") (+ z 100))",
+        "abc\r\n109\r\n",
+    );
+    quit(p);
+}
+
+#[test]
+fn multi_line_input_continues_while_open() {
+    let mut p = spawn("multi", &[]);
+    type_line(&mut p, "(define (f x)");
+    enter(&mut p, "  (* x 2))");
+    prompt(&mut p);
+    ask(&mut p, "(f 21)", "\r\n42\r\n");
+    prompt(&mut p);
+    // An open string continues too.
+    type_line(&mut p, "(string-length \"ab");
+    ask(&mut p, "cd\")", "\r\n5\r\n");
+    quit(p);
+}
+
+#[test]
+fn tab_completion_and_signature_hint() {
+    let mut p = spawn("complete", &[]);
+    // FFI name.
+    p.send("(math:ad").unwrap();
+    p.send("\t").unwrap();
+    p.expect("math:add").unwrap();
+    // The hint shows the signature once the head is written.
+    p.send(" ").unwrap();
+    p.expect("(Int Int) → Int").unwrap();
+    ask(&mut p, "40 2)", "42");
+    prompt(&mut p);
+    // User definition.
+    enter(&mut p, "(define (my-square x) (* x x))");
+    prompt(&mut p);
+    p.send("(my-squ").unwrap();
+    p.send("\t").unwrap();
+    p.expect("my-square").unwrap();
+    ask(&mut p, " 12)", "144");
+    prompt(&mut p);
+    // Command names and capability names after :grant.
+    p.send(":gra").unwrap();
+    p.send("\t").unwrap();
+    p.expect(":grant").unwrap();
+    p.send("SysCl").unwrap();
+    p.send("\t").unwrap();
+    p.expect("SysClock").unwrap();
+    ask(&mut p, "", "granted SysClock");
+    prompt(&mut p);
+    quit(p);
+}
+
+#[test]
+fn ctrl_c_interrupts_a_runaway_loop_and_keeps_state() {
+    let mut p = spawn("ctrlc", &[]);
+    ask(&mut p, ":grant SysClock", "granted SysClock");
+    prompt(&mut p);
+    enter(&mut p, "(define y 7)");
+    prompt(&mut p);
+    enter(&mut p, "(define (f) (f))");
+    prompt(&mut p);
+    enter(&mut p, "(begin (print (* 111 3)) (f))");
+    p.expect("333").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    p.send(ControlCode::EndOfText).unwrap();
+    p.expect("interrupted").expect("the evaluation stops");
+    prompt(&mut p);
+    // Definitions and grants survive.
+    ask(&mut p, "(+ y 1000)", "1007");
+    prompt(&mut p);
+    ask(&mut p, ":caps", "SysClock");
+    prompt(&mut p);
+    quit(p);
+}
+
+#[test]
+fn capability_prompt_yes_once_and_no() {
+    let mut p = spawn("preflight", &[]);
+    // One prompt naming every capability the input needs.
+    p.send_line("(list (get-wall-clock) (read-sensor))")
+        .unwrap();
+    p.expect("grant IoReadSensor, SysClock for this session? [y/N/once]")
+        .unwrap();
+    enter(&mut p, "y");
+    p.expect(Regex(r"\(\d+ 0\.0\)")).unwrap();
+    prompt(&mut p);
+    ask(&mut p, ":caps", "prompt");
+    prompt(&mut p);
+    // Held now: no prompt.
+    ask(&mut p, "(read-sensor)", "0.0");
+    prompt(&mut p);
+    // once: granted for this input only.
+    enter(&mut p, "(write-actuator 2.5)");
+    p.expect("grant IoWriteActuator for this session? [y/N/once]")
+        .unwrap();
+    enter(&mut p, "once");
+    p.expect("true").unwrap();
+    prompt(&mut p);
+    ask(&mut p, ":actuators", "writes 1");
+    prompt(&mut p);
+    // Enter (N): runs without it.
+    enter(&mut p, "(write-actuator 3.5)");
+    p.expect("grant IoWriteActuator for this session? [y/N/once]")
+        .unwrap();
+    enter(&mut p, "");
+    p.expect("capability-denied").unwrap();
+    prompt(&mut p);
+    ask(&mut p, ":audit", "write-actuator");
+    p.expect("denied").unwrap();
+    prompt(&mut p);
+    quit(p);
+}
+
+#[test]
+fn no_prompt_option_never_asks() {
+    let mut p = spawn("noprompt", &["--no-prompt"]);
+    enter(&mut p, "(get-wall-clock)");
+    p.expect("capability-denied").unwrap();
+    prompt(&mut p);
+    quit(p);
+}
+
+#[test]
+fn every_command() {
+    let dir = scratch("commands");
+    std::fs::write(
+        dir.join("lib.jue"),
+        ";; Squares.\n(define (sq x) (* x x))\n(print \"lib loaded\")\n",
+    )
+    .unwrap();
+    let mut p = spawn_in(&dir, &["--grant", "IoPersist"], false);
+    ask(&mut p, ":help", "commands:");
+    p.expect(":actuators").unwrap();
+    prompt(&mut p);
+    ask(&mut p, ":help load", "evaluate a file");
+    prompt(&mut p);
+    ask(
+        &mut p,
+        ":grant IoNetwork 127.0.0.1:8080",
+        "granted IoNetwork (127.0.0.1:8080)",
+    );
+    prompt(&mut p);
+    ask(&mut p, ":caps", "--grant");
+    p.expect(":grant").unwrap();
+    prompt(&mut p);
+    ask(&mut p, ":registry http", "net:http-get (String) → String");
+    p.expect("needs IoNetwork (granted ✓)").unwrap();
+    prompt(&mut p);
+    ask(&mut p, ":revoke IoNetwork", "revoked IoNetwork");
+    prompt(&mut p);
+    ask(&mut p, ":registry http", "needs IoNetwork (not granted ✗)");
+    prompt(&mut p);
+    ask(&mut p, ":doc math:add", "Adds two integers");
+    prompt(&mut p);
+    ask(&mut p, ":doc if", "special form");
+    prompt(&mut p);
+    ask(&mut p, ":doc IoNetwork", "capability:");
+    prompt(&mut p);
+    ask(&mut p, ":type (math:add 1 2)", "\r\nInt\r\n");
+    prompt(&mut p);
+    ask(&mut p, ":tier", "tier empirical");
+    prompt(&mut p);
+    ask(&mut p, ":tier formal", "tier formal");
+    prompt(&mut p);
+    ask(&mut p, ":tier empirical", "tier empirical");
+    prompt(&mut p);
+    ask(&mut p, ":load lib.jue", "lib loaded");
+    p.expect("loaded lib.jue").unwrap();
+    prompt(&mut p);
+    ask(&mut p, "(sq 9)", "81");
+    prompt(&mut p);
+    ask(&mut p, ":doc sq", "Squares.");
+    prompt(&mut p);
+    ask(&mut p, ":limits", "time   30000 ms");
+    prompt(&mut p);
+    ask(&mut p, ":limits steps 5000", "steps  5000");
+    prompt(&mut p);
+    ask(&mut p, ":time", "timing on");
+    prompt(&mut p);
+    ask(&mut p, "(+ 1 2)", "steps:");
+    prompt(&mut p);
+    ask(&mut p, ":time", "timing off");
+    prompt(&mut p);
+    ask(&mut p, ":sensor temp 21.5", "sensor temp = 21.5");
+    prompt(&mut p);
+    ask(&mut p, ":actuators", "no actuator");
+    prompt(&mut p);
+    ask(&mut p, ":audit", "no capability checks");
+    prompt(&mut p);
+    ask(&mut p, ":tier experimental", "tier experimental");
+    prompt(&mut p);
+    ask(&mut p, ":reset", "reset:");
+    prompt(&mut p);
+    ask(&mut p, "(sq 2)", "unbound");
+    prompt(&mut p);
+    ask(&mut p, ":tier", "tier empirical");
+    prompt(&mut p);
+    ask(&mut p, ":limits", "steps  1000000000");
+    prompt(&mut p);
+    ask(&mut p, ":caps", "IoPersist");
+    prompt(&mut p);
+    ask(&mut p, ":reset all", "grants dropped");
+    prompt(&mut p);
+    ask(&mut p, ":caps", "no capability is held");
+    prompt(&mut p);
+    quit(p);
+}
+
+#[test]
+fn bad_input_is_reported_and_the_session_goes_on() {
+    let mut p = spawn("bad", &[]);
+    ask(
+        &mut p,
+        ":hepl",
+        "unknown command `:hepl`; did you mean `:help`?",
+    );
+    prompt(&mut p);
+    ask(&mut p, ":grant io-network", "E0202");
+    p.expect("did you mean `IoNetwork`?").unwrap();
+    prompt(&mut p);
+    ask(
+        &mut p,
+        ":load no-such-file.jue",
+        "cannot read `no-such-file.jue`",
+    );
+    prompt(&mut p);
+    // Unbalanced input keeps reading; Ctrl-C discards it.
+    type_line(&mut p, "(+ 1");
+    std::thread::sleep(Duration::from_millis(100));
+    p.send(ControlCode::EndOfText).unwrap();
+    prompt(&mut p);
+    ask(&mut p, "(+ 2 2)", "4");
+    prompt(&mut p);
+    // A compile error runs nothing; a run-time error points into the input.
+    ask(&mut p, "(car 5)", "E0104");
+    prompt(&mut p);
+    ask(&mut p, "(error \"boom\")", "boom");
+    prompt(&mut p);
+    // Ctrl-D leaves with status 0.
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    p.expect(Eof).unwrap();
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
+}
+
+#[test]
+fn history_is_owner_only_and_recalled() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("history");
+    let mut p = spawn_in(&dir, &[], false);
+    ask(&mut p, "(+ 20 22)", "42");
+    prompt(&mut p);
+    quit(p);
+    let file = dir.join("data/jue/history");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "history file mode");
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("(+ 20 22)")
+    );
+    // A new session recalls it with Up.
+    let mut p = spawn_in(&dir, &[], false);
+    // (The last entry is `:quit`.)
+    p.send("\x1b[A").unwrap();
+    p.expect(":quit").unwrap();
+    p.send("\x1b[A").unwrap();
+    p.expect("(+ 20 22)").unwrap();
+    ask(&mut p, "", "42");
+    prompt(&mut p);
+    quit(p);
+}
+
+#[test]
+fn highlighting_uses_colour_on_a_terminal() {
+    let dir = scratch("colour");
+    let mut p = spawn_in(&dir, &[], true);
+    p.send("(define x 1)").unwrap();
+    // `define` is a special form: painted (magenta, bold).
+    p.expect("\x1b[1;35mdefine").unwrap();
+    enter(&mut p, "");
+    prompt(&mut p);
+    quit(p);
+}
