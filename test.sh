@@ -9,6 +9,7 @@ need_apt=()
 command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -18,7 +19,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     fi
 fi
 
-# The engine, the CLI, the REPL and the C ABI (Rust tests, conformance suite included).
-cargo test --workspace
+# The engine, the CLI, the REPL, the language server (with headless Neovim) and the
+# C ABI (Rust tests, conformance suite included).
+JUE_REQUIRE_NVIM=1 cargo test --workspace
 # The C ABI from Python (pytest) and its leak check under valgrind.
 capi/test.sh

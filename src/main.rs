@@ -36,6 +36,8 @@ enum Command {
     Registry(registry::RegistryArgs),
     /// The interactive REPL (also `jue` with no command).
     Repl(repl::ReplArgs),
+    /// The language server, on stdio (LSP).
+    Lsp,
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn real_main() -> ExitCode {
         Some(Command::Run(a)) => run::main(a),
         Some(Command::Check(a)) => check::main(a),
         Some(Command::Registry(a)) => registry::main(a),
+        Some(Command::Lsp) => jue_lsp::run_stdio(),
         Some(Command::Repl(a)) => repl::main(a),
         None => repl::main(cli.repl),
     }

@@ -1,0 +1,555 @@
+//! The LSP front: documents, scheduling of analyses, and the protocol handlers.
+//!
+//! Ordering: tower-lsp-server runs handlers concurrently, but polls each new one
+//! first in arrival order. Every `didOpen`/`didChange` applies its edit to the
+//! document's rope synchronously (under a std mutex, before any `.await`), so
+//! edits are applied in wire order. Analyses run on blocking threads; an analysis
+//! whose version is no longer current is dropped (a newer edit cancels it), and
+//! diagnostics are only published for the current version.
+
+use crate::analyze::{Analyzed, analyze};
+use crate::features::{self, Ctx};
+use crate::format;
+use crate::project::Projects;
+use crate::text::{Encoding, apply_change, position_to_offset};
+use crate::workspace::WorkspaceIndex;
+use ropey::Rope;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+struct Doc {
+    uri: Uri,
+    path: Option<PathBuf>,
+    rope: Rope,
+    version: i32,
+    analyzed: Option<Arc<Analyzed>>,
+}
+
+#[derive(Default)]
+struct State {
+    utf8: std::sync::atomic::AtomicBool,
+    docs: Mutex<HashMap<String, Doc>>,
+    projects: Projects,
+    index: WorkspaceIndex,
+    roots: Mutex<Vec<PathBuf>>,
+    /// Serialises publishing, so an older version's diagnostics never follow a newer one's.
+    publish: tokio::sync::Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn file_path(uri: &Uri) -> Option<PathBuf> {
+    if uri.scheme().as_str() != "file" {
+        return None;
+    }
+    uri.to_file_path().map(|p| p.into_owned())
+}
+
+impl State {
+    fn enc(&self) -> Encoding {
+        if self.utf8.load(std::sync::atomic::Ordering::Relaxed) {
+            Encoding::Utf8
+        } else {
+            Encoding::Utf16
+        }
+    }
+
+    /// The analysis of a document's current version (computing it if needed), with
+    /// any config problems met; `None` if the document is gone or has moved on.
+    fn analysis_of(&self, key: &str, version: Option<i32>) -> Option<(Arc<Analyzed>, Vec<String>)> {
+        let (rope, path, current) = {
+            let docs = lock(&self.docs);
+            let d = docs.get(key)?;
+            if version.is_some_and(|v| v != d.version) {
+                return None;
+            }
+            (d.rope.clone(), d.path.clone(), d.version)
+        };
+        let (project, problems) = self.projects.for_file(path.as_deref());
+        {
+            let docs = lock(&self.docs);
+            if let Some(a) = docs.get(key).and_then(|d| d.analyzed.clone()) {
+                if a.version == current && Arc::ptr_eq(&a.project, &project) {
+                    return Some((a, problems));
+                }
+            }
+        }
+        let name = path
+            .as_ref()
+            .map_or_else(|| key.to_string(), |p| p.display().to_string());
+        let analyzed = Arc::new(analyze(&name, current, rope, project));
+        let mut docs = lock(&self.docs);
+        let d = docs.get_mut(key)?;
+        if d.version == current {
+            d.analyzed = Some(analyzed.clone());
+        }
+        Some((analyzed, problems))
+    }
+}
+
+/// The language server.
+pub struct Backend {
+    client: Client,
+    state: Arc<State>,
+}
+
+impl Backend {
+    /// A server talking to `client`.
+    pub fn new(client: Client) -> Backend {
+        Backend {
+            client,
+            state: Arc::new(State::default()),
+        }
+    }
+
+    /// Analyses a document version in the background and publishes its diagnostics.
+    fn schedule(&self, key: String, version: i32) {
+        let state = self.state.clone();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let st = state.clone();
+            let k = key.clone();
+            let r = tokio::task::spawn_blocking(move || st.analysis_of(&k, Some(version))).await;
+            let Ok(Some((a, problems))) = r else { return };
+            for p in problems {
+                client
+                    .show_message(MessageType::WARNING, format!("jue.toml: {p}"))
+                    .await;
+            }
+            let _guard = state.publish.lock().await;
+            let uri = {
+                let docs = lock(&state.docs);
+                match docs.get(&key) {
+                    Some(d) if d.version == version => d.uri.clone(),
+                    _ => return,
+                }
+            };
+            let cx = Ctx {
+                doc: &a,
+                uri: &uri,
+                enc: state.enc(),
+            };
+            let diags = features::diagnostics(&cx);
+            client.publish_diagnostics(uri, diags, Some(version)).await;
+        });
+    }
+
+    /// The current analysis of a document, or `None` for an unknown URI.
+    async fn snapshot(&self, uri: &Uri) -> Option<Arc<Analyzed>> {
+        let key = uri.as_str().to_string();
+        {
+            let docs = lock(&self.state.docs);
+            let d = docs.get(&key)?;
+            if let Some(a) = &d.analyzed {
+                if a.version == d.version {
+                    return Some(a.clone());
+                }
+            }
+        }
+        let st = self.state.clone();
+        let k = key.clone();
+        match tokio::task::spawn_blocking(move || st.analysis_of(&k, None)).await {
+            Ok(Some((a, _))) => Some(a),
+            _ => lock(&self.state.docs)
+                .get(&key)
+                .and_then(|d| d.analyzed.clone()),
+        }
+    }
+
+    /// Runs a feature on a document's analysis on a blocking thread; a panic in
+    /// it gives `None`, never a dead server.
+    async fn with_doc<R: Send + 'static>(
+        &self,
+        uri: &Uri,
+        f: impl FnOnce(&Ctx<'_>) -> R + Send + 'static,
+    ) -> Option<R> {
+        let doc = self.snapshot(uri).await?;
+        let enc = self.state.enc();
+        let uri = uri.clone();
+        tokio::task::spawn_blocking(move || {
+            let cx = Ctx {
+                doc: &doc,
+                uri: &uri,
+                enc,
+            };
+            f(&cx)
+        })
+        .await
+        .ok()
+    }
+
+    async fn at<R: Send + 'static>(
+        &self,
+        pos: &TextDocumentPositionParams,
+        f: impl FnOnce(&Ctx<'_>, usize) -> R + Send + 'static,
+    ) -> Option<R> {
+        let p = pos.position;
+        self.with_doc(&pos.text_document.uri, move |cx| {
+            let off = position_to_offset(&cx.doc.rope, p, cx.enc);
+            f(cx, off)
+        })
+        .await
+    }
+
+    fn reanalyse_all(&self) {
+        let list: Vec<(String, i32)> = {
+            let mut docs = lock(&self.state.docs);
+            docs.iter_mut()
+                .map(|(k, d)| {
+                    d.analyzed = None;
+                    (k.clone(), d.version)
+                })
+                .collect()
+        };
+        for (k, v) in list {
+            self.schedule(k, v);
+        }
+    }
+}
+
+fn semantic_legend() -> SemanticTokensLegend {
+    SemanticTokensLegend {
+        token_types: features::TOKEN_TYPES.to_vec(),
+        token_modifiers: features::TOKEN_MODIFIERS.to_vec(),
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let utf8 = params
+            .capabilities
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref())
+            .is_some_and(|v| v.contains(&PositionEncodingKind::UTF8));
+        self.state
+            .utf8
+            .store(utf8, std::sync::atomic::Ordering::Relaxed);
+        let mut roots: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| file_path(&f.uri))
+            .collect();
+        #[allow(deprecated)]
+        if roots.is_empty() {
+            if let Some(p) = params.root_uri.as_ref().and_then(file_path) {
+                roots.push(p);
+            }
+        }
+        *lock(&self.state.roots) = roots;
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(if utf8 {
+                    PositionEncodingKind::UTF8
+                } else {
+                    PositionEncodingKind::UTF16
+                }),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                        ..Default::default()
+                    },
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec!["(".into(), "@".into()]),
+                    ..Default::default()
+                }),
+                signature_help_provider: Some(SignatureHelpOptions {
+                    trigger_characters: Some(vec!["(".into(), " ".into()]),
+                    retrigger_characters: Some(vec![" ".into()]),
+                    ..Default::default()
+                }),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                semantic_tokens_provider: Some(
+                    SemanticTokensServerCapabilities::SemanticTokensOptions(
+                        SemanticTokensOptions {
+                            legend: semantic_legend(),
+                            full: Some(SemanticTokensFullOptions::Bool(true)),
+                            range: None,
+                            ..Default::default()
+                        },
+                    ),
+                ),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                        ..Default::default()
+                    },
+                )),
+                inlay_hint_provider: Some(OneOf::Left(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
+                document_formatting_provider: Some(OneOf::Left(true)),
+                ..Default::default()
+            },
+            server_info: Some(ServerInfo {
+                name: "jue".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            ..Default::default()
+        })
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let td = params.text_document;
+        let key = td.uri.as_str().to_string();
+        let version = td.version;
+        lock(&self.state.docs).insert(
+            key.clone(),
+            Doc {
+                path: file_path(&td.uri),
+                uri: td.uri,
+                rope: Rope::from_str(&td.text),
+                version,
+                analyzed: None,
+            },
+        );
+        self.schedule(key, version);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let key = params.text_document.uri.as_str().to_string();
+        let version = params.text_document.version;
+        let enc = self.state.enc();
+        {
+            let mut docs = lock(&self.state.docs);
+            let Some(d) = docs.get_mut(&key) else { return };
+            for c in &params.content_changes {
+                apply_change(&mut d.rope, c, enc);
+            }
+            d.version = version;
+        }
+        self.schedule(key, version);
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        if let Some(p) = file_path(&params.text_document.uri) {
+            self.state.index.forget(&p);
+        }
+        let key = params.text_document.uri.as_str().to_string();
+        let version = lock(&self.state.docs).get(&key).map(|d| d.version);
+        if let Some(v) = version {
+            self.schedule(key, v); // re-checks jue.toml; re-analyses only if it changed
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let key = params.text_document.uri.as_str().to_string();
+        let removed = lock(&self.state.docs).remove(&key);
+        if removed.is_some() {
+            let _guard = self.state.publish.lock().await;
+            self.client
+                .publish_diagnostics(params.text_document.uri, Vec::new(), None)
+                .await;
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        for c in &params.changes {
+            if let Some(p) = file_path(&c.uri) {
+                self.state.index.forget(&p);
+            }
+        }
+        self.state.projects.invalidate();
+        self.reanalyse_all();
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        Ok(self
+            .at(&params.text_document_position_params, features::hover)
+            .await
+            .flatten())
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let items = self
+            .at(&params.text_document_position, features::completion)
+            .await;
+        Ok(items.map(|items| {
+            CompletionResponse::List(CompletionList {
+                is_incomplete: false,
+                items,
+            })
+        }))
+    }
+
+    async fn signature_help(&self, params: SignatureHelpParams) -> Result<Option<SignatureHelp>> {
+        Ok(self
+            .at(
+                &params.text_document_position_params,
+                features::signature_help,
+            )
+            .await
+            .flatten())
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        Ok(self
+            .at(&params.text_document_position_params, features::definition)
+            .await
+            .flatten()
+            .map(GotoDefinitionResponse::Scalar))
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let decl = params.context.include_declaration;
+        Ok(self
+            .at(&params.text_document_position, move |cx, off| {
+                features::references(cx, off, decl)
+            })
+            .await)
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        Ok(self
+            .at(&params, features::prepare_rename)
+            .await
+            .flatten()
+            .map(PrepareRenameResponse::Range))
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let name = params.new_name.clone();
+        let r = self
+            .at(&params.text_document_position, move |cx, off| {
+                features::rename(cx, off, &name)
+            })
+            .await;
+        match r {
+            Some(Ok(edit)) => Ok(edit),
+            Some(Err(msg)) => Err(Error::invalid_params(msg)),
+            None => Ok(None),
+        }
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        Ok(self
+            .with_doc(&params.text_document.uri, features::document_symbols)
+            .await
+            .map(DocumentSymbolResponse::Nested))
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
+        let mut roots = lock(&self.state.roots).clone();
+        if roots.is_empty() {
+            // No workspace root: the directories of the open files' projects.
+            let docs = lock(&self.state.docs);
+            for d in docs.values() {
+                if let Some(dir) = d
+                    .analyzed
+                    .as_ref()
+                    .and_then(|a| a.project.config.as_ref())
+                    .and_then(|c| c.parent())
+                {
+                    if !roots.iter().any(|r| r == dir) {
+                        roots.push(dir.to_path_buf());
+                    }
+                }
+            }
+        }
+        let st = self.state.clone();
+        let query = params.query;
+        let r = tokio::task::spawn_blocking(move || {
+            st.index.symbols(&roots, &query, &st.projects, st.enc())
+        })
+        .await;
+        Ok(r.ok().map(WorkspaceSymbolResponse::Flat))
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        Ok(self
+            .with_doc(&params.text_document.uri, features::semantic_tokens)
+            .await
+            .map(|data| {
+                SemanticTokensResult::Tokens(SemanticTokens {
+                    result_id: None,
+                    data,
+                })
+            }))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let range = params.range;
+        Ok(self
+            .with_doc(&params.text_document.uri, move |cx| {
+                features::code_actions(cx, range)
+            })
+            .await)
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let range = params.range;
+        Ok(self
+            .with_doc(&params.text_document.uri, move |cx| {
+                features::inlay_hints(cx, Some(range))
+            })
+            .await)
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        Ok(self
+            .with_doc(&params.text_document.uri, features::folding_ranges)
+            .await)
+    }
+
+    async fn selection_range(
+        &self,
+        params: SelectionRangeParams,
+    ) -> Result<Option<Vec<SelectionRange>>> {
+        let positions = params.positions;
+        Ok(self
+            .with_doc(&params.text_document.uri, move |cx| {
+                positions
+                    .iter()
+                    .map(|p| {
+                        let off = position_to_offset(&cx.doc.rope, *p, cx.enc);
+                        features::selection_range(cx, off)
+                    })
+                    .collect()
+            })
+            .await)
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        Ok(self
+            .with_doc(&params.text_document.uri, format::formatting_edits)
+            .await
+            .flatten())
+    }
+}

@@ -1,0 +1,166 @@
+//! Documents as ropes, and exact conversions between LSP positions (UTF-8 or
+//! UTF-16 columns, negotiated at `initialize`) and the engine's byte offsets.
+//!
+//! Lines are split at LF only (ropey's `cr_lines`/`unicode_lines` are off), as the
+//! engine's `SourceFile` does. Out-of-range positions are clamped, never rejected:
+//! a line past the end means the end of the text, a column past the end of its
+//! line means the end of that line, a column inside a character means its start.
+
+use ropey::{Rope, RopeSlice};
+use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
+
+/// How LSP columns count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// Bytes of UTF-8.
+    Utf8,
+    /// UTF-16 code units (the LSP default).
+    Utf16,
+}
+
+/// The length of a line without its final line break.
+fn line_body(line: RopeSlice<'_>) -> RopeSlice<'_> {
+    let n = line.len_chars();
+    if n > 0 && line.char(n - 1) == '\n' {
+        line.slice(..n - 1)
+    } else {
+        line
+    }
+}
+
+/// The char index of an LSP position.
+pub fn position_to_char(rope: &Rope, pos: Position, enc: Encoding) -> usize {
+    let line = pos.line as usize;
+    if line >= rope.len_lines() {
+        return rope.len_chars();
+    }
+    let start = rope.line_to_char(line);
+    let body = line_body(rope.line(line));
+    let col = pos.character as usize;
+    let chars = match enc {
+        Encoding::Utf16 => {
+            let cu = col.min(body.len_utf16_cu());
+            body.utf16_cu_to_char(cu)
+        }
+        Encoding::Utf8 => {
+            let b = col.min(body.len_bytes());
+            body.byte_to_char(b)
+        }
+    };
+    start + chars
+}
+
+/// The byte offset of an LSP position.
+pub fn position_to_offset(rope: &Rope, pos: Position, enc: Encoding) -> usize {
+    rope.char_to_byte(position_to_char(rope, pos, enc))
+}
+
+/// The LSP position of a byte offset (clamped; inside a character means its start).
+pub fn offset_to_position(rope: &Rope, offset: usize, enc: Encoding) -> Position {
+    let offset = offset.min(rope.len_bytes());
+    let ch = rope.byte_to_char(offset);
+    let line = rope.char_to_line(ch);
+    let line_start = rope.line_to_char(line);
+    let col = match enc {
+        Encoding::Utf16 => rope.char_to_utf16_cu(ch) - rope.char_to_utf16_cu(line_start),
+        Encoding::Utf8 => rope.char_to_byte(ch) - rope.char_to_byte(line_start),
+    };
+    Position::new(line as u32, col as u32)
+}
+
+/// The LSP range of a byte span.
+pub fn span_to_range(rope: &Rope, start: usize, end: usize, enc: Encoding) -> Range {
+    Range::new(
+        offset_to_position(rope, start, enc),
+        offset_to_position(rope, end.max(start), enc),
+    )
+}
+
+/// Applies one content change (a range edit, or the whole text when it has no range).
+pub fn apply_change(rope: &mut Rope, change: &TextDocumentContentChangeEvent, enc: Encoding) {
+    match change.range {
+        None => *rope = Rope::from_str(&change.text),
+        Some(range) => {
+            let mut a = position_to_char(rope, range.start, enc);
+            let mut b = position_to_char(rope, range.end, enc);
+            if a > b {
+                std::mem::swap(&mut a, &mut b);
+            }
+            rope.remove(a..b);
+            rope.insert(a, &change.text);
+        }
+    }
+}
+
+/// The length of a text in the negotiated encoding (semantic tokens, label offsets).
+pub fn encoded_len(s: &str, enc: Encoding) -> u32 {
+    match enc {
+        Encoding::Utf8 => s.len() as u32,
+        Encoding::Utf16 => s.encode_utf16().count() as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_with_astral_and_multibyte_text() {
+        let rope = Rope::from_str("(λ (x) x)\n(define 😀 \"é\")\r\nlast");
+        for enc in [Encoding::Utf8, Encoding::Utf16] {
+            let text = rope.to_string();
+            for (i, _) in text.char_indices() {
+                let p = offset_to_position(&rope, i, enc);
+                assert_eq!(position_to_offset(&rope, p, enc), i, "{enc:?} {i}");
+            }
+        }
+        // 😀 is 2 UTF-16 units, 4 bytes.
+        let after = rope.to_string().find(" \"é").unwrap();
+        assert_eq!(
+            offset_to_position(&rope, after, Encoding::Utf16),
+            Position::new(1, 10)
+        );
+        assert_eq!(
+            offset_to_position(&rope, after, Encoding::Utf8),
+            Position::new(1, 12)
+        );
+        // Past the end: clamped.
+        assert_eq!(
+            position_to_offset(&rope, Position::new(99, 0), Encoding::Utf16),
+            rope.len_bytes()
+        );
+        assert_eq!(
+            position_to_offset(&rope, Position::new(0, 999), Encoding::Utf16),
+            "(λ (x) x)".len()
+        );
+        // Inside a surrogate pair / inside a UTF-8 sequence: the character's start.
+        let smile = rope.to_string().find('😀').unwrap();
+        assert_eq!(
+            position_to_offset(&rope, Position::new(1, 9), Encoding::Utf16),
+            smile
+        );
+        assert_eq!(
+            position_to_offset(&rope, Position::new(1, 10), Encoding::Utf8),
+            smile
+        );
+    }
+
+    #[test]
+    fn applies_incremental_edits() {
+        let mut rope = Rope::from_str("(+ 1 2)\n");
+        let change = TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(0, 3), Position::new(0, 4))),
+            range_length: None,
+            text: "λ😀".into(),
+        };
+        apply_change(&mut rope, &change, Encoding::Utf16);
+        assert_eq!(rope.to_string(), "(+ λ😀 2)\n");
+        let change = TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(0, 4), Position::new(0, 6))),
+            range_length: None,
+            text: "".into(),
+        };
+        apply_change(&mut rope, &change, Encoding::Utf16);
+        assert_eq!(rope.to_string(), "(+ λ 2)\n");
+    }
+}
