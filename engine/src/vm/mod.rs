@@ -366,94 +366,140 @@ impl Vm {
 
     /// Calls host function `idx` on `argc` values at `at`: checks the grant (and
     /// records the check), the argument count and types, runs it, checks the result.
+    /// Every error is built in a cold function, so the common path stays short.
+    #[inline]
     fn host_call(&mut self, idx: usize, at: usize, argc: usize) -> Result<Value, Box<Fault>> {
         let Some(entry) = self.host.get(idx) else {
             return Err(Fault::new(ErrorKind::Host, "unknown host function"));
         };
         let cap = entry.capability;
         if let Some(cap) = cap {
-            let name = entry.name.clone();
-            if !self.grants.contains(cap) {
-                self.audit
-                    .record(&name, cap, false, Some("not granted".into()));
-                return Err(Fault::new(
-                    ErrorKind::CapabilityDenied,
-                    format!(
-                        "`{name}` needs the capability {cap}, which this session does not hold"
-                    ),
-                ));
-            }
-            // The grant check passed: that check is recorded whatever happens next.
-            self.audit.record(&name, cap, true, None);
+            self.check_grant(idx, cap)?;
         }
         let entry = &self.host[idx];
         let n = entry.params.len();
-        if argc < n || (entry.rest.is_none() && argc > n) {
-            let want = if entry.rest.is_some() {
-                format!("at least {n}")
+        if argc != n && !(entry.rest.is_some() && argc > n) {
+            return Err(self.host_arity_fault(idx, argc));
+        }
+        for (i, v) in self.stack[at..at + argc].iter().enumerate() {
+            let mask = if i < n {
+                entry.params[i]
             } else {
-                n.to_string()
+                entry.rest.unwrap_or(u16::MAX)
             };
-            return Err(Fault::new(
-                ErrorKind::Arity,
-                format!(
-                    "`{}` takes {want} arguments, but {argc} were given",
-                    entry.name
-                ),
-            ));
-        }
-        for i in 0..argc {
-            let v = self.stack[at + i];
-            let mask = entry
-                .params
-                .get(i)
-                .copied()
-                .or(entry.rest)
-                .unwrap_or(u16::MAX);
             if mask & v.kind_bit() == 0 {
-                return Err(Fault::new(
-                    ErrorKind::Type,
-                    format!(
-                        "argument {} of `{}` has the wrong type: {}",
-                        i + 1,
-                        entry.name,
-                        v.type_name()
-                    ),
-                ));
+                return Err(self.host_type_fault(idx, i, *v));
             }
         }
-        let (ret, imp) = (entry.ret, entry.imp.clone());
-        let result = match imp.map(|i| i.0) {
-            Some(ImplKind::Native(f)) => self.call_native(f, at, argc),
-            Some(ImplKind::Closure(f)) => self.call_closure(&*f, at, argc),
-            None => Err(Fault::new(
-                ErrorKind::Host,
-                format!(
-                    "`{}` has no implementation in this host",
-                    self.host[idx].name
-                ),
-            )),
+        let ret = entry.ret;
+        let result = match &entry.imp {
+            Some(HostImpl(ImplKind::Native(f))) => {
+                let f = *f;
+                self.call_native(f, at, argc)
+            }
+            Some(HostImpl(ImplKind::Closure(f))) => {
+                let f = std::sync::Arc::clone(f);
+                self.call_closure(&*f, at, argc)
+            }
+            None => Err(self.no_implementation_fault(idx)),
         };
-        if let (Some(cap), Err(f)) = (cap, &result) {
-            // A scope check inside the host function (a path, a host) denied it.
-            if f.kind == ErrorKind::CapabilityDenied {
-                let name = self.host[idx].name.clone();
-                self.audit
-                    .record(&name, cap, false, Some(f.message.clone()));
+        let v = match result {
+            Ok(v) => v,
+            Err(f) => {
+                if let Some(cap) = cap {
+                    self.audit_scope_denial(idx, cap, &f);
+                }
+                return Err(f);
             }
-        }
-        let v = result?;
+        };
         if ret & v.kind_bit() == 0 {
-            return Err(Fault::new(
-                ErrorKind::Host,
-                format!(
-                    "`{}` returned {}, which its signature does not allow",
-                    self.host[idx].name,
-                    v.type_name()
-                ),
-            ));
+            return Err(self.host_return_fault(idx, v));
         }
         Ok(v)
+    }
+
+    /// The grant check of a host call, recorded in the audit log either way.
+    #[cold]
+    #[inline(never)]
+    fn check_grant(&mut self, idx: usize, cap: Capability) -> Step {
+        let name = self.host[idx].name.clone();
+        if !self.grants.contains(cap) {
+            self.audit
+                .record(&name, cap, false, Some("not granted".into()));
+            return Err(Fault::new(
+                ErrorKind::CapabilityDenied,
+                format!("`{name}` needs the capability {cap}, which this session does not hold"),
+            ));
+        }
+        // The grant check passed: that check is recorded whatever happens next.
+        self.audit.record(&name, cap, true, None);
+        Ok(())
+    }
+
+    /// A scope check inside the host function (a path, a host) denied the call.
+    #[cold]
+    #[inline(never)]
+    fn audit_scope_denial(&mut self, idx: usize, cap: Capability, f: &Fault) {
+        if f.kind == ErrorKind::CapabilityDenied {
+            let name = self.host[idx].name.clone();
+            self.audit
+                .record(&name, cap, false, Some(f.message.clone()));
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn host_arity_fault(&self, idx: usize, argc: usize) -> Box<Fault> {
+        let e = &self.host[idx];
+        let n = e.params.len();
+        let want = if e.rest.is_some() {
+            format!("at least {n}")
+        } else {
+            n.to_string()
+        };
+        Fault::new(
+            ErrorKind::Arity,
+            format!("`{}` takes {want} arguments, but {argc} were given", e.name),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn host_type_fault(&self, idx: usize, i: usize, v: Value) -> Box<Fault> {
+        let name = &self.host[idx].name;
+        Fault::new(
+            ErrorKind::Type,
+            format!(
+                "argument {} of `{name}` has the wrong type: {}",
+                i + 1,
+                v.type_name()
+            ),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn host_return_fault(&self, idx: usize, v: Value) -> Box<Fault> {
+        let name = &self.host[idx].name;
+        Fault::new(
+            ErrorKind::Host,
+            format!(
+                "`{name}` returned {}, which its signature does not allow",
+                v.type_name()
+            ),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn no_implementation_fault(&self, idx: usize) -> Box<Fault> {
+        Fault::new(
+            ErrorKind::Host,
+            format!(
+                "`{}` has no implementation in this host",
+                self.host[idx].name
+            ),
+        )
     }
 
     /// Calls a host closure: arguments copied out as owned values, the result copied in.
@@ -965,11 +1011,13 @@ impl Vm {
                     }
                     gc_point!();
                 }
-                Instr::CallFfi(at, idx, argc) => {
-                    save!();
-                    let at = base + at as usize;
-                    let v = self.host_call(idx as usize, at, argc as usize)?;
-                    self.stack[at] = v;
+                Instr::CallFfi(a, idx, argc) => {
+                    // The frame state is saved only if the call fails: host calls
+                    // neither read it nor collect garbage.
+                    match self.host_call(idx as usize, base + a as usize, argc as usize) {
+                        Ok(v) => r!(a) = v,
+                        Err(e) => fail!(e),
+                    }
                     gc_point!();
                 }
                 Instr::Return(s) => do_return!(r!(s)),
