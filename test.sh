@@ -10,6 +10,7 @@ command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -24,3 +25,6 @@ fi
 JUE_REQUIRE_NVIM=1 cargo test --workspace
 # The C ABI from Python (pytest) and its leak check under valgrind.
 capi/test.sh
+# The VS Code extension: typecheck, bundle, grammar tests, LSP tests against the jue
+# just built, then the .vsix.
+JUE_BIN="$PWD/target/debug/jue" editors/vscode/build.sh
