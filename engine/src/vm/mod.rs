@@ -910,10 +910,7 @@ impl Vm {
                     let at = base + f as usize;
                     match r!(f) {
                         Value::Closure(c) => {
-                            let callee = match self.heap.get(c) {
-                                Obj::Closure(c) => c.proto,
-                                _ => 0,
-                            };
+                            let callee = self.closure_proto(c);
                             if self.frames.len() as u64 >= self.limits.depth {
                                 fail!(Fault::new(
                                     ErrorKind::DepthLimit,
@@ -963,10 +960,7 @@ impl Vm {
                     let at = base + f as usize;
                     match r!(f) {
                         Value::Closure(c) => {
-                            let callee = match self.heap.get(c) {
-                                Obj::Closure(c) => c.proto,
-                                _ => 0,
-                            };
+                            let callee = self.closure_proto(c);
                             // Move the callee and its arguments down over this frame.
                             let n = argc as usize + 1;
                             self.stack.copy_within(at..at + n, base - 1);
@@ -1055,6 +1049,15 @@ impl Vm {
                     self.handlers.pop();
                 }
             }
+        }
+    }
+
+    /// The prototype a closure object runs.
+    #[inline(always)]
+    fn closure_proto(&self, c: value::ObjRef) -> u32 {
+        match self.heap.get(c) {
+            Obj::Closure(c) => c.proto,
+            _ => 0,
         }
     }
 
