@@ -147,3 +147,22 @@ fn limits_options_apply() {
     assert!(o.stderr.contains("time   200 ms"), "{}", o.stderr);
     assert_eq!(o.code, Some(1));
 }
+
+#[test]
+fn reset_drops_definitions_but_keeps_grants_audit_and_sensors() {
+    let o = repl(
+        &["repl"],
+        ":grant IoReadSensor\n:sensor temp 2.5\n(define x 1)\n(io:sensor:read 'temp)\n:reset\n:audit\n(io:sensor:read 'temp)\nx\n",
+    );
+    // Before and after :reset the sensor reads 2.5 with the grant kept; `x` is gone.
+    assert!(o.stdout.starts_with("2.5\n2.5\n"), "{}", o.stdout);
+    // The check made before :reset is still in the audit printed after it.
+    let audit = o.stderr.split("reset:").nth(1).unwrap_or_default();
+    assert!(
+        audit.contains("io:sensor:read"),
+        "audit after :reset: {}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("x"), "{}", o.stderr);
+    assert_eq!(o.code, Some(1), "reading x after :reset fails");
+}
