@@ -39,4 +39,13 @@ fn main() {
         mb / c,
         an.diagnostics.len()
     );
+    // Peak and current resident memory, with the analysis still alive.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    for l in status
+        .lines()
+        .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+    {
+        println!("{l}");
+    }
+    drop(an);
 }
