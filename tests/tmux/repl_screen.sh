@@ -39,8 +39,10 @@ wait_prompt() {  # wait until the last non-blank line is a fresh, empty prompt
 pass() { echo "ok - $1"; }
 
 printf 'set -g remain-on-exit on\nset -g history-limit 5000\n' > "$TMP/tmux.conf"
+# The shell records the REPL's own exit status (128+n if a signal ended it): more
+# exact than tmux's pane status, which tmux records only some time after the pane dies.
 $T -f "$TMP/tmux.conf" new-session -d -s "$S" -x 100 -y 40 \
-  "env -u NO_COLOR TERM=xterm-256color XDG_DATA_HOME=$TMP/data $BIN repl"
+  "env -u NO_COLOR TERM=xterm-256color XDG_DATA_HOME=$TMP/data $BIN repl; echo \$? > $TMP/status"
 
 wait_for "jue>";                                         pass "prompt"
 $T send-keys -t "$S" '(+ 1 2)' Enter;   wait_for "3";    pass "result"
@@ -63,8 +65,11 @@ $T send-keys -t "$S" Up;                wait_for "jue> (* 3 3)"; pass "history"
 $T send-keys -t "$S" C-u ':nope' Enter; wait_for "did you mean"; pass "unknown command"
 wait_prompt
 $T send-keys -t "$S" C-d
-for _ in $(seq 250); do [ "$($T display -p -t "$S" '#{pane_dead}')" = 1 ] && break; sleep 0.02; done
-status=$($T display -p -t "$S" '#{pane_dead_status}')
+status=
+for _ in $(seq 500); do
+  [ -s "$TMP/status" ] && status=$(cat "$TMP/status") && break
+  sleep 0.02
+done
 [ "$status" = 0 ] || { echo "FAIL: exit status $status"; screen; exit 1; }
 pass "Ctrl-D exits with 0"
 mode=$(stat -c %a "$TMP/data/jue/history")
