@@ -205,10 +205,11 @@ fn exit_ends_the_server_with_stdin_open() {
     let mut c = Client::spawn_in(&dir);
     c.initialize(&dir, &[]);
     c.notify("exit", json!(null));
-    assert!(
-        c.wait_exit(Duration::from_secs(5)).is_some(),
-        "server still running after exit"
-    );
+    let status = c
+        .wait_exit(Duration::from_secs(5))
+        .expect("server still running after exit");
+    // `exit` without `shutdown` first: status 1, as the LSP specification says.
+    assert_eq!(status.code(), Some(1));
     let dir = temp_dir("exit2");
     let mut c = Client::spawn_in(&dir);
     c.initialize(&dir, &[]);

@@ -19,7 +19,11 @@ pub mod workspace;
 pub use server::Backend;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tower_lsp_server::{LspService, Server};
+
+/// Whether the client sent `shutdown`: the exit status is 0 only then (LSP spec).
+pub(crate) static SHUTDOWN_REQUESTED: AtomicBool = AtomicBool::new(false);
 
 /// Serves LSP on stdin/stdout until `exit` or the end of stdin.
 pub async fn serve_stdio() {
@@ -53,5 +57,9 @@ pub fn run_stdio() -> ExitCode {
     };
     rt.block_on(serve_stdio());
     rt.shutdown_background();
-    ExitCode::SUCCESS
+    if SHUTDOWN_REQUESTED.load(Ordering::SeqCst) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

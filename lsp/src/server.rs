@@ -308,6 +308,7 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        crate::SHUTDOWN_REQUESTED.store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
