@@ -160,15 +160,18 @@ fn cmp_num(a: Value, b: Value) -> Option<Ordering> {
     }
 }
 
+/// 2^63, exactly: floats at or beyond ±2^63 lie outside the range of an Int.
+pub const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
 fn cmp_int_float(i: i64, f: f64) -> Option<Ordering> {
     if f.is_nan() {
         return None;
     }
     // Beyond ±2^63 the float decides; inside, compare the integer part exactly.
-    if f >= 9.223372036854775807e18 {
+    if f >= TWO_POW_63 {
         return Some(Ordering::Less);
     }
-    if f < -9.223372036854775808e18 {
+    if f < -TWO_POW_63 {
         return Some(Ordering::Greater);
     }
     let t = f.trunc();

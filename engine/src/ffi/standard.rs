@@ -96,7 +96,9 @@ fn float_to_int(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         return Ok(Value::Nil);
     };
     // `as` saturates silently; NaN, infinities and out-of-range values are errors.
-    if f.is_nan() || f.is_infinite() || f >= 9.223372036854775807e18 || f < -9.223372036854775808e18
+    if !f.is_finite()
+        || f >= crate::builtins::natives::TWO_POW_63
+        || f < -crate::builtins::natives::TWO_POW_63
     {
         return Err(Fault::new(
             ErrorKind::Overflow,
