@@ -1009,7 +1009,6 @@ fn a_trigger_cannot_smuggle_extension_loading() {
 }
 
 #[test]
-
 fn an_empty_scope_is_refused_not_widened() {
     let (mut s, _) = session();
     for spec in ["IoNetwork=", "IoNetwork= ", "IoPersist=", "IoPersist= "] {
@@ -1202,7 +1201,6 @@ fn http_non_2xx_status_is_a_host_error_naming_it() {
 }
 
 #[test]
-
 fn http_hanging_response_is_bounded_by_the_time_limit() {
     for path in ["/hang", "/trickle"] {
         let srv = serve(1, pages);
@@ -1255,7 +1253,6 @@ fn formal_code_calling_an_effectful_function_is_e0201() {
 }
 
 #[test]
-
 fn formal_code_cannot_use_capability_forms() {
     let (mut s, _) = session();
     for text in [
@@ -1270,7 +1267,6 @@ fn formal_code_cannot_use_capability_forms() {
 }
 
 #[test]
-
 fn ffi_call_in_formal_code_is_e0201() {
     let (mut s, _) = session();
     for text in [
@@ -1284,7 +1280,6 @@ fn ffi_call_in_formal_code_is_e0201() {
 }
 
 #[test]
-
 fn a_global_alias_of_an_effectful_function_is_tier_checked() {
     let (mut s, _) = session();
     compile_error_with(
@@ -1552,7 +1547,6 @@ fn a_host_closure_returning_a_value_its_signature_refuses_is_a_host_error() {
 }
 
 #[test]
-
 fn registry_json_entries_never_run_and_never_drop_a_capability() {
     let (mut s, _) = session();
     let json = r#"{"functions": [
@@ -1576,7 +1570,6 @@ fn registry_json_entries_never_run_and_never_drop_a_capability() {
 }
 
 #[test]
-
 fn every_allowed_check_is_audited_even_when_the_call_then_fails() {
     let t = tree();
     let mut s = persist_session(&t);
@@ -1673,7 +1666,6 @@ fn experimental_code_runs_under_its_caps_whatever_the_options_say() {
 }
 
 #[test]
-
 fn the_time_limit_counts_from_the_start_of_the_evaluation() {
     let (mut s, _) = session();
     grant(&mut s, Capability::SysClock, None);
@@ -1697,7 +1689,6 @@ fn the_time_limit_counts_from_the_start_of_the_evaluation() {
 }
 
 #[test]
-
 fn the_step_limit_counts_from_the_start_of_the_evaluation() {
     let (mut s, _) = session();
     ok(&mut s, "(define (count n) (if (= n 0) 0 (count (- n 1))))");
