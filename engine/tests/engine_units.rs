@@ -3,8 +3,8 @@
 //! compiler (bytecode shape), VM (closures, depth, collector, limits), printing
 //! (§3) and owned values, and the REPL-mode rules of §4.
 //!
-//! Tests marked `#[ignore = "engine bug: ..."]` describe engine bugs found while
-//! writing these tests; they fail today and should pass once the bug is fixed.
+//! Tests that could overflow the stack if the engine regressed run in a child
+//! process (`in_child_process`), so an abort fails just that test.
 
 use jue_engine::diagnostic::Diagnostic;
 use jue_engine::syntax::lexer::{TokenKind, lex};
@@ -89,7 +89,7 @@ fn big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
         .expect("big-stack thread panicked")
 }
 
-/// Runs the ignored test `name` in a child process with `JUE_UNITS_CHILD` set, so a
+/// Runs the test `name` in a child process with `JUE_UNITS_CHILD` set, so a
 /// stack overflow (which aborts the process) fails just that test. Returns true in
 /// the child, where the caller should run the real body.
 fn in_child_process(name: &str) -> bool {
@@ -98,23 +98,22 @@ fn in_child_process(name: &str) -> bool {
     }
     let exe = std::env::current_exe().expect("test binary");
     let out = std::process::Command::new(exe)
-        .args([
-            name,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
+        .args([name, "--exact", "--nocapture", "--test-threads", "1"])
         .env("JUE_UNITS_CHILD", "1")
         .output()
         .expect("run child test process");
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "child process for {name} failed ({}):\n{}\n{}",
         out.status,
-        String::from_utf8_lossy(&out.stdout),
+        stdout,
         String::from_utf8_lossy(&out.stderr)
+    );
+    // The child must really have run the test, not filtered it out.
+    assert!(
+        stdout.contains("1 passed"),
+        "child process ran no test for {name}:\n{stdout}"
     );
     false
 }

@@ -8,8 +8,7 @@
 //! documented kind, with nothing done outside the grants. HTTP tests only ever
 //! talk to servers the test starts on 127.0.0.1.
 //!
-//! Tests marked `#[ignore = "engine bug: ..."]` describe engine bugs found while
-//! writing these tests; they fail today and should pass once the bug is fixed.
+//! Each of the engine bugs these tests found is fixed; the tests keep them fixed.
 
 use jue_engine::vm::output::{Captured, Output};
 use jue_engine::{

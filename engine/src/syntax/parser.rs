@@ -177,11 +177,14 @@ impl<'a> Parser<'a> {
             TokenKind::Quote => {
                 // Quotes nest too: `''''a` is as deep as `((((a))))`.
                 if self.stack.len() + self.quotes.len() >= MAX_NESTING {
-                    self.error(
-                        Code::E0001,
-                        span,
-                        "nesting too deep (more than 1000 levels)",
-                    );
+                    // One diagnostic for a run of quotes past the limit, not one each.
+                    if !self.top_error {
+                        self.error(
+                            Code::E0001,
+                            span,
+                            "nesting too deep (more than 1000 levels)",
+                        );
+                    }
                     self.top_error = true;
                 } else {
                     self.quotes.push((span, self.stack.len()));
