@@ -18,7 +18,8 @@ pub fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) ->
             (d, c)
         })
         .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, c)| (*d, c.len()))
+        // The name itself breaks ties, so the answer never depends on candidate order.
+        .min_by_key(|(d, c)| (*d, c.len(), *c))
         .map(|(_, c)| c.to_string())
 }
 

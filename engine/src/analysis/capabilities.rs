@@ -3,247 +3,479 @@
 //! Inference: a definition needs C if its body uses C (an FFI function requiring C,
 //! called or written as a value) or uses a known function that needs C; computed to a
 //! fixpoint. Calls through values add nothing.
+//!
+//! It runs in three steps so the incremental document can redo only what an edit
+//! touched: [`summarize`] reads one unit's lowered forms once (what each definition
+//! uses directly); [`Inference::resolve`] joins the summaries of the whole text and
+//! propagates needs to a fixpoint (cheap: it sees only names); [`warn`] walks one
+//! unit's forms for W0301/W0302 given the needs.
 
-use super::Analysis;
 use super::env::Env;
-use super::ir::{Expr, ExprKind, LocalId};
+use super::ir::{Expr, ExprKind, LocalId, LocalInfo, TopItem};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::ffi::{CapSet, Capability};
+use crate::ffi::{CapSet, Capability, FfiRegistry};
 use crate::syntax::span::Span;
 use std::collections::HashMap;
 
-/// A known function: a user global or a local bound to a lambda and never assigned.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Key {
-    Global(Box<str>),
+/// Global names as small numbers, stable for the life of a document.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    ids: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Names {
+    /// The number of a name, new if unseen.
+    pub fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.into());
+        self.ids.insert(name.into(), id);
+        id
+    }
+    /// The number of a name, if seen.
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+    /// The name of a number.
+    pub fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+    /// How many names there are.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// Who owns what an expression uses.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Owner {
+    /// The top level of the text (what running it needs).
+    Top,
+    /// A top-level definition: its own group when it is a known function, else its
+    /// parent's (decided in `resolve`, where the whole text's functions are known).
+    Define(u32, usize),
+    /// A local bound to a lambda and never assigned.
     Local(LocalId),
 }
 
-#[derive(Default)]
-struct Info {
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Use {
+    Global(u32),
+    Local(LocalId),
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    owner: Owner,
+    /// Capabilities its own code uses directly.
     direct: CapSet,
-    uses: Vec<Key>,
+    /// Names it uses directly, in order (globals not yet filtered to known functions).
+    uses: Vec<Use>,
+    /// With the local functions it reaches folded in: their direct capabilities
+    /// and the globals they use.
+    reach_direct: CapSet,
+    reach_globals: Vec<u32>,
 }
 
-struct Pass<'a> {
-    an: &'a Analysis,
-    env: &'a Env<'a>,
-    /// Names of the text's top-level functions (known functions).
-    text_fns: std::collections::HashSet<&'a str>,
-    info: HashMap<Key, Info>,
-    top: Info,
-    needs: HashMap<Key, CapSet>,
+/// One unit's capability facts, read once from its lowered forms.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    groups: Vec<Group>,
+    /// Local id → its group, for locals that own one.
+    local_group: HashMap<LocalId, usize>,
+    /// Every global the unit's code names (for invalidation).
+    pub globals: Vec<u32>,
+    /// Whether the unit writes `require-capability` anywhere (its W0302 depends on
+    /// what other definitions need).
+    pub declares: bool,
 }
 
-/// The capabilities known functions need and the input needs, plus the warnings.
-pub struct Inferred {
-    /// Per top-level definition name.
-    pub global_needs: HashMap<String, CapSet>,
-    /// What the top-level forms need, directly or through what they use.
-    pub input_needs: CapSet,
-    /// W0301 and W0302.
-    pub diagnostics: Vec<Diagnostic>,
-    /// Per top-level definition, the known globals its body uses.
-    pub global_uses: HashMap<String, Vec<String>>,
-}
-
-/// Runs inference and the capability warnings over an analysis.
-pub fn infer(an: &Analysis, env: &Env<'_>, tier_errors: &[Span], repl: bool) -> Inferred {
-    let text_fns = an
-        .definitions
-        .iter()
-        .filter(|d| d.arity.is_some())
-        .map(|d| d.name.as_str())
-        .collect();
-    let mut p = Pass {
-        an,
-        env,
-        text_fns,
-        info: HashMap::new(),
-        top: Info::default(),
-        needs: HashMap::new(),
+/// Reads the capability facts of a unit's forms.
+pub fn summarize(
+    items: &[TopItem],
+    locals: &[LocalInfo],
+    registry: &FfiRegistry,
+    names: &mut Names,
+) -> Summary {
+    let mut c = Collect {
+        locals,
+        registry,
+        names,
+        s: Summary::default(),
     };
-    for item in &an.items {
-        p.collect(&item.expr, None);
+    c.new_group(Owner::Top);
+    for item in items {
+        c.expr(&item.expr, 0);
     }
-    p.fixpoint();
-    let mut input = p.top.direct;
-    for k in &p.top.uses {
-        input = input.union(p.need_of(k));
-    }
-    let mut w = Warn {
-        p: &p,
-        diags: Vec::new(),
-        active: Vec::new(),
-        tier_errors,
-        assumed: env.assumed,
-    };
-    let tops: Vec<&Expr> = an.items.iter().map(|i| &i.expr).collect();
-    w.sequence(&tops, CapSet::EMPTY, !repl);
-    let mut global_needs = HashMap::new();
-    for (k, n) in &p.needs {
-        if let Key::Global(g) = k {
-            global_needs.insert(g.to_string(), *n);
-        }
-    }
-    let mut global_uses = HashMap::new();
-    for (k, inf) in &p.info {
-        if let Key::Global(g) = k {
-            let uses: Vec<String> = inf
-                .uses
-                .iter()
-                .filter_map(|u| match u {
-                    Key::Global(n) => Some(n.to_string()),
-                    Key::Local(_) => None,
-                })
-                .collect();
-            global_uses.insert(g.to_string(), uses);
-        }
-    }
-    Inferred {
-        global_needs,
-        global_uses,
-        input_needs: input,
-        diagnostics: w.diags,
-    }
+    let mut s = c.s;
+    s.globals.sort_unstable();
+    s.globals.dedup();
+    s.fold_locals();
+    s
 }
 
-impl Pass<'_> {
+struct Collect<'a> {
+    locals: &'a [LocalInfo],
+    registry: &'a FfiRegistry,
+    names: &'a mut Names,
+    s: Summary,
+}
+
+impl Collect<'_> {
+    fn new_group(&mut self, owner: Owner) -> usize {
+        self.s.groups.push(Group {
+            owner,
+            direct: CapSet::EMPTY,
+            uses: Vec::new(),
+            reach_direct: CapSet::EMPTY,
+            reach_globals: Vec::new(),
+        });
+        if let Owner::Local(id) = owner {
+            self.s.local_group.insert(id, self.s.groups.len() - 1);
+        }
+        self.s.groups.len() - 1
+    }
+
     fn known_local(&self, id: LocalId) -> bool {
-        let l = &self.an.locals[id as usize];
-        !l.mutated
+        !self.locals[id as usize].mutated
     }
 
-    fn known_global(&self, name: &str) -> bool {
-        self.text_fns.contains(name)
-            || self
-                .env
-                .globals
-                .get(name)
-                .is_some_and(|g| g.arity.is_some())
-    }
-
-    fn record(&mut self, owner: &Option<Key>, f: impl FnOnce(&mut Info)) {
-        match owner {
-            Some(k) => f(self.info.entry(k.clone()).or_default()),
-            None => f(&mut self.top),
-        }
-    }
-
-    /// Pass 1: direct uses and uses of known functions, per owning definition.
-    fn collect(&mut self, e: &Expr, owner: Option<Key>) {
+    fn expr(&mut self, e: &Expr, g: usize) {
         match &e.kind {
             ExprKind::Ffi(i) | ExprKind::CallFfi(i, ..) => {
-                if let Some(c) = self.env.registry.function(*i).required_capability {
-                    self.record(&owner, |inf| inf.direct.insert(c));
+                if let Some(c) = self.registry.function(*i).required_capability {
+                    self.s.groups[g].direct.insert(c);
                 }
             }
-            ExprKind::Global(g) if self.known_global(g) => {
-                let k = Key::Global(g.clone());
-                self.record(&owner, |inf| inf.uses.push(k));
+            ExprKind::Global(name) | ExprKind::SetGlobal(name, _) => {
+                let id = self.names.intern(name);
+                self.s.globals.push(id);
+                if matches!(e.kind, ExprKind::Global(_)) {
+                    self.s.groups[g].uses.push(Use::Global(id));
+                }
             }
             ExprKind::Local(id) if self.known_local(*id) => {
-                let k = Key::Local(*id);
-                self.record(&owner, |inf| inf.uses.push(k));
+                self.s.groups[g].uses.push(Use::Local(*id));
             }
+            ExprKind::RequireCap(_) => self.s.declares = true,
             _ => {}
         }
         // Children; a lambda bound by a definition belongs to that definition.
         match &e.kind {
             ExprKind::Define(name, v) => {
-                // A known function (a lambda, or an alias of one) owns what its value uses.
-                let o = if self.known_global(name) {
-                    Some(Key::Global(name.clone()))
-                } else {
-                    owner
-                };
-                self.collect(v, o);
+                let id = self.names.intern(name);
+                let d = self.new_group(Owner::Define(id, g));
+                self.expr(v, d);
             }
             ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
                 for (id, init) in binds {
-                    let o = if matches!(init.kind, ExprKind::Lambda(_)) && self.known_local(*id) {
-                        Some(Key::Local(*id))
+                    if matches!(init.kind, ExprKind::Lambda(_)) && self.known_local(*id) {
+                        let l = self.new_group(Owner::Local(*id));
+                        self.expr(init, l);
                     } else {
-                        owner.clone()
-                    };
-                    self.collect(init, o);
+                        self.expr(init, g);
+                    }
                 }
                 for b in body {
-                    self.collect(b, owner.clone());
+                    self.expr(b, g);
                 }
             }
-            _ => for_each_child(e, |c| self.collect(c, owner.clone())),
+            _ => for_each_child(e, |c| self.expr(c, g)),
         }
     }
+}
 
-    /// Propagates needs from callees to callers with a worklist: each set only
-    /// grows, by at most 14 capabilities, so this is linear in the uses.
-    fn fixpoint(&mut self) {
-        let mut callers: HashMap<Key, Vec<Key>> = HashMap::new();
-        for (k, inf) in &self.info {
-            self.needs.insert(k.clone(), inf.direct);
-            for u in &inf.uses {
-                callers.entry(u.clone()).or_default().push(k.clone());
+impl Summary {
+    /// Folds into each group the local functions it reaches.
+    fn fold_locals(&mut self) {
+        for i in 0..self.groups.len() {
+            let mut direct = CapSet::EMPTY;
+            let mut globals = Vec::new();
+            let mut seen = vec![i];
+            let mut work = vec![i];
+            while let Some(g) = work.pop() {
+                let grp = &self.groups[g];
+                direct = direct.union(grp.direct);
+                for u in &grp.uses {
+                    match u {
+                        Use::Global(id) => globals.push(*id),
+                        Use::Local(l) => {
+                            if let Some(&lg) = self.local_group.get(l) {
+                                if !seen.contains(&lg) {
+                                    seen.push(lg);
+                                    work.push(lg);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            globals.sort_unstable();
+            globals.dedup();
+            self.groups[i].reach_direct = direct;
+            self.groups[i].reach_globals = globals;
+        }
+    }
+}
+
+/// The needs of the text's known functions, propagated to a fixpoint.
+#[derive(Clone, Debug, Default)]
+pub struct Inference {
+    /// Per global name number: whether it is a known function.
+    known: Vec<bool>,
+    /// Per global name number: its needs, when the text's code gives it any facts
+    /// (else the session's earlier definition decides, see [`Inference::need_of`]).
+    needs: Vec<Option<CapSet>>,
+    /// The needs of earlier REPL inputs' functions, by number.
+    earlier: Vec<CapSet>,
+    /// What the top-level forms need.
+    pub input_needs: CapSet,
+}
+
+impl Inference {
+    /// Joins the summaries of a whole text (in order) and propagates needs. `text_fns`
+    /// are the names of the text's definitions that are known functions.
+    pub fn resolve<'s>(
+        units: impl Iterator<Item = &'s Summary> + Clone,
+        text_fns: impl Iterator<Item = u32>,
+        names: &Names,
+        env: &Env<'_>,
+    ) -> Inference {
+        let n = names.len();
+        let mut known = vec![false; n];
+        for id in text_fns {
+            known[id as usize] = true;
+        }
+        let mut earlier = vec![CapSet::EMPTY; n];
+        if !env.globals.is_empty() {
+            for (id, k) in known.iter_mut().enumerate() {
+                if let Some(g) = env.globals.get(names.name(id as u32)) {
+                    *k |= g.arity.is_some();
+                    earlier[id] = g.needs;
+                }
             }
         }
-        // Functions from earlier REPL inputs seed the needs of their callers.
-        let mut work: Vec<Key> = callers.keys().cloned().collect();
+        let mut needs: Vec<Option<CapSet>> = vec![None; n];
+        let mut callers: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut top = CapSet::EMPTY;
+        let mut top_uses = Vec::new();
+        for s in units {
+            for g in &s.groups {
+                let owner = resolve_owner(&s.groups, g.owner, &known);
+                let uses_known = g.reach_globals.iter().filter(|u| known[**u as usize]);
+                match owner {
+                    None => {
+                        top = top.union(g.reach_direct);
+                        top_uses.extend(uses_known);
+                    }
+                    Some(Key::Global(id)) => {
+                        // An entry exists once anything was recorded for it.
+                        let recorded = !g.direct.is_empty()
+                            || g.uses.iter().any(|u| match u {
+                                Use::Global(u) => known[*u as usize],
+                                Use::Local(_) => true,
+                            });
+                        if recorded {
+                            let cur = needs[id as usize].get_or_insert(CapSet::EMPTY);
+                            *cur = cur.union(g.reach_direct);
+                            for u in uses_known {
+                                callers[*u as usize].push(id);
+                            }
+                        }
+                    }
+                    // A local function's needs are folded into its users' groups.
+                    Some(Key::Local) => {}
+                }
+            }
+        }
+        let mut inf = Inference {
+            known,
+            needs,
+            earlier,
+            input_needs: CapSet::EMPTY,
+        };
+        // Worklist: each set only grows, by at most 14 capabilities, so this is
+        // linear in the uses.
+        let mut work: Vec<u32> = (0..n as u32)
+            .filter(|u| !callers[*u as usize].is_empty())
+            .collect();
         while let Some(k) = work.pop() {
-            let n = self.need_of(&k);
-            for c in callers.get(&k).map(Vec::as_slice).unwrap_or(&[]) {
-                let cur = self.needs.get(c).copied().unwrap_or_default();
-                let new = cur.union(n);
+            let nk = inf.need_of(k);
+            for &c in &callers[k as usize] {
+                let cur = inf.needs[c as usize].unwrap_or_default();
+                let new = cur.union(nk);
                 if new != cur {
-                    self.needs.insert(c.clone(), new);
-                    work.push(c.clone());
+                    inf.needs[c as usize] = Some(new);
+                    work.push(c);
+                }
+            }
+        }
+        inf.input_needs = top_uses.iter().fold(top, |acc, u| acc.union(inf.need_of(*u)));
+        inf
+    }
+
+    /// Whether a global name number is a known function.
+    pub fn known(&self, id: u32) -> bool {
+        self.known.get(id as usize).copied().unwrap_or(false)
+    }
+
+    /// What a known global needs: inferred here, or from an earlier REPL input.
+    pub fn need_of(&self, id: u32) -> CapSet {
+        let i = id as usize;
+        match self.needs.get(i) {
+            Some(Some(n)) => *n,
+            _ => self.earlier.get(i).copied().unwrap_or_default(),
+        }
+    }
+
+    /// What the text's code makes a global need (empty when it gives no facts).
+    pub fn inferred(&self, id: u32) -> CapSet {
+        self.needs.get(id as usize).copied().flatten().unwrap_or_default()
+    }
+
+    /// Whether the text's code gives a global any facts (an entry in `global_uses`).
+    pub fn has_entry(&self, id: u32) -> bool {
+        matches!(self.needs.get(id as usize), Some(Some(_)))
+    }
+
+    /// The known globals each of a unit's known definitions uses directly, appended
+    /// to `out` (the REPL's redefinition rule reads this).
+    pub fn global_uses(&self, s: &Summary, names: &Names, out: &mut HashMap<String, Vec<String>>) {
+        for g in &s.groups {
+            if let Some(Key::Global(id)) = resolve_owner(&s.groups, g.owner, &self.known) {
+                if !self.has_entry(id) {
+                    continue;
+                }
+                let list = out.entry(names.name(id).to_string()).or_default();
+                for u in &g.uses {
+                    if let Use::Global(u) = u {
+                        if self.known(*u) {
+                            list.push(names.name(*u).to_string());
+                        }
+                    }
                 }
             }
         }
     }
+}
 
-    /// What a known function needs: inferred here, or from an earlier REPL input.
-    fn need_of(&self, k: &Key) -> CapSet {
-        if let Some(n) = self.needs.get(k) {
-            return *n;
-        }
-        match k {
-            Key::Global(g) => self
-                .env
-                .globals
-                .get(&**g)
-                .map(|g| g.needs)
-                .unwrap_or_default(),
-            Key::Local(_) => CapSet::EMPTY,
+enum Key {
+    Global(u32),
+    Local,
+}
+
+/// The group a group's facts are recorded in: `None` for the top level.
+fn resolve_owner(groups: &[Group], mut owner: Owner, known: &[bool]) -> Option<Key> {
+    loop {
+        match owner {
+            Owner::Top => return None,
+            Owner::Local(_) => return Some(Key::Local),
+            Owner::Define(id, parent) => {
+                if known[id as usize] {
+                    return Some(Key::Global(id));
+                }
+                owner = groups[parent].owner;
+            }
         }
     }
+}
 
-    /// What using this expression (as a name) needs.
-    fn use_needs(&self, e: &Expr) -> CapSet {
-        match &e.kind {
-            ExprKind::Global(g) if self.known_global(g) => self.need_of(&Key::Global(g.clone())),
-            ExprKind::Local(id) if self.known_local(*id) => self.need_of(&Key::Local(*id)),
-            _ => CapSet::EMPTY,
-        }
+/// A top-level `require-capability`, whose W0302 waits for the rest of the text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopDeclaration {
+    /// The capability declared.
+    pub cap: Capability,
+    /// Where.
+    pub span: Span,
+    /// Whether the rest of its own unit uses it.
+    pub used: bool,
+}
+
+/// What [`warn`] found in one unit.
+#[derive(Clone, Debug, Default)]
+pub struct Warnings {
+    /// W0301 and W0302 inside the unit.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Its top-level declarations, in order.
+    pub declarations: Vec<TopDeclaration>,
+    /// Every capability the unit's code uses (marks earlier units' declarations used).
+    pub uses: CapSet,
+}
+
+/// Everything [`warn`] reads besides the unit.
+pub struct WarnInput<'a> {
+    /// The unit's summary.
+    pub summary: &'a Summary,
+    /// Global names.
+    pub names: &'a Names,
+    /// The text's needs.
+    pub inference: &'a Inference,
+    /// The registry.
+    pub registry: &'a FfiRegistry,
+    /// The unit's locals.
+    pub locals: &'a [LocalInfo],
+    /// Spans with an E0201, where W0301 is not also reported.
+    pub tier_errors: &'a [Span],
+    /// Capabilities assumed granted.
+    pub assumed: CapSet,
+    /// Capabilities declared by top-level forms of earlier units.
+    pub declared: CapSet,
+}
+
+/// W0301/W0302 for one unit's forms.
+pub fn warn(items: &[TopItem], input: &WarnInput<'_>) -> Warnings {
+    let mut w = Warn {
+        i: input,
+        diags: Vec::new(),
+        active: Vec::new(),
+        uses: CapSet::EMPTY,
+    };
+    let tops: Vec<&Expr> = items.iter().map(|i| &i.expr).collect();
+    let mut declarations = Vec::new();
+    w.sequence(&tops, input.declared, Some(&mut declarations));
+    Warnings {
+        diagnostics: w.diags,
+        declarations,
+        uses: w.uses,
     }
+}
+
+/// The W0302 of a top-level declaration that nothing after it used.
+pub fn unused_declaration(d: &TopDeclaration) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0302,
+        d.span,
+        format!(
+            "`(require-capability {})` but nothing after it uses {}",
+            d.cap, d.cap
+        ),
+    )
+    .with_help("remove the declaration, or move it to the body that uses the capability")
 }
 
 struct Declaration {
     cap: Capability,
     span: Span,
     used: bool,
-    report: bool,
 }
 
-struct Warn<'a, 'p> {
-    p: &'a Pass<'p>,
+struct Warn<'a, 'i> {
+    i: &'a WarnInput<'i>,
     diags: Vec<Diagnostic>,
     active: Vec<Declaration>,
-    tier_errors: &'a [Span],
-    assumed: CapSet,
+    uses: CapSet,
 }
 
 impl Warn<'_, '_> {
     fn used(&mut self, caps: CapSet) {
+        self.uses = self.uses.union(caps);
         for d in &mut self.active {
             if caps.contains(d.cap) {
                 d.used = true;
@@ -251,8 +483,38 @@ impl Warn<'_, '_> {
         }
     }
 
-    /// A body: a `require-capability` declares for the forms after it.
-    fn sequence(&mut self, es: &[&Expr], mut declared: CapSet, report_top: bool) {
+    /// What using a name needs.
+    fn use_needs(&self, e: &Expr) -> CapSet {
+        let inf = self.i.inference;
+        match &e.kind {
+            ExprKind::Global(g) => match self.i.names.get(g) {
+                Some(id) if inf.known(id) => inf.need_of(id),
+                _ => CapSet::EMPTY,
+            },
+            ExprKind::Local(id) if !self.i.locals[*id as usize].mutated => {
+                match self.i.summary.local_group.get(id) {
+                    Some(&g) => {
+                        let g = &self.i.summary.groups[g];
+                        g.reach_globals
+                            .iter()
+                            .filter(|u| inf.known(**u))
+                            .fold(g.reach_direct, |acc, u| acc.union(inf.need_of(*u)))
+                    }
+                    None => CapSet::EMPTY,
+                }
+            }
+            _ => CapSet::EMPTY,
+        }
+    }
+
+    /// A body: a `require-capability` declares for the forms after it. At the top
+    /// level (`top` given) declarations are handed back instead of reported.
+    fn sequence(
+        &mut self,
+        es: &[&Expr],
+        mut declared: CapSet,
+        top: Option<&mut Vec<TopDeclaration>>,
+    ) {
         let mark = self.active.len();
         for e in es {
             if let ExprKind::RequireCap(c) = e.kind {
@@ -260,28 +522,27 @@ impl Warn<'_, '_> {
                     cap: c,
                     span: e.span,
                     used: false,
-                    report: report_top,
                 });
                 declared.insert(c);
                 continue;
             }
             self.expr(e, declared);
         }
-        for d in self.active.drain(mark..) {
-            if !d.used && d.report {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::W0302,
-                        d.span,
-                        format!(
-                            "`(require-capability {})` but nothing after it uses {}",
-                            d.cap, d.cap
-                        ),
-                    )
-                    .with_help(
-                        "remove the declaration, or move it to the body that uses the capability",
-                    ),
-                );
+        let done: Vec<Declaration> = self.active.drain(mark..).collect();
+        match top {
+            Some(out) => out.extend(done.into_iter().map(|d| TopDeclaration {
+                cap: d.cap,
+                span: d.span,
+                used: d.used,
+            })),
+            None => {
+                for d in done.into_iter().filter(|d| !d.used) {
+                    self.diags.push(unused_declaration(&TopDeclaration {
+                        cap: d.cap,
+                        span: d.span,
+                        used: false,
+                    }));
+                }
             }
         }
     }
@@ -289,7 +550,7 @@ impl Warn<'_, '_> {
     fn expr(&mut self, e: &Expr, declared: CapSet) {
         match &e.kind {
             ExprKind::Ffi(i) | ExprKind::CallFfi(i, ..) => {
-                let f = self.p.env.registry.function(*i);
+                let f = self.i.registry.function(*i);
                 if let Some(c) = f.required_capability {
                     self.used(CapSet::EMPTY.union([c].into_iter().collect()));
                     let span = match &e.kind {
@@ -297,8 +558,8 @@ impl Warn<'_, '_> {
                         _ => e.span,
                     };
                     if !declared.contains(c)
-                        && !self.assumed.contains(c)
-                        && !self.tier_errors.contains(&span)
+                        && !self.i.assumed.contains(c)
+                        && !self.i.tier_errors.contains(&span)
                     {
                         self.diags.push(
                             Diagnostic::new(
@@ -317,32 +578,32 @@ impl Warn<'_, '_> {
                 }
             }
             ExprKind::Global(_) | ExprKind::Local(_) => {
-                let n = self.p.use_needs(e);
+                let n = self.use_needs(e);
                 self.used(n);
             }
             _ => {}
         }
         match &e.kind {
-            ExprKind::Begin(es) => self.sequence(&es.iter().collect::<Vec<_>>(), declared, true),
+            ExprKind::Begin(es) => self.sequence(&es.iter().collect::<Vec<_>>(), declared, None),
             ExprKind::Lambda(l) => {
-                self.sequence(&l.body.iter().collect::<Vec<_>>(), declared, true)
+                self.sequence(&l.body.iter().collect::<Vec<_>>(), declared, None)
             }
             ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
                 for (_, init) in binds {
                     self.expr(init, declared);
                 }
-                self.sequence(&body.iter().collect::<Vec<_>>(), declared, true);
+                self.sequence(&body.iter().collect::<Vec<_>>(), declared, None);
             }
             ExprKind::Try(body, _, handler) => {
-                self.sequence(&body.iter().collect::<Vec<_>>(), declared, true);
-                self.sequence(&handler.iter().collect::<Vec<_>>(), declared, true);
+                self.sequence(&body.iter().collect::<Vec<_>>(), declared, None);
+                self.sequence(&handler.iter().collect::<Vec<_>>(), declared, None);
             }
             ExprKind::Cond(clauses) => {
                 for c in clauses {
                     if let Some(t) = &c.test {
                         self.expr(t, declared);
                     }
-                    self.sequence(&c.body.iter().collect::<Vec<_>>(), declared, true);
+                    self.sequence(&c.body.iter().collect::<Vec<_>>(), declared, None);
                 }
             }
             _ => for_each_child(e, |c| self.expr(c, declared)),

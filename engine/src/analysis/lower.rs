@@ -11,7 +11,10 @@ use crate::ffi::{Capability, Signature, TrustTier, Type};
 use crate::suggest;
 use crate::syntax::span::Span;
 use crate::syntax::tree::{Node, NodeKind, TopForm};
-use std::collections::{HashMap, HashSet};
+use super::globals::{
+    Deps, TextContext, is_tier_keyword, lambda_arity, params_arity, tier_of_keyword,
+};
+use std::collections::HashSet;
 
 /// Names of the special forms; they cannot be rebound.
 pub const SPECIAL_FORMS: &[&str] = &[
@@ -53,14 +56,6 @@ struct FnCtx {
     captures: Vec<LocalId>,
 }
 
-/// A global defined in the text being analysed.
-#[derive(Clone)]
-struct TextGlobal {
-    span: Span,
-    arity: Option<Arity>,
-    tier: TrustTier,
-}
-
 pub(super) struct Lowerer<'a> {
     env: &'a Env<'a>,
     pub diags: Vec<Diagnostic>,
@@ -76,9 +71,15 @@ pub(super) struct Lowerer<'a> {
     fns: Vec<FnCtx>,
     next_fn: u32,
     tier: TrustTier,
-    /// Names that some `set!` in the text assigns: such variables have no known type or arity.
-    set_names: HashSet<Box<str>>,
-    text_globals: HashMap<Box<str>, TextGlobal>,
+    /// The text's globals and `set!` targets (variables assigned anywhere in the
+    /// text have no known type or arity).
+    cx: &'a TextContext,
+    /// Where the forms being lowered start: spans read from `cx` are made relative to it.
+    base: u32,
+    /// Whether to record what is read from `cx` (the incremental document needs it).
+    record: bool,
+    /// What was read from `cx`.
+    pub deps: Deps,
     lambda_depth: usize,
     /// Spans with an E0201, where W0301 is not also reported.
     pub tier_errors: Vec<Span>,
@@ -102,7 +103,8 @@ enum ParamSrc<'n> {
 }
 
 impl<'a> Lowerer<'a> {
-    pub fn new(env: &'a Env<'a>) -> Lowerer<'a> {
+    /// A lowerer for forms starting at `base` in a text whose globals are `cx`.
+    pub fn new(env: &'a Env<'a>, cx: &'a TextContext, base: u32, record: bool) -> Lowerer<'a> {
         Lowerer {
             env,
             diags: Vec::new(),
@@ -117,8 +119,10 @@ impl<'a> Lowerer<'a> {
             fns: Vec::new(),
             next_fn: 0,
             tier: env.default_tier,
-            set_names: HashSet::new(),
-            text_globals: HashMap::new(),
+            cx,
+            base,
+            record,
+            deps: Deps::default(),
             lambda_depth: 0,
             tier_errors: Vec::new(),
             form_head: Span::default(),
@@ -130,81 +134,33 @@ impl<'a> Lowerer<'a> {
         self.diags.last_mut().expect("just pushed")
     }
 
-    // ----- whole text -----
+    // ----- the text's globals, read through these so the reads are recorded -----
 
-    /// Collects the text's top-level definitions and `set!` targets before lowering,
-    /// so forward references and known functions work in any order.
-    pub fn prescan(&mut self, forms: &[TopForm]) {
-        let mut work: Vec<&Node> = forms
-            .iter()
-            .filter(|f| !f.has_error)
-            .map(|f| &f.node)
-            .collect();
-        while let Some(n) = work.pop() {
-            if let NodeKind::List(l) = &n.kind {
-                if let (Some("set!"), Some(target)) =
-                    (n.head_symbol(), l.items.get(1).and_then(Node::as_symbol))
-                {
-                    self.set_names.insert(target.into());
-                }
-                work.extend(l.items.iter());
-                work.extend(l.tail.iter());
-            }
-        }
-        // Broken forms still declare their names, so one syntax error does not cascade
-        // into "unbound" errors wherever the name is used.
-        for f in forms {
-            let tier = f.annotation.map_or(self.env.default_tier, |a| a.0);
-            let mut top = vec![(&f.node, tier)];
-            while let Some((n, tier)) = top.pop() {
-                let rest = || n.as_list().map_or(&[][..], |l| &l.items[1..]).iter().rev();
-                match n.head_symbol() {
-                    Some("begin" | "do") => top.extend(rest().map(|c| (c, tier))),
-                    Some(h) if is_tier_keyword(h) => {
-                        let t = tier_of_keyword(h).unwrap_or(tier);
-                        top.extend(rest().map(|c| (c, t)))
-                    }
-                    Some("define" | "def") => {
-                        if let Some((name, span, arity)) = definition_shape(n) {
-                            // `(define g fs:read-file)`: an alias of a known function is one too.
-                            let arity = arity.or_else(|| {
-                                let target =
-                                    n.proper_items().filter(|i| i.len() == 3)?[2].as_symbol()?;
-                                self.alias_arity(target)
-                            });
-                            let arity = arity.filter(|_| !self.set_names.contains(name));
-                            self.text_globals.entry(name.into()).or_insert(TextGlobal {
-                                span,
-                                arity,
-                                tier,
-                            });
-                        }
-                    }
-                    _ => {}
-                }
-            }
+    fn note(&mut self, name: &str) {
+        if self.record {
+            self.deps.names.push(name.into());
         }
     }
 
-    /// The arity of a name a global is defined as, when it names a known function.
-    fn alias_arity(&self, target: &str) -> Option<Arity> {
-        let from_sig = |s: &Signature| Arity {
-            required: s.params.len(),
-            variadic: s.rest.is_some(),
-        };
-        if let Some(g) = self.text_globals.get(target) {
-            return g.arity;
+    /// Whether some `set!` in the text assigns `name`.
+    fn is_assigned(&mut self, name: &str) -> bool {
+        self.note(name);
+        self.cx.assigned.contains(name)
+    }
+
+    /// Arity and tier of a global the text defines.
+    fn text_global(&mut self, name: &str) -> Option<(Option<Arity>, TrustTier)> {
+        self.note(name);
+        self.cx.globals.get(name).map(|g| (g.arity, g.tier))
+    }
+
+    /// Where the text first defines `name`, relative to `base`.
+    fn text_global_span(&mut self, name: &str) -> Option<Span> {
+        let span = self.cx.globals.get(name).map(|g| g.span.unshifted(self.base));
+        if self.record {
+            self.deps.spans.push((name.into(), span));
         }
-        if let Some(g) = self.env.globals.get(target) {
-            return g.arity;
-        }
-        if let Some(id) = builtins::find(target, false) {
-            return Some(from_sig(&builtins::get(id).sig));
-        }
-        self.env
-            .registry
-            .index_of(target)
-            .map(|i| from_sig(self.env.registry.signature(i)))
+        span
     }
 
     pub fn top(&mut self, form: &TopForm) -> TopItem {
@@ -264,7 +220,7 @@ impl<'a> Lowerer<'a> {
         };
         let name = name_node.as_symbol().unwrap_or_default().to_string();
         let span = name_node.span;
-        if let Some(first) = self.text_globals.get(name.as_str()).map(|g| g.span) {
+        if let Some(first) = self.text_global_span(&name) {
             if first != span && self.env.mode == Mode::File {
                 self.error(Code::E0105, span, format!("`{name}` is already defined"))
                     .related
@@ -282,7 +238,7 @@ impl<'a> Lowerer<'a> {
             DefValue::Expr(v) => self.expr_named(v, Some(&name)),
         };
         let (arity, params) = match &value_expr.kind {
-            ExprKind::Lambda(l) if !self.set_names.contains(name.as_str()) => (
+            ExprKind::Lambda(l) if !self.is_assigned(&name) => (
                 Some(Arity {
                     required: l.params.len(),
                     variadic: l.rest.is_some(),
@@ -294,12 +250,9 @@ impl<'a> Lowerer<'a> {
                     .collect(),
             ),
             ExprKind::Ffi(_) | ExprKind::Builtin(_) | ExprKind::Global(_)
-                if !self.set_names.contains(name.as_str()) =>
+                if !self.is_assigned(&name) =>
             {
-                (
-                    self.text_globals.get(name.as_str()).and_then(|g| g.arity),
-                    Vec::new(),
-                )
+                (self.text_global(&name).and_then(|g| g.0), Vec::new())
             }
             _ => (None, Vec::new()),
         };
@@ -350,7 +303,7 @@ impl<'a> Lowerer<'a> {
     fn bind(&mut self, name_node: &Node, kind: LocalKind, ty: Ty, arity: Option<Arity>) -> LocalId {
         let name = name_node.as_symbol().unwrap_or("_");
         let id = self.locals.len() as LocalId;
-        let assigned = self.set_names.contains(name);
+        let assigned = self.is_assigned(name);
         self.locals.push(LocalInfo {
             name: name.into(),
             span: name_node.span,
@@ -518,8 +471,14 @@ impl<'a> Lowerer<'a> {
             },
             ExprKind::Global(g) => {
                 let g = g.strip_prefix(PRELUDE_PREFIX).unwrap_or(g);
-                match self.text_globals.get(g) {
-                    Some(tg) if tg.arity.is_some() => (tg.tier, None, Some(tg.span)),
+                match self.text_global(g) {
+                    Some((Some(_), tier)) => {
+                        if self.tier.may_call(tier) {
+                            return;
+                        }
+                        // Read only on the error path: it is the one use of the span.
+                        (tier, None, self.text_global_span(g))
+                    }
                     Some(_) => return,
                     None => match self.env.globals.get(g) {
                         Some(gi) if gi.arity.is_some() => (gi.tier, None, gi.span),
@@ -571,10 +530,10 @@ impl<'a> Lowerer<'a> {
                 self.local_arity[id as usize],
             ));
         }
-        let text_global = self.text_globals.get(name).cloned();
+        let text_global = self.text_global(name);
         if text_global.is_some() || self.env.globals.contains_key(name) {
             let arity = match text_global {
-                Some(g) => g.arity,
+                Some(g) => g.0,
                 None => self.env.globals.get(name).and_then(|g| g.arity),
             };
             let global: Box<str> = if self.env.mode == Mode::Prelude {
@@ -638,10 +597,13 @@ impl<'a> Lowerer<'a> {
             });
             return Some((ExprKind::Global(name.into()), None, None));
         }
+        if self.record {
+            self.deps.all_names = true;
+        }
         let locals: Vec<&str> = self.scopes.iter().map(|(n, _)| &**n).collect();
         let candidates = locals
             .into_iter()
-            .chain(self.text_globals.keys().map(|k| &**k))
+            .chain(self.cx.globals.keys().map(|k| &**k))
             .chain(self.env.globals.keys().map(String::as_str))
             .chain(builtins::names().map(|s| -> &str { s }))
             .chain(SPECIAL_FORMS.iter().map(|s| -> &str { s }))
@@ -1409,7 +1371,7 @@ impl<'a> Lowerer<'a> {
                 Some(Type::Nil),
             );
         }
-        if self.text_globals.contains_key(name) || self.env.globals.contains_key(name) {
+        if self.text_global(name).is_some() || self.env.globals.contains_key(name) {
             self.references.push(Reference {
                 span: target.span,
                 target: RefTarget::Global(name.into()),
@@ -1681,13 +1643,11 @@ impl<'a> Lowerer<'a> {
         )
     }
 
-    fn definition_span(&self, kind: &ExprKind) -> Option<Span> {
+    fn definition_span(&mut self, kind: &ExprKind) -> Option<Span> {
         match kind {
             ExprKind::Local(id) => Some(self.locals[*id as usize].span),
             ExprKind::Global(name) => self
-                .text_globals
-                .get(name.strip_prefix(PRELUDE_PREFIX).unwrap_or(name))
-                .map(|g| g.span)
+                .text_global_span(name.strip_prefix(PRELUDE_PREFIX).unwrap_or(name))
                 .or_else(|| self.env.globals.get(&**name).and_then(|g| g.span)),
             _ => None,
         }
@@ -1774,14 +1734,6 @@ fn is_definition(n: &Node) -> bool {
     matches!(n.head_symbol(), Some("define" | "def"))
 }
 
-fn is_tier_keyword(h: &str) -> bool {
-    h.starts_with(':')
-}
-
-fn tier_of_keyword(h: &str) -> Option<TrustTier> {
-    h.strip_prefix(':').and_then(TrustTier::from_name)
-}
-
 /// The arity of a parameter list wherever it is written.
 fn src_arity(p: ParamSrc<'_>) -> Option<Arity> {
     match p {
@@ -1793,65 +1745,12 @@ fn src_arity(p: ParamSrc<'_>) -> Option<Arity> {
     }
 }
 
-/// The arity of a lambda list node.
-fn params_arity(params: &Node) -> Option<Arity> {
-    match &params.kind {
-        NodeKind::Symbol(_) => Some(Arity {
-            required: 0,
-            variadic: true,
-        }),
-        NodeKind::Nil => Some(Arity {
-            required: 0,
-            variadic: false,
-        }),
-        NodeKind::List(l) => Some(Arity {
-            required: l.items.len(),
-            variadic: l.tail.is_some(),
-        }),
-        _ => None,
-    }
-}
-
-/// The arity of a value node that is syntactically a lambda.
-fn lambda_arity(v: &Node) -> Option<Arity> {
-    match v.head_symbol() {
-        Some("lambda" | "λ" | "fn") => params_arity(v.as_list()?.items.get(1)?),
-        _ => None,
-    }
-}
-
 fn lambda_arity_of(e: &Expr) -> Option<Arity> {
     match &e.kind {
         ExprKind::Lambda(l) => Some(Arity {
             required: l.params.len(),
             variadic: l.rest.is_some(),
         }),
-        _ => None,
-    }
-}
-
-/// The name, name span and (if a function) arity of a top-level definition node.
-fn definition_shape(n: &Node) -> Option<(&str, Span, Option<Arity>)> {
-    let items = n.proper_items()?;
-    let head = items[0].as_symbol()?;
-    let target = items.get(1)?;
-    match &target.kind {
-        NodeKind::Symbol(s) => {
-            let arity = match (head, items.len()) {
-                (_, 3) => lambda_arity(&items[2]),
-                ("def", n) if n > 3 => params_arity(&items[2]),
-                _ => None,
-            };
-            Some((s, target.span, arity))
-        }
-        NodeKind::List(l) if head == "define" => {
-            let name = l.items.first()?;
-            let arity = Arity {
-                required: l.items.len() - 1,
-                variadic: l.tail.is_some(),
-            };
-            Some((name.as_symbol()?, name.span, Some(arity)))
-        }
         _ => None,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod capabilities;
 pub mod env;
+pub mod globals;
 pub mod ir;
 mod lower;
 
@@ -10,9 +11,10 @@ pub use env::{Arity, Env, GlobalInfo, Mode};
 pub use lower::{ACTOR_NAMES, PRELUDE_PREFIX, SPECIAL_FORMS};
 
 use crate::diagnostic::Diagnostic;
-use crate::ffi::{Capability, TrustTier};
+use crate::ffi::{CapSet, Capability, TrustTier};
 use crate::syntax::parser::Parse;
 use crate::syntax::span::Span;
+use crate::syntax::tree::TopForm;
 use ir::{LocalId, LocalInfo, TopItem};
 
 /// What a name refers to.
@@ -89,37 +91,107 @@ impl Analysis {
     }
 }
 
-/// Analyses a parsed text in an environment.
-pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
-    let mut l = lower::Lowerer::new(env);
-    l.prescan(&parse.forms);
-    let mut items = Vec::new();
-    for form in parse.forms.iter().filter(|f| !f.has_error) {
-        items.push(l.top(form));
-    }
-    let mut diagnostics = parse.diagnostics.clone();
-    diagnostics.append(&mut l.diags);
-    let tier_errors = std::mem::take(&mut l.tier_errors);
-    let mut an = Analysis {
+/// A run of forms lowered together, spans relative to where the run starts.
+#[derive(Clone, Debug, Default)]
+pub struct Lowered {
+    /// One item per form without syntax errors.
+    pub items: Vec<TopItem>,
+    /// Its locals, numbered from 0.
+    pub locals: Vec<LocalInfo>,
+    /// Lowering diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Its top-level definitions (needs not yet inferred).
+    pub definitions: Vec<Definition>,
+    /// Its name occurrences.
+    pub references: Vec<Reference>,
+    /// Spans with an E0201.
+    pub tier_errors: Vec<Span>,
+    /// What it read of the text's globals.
+    pub deps: globals::Deps,
+}
+
+/// Lowers forms starting at `base` against the text's globals; `record` keeps what
+/// was read of them (for the incremental document).
+pub fn lower_forms(
+    forms: &[TopForm],
+    env: &Env<'_>,
+    cx: &globals::TextContext,
+    base: u32,
+    record: bool,
+) -> Lowered {
+    let mut l = lower::Lowerer::new(env, cx, base, record);
+    let items = forms
+        .iter()
+        .filter(|f| !f.has_error)
+        .map(|f| l.top(f))
+        .collect();
+    let mut deps = std::mem::take(&mut l.deps);
+    deps.finish();
+    Lowered {
         items,
         locals: l.locals,
-        diagnostics,
+        diagnostics: l.diags,
         definitions: l.definitions,
         references: l.references,
-        input_needs: crate::ffi::CapSet::EMPTY,
-        global_uses: Default::default(),
-    };
-    let inferred = capabilities::infer(&an, env, &tier_errors, env.mode == Mode::Repl);
-    for d in &mut an.definitions {
-        d.needs = inferred
-            .global_needs
-            .get(&d.name)
-            .copied()
-            .unwrap_or_default();
+        tier_errors: l.tier_errors,
+        deps,
     }
-    an.input_needs = inferred.input_needs;
-    an.global_uses = inferred.global_uses;
-    an.diagnostics.extend(inferred.diagnostics);
-    an.diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-    an
+}
+
+/// Analyses a parsed text in an environment, as one unit.
+pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
+    let shapes = globals::Shapes::of(&parse.forms, env.default_tier);
+    let cx = globals::TextContext::build(std::iter::once((0, &shapes)), env);
+    let lowered = lower_forms(&parse.forms, env, &cx, 0, false);
+    let mut names = capabilities::Names::default();
+    let summary = capabilities::summarize(&lowered.items, &lowered.locals, env.registry, &mut names);
+    let text_fns: Vec<u32> = lowered
+        .definitions
+        .iter()
+        .filter(|d| d.arity.is_some())
+        .map(|d| names.intern(&d.name))
+        .collect();
+    let inference =
+        capabilities::Inference::resolve(std::iter::once(&summary), text_fns.into_iter(), &names, env);
+    let warnings = capabilities::warn(
+        &lowered.items,
+        &capabilities::WarnInput {
+            summary: &summary,
+            names: &names,
+            inference: &inference,
+            registry: env.registry,
+            locals: &lowered.locals,
+            tier_errors: &lowered.tier_errors,
+            assumed: env.assumed,
+            declared: CapSet::EMPTY,
+        },
+    );
+    let mut diagnostics = parse.diagnostics.clone();
+    diagnostics.extend(lowered.diagnostics);
+    diagnostics.extend(warnings.diagnostics);
+    if env.mode != Mode::Repl {
+        diagnostics.extend(
+            warnings
+                .declarations
+                .iter()
+                .filter(|d| !d.used)
+                .map(capabilities::unused_declaration),
+        );
+    }
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    let mut definitions = lowered.definitions;
+    for d in &mut definitions {
+        d.needs = names.get(&d.name).map(|id| inference.inferred(id)).unwrap_or_default();
+    }
+    let mut global_uses = std::collections::HashMap::new();
+    inference.global_uses(&summary, &names, &mut global_uses);
+    Analysis {
+        items: lowered.items,
+        locals: lowered.locals,
+        diagnostics,
+        definitions,
+        references: lowered.references,
+        input_needs: inference.input_needs,
+        global_uses,
+    }
 }

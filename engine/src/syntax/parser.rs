@@ -24,10 +24,10 @@ pub struct Parse {
 /// which applies only then.
 pub fn parse(text: &str) -> Parse {
     let line_starts = line_starts(text);
-    let mut p = Parser::new(text, &line_starts, false);
+    let mut p = Parser::new(text, Some(&line_starts), false);
     p.run();
     if p.unbalanced {
-        p = Parser::new(text, &line_starts, true);
+        p = Parser::new(text, Some(&line_starts), true);
         p.run();
     }
     let mut diagnostics = p.diags;
@@ -36,6 +36,61 @@ pub fn parse(text: &str) -> Parse {
     attach_docs(text, &line_starts, &p.comments, &mut forms);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     Parse { forms, diagnostics }
+}
+
+/// A run of top-level forms that parses the same on its own as inside the whole
+/// text: the unit the incremental document re-parses. A slot starts at the text's
+/// start or at a slot boundary: the start of the line after a complete top-level
+/// form (and any comment on the same line), where the parser holds no state and no
+/// token crosses. Spans are relative to the slot's start.
+#[derive(Clone, Debug, Default)]
+pub struct Slot {
+    /// Length of the slot's text in bytes.
+    pub len: u32,
+    /// Its forms and syntax diagnostics.
+    pub parse: Parse,
+}
+
+/// Parses `text[start..]` slot by slot. After each slot, `stop` is asked with the
+/// absolute offset where the next would begin, and parsing ends there when it says
+/// so; otherwise it runs to the end of the text. `None` when a form is still open at
+/// the end: such a text must be parsed whole with [`parse`], whose column-0
+/// recovery applies only then. `start` must be 0 or a slot boundary.
+pub fn parse_slots(
+    text: &str,
+    start: usize,
+    mut stop: impl FnMut(usize) -> bool,
+) -> Option<Vec<Slot>> {
+    let mut slots = Vec::new();
+    let mut pos = start;
+    loop {
+        let rest = &text[pos..];
+        let mut p = Parser::new(rest, None, false);
+        let end = p.run_to_boundary();
+        if p.unbalanced {
+            return None;
+        }
+        let len = end.unwrap_or(rest.len());
+        let slot_text = &rest[..len];
+        let mut diagnostics = p.diags;
+        diagnostics.extend(
+            p.lexer
+                .diagnostics
+                .into_iter()
+                .filter(|d| (d.span.start as usize) < len),
+        );
+        diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+        let mut forms = p.forms;
+        attach_docs(slot_text, &line_starts(slot_text), &p.comments, &mut forms);
+        slots.push(Slot {
+            len: len as u32,
+            parse: Parse { forms, diagnostics },
+        });
+        pos += len;
+        if end.is_none() || stop(pos) {
+            return Some(slots);
+        }
+    }
 }
 
 enum Dot {
@@ -54,8 +109,9 @@ struct Frame {
 
 struct Parser<'a> {
     text: &'a str,
-    /// Byte offset of each line start: line lookups are binary searches.
-    line_starts: &'a [u32],
+    /// Byte offset of each line start: line lookups are binary searches. Absent
+    /// when parsing a slot, which stops (or gives up) before it needs them.
+    line_starts: Option<&'a [u32]>,
     lexer: Lexer<'a>,
     /// End of the last token that is not a comment, and of the last token.
     last_end: u32,
@@ -76,7 +132,7 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn new(text: &'a str, line_starts: &'a [u32], recover: bool) -> Parser<'a> {
+    fn new(text: &'a str, line_starts: Option<&'a [u32]>, recover: bool) -> Parser<'a> {
         Parser {
             text,
             line_starts,
@@ -112,7 +168,8 @@ impl<'a> Parser<'a> {
 
     /// 1-based line of the last token so far that is not a comment.
     fn line_of_previous_token(&self) -> usize {
-        line_of(self.line_starts, self.last_end.saturating_sub(1)) + 1
+        self.line_starts
+            .map_or(0, |ls| line_of(ls, self.last_end.saturating_sub(1)) + 1)
     }
 
     fn run(&mut self) {
@@ -121,6 +178,11 @@ impl<'a> Parser<'a> {
             self.token(tok);
             self.last_any_end = span.end;
         }
+        self.finish();
+    }
+
+    /// The end-of-text rules: unclosed forms, dangling quotes and annotations.
+    fn finish(&mut self) {
         if !self.stack.is_empty() {
             self.unbalanced = true;
             self.close_all_unclosed();
@@ -129,6 +191,37 @@ impl<'a> Parser<'a> {
         if let Some((_, span)) = self.annotation.take() {
             self.error(Code::E0002, span, "annotation with no form after it");
         }
+    }
+
+    /// Like `run`, but ends at the first slot boundary and returns it; `None` when
+    /// the text ended first (then the end-of-text rules have run).
+    fn run_to_boundary(&mut self) -> Option<usize> {
+        let mut boundary: Option<usize> = None;
+        while let Some(tok) = self.lexer.next() {
+            let span = tok.span;
+            let comment = tok.kind == TokenKind::Comment;
+            if let Some(b) = boundary {
+                if span.start as usize >= b {
+                    return Some(b);
+                }
+                if !comment {
+                    boundary = None;
+                }
+            }
+            self.token(tok);
+            self.last_any_end = span.end;
+            let clean = self.stack.is_empty()
+                && self.quotes.is_empty()
+                && self.annotation.is_none()
+                && !self.top_error;
+            if !comment && clean {
+                boundary = self.text[span.end as usize..]
+                    .find('\n')
+                    .map(|i| span.end as usize + i + 1);
+            }
+        }
+        self.finish();
+        None
     }
 
     fn token(&mut self, tok: Token) {
@@ -265,14 +358,19 @@ impl<'a> Parser<'a> {
                 );
             }
             Some(f) if f.bracket != want => {
-                let (open, opened) = (f.bracket.open(), f.open);
-                let line = line_of(self.line_starts, opened.start) + 1;
-                self.error(
+                // The opener is named by a related span, not a line number, so the
+                // message stays true when lines are added above (incremental reuse).
+                let (open, opened, close) = (f.bracket.open(), f.open, f.bracket.close());
+                let d = self.error(
                     Code::E0001,
                     span,
-                    format!("`{ch}` does not close `{open}` opened on line {line}"),
-                )
-                .help = Some(format!("write `{}`", f.bracket.close()));
+                    format!("`{ch}` does not close `{open}`"),
+                );
+                d.help = Some(format!("write `{close}`"));
+                d.related.push(crate::diagnostic::Related {
+                    span: opened,
+                    message: format!("`{open}` opened here"),
+                });
             }
             Some(_) => {
                 let frame = self.stack.pop().expect("checked non-empty");

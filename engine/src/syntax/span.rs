@@ -34,6 +34,21 @@ impl Span {
     pub fn len(self) -> usize {
         (self.end - self.start) as usize
     }
+    /// The span moved right by `by` bytes. Wrapping, so that a span made relative to
+    /// a later offset with [`Span::unshifted`] comes back exactly.
+    pub fn shifted(self, by: u32) -> Span {
+        Span {
+            start: self.start.wrapping_add(by),
+            end: self.end.wrapping_add(by),
+        }
+    }
+    /// The span moved left by `by` bytes (wrapping; see [`Span::shifted`]).
+    pub fn unshifted(self, by: u32) -> Span {
+        Span {
+            start: self.start.wrapping_sub(by),
+            end: self.end.wrapping_sub(by),
+        }
+    }
     /// Whether the span is empty.
     pub fn is_empty(self) -> bool {
         self.start == self.end
