@@ -127,6 +127,14 @@ impl Diagnostic {
             suggestion: None,
         }
     }
+    /// The diagnostic with every span moved right by `by` (see [`Span::shifted`]).
+    pub fn shifted(mut self, by: u32) -> Diagnostic {
+        self.span = self.span.shifted(by);
+        for r in &mut self.related {
+            r.span = r.span.shifted(by);
+        }
+        self
+    }
     /// Adds a help line.
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());

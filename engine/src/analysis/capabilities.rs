@@ -207,11 +207,11 @@ impl Summary {
                     match u {
                         Use::Global(id) => globals.push(*id),
                         Use::Local(l) => {
-                            if let Some(&lg) = self.local_group.get(l) {
-                                if !seen.contains(&lg) {
-                                    seen.push(lg);
-                                    work.push(lg);
-                                }
+                            if let Some(&lg) = self.local_group.get(l)
+                                && !seen.contains(&lg)
+                            {
+                                seen.push(lg);
+                                work.push(lg);
                             }
                         }
                     }
@@ -317,7 +317,9 @@ impl Inference {
                 }
             }
         }
-        inf.input_needs = top_uses.iter().fold(top, |acc, u| acc.union(inf.need_of(*u)));
+        inf.input_needs = top_uses
+            .iter()
+            .fold(top, |acc, u| acc.union(inf.need_of(*u)));
         inf
     }
 
@@ -337,7 +339,11 @@ impl Inference {
 
     /// What the text's code makes a global need (empty when it gives no facts).
     pub fn inferred(&self, id: u32) -> CapSet {
-        self.needs.get(id as usize).copied().flatten().unwrap_or_default()
+        self.needs
+            .get(id as usize)
+            .copied()
+            .flatten()
+            .unwrap_or_default()
     }
 
     /// Whether the text's code gives a global any facts (an entry in `global_uses`).
@@ -355,10 +361,10 @@ impl Inference {
                 }
                 let list = out.entry(names.name(id).to_string()).or_default();
                 for u in &g.uses {
-                    if let Use::Global(u) = u {
-                        if self.known(*u) {
-                            list.push(names.name(*u).to_string());
-                        }
+                    if let Use::Global(u) = u
+                        && self.known(*u)
+                    {
+                        list.push(names.name(*u).to_string());
                     }
                 }
             }

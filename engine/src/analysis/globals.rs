@@ -114,7 +114,10 @@ pub struct TextContext {
 impl TextContext {
     /// Builds the context from the shapes of each unit, in text order, with the
     /// offset each unit's spans are relative to.
-    pub fn build<'s>(units: impl Iterator<Item = (u32, &'s Shapes)> + Clone, env: &Env<'_>) -> Self {
+    pub fn build<'s>(
+        units: impl Iterator<Item = (u32, &'s Shapes)> + Clone,
+        env: &Env<'_>,
+    ) -> Self {
         let mut cx = TextContext::default();
         for (_, s) in units.clone() {
             cx.assigned.extend(s.assigned.iter().cloned());

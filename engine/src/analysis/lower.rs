@@ -3,6 +3,9 @@
 //! and the variables each lambda captures.
 
 use super::env::{Arity, Env, Mode};
+use super::globals::{
+    Deps, TextContext, is_tier_keyword, lambda_arity, params_arity, tier_of_keyword,
+};
 use super::ir::{Clause, Const, Expr, ExprKind, Lambda, LocalId, LocalInfo, LocalKind, TopItem};
 use super::{Definition, RefTarget, Reference};
 use crate::builtins;
@@ -11,9 +14,6 @@ use crate::ffi::{Capability, Signature, TrustTier, Type};
 use crate::suggest;
 use crate::syntax::span::Span;
 use crate::syntax::tree::{Node, NodeKind, TopForm};
-use super::globals::{
-    Deps, TextContext, is_tier_keyword, lambda_arity, params_arity, tier_of_keyword,
-};
 use std::collections::HashSet;
 
 /// Names of the special forms; they cannot be rebound.
@@ -156,7 +156,11 @@ impl<'a> Lowerer<'a> {
 
     /// Where the text first defines `name`, relative to `base`.
     fn text_global_span(&mut self, name: &str) -> Option<Span> {
-        let span = self.cx.globals.get(name).map(|g| g.span.unshifted(self.base));
+        let span = self
+            .cx
+            .globals
+            .get(name)
+            .map(|g| g.span.unshifted(self.base));
         if self.record {
             self.deps.spans.push((name.into(), span));
         }

@@ -2,6 +2,7 @@
 //! gives. The compiler, the REPL and the language server all read its result.
 
 pub mod capabilities;
+pub mod document;
 pub mod env;
 pub mod globals;
 pub mod ir;
@@ -144,15 +145,20 @@ pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
     let cx = globals::TextContext::build(std::iter::once((0, &shapes)), env);
     let lowered = lower_forms(&parse.forms, env, &cx, 0, false);
     let mut names = capabilities::Names::default();
-    let summary = capabilities::summarize(&lowered.items, &lowered.locals, env.registry, &mut names);
+    let summary =
+        capabilities::summarize(&lowered.items, &lowered.locals, env.registry, &mut names);
     let text_fns: Vec<u32> = lowered
         .definitions
         .iter()
         .filter(|d| d.arity.is_some())
         .map(|d| names.intern(&d.name))
         .collect();
-    let inference =
-        capabilities::Inference::resolve(std::iter::once(&summary), text_fns.into_iter(), &names, env);
+    let inference = capabilities::Inference::resolve(
+        std::iter::once(&summary),
+        text_fns.into_iter(),
+        &names,
+        env,
+    );
     let warnings = capabilities::warn(
         &lowered.items,
         &capabilities::WarnInput {
@@ -181,7 +187,10 @@ pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     let mut definitions = lowered.definitions;
     for d in &mut definitions {
-        d.needs = names.get(&d.name).map(|id| inference.inferred(id)).unwrap_or_default();
+        d.needs = names
+            .get(&d.name)
+            .map(|id| inference.inferred(id))
+            .unwrap_or_default();
     }
     let mut global_uses = std::collections::HashMap::new();
     inference.global_uses(&summary, &names, &mut global_uses);

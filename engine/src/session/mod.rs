@@ -318,7 +318,7 @@ impl Session {
     }
 
     /// What analysis knows of this session.
-    fn env(&self) -> Env<'_> {
+    pub fn env(&self) -> Env<'_> {
         Env {
             registry: &self.registry,
             globals: &self.globals,

@@ -85,6 +85,9 @@ pub struct Lexer<'a> {
     slot: Option<Token>,
     /// Diagnostics met so far.
     pub diagnostics: Vec<Diagnostic>,
+    /// Whether a string ran to the end of the text unclosed: how it is read then
+    /// depends on all the text after it (see `parse_slots`).
+    pub unterminated_string: bool,
 }
 
 impl Iterator for Lexer<'_> {
@@ -102,6 +105,7 @@ impl<'a> Lexer<'a> {
             pos: 0,
             slot: None,
             diagnostics: Vec::new(),
+            unterminated_string: false,
         }
     }
 
@@ -211,6 +215,7 @@ impl<'a> Lexer<'a> {
             let Some(c) = self.peek() else {
                 // Unterminated: report at the opening quote, resume at the next line.
                 self.error(Span::new(start, start + 1), "unterminated string");
+                self.unterminated_string = true;
                 let resume = self.text[start..]
                     .find('\n')
                     .map_or(self.text.len(), |i| start + i + 1);

@@ -53,9 +53,9 @@ pub struct Slot {
 
 /// Parses `text[start..]` slot by slot. After each slot, `stop` is asked with the
 /// absolute offset where the next would begin, and parsing ends there when it says
-/// so; otherwise it runs to the end of the text. `None` when a form is still open at
-/// the end: such a text must be parsed whole with [`parse`], whose column-0
-/// recovery applies only then. `start` must be 0 or a slot boundary.
+/// so; otherwise it runs to the end of the text. `None` when a form or a string is
+/// still open at the end: such a text must be parsed whole with [`parse`] (whose
+/// column-0 recovery applies only then). `start` must be 0 or a slot boundary.
 pub fn parse_slots(
     text: &str,
     start: usize,
@@ -67,7 +67,9 @@ pub fn parse_slots(
         let rest = &text[pos..];
         let mut p = Parser::new(rest, None, false);
         let end = p.run_to_boundary();
-        if p.unbalanced {
+        // An unclosed string is read by scanning to the end of the text, so like an
+        // unclosed form it makes the text one piece.
+        if p.unbalanced || p.lexer.unterminated_string {
             return None;
         }
         let len = end.unwrap_or(rest.len());
@@ -361,11 +363,7 @@ impl<'a> Parser<'a> {
                 // The opener is named by a related span, not a line number, so the
                 // message stays true when lines are added above (incremental reuse).
                 let (open, opened, close) = (f.bracket.open(), f.open, f.bracket.close());
-                let d = self.error(
-                    Code::E0001,
-                    span,
-                    format!("`{ch}` does not close `{open}`"),
-                );
+                let d = self.error(Code::E0001, span, format!("`{ch}` does not close `{open}`"));
                 d.help = Some(format!("write `{close}`"));
                 d.related.push(crate::diagnostic::Related {
                     span: opened,

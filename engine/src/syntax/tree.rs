@@ -135,6 +135,22 @@ pub struct TopForm {
 }
 
 impl TopForm {
+    /// Moves every span right by `by` (see [`Span::shifted`]).
+    pub fn shift(&mut self, by: u32) {
+        if let Some((_, s)) = &mut self.annotation {
+            *s = s.shifted(by);
+        }
+        let mut work = vec![&mut self.node];
+        while let Some(n) = work.pop() {
+            n.span = n.span.shifted(by);
+            match &mut n.kind {
+                NodeKind::List(l) => work.extend(l.items.iter_mut().chain(l.tail.iter_mut())),
+                NodeKind::Quote(q) => work.push(q),
+                _ => {}
+            }
+        }
+    }
+
     /// The span of the form with its annotation.
     pub fn full_span(&self) -> Span {
         match self.annotation {
