@@ -56,7 +56,6 @@ impl Ctx<'_> {
 /// The document's diagnostics in LSP form.
 pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
     cx.doc
-        .analysis
         .diagnostics
         .iter()
         .map(|d| {
@@ -94,16 +93,15 @@ pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
 // ----- names -----
 
 /// The reference at an offset (the smallest one touching it).
-pub fn reference_at(doc: &Analyzed, off: u32) -> Option<&Reference> {
-    doc.analysis
-        .references
-        .iter()
+pub fn reference_at(doc: &Analyzed, off: u32) -> Option<Reference> {
+    doc.references_at(off)
+        .into_iter()
         .filter(|r| r.span.touches(off))
         .min_by_key(|r| (r.span.len(), u32::MAX - r.span.start))
 }
 
-fn definition_named<'a>(doc: &'a Analyzed, name: &str) -> Option<&'a Definition> {
-    doc.analysis.definitions.iter().find(|d| d.name == name)
+fn definition_named(doc: &Analyzed, name: &str) -> Option<Definition> {
+    doc.definition_named(name)
 }
 
 fn global_info(d: &Definition) -> GlobalInfo {
@@ -120,8 +118,8 @@ fn global_info(d: &Definition) -> GlobalInfo {
 /// The symbol token at an offset and its text.
 fn symbol_at(doc: &Analyzed, off: u32) -> Option<(Span, &str, TokenKind)> {
     let t = doc
-        .tokens
-        .iter()
+        .tokens_at(off)
+        .into_iter()
         .filter(|t| t.span.touches(off))
         .find(|t| matches!(t.kind, TokenKind::Symbol | TokenKind::Annotation))?;
     let s = doc.text().get(t.span.start as usize..t.span.end as usize)?;
@@ -152,10 +150,10 @@ pub fn doc_at(doc: &Analyzed, off: u32) -> Option<(String, Span)> {
             RefTarget::Builtin(id) => docs::builtin(builtins::get(*id)),
             RefTarget::Global(name) => {
                 let d = definition_named(doc, name)?;
-                docs::user_definition(name, &global_info(d), view)
+                docs::user_definition(name, &global_info(&d), view)
             }
             RefTarget::Local(id) => {
-                let l = doc.analysis.locals.get(*id as usize)?;
+                let l = doc.local(*id)?;
                 let kind = match l.kind {
                     LocalKind::Param => "parameter",
                     LocalKind::Let => "let binding",
@@ -202,7 +200,7 @@ pub fn doc_at(doc: &Analyzed, off: u32) -> Option<(String, Span)> {
     }
     drop(s);
     let d = definition_named(doc, word)?;
-    Some((docs::user_definition(word, &global_info(d), view), span))
+    Some((docs::user_definition(word, &global_info(&d), view), span))
 }
 
 /// The renderer's text as Markdown: the first line (signature) in a `jue` block.
@@ -275,7 +273,7 @@ pub fn completion(cx: &Ctx<'_>, off: usize) -> Vec<CompletionItem> {
             ..Default::default()
         }
     };
-    let call = forms::call_context(text, &cx.doc.tokens, off);
+    let call = forms::call_context(text, &cx.doc.tokens_at(off as u32), off);
     let in_cap_form = call.as_ref().is_some_and(|c| {
         c.items_before == 1
             && c.head
@@ -317,7 +315,7 @@ pub fn completion(cx: &Ctx<'_>, off: usize) -> Vec<CompletionItem> {
         }
     }
     // Locals in scope, innermost first.
-    let mut locals = forms::locals_in_scope(text, &cx.doc.parse.forms, off as u32);
+    let mut locals = forms::locals_in_scope(text, &cx.doc.forms_at(off as u32), off as u32);
     locals.reverse();
     for name in locals {
         push(
@@ -331,13 +329,13 @@ pub fn completion(cx: &Ctx<'_>, off: usize) -> Vec<CompletionItem> {
             ),
         );
     }
-    for d in &cx.doc.analysis.definitions {
+    for d in cx.doc.definitions() {
         let kind = if d.arity.is_some() {
             CompletionItemKind::FUNCTION
         } else {
             CompletionItemKind::VARIABLE
         };
-        let rendered = docs::user_definition(&d.name, &global_info(d), view);
+        let rendered = docs::user_definition(&d.name, &global_info(&d), view);
         let detail = rendered.lines().next().map(str::to_string);
         push(&mut items, item(&d.name, kind, detail, Some(rendered), "1"));
     }
@@ -388,15 +386,14 @@ pub fn completion(cx: &Ctx<'_>, off: usize) -> Vec<CompletionItem> {
 /// Signature help for the call open at an offset.
 pub fn signature_help(cx: &Ctx<'_>, off: usize) -> Option<SignatureHelp> {
     let text = cx.text();
-    let call = forms::call_context(text, &cx.doc.tokens, off)?;
+    let call = forms::call_context(text, &cx.doc.tokens_at(off as u32), off)?;
     let (name, hs, _) = call.head.clone()?;
     let arg = call.items_before.saturating_sub(1);
     // What the head names: the analysis's reference when the form was analysed, else by name.
     let target = cx
         .doc
-        .analysis
-        .references
-        .iter()
+        .references_at(hs as u32)
+        .into_iter()
         .find(|r| r.span.start as usize == hs)
         .map(|r| r.target.clone());
     let s = cx.doc.project.session();
@@ -444,7 +441,7 @@ pub fn signature_help(cx: &Ctx<'_>, off: usize) -> Option<SignatureHelp> {
                 p,
                 a.variadic,
                 None,
-                docs::user_definition(g, &global_info(d), cx.view()),
+                docs::user_definition(g, &global_info(&d), cx.view()),
             )
         }
         _ => return None,
@@ -495,27 +492,17 @@ pub fn signature_help(cx: &Ctx<'_>, off: usize) -> Option<SignatureHelp> {
 
 // ----- navigation -----
 
-fn same_target(a: &RefTarget, b: &RefTarget) -> bool {
-    a == b
-}
-
 /// The spans of every occurrence of the local or user global at an offset
 /// (definition first), or `None` when the name is neither.
 pub fn occurrences(doc: &Analyzed, off: u32) -> Option<(RefTarget, Vec<Span>, Option<Span>)> {
     let r = reference_at(doc, off)?;
     let target = r.target.clone();
     let def_span = match &target {
-        RefTarget::Local(id) => doc.analysis.locals.get(*id as usize).map(|l| l.span),
+        RefTarget::Local(id) => doc.local(*id).map(|l| l.span),
         RefTarget::Global(name) => definition_named(doc, name).map(|d| d.name_span),
         _ => return None,
     };
-    let mut spans: Vec<Span> = doc
-        .analysis
-        .references
-        .iter()
-        .filter(|x| same_target(&x.target, &target))
-        .map(|x| x.span)
-        .collect();
+    let mut spans: Vec<Span> = doc.occurrences_of(&target);
     if let Some(d) = def_span {
         spans.push(d);
     }
@@ -594,12 +581,10 @@ fn needs_text(d: &Definition) -> String {
 #[allow(deprecated)]
 pub fn document_symbols(cx: &Ctx<'_>) -> Vec<DocumentSymbol> {
     cx.doc
-        .analysis
-        .definitions
-        .iter()
+        .definitions()
         .map(|d| DocumentSymbol {
             name: d.name.clone(),
-            detail: Some(needs_text(d)),
+            detail: Some(needs_text(&d)),
             kind: if d.arity.is_some() {
                 SymbolKind::FUNCTION
             } else {
@@ -635,13 +620,14 @@ pub const TOKEN_MODIFIERS: &[SemanticTokenModifier] = &[
 pub fn semantic_tokens(cx: &Ctx<'_>) -> Vec<SemanticToken> {
     let doc = cx.doc;
     let text = doc.text();
+    let refs: Vec<Reference> = doc.references().collect();
     let mut by_start: HashMap<u32, &Reference> = HashMap::new();
-    for r in &doc.analysis.references {
+    for r in &refs {
         by_start.insert(r.span.start, r);
     }
     let mut raw: Vec<(Span, u32, u32)> = Vec::new();
     let mut prev_open = false;
-    for t in &doc.tokens {
+    for t in &doc.tokens() {
         let word = text
             .get(t.span.start as usize..t.span.end as usize)
             .unwrap_or("");
@@ -657,7 +643,7 @@ pub fn semantic_tokens(cx: &Ctx<'_>) -> Vec<SemanticToken> {
                         RefTarget::Ffi(_) => Some((1, 1)),
                         RefTarget::Builtin(_) => Some((1, 1)),
                         RefTarget::Capability(_) => Some((2, 0)),
-                        RefTarget::Local(id) => match doc.analysis.locals.get(*id as usize) {
+                        RefTarget::Local(id) => match doc.local(*id) {
                             Some(l) if l.kind == LocalKind::Param => Some((4, decl)),
                             _ => Some((5, decl)),
                         },
@@ -722,9 +708,7 @@ pub fn semantic_tokens(cx: &Ctx<'_>) -> Vec<SemanticToken> {
 /// After each definition's name, the capabilities it needs.
 pub fn inlay_hints(cx: &Ctx<'_>, range: Option<Range>) -> Vec<InlayHint> {
     cx.doc
-        .analysis
-        .definitions
-        .iter()
+        .definitions()
         .filter(|d| !d.needs.is_empty())
         .filter_map(|d| {
             let position = cx.pos(d.name_span.end as usize);
@@ -771,12 +755,15 @@ pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
             });
         }
     };
-    for f in &cx.doc.parse.forms {
-        if f.annotation.is_some() {
-            push(f.full_span());
+    for s in cx.doc.slots() {
+        let forms = s.forms();
+        for f in &forms {
+            if f.annotation.is_some() {
+                push(f.full_span());
+            }
         }
+        forms::each_list(&forms, |n| push(n.span));
     }
-    forms::each_list(&cx.doc.parse.forms, |n| push(n.span));
     out.sort_by_key(|r| (r.start_line, r.end_line));
     out.dedup_by_key(|r| (r.start_line, r.end_line));
     out
@@ -784,10 +771,10 @@ pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
 
 /// Selection ranges: the nested forms around each position.
 pub fn selection_range(cx: &Ctx<'_>, off: usize) -> SelectionRange {
-    let nodes = forms::nodes_touching(&cx.doc.parse.forms, off as u32);
+    let forms = cx.doc.forms_at(off as u32);
+    let nodes = forms::nodes_touching(&forms, off as u32);
     let mut cur: Option<SelectionRange> = None;
-    let top = forms::top_form_at(&cx.doc.parse.forms, off as u32)
-        .filter(|t| t.full_span().touches(off as u32));
+    let top = forms::top_form_at(&forms, off as u32).filter(|t| t.full_span().touches(off as u32));
     if let Some(t) = top.filter(|t| t.annotation.is_some()) {
         cur = Some(SelectionRange {
             range: cx.range(t.full_span()),
@@ -836,7 +823,8 @@ fn line_indent(text: &str, off: usize) -> (usize, String) {
 /// Where to declare a capability for a use at `span`, and the text to insert.
 fn declare_edit(cx: &Ctx<'_>, span: Span, cap: Capability) -> Option<TextEdit> {
     let text = cx.text();
-    let lists = forms::enclosing_lists(text, &cx.doc.parse.forms, span.start);
+    let forms = cx.doc.forms_at(span.start);
+    let lists = forms::enclosing_lists(text, &forms, span.start);
     let decl = format!("(require-capability {cap})");
     for n in lists.iter().rev() {
         let items = n.proper_items().unwrap_or(&[]);
@@ -863,7 +851,7 @@ fn declare_edit(cx: &Ctx<'_>, span: Span, cap: Capability) -> Option<TextEdit> {
         return Some(TextEdit::new(Range::new(p, p), new_text));
     }
     // At top level: a new top-level form before the enclosing one.
-    let top = forms::top_form_at(&cx.doc.parse.forms, span.start)?;
+    let top = forms::top_form_at(&forms, span.start)?;
     let at = top.full_span().start as usize;
     let (ls, _) = line_indent(text, at);
     let p = cx.pos(ls);
@@ -872,7 +860,8 @@ fn declare_edit(cx: &Ctx<'_>, span: Span, cap: Capability) -> Option<TextEdit> {
 
 /// The tier the code at `off` has: the innermost `(:T ...)`, else the top-level form's.
 fn tier_keyword_at(cx: &Ctx<'_>, off: u32) -> Option<Span> {
-    let lists = forms::enclosing_lists(cx.text(), &cx.doc.parse.forms, off);
+    let forms = cx.doc.forms_at(off);
+    let lists = forms::enclosing_lists(cx.text(), &forms, off);
     lists.iter().rev().find_map(|n| {
         let h = n.as_list()?.items.first()?;
         let s = h.as_symbol()?;
@@ -887,7 +876,8 @@ fn set_tier_edit(cx: &Ctx<'_>, off: u32, t: TrustTier) -> Option<TextEdit> {
     if let Some(k) = tier_keyword_at(cx, off) {
         return Some(TextEdit::new(cx.range(k), format!(":{t}")));
     }
-    let top = forms::top_form_at(&cx.doc.parse.forms, off)?;
+    let forms = cx.doc.forms_at(off);
+    let top = forms::top_form_at(&forms, off)?;
     match top.annotation {
         Some((_, s)) => Some(TextEdit::new(cx.range(s), format!("@{t}"))),
         None => {
@@ -927,15 +917,14 @@ fn action(
 pub fn code_actions(cx: &Ctx<'_>, range: Range) -> Vec<CodeActionOrCommand> {
     let lsp_diags = diagnostics(cx);
     let mut out = Vec::new();
-    for (d, ld) in cx.doc.analysis.diagnostics.iter().zip(lsp_diags) {
+    for (d, ld) in cx.doc.diagnostics.iter().zip(lsp_diags) {
         if !overlaps(ld.range, range) {
             continue;
         }
         let target = cx
             .doc
-            .analysis
-            .references
-            .iter()
+            .references_at(d.span.start)
+            .into_iter()
             .find(|r| r.span == d.span || (r.span.start == d.span.start && !r.definition))
             .map(|r| r.target.clone());
         match d.code {
@@ -997,7 +986,7 @@ pub fn code_actions(cx: &Ctx<'_>, range: Range) -> Vec<CodeActionOrCommand> {
                     Some(RefTarget::Builtin(id)) => (Some(builtins::get(*id).tier), None),
                     Some(RefTarget::Global(g)) => {
                         let def = definition_named(cx.doc, g);
-                        (def.map(|x| x.tier), def)
+                        (def.as_ref().map(|x| x.tier), def)
                     }
                     _ => (None, None),
                 };
@@ -1038,11 +1027,6 @@ fn caller_tier(cx: &Ctx<'_>, off: u32) -> Option<TrustTier> {
     if let Some(k) = tier_keyword_at(cx, off) {
         return cx.slice(k).strip_prefix(':').and_then(TrustTier::from_name);
     }
-    // The analysed item of the top-level form (items are the forms without syntax errors).
-    let forms = &cx.doc.parse.forms;
-    let idx = forms
-        .iter()
-        .filter(|f| !f.has_error)
-        .position(|f| f.full_span().touches(off))?;
-    cx.doc.analysis.items.get(idx).map(|i| i.tier)
+    // The analysed item of the top-level form.
+    cx.doc.form_tier(off)
 }

@@ -10,12 +10,15 @@
 use crate::analyze::{Analyzed, analyze};
 use crate::features::{self, Ctx};
 use crate::format;
+use crate::project::Project;
 use crate::project::Projects;
 use crate::text::{Encoding, apply_change, position_to_offset};
 use crate::workspace::WorkspaceIndex;
+use jue_engine::analysis::document::Document;
 use ropey::Rope;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
@@ -26,7 +29,19 @@ struct Doc {
     path: Option<PathBuf>,
     rope: Rope,
     version: i32,
+    /// The newest version, read by a running analysis to know a newer edit came.
+    latest: Arc<AtomicI32>,
+    /// The incremental document; edits reach it in wire order, like the rope.
+    live: Arc<Mutex<Live>>,
     analyzed: Option<Arc<Analyzed>>,
+}
+
+/// The engine's incremental document and the project it was analysed in; built
+/// at the first analysis and again when the project (registry, grants) changes.
+#[derive(Default)]
+struct Live {
+    doc: Option<Document>,
+    project: Option<Arc<Project>>,
 }
 
 #[derive(Default)]
@@ -63,13 +78,14 @@ impl State {
     /// The analysis of a document's current version (computing it if needed), with
     /// any config problems met; `None` if the document is gone or has moved on.
     fn analysis_of(&self, key: &str, version: Option<i32>) -> Option<(Arc<Analyzed>, Vec<String>)> {
-        let (rope, path, current) = {
+        let (rope, path, current, live, latest) = {
             let docs = lock(&self.docs);
             let d = docs.get(key)?;
             if version.is_some_and(|v| v != d.version) {
                 return None;
             }
-            (d.rope.clone(), d.path.clone(), d.version)
+            let (live, latest) = (d.live.clone(), d.latest.clone());
+            (d.rope.clone(), d.path.clone(), d.version, live, latest)
         };
         let (project, problems) = self.projects.for_file(path.as_deref());
         {
@@ -80,10 +96,24 @@ impl State {
                 }
             }
         }
-        let name = path
-            .as_ref()
-            .map_or_else(|| key.to_string(), |p| p.display().to_string());
-        let analyzed = Arc::new(analyze(&name, current, rope, project));
+        let analyzed = {
+            let mut l = lock(&live);
+            // A newer edit already reached the document: this version is gone.
+            if latest.load(Ordering::SeqCst) != current {
+                return None;
+            }
+            let same_project = l.project.as_ref().is_some_and(|p| Arc::ptr_eq(p, &project));
+            let doc = match &mut l.doc {
+                Some(doc) if same_project && doc.text().len() == rope.len_bytes() => doc,
+                _ => {
+                    let tier = project.session().env().default_tier;
+                    l.project = Some(project.clone());
+                    l.doc.insert(Document::new(rope.to_string(), tier))
+                }
+            };
+            let cancelled = || latest.load(Ordering::SeqCst) != current;
+            Arc::new(analyze(doc, current, rope, project, &cancelled)?)
+        };
         let mut docs = lock(&self.docs);
         let d = docs.get_mut(key)?;
         if d.version == current {
@@ -323,6 +353,8 @@ impl LanguageServer for Backend {
                 uri: td.uri,
                 rope: Rope::from_str(&td.text),
                 version,
+                latest: Arc::new(AtomicI32::new(version)),
+                live: Arc::default(),
                 analyzed: None,
             },
         );
@@ -336,9 +368,19 @@ impl LanguageServer for Backend {
         {
             let mut docs = lock(&self.state.docs);
             let Some(d) = docs.get_mut(&key) else { return };
+            // Announce the version first: a running analysis of an older one stops at
+            // its next slot and lets go of the document.
+            d.latest.store(version, Ordering::SeqCst);
+            let mut live = lock(&d.live);
             for c in &params.content_changes {
-                apply_change(&mut d.rope, c, enc);
+                let range = apply_change(&mut d.rope, c, enc);
+                if let Some(doc) = &mut live.doc {
+                    if doc.edit(range, &c.text).is_err() {
+                        live.doc = None; // rebuilt from the rope at the next analysis
+                    }
+                }
             }
+            drop(live);
             d.version = version;
         }
         self.schedule(key, version);

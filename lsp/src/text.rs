@@ -76,18 +76,29 @@ pub fn span_to_range(rope: &Rope, start: usize, end: usize, enc: Encoding) -> Ra
     )
 }
 
-/// Applies one content change (a range edit, or the whole text when it has no range).
-pub fn apply_change(rope: &mut Rope, change: &TextDocumentContentChangeEvent, enc: Encoding) {
+/// Applies one content change (a range edit, or the whole text when it has no range);
+/// returns the byte range of the text before it that the change replaced.
+pub fn apply_change(
+    rope: &mut Rope,
+    change: &TextDocumentContentChangeEvent,
+    enc: Encoding,
+) -> std::ops::Range<usize> {
     match change.range {
-        None => *rope = Rope::from_str(&change.text),
+        None => {
+            let all = 0..rope.len_bytes();
+            *rope = Rope::from_str(&change.text);
+            all
+        }
         Some(range) => {
             let mut a = position_to_char(rope, range.start, enc);
             let mut b = position_to_char(rope, range.end, enc);
             if a > b {
                 std::mem::swap(&mut a, &mut b);
             }
+            let bytes = rope.char_to_byte(a)..rope.char_to_byte(b);
             rope.remove(a..b);
             rope.insert(a, &change.text);
+            bytes
         }
     }
 }

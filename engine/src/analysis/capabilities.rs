@@ -71,7 +71,7 @@ enum Use {
     Local(LocalId),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Group {
     owner: Owner,
     /// Capabilities its own code uses directly.
@@ -85,7 +85,7 @@ struct Group {
 }
 
 /// One unit's capability facts, read once from its lowered forms.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
     groups: Vec<Group>,
     /// Local id → its group, for locals that own one.
@@ -97,17 +97,17 @@ pub struct Summary {
     pub declares: bool,
 }
 
-/// Reads the capability facts of a unit's forms.
+/// Reads the capability facts of a unit's forms; `intern` numbers global names.
 pub fn summarize(
     items: &[TopItem],
     locals: &[LocalInfo],
     registry: &FfiRegistry,
-    names: &mut Names,
+    intern: &mut dyn FnMut(&str) -> u32,
 ) -> Summary {
     let mut c = Collect {
         locals,
         registry,
-        names,
+        intern,
         s: Summary::default(),
     };
     c.new_group(Owner::Top);
@@ -124,7 +124,7 @@ pub fn summarize(
 struct Collect<'a> {
     locals: &'a [LocalInfo],
     registry: &'a FfiRegistry,
-    names: &'a mut Names,
+    intern: &'a mut dyn FnMut(&str) -> u32,
     s: Summary,
 }
 
@@ -155,7 +155,7 @@ impl Collect<'_> {
                 }
             }
             ExprKind::Global(name) | ExprKind::SetGlobal(name, _) => {
-                let id = self.names.intern(name);
+                let id = (self.intern)(name);
                 self.s.globals.push(id);
                 if matches!(e.kind, ExprKind::Global(_)) {
                     self.s.groups[g].uses.push(Use::Global(id));
@@ -170,7 +170,7 @@ impl Collect<'_> {
         // Children; a lambda bound by a definition belongs to that definition.
         match &e.kind {
             ExprKind::Define(name, v) => {
-                let id = self.names.intern(name);
+                let id = (self.intern)(name);
                 let d = self.new_group(Owner::Define(id, g));
                 self.expr(v, d);
             }

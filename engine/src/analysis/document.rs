@@ -1,62 +1,76 @@
 //! The incremental document (architecture: "Incremental analysis"). A text is a
 //! list of slots (runs of top-level forms that parse the same alone as in the whole
-//! text, see [`crate::syntax::parser::Slot`]), each with its parse, its shapes, its
-//! lowering, its capability summary and its warnings, all with spans relative to
-//! the slot's start so that moving a slot costs nothing.
+//! text, see [`crate::syntax::parser::Slot`]), each with its syntax diagnostics, its
+//! shapes, its lowering, its capability summary and its warnings, all with spans
+//! relative to the slot's start so that moving a slot costs nothing. Syntax trees
+//! and lowered code are not kept (a slot is re-read from the text when needed), so
+//! memory stays a small multiple of the text.
 //!
 //! An edit re-parses from the slot it starts in until the parser is back in step
 //! with an old slot boundary. [`Document::refresh`] then rebuilds the text context
-//! from the cached shapes, re-lowers the slots that were re-parsed or whose
-//! recorded reads of the context changed (a definition's arity, tier, existence,
-//! `set!`, or a related span), re-joins capability inference over the summaries,
-//! and re-warns the slots whose inputs to W0301/W0302 changed. The assembled result
-//! equals [`super::analyze`] of the whole text (a property test holds the two side
-//! by side). A text that leaves a form open is one slot parsed with the column-0
-//! recovery rule, exactly as the whole-text parser does.
+//! only if a re-parsed slot defines or assigns something new, re-lowers the slots
+//! that were re-parsed or whose recorded reads of the context changed (a
+//! definition's arity, tier, place or existence, a `set!`), joins capability
+//! inference again only if a summary changed, and re-warns the slots whose inputs
+//! to W0301/W0302 changed. The assembled result equals [`super::analyze`] of the
+//! whole text (a property test holds the two side by side). A text that leaves a
+//! form or a string open is one slot parsed with the recovery rule, exactly as the
+//! whole-text parser does.
 
 use super::capabilities::{self, Inference, Names, Summary, Warnings};
 use super::env::{Env, Mode};
-use super::globals::{Shapes, TextContext};
+use super::globals::{Place, Shapes, TextContext};
 use super::ir::{Expr, ExprKind, LocalId, TopItem};
 use super::{Analysis, Definition, Lowered, RefTarget, Reference, lower_forms};
 use crate::diagnostic::Diagnostic;
 use crate::ffi::{CapSet, TrustTier};
 use crate::syntax::parser::{Parse, Slot, parse, parse_slots};
+use crate::syntax::tree::TopForm;
+use std::sync::Arc;
 
-/// One slot and everything known about it.
+/// One slot and what is known about it.
 #[derive(Clone, Debug)]
 pub struct SlotData {
     /// Length of its text.
     pub len: u32,
-    /// Its forms and syntax diagnostics (spans relative to the slot).
-    pub parse: Parse,
-    shapes: Shapes,
-    /// Its lowering (spans relative to the slot, locals numbered from 0).
+    /// Its syntax diagnostics (spans relative to the slot).
+    pub syntax: Vec<Diagnostic>,
+    /// The forms of a fresh parse, until the slot is lowered.
+    pending: Option<Vec<TopForm>>,
+    /// Its lowering (spans relative to the slot, locals numbered from 0); `items`
+    /// is empty unless the document retains lowered code.
     pub lowered: Lowered,
     summary: Summary,
     /// Name numbers of its definitions that are known functions.
     text_fns: Vec<u32>,
     warnings: Warnings,
-    /// Top-level declarations of earlier slots its warnings were computed with.
-    warned_with: CapSet,
-    /// Whether it must be lowered again.
-    dirty: bool,
 }
 
-impl SlotData {
-    fn new(slot: Slot, default_tier: TrustTier) -> SlotData {
-        SlotData {
-            len: slot.len,
-            shapes: Shapes::of(&slot.parse.forms, default_tier),
-            parse: slot.parse,
-            lowered: Lowered::default(),
-            summary: Summary::default(),
-            text_fns: Vec::new(),
-            warnings: Warnings::default(),
-            warned_with: CapSet::EMPTY,
-            dirty: true,
-        }
-    }
+/// Per-slot facts read on every refresh, kept dense so a refresh of a large text
+/// touches one small array instead of every slot.
+#[derive(Clone, Copy, Debug, Default)]
+struct Meta {
+    /// A stable number (kept while the slot's shapes stay the same): the text
+    /// context names slots by it.
+    id: u32,
+    /// It must be lowered again.
+    dirty: bool,
+    /// Its warnings must be computed again.
+    rewarn: bool,
+    /// Its lowering points at a definition in another slot (checked on every edit).
+    cross: bool,
+    /// It writes `require-capability` somewhere.
+    declares: bool,
+    /// Capabilities its top-level forms declare.
+    top_declared: CapSet,
+    /// Capabilities its code uses.
+    uses: CapSet,
+    /// The declarations of earlier slots its warnings were computed with.
+    warned_with: CapSet,
+    /// How many diagnostics it has (syntax, lowering, warnings).
+    diagnostics: u32,
+    /// How many locals it has.
+    locals: u32,
 }
 
 /// What the last refresh redid, for tests and benchmarks.
@@ -68,21 +82,35 @@ pub struct Work {
     pub relowered: usize,
     /// Slots whose warnings were recomputed.
     pub rewarned: usize,
+    /// Whether the text context was rebuilt.
+    pub context: bool,
+    /// Whether capability inference was joined again.
+    pub inference: bool,
 }
 
 /// A text analysed slot by slot, kept up to date edit by edit.
 #[derive(Clone, Debug)]
 pub struct Document {
     text: String,
-    slots: Vec<SlotData>,
+    // Shared pieces, so a clone (a snapshot for readers) costs little.
+    slots: Vec<Arc<SlotData>>,
+    /// Each slot's shapes (apart, so lowering one slot can read another's).
+    shapes: Vec<Arc<Shapes>>,
+    meta: Vec<Meta>,
     /// Where each slot starts.
     starts: Vec<u32>,
     /// Whether the text leaves a form open (one slot, parsed whole with recovery).
     whole: bool,
     default_tier: TrustTier,
-    names: Names,
-    cx: TextContext,
-    inference: Inference,
+    retain_ir: bool,
+    next_id: u32,
+    names: Arc<Names>,
+    cx: Arc<TextContext>,
+    inference: Arc<Inference>,
+    /// The context must be rebuilt (a slot's shapes changed).
+    context_stale: bool,
+    /// Inference must be joined again (slots came or went).
+    inference_stale: bool,
     /// Whether every slot is lowered and warned against the current text.
     fresh: bool,
     /// Slots re-parsed since the last refresh.
@@ -113,22 +141,41 @@ impl std::error::Error for BadEdit {}
 
 impl Document {
     /// A document for a text; call [`Document::refresh`] before reading analyses.
+    /// `default_tier` must be the tier of the environment it is refreshed in.
     pub fn new(text: String, default_tier: TrustTier) -> Document {
         let mut d = Document {
             text,
             slots: Vec::new(),
+            shapes: Vec::new(),
+            meta: Vec::new(),
             starts: Vec::new(),
             whole: false,
             default_tier,
-            names: Names::default(),
-            cx: TextContext::default(),
-            inference: Inference::default(),
+            retain_ir: false,
+            next_id: 0,
+            names: Arc::default(),
+            cx: Arc::default(),
+            inference: Arc::default(),
+            context_stale: true,
+            inference_stale: true,
             fresh: false,
             reparsed: 0,
             work: Work::default(),
         };
         d.reparse_from(0, 0, 0, 0);
         d
+    }
+
+    /// Keeps each slot's lowered code (for [`Document::analysis`]'s `items`); off
+    /// by default, since nothing but a whole-text comparison reads it.
+    pub fn retain_ir(&mut self, on: bool) {
+        if on != self.retain_ir {
+            self.retain_ir = on;
+            for m in &mut self.meta {
+                m.dirty = true;
+            }
+            self.fresh = false;
+        }
     }
 
     /// The text.
@@ -166,6 +213,51 @@ impl Document {
         Ok(())
     }
 
+    fn new_slot(
+        &mut self,
+        slot: Slot,
+        old: Option<(&SlotData, &Shapes, u32)>,
+        keep_forms: bool,
+    ) -> (Arc<SlotData>, Arc<Shapes>, Meta) {
+        let shapes = Shapes::of(&slot.parse.forms, self.default_tier);
+        // A slot replaced one for one keeps its number, so the context's facts stay
+        // valid for every name it did not change (spans are read from the shapes).
+        let id = match old {
+            Some((_, o, id)) => {
+                self.context_stale |= !o.same_but_spans(&shapes);
+                id
+            }
+            None => {
+                self.context_stale = true;
+                self.next_id += 1;
+                self.next_id
+            }
+        };
+        let (summary, text_fns) = match old {
+            // Kept to compare with after lowering: unchanged means inference holds.
+            Some((o, _, _)) => (o.summary.clone(), o.text_fns.clone()),
+            None => {
+                self.inference_stale = true;
+                Default::default()
+            }
+        };
+        let data = SlotData {
+            len: slot.len,
+            syntax: slot.parse.diagnostics,
+            pending: keep_forms.then_some(slot.parse.forms),
+            lowered: Lowered::default(),
+            summary,
+            text_fns,
+            warnings: Warnings::default(),
+        };
+        let meta = Meta {
+            id,
+            dirty: true,
+            ..Meta::default()
+        };
+        (Arc::new(data), Arc::new(shapes), meta)
+    }
+
     /// Re-parses from slot `i` until a boundary at or after `new_end` that is an old
     /// slot boundary at or after `old_end` (moved by `delta`), then splices.
     fn reparse_from(&mut self, i: usize, new_end: usize, old_end: usize, delta: i64) {
@@ -184,34 +276,51 @@ impl Document {
             }
             hit
         });
-        let tier = self.default_tier;
-        match parsed {
-            Some(new) => {
-                let j = sync.unwrap_or(self.slots.len());
-                self.reparsed += new.len();
-                let new: Vec<SlotData> = new.into_iter().map(|s| SlotData::new(s, tier)).collect();
-                if self.whole {
-                    self.slots.clear();
-                    self.whole = false;
-                    self.slots = new;
-                } else {
-                    self.slots.splice(i..j, new);
-                }
-            }
+        let (range, new, whole) = match parsed {
+            Some(new) if !self.whole => (i..sync.unwrap_or(self.slots.len()), new, false),
+            Some(new) => (0..self.slots.len(), new, false),
             None => {
-                // A form is left open: the whole text is one slot, parsed with recovery.
+                // A form or string is left open: the whole text is one slot, parsed
+                // with recovery.
                 let parse = parse(&self.text);
-                self.reparsed += 1;
-                self.whole = true;
-                self.slots = vec![SlotData::new(
-                    Slot {
-                        len: self.text.len() as u32,
-                        parse,
-                    },
-                    tier,
-                )];
+                let len = self.text.len() as u32;
+                (0..self.slots.len(), vec![Slot { len, parse }], true)
             }
+        };
+        self.whole = whole;
+        self.reparsed += new.len();
+        let old: Vec<(Arc<SlotData>, Arc<Shapes>, u32)> = self.slots[range.clone()]
+            .iter()
+            .cloned()
+            .zip(self.shapes[range.clone()].iter().cloned())
+            .zip(self.meta[range.clone()].iter().map(|m| m.id))
+            .map(|((s, sh), id)| (s, sh, id))
+            .collect();
+        let one_for_one = old.len() == new.len();
+        if !one_for_one {
+            self.context_stale = true;
+            self.inference_stale = true;
         }
+        // Many new slots (opening a text): trees are read again one at a time when
+        // lowered, rather than all held at once.
+        let keep_forms = new.len() <= 64;
+        let mut slots = Vec::with_capacity(new.len());
+        let mut shapes = Vec::with_capacity(new.len());
+        let mut metas = Vec::with_capacity(new.len());
+        for (k, slot) in new.into_iter().enumerate() {
+            let prev = if one_for_one {
+                Some((&*old[k].0, &*old[k].1, old[k].2))
+            } else {
+                None
+            };
+            let (s, sh, m) = self.new_slot(slot, prev, keep_forms);
+            slots.push(s);
+            shapes.push(sh);
+            metas.push(m);
+        }
+        self.slots.splice(range.clone(), slots);
+        self.shapes.splice(range.clone(), shapes);
+        self.meta.splice(range, metas);
         self.starts.clear();
         let mut at = 0u32;
         for s in &self.slots {
@@ -231,93 +340,193 @@ impl Document {
             reparsed: std::mem::take(&mut self.reparsed),
             ..Work::default()
         };
-        let cx = TextContext::build(
-            self.starts
+        // A slot's start and shapes by its number (only for diagnostics that point
+        // into another slot, so a search is fine).
+        let starts = self.starts.clone();
+        let ids: Vec<u32> = self.meta.iter().map(|m| m.id).collect();
+        let all_shapes = &self.shapes;
+        let locate = |unit: u32| {
+            let i = ids.iter().position(|id| *id == unit)?;
+            Some((starts[i], &*all_shapes[i]))
+        };
+        // The context, and the slots whose reads of it changed.
+        let cx = if self.context_stale {
+            self.work.context = true;
+            let cx = TextContext::build(
+                self.meta.iter().zip(all_shapes).map(|(m, s)| (m.id, &**s)),
+                env,
+            );
+            let changed = self.cx.changed_names(&cx);
+            let names_changed = changed
                 .iter()
-                .copied()
-                .zip(self.slots.iter().map(|s| &s.shapes)),
-            env,
-        );
-        let changed = self.cx.changed_names(&cx);
-        let names_changed = changed
-            .iter()
-            .any(|n| self.cx.globals.contains_key(n) != cx.globals.contains_key(n));
-        // Slots whose lowering read something that changed are lowered again.
-        for (s, &base) in self.slots.iter_mut().zip(&self.starts) {
-            if !s.dirty && s.lowered.deps.stale(&cx, base, &changed, names_changed) {
-                s.dirty = true;
+                .any(|n| self.cx.globals.contains_key(n) != cx.globals.contains_key(n));
+            if !changed.is_empty() {
+                for (k, s) in self.slots.iter().enumerate() {
+                    let place = Place {
+                        unit: self.meta[k].id,
+                        base: starts[k],
+                        own: &all_shapes[k],
+                        locate: &locate,
+                    };
+                    let m = &mut self.meta[k];
+                    if !m.dirty && s.lowered.deps.stale(&cx, &place, &changed, names_changed) {
+                        m.dirty = true;
+                    }
+                }
+            }
+            // Committed now: every slot not yet lowered against it is marked dirty.
+            self.cx = Arc::new(cx);
+            self.context_stale = false;
+            self.cx.clone()
+        } else {
+            self.cx.clone()
+        };
+        // Slots pointing at a definition elsewhere: text between may have moved.
+        for (k, s) in self.slots.iter().enumerate() {
+            let m = &mut self.meta[k];
+            if m.cross && !m.dirty {
+                let place = Place {
+                    unit: m.id,
+                    base: starts[k],
+                    own: &all_shapes[k],
+                    locate: &locate,
+                };
+                if s.lowered
+                    .deps
+                    .stale(&cx, &place, &Default::default(), false)
+                {
+                    m.dirty = true;
+                }
             }
         }
-        for (s, &base) in self.slots.iter_mut().zip(&self.starts) {
-            if !s.dirty {
+        // Lowering. A slot that declares nothing, after slots that declare nothing
+        // at top level, gets its warnings at once (they read no needs then), so its
+        // code never waits for the rest of the text: memory stays one slot's worth.
+        let mut nothing_declared = true;
+        for k in 0..self.slots.len() {
+            let m = self.meta[k];
+            if !m.dirty {
+                nothing_declared &= m.top_declared.is_empty() && !(m.rewarn && m.declares);
                 continue;
             }
             if cancelled() {
                 return false;
             }
-            s.lowered = lower_forms(&s.parse.forms, env, &cx, base, true);
-            s.summary = capabilities::summarize(
-                &s.lowered.items,
-                &s.lowered.locals,
-                env.registry,
-                &mut self.names,
-            );
-            s.text_fns = s
-                .lowered
+            let place = Place {
+                unit: m.id,
+                base: starts[k],
+                own: &all_shapes[k],
+                locate: &locate,
+            };
+            let forms = match Arc::make_mut(&mut self.slots[k]).pending.take() {
+                Some(f) => f,
+                None => reparse_slot(&self.text, starts[k], self.slots[k].len),
+            };
+            let lowered = lower_forms(&forms, env, &cx, place, true);
+            drop(forms);
+            let names = &mut self.names;
+            let summary =
+                capabilities::summarize(&lowered.items, &lowered.locals, env.registry, &mut |n| {
+                    intern(names, n)
+                });
+            let text_fns: Vec<u32> = lowered
                 .definitions
                 .iter()
                 .filter(|d| d.arity.is_some())
-                .map(|d| self.names.intern(&d.name))
+                .map(|d| intern(names, &d.name))
                 .collect();
+            let slot = &mut self.slots[k];
+            // Kept on the document at once, so a cancelled refresh forgets nothing.
+            self.inference_stale |= summary != slot.summary || text_fns != slot.text_fns;
+            let m = &mut self.meta[k];
+            m.cross = !lowered.deps.spans.is_empty();
+            m.declares = summary.declares;
+            m.locals = lowered.locals.len() as u32;
+            m.dirty = false;
+            m.rewarn = true;
+            let s = Arc::make_mut(slot);
+            s.lowered = lowered;
+            s.summary = summary;
+            s.text_fns = text_fns;
             self.work.relowered += 1;
-        }
-        self.cx = cx;
-        let inference = Inference::resolve(
-            self.slots.iter().map(|s| &s.summary),
-            self.slots.iter().flat_map(|s| s.text_fns.iter().copied()),
-            &self.names,
-            env,
-        );
-        let needs_changed: Vec<bool> = (0..self.names.len() as u32)
-            .map(|id| {
-                self.inference.known(id) != inference.known(id)
-                    || self.inference.need_of(id) != inference.need_of(id)
-            })
-            .collect();
-        let any_needs_changed = needs_changed.iter().any(|c| *c);
-        let mut declared = CapSet::EMPTY;
-        for s in &mut self.slots {
-            // W0301 reads the declarations before the slot; W0302 reads what the
-            // functions it uses need, and matters only where something is declared.
-            let reads_needs = s.summary.declares || !declared.is_empty();
-            let stale = s.dirty
-                || s.warned_with != declared
-                || (reads_needs
-                    && any_needs_changed
-                    && s.summary.globals.iter().any(|g| needs_changed[*g as usize]));
-            if stale {
-                s.warnings = capabilities::warn(
-                    &s.lowered.items,
-                    &capabilities::WarnInput {
-                        summary: &s.summary,
-                        names: &self.names,
-                        inference: &inference,
-                        registry: env.registry,
-                        locals: &s.lowered.locals,
-                        tier_errors: &s.lowered.tier_errors,
-                        assumed: env.assumed,
-                        declared,
-                    },
+            if nothing_declared && !m.declares {
+                warn_slot(
+                    &mut self.slots[k],
+                    &mut self.meta[k],
+                    &self.names,
+                    &self.inference,
+                    env,
+                    CapSet::EMPTY,
+                    self.retain_ir,
                 );
-                s.warned_with = declared;
-                s.dirty = false;
                 self.work.rewarned += 1;
             }
-            for d in &s.warnings.declarations {
-                declared.insert(d.cap);
-            }
+            nothing_declared &= !self.meta[k].declares;
         }
-        self.inference = inference;
+        // Inference, when a summary changed.
+        let needs_changed: Vec<bool> = if self.inference_stale {
+            self.work.inference = true;
+            let inference = Inference::resolve(
+                self.slots.iter().map(|s| &s.summary),
+                self.slots.iter().flat_map(|s| s.text_fns.iter().copied()),
+                &self.names,
+                env,
+            );
+            let changed = (0..self.names.len() as u32)
+                .map(|id| {
+                    self.inference.known(id) != inference.known(id)
+                        || self.inference.need_of(id) != inference.need_of(id)
+                })
+                .collect();
+            self.inference = Arc::new(inference);
+            self.inference_stale = false;
+            changed
+        } else {
+            Vec::new()
+        };
+        let any_needs_changed = needs_changed.iter().any(|c| *c);
+        // Warnings.
+        let mut declared = CapSet::EMPTY;
+        for k in 0..self.slots.len() {
+            let m = self.meta[k];
+            // W0301 reads the declarations before the slot; W0302 reads what the
+            // functions it uses need, and matters only where something is declared.
+            let reads_needs = m.declares || !declared.is_empty();
+            let stale = m.rewarn
+                || m.warned_with != declared
+                || (reads_needs
+                    && any_needs_changed
+                    && self.slots[k]
+                        .summary
+                        .globals
+                        .iter()
+                        .any(|g| needs_changed[*g as usize]));
+            if stale {
+                if self.slots[k].lowered.items.is_empty() {
+                    // Its facts hold (nothing it read changed): only its code is needed.
+                    let place = Place {
+                        unit: m.id,
+                        base: starts[k],
+                        own: &all_shapes[k],
+                        locate: &locate,
+                    };
+                    let forms = reparse_slot(&self.text, starts[k], self.slots[k].len);
+                    let items = lower_forms(&forms, env, &self.cx, place, false).items;
+                    Arc::make_mut(&mut self.slots[k]).lowered.items = items;
+                }
+                warn_slot(
+                    &mut self.slots[k],
+                    &mut self.meta[k],
+                    &self.names,
+                    &self.inference,
+                    env,
+                    declared,
+                    self.retain_ir,
+                );
+                self.work.rewarned += 1;
+            }
+            declared = declared.union(self.meta[k].top_declared);
+        }
         self.fresh = true;
         true
     }
@@ -329,16 +538,29 @@ impl Document {
 
     /// The slots with where each starts.
     pub fn slots(&self) -> impl Iterator<Item = (u32, &SlotData)> {
-        self.starts.iter().copied().zip(&self.slots)
+        self.starts
+            .iter()
+            .copied()
+            .zip(self.slots.iter().map(|s| &**s))
     }
 
-    /// The slot containing an offset (the last one for the end of the text).
-    pub fn slot_at(&self, offset: u32) -> Option<(u32, &SlotData)> {
-        let i = self
-            .starts
-            .partition_point(|s| *s <= offset)
-            .checked_sub(1)?;
-        Some((self.starts[i], &self.slots[i]))
+    /// The text-wide number of each slot's first local.
+    pub fn local_starts(&self) -> Vec<LocalId> {
+        let mut n = 0;
+        self.meta
+            .iter()
+            .map(|m| {
+                let first = n;
+                n += m.locals;
+                first
+            })
+            .collect()
+    }
+
+    /// The forms of the slot starting at `start` with length `len`, spans relative
+    /// to it (read again from the text).
+    pub fn slot_forms(&self, start: u32, len: u32) -> Vec<TopForm> {
+        reparse_slot(&self.text, start, len)
     }
 
     /// What a top-level definition needs (inferred over the whole text).
@@ -354,32 +576,39 @@ impl Document {
         self.inference.input_needs
     }
 
+    /// The default tier it was made with.
+    pub fn default_tier(&self) -> TrustTier {
+        self.default_tier
+    }
+
     /// All diagnostics, sorted by position.
     pub fn diagnostics(&self, env_mode: Mode) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         // A top-level declaration is used if the rest of its slot or any later slot uses it.
         let mut later = CapSet::EMPTY;
-        let mut unused = Vec::new();
-        for (&base, s) in self.starts.iter().zip(&self.slots).rev() {
-            if env_mode != Mode::Repl {
-                for d in &s.warnings.declarations {
+        for k in (0..self.slots.len()).rev() {
+            let m = &self.meta[k];
+            if env_mode != Mode::Repl && !m.top_declared.is_empty() {
+                for d in &self.slots[k].warnings.declarations {
                     if !d.used && !later.contains(d.cap) {
-                        unused.push(capabilities::unused_declaration(d).shifted(base));
+                        out.push(capabilities::unused_declaration(d).shifted(self.starts[k]));
                     }
                 }
             }
-            later = later.union(s.warnings.uses);
+            later = later.union(m.uses);
         }
-        for (&base, s) in self.starts.iter().zip(&self.slots) {
+        for k in 0..self.slots.len() {
+            if self.meta[k].diagnostics == 0 {
+                continue;
+            }
+            let (base, s) = (self.starts[k], &self.slots[k]);
             let ds = s
-                .parse
-                .diagnostics
+                .syntax
                 .iter()
                 .chain(&s.lowered.diagnostics)
                 .chain(&s.warnings.diagnostics);
             out.extend(ds.map(|d| d.clone().shifted(base)));
         }
-        out.extend(unused);
         out.sort_by_key(|d| (d.span.start, d.span.end));
         out
     }
@@ -387,26 +616,27 @@ impl Document {
     /// The whole text's forms and syntax diagnostics, as [`parse`] gives them.
     pub fn parse(&self) -> Parse {
         let mut p = Parse::default();
-        for (&base, s) in self.starts.iter().zip(&self.slots) {
-            p.forms.extend(s.parse.forms.iter().map(|f| {
-                let mut f = f.clone();
-                f.shift(base);
-                f
-            }));
+        for (base, s) in self.slots() {
+            p.forms
+                .extend(self.slot_forms(base, s.len).into_iter().map(|mut f| {
+                    f.shift(base);
+                    f
+                }));
             p.diagnostics
-                .extend(s.parse.diagnostics.iter().map(|d| d.clone().shifted(base)));
+                .extend(s.syntax.iter().map(|d| d.clone().shifted(base)));
         }
         p
     }
 
-    /// The whole analysis, as [`super::analyze`] of the text gives it.
+    /// The whole analysis, as [`super::analyze`] of the text gives it (`items` only
+    /// with [`Document::retain_ir`]).
     pub fn analysis(&self, env_mode: Mode) -> Analysis {
         let mut an = Analysis {
             diagnostics: self.diagnostics(env_mode),
             input_needs: self.inference.input_needs,
             ..Analysis::default()
         };
-        for (&base, s) in self.starts.iter().zip(&self.slots) {
+        for (base, s) in self.slots() {
             let first_local = an.locals.len() as LocalId;
             let l = &s.lowered;
             an.items.extend(l.items.iter().map(|i| {
@@ -437,6 +667,60 @@ impl Document {
         }
         an
     }
+}
+
+/// A slot's forms read again from the text (spans relative to the slot).
+/// Computes a slot's warnings (its code must be at hand), then drops its code
+/// unless it is retained.
+fn warn_slot(
+    slot: &mut Arc<SlotData>,
+    m: &mut Meta,
+    names: &Names,
+    inference: &Inference,
+    env: &Env<'_>,
+    declared: CapSet,
+    retain_ir: bool,
+) {
+    let warnings = capabilities::warn(
+        &slot.lowered.items,
+        &capabilities::WarnInput {
+            summary: &slot.summary,
+            names,
+            inference,
+            registry: env.registry,
+            locals: &slot.lowered.locals,
+            tier_errors: &slot.lowered.tier_errors,
+            assumed: env.assumed,
+            declared,
+        },
+    );
+    m.top_declared = warnings.declarations.iter().fold(CapSet::EMPTY, |acc, d| {
+        acc.union([d.cap].into_iter().collect())
+    });
+    m.uses = warnings.uses;
+    m.warned_with = declared;
+    m.rewarn = false;
+    let s = Arc::make_mut(slot);
+    m.diagnostics =
+        (s.syntax.len() + s.lowered.diagnostics.len() + warnings.diagnostics.len()) as u32;
+    s.warnings = warnings;
+    if !retain_ir {
+        s.lowered.items = Vec::new();
+    }
+}
+
+/// The number of a global name, adding it to the shared table (copied first if
+/// a snapshot shares it) only when new.
+fn intern(names: &mut Arc<Names>, n: &str) -> u32 {
+    names
+        .get(n)
+        .unwrap_or_else(|| Arc::make_mut(names).intern(n))
+}
+
+/// A slot ends at a clean boundary, so it parses alone exactly as it did in the
+/// text; the one slot of a text left open is the whole text.
+fn reparse_slot(text: &str, start: u32, len: u32) -> Vec<TopForm> {
+    parse(&text[start as usize..(start + len) as usize]).forms
 }
 
 impl Reference {

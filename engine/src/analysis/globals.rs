@@ -37,6 +37,16 @@ pub struct Shapes {
 }
 
 impl Shapes {
+    /// Whether two shapes say the same but for where names are written: then the
+    /// text context built from them is the same.
+    pub fn same_but_spans(&self, other: &Shapes) -> bool {
+        self.assigned == other.assigned
+            && self.defines.len() == other.defines.len()
+            && self.defines.iter().zip(&other.defines).all(|(a, b)| {
+                (&a.name, a.arity, &a.alias, a.tier) == (&b.name, b.arity, &b.alias, b.tier)
+            })
+    }
+
     /// Reads the shapes of forms; spans stay as the forms have them.
     pub fn of(forms: &[TopForm], default_tier: TrustTier) -> Shapes {
         let mut shapes = Shapes::default();
@@ -94,8 +104,12 @@ impl Shapes {
 /// A global defined in the text, as forms are lowered against it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TextGlobal {
-    /// Where its first definition's name is written (absolute).
-    pub span: Span,
+    /// The unit (slot) of its first definition: a stable number, so that moving
+    /// text changes nothing here.
+    pub unit: u32,
+    /// Which of the unit's definitions it is (its span is read from the unit's
+    /// shapes, so edits that only move text leave the context alone).
+    pub index: u32,
     /// Its arity when it is a known function (never assigned).
     pub arity: Option<Arity>,
     /// The tier of its first definition.
@@ -113,7 +127,7 @@ pub struct TextContext {
 
 impl TextContext {
     /// Builds the context from the shapes of each unit, in text order, with the
-    /// offset each unit's spans are relative to.
+    /// unit's number.
     pub fn build<'s>(
         units: impl Iterator<Item = (u32, &'s Shapes)> + Clone,
         env: &Env<'_>,
@@ -122,8 +136,8 @@ impl TextContext {
         for (_, s) in units.clone() {
             cx.assigned.extend(s.assigned.iter().cloned());
         }
-        for (base, s) in units {
-            for d in &s.defines {
+        for (unit, s) in units {
+            for (index, d) in s.defines.iter().enumerate() {
                 if cx.globals.contains_key(&d.name) {
                     continue;
                 }
@@ -133,7 +147,8 @@ impl TextContext {
                     .or_else(|| cx.alias_arity(d.alias.as_deref()?, env))
                     .filter(|_| !cx.assigned.contains(&d.name));
                 let g = TextGlobal {
-                    span: d.span.shifted(base),
+                    unit,
+                    index: index as u32,
                     arity,
                     tier: d.tier,
                 };
@@ -163,13 +178,15 @@ impl TextContext {
             .map(|i| from_sig(env.registry.signature(i)))
     }
 
-    /// The names whose lowering-visible facts (defined, arity, tier, assigned)
-    /// differ between two contexts; spans are compared separately.
+    /// The names whose facts (defined in which unit as which definition, arity,
+    /// tier, assigned) differ between two contexts. A definition moving inside its
+    /// unit is not a change: its own unit is lowered again anyway, and other units
+    /// that point at it recorded the span they saw (see [`Deps::spans`]).
     pub fn changed_names(&self, other: &TextContext) -> HashSet<Box<str>> {
         let mut out = HashSet::new();
         for (n, g) in &self.globals {
             match other.globals.get(n) {
-                Some(o) if o.arity == g.arity && o.tier == g.tier => {}
+                Some(o) if o == g => {}
                 _ => {
                     out.insert(n.clone());
                 }
@@ -187,14 +204,46 @@ impl TextContext {
     }
 }
 
+/// Where a unit of forms is, for reading the text's globals.
+#[derive(Clone, Copy)]
+pub struct Place<'a> {
+    /// Its number.
+    pub unit: u32,
+    /// Where it starts.
+    pub base: u32,
+    /// Its own shapes.
+    pub own: &'a Shapes,
+    /// Another unit's start and shapes, by number.
+    pub locate: &'a dyn Fn(u32) -> Option<(u32, &'a Shapes)>,
+}
+
+impl Place<'_> {
+    /// Where a global's first definition is, relative to this unit.
+    pub fn span_of(&self, g: &TextGlobal) -> Option<Span> {
+        let i = g.index as usize;
+        if g.unit == self.unit {
+            return Some(self.own.defines.get(i)?.span);
+        }
+        let (start, shapes) = (self.locate)(g.unit)?;
+        Some(
+            shapes
+                .defines
+                .get(i)?
+                .span
+                .shifted(start)
+                .unshifted(self.base),
+        )
+    }
+}
+
 /// What lowering a unit read from the context: re-lower it when any of that changed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Deps {
     /// Names whose facts it read (sorted, without repeats once finished).
     pub names: Vec<Box<str>>,
-    /// Names whose first-definition span it read, with the span it saw relative to
-    /// the unit's start (`None`: not defined in the text).
-    pub spans: Vec<(Box<str>, Option<Span>)>,
+    /// Names whose first definition, in another unit, it pointed at, with the span
+    /// it saw relative to its own start: text edited between the two moves it.
+    pub spans: Vec<(Box<str>, Span)>,
     /// Whether it read the whole list of names (a "did you mean" suggestion).
     pub all_names: bool,
 }
@@ -208,12 +257,12 @@ impl Deps {
         self.spans.dedup();
     }
 
-    /// Whether lowering against `cx` at `base` could differ from what was recorded,
+    /// Whether lowering at `place` against `cx` could differ from what was recorded,
     /// given the names whose facts changed and whether the set of names changed.
     pub fn stale(
         &self,
         cx: &TextContext,
-        base: u32,
+        place: &Place<'_>,
         changed: &HashSet<Box<str>>,
         names_changed: bool,
     ) -> bool {
@@ -222,8 +271,18 @@ impl Deps {
             || self
                 .spans
                 .iter()
-                .any(|(n, seen)| cx.globals.get(n).map(|g| g.span.unshifted(base)) != *seen)
+                .any(|(n, seen)| cx.globals.get(n).and_then(|g| place.span_of(g)) != Some(*seen))
     }
+}
+
+/// The tier a top-level form runs in: a `(:tier ...)` head, else its `@tier`
+/// annotation, else the default.
+pub fn form_tier(form: &TopForm, default: TrustTier) -> TrustTier {
+    let annotated = form.annotation.map_or(default, |a| a.0);
+    form.node
+        .head_symbol()
+        .and_then(tier_of_keyword)
+        .unwrap_or(annotated)
 }
 
 pub(super) fn is_tier_keyword(h: &str) -> bool {

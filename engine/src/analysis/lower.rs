@@ -4,7 +4,7 @@
 
 use super::env::{Arity, Env, Mode};
 use super::globals::{
-    Deps, TextContext, is_tier_keyword, lambda_arity, params_arity, tier_of_keyword,
+    Deps, Place, TextContext, is_tier_keyword, lambda_arity, params_arity, tier_of_keyword,
 };
 use super::ir::{Clause, Const, Expr, ExprKind, Lambda, LocalId, LocalInfo, LocalKind, TopItem};
 use super::{Definition, RefTarget, Reference};
@@ -74,8 +74,8 @@ pub(super) struct Lowerer<'a> {
     /// The text's globals and `set!` targets (variables assigned anywhere in the
     /// text have no known type or arity).
     cx: &'a TextContext,
-    /// Where the forms being lowered start: spans read from `cx` are made relative to it.
-    base: u32,
+    /// Where the forms being lowered are: spans read from `cx` are made relative to it.
+    place: Place<'a>,
     /// Whether to record what is read from `cx` (the incremental document needs it).
     record: bool,
     /// What was read from `cx`.
@@ -103,8 +103,13 @@ enum ParamSrc<'n> {
 }
 
 impl<'a> Lowerer<'a> {
-    /// A lowerer for forms starting at `base` in a text whose globals are `cx`.
-    pub fn new(env: &'a Env<'a>, cx: &'a TextContext, base: u32, record: bool) -> Lowerer<'a> {
+    /// A lowerer for forms at `place` in a text whose globals are `cx`.
+    pub fn new(
+        env: &'a Env<'a>,
+        cx: &'a TextContext,
+        place: Place<'a>,
+        record: bool,
+    ) -> Lowerer<'a> {
         Lowerer {
             env,
             diags: Vec::new(),
@@ -120,7 +125,7 @@ impl<'a> Lowerer<'a> {
             next_fn: 0,
             tier: env.default_tier,
             cx,
-            base,
+            place,
             record,
             deps: Deps::default(),
             lambda_depth: 0,
@@ -154,24 +159,19 @@ impl<'a> Lowerer<'a> {
         self.cx.globals.get(name).map(|g| (g.arity, g.tier))
     }
 
-    /// Where the text first defines `name`, relative to `base`.
+    /// Where the text first defines `name`, relative to the forms' start.
     fn text_global_span(&mut self, name: &str) -> Option<Span> {
-        let span = self
-            .cx
-            .globals
-            .get(name)
-            .map(|g| g.span.unshifted(self.base));
-        if self.record {
+        self.note(name);
+        let g = self.cx.globals.get(name)?;
+        let span = self.place.span_of(g)?;
+        if self.record && g.unit != self.place.unit {
             self.deps.spans.push((name.into(), span));
         }
-        span
+        Some(span)
     }
 
     pub fn top(&mut self, form: &TopForm) -> TopItem {
-        self.tier = form.annotation.map_or(self.env.default_tier, |a| a.0);
-        if let Some(h) = form.node.head_symbol().and_then(tier_of_keyword) {
-            self.tier = h;
-        }
+        self.tier = super::globals::form_tier(form, self.env.default_tier);
         let fn_id = self.push_fn();
         let (expr, ty) = self.top_node(&form.node, form.doc.as_deref());
         self.pop_fn(fn_id);

@@ -111,16 +111,16 @@ pub struct Lowered {
     pub deps: globals::Deps,
 }
 
-/// Lowers forms starting at `base` against the text's globals; `record` keeps what
-/// was read of them (for the incremental document).
-pub fn lower_forms(
+/// Lowers forms at `place` against the text's globals; `record` keeps what was
+/// read of them (for the incremental document).
+pub fn lower_forms<'a>(
     forms: &[TopForm],
-    env: &Env<'_>,
-    cx: &globals::TextContext,
-    base: u32,
+    env: &'a Env<'a>,
+    cx: &'a globals::TextContext,
+    place: globals::Place<'a>,
     record: bool,
 ) -> Lowered {
-    let mut l = lower::Lowerer::new(env, cx, base, record);
+    let mut l = lower::Lowerer::new(env, cx, place, record);
     let items = forms
         .iter()
         .filter(|f| !f.has_error)
@@ -143,10 +143,18 @@ pub fn lower_forms(
 pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
     let shapes = globals::Shapes::of(&parse.forms, env.default_tier);
     let cx = globals::TextContext::build(std::iter::once((0, &shapes)), env);
-    let lowered = lower_forms(&parse.forms, env, &cx, 0, false);
+    let place = globals::Place {
+        unit: 0,
+        base: 0,
+        own: &shapes,
+        locate: &|_| None,
+    };
+    let lowered = lower_forms(&parse.forms, env, &cx, place, false);
     let mut names = capabilities::Names::default();
     let summary =
-        capabilities::summarize(&lowered.items, &lowered.locals, env.registry, &mut names);
+        capabilities::summarize(&lowered.items, &lowered.locals, env.registry, &mut |s| {
+            names.intern(s)
+        });
     let text_fns: Vec<u32> = lowered
         .definitions
         .iter()
