@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Times `jue lsp` on a large file: open → first diagnostics, a one-character edit →
-diagnostics, hover latency, and the server's resident memory.
+diagnostics (incremental), the same change sent as the whole new text (so the
+whole file is analysed again: the ratio of the two is the incremental speed-up),
+hover latency, and the server's resident memory.
 
 Usage: bench/lsp_bench.py [JUE] [LINES]   (defaults: target/release/jue, 10000 lines)
 Needs a file to open: generated with bench/gen_large.py, cut to LINES lines."""
@@ -55,6 +57,17 @@ for v in range(2, 12):
           "contentChanges": [{"range": {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 0}}, "text": " "}]}})
     wait(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"].get("version") == v)
     edits.append((time.perf_counter() - t) * 1000)
+rss_edits = next(int(l.split()[1]) for l in open(f"/proc/{p.pid}/status") if l.startswith("VmRSS")) / 1024
+# The whole text again, one character different: every slot is re-parsed and re-analysed.
+lines_of = text.split("\n")
+fulls = []
+for v in range(12, 16):
+    lines_of[3] = (" " + lines_of[3]) if v % 2 == 0 else lines_of[3][1:]
+    t = time.perf_counter()
+    send({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": uri, "version": v},
+          "contentChanges": [{"text": "\n".join(lines_of)}]}})
+    wait(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"].get("version") == v)
+    fulls.append((time.perf_counter() - t) * 1000)
 hovers = []
 for i in range(20):
     t = time.perf_counter()
@@ -66,5 +79,8 @@ send({"jsonrpc": "2.0", "id": 999, "method": "shutdown"})
 wait(lambda m: m.get("id") == 999)
 send({"jsonrpc": "2.0", "method": "exit"})
 p.wait(timeout=10)
-print(f"{text.count(chr(10))} lines: open→diagnostics {open_ms:.1f} ms; edit→diagnostics median {sorted(edits)[len(edits)//2]:.1f} ms; "
-      f"hover median {sorted(hovers)[len(hovers)//2]:.2f} ms; RSS {rss:.0f} MiB")
+med = lambda xs: sorted(xs)[len(xs) // 2]
+print(f"{text.count(chr(10))} lines: open→diagnostics {open_ms:.1f} ms; edit→diagnostics median {med(edits):.2f} ms; "
+      f"whole text→diagnostics median {med(fulls):.1f} ms ({med(fulls) / med(edits):.0f}× the edit); "
+      f"hover median {med(hovers):.2f} ms; RSS after open and edits {rss_edits:.0f} MiB ({rss_edits * 1.048576:.0f} MB), "
+      f"at the end {rss:.0f} MiB")

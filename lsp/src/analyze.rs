@@ -81,6 +81,7 @@ pub fn analyze(
         }
         doc.clone()
     };
+
     let diagnostics = snapshot.diagnostics(Mode::File);
     let local_starts = snapshot.local_starts();
     Some(Analyzed {
@@ -94,6 +95,11 @@ pub fn analyze(
 }
 
 impl Analyzed {
+    /// Whether this analysis redid enough of its text to leave much memory free.
+    pub fn was_large(&self) -> bool {
+        self.doc.work().relowered > 1000
+    }
+
     /// Capabilities `jue.toml` assumes granted ("granted" in hover).
     pub fn granted(&self) -> CapSet {
         self.project.granted

@@ -10,6 +10,7 @@ pub mod analyze;
 pub mod features;
 pub mod format;
 pub mod forms;
+mod memory;
 pub mod project;
 mod server;
 mod stdio;
@@ -40,6 +41,7 @@ pub async fn serve_stdio() {
 /// Runs the server on its own tokio runtime; returns when the client says `exit`
 /// or closes stdin. Analyses still running are abandoned, never waited for.
 pub fn run_stdio() -> ExitCode {
+    memory::tune_allocator();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         // Analysis recurses over source nesting (bounded at 1,000 levels): give every

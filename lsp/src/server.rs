@@ -114,10 +114,17 @@ impl State {
             let cancelled = || latest.load(Ordering::SeqCst) != current;
             Arc::new(analyze(doc, current, rope, project, &cancelled)?)
         };
-        let mut docs = lock(&self.docs);
-        let d = docs.get_mut(key)?;
-        if d.version == current {
-            d.analyzed = Some(analyzed.clone());
+        let old = {
+            let mut docs = lock(&self.docs);
+            let d = docs.get_mut(key)?;
+            if d.version != current {
+                return Some((analyzed, problems));
+            }
+            d.analyzed.replace(analyzed.clone())
+        };
+        if analyzed.was_large() {
+            drop(old);
+            crate::memory::release_free_memory();
         }
         Some((analyzed, problems))
     }

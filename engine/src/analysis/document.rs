@@ -43,6 +43,9 @@ pub struct SlotData {
     summary: Summary,
     /// Name numbers of its definitions that are known functions.
     text_fns: Vec<u32>,
+    /// Name numbers of the names its lowering read facts of (`lowered.deps.names`
+    /// moved here as numbers: far smaller).
+    dep_ids: Vec<u32>,
     warnings: Warnings,
 }
 
@@ -91,7 +94,8 @@ pub struct Work {
 /// A text analysed slot by slot, kept up to date edit by edit.
 #[derive(Clone, Debug)]
 pub struct Document {
-    text: String,
+    /// Shared with snapshots until the next edit.
+    text: Arc<String>,
     // Shared pieces, so a clone (a snapshot for readers) costs little.
     slots: Vec<Arc<SlotData>>,
     /// Each slot's shapes (apart, so lowering one slot can read another's).
@@ -144,7 +148,7 @@ impl Document {
     /// `default_tier` must be the tier of the environment it is refreshed in.
     pub fn new(text: String, default_tier: TrustTier) -> Document {
         let mut d = Document {
-            text,
+            text: Arc::new(text),
             slots: Vec::new(),
             shapes: Vec::new(),
             meta: Vec::new(),
@@ -196,7 +200,7 @@ impl Document {
                 len: self.text.len(),
             });
         }
-        self.text.replace_range(a..b, new_text);
+        Arc::make_mut(&mut self.text).replace_range(a..b, new_text);
         self.fresh = false;
         if self.whole {
             self.reparse_from(0, 0, 0, 0);
@@ -248,6 +252,7 @@ impl Document {
             lowered: Lowered::default(),
             summary,
             text_fns,
+            dep_ids: Vec::new(),
             warnings: Warnings::default(),
         };
         let meta = Meta {
@@ -361,6 +366,12 @@ impl Document {
                 .iter()
                 .any(|n| self.cx.globals.contains_key(n) != cx.globals.contains_key(n));
             if !changed.is_empty() {
+                let mut changed_ids = vec![false; self.names.len()];
+                for n in &changed {
+                    if let Some(id) = self.names.get(n) {
+                        changed_ids[id as usize] = true;
+                    }
+                }
                 for (k, s) in self.slots.iter().enumerate() {
                     let place = Place {
                         unit: self.meta[k].id,
@@ -369,7 +380,11 @@ impl Document {
                         locate: &locate,
                     };
                     let m = &mut self.meta[k];
-                    if !m.dirty && s.lowered.deps.stale(&cx, &place, &changed, names_changed) {
+                    let read_changed = s.dep_ids.iter().any(|id| changed_ids[*id as usize]);
+                    if !m.dirty
+                        && (read_changed
+                            || s.lowered.deps.stale(&cx, &place, &changed, names_changed))
+                    {
                         m.dirty = true;
                     }
                 }
@@ -422,9 +437,13 @@ impl Document {
                 Some(f) => f,
                 None => reparse_slot(&self.text, starts[k], self.slots[k].len),
             };
-            let lowered = lower_forms(&forms, env, &cx, place, true);
+            let mut lowered = lower_forms(&forms, env, &cx, place, true);
             drop(forms);
             let names = &mut self.names;
+            let dep_ids: Vec<u32> = std::mem::take(&mut lowered.deps.names)
+                .iter()
+                .map(|n| intern(names, n))
+                .collect();
             let summary =
                 capabilities::summarize(&lowered.items, &lowered.locals, env.registry, &mut |n| {
                     intern(names, n)
@@ -446,8 +465,10 @@ impl Document {
             m.rewarn = true;
             let s = Arc::make_mut(slot);
             s.lowered = lowered;
+            s.lowered.shrink_to_fit();
             s.summary = summary;
             s.text_fns = text_fns;
+            s.dep_ids = dep_ids;
             self.work.relowered += 1;
             if nothing_declared && !m.declares {
                 warn_slot(

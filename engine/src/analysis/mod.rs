@@ -111,6 +111,19 @@ pub struct Lowered {
     pub deps: globals::Deps,
 }
 
+impl Lowered {
+    /// Gives back spare capacity (a document keeps thousands of these).
+    pub fn shrink_to_fit(&mut self) {
+        self.locals.shrink_to_fit();
+        self.diagnostics.shrink_to_fit();
+        self.definitions.shrink_to_fit();
+        self.references.shrink_to_fit();
+        self.tier_errors.shrink_to_fit();
+        self.deps.names.shrink_to_fit();
+        self.deps.spans.shrink_to_fit();
+    }
+}
+
 /// Lowers forms at `place` against the text's globals; `record` keeps what was
 /// read of them (for the incremental document).
 pub fn lower_forms<'a>(
