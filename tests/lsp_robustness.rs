@@ -217,3 +217,65 @@ fn exit_ends_the_server_with_stdin_open() {
     assert!(c.shutdown().success());
     assert!(t.elapsed() < Duration::from_secs(2));
 }
+
+/// Position (UTF-16 = bytes here: the text is ASCII) of a byte offset.
+fn position(text: &str, off: usize) -> serde_json::Value {
+    let line = text[..off].matches('\n').count();
+    let col = off - text[..off].rfind('\n').map_or(0, |i| i + 1);
+    json!({"line": line, "character": col})
+}
+
+/// What a diagnostic says, without the document's URI (in related information).
+fn essence(d: &serde_json::Value) -> String {
+    let related: Vec<String> = d["relatedInformation"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|x| format!("{} {}", x["location"]["range"], x["message"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("{} {} {} {:?}", d["range"], d["code"], d["message"], related)
+}
+
+#[test]
+fn incremental_diagnostics_equal_those_of_a_fresh_open() {
+    let dir = temp_dir("incremental");
+    let mut c = Client::spawn_in(&dir);
+    c.initialize(&dir, &[]);
+    let uri = file_uri(&dir.join("edited.jue"));
+    let mut text = String::from(
+        ";; Fetches a page.\n(define (fetch u) (net:http-get u))\n\n(define (twice f x) (f (f x)))\n\n(define (main) (fetch \"a\") (twice fetch 1))\n",
+    );
+    c.open(&uri, &text);
+    // Each edit: (find this, replace it by that). They change arities, add and remove
+    // definitions, declare capabilities at top level, unbalance and mend the text.
+    let edits: &[(&str, &str)] = &[
+        ("(define (twice f x)", "(define (twice f x y)"),
+        ("(fetch \"a\")", "(fetch \"a\" \"b\")"),
+        ("\n\n(define (main)", "\n\n(require-capability IoNetwork)\n(define (main)"),
+        ("(define (fetch u)", "(define (fetch u"),
+        ("(define (fetch u", "(define (fetch u)"),
+        ("(define (twice f x y)", "(define (twice f x)"),
+        (";; Fetches a page.\n", "(define (fetch) 1)\n"),
+        ("(require-capability IoNetwork)\n", ""),
+        ("(define (fetch) 1)\n", "@formal\n(define (pure) (fetch 1))\n"),
+    ];
+    for (version, (from, to)) in (2..).zip(edits) {
+        let at = text.find(from).expect("edit target present");
+        let (start, end) = (position(&text, at), position(&text, at + from.len()));
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"range": {"start": start, "end": end}, "text": to}]}),
+        );
+        text.replace_range(at..at + from.len(), to);
+        let got: Vec<String> = c.diagnostics(&uri, version).iter().map(essence).collect();
+        let fresh = file_uri(&dir.join(format!("fresh{version}.jue")));
+        c.open(&fresh, &text);
+        let want: Vec<String> = c.diagnostics(&fresh, 1).iter().map(essence).collect();
+        assert_eq!(got, want, "after edit {version} the text is:\n{text}");
+        assert!(!want.is_empty(), "every step has something to report");
+    }
+    assert!(c.shutdown().success());
+}
