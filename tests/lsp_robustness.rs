@@ -235,7 +235,10 @@ fn essence(d: &serde_json::Value) -> String {
                 .collect()
         })
         .unwrap_or_default();
-    format!("{} {} {} {:?}", d["range"], d["code"], d["message"], related)
+    format!(
+        "{} {} {} {:?}",
+        d["range"], d["code"], d["message"], related
+    )
 }
 
 #[test]
@@ -253,13 +256,19 @@ fn incremental_diagnostics_equal_those_of_a_fresh_open() {
     let edits: &[(&str, &str)] = &[
         ("(define (twice f x)", "(define (twice f x y)"),
         ("(fetch \"a\")", "(fetch \"a\" \"b\")"),
-        ("\n\n(define (main)", "\n\n(require-capability IoNetwork)\n(define (main)"),
+        (
+            "\n\n(define (main)",
+            "\n\n(require-capability IoNetwork)\n(define (main)",
+        ),
         ("(define (fetch u)", "(define (fetch u"),
         ("(define (fetch u", "(define (fetch u)"),
         ("(define (twice f x y)", "(define (twice f x)"),
         (";; Fetches a page.\n", "(define (fetch) 1)\n"),
         ("(require-capability IoNetwork)\n", ""),
-        ("(define (fetch) 1)\n", "@formal\n(define (pure) (fetch 1))\n"),
+        (
+            "(define (fetch) 1)\n",
+            "@formal\n(define (pure) (fetch 1))\n",
+        ),
     ];
     for (version, (from, to)) in (2..).zip(edits) {
         let at = text.find(from).expect("edit target present");

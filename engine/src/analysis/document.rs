@@ -341,6 +341,19 @@ impl Document {
         if self.fresh {
             return true;
         }
+        // Lowering one slot reads others' shapes: held apart while slots change.
+        let shapes = std::mem::take(&mut self.shapes);
+        let done = self.refresh_with(&shapes, env, cancelled);
+        self.shapes = shapes;
+        done
+    }
+
+    fn refresh_with(
+        &mut self,
+        all_shapes: &[Arc<Shapes>],
+        env: &Env<'_>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> bool {
         self.work = Work {
             reparsed: std::mem::take(&mut self.reparsed),
             ..Work::default()
@@ -349,7 +362,6 @@ impl Document {
         // into another slot, so a search is fine).
         let starts = self.starts.clone();
         let ids: Vec<u32> = self.meta.iter().map(|m| m.id).collect();
-        let all_shapes = &self.shapes;
         let locate = |unit: u32| {
             let i = ids.iter().position(|id| *id == unit)?;
             Some((starts[i], &*all_shapes[i]))
@@ -471,16 +483,7 @@ impl Document {
             s.dep_ids = dep_ids;
             self.work.relowered += 1;
             if nothing_declared && !m.declares {
-                warn_slot(
-                    &mut self.slots[k],
-                    &mut self.meta[k],
-                    &self.names,
-                    &self.inference,
-                    env,
-                    CapSet::EMPTY,
-                    self.retain_ir,
-                );
-                self.work.rewarned += 1;
+                self.warn_slot(k, env, CapSet::EMPTY);
             }
             nothing_declared &= !self.meta[k].declares;
         }
@@ -532,24 +535,49 @@ impl Document {
                         locate: &locate,
                     };
                     let forms = reparse_slot(&self.text, starts[k], self.slots[k].len);
-                    let items = lower_forms(&forms, env, &self.cx, place, false).items;
+                    let items = lower_forms(&forms, env, &cx, place, false).items;
                     Arc::make_mut(&mut self.slots[k]).lowered.items = items;
                 }
-                warn_slot(
-                    &mut self.slots[k],
-                    &mut self.meta[k],
-                    &self.names,
-                    &self.inference,
-                    env,
-                    declared,
-                    self.retain_ir,
-                );
-                self.work.rewarned += 1;
+                self.warn_slot(k, env, declared);
             }
             declared = declared.union(self.meta[k].top_declared);
         }
         self.fresh = true;
         true
+    }
+
+    /// Computes a slot's warnings (its code must be at hand), then drops its code
+    /// unless it is retained.
+    fn warn_slot(&mut self, k: usize, env: &Env<'_>, declared: CapSet) {
+        let slot = &self.slots[k];
+        let warnings = capabilities::warn(
+            &slot.lowered.items,
+            &capabilities::WarnInput {
+                summary: &slot.summary,
+                names: &self.names,
+                inference: &self.inference,
+                registry: env.registry,
+                locals: &slot.lowered.locals,
+                tier_errors: &slot.lowered.tier_errors,
+                assumed: env.assumed,
+                declared,
+            },
+        );
+        let m = &mut self.meta[k];
+        m.top_declared = warnings.declarations.iter().fold(CapSet::EMPTY, |acc, d| {
+            acc.union([d.cap].into_iter().collect())
+        });
+        m.uses = warnings.uses;
+        m.warned_with = declared;
+        m.rewarn = false;
+        let s = Arc::make_mut(&mut self.slots[k]);
+        m.diagnostics =
+            (s.syntax.len() + s.lowered.diagnostics.len() + warnings.diagnostics.len()) as u32;
+        s.warnings = warnings;
+        if !self.retain_ir {
+            s.lowered.items = Vec::new();
+        }
+        self.work.rewarned += 1;
     }
 
     /// What the last refresh (and the edits before it) redid.
@@ -691,45 +719,6 @@ impl Document {
 }
 
 /// A slot's forms read again from the text (spans relative to the slot).
-/// Computes a slot's warnings (its code must be at hand), then drops its code
-/// unless it is retained.
-fn warn_slot(
-    slot: &mut Arc<SlotData>,
-    m: &mut Meta,
-    names: &Names,
-    inference: &Inference,
-    env: &Env<'_>,
-    declared: CapSet,
-    retain_ir: bool,
-) {
-    let warnings = capabilities::warn(
-        &slot.lowered.items,
-        &capabilities::WarnInput {
-            summary: &slot.summary,
-            names,
-            inference,
-            registry: env.registry,
-            locals: &slot.lowered.locals,
-            tier_errors: &slot.lowered.tier_errors,
-            assumed: env.assumed,
-            declared,
-        },
-    );
-    m.top_declared = warnings.declarations.iter().fold(CapSet::EMPTY, |acc, d| {
-        acc.union([d.cap].into_iter().collect())
-    });
-    m.uses = warnings.uses;
-    m.warned_with = declared;
-    m.rewarn = false;
-    let s = Arc::make_mut(slot);
-    m.diagnostics =
-        (s.syntax.len() + s.lowered.diagnostics.len() + warnings.diagnostics.len()) as u32;
-    s.warnings = warnings;
-    if !retain_ir {
-        s.lowered.items = Vec::new();
-    }
-}
-
 /// The number of a global name, adding it to the shared table (copied first if
 /// a snapshot shares it) only when new.
 fn intern(names: &mut Arc<Names>, n: &str) -> u32 {
