@@ -45,6 +45,8 @@ pub struct HostEntry {
 
 #[derive(Clone, Copy, Debug)]
 struct Frame {
+    /// The code of `proto`, cached so that a return needs no prototype lookup.
+    code: &'static [Instr],
     proto: u32,
     base: u32,
     pc: u32,
@@ -246,6 +248,7 @@ impl Vm {
         let nregs = self.protos[proto as usize].nregs as usize;
         self.stack.resize(1 + nregs + STACK_SLACK, Value::Nil);
         self.frames.push(Frame {
+            code: self.code_of(proto),
             proto,
             base: 1,
             pc: 0,
@@ -574,7 +577,8 @@ impl Vm {
     /// Sets up the arguments of a closure call at `base`: arity and the rest list.
     /// Other registers are not cleared: the compiler writes every register before it
     /// reads it, and the collector tolerates stale values above the arguments.
-    #[inline(always)]
+    /// Out of line: calls of fixed arity with room on the stack skip it.
+    #[inline(never)]
     fn enter(&mut self, proto: u32, base: usize, argc: usize) -> Step {
         let p = &self.protos[proto as usize];
         let (nparams, variadic, nregs) = (p.nparams as usize, p.variadic, p.nregs as usize);
@@ -662,8 +666,7 @@ impl Vm {
         let mut proto = frame.proto;
         let mut base = frame.base as usize;
         let mut pc = frame.pc as usize;
-        // SAFETY: code is never mutated or dropped while the VM runs; see `code_of`.
-        let mut code = self.code_of(proto);
+        let mut code = frame.code;
         let mut fuel = self.fuel;
         let mut seg = pc;
         let depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
@@ -788,7 +791,7 @@ impl Vm {
                         proto = f.proto;
                         base = f.base as usize;
                         pc = f.pc as usize;
-                        code = self.code_of(proto);
+                        code = f.code;
                         seg = pc;
                         rebase!();
                     }
@@ -969,7 +972,9 @@ impl Vm {
                             save!();
                             self.enter(callee, new_base, argc as usize)?;
                         }
+                        code = self.code_of(callee);
                         self.frames.push(Frame {
+                            code,
                             proto: callee,
                             base: new_base as u32,
                             pc: 0,
@@ -978,7 +983,6 @@ impl Vm {
                         base = new_base;
                         pc = 0;
                         seg = 0;
-                        code = self.code_of(proto);
                         rebase!();
                     } else {
                         match r!(f) {
@@ -1028,13 +1032,14 @@ impl Vm {
                             self.enter(callee, base, argc as usize)?;
                             rebase!();
                         }
+                        code = self.code_of(callee);
                         if let Some(fr) = self.frames.last_mut() {
                             fr.proto = callee;
+                            fr.code = code;
                         }
                         proto = callee;
                         pc = 0;
                         seg = 0;
-                        code = self.code_of(proto);
                     } else {
                         match r!(f) {
                             Value::Builtin(id) => {
@@ -1141,7 +1146,9 @@ impl Vm {
         let code: &[Instr] = &self.protos[proto as usize].code;
         // SAFETY: prototypes are only ever appended (never removed or mutated) and
         // appending moves the `Proto` structs, not their code buffers; no prototype is
-        // added while `execute` runs. So the slice outlives every use inside `execute`.
+        // added while `run` runs. The slice is used only inside `run` (in `execute`'s
+        // locals and in `self.frames`, which `run` clears before it returns), so it
+        // outlives every use.
         unsafe { &*(code as *const [Instr]) }
     }
 }
