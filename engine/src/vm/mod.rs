@@ -663,14 +663,15 @@ impl Vm {
     /// anything that can fail, collect garbage or read the frames.
     fn execute(&mut self) -> Result<Value, Box<Fault>> {
         let frame = *self.frames.last().expect("a frame to run");
-        let mut proto = frame.proto;
         let mut base = frame.base as usize;
         let mut pc = frame.pc as usize;
         let mut code = frame.code;
-        let mut fuel = self.fuel;
-        let mut seg = pc;
+        // Step fuel: the fuel left at `pc` is `budget - pc`, so straight-line code
+        // needs no counting; calls, returns and backward jumps check it (`tick!`)
+        // and move it to the new `pc` (`budget = left + new_pc`).
+        let mut budget = self.fuel + pc as i64;
         let depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
-        assert!(base + self.protos[proto as usize].nregs as usize <= self.stack.len());
+        assert!(base + self.protos[frame.proto as usize].nregs as usize <= self.stack.len());
         // The running frame's registers. Re-derived whenever the frame changes or the
         // stack may have grown (`rebase!`).
         // SAFETY: `base` is inside the stack (asserted just above).
@@ -693,6 +694,17 @@ impl Vm {
                 p
             }};
         }
+        // Stores a value returned by a call out of line (a native, a slow path) into a
+        // register. The callee wrote it piecewise into the return slot, so it is
+        // copied piecewise too (`copy_value`), not with one 16-byte load that would
+        // stall the CPU.
+        macro_rules! put {
+            ($d:expr, $v:expr) => {{
+                let v: Value = $v;
+                // SAFETY: the register is inside the frame (see `r!`).
+                unsafe { copy_value(rp!($d), &v) }
+            }};
+        }
         macro_rules! rebase {
             () => {
                 // SAFETY: every frame's `base + nregs` is within the stack (`enter`,
@@ -705,7 +717,7 @@ impl Vm {
                 if let Some(f) = self.frames.last_mut() {
                     f.pc = pc as u32;
                 }
-                self.fuel = fuel;
+                self.fuel = budget - pc as i64;
             };
         }
         macro_rules! fail {
@@ -714,21 +726,24 @@ impl Vm {
                 return Err($e);
             }};
         }
+        // Checks the fuel at a call, return or backward jump; evaluates to the fuel
+        // left at `pc`, which the caller moves to where execution goes on.
         macro_rules! tick {
-            () => {
-                fuel -= (pc - seg) as i64;
-                if fuel <= 0 {
+            () => {{
+                let mut left = budget - pc as i64;
+                if left <= 0 {
                     save!();
                     self.refuel()?;
-                    fuel = self.fuel;
+                    left = self.fuel;
                 }
-            };
+                left
+            }};
         }
         macro_rules! gc_point {
             () => {
                 if self.heap.wants_collection() {
                     save!();
-                    let top = base + self.protos[proto as usize].nregs as usize;
+                    let top = base + self.protos[self.cur_proto() as usize].nregs as usize;
                     self.safe_point_collect(top)?;
                 }
             };
@@ -751,7 +766,7 @@ impl Vm {
                     // SAFETY: as above.
                     Some(v) => unsafe { write_int(rp!($d), v) },
                     None => match arith_slow($op, r!($a), r!($b)) {
-                        Ok(v) => r!($d) = v,
+                        Ok(v) => put!($d, v),
                         Err(e) => fail!(e),
                     },
                 }
@@ -775,7 +790,7 @@ impl Vm {
         macro_rules! do_return {
             ($src:expr) => {{
                 let src: *const Value = $src;
-                tick!();
+                let left = tick!();
                 // SAFETY: the slot below a frame's base holds its callee, so it is in
                 // the stack; `src` points to a valid value (a register or a local).
                 unsafe { copy_value(regs.sub(1), src) };
@@ -783,16 +798,15 @@ impl Vm {
                 debug_assert_eq!(done.map(|f| f.base as usize), Some(base));
                 match self.frames.last() {
                     None => {
-                        self.fuel = fuel;
+                        self.fuel = left;
                         // SAFETY: written just above.
                         return Ok(unsafe { *regs.sub(1) });
                     }
                     Some(f) => {
-                        proto = f.proto;
                         base = f.base as usize;
                         pc = f.pc as usize;
                         code = f.code;
-                        seg = pc;
+                        budget = left + pc as i64;
                         rebase!();
                     }
                 }
@@ -808,7 +822,9 @@ impl Vm {
                 Instr::LoadNil(d) => r!(d) = Value::Nil,
                 Instr::LoadBool(d, b) => r!(d) = Value::Bool(b),
                 Instr::LoadInt(d, i) => r!(d) = Value::Int(i as i64),
-                Instr::LoadConst(d, k) => r!(d) = self.protos[proto as usize].consts[k as usize],
+                Instr::LoadConst(d, k) => {
+                    r!(d) = self.protos[self.cur_proto() as usize].consts[k as usize]
+                }
                 Instr::LoadUndef(d) => r!(d) = Value::Undefined,
                 // SAFETY: both registers are inside the frame (see `r!`).
                 Instr::Move(d, s) => unsafe { copy_value(rp!(d), rp!(s)) },
@@ -887,8 +903,8 @@ impl Vm {
                 Instr::Jump(off) => {
                     let target = (pc as i64 + off as i64) as usize;
                     if off < 0 {
-                        tick!();
-                        seg = target;
+                        let left = tick!();
+                        budget = left + target as i64;
                     }
                     pc = target;
                 }
@@ -910,7 +926,7 @@ impl Vm {
                     match unsafe { read_int(rp!(a)) }.and_then(|p| p.checked_add(imm as i64)) {
                         Some(v) => unsafe { write_int(rp!(d), v) },
                         None => match arith_slow(ArithOp::Add, r!(a), Value::Int(imm as i64)) {
-                            Ok(v) => r!(d) = v,
+                            Ok(v) => put!(d, v),
                             Err(e) => fail!(e),
                         },
                     }
@@ -947,7 +963,7 @@ impl Vm {
                     }
                 }
                 Instr::Call(f, argc) => {
-                    tick!();
+                    let left = tick!();
                     let at = base + f as usize;
                     // SAFETY: `f` is inside the frame (see `r!`).
                     if let Some(c) = unsafe { read_closure(rp!(f)) } {
@@ -979,17 +995,17 @@ impl Vm {
                             base: new_base as u32,
                             pc: 0,
                         });
-                        proto = callee;
                         base = new_base;
                         pc = 0;
-                        seg = 0;
+                        budget = left;
                         rebase!();
                     } else {
+                        budget = left + pc as i64;
                         match r!(f) {
                             Value::Builtin(id) => {
                                 let v = self.call_builtin_value(id, at + 1, argc as usize);
                                 match v {
-                                    Ok(v) => r!(f) = v,
+                                    Ok(v) => put!(f, v),
                                     Err(e) => fail!(e),
                                 }
                                 gc_point!();
@@ -997,7 +1013,7 @@ impl Vm {
                             Value::Ffi(i) => {
                                 save!();
                                 match self.host_call(i as usize, at + 1, argc as usize) {
-                                    Ok(v) => r!(f) = v,
+                                    Ok(v) => put!(f, v),
                                     Err(e) => return Err(e),
                                 }
                                 gc_point!();
@@ -1007,7 +1023,7 @@ impl Vm {
                     }
                 }
                 Instr::TailCall(f, argc) => {
-                    tick!();
+                    let left = tick!();
                     let at = base + f as usize;
                     // SAFETY: `f` is inside the frame (see `r!`).
                     if let Some(c) = unsafe { read_closure(rp!(f)) } {
@@ -1037,9 +1053,8 @@ impl Vm {
                             fr.proto = callee;
                             fr.code = code;
                         }
-                        proto = callee;
                         pc = 0;
-                        seg = 0;
+                        budget = left;
                     } else {
                         match r!(f) {
                             Value::Builtin(id) => {
@@ -1058,8 +1073,8 @@ impl Vm {
                         }
                     }
                 }
-                Instr::CallBuiltin(at, id, argc) => {
-                    let at = base + at as usize;
+                Instr::CallBuiltin(a, id, argc) => {
+                    let at = base + a as usize;
                     let v = match crate::builtins::get(id).imp {
                         crate::builtins::Imp::Native(nf) => self.call_native(nf, at, argc as usize),
                         crate::builtins::Imp::Prelude => {
@@ -1067,7 +1082,7 @@ impl Vm {
                         }
                     };
                     match v {
-                        Ok(v) => self.stack[at] = v,
+                        Ok(v) => put!(a, v),
                         Err(e) => fail!(e),
                     }
                     gc_point!();
@@ -1076,7 +1091,7 @@ impl Vm {
                     // The frame state is saved only if the call fails: host calls
                     // neither read it nor collect garbage.
                     match self.host_call(idx as usize, base + a as usize, argc as usize) {
-                        Ok(v) => r!(a) = v,
+                        Ok(v) => put!(a, v),
                         Err(e) => fail!(e),
                     }
                     gc_point!();
@@ -1126,6 +1141,12 @@ impl Vm {
             Obj::Closure(c) => c.proto,
             _ => 0,
         }
+    }
+
+    /// The prototype of the running frame.
+    #[inline]
+    fn cur_proto(&self) -> u32 {
+        self.frames.last().map_or(0, |f| f.proto)
     }
 
     /// Capture `i` of the closure running in the frame at `base` (it sits just below).

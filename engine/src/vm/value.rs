@@ -12,12 +12,16 @@ pub struct SymId(pub u32);
 
 /// A Jue value. `Copy` and 16 bytes: the VM moves these around constantly.
 ///
-/// `repr(C, u8)` fixes the layout: the tag is the byte at offset 0 and every
-/// payload starts at offset 8 (none is longer than 8 bytes). The VM relies on it
-/// to copy a value as its tag byte and its payload word ([`copy_value`]), which
-/// matches how values are written and so avoids store-forwarding stalls.
+/// `repr(C, u64)` fixes the layout: the tag is the word at offset 0 and every
+/// payload starts at offset 8 (none is longer than 8 bytes), with no padding
+/// between them. So the compiler moves a value as two words, the way it writes
+/// a fresh one (tag word, payload word); with a byte tag it moved bytes 1..16 as
+/// two overlapping words, and loads that straddle two earlier stores cannot be
+/// store-forwarded: a stall of a dozen cycles or more on every such copy. The VM
+/// also relies on the layout to test and copy registers in place
+/// ([`copy_value`], [`read_int`], ...).
 #[derive(Clone, Copy, Debug)]
-#[repr(C, u8)]
+#[repr(C, u64)]
 pub enum Value {
     /// `nil`, also the empty list.
     Nil,
@@ -54,30 +58,30 @@ pub enum Value {
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
 const _: () = assert!(std::mem::align_of::<Value>() == 8);
 
-/// Copies the value at `src` to `dst` as two loads and two stores: the tag byte
-/// and the 8-byte payload word.
+/// Copies the value at `src` to `dst` as two loads and two stores: the tag word
+/// and the payload word.
 ///
-/// Why: values are written field by field (a tag byte, then the payload), and a
+/// Why: values are written field by field (tag word, payload word), and a
 /// 16-byte load of a value stored moments ago cannot be forwarded from those two
 /// smaller stores, which stalls the CPU for a dozen cycles or more. A copy made of
-/// the same two pieces forwards cleanly; `*dst = *src` compiles to a 16-byte copy.
+/// the same two pieces forwards cleanly; `*dst = *src` may compile to one 16-byte
+/// load.
 ///
 /// # Safety
 /// `src` must point to a valid `Value` and `dst` to writable memory for one
-/// `Value`. Sound because `Value` is `repr(C, u8)`: its tag is the byte at offset
-/// 0 and the payload of every variant lies within bytes 8..16 (size 16, align 8,
-/// asserted above), so copying those 9 bytes reproduces every meaningful byte;
-/// bytes 1..8 are padding. The payload is moved as `MaybeUninit<u64>`, so copying
-/// the uninitialised padding inside a shorter payload is allowed.
+/// `Value`. Sound because `Value` is `repr(C, u64)`: its tag is the initialised
+/// word at offset 0 and the payload of every variant lies within bytes 8..16
+/// (size 16, align 8, asserted above), so copying the two words reproduces every
+/// byte. The payload is moved as `MaybeUninit<u64>`, so copying the uninitialised
+/// padding inside a shorter payload is allowed.
 #[inline(always)]
 pub unsafe fn copy_value(dst: *mut Value, src: *const Value) {
     use std::mem::MaybeUninit;
-    // SAFETY: see the function's contract; both pointers are 8-aligned, so the
-    // payload word at offset 8 is aligned too.
+    // SAFETY: see the function's contract; both pointers are 8-aligned.
     unsafe {
-        let tag = src.cast::<u8>().read();
+        let tag = src.cast::<u64>().read();
         let payload = src.cast::<MaybeUninit<u64>>().add(1).read();
-        dst.cast::<u8>().write(tag);
+        dst.cast::<u64>().write(tag);
         dst.cast::<MaybeUninit<u64>>().add(1).write(payload);
     }
 }
@@ -141,25 +145,25 @@ impl Value {
     }
 }
 
-/// The tag byte of a value (see [`copy_value`] for the layout).
-const fn tag_of(v: &Value) -> u8 {
-    // SAFETY: `Value` is `repr(C, u8)`: its first byte is the initialised tag.
-    unsafe { *(v as *const Value).cast::<u8>() }
+/// The tag word of a value (see [`copy_value`] for the layout).
+const fn tag_of(v: &Value) -> u64 {
+    // SAFETY: `Value` is `repr(C, u64)`: its first word is the initialised tag.
+    unsafe { *(v as *const Value).cast::<u64>() }
 }
 
-/// Tag bytes of the variants the VM's fast paths test, read from real values so
-/// they follow the declaration order.
-pub const TAG_BOOL: u8 = tag_of(&Value::Bool(false));
+/// Tags of the variants the VM's fast paths test, read from real values so they
+/// follow the declaration order.
+pub const TAG_BOOL: u64 = tag_of(&Value::Bool(false));
 /// See [`TAG_BOOL`].
-pub const TAG_INT: u8 = tag_of(&Value::Int(0));
+pub const TAG_INT: u64 = tag_of(&Value::Int(0));
 /// See [`TAG_BOOL`].
-pub const TAG_CLOSURE: u8 = tag_of(&Value::Closure(ObjRef(0)));
+pub const TAG_CLOSURE: u64 = tag_of(&Value::Closure(ObjRef(0)));
 
-// Fast-path accessors: the VM reads and writes a register's tag byte and payload
+// Fast-path accessors: the VM reads and writes a register's tag word and payload
 // separately, so that the loads always match earlier stores (see `copy_value`).
 // Each has the contract of `copy_value`: the pointer is 8-aligned and points to a
 // valid `Value` (to read) or to memory for one (to write). The payload of every
-// variant sits at offset 8 (`repr(C, u8)`).
+// variant sits at offset 8 (`repr(C, u64)`).
 
 /// The integer at `p`, if it holds one.
 ///
@@ -170,7 +174,7 @@ pub unsafe fn read_int(p: *const Value) -> Option<i64> {
     // SAFETY: a valid value has an initialised tag; if it is `TAG_INT` the payload
     // at offset 8 is an initialised `i64`.
     unsafe {
-        if p.cast::<u8>().read() == TAG_INT {
+        if p.cast::<u64>().read() == TAG_INT {
             Some(p.cast::<u8>().add(8).cast::<i64>().read())
         } else {
             None
@@ -186,7 +190,7 @@ pub unsafe fn read_int(p: *const Value) -> Option<i64> {
 pub unsafe fn read_closure(p: *const Value) -> Option<ObjRef> {
     // SAFETY: as in `read_int`; the payload of `Closure` is an `ObjRef` at offset 8.
     unsafe {
-        if p.cast::<u8>().read() == TAG_CLOSURE {
+        if p.cast::<u64>().read() == TAG_CLOSURE {
             Some(p.cast::<u8>().add(8).cast::<ObjRef>().read())
         } else {
             None
@@ -200,10 +204,9 @@ pub unsafe fn read_closure(p: *const Value) -> Option<ObjRef> {
 /// `p` is valid for writing one `Value`.
 #[inline(always)]
 pub unsafe fn write_int(p: *mut Value, i: i64) {
-    // SAFETY: the tag and the `i64` payload at offset 8 make a valid `Value::Int`;
-    // bytes 1..8 are padding.
+    // SAFETY: the tag and the `i64` payload at offset 8 make a valid `Value::Int`.
     unsafe {
-        p.cast::<u8>().write(TAG_INT);
+        p.cast::<u64>().write(TAG_INT);
         p.cast::<u8>().add(8).cast::<i64>().write(i);
     }
 }
@@ -214,10 +217,13 @@ pub unsafe fn write_int(p: *mut Value, i: i64) {
 /// `p` is valid for writing one `Value`.
 #[inline(always)]
 pub unsafe fn write_bool(p: *mut Value, b: bool) {
-    // SAFETY: as in `write_int`, with a `bool` payload at offset 8.
+    // SAFETY: as in `write_int`, with a `bool` payload: byte 8 holds 0 or 1 and
+    // bytes 9..16 are padding of this variant, zeroed here. The payload is written
+    // as one word so that a later word copy of it forwards cleanly.
     unsafe {
-        p.cast::<u8>().write(TAG_BOOL);
-        p.cast::<u8>().add(8).cast::<bool>().write(b);
+        p.cast::<u64>().write(TAG_BOOL);
+        let word = u64::from_ne_bytes([b as u8, 0, 0, 0, 0, 0, 0, 0]);
+        p.cast::<u8>().add(8).cast::<u64>().write(word);
     }
 }
 
