@@ -657,10 +657,11 @@ impl Vm {
 
     /// The main loop: runs until the entry frame returns, or a fault.
     ///
-    /// Hot state lives in locals: the running frame's prototype, code, `pc`, register
+    /// Hot state lives in locals: the running frame's code, `pc`, base, register
     /// window and step fuel. The frame record on `self.frames` holds the frame's `pc`
     /// only once saved (`save!`): before a call (the return address) and before
-    /// anything that can fail, collect garbage or read the frames.
+    /// anything that can fail, collect garbage or read the frames. Its prototype is
+    /// read from the record where needed (constants, GC points).
     fn execute(&mut self) -> Result<Value, Box<Fault>> {
         let frame = *self.frames.last().expect("a frame to run");
         let mut base = frame.base as usize;
@@ -678,9 +679,10 @@ impl Vm {
         let mut regs: *mut Value = unsafe { self.stack.as_mut_ptr().add(base) };
 
         // SAFETY: every register operand is below the frame's `nregs` (checked by
-        // `Proto::validate` when the code was added) and `enter`/`run` keep
+        // `Proto::validate` when the code was added) and `run`, `enter` and the
+        // inline call paths (which check the room first) keep
         // `base + nregs <= stack.len()`; `regs` is re-derived after anything that can
-        // reallocate the stack.
+        // reallocate the stack (only `enter` does, through `ensure_stack`).
         macro_rules! r {
             ($i:expr) => {
                 (*unsafe { &mut *regs.add($i as usize) })
@@ -735,6 +737,11 @@ impl Vm {
                     save!();
                     self.refuel()?;
                     left = self.fuel;
+                    // Keep `budget` in step for a `save!` before the caller moves it.
+                    #[allow(unused_assignments)]
+                    {
+                        budget = left + pc as i64;
+                    }
                 }
                 left
             }};
