@@ -697,9 +697,7 @@ impl Vm {
             }};
         }
         // Stores a value returned by a call out of line (a native, a slow path) into a
-        // register. The callee wrote it piecewise into the return slot, so it is
-        // copied piecewise too (`copy_value`), not with one 16-byte load that would
-        // stall the CPU.
+        // register, word by word (`copy_value`).
         macro_rules! put {
             ($d:expr, $v:expr) => {{
                 let v: Value = $v;

@@ -58,14 +58,10 @@ pub enum Value {
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
 const _: () = assert!(std::mem::align_of::<Value>() == 8);
 
-/// Copies the value at `src` to `dst` as two loads and two stores: the tag word
-/// and the payload word.
-///
-/// Why: values are written field by field (tag word, payload word), and a
-/// 16-byte load of a value stored moments ago cannot be forwarded from those two
-/// smaller stores, which stalls the CPU for a dozen cycles or more. A copy made of
-/// the same two pieces forwards cleanly; `*dst = *src` may compile to one 16-byte
-/// load.
+/// Copies the value at `src` to `dst` as its two words, tag and payload: the
+/// VM's copy between raw register pointers. The compiler may merge the two
+/// words into one 16-byte move; that is fine (measured): the stalls came from
+/// the overlapping partial moves of the old byte-tag layout (see [`Value`]).
 ///
 /// # Safety
 /// `src` must point to a valid `Value` and `dst` to writable memory for one
