@@ -218,13 +218,11 @@ impl Proto {
                     ));
                 }
             }
-            if let Instr::LoadConst(_, k) = i {
-                if *k as usize >= self.consts.len() {
-                    return Err(format!(
-                        "{}: instruction {pc} reads a missing constant",
-                        self.name
-                    ));
-                }
+            if matches!(i, Instr::LoadConst(_, k) if *k as usize >= self.consts.len()) {
+                return Err(format!(
+                    "{}: instruction {pc} reads a missing constant",
+                    self.name
+                ));
             }
         }
         Ok(())

@@ -574,20 +574,22 @@ impl Compiler<'_> {
         let m = self.mark();
         if let ExprKind::CallBuiltin(id, args) = &c.kind {
             let name = builtins::get(*id).name;
-            if let ([a, k], "<" | "=") = (args.as_slice(), name) {
-                if let Some(imm) = small_int(k) {
-                    let r = self.operand(a);
-                    let saved = std::mem::replace(&mut self.f.span, c.span);
-                    let j = if name == "<" {
-                        Instr::JumpIfNotLtImm(r, imm, 0)
-                    } else {
-                        Instr::JumpIfNotEqImm(r, imm, 0)
-                    };
-                    let at = self.emit(j);
-                    self.f.span = saved;
-                    self.release(m);
-                    return at;
-                }
+            let fused = match (args.as_slice(), name) {
+                ([a, k], "<" | "=") => small_int(k).map(|imm| (a, imm)),
+                _ => None,
+            };
+            if let Some((a, imm)) = fused {
+                let r = self.operand(a);
+                let saved = std::mem::replace(&mut self.f.span, c.span);
+                let j = if name == "<" {
+                    Instr::JumpIfNotLtImm(r, imm, 0)
+                } else {
+                    Instr::JumpIfNotEqImm(r, imm, 0)
+                };
+                let at = self.emit(j);
+                self.f.span = saved;
+                self.release(m);
+                return at;
             }
         }
         let r = self.operand(c);

@@ -11,7 +11,17 @@ pub struct ObjRef(pub u32);
 pub struct SymId(pub u32);
 
 /// A Jue value. `Copy` and 16 bytes: the VM moves these around constantly.
+///
+/// `repr(C, u64)` fixes the layout: the tag is the word at offset 0 and every
+/// payload starts at offset 8 (none is longer than 8 bytes), with no padding
+/// between them. So the compiler moves a value as two words, the way it writes
+/// a fresh one (tag word, payload word); with a byte tag it moved bytes 1..16 as
+/// two overlapping words, and loads that straddle two earlier stores cannot be
+/// store-forwarded: a stall of a dozen cycles or more on every such copy. The VM
+/// also relies on the layout to test and copy registers in place
+/// ([`copy_value`], [`read_int`], ...).
 #[derive(Clone, Copy, Debug)]
+#[repr(C, u64)]
 pub enum Value {
     /// `nil`, also the empty list.
     Nil,
@@ -46,6 +56,31 @@ pub enum Value {
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
+const _: () = assert!(std::mem::align_of::<Value>() == 8);
+
+/// Copies the value at `src` to `dst` as its two words, tag and payload: the
+/// VM's copy between raw register pointers. The compiler may merge the two
+/// words into one 16-byte move; that is fine (measured): the stalls came from
+/// the overlapping partial moves of the old byte-tag layout (see [`Value`]).
+///
+/// # Safety
+/// `src` must point to a valid `Value` and `dst` to writable memory for one
+/// `Value`. Sound because `Value` is `repr(C, u64)`: its tag is the initialised
+/// word at offset 0 and the payload of every variant lies within bytes 8..16
+/// (size 16, align 8, asserted above), so copying the two words reproduces every
+/// byte. The payload is moved as `MaybeUninit<u64>`, so copying the uninitialised
+/// padding inside a shorter payload is allowed.
+#[inline(always)]
+pub unsafe fn copy_value(dst: *mut Value, src: *const Value) {
+    use std::mem::MaybeUninit;
+    // SAFETY: see the function's contract; both pointers are 8-aligned.
+    unsafe {
+        let tag = src.cast::<u64>().read();
+        let payload = src.cast::<MaybeUninit<u64>>().add(1).read();
+        dst.cast::<u64>().write(tag);
+        dst.cast::<MaybeUninit<u64>>().add(1).write(payload);
+    }
+}
 
 impl Value {
     /// Only `nil` and `false` are false.
@@ -103,5 +138,113 @@ impl Value {
     /// Whether this is a procedure.
     pub fn is_procedure(self) -> bool {
         matches!(self, Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_))
+    }
+}
+
+/// The tag word of a value (see [`copy_value`] for the layout).
+const fn tag_of(v: &Value) -> u64 {
+    // SAFETY: `Value` is `repr(C, u64)`: its first word is the initialised tag.
+    unsafe { *(v as *const Value).cast::<u64>() }
+}
+
+/// Tags of the variants the VM's fast paths test, read from real values so they
+/// follow the declaration order.
+pub const TAG_BOOL: u64 = tag_of(&Value::Bool(false));
+/// See [`TAG_BOOL`].
+pub const TAG_INT: u64 = tag_of(&Value::Int(0));
+/// See [`TAG_BOOL`].
+pub const TAG_CLOSURE: u64 = tag_of(&Value::Closure(ObjRef(0)));
+
+// Fast-path accessors: the VM reads and writes a register's tag word and payload
+// separately, so that the loads always match earlier stores (see `copy_value`).
+// Each has the contract of `copy_value`: the pointer is 8-aligned and points to a
+// valid `Value` (to read) or to memory for one (to write). The payload of every
+// variant sits at offset 8 (`repr(C, u64)`).
+
+/// The integer at `p`, if it holds one.
+///
+/// # Safety
+/// `p` points to a valid `Value`.
+#[inline(always)]
+pub unsafe fn read_int(p: *const Value) -> Option<i64> {
+    // SAFETY: a valid value has an initialised tag; if it is `TAG_INT` the payload
+    // at offset 8 is an initialised `i64`.
+    unsafe {
+        if p.cast::<u64>().read() == TAG_INT {
+            Some(p.cast::<u8>().add(8).cast::<i64>().read())
+        } else {
+            None
+        }
+    }
+}
+
+/// The closure handle at `p`, if it holds a closure.
+///
+/// # Safety
+/// `p` points to a valid `Value`.
+#[inline(always)]
+pub unsafe fn read_closure(p: *const Value) -> Option<ObjRef> {
+    // SAFETY: as in `read_int`; the payload of `Closure` is an `ObjRef` at offset 8.
+    unsafe {
+        if p.cast::<u64>().read() == TAG_CLOSURE {
+            Some(p.cast::<u8>().add(8).cast::<ObjRef>().read())
+        } else {
+            None
+        }
+    }
+}
+
+/// Stores `Value::Int(i)` at `p`.
+///
+/// # Safety
+/// `p` is valid for writing one `Value`.
+#[inline(always)]
+pub unsafe fn write_int(p: *mut Value, i: i64) {
+    // SAFETY: the tag and the `i64` payload at offset 8 make a valid `Value::Int`.
+    unsafe {
+        p.cast::<u64>().write(TAG_INT);
+        p.cast::<u8>().add(8).cast::<i64>().write(i);
+    }
+}
+
+/// Stores `Value::Bool(b)` at `p`.
+///
+/// # Safety
+/// `p` is valid for writing one `Value`.
+#[inline(always)]
+pub unsafe fn write_bool(p: *mut Value, b: bool) {
+    // SAFETY: as in `write_int`, with a `bool` payload: byte 8 holds 0 or 1 and
+    // bytes 9..16 are padding of this variant, zeroed here. The payload is written
+    // as one word so that a later word copy of it forwards cleanly.
+    unsafe {
+        p.cast::<u64>().write(TAG_BOOL);
+        let word = u64::from_ne_bytes([b as u8, 0, 0, 0, 0, 0, 0, 0]);
+        p.cast::<u8>().add(8).cast::<u64>().write(word);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_accessors_agree_with_the_enum() {
+        let mut v = Value::Nil;
+        // SAFETY: `v` is a valid, writable value.
+        unsafe {
+            write_int(&mut v, -7);
+            assert!(matches!(v, Value::Int(-7)));
+            assert_eq!(read_int(&v), Some(-7));
+            write_bool(&mut v, true);
+            assert!(matches!(v, Value::Bool(true)));
+            assert_eq!(read_int(&v), None);
+            let c = Value::Closure(ObjRef(42));
+            assert_eq!(read_closure(&c), Some(ObjRef(42)));
+            let mut d = Value::Float(1.5);
+            copy_value(&mut d, &c);
+            assert!(matches!(d, Value::Closure(ObjRef(42))));
+            copy_value(&mut d, &Value::Sym(SymId(3)));
+            assert!(matches!(d, Value::Sym(SymId(3))));
+        }
     }
 }

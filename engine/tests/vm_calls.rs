@@ -1,0 +1,164 @@
+//! The VM's call paths: the inline fast path (fixed arity, room on the stack)
+//! and the slow path through `enter` (rest lists, arity errors, stack growth,
+//! the depth limit) must agree, for calls and tail calls alike; results of
+//! natives and arithmetic slow paths land in the right register; steps are
+//! counted once per instruction.
+
+use jue_engine::{ErrorKind, EvalError, Session, Value};
+
+fn ev(s: &mut Session, text: &str) -> Value {
+    match s.eval_str("test.jue", text) {
+        Ok(v) => v,
+        Err(e) => panic!("evaluating {text:?} failed: {e:?}"),
+    }
+}
+
+fn runtime_err(s: &mut Session, text: &str) -> jue_engine::RuntimeError {
+    match s.eval_str("test.jue", text) {
+        Err(EvalError::Runtime(e)) => e,
+        other => panic!("expected a run-time error for {text:?}, got {other:?}"),
+    }
+}
+
+fn names(e: &jue_engine::RuntimeError) -> Vec<&str> {
+    e.stack.iter().map(|f| f.function.as_str()).collect()
+}
+
+#[test]
+fn variadic_calls_and_tail_calls_build_rest_lists() {
+    let mut s = Session::new();
+    ev(&mut s, "(define (v a . rest) (list a rest))");
+    // Exactly the required arguments: an empty rest list, through a call ...
+    assert_eq!(
+        ev(&mut s, "(list (v 1))"),
+        ev(&mut s, "(list (list 1 nil))")
+    );
+    // ... and through a tail call.
+    ev(&mut s, "(define (t x) (v x))");
+    assert_eq!(ev(&mut s, "(t 1)"), ev(&mut s, "(list 1 nil)"));
+    ev(&mut s, "(define (t3 x) (v x 2 3))");
+    assert_eq!(ev(&mut s, "(t3 1)"), ev(&mut s, "(list 1 (list 2 3))"));
+}
+
+#[test]
+fn arity_errors_on_both_call_paths_keep_the_call_stack() {
+    let mut s = Session::new();
+    ev(&mut s, "(define (two a b) (+ a b))");
+    // Called through a parameter, so the compiler cannot check the count.
+    ev(&mut s, "(define (caller f x) (+ 1 (f x)))");
+    let e = runtime_err(&mut s, "(caller two 1)");
+    assert_eq!(e.kind, ErrorKind::Arity);
+    assert_eq!(e.message, "`two` takes 2 arguments, but 1 were given");
+    assert_eq!(names(&e)[0], "caller");
+    // A tail call with the wrong count is reported in the tail-calling frame.
+    ev(&mut s, "(define (tail-caller f x) (f x x x))");
+    let e = runtime_err(&mut s, "(+ 1 (tail-caller two 1))");
+    assert_eq!(e.kind, ErrorKind::Arity);
+    assert_eq!(names(&e)[0], "tail-caller");
+    // The session still works afterwards.
+    assert_eq!(ev(&mut s, "(two 1 2)"), Value::Int(3));
+}
+
+#[test]
+fn deep_calls_grow_the_register_stack() {
+    let mut s = Session::new();
+    // Many registers per frame, so growth happens many times on the way down.
+    ev(
+        &mut s,
+        "(define (wide n)
+           (if (= n 0) 0
+               (let ((a (+ n 1)) (b (+ n 2)) (c (+ n 3)) (d (+ n 4)) (e (+ n 5)))
+                 (+ (- (+ a b c d e) (* 5 n) 15) (wide (- n 1))))))",
+    );
+    assert_eq!(ev(&mut s, "(wide 20000)"), Value::Int(0));
+    // A tail call into a function with a larger frame than the caller's.
+    ev(
+        &mut s,
+        "(define (small n) (if (= n 0) 'done (big n)))
+         (define (big n)
+           (let ((a n) (b n) (c n) (d n) (e n) (f n) (g n) (h n))
+             (small (- (+ a b c d e f g h) (* 7 n) 1))))",
+    );
+    assert_eq!(ev(&mut s, "(eq? (small 1000) 'done)"), Value::Bool(true));
+}
+
+#[test]
+fn depth_limit_is_exact_on_the_fast_path() {
+    let mut s = Session::new();
+    ev(&mut s, "(define (d n) (if (= n 0) 0 (+ 1 (d (- n 1)))))");
+    s.limits.depth = 1000;
+    // The form tail-calls `d`, so its frame becomes the first of the 1000 ...
+    assert_eq!(ev(&mut s, "(d 999)"), Value::Int(999));
+    // ... and one call more does not fit.
+    assert_eq!(runtime_err(&mut s, "(d 1000)").kind, ErrorKind::DepthLimit);
+    // Nor does it as a non-tail call from the form's own frame.
+    assert_eq!(
+        runtime_err(&mut s, "(+ 0 (d 999))").kind,
+        ErrorKind::DepthLimit
+    );
+    assert_eq!(ev(&mut s, "(+ 0 (d 998))"), Value::Int(998));
+}
+
+#[test]
+fn redefined_globals_are_called_afresh() {
+    let mut s = Session::new();
+    ev(&mut s, "(define (f x) (+ x 1))");
+    ev(&mut s, "(define (g x) (f x))");
+    assert_eq!(ev(&mut s, "(g 1)"), Value::Int(2));
+    // Another arity and a rest list: the call site must not assume the old shape.
+    ev(&mut s, "(define (f . xs) xs)");
+    assert_eq!(ev(&mut s, "(g 1)"), ev(&mut s, "(list 1)"));
+    ev(&mut s, "(define f car)");
+    assert_eq!(runtime_err(&mut s, "(g 1)").kind, ErrorKind::Type);
+    ev(&mut s, "(define f 5)");
+    assert_eq!(runtime_err(&mut s, "(g 1)").kind, ErrorKind::Type);
+}
+
+#[test]
+fn slow_path_results_land_in_their_registers() {
+    let mut s = Session::new();
+    // Float and mixed arithmetic, comparisons and natives through values.
+    assert_eq!(
+        ev(
+            &mut s,
+            "(let ((a 1.5) (b 2)) (list (+ a b) (- b a) (* a b) (< a b) (= b 2.0)))"
+        ),
+        ev(&mut s, "(list 3.5 0.5 3.0 true true)")
+    );
+    ev(&mut s, "(define (ap f x y) (f x y))");
+    ev(&mut s, "(define (ap-tail f x y) (car (list (ap f x y))))");
+    assert_eq!(ev(&mut s, "(ap-tail cons 1 2)"), ev(&mut s, "(cons 1 2)"));
+    assert_eq!(ev(&mut s, "(ap-tail + 1 2)"), Value::Int(3));
+    assert_eq!(
+        runtime_err(&mut s, "(ap-tail + 9223372036854775807 1)").kind,
+        ErrorKind::Overflow
+    );
+    assert_eq!(
+        runtime_err(&mut s, "(ap-tail + 1 \"a\")").kind,
+        ErrorKind::Type
+    );
+}
+
+#[test]
+fn builtins_called_through_values_are_counted_once() {
+    // A loop that calls `+` through a value costs about as many steps per round
+    // as the same loop calling it directly: no instruction is counted twice.
+    let mut s = Session::new();
+    ev(
+        &mut s,
+        "(define (direct n acc) (if (= n 0) acc (direct (- n 1) (+ acc 1))))
+         (define (through f n acc) (if (= n 0) acc (through f (- n 1) (f acc 1))))",
+    );
+    ev(&mut s, "(direct 10000 0)");
+    let direct = s.steps_used();
+    ev(&mut s, "(through + 10000 0)");
+    let through = s.steps_used();
+    // `direct` runs 6 instructions per round, `through` 10 (three more moves and
+    // a load before its call of `f`). Counting the segment before the call of `f`
+    // again at the tail call would make that 19.
+    assert!((10000 * 6..10000 * 6 + 100).contains(&direct), "{direct}");
+    assert!(
+        (10000 * 10..10000 * 10 + 100).contains(&through),
+        "{through}"
+    );
+}
