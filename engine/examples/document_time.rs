@@ -48,6 +48,12 @@ fn main() {
         doc.diagnostics(env.mode).len(),
         rss_mib() - before
     );
+    // A name of a function defined in the text: inserting a use of it changes what
+    // its user needs, so capability inference is joined again.
+    let callee = doc
+        .slots()
+        .find_map(|(_, s)| s.lowered.definitions.iter().find(|d| d.arity.is_some()))
+        .map(|d| format!(" {}", d.name));
     for (name, frac) in [("start", 0.0), ("middle", 0.5), ("end", 0.999)] {
         let len = doc.text().len();
         // The start of a line inside a form near `frac` of the text.
@@ -69,6 +75,31 @@ fn main() {
         let median = times[times.len() / 2];
         println!(
             "edit at the {name}: {median:.2} ms (median of 20; {:.0}x faster than the whole text); {:?}",
+            whole / median,
+            doc.work()
+        );
+    }
+    if let Some(callee) = callee {
+        let len = doc.text().len();
+        let mut at = len / 2;
+        at = doc.text()[at..].find("(+ ").map_or(0, |i| at + i + 2);
+        let mut times = Vec::new();
+        for i in 0..20 {
+            let t = Instant::now();
+            if i % 2 == 0 {
+                doc.edit(at..at, &callee).expect("valid");
+            } else {
+                doc.edit(at..at + callee.len(), "").expect("valid");
+            }
+            doc.refresh(&env, &|| false);
+            let _ = doc.diagnostics(env.mode);
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        println!(
+            "edit adding a use of `{}` in the middle: {median:.2} ms (median of 20; {:.0}x faster than the whole text); {:?}",
+            callee.trim(),
             whole / median,
             doc.work()
         );
