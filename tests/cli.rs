@@ -23,7 +23,7 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-fn write(dir: &PathBuf, name: &str, text: &[u8]) -> String {
+fn write(dir: &std::path::Path, name: &str, text: &[u8]) -> String {
     let p = dir.join(name);
     std::fs::File::create(&p)
         .and_then(|mut f| f.write_all(text))

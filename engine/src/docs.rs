@@ -56,10 +56,10 @@ pub fn user_definition(name: &str, g: &GlobalInfo, view: GrantView) -> String {
     let head = match g.arity {
         Some(a) => {
             let mut params = g.params.clone();
-            if a.variadic {
-                if let Some(last) = params.last_mut() {
-                    *last = format!(". {last}");
-                }
+            if a.variadic
+                && let Some(last) = params.last_mut()
+            {
+                *last = format!(". {last}");
             }
             format!(
                 "({name}{}{})",

@@ -139,10 +139,10 @@ impl Client {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.rx.recv_timeout(left) {
                 Ok(v) => {
-                    if let Some(r) = self.handle_incoming(v) {
-                        if r.get("id") == Some(&json!(id)) {
-                            return r;
-                        }
+                    if let Some(r) = self.handle_incoming(v)
+                        && r.get("id") == Some(&json!(id))
+                    {
+                        return r;
                     }
                 }
                 Err(e) => panic!("no response to request {id}: {e:?}"),

@@ -224,15 +224,16 @@ impl<'a> Lowerer<'a> {
         };
         let name = name_node.as_symbol().unwrap_or_default().to_string();
         let span = name_node.span;
-        if let Some(first) = self.text_global_span(&name) {
-            if first != span && self.env.mode == Mode::File {
-                self.error(Code::E0105, span, format!("`{name}` is already defined"))
-                    .related
-                    .push(crate::diagnostic::Related {
-                        span: first,
-                        message: "first defined here".into(),
-                    });
-            }
+        if let Some(first) = self.text_global_span(&name)
+            && first != span
+            && self.env.mode == Mode::File
+        {
+            self.error(Code::E0105, span, format!("`{name}` is already defined"))
+                .related
+                .push(crate::diagnostic::Related {
+                    span: first,
+                    message: "first defined here".into(),
+                });
         }
         let (value_expr, _) = match value {
             DefValue::Lambda { params, body } => {
@@ -1173,10 +1174,10 @@ impl<'a> Lowerer<'a> {
     fn let_form(&mut self, h: &str, node: &Node, args: &[Node]) -> (Expr, Ty) {
         let span = node.span;
         // Named let: (let loop ((i 0)) body) is a letrec of a lambda, then a call.
-        if h == "let" {
-            if let Some(loop_name) = args.first().filter(|a| a.as_symbol().is_some()) {
-                return self.named_let(loop_name, &args[1..], span);
-            }
+        if h == "let"
+            && let Some(loop_name) = args.first().filter(|a| a.as_symbol().is_some())
+        {
+            return self.named_let(loop_name, &args[1..], span);
         }
         let Some(bindings) = args.first().and_then(|b| self.binding_list(b)) else {
             if args.is_empty() {
@@ -1596,24 +1597,24 @@ impl<'a> Lowerer<'a> {
                     );
                 }
                 kind => {
-                    if let Some(a) = arity {
-                        if !a.accepts(args.len()) {
-                            let def_span = self.definition_span(&kind);
-                            let d = self.error(
-                                Code::E0103,
-                                head.span,
-                                format!(
-                                    "`{name}` takes {}, but {} given",
-                                    a.text(),
-                                    given(args.len())
-                                ),
-                            );
-                            if let Some(s) = def_span {
-                                d.related.push(crate::diagnostic::Related {
-                                    span: s,
-                                    message: "defined here".into(),
-                                });
-                            }
+                    if let Some(a) = arity
+                        && !a.accepts(args.len())
+                    {
+                        let def_span = self.definition_span(&kind);
+                        let d = self.error(
+                            Code::E0103,
+                            head.span,
+                            format!(
+                                "`{name}` takes {}, but {} given",
+                                a.text(),
+                                given(args.len())
+                            ),
+                        );
+                        if let Some(s) = def_span {
+                            d.related.push(crate::diagnostic::Related {
+                                span: s,
+                                message: "defined here".into(),
+                            });
                         }
                     }
                     let callee = Expr {

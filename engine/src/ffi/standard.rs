@@ -97,8 +97,8 @@ fn float_to_int(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     };
     // `as` saturates silently; NaN, infinities and out-of-range values are errors.
     if !f.is_finite()
-        || f >= crate::builtins::natives::TWO_POW_63
-        || f < -crate::builtins::natives::TWO_POW_63
+        || !(-crate::builtins::natives::TWO_POW_63..crate::builtins::natives::TWO_POW_63)
+            .contains(&f)
     {
         return Err(Fault::new(
             ErrorKind::Overflow,

@@ -79,6 +79,20 @@ impl fmt::Display for HostError {
 
 impl std::error::Error for HostError {}
 
+impl From<String> for HostError {
+    /// A plain message is a `host` error.
+    fn from(message: String) -> Self {
+        HostError::host(message)
+    }
+}
+
+impl From<&str> for HostError {
+    /// A plain message is a `host` error.
+    fn from(message: &str) -> Self {
+        HostError::host(message)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,19 +106,5 @@ mod tests {
         assert_eq!(e.to_string(), "capability-denied: path /x is outside");
         assert_eq!(HostError::host("m").kind, HostErrorKind::Host);
         assert_eq!(HostError::type_error("m").kind.as_str(), "type");
-    }
-}
-
-impl From<String> for HostError {
-    /// A plain message is a `host` error.
-    fn from(message: String) -> Self {
-        HostError::host(message)
-    }
-}
-
-impl From<&str> for HostError {
-    /// A plain message is a `host` error.
-    fn from(message: &str) -> Self {
-        HostError::host(message)
     }
 }

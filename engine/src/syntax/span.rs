@@ -140,7 +140,7 @@ impl SourceFile {
     }
     /// The source as a miette named source, for rendering reports.
     pub fn to_named_source(&self) -> miette::NamedSource<String> {
-        miette::NamedSource::new(self.name.to_string(), self.text.to_string())
+        miette::NamedSource::new(&self.name, self.text.to_string())
     }
 }
 
