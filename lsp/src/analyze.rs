@@ -126,10 +126,25 @@ impl Analyzed {
     /// The slot holding `off`, and the one before when `off` is at its start (a
     /// cursor right after the previous slot's last form still touches it).
     pub fn slots_at(&self, off: u32) -> Vec<SlotView<'_>> {
-        let starts: Vec<u32> = self.doc.slots().map(|(b, _)| b).collect();
-        let i = starts.partition_point(|s| *s <= off).saturating_sub(1);
-        let from = i.saturating_sub(1);
-        self.slots().skip(from).take(i + 1 - from).collect()
+        let i = self
+            .doc
+            .starts()
+            .partition_point(|s| *s <= off)
+            .saturating_sub(1);
+        (i.saturating_sub(1)..=i)
+            .filter_map(|k| self.slot_view(k))
+            .collect()
+    }
+
+    /// Slot `k`.
+    fn slot_view(&self, k: usize) -> Option<SlotView<'_>> {
+        let (base, data) = self.doc.slot(k)?;
+        Some(SlotView {
+            doc: &self.doc,
+            base,
+            data,
+            first_local: *self.local_starts.get(k)?,
+        })
     }
 
     /// The references of the slots at `off`.
@@ -231,7 +246,7 @@ impl Analyzed {
             .local_starts
             .partition_point(|s| *s <= id)
             .checked_sub(1)?;
-        self.slots().nth(i)
+        self.slot_view(i)
     }
 
     /// The spans of every occurrence of a target (a local's only in its slot).

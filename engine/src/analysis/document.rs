@@ -593,6 +593,16 @@ impl Document {
             .zip(self.slots.iter().map(|s| &**s))
     }
 
+    /// Where each slot starts.
+    pub fn starts(&self) -> &[u32] {
+        &self.starts
+    }
+
+    /// Slot `k` with where it starts.
+    pub fn slot(&self, k: usize) -> Option<(u32, &SlotData)> {
+        Some((*self.starts.get(k)?, self.slots.get(k)?))
+    }
+
     /// The text-wide number of each slot's first local.
     pub fn local_starts(&self) -> Vec<LocalId> {
         let mut n = 0;
