@@ -43,8 +43,8 @@ pub struct SlotData {
     summary: Summary,
     /// Name numbers of its definitions that are known functions.
     text_fns: Vec<u32>,
-    /// Name numbers of the names its lowering read facts of (`lowered.deps.names`
-    /// moved here as numbers: far smaller).
+    /// Numbers (in the document's `dep_names`) of the names its lowering read facts
+    /// of (`lowered.deps.names` moved here as numbers: far smaller).
     dep_ids: Vec<u32>,
     warnings: Warnings,
 }
@@ -108,7 +108,11 @@ pub struct Document {
     default_tier: TrustTier,
     retain_ir: bool,
     next_id: u32,
+    /// Global names, numbered for capability inference.
     names: Arc<Names>,
+    /// Every name lowering read facts of (locals' names too), numbered for `dep_ids`;
+    /// apart from `names` so inference's tables stay the size of the globals.
+    dep_names: Arc<Names>,
     cx: Arc<TextContext>,
     inference: Arc<Inference>,
     /// The context must be rebuilt (a slot's shapes changed).
@@ -158,6 +162,7 @@ impl Document {
             retain_ir: false,
             next_id: 0,
             names: Arc::default(),
+            dep_names: Arc::default(),
             cx: Arc::default(),
             inference: Arc::default(),
             context_stale: true,
@@ -378,9 +383,9 @@ impl Document {
                 .iter()
                 .any(|n| self.cx.globals.contains_key(n) != cx.globals.contains_key(n));
             if !changed.is_empty() {
-                let mut changed_ids = vec![false; self.names.len()];
+                let mut changed_ids = vec![false; self.dep_names.len()];
                 for n in &changed {
-                    if let Some(id) = self.names.get(n) {
+                    if let Some(id) = self.dep_names.get(n) {
                         changed_ids[id as usize] = true;
                     }
                 }
@@ -451,11 +456,11 @@ impl Document {
             };
             let mut lowered = lower_forms(&forms, env, &cx, place, true);
             drop(forms);
-            let names = &mut self.names;
             let dep_ids: Vec<u32> = std::mem::take(&mut lowered.deps.names)
                 .iter()
-                .map(|n| intern(names, n))
+                .map(|n| intern(&mut self.dep_names, n))
                 .collect();
+            let names = &mut self.names;
             let summary =
                 capabilities::summarize(&lowered.items, &lowered.locals, env.registry, &mut |n| {
                     intern(names, n)
