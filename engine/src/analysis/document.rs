@@ -19,7 +19,7 @@
 
 use super::capabilities::{self, Inference, Names, Summary, Warnings};
 use super::env::{Env, Mode};
-use super::globals::{Place, Shapes, TextContext};
+use super::globals::{Place, Shapes, TextContext, Units};
 use super::ir::{Expr, ExprKind, LocalId, TopItem};
 use super::{Analysis, Definition, Lowered, RefTarget, Reference, lower_forms};
 use crate::diagnostic::Diagnostic;
@@ -363,19 +363,29 @@ impl Document {
             reparsed: std::mem::take(&mut self.reparsed),
             ..Work::default()
         };
-        // A slot's start and shapes by its number (only for diagnostics that point
-        // into another slot, so a search is fine).
-        let starts = self.starts.clone();
-        let ids: Vec<u32> = self.meta.iter().map(|m| m.id).collect();
-        let locate = |unit: u32| {
-            let i = ids.iter().position(|id| *id == unit)?;
-            Some((starts[i], &*all_shapes[i]))
+        let lay = Layout {
+            starts: self.starts.clone(),
+            ids: self.meta.iter().map(|m| m.id).collect(),
+            shapes: all_shapes,
         };
-        // The context, and the slots whose reads of it changed.
-        let cx = if self.context_stale {
+        let cx = self.update_context(&lay, env);
+        self.recheck_pointers(&lay, &cx);
+        if !self.lower_dirty(&lay, &cx, env, cancelled) {
+            return false;
+        }
+        let needs_changed = self.join_inference(env);
+        self.warn_stale(&lay, &cx, env, &needs_changed);
+        self.fresh = true;
+        true
+    }
+
+    /// Rebuilds the context if a slot's definitions changed, marking the slots
+    /// whose reads of it changed; returns the current context.
+    fn update_context(&mut self, lay: &Layout<'_>, env: &Env<'_>) -> Arc<TextContext> {
+        if self.context_stale {
             self.work.context = true;
             let cx = TextContext::build(
-                self.meta.iter().zip(all_shapes).map(|(m, s)| (m.id, &**s)),
+                self.meta.iter().zip(lay.shapes).map(|(m, s)| (m.id, &**s)),
                 env,
             );
             let changed = self.cx.changed_names(&cx);
@@ -390,12 +400,7 @@ impl Document {
                     }
                 }
                 for (k, s) in self.slots.iter().enumerate() {
-                    let place = Place {
-                        unit: self.meta[k].id,
-                        base: starts[k],
-                        own: &all_shapes[k],
-                        locate: &locate,
-                    };
+                    let place = lay.place(k, self.meta[k].id);
                     let m = &mut self.meta[k];
                     let read_changed = s.dep_ids.iter().any(|id| changed_ids[*id as usize]);
                     if !m.dirty
@@ -409,29 +414,32 @@ impl Document {
             // Committed now: every slot not yet lowered against it is marked dirty.
             self.cx = Arc::new(cx);
             self.context_stale = false;
-            self.cx.clone()
-        } else {
-            self.cx.clone()
-        };
-        // Slots pointing at a definition elsewhere: text between may have moved.
+        }
+        self.cx.clone()
+    }
+
+    /// Marks slots that point at a definition in another slot whose place moved.
+    fn recheck_pointers(&mut self, lay: &Layout<'_>, cx: &TextContext) {
         for (k, s) in self.slots.iter().enumerate() {
             let m = &mut self.meta[k];
             if m.cross && !m.dirty {
-                let place = Place {
-                    unit: m.id,
-                    base: starts[k],
-                    own: &all_shapes[k],
-                    locate: &locate,
-                };
-                if s.lowered
-                    .deps
-                    .stale(&cx, &place, &Default::default(), false)
-                {
+                let place = lay.place(k, m.id);
+                if s.lowered.deps.stale(cx, &place, &Default::default(), false) {
                     m.dirty = true;
                 }
             }
         }
-        // Lowering. A slot that declares nothing, after slots that declare nothing
+    }
+
+    /// Lowers the dirty slots; `false` if cancelled on the way.
+    fn lower_dirty(
+        &mut self,
+        lay: &Layout<'_>,
+        cx: &TextContext,
+        env: &Env<'_>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> bool {
+        // A slot that declares nothing, after slots that declare nothing
         // at top level, gets its warnings at once (they read no needs then), so its
         // code never waits for the rest of the text: memory stays one slot's worth.
         let mut nothing_declared = true;
@@ -444,17 +452,12 @@ impl Document {
             if cancelled() {
                 return false;
             }
-            let place = Place {
-                unit: m.id,
-                base: starts[k],
-                own: &all_shapes[k],
-                locate: &locate,
-            };
+            let place = lay.place(k, m.id);
             let forms = match Arc::make_mut(&mut self.slots[k]).pending.take() {
                 Some(f) => f,
-                None => reparse_slot(&self.text, starts[k], self.slots[k].len),
+                None => reparse_slot(&self.text, lay.starts[k], self.slots[k].len),
             };
-            let mut lowered = lower_forms(&forms, env, &cx, place, true);
+            let mut lowered = lower_forms(&forms, env, cx, place, true);
             drop(forms);
             let dep_ids: Vec<u32> = std::mem::take(&mut lowered.deps.names)
                 .iter()
@@ -492,29 +495,42 @@ impl Document {
             }
             nothing_declared &= !self.meta[k].declares;
         }
-        // Inference, when a summary changed.
-        let needs_changed: Vec<bool> = if self.inference_stale {
-            self.work.inference = true;
-            let inference = Inference::resolve(
-                self.slots.iter().map(|s| &s.summary),
-                self.slots.iter().flat_map(|s| s.text_fns.iter().copied()),
-                &self.names,
-                env,
-            );
-            let changed = (0..self.names.len() as u32)
-                .map(|id| {
-                    self.inference.known(id) != inference.known(id)
-                        || self.inference.need_of(id) != inference.need_of(id)
-                })
-                .collect();
-            self.inference = Arc::new(inference);
-            self.inference_stale = false;
-            changed
-        } else {
-            Vec::new()
-        };
+        true
+    }
+
+    /// Joins inference again if a summary changed; returns, per global name
+    /// number, whether what it needs (or whether it is known) changed.
+    fn join_inference(&mut self, env: &Env<'_>) -> Vec<bool> {
+        if !self.inference_stale {
+            return Vec::new();
+        }
+        self.work.inference = true;
+        let inference = Inference::resolve(
+            self.slots.iter().map(|s| &s.summary),
+            self.slots.iter().flat_map(|s| s.text_fns.iter().copied()),
+            &self.names,
+            env,
+        );
+        let changed = (0..self.names.len() as u32)
+            .map(|id| {
+                self.inference.known(id) != inference.known(id)
+                    || self.inference.need_of(id) != inference.need_of(id)
+            })
+            .collect();
+        self.inference = Arc::new(inference);
+        self.inference_stale = false;
+        changed
+    }
+
+    /// Recomputes the warnings of the slots whose inputs changed.
+    fn warn_stale(
+        &mut self,
+        lay: &Layout<'_>,
+        cx: &TextContext,
+        env: &Env<'_>,
+        needs_changed: &[bool],
+    ) {
         let any_needs_changed = needs_changed.iter().any(|c| *c);
-        // Warnings.
         let mut declared = CapSet::EMPTY;
         for k in 0..self.slots.len() {
             let m = self.meta[k];
@@ -533,22 +549,15 @@ impl Document {
             if stale {
                 if self.slots[k].lowered.items.is_empty() {
                     // Its facts hold (nothing it read changed): only its code is needed.
-                    let place = Place {
-                        unit: m.id,
-                        base: starts[k],
-                        own: &all_shapes[k],
-                        locate: &locate,
-                    };
-                    let forms = reparse_slot(&self.text, starts[k], self.slots[k].len);
-                    let items = lower_forms(&forms, env, &cx, place, false).items;
+                    let place = lay.place(k, m.id);
+                    let forms = reparse_slot(&self.text, lay.starts[k], self.slots[k].len);
+                    let items = lower_forms(&forms, env, cx, place, false).items;
                     Arc::make_mut(&mut self.slots[k]).lowered.items = items;
                 }
                 self.warn_slot(k, env, declared);
             }
             declared = declared.union(self.meta[k].top_declared);
         }
-        self.fresh = true;
-        true
     }
 
     /// Computes a slot's warnings (its code must be at hand), then drops its code
@@ -734,6 +743,33 @@ impl Document {
 }
 
 /// A slot's forms read again from the text (spans relative to the slot).
+/// Where the slots are during a refresh: their starts, numbers and shapes.
+struct Layout<'s> {
+    starts: Vec<u32>,
+    ids: Vec<u32>,
+    shapes: &'s [Arc<Shapes>],
+}
+
+impl Layout<'_> {
+    /// Slot `k` as a place to lower, numbered `unit`.
+    fn place(&self, k: usize, unit: u32) -> Place<'_> {
+        Place {
+            unit,
+            base: self.starts[k],
+            own: &self.shapes[k],
+            units: self,
+        }
+    }
+}
+
+impl Units for Layout<'_> {
+    // Only diagnostics that point into another slot look here: a search is fine.
+    fn locate(&self, unit: u32) -> Option<(u32, &Shapes)> {
+        let i = self.ids.iter().position(|id| *id == unit)?;
+        Some((self.starts[i], &self.shapes[i]))
+    }
+}
+
 /// The number of a global name, adding it to the shared table (copied first if
 /// a snapshot shares it) only when new.
 fn intern(names: &mut Arc<Names>, n: &str) -> u32 {

@@ -204,6 +204,21 @@ impl TextContext {
     }
 }
 
+/// Finds the units of a text by number.
+pub trait Units {
+    /// Where a unit starts, and its shapes.
+    fn locate(&self, unit: u32) -> Option<(u32, &Shapes)>;
+}
+
+/// A text lowered as one unit has no other.
+pub struct OneUnit;
+
+impl Units for OneUnit {
+    fn locate(&self, _: u32) -> Option<(u32, &Shapes)> {
+        None
+    }
+}
+
 /// Where a unit of forms is, for reading the text's globals.
 #[derive(Clone, Copy)]
 pub struct Place<'a> {
@@ -213,8 +228,8 @@ pub struct Place<'a> {
     pub base: u32,
     /// Its own shapes.
     pub own: &'a Shapes,
-    /// Another unit's start and shapes, by number.
-    pub locate: &'a dyn Fn(u32) -> Option<(u32, &'a Shapes)>,
+    /// The text's other units.
+    pub units: &'a dyn Units,
 }
 
 impl Place<'_> {
@@ -224,15 +239,9 @@ impl Place<'_> {
         if g.unit == self.unit {
             return Some(self.own.defines.get(i)?.span);
         }
-        let (start, shapes) = (self.locate)(g.unit)?;
-        Some(
-            shapes
-                .defines
-                .get(i)?
-                .span
-                .shifted(start)
-                .unshifted(self.base),
-        )
+        let (start, shapes) = self.units.locate(g.unit)?;
+        let span = shapes.defines.get(i)?.span;
+        Some(span.shifted(start).unshifted(self.base))
     }
 }
 

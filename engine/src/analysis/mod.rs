@@ -160,7 +160,7 @@ pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
         unit: 0,
         base: 0,
         own: &shapes,
-        locate: &|_| None,
+        units: &globals::OneUnit,
     };
     let lowered = lower_forms(&parse.forms, env, &cx, place, false);
     let mut names = capabilities::Names::default();
