@@ -14,8 +14,9 @@
 //! inference again only if a summary changed, and re-warns the slots whose inputs
 //! to W0301/W0302 changed. The assembled result equals [`super::analyze`] of the
 //! whole text (a property test holds the two side by side). A text that leaves a
-//! form or a string open is one slot parsed with the recovery rule, exactly as the
-//! whole-text parser does.
+//! form or a string open is parsed whole at each edit, exactly as the whole-text
+//! parser does (with the recovery rule when a form is open), still cut into slots:
+//! those whose text is unchanged keep their analysis.
 
 use super::capabilities::{self, Inference, Names, Summary, Warnings};
 use super::env::{Env, Mode};
@@ -24,7 +25,9 @@ use super::ir::{Expr, ExprKind, LocalId, TopItem};
 use super::{Analysis, Definition, Lowered, RefTarget, Reference, lower_forms};
 use crate::diagnostic::Diagnostic;
 use crate::ffi::{CapSet, TrustTier};
-use crate::syntax::parser::{Parse, Slot, parse, parse_slots};
+use crate::syntax::parser::{
+    Parse, Slot, parse, parse_slot_recovering, parse_slots, parse_slots_whole,
+};
 use crate::syntax::tree::TopForm;
 use std::sync::Arc;
 
@@ -33,8 +36,6 @@ use std::sync::Arc;
 pub struct SlotData {
     /// Length of its text.
     pub len: u32,
-    /// Its syntax diagnostics (spans relative to the slot).
-    pub syntax: Vec<Diagnostic>,
     /// The forms of a fresh parse, until the slot is lowered.
     pending: Option<Vec<TopForm>>,
     /// Its lowering (spans relative to the slot, locals numbered from 0); `items`
@@ -70,6 +71,8 @@ struct Meta {
     uses: CapSet,
     /// The declarations of earlier slots its warnings were computed with.
     warned_with: CapSet,
+    /// In whole-text mode, a hash of its text (to find it unchanged).
+    hash: u64,
     /// How many diagnostics it has (syntax, lowering, warnings).
     diagnostics: u32,
     /// How many locals it has.
@@ -103,8 +106,15 @@ pub struct Document {
     meta: Vec<Meta>,
     /// Where each slot starts.
     starts: Vec<u32>,
-    /// Whether the text leaves a form open (one slot, parsed whole with recovery).
+    /// Each slot's syntax diagnostics (spans relative to the slot; apart, since in
+    /// whole-text mode they change while the rest of a slot is reused).
+    syntax: Vec<Vec<Diagnostic>>,
+    /// Whether the text leaves a form or a string open: every edit then parses the
+    /// whole text (as `parse` does), and slots whose text is unchanged keep their
+    /// analysis.
     whole: bool,
+    /// In whole-text mode, whether the column-0 recovery rule applied.
+    recovering: bool,
     default_tier: TrustTier,
     retain_ir: bool,
     next_id: u32,
@@ -158,6 +168,8 @@ impl Document {
             meta: Vec::new(),
             starts: Vec::new(),
             whole: false,
+            recovering: false,
+            syntax: Vec::new(),
             default_tier,
             retain_ir: false,
             next_id: 0,
@@ -227,7 +239,8 @@ impl Document {
         slot: Slot,
         old: Option<(&SlotData, &Shapes, u32)>,
         keep_forms: bool,
-    ) -> (Arc<SlotData>, Arc<Shapes>, Meta) {
+        hash: u64,
+    ) -> (Arc<SlotData>, Arc<Shapes>, Meta, Vec<Diagnostic>) {
         let shapes = Shapes::of(&slot.parse.forms, self.default_tier);
         // A slot replaced one for one keeps its number, so the context's facts stay
         // valid for every name it did not change (spans are read from the shapes).
@@ -252,7 +265,6 @@ impl Document {
         };
         let data = SlotData {
             len: slot.len,
-            syntax: slot.parse.diagnostics,
             pending: keep_forms.then_some(slot.parse.forms),
             lowered: Lowered::default(),
             summary,
@@ -262,10 +274,16 @@ impl Document {
         };
         let meta = Meta {
             id,
+            hash,
             dirty: true,
             ..Meta::default()
         };
-        (Arc::new(data), Arc::new(shapes), meta)
+        (
+            Arc::new(data),
+            Arc::new(shapes),
+            meta,
+            slot.parse.diagnostics,
+        )
     }
 
     /// Re-parses from slot `i` until a boundary at or after `new_end` that is an old
@@ -274,8 +292,10 @@ impl Document {
         let start = self.starts.get(i).copied().unwrap_or(0) as usize;
         let starts = &self.starts;
         let mut sync = None;
+        // From whole-text mode every slot is read again (the text may be balanced now).
+        let whole_before = self.whole;
         let parsed = parse_slots(&self.text, start, |pos| {
-            if pos < new_end {
+            if pos < new_end || whole_before {
                 return false;
             }
             let old = pos as i64 - delta;
@@ -286,18 +306,22 @@ impl Document {
             }
             hit
         });
-        let (range, new, whole) = match parsed {
-            Some(new) if !self.whole => (i..sync.unwrap_or(self.slots.len()), new, false),
-            Some(new) => (0..self.slots.len(), new, false),
+        let was = (self.whole, self.recovering);
+        let (range, new, whole, recovering) = match parsed {
+            Some(new) if !self.whole => (i..sync.unwrap_or(self.slots.len()), new, false, false),
+            Some(new) => (0..self.slots.len(), new, false, false),
             None => {
-                // A form or string is left open: the whole text is one slot, parsed
-                // with recovery.
-                let parse = parse(&self.text);
-                let len = self.text.len() as u32;
-                (0..self.slots.len(), vec![Slot { len, parse }], true)
+                // A form or string is left open: the whole text is parsed as `parse`
+                // does, still cut into slots.
+                let (new, recovering) = parse_slots_whole(&self.text);
+                (0..self.slots.len(), new, true, recovering)
             }
         };
         self.whole = whole;
+        self.recovering = recovering;
+        // Whole-text mode to whole-text mode: a slot whose text did not change keeps
+        // its analysis (found by position and hash).
+        let reuse = whole && was == (true, recovering);
         self.reparsed += new.len();
         let old: Vec<(Arc<SlotData>, Arc<Shapes>, u32)> = self.slots[range.clone()]
             .iter()
@@ -317,19 +341,44 @@ impl Document {
         let mut slots = Vec::with_capacity(new.len());
         let mut shapes = Vec::with_capacity(new.len());
         let mut metas = Vec::with_capacity(new.len());
+        let mut syntax = Vec::with_capacity(new.len());
+        let mut at = self.starts.get(range.start).copied().unwrap_or(0) as usize;
         for (k, slot) in new.into_iter().enumerate() {
+            let len = slot.len as usize;
+            let hash = if whole {
+                text_hash(&self.text[at..at + len])
+            } else {
+                0
+            };
+            at += len;
+            let kept = self.meta.get(range.start + k).copied();
+            if let Some(m) = kept.filter(|m| {
+                reuse && one_for_one && !m.dirty && !m.rewarn && m.hash == hash && hash != 0
+            }) {
+                let old_syntax = self.syntax[range.start + k].len() as u32;
+                slots.push(old[k].0.clone());
+                shapes.push(old[k].1.clone());
+                metas.push(Meta {
+                    diagnostics: m.diagnostics - old_syntax + slot.parse.diagnostics.len() as u32,
+                    ..m
+                });
+                syntax.push(slot.parse.diagnostics);
+                continue;
+            }
             let prev = if one_for_one {
                 Some((&*old[k].0, &*old[k].1, old[k].2))
             } else {
                 None
             };
-            let (s, sh, m) = self.new_slot(slot, prev, keep_forms);
+            let (s, sh, m, d) = self.new_slot(slot, prev, keep_forms, hash);
             slots.push(s);
             shapes.push(sh);
             metas.push(m);
+            syntax.push(d);
         }
         self.slots.splice(range.clone(), slots);
         self.shapes.splice(range.clone(), shapes);
+        self.syntax.splice(range.clone(), syntax);
         self.meta.splice(range, metas);
         self.starts.clear();
         let mut at = 0u32;
@@ -455,7 +504,12 @@ impl Document {
             let place = lay.place(k, m.id);
             let forms = match Arc::make_mut(&mut self.slots[k]).pending.take() {
                 Some(f) => f,
-                None => reparse_slot(&self.text, lay.starts[k], self.slots[k].len),
+                None => reparse_slot(
+                    &self.text,
+                    lay.starts[k],
+                    self.slots[k].len,
+                    self.recovering,
+                ),
             };
             let mut lowered = lower_forms(&forms, env, cx, place, true);
             drop(forms);
@@ -550,7 +604,12 @@ impl Document {
                 if self.slots[k].lowered.items.is_empty() {
                     // Its facts hold (nothing it read changed): only its code is needed.
                     let place = lay.place(k, m.id);
-                    let forms = reparse_slot(&self.text, lay.starts[k], self.slots[k].len);
+                    let forms = reparse_slot(
+                        &self.text,
+                        lay.starts[k],
+                        self.slots[k].len,
+                        self.recovering,
+                    );
                     let items = lower_forms(&forms, env, cx, place, false).items;
                     Arc::make_mut(&mut self.slots[k]).lowered.items = items;
                 }
@@ -585,8 +644,9 @@ impl Document {
         m.warned_with = declared;
         m.rewarn = false;
         let s = Arc::make_mut(&mut self.slots[k]);
-        m.diagnostics =
-            (s.syntax.len() + s.lowered.diagnostics.len() + warnings.diagnostics.len()) as u32;
+        m.diagnostics = (self.syntax[k].len()
+            + s.lowered.diagnostics.len()
+            + warnings.diagnostics.len()) as u32;
         s.warnings = warnings;
         if !self.retain_ir {
             s.lowered.items = Vec::new();
@@ -633,7 +693,7 @@ impl Document {
     /// The forms of the slot starting at `start` with length `len`, spans relative
     /// to it (read again from the text).
     pub fn slot_forms(&self, start: u32, len: u32) -> Vec<TopForm> {
-        reparse_slot(&self.text, start, len)
+        reparse_slot(&self.text, start, len, self.recovering)
     }
 
     /// What a top-level definition needs (inferred over the whole text).
@@ -675,8 +735,7 @@ impl Document {
                 continue;
             }
             let (base, s) = (self.starts[k], &self.slots[k]);
-            let ds = s
-                .syntax
+            let ds = self.syntax[k]
                 .iter()
                 .chain(&s.lowered.diagnostics)
                 .chain(&s.warnings.diagnostics);
@@ -689,14 +748,14 @@ impl Document {
     /// The whole text's forms and syntax diagnostics, as [`parse`] gives them.
     pub fn parse(&self) -> Parse {
         let mut p = Parse::default();
-        for (base, s) in self.slots() {
+        for (k, (base, s)) in self.slots().enumerate() {
             p.forms
                 .extend(self.slot_forms(base, s.len).into_iter().map(|mut f| {
                     f.shift(base);
                     f
                 }));
             p.diagnostics
-                .extend(s.syntax.iter().map(|d| d.clone().shifted(base)));
+                .extend(self.syntax[k].iter().map(|d| d.clone().shifted(base)));
         }
         p
     }
@@ -779,9 +838,23 @@ fn intern(names: &mut Arc<Names>, n: &str) -> u32 {
 }
 
 /// A slot ends at a clean boundary, so it parses alone exactly as it did in the
-/// text; the one slot of a text left open is the whole text.
-fn reparse_slot(text: &str, start: u32, len: u32) -> Vec<TopForm> {
-    parse(&text[start as usize..(start + len) as usize]).forms
+/// text (with the recovery rule when the text needed it).
+fn reparse_slot(text: &str, start: u32, len: u32, recovering: bool) -> Vec<TopForm> {
+    let slot = &text[start as usize..(start + len) as usize];
+    if recovering {
+        parse_slot_recovering(slot)
+    } else {
+        parse(slot).forms
+    }
+}
+
+/// A hash of a slot's text.
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    // 0 means "not hashed".
+    h.finish().max(1)
 }
 
 impl Reference {

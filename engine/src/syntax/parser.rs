@@ -56,21 +56,72 @@ pub struct Slot {
 /// so; otherwise it runs to the end of the text. `None` when a form or a string is
 /// still open at the end: such a text must be parsed whole with [`parse`] (whose
 /// column-0 recovery applies only then). `start` must be 0 or a slot boundary.
-pub fn parse_slots(
+pub fn parse_slots(text: &str, start: usize, stop: impl FnMut(usize) -> bool) -> Option<Vec<Slot>> {
+    let run = slots_from(text, start, false, true, stop);
+    (!run.unbalanced && !run.unterminated_string).then_some(run.slots)
+}
+
+/// Parses a whole text that leaves a form or a string open (the case where
+/// [`parse_slots`] gives up) slot by slot, exactly as [`parse`] does: with the
+/// column-0 recovery rule when a form is left open (a string left open alone does
+/// not call for it). Slot boundaries are the same kind of clean line starts. The
+/// second result says whether recovery was used.
+pub fn parse_slots_whole(text: &str) -> (Vec<Slot>, bool) {
+    let plain = slots_from(text, 0, false, false, |_| false);
+    if !plain.unbalanced {
+        return (plain.slots, false);
+    }
+    (slots_from(text, 0, true, false, |_| false).slots, true)
+}
+
+/// The forms of one slot of a text parsed with recovery (see
+/// [`parse_slots_recovering`]), read from the slot's text alone.
+pub fn parse_slot_recovering(slot: &str) -> Vec<TopForm> {
+    let mut p = Parser::new(slot, None, true);
+    p.run();
+    let mut forms = p.forms;
+    attach_docs(slot, &line_starts(slot), &p.comments, &mut forms);
+    forms
+}
+
+/// What [`slots_from`] read.
+struct SlotRun {
+    slots: Vec<Slot>,
+    /// A slot ended with a form open.
+    unbalanced: bool,
+    /// A string ran to the end of the text.
+    unterminated_string: bool,
+}
+
+fn slots_from(
     text: &str,
     start: usize,
+    recover: bool,
+    give_up: bool,
     mut stop: impl FnMut(usize) -> bool,
-) -> Option<Vec<Slot>> {
-    let mut slots = Vec::new();
+) -> SlotRun {
+    let mut run = SlotRun {
+        slots: Vec::new(),
+        unbalanced: false,
+        unterminated_string: false,
+    };
     let mut pos = start;
+    // Lines before the slot, for the line numbers messages name.
+    let mut line_base = text.as_bytes()[..start]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count();
     loop {
         let rest = &text[pos..];
-        let mut p = Parser::new(rest, None, false);
+        let mut p = Parser::new(rest, None, recover);
+        p.line_base = line_base;
         let end = p.run_to_boundary();
         // An unclosed string is read by scanning to the end of the text, so like an
         // unclosed form it makes the text one piece.
-        if p.unbalanced || p.lexer.unterminated_string {
-            return None;
+        run.unbalanced |= p.unbalanced;
+        run.unterminated_string |= p.lexer.unterminated_string;
+        if give_up && (run.unbalanced || run.unterminated_string) {
+            return run;
         }
         let len = end.unwrap_or(rest.len());
         let slot_text = &rest[..len];
@@ -84,13 +135,14 @@ pub fn parse_slots(
         diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
         let mut forms = p.forms;
         attach_docs(slot_text, &line_starts(slot_text), &p.comments, &mut forms);
-        slots.push(Slot {
+        run.slots.push(Slot {
             len: len as u32,
             parse: Parse { forms, diagnostics },
         });
+        line_base += slot_text.bytes().filter(|b| *b == b'\n').count();
         pos += len;
         if end.is_none() || stop(pos) {
-            return Some(slots);
+            return run;
         }
     }
 }
@@ -112,7 +164,7 @@ struct Frame {
 struct Parser<'a> {
     text: &'a str,
     /// Byte offset of each line start: line lookups are binary searches. Absent
-    /// when parsing a slot, which stops (or gives up) before it needs them.
+    /// when parsing a slot: lines are then counted when a message needs one.
     line_starts: Option<&'a [u32]>,
     lexer: Lexer<'a>,
     /// End of the last token that is not a comment, and of the last token.
@@ -129,6 +181,8 @@ struct Parser<'a> {
     forms: Vec<TopForm>,
     annotation: Option<(Option<TrustTier>, Span)>,
     recover_at_column_zero: bool,
+    /// Lines before `text` in the whole text (a slot's), for messages.
+    line_base: usize,
     /// Whether the top-level form being built has a syntax error.
     top_error: bool,
 }
@@ -149,6 +203,7 @@ impl<'a> Parser<'a> {
             forms: Vec::new(),
             annotation: None,
             recover_at_column_zero: recover,
+            line_base: 0,
             top_error: false,
         }
     }
@@ -170,8 +225,15 @@ impl<'a> Parser<'a> {
 
     /// 1-based line of the last token so far that is not a comment.
     fn line_of_previous_token(&self) -> usize {
-        self.line_starts
-            .map_or(0, |ls| line_of(ls, self.last_end.saturating_sub(1)) + 1)
+        let off = self.last_end.saturating_sub(1);
+        let line = match self.line_starts {
+            Some(ls) => line_of(ls, off),
+            None => self.text.as_bytes()[..off as usize]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count(),
+        };
+        self.line_base + line + 1
     }
 
     fn run(&mut self) {
