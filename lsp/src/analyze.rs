@@ -1,6 +1,7 @@
 //! Documents as the engine's incremental [`Document`], and the read-only snapshot
-//! ([`Analyzed`]) the features read: one version's slots, shared with the live
-//! document (a snapshot costs a copy of the text and of one pointer per slot).
+//! ([`Analyzed`]) the features read: one version's text and slots, shared with the
+//! live document (a snapshot costs a pointer per slot; the next edit copies the
+//! text once).
 //! Slot data is relative to the slot's start; the accessors here hand out absolute
 //! spans and text-wide local numbers, reading only the slots a request touches.
 
