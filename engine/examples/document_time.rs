@@ -5,6 +5,7 @@
 //! resident memory with the document alive.
 
 use jue_engine::Session;
+use jue_engine::analysis::Env;
 use jue_engine::analysis::document::Document;
 use std::time::Instant;
 
@@ -59,20 +60,7 @@ fn main() {
         // The start of a line inside a form near `frac` of the text.
         let mut at = (len as f64 * frac) as usize;
         at = doc.text()[at..].find("\n ").map_or(0, |i| at + i + 1);
-        let mut times = Vec::new();
-        for i in 0..20 {
-            let t = Instant::now();
-            if i % 2 == 0 {
-                doc.edit(at..at, " ").expect("valid");
-            } else {
-                doc.edit(at..at + 1, "").expect("valid");
-            }
-            doc.refresh(&env, &|| false);
-            let _ = doc.diagnostics(env.mode);
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        times.sort_by(f64::total_cmp);
-        let median = times[times.len() / 2];
+        let median = time_edits(&mut doc, &env, at, " ");
         println!(
             "edit at the {name}: {median:.2} ms (median of 20; {:.0}x faster than the whole text); {:?}",
             whole / median,
@@ -80,23 +68,9 @@ fn main() {
         );
     }
     if let Some(callee) = callee {
-        let len = doc.text().len();
-        let mut at = len / 2;
+        let mut at = doc.text().len() / 2;
         at = doc.text()[at..].find("(+ ").map_or(0, |i| at + i + 2);
-        let mut times = Vec::new();
-        for i in 0..20 {
-            let t = Instant::now();
-            if i % 2 == 0 {
-                doc.edit(at..at, &callee).expect("valid");
-            } else {
-                doc.edit(at..at + callee.len(), "").expect("valid");
-            }
-            doc.refresh(&env, &|| false);
-            let _ = doc.diagnostics(env.mode);
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        times.sort_by(f64::total_cmp);
-        let median = times[times.len() / 2];
+        let median = time_edits(&mut doc, &env, at, &callee);
         println!(
             "edit adding a use of `{}` in the middle: {median:.2} ms (median of 20; {:.0}x faster than the whole text); {:?}",
             callee.trim(),
@@ -104,4 +78,23 @@ fn main() {
             doc.work()
         );
     }
+}
+
+/// The median time, in ms, of 20 edits at `at` that insert `text` and take it
+/// out again, each with its refresh and diagnostics.
+fn time_edits(doc: &mut Document, env: &Env<'_>, at: usize, text: &str) -> f64 {
+    let mut times = Vec::new();
+    for i in 0..20 {
+        let t = Instant::now();
+        if i % 2 == 0 {
+            doc.edit(at..at, text).expect("valid");
+        } else {
+            doc.edit(at..at + text.len(), "").expect("valid");
+        }
+        doc.refresh(env, &|| false);
+        let _ = doc.diagnostics(env.mode);
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
 }

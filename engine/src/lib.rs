@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod docs;
 pub mod ffi;
 pub mod host;
+pub mod intern;
 pub mod report;
 pub mod session;
 pub mod suggest;

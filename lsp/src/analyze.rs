@@ -8,7 +8,7 @@
 use crate::project::Project;
 use jue_engine::analysis::document::{Document, SlotData};
 use jue_engine::analysis::globals::form_tier;
-use jue_engine::analysis::ir::{LocalId, LocalInfo};
+use jue_engine::analysis::ir::{LocalId, LocalInfo, LocalKind};
 use jue_engine::analysis::{Definition, Mode, RefTarget, Reference};
 use jue_engine::diagnostic::Diagnostic;
 use jue_engine::syntax::lexer::{Token, lex};
@@ -46,14 +46,14 @@ pub struct SlotView<'a> {
     pub first_local: LocalId,
 }
 
-impl SlotView<'_> {
+impl<'a> SlotView<'a> {
     /// Its references, absolute.
-    pub fn references(&self) -> impl Iterator<Item = Reference> + '_ {
+    pub fn references(self) -> impl Iterator<Item = Reference> + 'a {
         self.data
             .lowered
             .references
             .iter()
-            .map(|r| r.shifted(self.base, self.first_local))
+            .map(move |r| r.shifted(self.base, self.first_local))
     }
     /// Its forms, absolute (read again from the text: trees are not kept).
     pub fn forms(&self) -> Vec<TopForm> {
@@ -151,15 +151,14 @@ impl Analyzed {
     /// The references of the slots at `off`.
     pub fn references_at(&self, off: u32) -> Vec<Reference> {
         self.slots_at(off)
-            .iter()
-            .flat_map(|s| s.references().collect::<Vec<_>>())
+            .into_iter()
+            .flat_map(SlotView::references)
             .collect()
     }
 
     /// Every reference of the text.
     pub fn references(&self) -> impl Iterator<Item = Reference> + '_ {
-        self.slots()
-            .flat_map(|s| s.references().collect::<Vec<_>>())
+        self.slots().flat_map(SlotView::references)
     }
 
     /// The top-level forms around `off` (its slot and the one before), absolute.
@@ -184,6 +183,18 @@ impl Analyzed {
     /// All tokens of the text.
     pub fn tokens(&self) -> Vec<Token> {
         lex(self.text()).tokens
+    }
+
+    /// How a local (by text-wide number) is bound, without copying it.
+    pub fn local_kind(&self, id: LocalId) -> Option<LocalKind> {
+        let s = self.slot_of_local(id)?;
+        Some(
+            s.data
+                .lowered
+                .locals
+                .get((id - s.first_local) as usize)?
+                .kind,
+        )
     }
 
     /// A local by its text-wide number, absolute.

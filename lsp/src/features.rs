@@ -643,8 +643,8 @@ pub fn semantic_tokens(cx: &Ctx<'_>) -> Vec<SemanticToken> {
                         RefTarget::Ffi(_) => Some((1, 1)),
                         RefTarget::Builtin(_) => Some((1, 1)),
                         RefTarget::Capability(_) => Some((2, 0)),
-                        RefTarget::Local(id) => match doc.local(*id) {
-                            Some(l) if l.kind == LocalKind::Param => Some((4, decl)),
+                        RefTarget::Local(id) => match doc.local_kind(*id) {
+                            Some(LocalKind::Param) => Some((4, decl)),
                             _ => Some((5, decl)),
                         },
                         RefTarget::Global(_) => None,

@@ -18,40 +18,7 @@ use crate::syntax::span::Span;
 use std::collections::HashMap;
 
 /// Global names as small numbers, stable for the life of a document.
-#[derive(Clone, Debug, Default)]
-pub struct Names {
-    ids: HashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
-}
-
-impl Names {
-    /// The number of a name, new if unseen.
-    pub fn intern(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
-        }
-        let id = self.names.len() as u32;
-        self.names.push(name.into());
-        self.ids.insert(name.into(), id);
-        id
-    }
-    /// The number of a name, if seen.
-    pub fn get(&self, name: &str) -> Option<u32> {
-        self.ids.get(name).copied()
-    }
-    /// The name of a number.
-    pub fn name(&self, id: u32) -> &str {
-        &self.names[id as usize]
-    }
-    /// How many names there are.
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-}
+pub type Names = crate::intern::Interner;
 
 /// Who owns what an expression uses.
 #[derive(Clone, Copy, Debug, PartialEq)]

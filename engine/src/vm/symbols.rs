@@ -1,32 +1,23 @@
 //! The symbol interner: names to small ids and back.
 
 use super::value::SymId;
-use std::collections::HashMap;
+use crate::intern::Interner;
 
 /// Interns symbol names for one session.
 #[derive(Default, Debug, Clone)]
-pub struct Symbols {
-    names: Vec<Box<str>>,
-    ids: HashMap<Box<str>, SymId>,
-}
+pub struct Symbols(Interner);
 
 impl Symbols {
     /// The id of `name`, interning it if new.
     pub fn intern(&mut self, name: &str) -> SymId {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
-        }
-        let id = SymId(self.names.len() as u32);
-        self.names.push(name.into());
-        self.ids.insert(name.into(), id);
-        id
+        SymId(self.0.intern(name))
     }
     /// The id of `name` if already interned.
     pub fn get(&self, name: &str) -> Option<SymId> {
-        self.ids.get(name).copied()
+        self.0.get(name).map(SymId)
     }
     /// The name of an id.
     pub fn name(&self, id: SymId) -> &str {
-        &self.names[id.0 as usize]
+        self.0.name(id.0)
     }
 }
