@@ -1577,16 +1577,19 @@ fn owned_values_round_trip_through_the_heap() {
         Value::Actor(7),
     ];
     for v in values {
-        let vm = v.to_vm(&mut heap, &mut syms).unwrap();
+        let vm = jue_engine::vm::convert::from_host(&v, &mut heap, &mut syms).unwrap();
         let show = |_: VmValue| String::from("?");
-        let back = Value::from_vm(vm, &heap, &syms, &show).unwrap();
+        let back = jue_engine::vm::convert::to_host(vm, &heap, &syms, &show).unwrap();
         assert_eq!(back, v);
     }
     // Procedures cannot cross into Jue.
     assert!(
-        Value::Procedure("#<fn f/1>".into())
-            .to_vm(&mut heap, &mut syms)
-            .is_err()
+        jue_engine::vm::convert::from_host(
+            &Value::Procedure("#<fn f/1>".into()),
+            &mut heap,
+            &mut syms
+        )
+        .is_err()
     );
     assert_eq!(Value::List(vec![]).type_name(), "Pair");
     assert_eq!(Value::Procedure(String::new()).type_name(), "Fn");

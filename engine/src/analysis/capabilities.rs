@@ -12,13 +12,13 @@
 
 use super::env::Env;
 use super::ir::{Expr, ExprKind, LocalId, LocalInfo, TopItem};
-use crate::diagnostic::{Code, Diagnostic};
-use crate::ffi::{CapSet, Capability, FfiRegistry};
-use crate::syntax::span::Span;
+use crate::ground::diagnostic::{Code, Diagnostic};
+use crate::ground::ffi::{CapSet, Capability, FfiRegistry};
+use crate::ground::span::Span;
 use std::collections::HashMap;
 
 /// Global names as small numbers, stable for the life of a document.
-pub type Names = crate::intern::Interner;
+pub type Names = crate::ground::intern::Interner;
 
 /// Who owns what an expression uses.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -23,8 +23,8 @@ use super::env::{Env, Mode};
 use super::globals::{Place, Shapes, TextContext, Units};
 use super::ir::{Expr, ExprKind, LocalId, TopItem};
 use super::{Analysis, Definition, Lowered, RefTarget, Reference, lower_forms};
-use crate::diagnostic::Diagnostic;
-use crate::ffi::{CapSet, TrustTier};
+use crate::ground::diagnostic::Diagnostic;
+use crate::ground::ffi::{CapSet, TrustTier};
 use crate::syntax::parser::{
     Parse, Slot, parse, parse_slot_recovering, parse_slots, parse_slots_whole,
 };

@@ -1,9 +1,9 @@
 //! What analysis knows of the world outside the text: the session's globals, the
 //! registry, the mode and the default tier.
 
-use crate::ffi::registry::FfiRegistry;
-use crate::ffi::{CapSet, TrustTier};
-use crate::syntax::span::Span;
+use crate::ground::ffi::registry::FfiRegistry;
+use crate::ground::ffi::{CapSet, TrustTier};
+use crate::ground::span::Span;
 use std::collections::HashMap;
 
 /// How many arguments a known function takes.

@@ -5,9 +5,9 @@
 //! shapes after each edit.
 
 use super::env::{Arity, Env};
-use crate::builtins;
-use crate::ffi::{Signature, TrustTier};
-use crate::syntax::span::Span;
+use crate::ground::builtins;
+use crate::ground::ffi::{Signature, TrustTier};
+use crate::ground::span::Span;
 use crate::syntax::tree::{Node, NodeKind, TopForm};
 use std::collections::{HashMap, HashSet};
 

@@ -1,30 +1,12 @@
 //! The analysed program: special forms lowered, every name resolved, spans kept.
 //! The compiler reads only this; the language server reads it for navigation.
 
-use crate::ffi::{Capability, TrustTier};
-use crate::syntax::span::Span;
+use crate::ground::bytecode::Datum;
+use crate::ground::ffi::{Capability, TrustTier};
+use crate::ground::span::Span;
 
 /// Index of a local variable in [`crate::analysis::Analysis::locals`].
 pub type LocalId = u32;
-
-/// A constant datum: a literal or quoted data.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Const {
-    /// nil
-    Nil,
-    /// Boolean.
-    Bool(bool),
-    /// Integer.
-    Int(i64),
-    /// Float.
-    Float(f64),
-    /// String.
-    Str(Box<str>),
-    /// Symbol.
-    Sym(Box<str>),
-    /// List with optional improper tail.
-    List(Vec<Const>, Option<Box<Const>>),
-}
 
 /// An expression and its span.
 #[derive(Clone, Debug)]
@@ -65,7 +47,7 @@ pub struct Lambda {
 #[derive(Clone, Debug)]
 pub enum ExprKind {
     /// A constant.
-    Const(Const),
+    Const(Datum),
     /// A local variable.
     Local(LocalId),
     /// A user global, by name.
@@ -114,7 +96,7 @@ impl Expr {
     /// A constant nil at a span.
     pub fn nil(span: Span) -> Expr {
         Expr {
-            kind: ExprKind::Const(Const::Nil),
+            kind: ExprKind::Const(Datum::Nil),
             span,
         }
     }
@@ -167,5 +149,5 @@ pub struct TopItem {
     pub tier: TrustTier,
     /// Its statically known type (language §6), `None` when not known
     /// (`:type` shows that as `Any`).
-    pub ty: Option<crate::ffi::Type>,
+    pub ty: Option<crate::ground::ffi::Type>,
 }

@@ -6,13 +6,14 @@ use super::env::{Arity, Env, Mode};
 use super::globals::{
     Deps, Place, TextContext, is_tier_keyword, lambda_arity, params_arity, tier_of_keyword,
 };
-use super::ir::{Clause, Const, Expr, ExprKind, Lambda, LocalId, LocalInfo, LocalKind, TopItem};
+use super::ir::{Clause, Expr, ExprKind, Lambda, LocalId, LocalInfo, LocalKind, TopItem};
 use super::{Definition, RefTarget, Reference};
-use crate::builtins;
-use crate::diagnostic::{Code, Diagnostic};
-use crate::ffi::{Capability, Signature, TrustTier, Type};
-use crate::suggest;
-use crate::syntax::span::Span;
+use crate::ground::builtins;
+use crate::ground::bytecode::Datum;
+use crate::ground::diagnostic::{Code, Diagnostic};
+use crate::ground::ffi::{Capability, Signature, TrustTier, Type};
+use crate::ground::span::Span;
+use crate::ground::suggest;
 use crate::syntax::tree::{Node, NodeKind, TopForm};
 use std::collections::HashSet;
 
@@ -46,7 +47,7 @@ pub const SPECIAL_FORMS: &[&str] = &[
 pub const ACTOR_NAMES: &[&str] = &["spawn", "send", "receive", "self"];
 
 /// Prefix of the prelude's own globals, so user definitions never collide with them.
-pub const PRELUDE_PREFIX: &str = "%prelude:";
+pub use crate::ground::builtins::PRELUDE_PREFIX;
 
 /// The statically known type of an expression, if any.
 type Ty = Option<Type>;
@@ -230,7 +231,7 @@ impl<'a> Lowerer<'a> {
         {
             self.error(Code::E0105, span, format!("`{name}` is already defined"))
                 .related
-                .push(crate::diagnostic::Related {
+                .push(crate::ground::diagnostic::Related {
                     span: first,
                     message: "first defined here".into(),
                 });
@@ -274,7 +275,7 @@ impl<'a> Lowerer<'a> {
             params,
             tier: self.tier,
             doc: doc.map(str::to_string),
-            needs: crate::ffi::CapSet::EMPTY,
+            needs: crate::ground::ffi::CapSet::EMPTY,
         });
         let global: Box<str> = if self.env.mode == Mode::Prelude {
             format!("{PRELUDE_PREFIX}{name}").into()
@@ -385,7 +386,7 @@ impl<'a> Lowerer<'a> {
     /// Lowers an expression; `name` is the binding a lambda is written in.
     fn expr_named(&mut self, node: &Node, name: Option<&str>) -> (Expr, Ty) {
         let span = node.span;
-        let konst = |c: Const, t: Type| {
+        let konst = |c: Datum, t: Type| {
             (
                 Expr {
                     kind: ExprKind::Const(c),
@@ -395,13 +396,13 @@ impl<'a> Lowerer<'a> {
             )
         };
         match &node.kind {
-            NodeKind::Int(i) => konst(Const::Int(*i), Type::Int),
-            NodeKind::Float(f) => konst(Const::Float(*f), Type::Float),
-            NodeKind::Str(s) => konst(Const::Str(s.clone()), Type::String),
-            NodeKind::Bool(b) => konst(Const::Bool(*b), Type::Bool),
-            NodeKind::Nil => konst(Const::Nil, Type::Nil),
+            NodeKind::Int(i) => konst(Datum::Int(*i), Type::Int),
+            NodeKind::Float(f) => konst(Datum::Float(*f), Type::Float),
+            NodeKind::Str(s) => konst(Datum::Str(s.clone()), Type::String),
+            NodeKind::Bool(b) => konst(Datum::Bool(*b), Type::Bool),
+            NodeKind::Nil => konst(Datum::Nil, Type::Nil),
             NodeKind::Quote(inner) => self.quoted(inner, span),
-            NodeKind::Symbol(s) if s.starts_with(':') => konst(Const::Sym(s.clone()), Type::Symbol),
+            NodeKind::Symbol(s) if s.starts_with(':') => konst(Datum::Sym(s.clone()), Type::Symbol),
             NodeKind::Symbol(s) => self.variable(s, span),
             NodeKind::Error => (Expr::nil(span), None),
             NodeKind::List(l) => {
@@ -411,7 +412,7 @@ impl<'a> Lowerer<'a> {
                     return (Expr::nil(span), None);
                 }
                 if l.items.is_empty() {
-                    return konst(Const::Nil, Type::Nil);
+                    return konst(Datum::Nil, Type::Nil);
                 }
                 self.list_form(node, &l.items, name)
             }
@@ -421,14 +422,14 @@ impl<'a> Lowerer<'a> {
     fn quoted(&mut self, datum: &Node, span: Span) -> (Expr, Ty) {
         let c = to_const(datum);
         let ty = match &c {
-            Const::Nil => Type::Nil,
-            Const::Bool(_) => Type::Bool,
-            Const::Int(_) => Type::Int,
-            Const::Float(_) => Type::Float,
-            Const::Str(_) => Type::String,
-            Const::Sym(_) => Type::Symbol,
-            Const::List(_, None) => Type::List,
-            Const::List(_, Some(_)) => Type::Pair,
+            Datum::Nil => Type::Nil,
+            Datum::Bool(_) => Type::Bool,
+            Datum::Int(_) => Type::Int,
+            Datum::Float(_) => Type::Float,
+            Datum::Str(_) => Type::String,
+            Datum::Sym(_) => Type::Symbol,
+            Datum::List(_, None) => Type::List,
+            Datum::List(_, Some(_)) => Type::Pair,
         };
         (
             Expr {
@@ -512,7 +513,7 @@ impl<'a> Lowerer<'a> {
             "code may use only functions of its own tier or a more trusted one; mark this code `@{callee_tier}`, or pass the function in as a value from less trusted code"
         ));
         if let Some(s) = def_span {
-            d.related.push(crate::diagnostic::Related {
+            d.related.push(crate::ground::diagnostic::Related {
                 span: s,
                 message: format!("`{name}` is defined here as {callee_tier}"),
             });
@@ -1611,7 +1612,7 @@ impl<'a> Lowerer<'a> {
                             ),
                         );
                         if let Some(s) = def_span {
-                            d.related.push(crate::diagnostic::Related {
+                            d.related.push(crate::ground::diagnostic::Related {
                                 span: s,
                                 message: "defined here".into(),
                             });
@@ -1680,7 +1681,7 @@ impl<'a> Lowerer<'a> {
             );
             d.help = Some(format!("`{name}` is {sig}"));
             if let Some(s) = related {
-                d.related.push(crate::diagnostic::Related {
+                d.related.push(crate::ground::diagnostic::Related {
                     span: s,
                     message: "defined here".into(),
                 });
@@ -1761,20 +1762,20 @@ fn lambda_arity_of(e: &Expr) -> Option<Arity> {
 }
 
 /// Quoted data as a constant (nesting is bounded by the parser's limit).
-pub fn to_const(n: &Node) -> Const {
+pub fn to_const(n: &Node) -> Datum {
     match &n.kind {
-        NodeKind::Int(i) => Const::Int(*i),
-        NodeKind::Float(f) => Const::Float(*f),
-        NodeKind::Str(s) => Const::Str(s.clone()),
-        NodeKind::Symbol(s) => Const::Sym(s.clone()),
-        NodeKind::Bool(b) => Const::Bool(*b),
-        NodeKind::Nil | NodeKind::Error => Const::Nil,
-        NodeKind::Quote(q) => Const::List(vec![Const::Sym("quote".into()), to_const(q)], None),
+        NodeKind::Int(i) => Datum::Int(*i),
+        NodeKind::Float(f) => Datum::Float(*f),
+        NodeKind::Str(s) => Datum::Str(s.clone()),
+        NodeKind::Symbol(s) => Datum::Sym(s.clone()),
+        NodeKind::Bool(b) => Datum::Bool(*b),
+        NodeKind::Nil | NodeKind::Error => Datum::Nil,
+        NodeKind::Quote(q) => Datum::List(vec![Datum::Sym("quote".into()), to_const(q)], None),
         NodeKind::List(l) => {
             if l.items.is_empty() && l.tail.is_none() {
-                return Const::Nil;
+                return Datum::Nil;
             }
-            Const::List(
+            Datum::List(
                 l.items.iter().map(to_const).collect(),
                 l.tail.as_ref().map(|t| Box::new(to_const(t))),
             )

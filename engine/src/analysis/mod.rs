@@ -2,6 +2,7 @@
 //! gives. The compiler, the REPL and the language server all read its result.
 
 pub mod capabilities;
+pub mod docs;
 pub mod document;
 pub mod env;
 pub mod globals;
@@ -11,10 +12,10 @@ mod lower;
 pub use env::{Arity, Env, GlobalInfo, Mode};
 pub use lower::{ACTOR_NAMES, PRELUDE_PREFIX, SPECIAL_FORMS};
 
-use crate::diagnostic::Diagnostic;
-use crate::ffi::{CapSet, Capability, TrustTier};
+use crate::ground::diagnostic::Diagnostic;
+use crate::ground::ffi::{CapSet, Capability, TrustTier};
+use crate::ground::span::Span;
 use crate::syntax::parser::Parse;
-use crate::syntax::span::Span;
 use crate::syntax::tree::TopForm;
 use ir::{LocalId, LocalInfo, TopItem};
 
@@ -62,7 +63,7 @@ pub struct Definition {
     /// Its `;;` doc comment.
     pub doc: Option<String>,
     /// Capabilities it needs, transitively (inferred).
-    pub needs: crate::ffi::CapSet,
+    pub needs: crate::ground::ffi::CapSet,
 }
 
 /// The result of analysing one text.
@@ -79,7 +80,7 @@ pub struct Analysis {
     /// Every resolved name occurrence.
     pub references: Vec<Reference>,
     /// What the top-level forms need to run (the REPL's pre-flight prompt).
-    pub input_needs: crate::ffi::CapSet,
+    pub input_needs: crate::ground::ffi::CapSet,
     /// Per top-level definition, the known globals its body uses (for the REPL's
     /// redefinition rule of §7).
     pub global_uses: std::collections::HashMap<String, Vec<String>>,
@@ -88,7 +89,7 @@ pub struct Analysis {
 impl Analysis {
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
-        crate::diagnostic::has_errors(&self.diagnostics)
+        crate::ground::diagnostic::has_errors(&self.diagnostics)
     }
 }
 

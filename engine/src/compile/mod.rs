@@ -1,24 +1,26 @@
-//! The compiler: IR to register bytecode. Locals live in registers; variables that
-//! closures share and assign live in cells; calls in tail position reuse the frame.
-
-pub mod instr;
+//! Floor 3, the compiler: analysed IR to register bytecode. Locals live in
+//! registers; variables that closures share and assign live in cells; calls in tail
+//! position reuse the frame.
+//!
+//! **Invariant:** imports only analysis and the ground floor. It writes
+//! `ground::bytecode` and hands each prototype to a [`Linker`] (the VM, in a
+//! session); it never sees VM values.
 
 use crate::analysis::Analysis;
-use crate::analysis::PRELUDE_PREFIX;
-use crate::analysis::ir::{Clause, Const, Expr, ExprKind, Lambda, LocalId, TopItem};
-use crate::builtins::{self, Imp};
-use crate::ffi::TrustTier;
-use crate::syntax::span::Span;
-use crate::vm::Vm;
-use crate::vm::value::Value;
-use instr::{CaptureSrc, Instr, Proto, Reg};
+use crate::analysis::ir::{Clause, Expr, ExprKind, Lambda, LocalId, TopItem};
+use crate::ground::builtins::PRELUDE_PREFIX;
+use crate::ground::builtins::{self, Imp};
+use crate::ground::bytecode::Datum;
+use crate::ground::bytecode::{CaptureSrc, Constant, Instr, Linker, Proto, Reg};
+use crate::ground::ffi::TrustTier;
+use crate::ground::span::Span;
 use std::collections::HashMap;
 
 /// A function being compiled.
 struct FnState {
     code: Vec<Instr>,
     spans: Vec<Span>,
-    consts: Vec<Value>,
+    consts: Vec<Constant>,
     next: u32,
     max: u32,
     regs: HashMap<LocalId, Reg>,
@@ -47,7 +49,7 @@ pub struct TooLarge(pub Span);
 
 /// Compiles analysed items into the VM's code table.
 pub struct Compiler<'a> {
-    vm: &'a mut Vm,
+    linker: &'a mut dyn Linker,
     an: &'a Analysis,
     source: u32,
     f: FnState,
@@ -56,13 +58,13 @@ pub struct Compiler<'a> {
 
 /// Compiles one top-level item to an entry prototype; returns its index.
 pub fn compile_item(
-    vm: &mut Vm,
+    linker: &mut dyn Linker,
     an: &Analysis,
     item: &TopItem,
     source: u32,
 ) -> Result<u32, TooLarge> {
     let mut c = Compiler {
-        vm,
+        linker,
         an,
         source,
         f: FnState::new(item.expr.span),
@@ -101,7 +103,7 @@ impl Compiler<'_> {
             source: self.source,
             tier,
         };
-        self.vm.add_proto(proto)
+        self.linker.add_proto(proto)
     }
 
     fn emit(&mut self, i: Instr) -> usize {
@@ -149,7 +151,7 @@ impl Compiler<'_> {
         self.f.next = mark;
     }
 
-    fn konst(&mut self, v: Value) -> u32 {
+    fn konst(&mut self, v: Constant) -> u32 {
         self.f.consts.push(v);
         (self.f.consts.len() - 1) as u32
     }
@@ -173,41 +175,16 @@ impl Compiler<'_> {
     }
 
     fn global_slot(&mut self, name: &str) -> u32 {
-        self.vm.global_slot(name)
+        self.linker.global_slot(name)
     }
 
-    fn const_value(&mut self, c: &Const) -> Value {
-        // Quoted data is built bottom-up without recursion on the Rust stack beyond the
-        // parser's nesting limit.
+    fn load_const(&mut self, c: &Datum, dst: Reg) {
         match c {
-            Const::Nil => Value::Nil,
-            Const::Bool(b) => Value::Bool(*b),
-            Const::Int(i) => Value::Int(*i),
-            Const::Float(f) => Value::Float(*f),
-            Const::Str(s) => self.vm.heap.string(s.clone()),
-            Const::Sym(s) => Value::Sym(self.vm.symbols.intern(s)),
-            Const::List(items, tail) => {
-                let mut acc = match tail {
-                    Some(t) => self.const_value(t),
-                    None => Value::Nil,
-                };
-                for it in items.iter().rev() {
-                    let v = self.const_value(it);
-                    acc = self.vm.heap.cons(v, acc);
-                }
-                acc
-            }
-        }
-    }
-
-    fn load_const(&mut self, c: &Const, dst: Reg) {
-        match c {
-            Const::Nil => self.emit(Instr::LoadNil(dst)),
-            Const::Bool(b) => self.emit(Instr::LoadBool(dst, *b)),
-            Const::Int(i) if i32::try_from(*i).is_ok() => self.emit(Instr::LoadInt(dst, *i as i32)),
+            Datum::Nil => self.emit(Instr::LoadNil(dst)),
+            Datum::Bool(b) => self.emit(Instr::LoadBool(dst, *b)),
+            Datum::Int(i) if i32::try_from(*i).is_ok() => self.emit(Instr::LoadInt(dst, *i as i32)),
             _ => {
-                let v = self.const_value(c);
-                let k = self.konst(v);
+                let k = self.konst(Constant::Datum(c.clone()));
                 self.emit(Instr::LoadConst(dst, k))
             }
         };
@@ -312,7 +289,7 @@ impl Compiler<'_> {
                 self.ret_if(tail, dst);
             }
             ExprKind::Ffi(i) => {
-                let k = self.konst(Value::Ffi(*i));
+                let k = self.konst(Constant::Ffi(*i));
                 self.emit(Instr::LoadConst(dst, k));
                 self.ret_if(tail, dst);
             }
@@ -502,7 +479,7 @@ impl Compiler<'_> {
             let slot = self.global_slot(&format!("{PRELUDE_PREFIX}{}", b.name));
             self.emit(Instr::GetGlobal(dst, slot));
         } else {
-            let k = self.konst(Value::Builtin(id));
+            let k = self.konst(Constant::Builtin(id));
             self.emit(Instr::LoadConst(dst, k));
         }
     }
@@ -690,7 +667,7 @@ enum Place {
 /// The value of a small integer constant expression.
 fn small_int(e: &Expr) -> Option<i16> {
     match e.kind {
-        ExprKind::Const(Const::Int(i)) => i16::try_from(i).ok(),
+        ExprKind::Const(Datum::Int(i)) => i16::try_from(i).ok(),
         _ => None,
     }
 }

@@ -1,21 +1,52 @@
 //! The standard host functions that need a capability: sensors, actuators, the
-//! clock, files, HTTP and SQLite. The VM has checked the grant and the argument
-//! types before any of these runs; scoped checks happen in the backends.
+//! clock, files, HTTP and SQLite, as natives over VM values. The VM has checked the
+//! grant and the argument types before any of these runs; scoped checks happen in
+//! the backends. [`standard_native`] is what the session installs for each
+//! standard host function id.
 
-use super::{HostError, HostErrorKind, SqlValue, clock, db, fs, net};
-use crate::builtins::natives::Ctx;
+#[cfg(feature = "net")]
+use super::net;
+use super::{HostError, HostState, clock, fs};
+#[cfg(feature = "db")]
+use super::{SqlValue, db};
+use crate::ground::ffi::HostFunction;
 use crate::vm::error::{ErrorKind, Fault, FaultResult};
+use crate::vm::natives::{Ctx, NativeFn};
 use crate::vm::value::Value;
+#[cfg(feature = "net")]
 use std::time::{Duration, Instant};
 
+/// The native that runs a standard host function in this build, if any.
+pub fn standard_native(h: HostFunction) -> Option<NativeFn> {
+    use HostFunction as H;
+    Some(match h {
+        H::ReadSensor => read_sensor,
+        H::SensorRead => sensor_read,
+        H::WriteActuator => write_actuator,
+        H::ActuatorWrite => actuator_write,
+        H::GetWallClockNs => wall_clock,
+        H::PersistRead => fs_read_file,
+        H::FsSafeRead => fs_safe_read,
+        H::PersistWrite => fs_write_file,
+        H::FsListDir => fs_list_dir,
+        #[cfg(feature = "net")]
+        H::HttpGet => http_get,
+        #[cfg(feature = "db")]
+        H::DbQuery => db_query,
+        other => return crate::vm::ffi_math::native(other),
+    })
+}
+
 /// A backend error as a VM fault of the matching kind.
-pub fn fault(e: HostError) -> Box<Fault> {
-    let kind = match e.kind {
-        HostErrorKind::CapabilityDenied => ErrorKind::CapabilityDenied,
-        HostErrorKind::Type => ErrorKind::Type,
-        HostErrorKind::Host => ErrorKind::Host,
-    };
-    Fault::new(kind, e.message)
+fn fault(e: HostError) -> Box<Fault> {
+    Fault::from_host(e)
+}
+
+/// The session's host state, which the session put in the VM.
+fn state<'c>(cx: &'c Ctx) -> FaultResult<&'c HostState> {
+    cx.host
+        .downcast_ref::<HostState>()
+        .ok_or_else(|| Fault::new(ErrorKind::Host, "the host's state is missing"))
 }
 
 fn string<'c>(cx: &'c Ctx, v: Value) -> &'c str {
@@ -39,22 +70,22 @@ fn symbol(cx: &Ctx, v: Value) -> String {
 
 /// `read-sensor`: the sensor named `default`.
 pub fn read_sensor(cx: &mut Ctx, _: &[Value]) -> FaultResult<Value> {
-    Ok(Value::Float(cx.host.sensors.read_sensor("default")))
+    Ok(Value::Float(state(cx)?.sensors.read_sensor("default")))
 }
 /// `io:sensor:read`
 pub fn sensor_read(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let name = symbol(cx, a[0]);
-    Ok(Value::Float(cx.host.sensors.read_sensor(&name)))
+    Ok(Value::Float(state(cx)?.sensors.read_sensor(&name)))
 }
 /// `write-actuator`: the actuator named `default`.
 pub fn write_actuator(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    cx.host.sensors.write_actuator("default", float(a[0]));
+    state(cx)?.sensors.write_actuator("default", float(a[0]));
     Ok(Value::Bool(true))
 }
 /// `io:actuator:write`
 pub fn actuator_write(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let name = symbol(cx, a[0]);
-    cx.host.sensors.write_actuator(&name, float(a[1]));
+    state(cx)?.sensors.write_actuator(&name, float(a[1]));
     Ok(Value::Bool(true))
 }
 /// `get-wall-clock`
@@ -63,43 +94,46 @@ pub fn wall_clock(_: &mut Ctx, _: &[Value]) -> FaultResult<Value> {
 }
 /// `fs:read-file`
 pub fn fs_read_file(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let text = fs::read_file(&cx.host.persist, string(cx, a[0])).map_err(fault)?;
+    let text = fs::read_file(&state(cx)?.persist, string(cx, a[0])).map_err(fault)?;
     Ok(cx.heap.string(text))
 }
 /// `fs:safe-read`
 pub fn fs_safe_read(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    match fs::safe_read(&cx.host.persist, string(cx, a[0])).map_err(fault)? {
+    match fs::safe_read(&state(cx)?.persist, string(cx, a[0])).map_err(fault)? {
         Some(text) => Ok(cx.heap.string(text)),
         None => Ok(Value::Nil),
     }
 }
 /// `fs:write-file`
 pub fn fs_write_file(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let n = fs::write_file(&cx.host.persist, string(cx, a[0]), string(cx, a[1])).map_err(fault)?;
+    let n =
+        fs::write_file(&state(cx)?.persist, string(cx, a[0]), string(cx, a[1])).map_err(fault)?;
     Ok(Value::Int(n))
 }
 /// `fs:list-dir`
 pub fn fs_list_dir(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let names = fs::list_dir(&cx.host.persist, string(cx, a[0])).map_err(fault)?;
+    let names = fs::list_dir(&state(cx)?.persist, string(cx, a[0])).map_err(fault)?;
     let vals: Vec<Value> = names.into_iter().map(|n| cx.heap.string(n)).collect();
     Ok(cx.heap.list(&vals))
 }
+#[cfg(feature = "net")]
 /// `net:http-get`: at most 30 s or what is left of the evaluation's time.
 pub fn http_get(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let timeout = match cx.host.deadline {
+    let timeout = match cx.deadline {
         Some(d) => d
             .saturating_duration_since(Instant::now())
             .min(net::MAX_TIMEOUT),
         None => net::MAX_TIMEOUT,
     };
     let body = net::http_get(
-        &cx.host.net,
+        &state(cx)?.net,
         string(cx, a[0]),
         timeout.max(Duration::from_millis(1)),
     )
     .map_err(fault)?;
     Ok(cx.heap.string(body))
 }
+#[cfg(feature = "db")]
 /// `db:query`: path, SQL, then values bound to the `?` parameters.
 pub fn db_query(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let mut params = Vec::new();
@@ -123,7 +157,7 @@ pub fn db_query(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         });
     }
     let rows = db::query(
-        &cx.host.persist,
+        &state(cx)?.persist,
         string(cx, a[0]),
         string(cx, a[1]),
         &params,

@@ -1,21 +1,32 @@
-//! Host backends of the FFI: files, HTTP, SQLite, sensors and the clock, with their scopes.
+//! Floor 5, the host: the backends of the standard FFI functions (files, HTTP,
+//! SQLite, sensors and the clock, with their scopes) and `library`, the natives
+//! that call them on VM values.
 //!
-//! Plain Rust types only; the engine converts Jue values to and from them and checks
-//! that the capability itself is granted before calling in here.
+//! **Invariant:** the only floor that touches the outside world. It imports the VM
+//! (to read and build values) and the ground floor, never analysis or the compiler.
+//! The backends themselves work on plain Rust types. `net` (ureq) and `db`
+//! (rusqlite) are cargo features, on by default.
 
 pub mod clock;
+#[cfg(feature = "db")]
 pub mod db;
-pub mod error;
 pub mod fs;
+pub mod library;
+#[cfg(feature = "net")]
 pub mod net;
 pub mod scope;
 pub mod sensors;
 
+/// The backends' errors, shared with host closures (`ground::ffi`).
+pub mod error {
+    pub use crate::ground::ffi::error::{HostError, HostErrorKind};
+}
+
+#[cfg(feature = "db")]
 pub use db::SqlValue;
 pub use error::{HostError, HostErrorKind};
 pub use scope::{NetScopes, PersistScopes};
 pub use sensors::SensorBank;
-pub mod library;
 
 /// What host functions may use of the session: scopes, sensors, the deadline.
 #[derive(Clone, Default)]
@@ -26,6 +37,4 @@ pub struct HostState {
     pub net: NetScopes,
     /// The sensor and actuator bank.
     pub sensors: SensorBank,
-    /// When the running evaluation must stop, if it has a time limit.
-    pub deadline: Option<std::time::Instant>,
 }

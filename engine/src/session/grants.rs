@@ -1,7 +1,7 @@
 //! Grants: the capabilities a session holds, their scopes and amounts, and how
 //! each was granted. Parses the `--grant CAP[=SCOPE]` syntax.
 
-use crate::ffi::{CapSet, Capability};
+use crate::ground::ffi::{CapSet, Capability};
 use crate::host::HostState;
 use std::fmt;
 use std::time::SystemTime;
@@ -74,7 +74,7 @@ fn err(message: impl Into<String>) -> GrantError {
 /// Parses a capability name, with E0202 and "did you mean" when it is not one.
 pub fn parse_capability(name: &str) -> Result<Capability, GrantError> {
     Capability::from_name(name).ok_or_else(|| {
-        let hint = crate::suggest::closest(name, Capability::ALL.iter().map(|c| c.name()))
+        let hint = crate::ground::suggest::closest(name, Capability::ALL.iter().map(|c| c.name()))
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
         err(format!("E0202: unknown capability `{name}`{hint}"))

@@ -1,21 +1,30 @@
-//! The session: registry, grants, globals, limits and the VM; checks, compiles and
-//! runs source. The CLI, the REPL, the language server and embedders use this.
+//! Floor 6, the session: registry, grants, globals, limits and the VM; checks,
+//! compiles and runs source. The CLI, the REPL, the language server and embedders
+//! use this.
+//!
+//! **Invariant:** the only floor that sees every other one. It wires the host's
+//! implementations into the VM (`sync_host_table`), compiles with the VM as the
+//! compiler's linker, and keeps what the REPL rules need between inputs.
 
+pub mod config;
 pub mod grants;
+pub mod report;
 
 use crate::analysis::{self, Analysis, Env, GlobalInfo, Mode};
-use crate::builtins;
 use crate::compile::{self, TooLarge};
-use crate::diagnostic::{Code, Diagnostic};
-use crate::ffi::Value as HostValue;
-use crate::ffi::registry::FfiRegistry;
-use crate::ffi::{CapSet, Capability, FfiFunction, RegistryError, TrustTier};
-use crate::syntax::span::SourceFile;
+use crate::ground::builtins;
+use crate::ground::diagnostic::{Code, Diagnostic};
+use crate::ground::ffi::Implementation;
+use crate::ground::ffi::Value as HostValue;
+use crate::ground::ffi::registry::FfiRegistry;
+use crate::ground::ffi::{CapSet, Capability, FfiFunction, RegistryError, TrustTier};
+use crate::ground::span::SourceFile;
+use crate::host::HostState;
 use crate::vm::error::RuntimeError;
 use crate::vm::limits::{Interrupt, Limits};
 use crate::vm::output::Output;
 use crate::vm::value::Value;
-use crate::vm::{HostEntry, Vm};
+use crate::vm::{HostCode, HostEntry, Vm, convert};
 use grants::{GrantError, GrantSource, Grants};
 use std::collections::HashMap;
 
@@ -72,6 +81,10 @@ pub struct Prepared {
     pub items: Vec<PreparedItem>,
 }
 
+/// The prelude's Jue source: the built-ins written in Jue. Loops, not recursion,
+/// so they run on lists of any length in constant stack.
+const PRELUDE: &str = include_str!("prelude.jue");
+
 /// A Jue session.
 pub struct Session {
     vm: Vm,
@@ -104,8 +117,10 @@ impl Session {
 
     /// A session writing program output to `out`.
     pub fn with_output(out: Output) -> Session {
+        let mut vm = Vm::new(out);
+        vm.host_data = Box::new(HostState::default());
         let mut s = Session {
-            vm: Vm::new(out),
+            vm,
             registry: FfiRegistry::standard(),
             grants: Grants::default(),
             assumed_extra: CapSet::EMPTY,
@@ -136,7 +151,7 @@ impl Session {
             let f = self.registry.function(i);
             let sig = self.registry.signature(i);
             let ret = if sig.ret_optional {
-                sig.ret.kinds() | crate::ffi::types::NIL
+                sig.ret.kinds() | crate::ground::types::NIL
             } else {
                 sig.ret.kinds()
             };
@@ -148,7 +163,13 @@ impl Session {
                     params: sig.params.iter().map(|t| t.kinds()).collect(),
                     rest: sig.rest.map(|t| t.kinds()),
                     ret,
-                    imp: self.registry.implementation(i),
+                    imp: match self.registry.implementation(i) {
+                        Implementation::Host(h) => Some(HostCode::Closure(h.closure().clone())),
+                        Implementation::Standard(h) => {
+                            crate::host::library::standard_native(h).map(HostCode::Native)
+                        }
+                        Implementation::Missing => None,
+                    },
                 },
             );
         }
@@ -176,13 +197,9 @@ impl Session {
         scope: Option<&str>,
         source: GrantSource,
     ) -> Result<(), GrantError> {
-        self.grants.grant(
-            &mut self.vm.grants,
-            &mut self.vm.host_state,
-            cap,
-            scope,
-            source,
-        )
+        let host = host_state(&mut self.vm.host_data);
+        self.grants
+            .grant(&mut self.vm.grants, host, cap, scope, source)
     }
 
     /// Grants from the `CAP[=SCOPE]` syntax.
@@ -193,8 +210,8 @@ impl Session {
 
     /// Revokes every grant of a capability; effective at the next call.
     pub fn revoke(&mut self, cap: Capability) {
-        self.grants
-            .revoke(&mut self.vm.grants, &mut self.vm.host_state, cap);
+        let host = host_state(&mut self.vm.host_data);
+        self.grants.revoke(&mut self.vm.grants, host, cap);
     }
 
     /// The grants as recorded, in order.
@@ -220,7 +237,11 @@ impl Session {
 
     /// The sensor and actuator bank.
     pub fn sensors(&self) -> &crate::host::SensorBank {
-        &self.vm.host_state.sensors
+        // The session put its `HostState` there when it made the VM.
+        match self.vm.host_data.downcast_ref::<HostState>() {
+            Some(h) => &h.sensors,
+            None => unreachable!("the session's VM holds its host state"),
+        }
     }
 
     /// The limits in force for code of `tier`: the options, the experimental caps,
@@ -242,7 +263,7 @@ impl Session {
 
     fn load_prelude(&mut self) {
         let saved = std::mem::replace(&mut self.mode, Mode::Prelude);
-        let r = self.eval(SourceFile::new("<prelude>", builtins::PRELUDE));
+        let r = self.eval(SourceFile::new("<prelude>", PRELUDE));
         self.mode = saved;
         if let Err(e) = r {
             // The prelude is part of the engine: failing to load it is a bug, caught by tests.
@@ -299,7 +320,7 @@ impl Session {
     /// audit log, sensors and actuators.
     pub fn reset_definitions(&mut self) {
         self.vm
-            .undefine_globals(|n| !n.starts_with(crate::analysis::PRELUDE_PREFIX));
+            .undefine_globals(|n| !n.starts_with(crate::ground::builtins::PRELUDE_PREFIX));
         self.globals.clear();
         self.callers.clear();
     }
@@ -496,10 +517,10 @@ impl Session {
     }
 
     /// A VM value as an owned value; data nested deeper than
-    /// [`crate::ffi::value::MAX_DEPTH`] is an error.
+    /// [`crate::ground::ffi::value::MAX_DEPTH`] is an error.
     pub fn to_host(&self, v: Value) -> Result<HostValue, String> {
         let show = |v: Value| self.vm.show(v);
-        HostValue::from_vm(v, &self.vm.heap, &self.vm.symbols, &show)
+        convert::to_host(v, &self.vm.heap, &self.vm.symbols, &show)
     }
 
     /// Calls a Jue global, built-in or FFI function by name with owned arguments
@@ -522,10 +543,13 @@ impl Session {
             v
         } else if let Some(id) = builtins::find(name, false) {
             match builtins::get(id).imp {
-                builtins::Imp::Native(_) => Value::Builtin(id),
+                builtins::Imp::Native => Value::Builtin(id),
                 builtins::Imp::Prelude => self
                     .vm
-                    .global(&format!("{}{name}", crate::analysis::PRELUDE_PREFIX))
+                    .global(&format!(
+                        "{}{name}",
+                        crate::ground::builtins::PRELUDE_PREFIX
+                    ))
                     .ok_or_else(|| {
                         runtime(ErrorKind::Unbound, format!("`{name}` is not loaded"))
                     })?,
@@ -544,37 +568,14 @@ impl Session {
                 format!("`{name}` is not a procedure"),
             ));
         }
-        let mut consts = vec![callee];
+        let mut vals = Vec::with_capacity(args.len());
         for a in args {
-            let v = a
-                .to_vm(&mut self.vm.heap, &mut self.vm.symbols)
+            let v = convert::from_host(a, &mut self.vm.heap, &mut self.vm.symbols)
                 .map_err(|m| runtime(ErrorKind::Type, m))?;
-            consts.push(v);
+            vals.push(v);
         }
-        let n = consts.len();
-        let mut code: Vec<crate::compile::instr::Instr> = (0..n)
-            .map(|i| crate::compile::instr::Instr::LoadConst(i as u16, i as u32))
-            .collect();
-        code.push(crate::compile::instr::Instr::Call(0, (n - 1) as u16));
-        code.push(crate::compile::instr::Instr::Return(0));
-        let spans = vec![crate::syntax::span::Span::default(); code.len()];
-        let source = self.sources.len() as u32;
-        self.sources
-            .push(SourceFile::new(format!("<call {name}>"), ""));
-        let proto = self.vm.add_proto(crate::compile::instr::Proto {
-            name: "<call>".into(),
-            nparams: 0,
-            variadic: false,
-            nregs: n as u16,
-            code,
-            spans,
-            consts,
-            captures: Vec::new(),
-            source,
-            tier: self.default_tier,
-        });
         let limits = self.effective_limits(self.default_tier);
-        let r = self.vm.run(proto, limits);
+        let r = self.vm.call(callee, &vals, limits, self.default_tier);
         self.last_steps = self.vm.steps_used();
         let v = r.map_err(EvalError::Runtime)?;
         self.to_host(v).map_err(|m| runtime(ErrorKind::Host, m))
@@ -583,6 +584,17 @@ impl Session {
     /// Collects garbage now.
     pub fn collect_garbage(&mut self) {
         self.vm.collect(&[]);
+    }
+}
+
+/// The session's host state, which it put in its VM.
+fn host_state(data: &mut Box<dyn std::any::Any + Send>) -> &mut HostState {
+    if !data.is::<HostState>() {
+        *data = Box::new(HostState::default());
+    }
+    match data.downcast_mut::<HostState>() {
+        Some(h) => h,
+        None => unreachable!("just made"),
     }
 }
 

@@ -1,8 +1,9 @@
 //! The lexer: text to tokens with byte spans. The parser, the REPL's validator and
 //! highlighter, and the language server's semantic tokens all read this one stream.
 
-use super::span::Span;
-use crate::diagnostic::{Code, Diagnostic};
+use crate::ground::diagnostic::{Code, Diagnostic};
+use crate::ground::number::{self, Number};
+use crate::ground::span::Span;
 
 /// What a token is.
 #[derive(Clone, Debug, PartialEq)]
@@ -301,64 +302,11 @@ fn classify(word: &str) -> Result<TokenKind, String> {
         "nil" => return Ok(TokenKind::Nil),
         _ => {}
     }
-    match number_shape(word) {
-        NumberShape::Int => word
-            .parse::<i64>()
-            .map(TokenKind::Int)
-            .map_err(|_| format!("integer `{word}` is out of range (a 64-bit integer)")),
-        NumberShape::Float => match word.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(TokenKind::Float(f)),
-            _ => Err(format!("float `{word}` is out of range")),
-        },
-        NumberShape::NotNumber => Ok(TokenKind::Symbol),
-    }
-}
-
-enum NumberShape {
-    Int,
-    Float,
-    NotNumber,
-}
-
-/// Matches §1: `-?[0-9]+`, `-?[0-9]+\.[0-9]+([eE][+-]?[0-9]+)?`, `-?[0-9]+[eE][+-]?[0-9]+`.
-fn number_shape(word: &str) -> NumberShape {
-    let b = word.as_bytes();
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let digits = |i: &mut usize| {
-        let s = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i > s
-    };
-    if !digits(&mut i) {
-        return NumberShape::NotNumber;
-    }
-    if i == b.len() {
-        return NumberShape::Int;
-    }
-    let mut float = false;
-    if b[i] == b'.' {
-        i += 1;
-        if !digits(&mut i) {
-            return NumberShape::NotNumber;
-        }
-        float = true;
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-            i += 1;
-        }
-        if !digits(&mut i) {
-            return NumberShape::NotNumber;
-        }
-        float = true;
-    }
-    if i == b.len() && float {
-        NumberShape::Float
-    } else {
-        NumberShape::NotNumber
+    match number::read(word) {
+        Some(Ok(Number::Int(i))) => Ok(TokenKind::Int(i)),
+        Some(Ok(Number::Float(f))) => Ok(TokenKind::Float(f)),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Ok(TokenKind::Symbol),
     }
 }
 

@@ -2,10 +2,10 @@
 //! It never recurses: nesting is an explicit stack, so any input is safe.
 
 use super::lexer::{Lexer, Token, TokenKind};
-use super::span::Span;
 use super::tree::{Bracket, List, Node, NodeKind, TopForm};
-use crate::diagnostic::{Code, Diagnostic};
-use crate::ffi::tier::TrustTier;
+use crate::ground::diagnostic::{Code, Diagnostic};
+use crate::ground::span::Span;
+use crate::ground::tier::TrustTier;
 
 /// Deepest source nesting accepted (language §1).
 pub const MAX_NESTING: usize = 1000;
@@ -427,7 +427,7 @@ impl<'a> Parser<'a> {
                 let (open, opened, close) = (f.bracket.open(), f.open, f.bracket.close());
                 let d = self.error(Code::E0001, span, format!("`{ch}` does not close `{open}`"));
                 d.help = Some(format!("write `{close}`"));
-                d.related.push(crate::diagnostic::Related {
+                d.related.push(crate::ground::diagnostic::Related {
                     span: opened,
                     message: format!("`{open}` opened here"),
                 });
@@ -503,7 +503,8 @@ impl<'a> Parser<'a> {
         if tier.is_none() {
             let d = self.error(Code::E0002, span, format!("unknown annotation `@{word}`"));
             d.help = Some("tiers are @formal, @verified, @empirical and @experimental".into());
-            if let Some(s) = crate::suggest::closest(word, TrustTier::ALL.iter().map(|t| t.name()))
+            if let Some(s) =
+                crate::ground::suggest::closest(word, TrustTier::ALL.iter().map(|t| t.name()))
             {
                 d.suggestion = Some(format!("@{s}"));
                 d.help = Some(format!("did you mean `@{s}`?"));

@@ -1,7 +1,7 @@
 //! The syntax tree: data as read, every node with its span.
 
-use super::span::Span;
-use crate::ffi::tier::TrustTier;
+use crate::ground::span::Span;
+use crate::ground::tier::TrustTier;
 
 /// Which delimiters a list was written with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

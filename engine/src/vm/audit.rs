@@ -2,7 +2,7 @@
 //! (function, capability, result) with first and last time, plus the last 10,000
 //! checks in full.
 
-use crate::ffi::Capability;
+use crate::ground::ffi::Capability;
 use std::collections::{HashMap, VecDeque};
 use std::time::SystemTime;
 

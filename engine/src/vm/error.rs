@@ -1,6 +1,7 @@
 //! Run-time errors: a kind, a message, where it happened and the call stack.
 
-use crate::syntax::span::Span;
+use crate::ground::ffi::{HostError, HostErrorKind};
+use crate::ground::span::Span;
 use std::fmt;
 
 /// The kinds of run-time error (language §11).
@@ -113,6 +114,17 @@ impl Fault {
             kind,
             message: message.into(),
         })
+    }
+
+    /// A host function's error as a fault of the matching kind.
+    #[cold]
+    pub fn from_host(e: HostError) -> Box<Fault> {
+        let kind = match e.kind {
+            HostErrorKind::CapabilityDenied => ErrorKind::CapabilityDenied,
+            HostErrorKind::Type => ErrorKind::Type,
+            HostErrorKind::Host => ErrorKind::Host,
+        };
+        Fault::new(kind, e.message)
     }
 }
 

@@ -1,47 +1,47 @@
-//! The virtual machine: a register machine over one flat value stack. Calls push a
-//! small frame record and never recurse on the Rust stack; tail calls reuse the
-//! frame. Steps are counted at calls, returns and backward jumps; the interrupt
-//! flag is polled only when the step fuel runs out.
+//! Floor 4, the virtual machine: a register machine over one flat value stack.
+//! Calls push a small frame record and never recurse on the Rust stack; tail calls
+//! reuse the frame. Steps are counted at calls, returns and backward jumps; the
+//! interrupt flag is polled only when the step fuel runs out.
+//!
+//! **Invariant:** imports only the ground floor. The VM never sees analysis, the
+//! compiler or the host backends: it runs bytecode (`ground::bytecode`) loaded
+//! through [`Linker`](crate::ground::bytecode::Linker), calls the native built-ins
+//! of `natives`, and calls host functions through the entries the session installs
+//! ([`HostEntry`]), handing them the host's state as an opaque `dyn Any`.
+//!
+//! Where things are: the machine and an evaluation's life (`mod.rs`), loading code
+//! (`load.rs`), the dispatch loop (`dispatch.rs`), host calls (`host_call.rs`), the
+//! native built-ins (`natives.rs`, `ffi_math.rs`), values and the heap (`value.rs`,
+//! `heap.rs`, `symbols.rs`), printing (`printer.rs`), limits and errors.
 
 pub mod audit;
+pub mod convert;
+mod dispatch;
 pub mod error;
+pub mod ffi_math;
 pub mod heap;
+mod host_call;
 pub mod limits;
+mod load;
+pub mod natives;
 pub mod output;
 pub mod printer;
 pub mod symbols;
 pub mod value;
 
-use crate::builtins::natives::{self, ArithOp, Ctx, NativeFn};
-use crate::compile::instr::{CaptureSrc, Instr, Proto};
-use crate::ffi::function::{HostImpl, ImplKind};
-use crate::ffi::{CapSet, Capability};
-use crate::host::HostState;
+pub use host_call::{HostCode, HostEntry};
+
+use crate::ground::bytecode::{Instr, Proto};
+use crate::ground::ffi::CapSet;
 use audit::Audit;
 use error::{ErrorKind, Fault, RuntimeError, StackFrame};
-use heap::{Closure, Heap, Obj};
+use heap::{Heap, Obj};
 use limits::{Interrupt, Limits, Stop};
 use output::Output;
 use printer::PrintCtx;
+use std::any::Any;
 use std::collections::HashMap;
-use value::{Value, copy_value, read_closure, read_int, write_bool, write_int};
-
-/// A host function as the VM calls it.
-#[derive(Clone)]
-pub struct HostEntry {
-    /// Its registry name.
-    pub name: Box<str>,
-    /// The capability the session must hold.
-    pub capability: Option<Capability>,
-    /// Accepted value kinds per required parameter.
-    pub params: Box<[u16]>,
-    /// Accepted kinds of extra arguments, if variadic.
-    pub rest: Option<u16>,
-    /// Accepted kinds of the result.
-    pub ret: u16,
-    /// The implementation; entries loaded only for checking have none.
-    pub imp: Option<HostImpl>,
-}
+use value::Value;
 
 #[derive(Clone, Copy, Debug)]
 struct Frame {
@@ -70,7 +70,7 @@ pub struct Vm {
     pub heap: Heap,
     /// Interned symbols.
     pub symbols: symbols::Symbols,
-    protos: Vec<Proto>,
+    protos: Vec<Proto<Value>>,
     globals: Vec<Value>,
     global_names: Vec<Box<str>>,
     global_index: HashMap<Box<str>, u32>,
@@ -82,8 +82,13 @@ pub struct Vm {
     /// Host functions by registry index.
     pub host: Vec<HostEntry>,
     ffi_names: Vec<Box<str>>,
-    /// Scopes, sensors and the deadline host functions see.
-    pub host_state: HostState,
+    /// The prototypes of embedding calls, by argument count and tier.
+    trampolines: HashMap<(u16, u8), u32>,
+    /// The host's own state (scopes, sensors, …), which host functions reach
+    /// through their context; the VM never looks inside.
+    pub host_data: Box<dyn Any + Send>,
+    /// When the running evaluation must stop, if it has a time limit.
+    deadline: Option<std::time::Instant>,
     /// Every capability check.
     pub audit: Audit,
     /// The interrupt flag (Ctrl-C, timeouts).
@@ -115,7 +120,9 @@ impl Vm {
             grants: CapSet::EMPTY,
             host: Vec::new(),
             ffi_names: Vec::new(),
-            host_state: HostState::default(),
+            trampolines: HashMap::new(),
+            host_data: Box::new(()),
+            deadline: None,
             audit: Audit::default(),
             interrupt: Interrupt::default(),
             out,
@@ -126,21 +133,8 @@ impl Vm {
         }
     }
 
-    /// Adds a compiled function; returns its index.
-    ///
-    /// # Panics
-    /// On code that fails [`Proto::validate`]: that is a compiler bug, and running such
-    /// code could read outside the frame.
-    pub fn add_proto(&mut self, p: Proto) -> u32 {
-        if let Err(e) = p.validate() {
-            panic!("invalid bytecode from the compiler: {e}");
-        }
-        self.protos.push(p);
-        (self.protos.len() - 1) as u32
-    }
-
     /// The compiled functions.
-    pub fn protos(&self) -> &[Proto] {
+    pub fn protos(&self) -> &[Proto<Value>] {
         &self.protos
     }
 
@@ -236,6 +230,75 @@ impl Vm {
 
     /// Runs an entry prototype under `limits`; returns the value of its code.
     pub fn run(&mut self, proto: u32, limits: Limits) -> Result<Value, RuntimeError> {
+        self.run_with(proto, limits, &[])
+    }
+
+    /// Calls a procedure on arguments under `limits` (the embedding `call`): through
+    /// a small trampoline per argument count, made once, so a call leaves no code or
+    /// constants behind.
+    pub fn call(
+        &mut self,
+        f: Value,
+        args: &[Value],
+        limits: Limits,
+        tier: crate::ground::tier::TrustTier,
+    ) -> Result<Value, RuntimeError> {
+        let Ok(argc) = u16::try_from(args.len()) else {
+            return Err(self.runtime_error(*Fault::new(
+                ErrorKind::Arity,
+                format!(
+                    "{} arguments are more than a call can pass (65,535)",
+                    args.len()
+                ),
+            )));
+        };
+        if argc == u16::MAX {
+            return Err(self.runtime_error(*Fault::new(
+                ErrorKind::Arity,
+                "65,535 arguments are more than a call can pass with its callee",
+            )));
+        }
+        let proto = self.trampoline(argc, tier);
+        let mut regs = Vec::with_capacity(args.len() + 1);
+        regs.push(f);
+        regs.extend_from_slice(args);
+        self.run_with(proto, limits, &regs)
+    }
+
+    /// The prototype `Call(0, argc); Return(0)` for `argc` arguments.
+    fn trampoline(&mut self, argc: u16, tier: crate::ground::tier::TrustTier) -> u32 {
+        if let Some(&p) = self.trampolines.get(&(argc, tier as u8)) {
+            return p;
+        }
+        let code = vec![Instr::Call(0, argc), Instr::Return(0)];
+        let p = Proto {
+            name: "<call>".into(),
+            nparams: 0,
+            variadic: false,
+            nregs: argc + 1,
+            spans: vec![crate::ground::span::Span::default(); code.len()],
+            code,
+            consts: Vec::new(),
+            captures: Vec::new(),
+            source: u32::MAX,
+            tier,
+        };
+        if let Err(e) = p.validate() {
+            unreachable!("trampoline: {e}");
+        }
+        self.protos.push(p);
+        let i = (self.protos.len() - 1) as u32;
+        self.trampolines.insert((argc, tier as u8), i);
+        i
+    }
+
+    /// Runs `proto` with its first registers set to `init`.
+    fn run_with(
+        &mut self,
+        proto: u32,
+        limits: Limits,
+        init: &[Value],
+    ) -> Result<Value, RuntimeError> {
         self.limits = limits;
         self.heap
             .set_limit(usize::try_from(limits.memory).unwrap_or(usize::MAX));
@@ -247,6 +310,7 @@ impl Vm {
         self.handlers.clear();
         let nregs = self.protos[proto as usize].nregs as usize;
         self.stack.resize(1 + nregs + STACK_SLACK, Value::Nil);
+        self.stack[1..1 + init.len().min(nregs)].copy_from_slice(&init[..init.len().min(nregs)]);
         self.frames.push(Frame {
             code: self.code_of(proto),
             proto,
@@ -257,7 +321,7 @@ impl Vm {
             limits::Alarm::start(std::time::Duration::from_millis(ms), self.interrupt.clone())
         });
         // Host calls are not interrupted, so a network call gets only the time left.
-        self.host_state.deadline = limits
+        self.deadline = limits
             .timeout_ms
             .map(|ms| std::time::Instant::now() + std::time::Duration::from_millis(ms));
         let result = loop {
@@ -366,840 +430,4 @@ impl Vm {
         }
         Ok(())
     }
-
-    /// Calls host function `idx` on `argc` values at `at`: checks the grant (and
-    /// records the check), the argument count and types, runs it, checks the result.
-    /// Every error is built in a cold function, so the common path stays short.
-    #[inline]
-    fn host_call(&mut self, idx: usize, at: usize, argc: usize) -> Result<Value, Box<Fault>> {
-        let Some(entry) = self.host.get(idx) else {
-            return Err(Fault::new(ErrorKind::Host, "unknown host function"));
-        };
-        let cap = entry.capability;
-        if let Some(cap) = cap {
-            self.check_grant(idx, cap)?;
-        }
-        let entry = &self.host[idx];
-        let n = entry.params.len();
-        if argc != n && !(entry.rest.is_some() && argc > n) {
-            return Err(self.host_arity_fault(idx, argc));
-        }
-        for (i, v) in self.stack[at..at + argc].iter().enumerate() {
-            let mask = if i < n {
-                entry.params[i]
-            } else {
-                entry.rest.unwrap_or(u16::MAX)
-            };
-            if mask & v.kind_bit() == 0 {
-                return Err(self.host_type_fault(idx, i, *v));
-            }
-        }
-        let ret = entry.ret;
-        let result = match &entry.imp {
-            Some(HostImpl(ImplKind::Native(f))) => {
-                let f = *f;
-                self.call_native(f, at, argc)
-            }
-            Some(HostImpl(ImplKind::Closure(f))) => {
-                let f = std::sync::Arc::clone(f);
-                self.call_closure(&*f, at, argc)
-            }
-            None => Err(self.no_implementation_fault(idx)),
-        };
-        let v = match result {
-            Ok(v) => v,
-            Err(f) => {
-                if let Some(cap) = cap {
-                    self.audit_scope_denial(idx, cap, &f);
-                }
-                return Err(f);
-            }
-        };
-        if ret & v.kind_bit() == 0 {
-            return Err(self.host_return_fault(idx, v));
-        }
-        Ok(v)
-    }
-
-    /// The grant check of a host call, recorded in the audit log either way.
-    #[cold]
-    #[inline(never)]
-    fn check_grant(&mut self, idx: usize, cap: Capability) -> Step {
-        let name = self.host[idx].name.clone();
-        if !self.grants.contains(cap) {
-            self.audit
-                .record(&name, cap, false, Some("not granted".into()));
-            return Err(Fault::new(
-                ErrorKind::CapabilityDenied,
-                format!("`{name}` needs the capability {cap}, which this session does not hold"),
-            ));
-        }
-        // The grant check passed: that check is recorded whatever happens next.
-        self.audit.record(&name, cap, true, None);
-        Ok(())
-    }
-
-    /// A scope check inside the host function (a path, a host) denied the call.
-    #[cold]
-    #[inline(never)]
-    fn audit_scope_denial(&mut self, idx: usize, cap: Capability, f: &Fault) {
-        if f.kind == ErrorKind::CapabilityDenied {
-            let name = self.host[idx].name.clone();
-            self.audit
-                .record(&name, cap, false, Some(f.message.clone()));
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn host_arity_fault(&self, idx: usize, argc: usize) -> Box<Fault> {
-        let e = &self.host[idx];
-        let n = e.params.len();
-        let want = if e.rest.is_some() {
-            format!("at least {n}")
-        } else {
-            n.to_string()
-        };
-        Fault::new(
-            ErrorKind::Arity,
-            format!("`{}` takes {want} arguments, but {argc} were given", e.name),
-        )
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn host_type_fault(&self, idx: usize, i: usize, v: Value) -> Box<Fault> {
-        let name = &self.host[idx].name;
-        Fault::new(
-            ErrorKind::Type,
-            format!(
-                "argument {} of `{name}` has the wrong type: {}",
-                i + 1,
-                v.type_name()
-            ),
-        )
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn host_return_fault(&self, idx: usize, v: Value) -> Box<Fault> {
-        let name = &self.host[idx].name;
-        Fault::new(
-            ErrorKind::Host,
-            format!(
-                "`{name}` returned {}, which its signature does not allow",
-                v.type_name()
-            ),
-        )
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn no_implementation_fault(&self, idx: usize) -> Box<Fault> {
-        Fault::new(
-            ErrorKind::Host,
-            format!(
-                "`{}` has no implementation in this host",
-                self.host[idx].name
-            ),
-        )
-    }
-
-    /// Calls a host closure: arguments copied out as owned values, the result copied in.
-    fn call_closure(
-        &mut self,
-        f: &crate::ffi::function::HostClosure,
-        at: usize,
-        argc: usize,
-    ) -> Result<Value, Box<Fault>> {
-        let mut args = Vec::with_capacity(argc);
-        for v in &self.stack[at..at + argc] {
-            let show = |v: Value| self.show(v);
-            let owned = crate::ffi::Value::from_vm(*v, &self.heap, &self.symbols, &show)
-                .map_err(|m| Fault::new(ErrorKind::Type, m))?;
-            args.push(owned);
-        }
-        let out = f(&args).map_err(crate::host::library::fault)?;
-        out.to_vm(&mut self.heap, &mut self.symbols)
-            .map_err(|m| Fault::new(ErrorKind::Host, m))
-    }
-
-    fn call_native(&mut self, f: NativeFn, at: usize, argc: usize) -> Result<Value, Box<Fault>> {
-        let (stack, mut cx) = (
-            &self.stack,
-            Ctx {
-                heap: &mut self.heap,
-                symbols: &mut self.symbols,
-                out: &mut self.out,
-                protos: &self.protos,
-                ffi_names: &self.ffi_names,
-                host: &mut self.host_state,
-            },
-        );
-        f(&mut cx, &stack[at..at + argc])
-    }
-
-    /// Calls a built-in reached through a value: its argument count was not checked
-    /// at compile time, so check it here before the native indexes its arguments.
-    #[cold]
-    #[inline(never)]
-    fn call_builtin_value(&mut self, id: u16, at: usize, argc: usize) -> Result<Value, Box<Fault>> {
-        let b = crate::builtins::get(id);
-        if !b.sig.accepts_count(argc) {
-            return Err(Fault::new(
-                ErrorKind::Arity,
-                format!(
-                    "`{}` takes {}, but {argc} were given",
-                    b.name,
-                    b.sig.arity_text()
-                ),
-            ));
-        }
-        match b.imp {
-            crate::builtins::Imp::Native(nf) => self.call_native(nf, at, argc),
-            crate::builtins::Imp::Prelude => Err(Fault::new(
-                ErrorKind::Host,
-                "prelude functions are called as closures",
-            )),
-        }
-    }
-
-    /// Makes room for a frame of `nregs` registers at `base`.
-    #[inline]
-    fn ensure_stack(&mut self, base: usize, nregs: usize) {
-        let need = base + nregs + STACK_SLACK;
-        if self.stack.len() < need {
-            self.stack
-                .resize(need.max(self.stack.len() * 2), Value::Nil);
-        }
-    }
-
-    /// Sets up the arguments of a closure call at `base`: arity and the rest list.
-    /// Other registers are not cleared: the compiler writes every register before it
-    /// reads it, and the collector tolerates stale values above the arguments.
-    /// Out of line: calls of fixed arity with room on the stack skip it.
-    #[inline(never)]
-    fn enter(&mut self, proto: u32, base: usize, argc: usize) -> Step {
-        let p = &self.protos[proto as usize];
-        let (nparams, variadic, nregs) = (p.nparams as usize, p.variadic, p.nregs as usize);
-        if argc != nparams && !(variadic && argc > nparams) {
-            return Err(self.arity_fault(proto, argc));
-        }
-        self.ensure_stack(base, nregs);
-        if variadic {
-            let rest = self.heap.list(&self.stack[base + nparams..base + argc]);
-            self.stack[base + nparams] = rest;
-            if self.heap.wants_collection() {
-                self.safe_point_collect(base + nregs)?;
-            }
-        }
-        Ok(())
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn arity_fault(&self, proto: u32, argc: usize) -> Box<Fault> {
-        let p = &self.protos[proto as usize];
-        let want = if p.variadic {
-            format!("at least {}", p.nparams)
-        } else {
-            p.nparams.to_string()
-        };
-        let s = if p.nparams == 1 && !p.variadic {
-            ""
-        } else {
-            "s"
-        };
-        Fault::new(
-            ErrorKind::Arity,
-            format!(
-                "`{}` takes {want} argument{s}, but {argc} were given",
-                p.name
-            ),
-        )
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn depth_fault(&self) -> Box<Fault> {
-        Fault::new(
-            ErrorKind::DepthLimit,
-            format!(
-                "call depth passes the limit of {} nested calls",
-                self.limits.depth
-            ),
-        )
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn unbound_global(&self, g: u32) -> Box<Fault> {
-        let name = self
-            .global_names
-            .get(g as usize)
-            .map(|n| n.to_string())
-            .unwrap_or_default();
-        let name = name
-            .strip_prefix(crate::analysis::PRELUDE_PREFIX)
-            .unwrap_or(&name)
-            .to_string();
-        Fault::new(ErrorKind::Unbound, format!("`{name}` is not defined (yet)"))
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn not_callable(&self, v: Value) -> Box<Fault> {
-        Fault::new(
-            ErrorKind::Type,
-            format!("{} is not a procedure", self.show(v)),
-        )
-    }
-
-    /// The main loop: runs until the entry frame returns, or a fault.
-    ///
-    /// Hot state lives in locals: the running frame's code, `pc`, base, register
-    /// window and step fuel. The frame record on `self.frames` holds the frame's `pc`
-    /// only once saved (`save!`): before a call (the return address) and before
-    /// anything that can fail, collect garbage or read the frames. Its prototype is
-    /// read from the record where needed (constants, GC points).
-    fn execute(&mut self) -> Result<Value, Box<Fault>> {
-        let frame = *self.frames.last().expect("a frame to run");
-        let mut base = frame.base as usize;
-        let mut pc = frame.pc as usize;
-        let mut code = frame.code;
-        // Step fuel: the fuel left at `pc` is `budget - pc`, so straight-line code
-        // needs no counting; calls, returns and backward jumps check it (`tick!`)
-        // and move it to the new `pc` (`budget = left + new_pc`).
-        let mut budget = self.fuel + pc as i64;
-        let depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
-        assert!(base + self.protos[frame.proto as usize].nregs as usize <= self.stack.len());
-        // The running frame's registers. Re-derived whenever the frame changes or the
-        // stack may have grown (`rebase!`).
-        // SAFETY: `base` is inside the stack (asserted just above).
-        let mut regs: *mut Value = unsafe { self.stack.as_mut_ptr().add(base) };
-
-        // SAFETY: every register operand is below the frame's `nregs` (checked by
-        // `Proto::validate` when the code was added) and `run`, `enter` and the
-        // inline call paths (which check the room first) keep
-        // `base + nregs <= stack.len()`; `regs` is re-derived after anything that can
-        // reallocate the stack (only `enter` does, through `ensure_stack`).
-        macro_rules! r {
-            ($i:expr) => {
-                (*unsafe { &mut *regs.add($i as usize) })
-            };
-        }
-        // A pointer to a register (same invariant as `r!`).
-        macro_rules! rp {
-            ($i:expr) => {{
-                #[allow(unused_unsafe)]
-                let p = unsafe { regs.add($i as usize) };
-                p
-            }};
-        }
-        // Stores a value returned by a call out of line (a native, a slow path) into a
-        // register, word by word (`copy_value`).
-        macro_rules! put {
-            ($d:expr, $v:expr) => {{
-                let v: Value = $v;
-                // SAFETY: the register is inside the frame (see `r!`).
-                unsafe { copy_value(rp!($d), &v) }
-            }};
-        }
-        macro_rules! rebase {
-            () => {
-                // SAFETY: every frame's `base + nregs` is within the stack (`enter`,
-                // `ensure_stack`), so `base` is in bounds.
-                regs = unsafe { self.stack.as_mut_ptr().add(base) };
-            };
-        }
-        macro_rules! save {
-            () => {
-                if let Some(f) = self.frames.last_mut() {
-                    f.pc = pc as u32;
-                }
-                self.fuel = budget - pc as i64;
-            };
-        }
-        macro_rules! fail {
-            ($e:expr) => {{
-                save!();
-                return Err($e);
-            }};
-        }
-        // Checks the fuel at a call, return or backward jump; evaluates to the fuel
-        // left at `pc`, which the caller moves to where execution goes on.
-        macro_rules! tick {
-            () => {{
-                let mut left = budget - pc as i64;
-                if left <= 0 {
-                    save!();
-                    self.refuel()?;
-                    left = self.fuel;
-                    // Keep `budget` in step for a `save!` before the caller moves it.
-                    #[allow(unused_assignments)]
-                    {
-                        budget = left + pc as i64;
-                    }
-                }
-                left
-            }};
-        }
-        macro_rules! gc_point {
-            () => {
-                if self.heap.wants_collection() {
-                    save!();
-                    let top = base + self.protos[self.cur_proto() as usize].nregs as usize;
-                    self.safe_point_collect(top)?;
-                }
-            };
-        }
-        macro_rules! jump {
-            ($off:expr) => {
-                pc = (pc as i64 + $off as i64) as usize
-            };
-        }
-        // Int, Int on the fast path, reading tags and payloads in place; anything
-        // else (floats, overflow, type errors) in a cold function.
-        macro_rules! arith {
-            ($d:expr, $a:expr, $b:expr, $op:expr, $fast:ident) => {{
-                // SAFETY: the registers are inside the frame (see `r!`).
-                let fast = match unsafe { (read_int(rp!($a)), read_int(rp!($b))) } {
-                    (Some(p), Some(q)) => p.$fast(q),
-                    _ => None,
-                };
-                match fast {
-                    // SAFETY: as above.
-                    Some(v) => unsafe { write_int(rp!($d), v) },
-                    None => match arith_slow($op, r!($a), r!($b)) {
-                        Ok(v) => put!($d, v),
-                        Err(e) => fail!(e),
-                    },
-                }
-            }};
-        }
-        macro_rules! compare {
-            ($d:expr, $a:expr, $b:expr, $op:expr, $fast:expr) => {{
-                // SAFETY: the registers are inside the frame (see `r!`).
-                let b = match unsafe { (read_int(rp!($a)), read_int(rp!($b))) } {
-                    (Some(p), Some(q)) => $fast(p, q),
-                    _ => match compare_slow($op, r!($a), r!($b)) {
-                        Ok(b) => b,
-                        Err(e) => fail!(e),
-                    },
-                };
-                // SAFETY: as above.
-                unsafe { write_bool(rp!($d), b) };
-            }};
-        }
-        // Returns the value at `$src` (a `*const Value`) to the caller's slot.
-        macro_rules! do_return {
-            ($src:expr) => {{
-                let src: *const Value = $src;
-                let left = tick!();
-                // SAFETY: the slot below a frame's base holds its callee, so it is in
-                // the stack; `src` points to a valid value (a register or a local).
-                unsafe { copy_value(regs.sub(1), src) };
-                let done = self.frames.pop();
-                debug_assert_eq!(done.map(|f| f.base as usize), Some(base));
-                match self.frames.last() {
-                    None => {
-                        self.fuel = left;
-                        // SAFETY: written just above.
-                        return Ok(unsafe { *regs.sub(1) });
-                    }
-                    Some(f) => {
-                        base = f.base as usize;
-                        pc = f.pc as usize;
-                        code = f.code;
-                        budget = left + pc as i64;
-                        rebase!();
-                    }
-                }
-            }};
-        }
-
-        loop {
-            debug_assert!(pc < code.len());
-            // SAFETY: validated code ends in a terminator and jumps stay inside it.
-            let ins = unsafe { *code.get_unchecked(pc) };
-            pc += 1;
-            match ins {
-                Instr::LoadNil(d) => r!(d) = Value::Nil,
-                Instr::LoadBool(d, b) => r!(d) = Value::Bool(b),
-                Instr::LoadInt(d, i) => r!(d) = Value::Int(i as i64),
-                Instr::LoadConst(d, k) => {
-                    r!(d) = self.protos[self.cur_proto() as usize].consts[k as usize]
-                }
-                Instr::LoadUndef(d) => r!(d) = Value::Undefined,
-                // SAFETY: both registers are inside the frame (see `r!`).
-                Instr::Move(d, s) => unsafe { copy_value(rp!(d), rp!(s)) },
-                Instr::MoveChecked(d, s) => {
-                    let v = r!(s);
-                    if let Value::Undefined = v {
-                        fail!(used_before_definition());
-                    }
-                    r!(d) = v;
-                }
-                Instr::GetGlobal(d, g) => {
-                    let Some(v) = self.globals.get(g as usize) else {
-                        fail!(self.unbound_global(g));
-                    };
-                    if let Value::Undefined = v {
-                        fail!(self.unbound_global(g));
-                    }
-                    // SAFETY: `v` is a valid value; `d` is inside the frame (see `r!`).
-                    unsafe { copy_value(rp!(d), v) };
-                }
-                Instr::SetGlobal(g, s) => {
-                    if let Value::Undefined = self.globals[g as usize] {
-                        let name = self.global_names[g as usize].to_string();
-                        fail!(Fault::new(
-                            ErrorKind::Unbound,
-                            format!("cannot assign `{name}`: it is not defined yet")
-                        ));
-                    }
-                    self.globals[g as usize] = r!(s);
-                }
-                Instr::DefGlobal(g, s) => self.globals[g as usize] = r!(s),
-                Instr::GetCapture(d, i) => {
-                    let v = self.capture(base, i);
-                    r!(d) = v;
-                }
-                Instr::CellNew(d) => {
-                    let c = self.heap.alloc(Obj::Cell(r!(d)));
-                    r!(d) = Value::Cell(c);
-                    gc_point!();
-                }
-                Instr::CellGet(d, s) => {
-                    let v = match r!(s) {
-                        Value::Cell(c) => match self.heap.get(c) {
-                            Obj::Cell(v) => *v,
-                            _ => Value::Nil,
-                        },
-                        other => other,
-                    };
-                    if let Value::Undefined = v {
-                        fail!(used_before_definition());
-                    }
-                    r!(d) = v;
-                }
-                Instr::CellSet(a, b) => {
-                    let v = r!(b);
-                    if let Value::Cell(c) = r!(a) {
-                        *self.heap.get_mut(c) = Obj::Cell(v);
-                    }
-                }
-                Instr::Closure(d, p) => {
-                    let caps: Box<[Value]> = self.protos[p as usize]
-                        .captures
-                        .iter()
-                        .map(|src| match *src {
-                            CaptureSrc::Reg(r) => self.stack[base + r as usize],
-                            CaptureSrc::Capture(i) => self.capture(base, i),
-                        })
-                        .collect();
-                    let c = self.heap.alloc(Obj::Closure(Closure {
-                        proto: p,
-                        captures: caps,
-                    }));
-                    r!(d) = Value::Closure(c);
-                    gc_point!();
-                }
-                Instr::Jump(off) => {
-                    let target = (pc as i64 + off as i64) as usize;
-                    if off < 0 {
-                        let left = tick!();
-                        budget = left + target as i64;
-                    }
-                    pc = target;
-                }
-                Instr::JumpIfFalse(c, off) => {
-                    if !r!(c).is_truthy() {
-                        jump!(off);
-                    }
-                }
-                Instr::JumpIfTrue(c, off) => {
-                    if r!(c).is_truthy() {
-                        jump!(off);
-                    }
-                }
-                Instr::Add(d, a, b) => arith!(d, a, b, ArithOp::Add, checked_add),
-                Instr::Sub(d, a, b) => arith!(d, a, b, ArithOp::Sub, checked_sub),
-                Instr::Mul(d, a, b) => arith!(d, a, b, ArithOp::Mul, checked_mul),
-                Instr::AddImm(d, a, imm) => {
-                    // SAFETY: the registers are inside the frame (see `r!`).
-                    match unsafe { read_int(rp!(a)) }.and_then(|p| p.checked_add(imm as i64)) {
-                        Some(v) => unsafe { write_int(rp!(d), v) },
-                        None => match arith_slow(ArithOp::Add, r!(a), Value::Int(imm as i64)) {
-                            Ok(v) => put!(d, v),
-                            Err(e) => fail!(e),
-                        },
-                    }
-                }
-                Instr::Lt(d, a, b) => compare!(d, a, b, ArithOp::Lt, |p: i64, q: i64| p < q),
-                Instr::Le(d, a, b) => compare!(d, a, b, ArithOp::Le, |p: i64, q: i64| p <= q),
-                Instr::Gt(d, a, b) => compare!(d, a, b, ArithOp::Gt, |p: i64, q: i64| p > q),
-                Instr::Ge(d, a, b) => compare!(d, a, b, ArithOp::Ge, |p: i64, q: i64| p >= q),
-                Instr::NumEq(d, a, b) => compare!(d, a, b, ArithOp::NumEq, |p: i64, q: i64| p == q),
-                Instr::JumpIfNotLtImm(a, imm, off) => {
-                    // SAFETY: the register is inside the frame (see `r!`).
-                    let ok = match unsafe { read_int(rp!(a)) } {
-                        Some(p) => p < imm as i64,
-                        None => match compare_slow(ArithOp::Lt, r!(a), Value::Int(imm as i64)) {
-                            Ok(b) => b,
-                            Err(e) => fail!(e),
-                        },
-                    };
-                    if !ok {
-                        jump!(off);
-                    }
-                }
-                Instr::JumpIfNotEqImm(a, imm, off) => {
-                    // SAFETY: the register is inside the frame (see `r!`).
-                    let ok = match unsafe { read_int(rp!(a)) } {
-                        Some(p) => p == imm as i64,
-                        None => match compare_slow(ArithOp::NumEq, r!(a), Value::Int(imm as i64)) {
-                            Ok(b) => b,
-                            Err(e) => fail!(e),
-                        },
-                    };
-                    if !ok {
-                        jump!(off);
-                    }
-                }
-                Instr::Call(f, argc) => {
-                    let left = tick!();
-                    let at = base + f as usize;
-                    // SAFETY: `f` is inside the frame (see `r!`).
-                    if let Some(c) = unsafe { read_closure(rp!(f)) } {
-                        let callee = self.closure_proto(c);
-                        let p = &self.protos[callee as usize];
-                        let new_base = at + 1;
-                        // The common case inline: fixed arity matched, depth and
-                        // stack room fine. Everything else goes through `enter`.
-                        if argc == p.nparams
-                            && !p.variadic
-                            && self.frames.len() < depth_limit
-                            && new_base + p.nregs as usize + STACK_SLACK <= self.stack.len()
-                        {
-                            // The caller's pc is the return address.
-                            if let Some(fr) = self.frames.last_mut() {
-                                fr.pc = pc as u32;
-                            }
-                        } else {
-                            if self.frames.len() >= depth_limit {
-                                fail!(self.depth_fault());
-                            }
-                            save!();
-                            self.enter(callee, new_base, argc as usize)?;
-                        }
-                        code = self.code_of(callee);
-                        self.frames.push(Frame {
-                            code,
-                            proto: callee,
-                            base: new_base as u32,
-                            pc: 0,
-                        });
-                        base = new_base;
-                        pc = 0;
-                        budget = left;
-                        rebase!();
-                    } else {
-                        budget = left + pc as i64;
-                        match r!(f) {
-                            Value::Builtin(id) => {
-                                let v = self.call_builtin_value(id, at + 1, argc as usize);
-                                match v {
-                                    Ok(v) => put!(f, v),
-                                    Err(e) => fail!(e),
-                                }
-                                gc_point!();
-                            }
-                            Value::Ffi(i) => {
-                                save!();
-                                match self.host_call(i as usize, at + 1, argc as usize) {
-                                    Ok(v) => put!(f, v),
-                                    Err(e) => return Err(e),
-                                }
-                                gc_point!();
-                            }
-                            other => fail!(self.not_callable(other)),
-                        }
-                    }
-                }
-                Instr::TailCall(f, argc) => {
-                    let left = tick!();
-                    let at = base + f as usize;
-                    // SAFETY: `f` is inside the frame (see `r!`).
-                    if let Some(c) = unsafe { read_closure(rp!(f)) } {
-                        let callee = self.closure_proto(c);
-                        // Move the callee and its arguments down over this frame,
-                        // lowest first (the target is below the source). A plain
-                        // loop: `copy_within` is a `memmove` call, a quarter of the
-                        // time of a tail-call loop.
-                        let from = f as usize;
-                        for i in 0..=argc as usize {
-                            // SAFETY: registers `f..=f + argc` are inside the frame
-                            // (`Proto::validate` checks the call window), and
-                            // `base - 1 + i < base + f + i` stays below them.
-                            unsafe { copy_value(regs.sub(1).add(i), regs.add(from + i)) };
-                        }
-                        let p = &self.protos[callee as usize];
-                        if !(argc == p.nparams
-                            && !p.variadic
-                            && base + p.nregs as usize + STACK_SLACK <= self.stack.len())
-                        {
-                            save!();
-                            self.enter(callee, base, argc as usize)?;
-                            rebase!();
-                        }
-                        code = self.code_of(callee);
-                        if let Some(fr) = self.frames.last_mut() {
-                            fr.proto = callee;
-                            fr.code = code;
-                        }
-                        pc = 0;
-                        budget = left;
-                    } else {
-                        match r!(f) {
-                            Value::Builtin(id) => {
-                                let v = self.call_builtin_value(id, at + 1, argc as usize);
-                                match v {
-                                    Ok(v) => do_return!(&v),
-                                    Err(e) => fail!(e),
-                                }
-                            }
-                            Value::Ffi(i) => {
-                                save!();
-                                let v = self.host_call(i as usize, at + 1, argc as usize)?;
-                                do_return!(&v);
-                            }
-                            other => fail!(self.not_callable(other)),
-                        }
-                    }
-                }
-                Instr::CallBuiltin(a, id, argc) => {
-                    let at = base + a as usize;
-                    let v = match crate::builtins::get(id).imp {
-                        crate::builtins::Imp::Native(nf) => self.call_native(nf, at, argc as usize),
-                        crate::builtins::Imp::Prelude => {
-                            Err(Fault::new(ErrorKind::Host, "prelude not loaded"))
-                        }
-                    };
-                    match v {
-                        Ok(v) => put!(a, v),
-                        Err(e) => fail!(e),
-                    }
-                    gc_point!();
-                }
-                Instr::CallFfi(a, idx, argc) => {
-                    // The frame state is saved only if the call fails: host calls
-                    // neither read it nor collect garbage.
-                    match self.host_call(idx as usize, base + a as usize, argc as usize) {
-                        Ok(v) => put!(a, v),
-                        Err(e) => fail!(e),
-                    }
-                    gc_point!();
-                }
-                Instr::Return(s) => do_return!(rp!(s)),
-                Instr::RequireCap(d, c) => {
-                    let cap = Capability::ALL[c as usize];
-                    let held = self.grants.contains(cap);
-                    self.audit.record(
-                        "require-capability",
-                        cap,
-                        held,
-                        (!held).then(|| "not granted".to_string()),
-                    );
-                    if !held {
-                        fail!(Fault::new(
-                            ErrorKind::CapabilityDenied,
-                            format!(
-                                "this code requires the capability {cap}, which this session does not hold"
-                            )
-                        ));
-                    }
-                    r!(d) = Value::Capability(cap);
-                }
-                Instr::HasCap(d, c) => {
-                    r!(d) = Value::Bool(self.grants.contains(Capability::ALL[c as usize]))
-                }
-                Instr::PushHandler(slot, off) => {
-                    let target = (pc as i64 + off as i64) as u32;
-                    self.handlers.push(Handler {
-                        frames: self.frames.len(),
-                        slot: base + slot as usize,
-                        pc: target,
-                    });
-                }
-                Instr::PopHandler => {
-                    self.handlers.pop();
-                }
-            }
-        }
-    }
-
-    /// The prototype a closure object runs.
-    #[inline(always)]
-    fn closure_proto(&self, c: value::ObjRef) -> u32 {
-        match self.heap.get(c) {
-            Obj::Closure(c) => c.proto,
-            _ => 0,
-        }
-    }
-
-    /// The prototype of the running frame.
-    #[inline]
-    fn cur_proto(&self) -> u32 {
-        self.frames.last().map_or(0, |f| f.proto)
-    }
-
-    /// Capture `i` of the closure running in the frame at `base` (it sits just below).
-    #[inline]
-    fn capture(&self, base: usize, i: u16) -> Value {
-        match self.stack[base - 1] {
-            Value::Closure(c) => match self.heap.get(c) {
-                Obj::Closure(c) => c.captures[i as usize],
-                _ => Value::Nil,
-            },
-            _ => Value::Nil,
-        }
-    }
-
-    /// The code of a prototype, detached from the borrow of `self`.
-    #[inline(always)]
-    fn code_of(&self, proto: u32) -> &'static [Instr] {
-        let code: &[Instr] = &self.protos[proto as usize].code;
-        // SAFETY: prototypes are only ever appended (never removed or mutated) and
-        // appending moves the `Proto` structs, not their code buffers; no prototype is
-        // added while `run` runs. The slice is used only inside `run` (in `execute`'s
-        // locals and in `self.frames`, which `run` clears before it returns), so it
-        // outlives every use.
-        unsafe { &*(code as *const [Instr]) }
-    }
-}
-
-/// Arithmetic off the Int, Int fast path: floats, overflow, type errors. Out of
-/// line so that the dispatch loop stays small.
-#[cold]
-#[inline(never)]
-fn arith_slow(op: ArithOp, x: Value, y: Value) -> Result<Value, Box<Fault>> {
-    natives::arith2(op, x, y)
-}
-
-/// Comparison off the Int, Int fast path (see `arith_slow`).
-#[cold]
-#[inline(never)]
-fn compare_slow(op: ArithOp, x: Value, y: Value) -> Result<bool, Box<Fault>> {
-    natives::compare2(op, x, y)
-}
-
-/// The fault of reading a letrec-family variable before its initialiser ran.
-#[cold]
-#[inline(never)]
-fn used_before_definition() -> Box<Fault> {
-    Fault::new(
-        ErrorKind::Unbound,
-        "a variable was used before its definition ran",
-    )
 }

@@ -4,7 +4,7 @@
 use super::heap::{Heap, Obj};
 use super::symbols::Symbols;
 use super::value::Value;
-use crate::compile::instr::Proto;
+use crate::ground::bytecode::Proto;
 use std::fmt::Write;
 
 /// What printing needs besides the value: names of procedures and symbols.
@@ -14,7 +14,7 @@ pub struct PrintCtx<'a> {
     /// Symbol names.
     pub symbols: &'a Symbols,
     /// Compiled functions (names and arities of closures).
-    pub protos: &'a [Proto],
+    pub protos: &'a [Proto<Value>],
     /// FFI function names by index.
     pub ffi_names: &'a [Box<str>],
 }
@@ -92,7 +92,7 @@ fn write_atom(out: &mut String, v: Value, cx: &PrintCtx<'_>) {
             }
         }
         Value::Builtin(id) => {
-            let _ = write!(out, "#<builtin {}>", crate::builtins::get(id).name);
+            let _ = write!(out, "#<builtin {}>", crate::ground::builtins::get(id).name);
         }
         Value::Ffi(i) => {
             let _ = write!(
@@ -118,27 +118,4 @@ fn write_atom(out: &mut String, v: Value, cx: &PrintCtx<'_>) {
     }
 }
 
-/// A float as Rust's `{:?}` prints it: shortest form that reads back, with `.` or exponent.
-pub fn write_float(out: &mut String, f: f64) {
-    let _ = write!(out, "{f:?}");
-}
-
-/// A string in double quotes with escapes.
-pub fn write_string_literal(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
+pub use crate::ground::printed::{write_float, write_string_literal};

@@ -1,7 +1,7 @@
 //! The symbol interner: names to small ids and back.
 
 use super::value::SymId;
-use crate::intern::Interner;
+use crate::ground::intern::Interner;
 
 /// Interns symbol names for one session.
 #[derive(Default, Debug, Clone)]

@@ -1,6 +1,6 @@
 //! Values: a 16-byte `Copy` enum; heap objects sit behind handles.
 
-use crate::ffi::Capability;
+use crate::ground::ffi::Capability;
 
 /// A handle to an object in the heap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -120,7 +120,7 @@ impl Value {
     /// The kind bit of this value (see `ffi::types`), for signature checks.
     #[inline]
     pub fn kind_bit(self) -> u16 {
-        use crate::ffi::types as t;
+        use crate::ground::types as t;
         match self {
             Value::Nil | Value::Undefined | Value::Cell(_) => t::NIL,
             Value::Bool(_) => t::BOOL,

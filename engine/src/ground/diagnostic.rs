@@ -1,7 +1,7 @@
 //! Diagnostics: stable codes, severities, spans, messages, help and related spans.
 //! Every stage reports through this one type; renderers (miette, LSP, JSON) read it.
 
-use crate::syntax::span::{SourceFile, Span};
+use crate::ground::span::{SourceFile, Span};
 use std::fmt;
 
 /// The stable diagnostic codes of the language reference, §11.

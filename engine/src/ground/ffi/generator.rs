@@ -1,11 +1,11 @@
 //! `FfiCallGenerator`: turns a call of a registered function with constant
 //! arguments into host-call code: one constant push per argument, then the call.
 
-use super::capability::Capability;
 use super::function::SourceLocation;
 use super::host_function::HostFunction;
 use super::registry::FfiRegistry;
 use super::value::Value;
+use crate::ground::capability::Capability;
 use std::fmt;
 
 /// One operation of generated host-call code.

@@ -1,12 +1,12 @@
 //! The FFI registry: host functions by name, in registration order (names resolve
 //! to that index at compile time), with JSON export and import.
 
-use super::capability::Capability;
-use super::function::{FfiFunction, HostImpl, RegistryError, SourceLocation};
+use super::function::{FfiFunction, Implementation, RegistryError, SourceLocation};
 use super::host_function::HostFunction;
 use super::standard;
-use super::tier::TrustTier;
-use super::types::Signature;
+use crate::ground::capability::Capability;
+use crate::ground::tier::TrustTier;
+use crate::ground::types::Signature;
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -34,7 +34,7 @@ fn valid_name(n: &str) -> bool {
         && !n
             .chars()
             .any(|c| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '"' | ';'))
-        && crate::syntax::lexer::read_number(n).is_none()
+        && crate::ground::number::read(n).is_none()
         && !matches!(n, "true" | "false" | "nil" | ".")
 }
 
@@ -60,7 +60,7 @@ impl FfiRegistry {
                 documentation: f.doc.into(),
                 location: SourceLocation::default(),
                 tier: f.tier,
-                implementation: Some(HostImpl::native(f.imp)),
+                implementation: None,
             };
             r.insert(func, f.sig);
         }
@@ -74,12 +74,12 @@ impl FfiRegistry {
     pub fn register_function(&mut self, mut f: FfiFunction) -> Result<(), RegistryError> {
         let sig = self.validate(&f)?;
         if f.implementation.is_none() {
-            match standard::standard_impl(f.host_function) {
-                Some((std_sig, _)) if std_sig == sig => {}
+            match standard::standard_signature(f.host_function) {
+                Some(std_sig) if std_sig == sig => {}
                 _ => return Err(RegistryError::NoImplementation(f.name)),
             }
         } else if !matches!(f.host_function, HostFunction::Custom(_))
-            && standard::standard_impl(f.host_function).is_none_or(|(s, _)| s != sig)
+            && standard::standard_signature(f.host_function).is_none_or(|s| s != sig)
         {
             // Its own implementation, not the standard function it names: a custom id.
             f.host_function = HostFunction::Custom(self.next_custom);
@@ -191,19 +191,19 @@ impl FfiRegistry {
 
     /// What runs for the function at an index: its own implementation, else the
     /// standard one of its host function when the signatures agree.
-    pub fn implementation(&self, i: u32) -> Option<HostImpl> {
+    pub fn implementation(&self, i: u32) -> Implementation {
         let e = &self.entries[i as usize];
         if e.declared {
             // Checking-only entries must not borrow a standard implementation: that
             // would let a JSON file drop a capability requirement.
-            return None;
+            return Implementation::Missing;
         }
         if let Some(imp) = &e.function.implementation {
-            return Some(imp.clone());
+            return Implementation::Host(imp.clone());
         }
-        match standard::standard_impl(e.function.host_function) {
-            Some((sig, f)) if sig == e.sig => Some(HostImpl::native(f)),
-            _ => None,
+        match standard::standard_signature(e.function.host_function) {
+            Some(sig) if sig == e.sig => Implementation::Standard(e.function.host_function),
+            _ => Implementation::Missing,
         }
     }
 

@@ -3,8 +3,8 @@
 //! and capabilities.
 
 use crate::analysis::GlobalInfo;
-use crate::builtins::BuiltinDef;
-use crate::ffi::{CapSet, Capability, FfiFunction, Signature, TrustTier};
+use crate::ground::builtins::BuiltinDef;
+use crate::ground::ffi::{CapSet, Capability, FfiFunction, Signature, TrustTier};
 
 /// How to show whether a capability is granted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,9 +1,9 @@
 //! Renders diagnostics and run-time errors as miette reports. Callers decide on
 //! colour; this module knows nothing about terminals.
 
-use crate::diagnostic::{Diagnostic, SourceDiagnostic};
+use crate::ground::diagnostic::{Diagnostic, SourceDiagnostic};
+use crate::ground::span::SourceFile;
 use crate::session::Session;
-use crate::syntax::span::SourceFile;
 use crate::vm::error::{ErrorKind, RuntimeError};
 use std::fmt;
 
@@ -32,7 +32,7 @@ pub struct RuntimeReport {
     kind: ErrorKind,
     message: String,
     source: Option<miette::NamedSource<String>>,
-    span: Option<crate::syntax::span::Span>,
+    span: Option<crate::ground::span::Span>,
     stack: String,
 }
 

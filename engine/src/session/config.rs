@@ -7,7 +7,7 @@
 //! files = ["host-registry.json"]
 //! ```
 
-use crate::ffi::{CapSet, Capability};
+use crate::ground::ffi::{CapSet, Capability};
 use crate::session::Session;
 use crate::session::grants::parse_grant;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,10 @@
-//! The instruction set: a register machine. Registers are frame-relative slots;
-//! every instruction fits in 8 bytes.
+//! The bytecode: one vocabulary that the compiler writes and the VM reads. A
+//! register machine: registers are frame-relative slots; every instruction fits in
+//! 8 bytes. Constants are plain data here ([`Constant`]); the VM makes its own
+//! values of them when it loads a prototype.
 
-use crate::ffi::TrustTier;
-use crate::syntax::span::Span;
-use crate::vm::value::Value;
+use super::span::Span;
+use super::tier::TrustTier;
 
 /// A frame-relative register.
 pub type Reg = u16;
@@ -100,9 +101,49 @@ pub enum CaptureSrc {
     Capture(u16),
 }
 
-/// A compiled function.
+/// Quoted data, as the source wrote it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Datum {
+    /// nil
+    Nil,
+    /// Boolean.
+    Bool(bool),
+    /// Integer.
+    Int(i64),
+    /// Float.
+    Float(f64),
+    /// String.
+    Str(Box<str>),
+    /// Symbol.
+    Sym(Box<str>),
+    /// List with optional improper tail.
+    List(Vec<Datum>, Option<Box<Datum>>),
+}
+
+/// A constant of compiled code.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Constant {
+    /// Quoted data.
+    Datum(Datum),
+    /// A built-in procedure, by id.
+    Builtin(u16),
+    /// An FFI function, by registry index.
+    Ffi(u32),
+}
+
+/// What the compiler needs from the place its code will run: a slot per global
+/// name, and a home for each prototype it makes (whose index `Closure` names).
+pub trait Linker {
+    /// The slot of a global, made (undefined) when new.
+    fn global_slot(&mut self, name: &str) -> u32;
+    /// Takes a prototype and returns its index.
+    fn add_proto(&mut self, proto: Proto<Constant>) -> u32;
+}
+
+/// A compiled function; `K` is the type of its constants ([`Constant`] as
+/// compiled, the VM's values once loaded).
 #[derive(Clone, Debug)]
-pub struct Proto {
+pub struct Proto<K> {
     /// Name for printing and stack traces (`lambda` when anonymous, `<top>` for a top-level form).
     pub name: Box<str>,
     /// Required parameters.
@@ -116,7 +157,7 @@ pub struct Proto {
     /// The source span of each instruction.
     pub spans: Vec<Span>,
     /// Constants.
-    pub consts: Vec<Value>,
+    pub consts: Vec<K>,
     /// What a closure of this prototype captures.
     pub captures: Vec<CaptureSrc>,
     /// Which source text the code comes from.
@@ -184,7 +225,7 @@ impl Instr {
     }
 }
 
-impl Proto {
+impl<K> Proto<K> {
     /// Checks what the VM relies on without re-checking at run time: every register
     /// operand lies inside the frame, every jump lands inside the code, every constant
     /// exists, and the code cannot run off its end.

@@ -2,14 +2,18 @@
 //! (already counted by the caller against the signature) and returns a value or a
 //! fault. List walks are loops; nothing here recurses on nested data.
 
-use crate::compile::instr::Proto;
-use crate::vm::error::{ErrorKind, Fault, FaultResult};
-use crate::vm::heap::{Heap, Obj};
-use crate::vm::output::Output;
-use crate::vm::printer::{self, PrintCtx};
-use crate::vm::symbols::Symbols;
-use crate::vm::value::Value;
+use super::error::{ErrorKind, Fault, FaultResult};
+use super::heap::{Heap, Obj};
+use super::output::Output;
+use super::printer::{self, PrintCtx};
+use super::symbols::Symbols;
+use super::value::Value;
+use crate::ground::builtins::{self, Imp};
+use crate::ground::bytecode::Proto;
+use std::any::Any;
 use std::cmp::Ordering;
+use std::sync::LazyLock;
+use std::time::Instant;
 
 /// What a native may touch.
 pub struct Ctx<'a> {
@@ -20,11 +24,14 @@ pub struct Ctx<'a> {
     /// Program output.
     pub out: &'a mut Output,
     /// Compiled functions (for printing closures).
-    pub protos: &'a [Proto],
+    pub protos: &'a [Proto<Value>],
     /// FFI names (for printing FFI values).
     pub ffi_names: &'a [Box<str>],
-    /// Scopes, sensors and the deadline, for host functions.
-    pub host: &'a mut crate::host::HostState,
+    /// The host's own state, for host functions (the VM never looks inside).
+    pub host: &'a mut (dyn Any + Send),
+    /// When the running evaluation must stop, if it has a time limit: host
+    /// functions are not interrupted, so they bound their own waits by it.
+    pub deadline: Option<Instant>,
 }
 
 impl Ctx<'_> {
@@ -51,6 +58,83 @@ impl Ctx<'_> {
 
 /// A native built-in.
 pub type NativeFn = fn(&mut Ctx<'_>, &[Value]) -> FaultResult<Value>;
+
+/// The native of each built-in, by the id of its declaration (`None` for the
+/// prelude's functions, which are Jue code).
+static BY_ID: LazyLock<Vec<Option<NativeFn>>> = LazyLock::new(|| {
+    builtins::all()
+        .iter()
+        .map(|b| match b.imp {
+            Imp::Native => by_name(b.name),
+            Imp::Prelude => None,
+        })
+        .collect()
+});
+
+/// The native of built-in `id`.
+#[inline]
+pub fn builtin(id: u16) -> Option<NativeFn> {
+    BY_ID.get(id as usize).copied().flatten()
+}
+
+/// Each declared native built-in's implementation.
+fn by_name(name: &str) -> Option<NativeFn> {
+    Some(match name {
+        "+" => add,
+        "*" => mul,
+        "-" => sub,
+        "/" => div,
+        "%" => rem,
+        "abs" => abs,
+        "min" => min,
+        "max" => max,
+        "=" => num_eq,
+        "<" => lt,
+        ">" => gt,
+        "<=" => le,
+        ">=" => ge,
+        "not" => not,
+        "eq?" => eq,
+        "equal?" => equal,
+        "cons" => cons,
+        "car" => car,
+        "cdr" => cdr,
+        "list" => list,
+        "length" => length,
+        "append" => append,
+        "reverse" => reverse,
+        "list-ref" => list_ref,
+        "null?" => is_nil,
+        "pair?" => is_pair,
+        "list?" => is_list,
+        "int?" => is_int,
+        "float?" => is_float,
+        "number?" => is_number,
+        "string?" => is_string,
+        "symbol?" => is_symbol,
+        "bool?" => is_bool,
+        "nil?" => is_nil,
+        "procedure?" => is_procedure,
+        "capability?" => is_capability,
+        "actor?" => is_actor,
+        "string-length" => string_length,
+        "string-append" => string_append,
+        "substring" => substring,
+        "string=?" => string_eq,
+        "string->symbol" => string_to_symbol,
+        "symbol->string" => symbol_to_string,
+        "number->string" => number_to_string,
+        "string->number" => string_to_number,
+        "to-string" => to_string,
+        "error" => error,
+        "error-kind" => error_kind,
+        "error-message" => error_message,
+        "print" => print,
+        "println" => println,
+        "__check-list" => check_list,
+        _ => return None,
+    })
+}
 
 #[cold]
 fn type_err(who: &str, want: &str, got: Value) -> Box<Fault> {
@@ -623,9 +707,9 @@ pub fn number_to_string(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 /// `string->number`
 pub fn string_to_number(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let s = string_arg(cx, "string->number", a[0])?;
-    Ok(match crate::syntax::lexer::read_number(s) {
-        Some(crate::syntax::lexer::TokenKind::Int(i)) => Value::Int(i),
-        Some(crate::syntax::lexer::TokenKind::Float(f)) => Value::Float(f),
+    Ok(match crate::ground::number::parse(s) {
+        Some(crate::ground::number::Number::Int(i)) => Value::Int(i),
+        Some(crate::ground::number::Number::Float(f)) => Value::Float(f),
         _ => Value::Nil,
     })
 }

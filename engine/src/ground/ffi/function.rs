@@ -1,12 +1,11 @@
 //! `FfiFunction`: one host function's entry, with the seed's seven fields plus its
 //! tier and its implementation.
 
-use super::capability::Capability;
+use super::error::HostError;
 use super::host_function::HostFunction;
-use super::tier::TrustTier;
 use super::value::Value;
-use crate::builtins::natives::NativeFn;
-use crate::host::HostError;
+use crate::ground::capability::Capability;
+use crate::ground::tier::TrustTier;
 use std::fmt;
 use std::sync::Arc;
 
@@ -36,36 +35,45 @@ impl SourceLocation {
 /// A host closure: receives the arguments, returns a value or an error.
 pub type HostClosure = dyn Fn(&[Value]) -> Result<Value, HostError> + Send + Sync;
 
+/// The implementation of an FFI function: a host's closure over owned values. The
+/// ground floor only holds it; the VM calls it.
 #[derive(Clone)]
-pub(crate) enum ImplKind {
-    /// An engine function working on VM values directly (the standard library).
-    Native(NativeFn),
-    /// A host's closure over owned values.
-    Closure(Arc<HostClosure>),
-}
-
-/// The implementation of an FFI function.
-#[derive(Clone)]
-pub struct HostImpl(pub(crate) ImplKind);
+pub struct HostImpl(Arc<HostClosure>);
 
 impl HostImpl {
     /// Wraps a host closure.
     pub fn new(
         f: impl Fn(&[Value]) -> Result<Value, HostError> + Send + Sync + 'static,
     ) -> HostImpl {
-        HostImpl(ImplKind::Closure(Arc::new(f)))
+        HostImpl(Arc::new(f))
     }
-    pub(crate) fn native(f: NativeFn) -> HostImpl {
-        HostImpl(ImplKind::Native(f))
+    /// The closure.
+    pub fn closure(&self) -> &Arc<HostClosure> {
+        &self.0
     }
 }
 
 impl fmt::Debug for HostImpl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            ImplKind::Native(_) => f.write_str("HostImpl(native)"),
-            ImplKind::Closure(_) => f.write_str("HostImpl(closure)"),
-        }
+        f.write_str("HostImpl(closure)")
+    }
+}
+
+/// What runs a registry entry, as the registry knows it.
+#[derive(Clone, Debug)]
+pub enum Implementation {
+    /// The host's own closure.
+    Host(HostImpl),
+    /// The standard implementation of this host function (the host floor has it).
+    Standard(HostFunction),
+    /// Nothing: an entry declared for checking only.
+    Missing,
+}
+
+impl Implementation {
+    /// Whether something runs the entry.
+    pub fn is_runnable(&self) -> bool {
+        !matches!(self, Implementation::Missing)
     }
 }
 

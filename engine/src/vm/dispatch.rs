@@ -1,0 +1,649 @@
+//! The dispatch loop and the call path: entering frames, stack growth, the faults
+//! of calls, and the arithmetic slow paths.
+
+use super::error::{ErrorKind, Fault};
+use super::heap::{Closure, Obj};
+use super::natives::{self, ArithOp};
+use super::value::{self, Value, copy_value, read_closure, read_int, write_bool, write_int};
+use super::{Frame, Handler, STACK_SLACK, Step, Vm};
+use crate::ground::bytecode::{CaptureSrc, Instr};
+use crate::ground::ffi::Capability;
+
+impl Vm {
+    /// Makes room for a frame of `nregs` registers at `base`.
+    #[inline]
+    pub(super) fn ensure_stack(&mut self, base: usize, nregs: usize) {
+        let need = base + nregs + STACK_SLACK;
+        if self.stack.len() < need {
+            self.stack
+                .resize(need.max(self.stack.len() * 2), Value::Nil);
+        }
+    }
+
+    /// Sets up the arguments of a closure call at `base`: arity and the rest list.
+    /// Other registers are not cleared: the compiler writes every register before it
+    /// reads it, and the collector tolerates stale values above the arguments.
+    /// Out of line: calls of fixed arity with room on the stack skip it.
+    #[inline(never)]
+    pub(super) fn enter(&mut self, proto: u32, base: usize, argc: usize) -> Step {
+        let p = &self.protos[proto as usize];
+        let (nparams, variadic, nregs) = (p.nparams as usize, p.variadic, p.nregs as usize);
+        if argc != nparams && !(variadic && argc > nparams) {
+            return Err(self.arity_fault(proto, argc));
+        }
+        self.ensure_stack(base, nregs);
+        if variadic {
+            let rest = self.heap.list(&self.stack[base + nparams..base + argc]);
+            self.stack[base + nparams] = rest;
+            if self.heap.wants_collection() {
+                self.safe_point_collect(base + nregs)?;
+            }
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn arity_fault(&self, proto: u32, argc: usize) -> Box<Fault> {
+        let p = &self.protos[proto as usize];
+        let want = if p.variadic {
+            format!("at least {}", p.nparams)
+        } else {
+            p.nparams.to_string()
+        };
+        let s = if p.nparams == 1 && !p.variadic {
+            ""
+        } else {
+            "s"
+        };
+        Fault::new(
+            ErrorKind::Arity,
+            format!(
+                "`{}` takes {want} argument{s}, but {argc} were given",
+                p.name
+            ),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn depth_fault(&self) -> Box<Fault> {
+        Fault::new(
+            ErrorKind::DepthLimit,
+            format!(
+                "call depth passes the limit of {} nested calls",
+                self.limits.depth
+            ),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn unbound_global(&self, g: u32) -> Box<Fault> {
+        let name = self
+            .global_names
+            .get(g as usize)
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        let name = name
+            .strip_prefix(crate::ground::builtins::PRELUDE_PREFIX)
+            .unwrap_or(&name)
+            .to_string();
+        Fault::new(ErrorKind::Unbound, format!("`{name}` is not defined (yet)"))
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn not_callable(&self, v: Value) -> Box<Fault> {
+        Fault::new(
+            ErrorKind::Type,
+            format!("{} is not a procedure", self.show(v)),
+        )
+    }
+
+    /// The main loop: runs until the entry frame returns, or a fault.
+    ///
+    /// Hot state lives in locals: the running frame's code, `pc`, base, register
+    /// window and step fuel. The frame record on `self.frames` holds the frame's `pc`
+    /// only once saved (`save!`): before a call (the return address) and before
+    /// anything that can fail, collect garbage or read the frames. Its prototype is
+    /// read from the record where needed (constants, GC points).
+    pub(super) fn execute(&mut self) -> Result<Value, Box<Fault>> {
+        let frame = *self.frames.last().expect("a frame to run");
+        let mut base = frame.base as usize;
+        let mut pc = frame.pc as usize;
+        let mut code = frame.code;
+        // Step fuel: the fuel left at `pc` is `budget - pc`, so straight-line code
+        // needs no counting; calls, returns and backward jumps check it (`tick!`)
+        // and move it to the new `pc` (`budget = left + new_pc`).
+        let mut budget = self.fuel + pc as i64;
+        let depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
+        assert!(base + self.protos[frame.proto as usize].nregs as usize <= self.stack.len());
+        // The running frame's registers. Re-derived whenever the frame changes or the
+        // stack may have grown (`rebase!`).
+        // SAFETY: `base` is inside the stack (asserted just above).
+        let mut regs: *mut Value = unsafe { self.stack.as_mut_ptr().add(base) };
+
+        // SAFETY: every register operand is below the frame's `nregs` (checked by
+        // `Proto::validate` when the code was added) and `run`, `enter` and the
+        // inline call paths (which check the room first) keep
+        // `base + nregs <= stack.len()`; `regs` is re-derived after anything that can
+        // reallocate the stack (only `enter` does, through `ensure_stack`).
+        macro_rules! r {
+            ($i:expr) => {
+                (*unsafe { &mut *regs.add($i as usize) })
+            };
+        }
+        // A pointer to a register (same invariant as `r!`).
+        macro_rules! rp {
+            ($i:expr) => {{
+                #[allow(unused_unsafe)]
+                let p = unsafe { regs.add($i as usize) };
+                p
+            }};
+        }
+        // Stores a value returned by a call out of line (a native, a slow path) into a
+        // register, word by word (`copy_value`).
+        macro_rules! put {
+            ($d:expr, $v:expr) => {{
+                let v: Value = $v;
+                // SAFETY: the register is inside the frame (see `r!`).
+                unsafe { copy_value(rp!($d), &v) }
+            }};
+        }
+        macro_rules! rebase {
+            () => {
+                // SAFETY: every frame's `base + nregs` is within the stack (`enter`,
+                // `ensure_stack`), so `base` is in bounds.
+                regs = unsafe { self.stack.as_mut_ptr().add(base) };
+            };
+        }
+        macro_rules! save {
+            () => {
+                if let Some(f) = self.frames.last_mut() {
+                    f.pc = pc as u32;
+                }
+                self.fuel = budget - pc as i64;
+            };
+        }
+        macro_rules! fail {
+            ($e:expr) => {{
+                save!();
+                return Err($e);
+            }};
+        }
+        // Checks the fuel at a call, return or backward jump; evaluates to the fuel
+        // left at `pc`, which the caller moves to where execution goes on.
+        macro_rules! tick {
+            () => {{
+                let mut left = budget - pc as i64;
+                if left <= 0 {
+                    save!();
+                    self.refuel()?;
+                    left = self.fuel;
+                    // Keep `budget` in step for a `save!` before the caller moves it.
+                    #[allow(unused_assignments)]
+                    {
+                        budget = left + pc as i64;
+                    }
+                }
+                left
+            }};
+        }
+        macro_rules! gc_point {
+            () => {
+                if self.heap.wants_collection() {
+                    save!();
+                    let top = base + self.protos[self.cur_proto() as usize].nregs as usize;
+                    self.safe_point_collect(top)?;
+                }
+            };
+        }
+        macro_rules! jump {
+            ($off:expr) => {
+                pc = (pc as i64 + $off as i64) as usize
+            };
+        }
+        // Int, Int on the fast path, reading tags and payloads in place; anything
+        // else (floats, overflow, type errors) in a cold function.
+        macro_rules! arith {
+            ($d:expr, $a:expr, $b:expr, $op:expr, $fast:ident) => {{
+                // SAFETY: the registers are inside the frame (see `r!`).
+                let fast = match unsafe { (read_int(rp!($a)), read_int(rp!($b))) } {
+                    (Some(p), Some(q)) => p.$fast(q),
+                    _ => None,
+                };
+                match fast {
+                    // SAFETY: as above.
+                    Some(v) => unsafe { write_int(rp!($d), v) },
+                    None => match arith_slow($op, r!($a), r!($b)) {
+                        Ok(v) => put!($d, v),
+                        Err(e) => fail!(e),
+                    },
+                }
+            }};
+        }
+        macro_rules! compare {
+            ($d:expr, $a:expr, $b:expr, $op:expr, $fast:expr) => {{
+                // SAFETY: the registers are inside the frame (see `r!`).
+                let b = match unsafe { (read_int(rp!($a)), read_int(rp!($b))) } {
+                    (Some(p), Some(q)) => $fast(p, q),
+                    _ => match compare_slow($op, r!($a), r!($b)) {
+                        Ok(b) => b,
+                        Err(e) => fail!(e),
+                    },
+                };
+                // SAFETY: as above.
+                unsafe { write_bool(rp!($d), b) };
+            }};
+        }
+        // Returns the value at `$src` (a `*const Value`) to the caller's slot.
+        macro_rules! do_return {
+            ($src:expr) => {{
+                let src: *const Value = $src;
+                let left = tick!();
+                // SAFETY: the slot below a frame's base holds its callee, so it is in
+                // the stack; `src` points to a valid value (a register or a local).
+                unsafe { copy_value(regs.sub(1), src) };
+                let done = self.frames.pop();
+                debug_assert_eq!(done.map(|f| f.base as usize), Some(base));
+                match self.frames.last() {
+                    None => {
+                        self.fuel = left;
+                        // SAFETY: written just above.
+                        return Ok(unsafe { *regs.sub(1) });
+                    }
+                    Some(f) => {
+                        base = f.base as usize;
+                        pc = f.pc as usize;
+                        code = f.code;
+                        budget = left + pc as i64;
+                        rebase!();
+                    }
+                }
+            }};
+        }
+
+        loop {
+            debug_assert!(pc < code.len());
+            // SAFETY: validated code ends in a terminator and jumps stay inside it.
+            let ins = unsafe { *code.get_unchecked(pc) };
+            pc += 1;
+            match ins {
+                Instr::LoadNil(d) => r!(d) = Value::Nil,
+                Instr::LoadBool(d, b) => r!(d) = Value::Bool(b),
+                Instr::LoadInt(d, i) => r!(d) = Value::Int(i as i64),
+                Instr::LoadConst(d, k) => {
+                    r!(d) = self.protos[self.cur_proto() as usize].consts[k as usize]
+                }
+                Instr::LoadUndef(d) => r!(d) = Value::Undefined,
+                // SAFETY: both registers are inside the frame (see `r!`).
+                Instr::Move(d, s) => unsafe { copy_value(rp!(d), rp!(s)) },
+                Instr::MoveChecked(d, s) => {
+                    let v = r!(s);
+                    if let Value::Undefined = v {
+                        fail!(used_before_definition());
+                    }
+                    r!(d) = v;
+                }
+                Instr::GetGlobal(d, g) => {
+                    let Some(v) = self.globals.get(g as usize) else {
+                        fail!(self.unbound_global(g));
+                    };
+                    if let Value::Undefined = v {
+                        fail!(self.unbound_global(g));
+                    }
+                    // SAFETY: `v` is a valid value; `d` is inside the frame (see `r!`).
+                    unsafe { copy_value(rp!(d), v) };
+                }
+                Instr::SetGlobal(g, s) => {
+                    if let Value::Undefined = self.globals[g as usize] {
+                        let name = self.global_names[g as usize].to_string();
+                        fail!(Fault::new(
+                            ErrorKind::Unbound,
+                            format!("cannot assign `{name}`: it is not defined yet")
+                        ));
+                    }
+                    self.globals[g as usize] = r!(s);
+                }
+                Instr::DefGlobal(g, s) => self.globals[g as usize] = r!(s),
+                Instr::GetCapture(d, i) => {
+                    let v = self.capture(base, i);
+                    r!(d) = v;
+                }
+                Instr::CellNew(d) => {
+                    let c = self.heap.alloc(Obj::Cell(r!(d)));
+                    r!(d) = Value::Cell(c);
+                    gc_point!();
+                }
+                Instr::CellGet(d, s) => {
+                    let v = match r!(s) {
+                        Value::Cell(c) => match self.heap.get(c) {
+                            Obj::Cell(v) => *v,
+                            _ => Value::Nil,
+                        },
+                        other => other,
+                    };
+                    if let Value::Undefined = v {
+                        fail!(used_before_definition());
+                    }
+                    r!(d) = v;
+                }
+                Instr::CellSet(a, b) => {
+                    let v = r!(b);
+                    if let Value::Cell(c) = r!(a) {
+                        *self.heap.get_mut(c) = Obj::Cell(v);
+                    }
+                }
+                Instr::Closure(d, p) => {
+                    let caps: Box<[Value]> = self.protos[p as usize]
+                        .captures
+                        .iter()
+                        .map(|src| match *src {
+                            CaptureSrc::Reg(r) => self.stack[base + r as usize],
+                            CaptureSrc::Capture(i) => self.capture(base, i),
+                        })
+                        .collect();
+                    let c = self.heap.alloc(Obj::Closure(Closure {
+                        proto: p,
+                        captures: caps,
+                    }));
+                    r!(d) = Value::Closure(c);
+                    gc_point!();
+                }
+                Instr::Jump(off) => {
+                    let target = (pc as i64 + off as i64) as usize;
+                    if off < 0 {
+                        let left = tick!();
+                        budget = left + target as i64;
+                    }
+                    pc = target;
+                }
+                Instr::JumpIfFalse(c, off) => {
+                    if !r!(c).is_truthy() {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfTrue(c, off) => {
+                    if r!(c).is_truthy() {
+                        jump!(off);
+                    }
+                }
+                Instr::Add(d, a, b) => arith!(d, a, b, ArithOp::Add, checked_add),
+                Instr::Sub(d, a, b) => arith!(d, a, b, ArithOp::Sub, checked_sub),
+                Instr::Mul(d, a, b) => arith!(d, a, b, ArithOp::Mul, checked_mul),
+                Instr::AddImm(d, a, imm) => {
+                    // SAFETY: the registers are inside the frame (see `r!`).
+                    match unsafe { read_int(rp!(a)) }.and_then(|p| p.checked_add(imm as i64)) {
+                        Some(v) => unsafe { write_int(rp!(d), v) },
+                        None => match arith_slow(ArithOp::Add, r!(a), Value::Int(imm as i64)) {
+                            Ok(v) => put!(d, v),
+                            Err(e) => fail!(e),
+                        },
+                    }
+                }
+                Instr::Lt(d, a, b) => compare!(d, a, b, ArithOp::Lt, |p: i64, q: i64| p < q),
+                Instr::Le(d, a, b) => compare!(d, a, b, ArithOp::Le, |p: i64, q: i64| p <= q),
+                Instr::Gt(d, a, b) => compare!(d, a, b, ArithOp::Gt, |p: i64, q: i64| p > q),
+                Instr::Ge(d, a, b) => compare!(d, a, b, ArithOp::Ge, |p: i64, q: i64| p >= q),
+                Instr::NumEq(d, a, b) => compare!(d, a, b, ArithOp::NumEq, |p: i64, q: i64| p == q),
+                Instr::JumpIfNotLtImm(a, imm, off) => {
+                    // SAFETY: the register is inside the frame (see `r!`).
+                    let ok = match unsafe { read_int(rp!(a)) } {
+                        Some(p) => p < imm as i64,
+                        None => match compare_slow(ArithOp::Lt, r!(a), Value::Int(imm as i64)) {
+                            Ok(b) => b,
+                            Err(e) => fail!(e),
+                        },
+                    };
+                    if !ok {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfNotEqImm(a, imm, off) => {
+                    // SAFETY: the register is inside the frame (see `r!`).
+                    let ok = match unsafe { read_int(rp!(a)) } {
+                        Some(p) => p == imm as i64,
+                        None => match compare_slow(ArithOp::NumEq, r!(a), Value::Int(imm as i64)) {
+                            Ok(b) => b,
+                            Err(e) => fail!(e),
+                        },
+                    };
+                    if !ok {
+                        jump!(off);
+                    }
+                }
+                Instr::Call(f, argc) => {
+                    let left = tick!();
+                    let at = base + f as usize;
+                    // SAFETY: `f` is inside the frame (see `r!`).
+                    if let Some(c) = unsafe { read_closure(rp!(f)) } {
+                        let callee = self.closure_proto(c);
+                        let p = &self.protos[callee as usize];
+                        let new_base = at + 1;
+                        // The common case inline: fixed arity matched, depth and
+                        // stack room fine. Everything else goes through `enter`.
+                        if argc == p.nparams
+                            && !p.variadic
+                            && self.frames.len() < depth_limit
+                            && new_base + p.nregs as usize + STACK_SLACK <= self.stack.len()
+                        {
+                            // The caller's pc is the return address.
+                            if let Some(fr) = self.frames.last_mut() {
+                                fr.pc = pc as u32;
+                            }
+                        } else {
+                            if self.frames.len() >= depth_limit {
+                                fail!(self.depth_fault());
+                            }
+                            save!();
+                            self.enter(callee, new_base, argc as usize)?;
+                        }
+                        code = self.code_of(callee);
+                        self.frames.push(Frame {
+                            code,
+                            proto: callee,
+                            base: new_base as u32,
+                            pc: 0,
+                        });
+                        base = new_base;
+                        pc = 0;
+                        budget = left;
+                        rebase!();
+                    } else {
+                        budget = left + pc as i64;
+                        match r!(f) {
+                            Value::Builtin(id) => {
+                                let v = self.call_builtin_value(id, at + 1, argc as usize);
+                                match v {
+                                    Ok(v) => put!(f, v),
+                                    Err(e) => fail!(e),
+                                }
+                                gc_point!();
+                            }
+                            Value::Ffi(i) => {
+                                save!();
+                                match self.host_call(i as usize, at + 1, argc as usize) {
+                                    Ok(v) => put!(f, v),
+                                    Err(e) => return Err(e),
+                                }
+                                gc_point!();
+                            }
+                            other => fail!(self.not_callable(other)),
+                        }
+                    }
+                }
+                Instr::TailCall(f, argc) => {
+                    let left = tick!();
+                    let at = base + f as usize;
+                    // SAFETY: `f` is inside the frame (see `r!`).
+                    if let Some(c) = unsafe { read_closure(rp!(f)) } {
+                        let callee = self.closure_proto(c);
+                        // Move the callee and its arguments down over this frame,
+                        // lowest first (the target is below the source). A plain
+                        // loop: `copy_within` is a `memmove` call, a quarter of the
+                        // time of a tail-call loop.
+                        let from = f as usize;
+                        for i in 0..=argc as usize {
+                            // SAFETY: registers `f..=f + argc` are inside the frame
+                            // (`Proto::validate` checks the call window), and
+                            // `base - 1 + i < base + f + i` stays below them.
+                            unsafe { copy_value(regs.sub(1).add(i), regs.add(from + i)) };
+                        }
+                        let p = &self.protos[callee as usize];
+                        if !(argc == p.nparams
+                            && !p.variadic
+                            && base + p.nregs as usize + STACK_SLACK <= self.stack.len())
+                        {
+                            save!();
+                            self.enter(callee, base, argc as usize)?;
+                            rebase!();
+                        }
+                        code = self.code_of(callee);
+                        if let Some(fr) = self.frames.last_mut() {
+                            fr.proto = callee;
+                            fr.code = code;
+                        }
+                        pc = 0;
+                        budget = left;
+                    } else {
+                        match r!(f) {
+                            Value::Builtin(id) => {
+                                let v = self.call_builtin_value(id, at + 1, argc as usize);
+                                match v {
+                                    Ok(v) => do_return!(&v),
+                                    Err(e) => fail!(e),
+                                }
+                            }
+                            Value::Ffi(i) => {
+                                save!();
+                                let v = self.host_call(i as usize, at + 1, argc as usize)?;
+                                do_return!(&v);
+                            }
+                            other => fail!(self.not_callable(other)),
+                        }
+                    }
+                }
+                Instr::CallBuiltin(a, id, argc) => {
+                    let at = base + a as usize;
+                    let v = match natives::builtin(id) {
+                        Some(nf) => self.call_native(nf, at, argc as usize),
+                        None => Err(Fault::new(ErrorKind::Host, "prelude not loaded")),
+                    };
+                    match v {
+                        Ok(v) => put!(a, v),
+                        Err(e) => fail!(e),
+                    }
+                    gc_point!();
+                }
+                Instr::CallFfi(a, idx, argc) => {
+                    // The frame state is saved only if the call fails: host calls
+                    // neither read it nor collect garbage.
+                    match self.host_call(idx as usize, base + a as usize, argc as usize) {
+                        Ok(v) => put!(a, v),
+                        Err(e) => fail!(e),
+                    }
+                    gc_point!();
+                }
+                Instr::Return(s) => do_return!(rp!(s)),
+                Instr::RequireCap(d, c) => {
+                    let cap = Capability::ALL[c as usize];
+                    let held = self.grants.contains(cap);
+                    self.audit.record(
+                        "require-capability",
+                        cap,
+                        held,
+                        (!held).then(|| "not granted".to_string()),
+                    );
+                    if !held {
+                        fail!(Fault::new(
+                            ErrorKind::CapabilityDenied,
+                            format!(
+                                "this code requires the capability {cap}, which this session does not hold"
+                            )
+                        ));
+                    }
+                    r!(d) = Value::Capability(cap);
+                }
+                Instr::HasCap(d, c) => {
+                    r!(d) = Value::Bool(self.grants.contains(Capability::ALL[c as usize]))
+                }
+                Instr::PushHandler(slot, off) => {
+                    let target = (pc as i64 + off as i64) as u32;
+                    self.handlers.push(Handler {
+                        frames: self.frames.len(),
+                        slot: base + slot as usize,
+                        pc: target,
+                    });
+                }
+                Instr::PopHandler => {
+                    self.handlers.pop();
+                }
+            }
+        }
+    }
+
+    /// The prototype a closure object runs.
+    #[inline(always)]
+    pub(super) fn closure_proto(&self, c: value::ObjRef) -> u32 {
+        match self.heap.get(c) {
+            Obj::Closure(c) => c.proto,
+            _ => 0,
+        }
+    }
+
+    /// The prototype of the running frame.
+    #[inline]
+    pub(super) fn cur_proto(&self) -> u32 {
+        self.frames.last().map_or(0, |f| f.proto)
+    }
+
+    /// Capture `i` of the closure running in the frame at `base` (it sits just below).
+    #[inline]
+    pub(super) fn capture(&self, base: usize, i: u16) -> Value {
+        match self.stack[base - 1] {
+            Value::Closure(c) => match self.heap.get(c) {
+                Obj::Closure(c) => c.captures[i as usize],
+                _ => Value::Nil,
+            },
+            _ => Value::Nil,
+        }
+    }
+
+    /// The code of a prototype, detached from the borrow of `self`.
+    #[inline(always)]
+    pub(super) fn code_of(&self, proto: u32) -> &'static [Instr] {
+        let code: &[Instr] = &self.protos[proto as usize].code;
+        // SAFETY: prototypes are only ever appended (never removed or mutated) and
+        // appending moves the `Proto` structs, not their code buffers; no prototype is
+        // added while `run` runs. The slice is used only inside `run` (in `execute`'s
+        // locals and in `self.frames`, which `run` clears before it returns), so it
+        // outlives every use.
+        unsafe { &*(code as *const [Instr]) }
+    }
+}
+
+/// Arithmetic off the Int, Int fast path: floats, overflow, type errors. Out of
+/// line so that the dispatch loop stays small.
+#[cold]
+#[inline(never)]
+fn arith_slow(op: ArithOp, x: Value, y: Value) -> Result<Value, Box<Fault>> {
+    natives::arith2(op, x, y)
+}
+
+/// Comparison off the Int, Int fast path (see `arith_slow`).
+#[cold]
+#[inline(never)]
+fn compare_slow(op: ArithOp, x: Value, y: Value) -> Result<bool, Box<Fault>> {
+    natives::compare2(op, x, y)
+}
+
+/// The fault of reading a letrec-family variable before its initialiser ran.
+#[cold]
+#[inline(never)]
+fn used_before_definition() -> Box<Fault> {
+    Fault::new(
+        ErrorKind::Unbound,
+        "a variable was used before its definition ran",
+    )
+}

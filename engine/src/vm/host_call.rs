@@ -1,0 +1,252 @@
+//! Host calls: the grant check (recorded in the audit), argument and result types
+//! against the signature, and the call itself, to a native of the engine or to a
+//! host's closure over owned values. Also built-ins called through a value.
+
+use super::error::{ErrorKind, Fault};
+use super::natives::{self, Ctx, NativeFn};
+use super::value::Value;
+use super::{Step, Vm, convert};
+use crate::ground::ffi::Capability;
+use crate::ground::ffi::function::HostClosure;
+use std::sync::Arc;
+
+/// What runs a host function, as the VM calls it.
+#[derive(Clone)]
+pub enum HostCode {
+    /// A native over VM values (the standard library; the host floor provides it).
+    Native(NativeFn),
+    /// A host's closure over owned values.
+    Closure(Arc<HostClosure>),
+}
+
+/// A host function as the VM calls it.
+#[derive(Clone)]
+pub struct HostEntry {
+    /// Its registry name.
+    pub name: Box<str>,
+    /// The capability the session must hold.
+    pub capability: Option<Capability>,
+    /// Accepted value kinds per required parameter.
+    pub params: Box<[u16]>,
+    /// Accepted kinds of extra arguments, if variadic.
+    pub rest: Option<u16>,
+    /// Accepted kinds of the result.
+    pub ret: u16,
+    /// The implementation; entries loaded only for checking have none.
+    pub imp: Option<HostCode>,
+}
+
+impl Vm {
+    /// Calls host function `idx` on `argc` values at `at`: checks the grant (and
+    /// records the check), the argument count and types, runs it, checks the result.
+    /// Every error is built in a cold function, so the common path stays short.
+    #[inline]
+    pub(super) fn host_call(
+        &mut self,
+        idx: usize,
+        at: usize,
+        argc: usize,
+    ) -> Result<Value, Box<Fault>> {
+        let Some(entry) = self.host.get(idx) else {
+            return Err(Fault::new(ErrorKind::Host, "unknown host function"));
+        };
+        let cap = entry.capability;
+        if let Some(cap) = cap {
+            self.check_grant(idx, cap)?;
+        }
+        let entry = &self.host[idx];
+        let n = entry.params.len();
+        if argc != n && !(entry.rest.is_some() && argc > n) {
+            return Err(self.host_arity_fault(idx, argc));
+        }
+        for (i, v) in self.stack[at..at + argc].iter().enumerate() {
+            let mask = if i < n {
+                entry.params[i]
+            } else {
+                entry.rest.unwrap_or(u16::MAX)
+            };
+            if mask & v.kind_bit() == 0 {
+                return Err(self.host_type_fault(idx, i, *v));
+            }
+        }
+        let ret = entry.ret;
+        let result = match &entry.imp {
+            Some(HostCode::Native(f)) => {
+                let f = *f;
+                self.call_native(f, at, argc)
+            }
+            Some(HostCode::Closure(f)) => {
+                let f = Arc::clone(f);
+                self.call_closure(&*f, at, argc)
+            }
+            None => Err(self.no_implementation_fault(idx)),
+        };
+        let v = match result {
+            Ok(v) => v,
+            Err(f) => {
+                if let Some(cap) = cap {
+                    self.audit_scope_denial(idx, cap, &f);
+                }
+                return Err(f);
+            }
+        };
+        if ret & v.kind_bit() == 0 {
+            return Err(self.host_return_fault(idx, v));
+        }
+        Ok(v)
+    }
+
+    /// The grant check of a host call, recorded in the audit log either way.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn check_grant(&mut self, idx: usize, cap: Capability) -> Step {
+        let name = self.host[idx].name.clone();
+        if !self.grants.contains(cap) {
+            self.audit
+                .record(&name, cap, false, Some("not granted".into()));
+            return Err(Fault::new(
+                ErrorKind::CapabilityDenied,
+                format!("`{name}` needs the capability {cap}, which this session does not hold"),
+            ));
+        }
+        // The grant check passed: that check is recorded whatever happens next.
+        self.audit.record(&name, cap, true, None);
+        Ok(())
+    }
+
+    /// A scope check inside the host function (a path, a host) denied the call.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn audit_scope_denial(&mut self, idx: usize, cap: Capability, f: &Fault) {
+        if f.kind == ErrorKind::CapabilityDenied {
+            let name = self.host[idx].name.clone();
+            self.audit
+                .record(&name, cap, false, Some(f.message.clone()));
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn host_arity_fault(&self, idx: usize, argc: usize) -> Box<Fault> {
+        let e = &self.host[idx];
+        let n = e.params.len();
+        let want = if e.rest.is_some() {
+            format!("at least {n}")
+        } else {
+            n.to_string()
+        };
+        Fault::new(
+            ErrorKind::Arity,
+            format!("`{}` takes {want} arguments, but {argc} were given", e.name),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn host_type_fault(&self, idx: usize, i: usize, v: Value) -> Box<Fault> {
+        let name = &self.host[idx].name;
+        Fault::new(
+            ErrorKind::Type,
+            format!(
+                "argument {} of `{name}` has the wrong type: {}",
+                i + 1,
+                v.type_name()
+            ),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn host_return_fault(&self, idx: usize, v: Value) -> Box<Fault> {
+        let name = &self.host[idx].name;
+        Fault::new(
+            ErrorKind::Host,
+            format!(
+                "`{name}` returned {}, which its signature does not allow",
+                v.type_name()
+            ),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn no_implementation_fault(&self, idx: usize) -> Box<Fault> {
+        Fault::new(
+            ErrorKind::Host,
+            format!(
+                "`{}` has no implementation in this host",
+                self.host[idx].name
+            ),
+        )
+    }
+
+    /// Calls a host closure: arguments copied out as owned values, the result copied in.
+    pub(super) fn call_closure(
+        &mut self,
+        f: &HostClosure,
+        at: usize,
+        argc: usize,
+    ) -> Result<Value, Box<Fault>> {
+        let mut args = Vec::with_capacity(argc);
+        for v in &self.stack[at..at + argc] {
+            let show = |v: Value| self.show(v);
+            let owned = convert::to_host(*v, &self.heap, &self.symbols, &show)
+                .map_err(|m| Fault::new(ErrorKind::Type, m))?;
+            args.push(owned);
+        }
+        let out = f(&args).map_err(Fault::from_host)?;
+        convert::from_host(&out, &mut self.heap, &mut self.symbols)
+            .map_err(|m| Fault::new(ErrorKind::Host, m))
+    }
+
+    pub(super) fn call_native(
+        &mut self,
+        f: NativeFn,
+        at: usize,
+        argc: usize,
+    ) -> Result<Value, Box<Fault>> {
+        let (stack, mut cx) = (
+            &self.stack,
+            Ctx {
+                heap: &mut self.heap,
+                symbols: &mut self.symbols,
+                out: &mut self.out,
+                protos: &self.protos,
+                ffi_names: &self.ffi_names,
+                host: &mut *self.host_data,
+                deadline: self.deadline,
+            },
+        );
+        f(&mut cx, &stack[at..at + argc])
+    }
+
+    /// Calls a built-in reached through a value: its argument count was not checked
+    /// at compile time, so check it here before the native indexes its arguments.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn call_builtin_value(
+        &mut self,
+        id: u16,
+        at: usize,
+        argc: usize,
+    ) -> Result<Value, Box<Fault>> {
+        let b = crate::ground::builtins::get(id);
+        if !b.sig.accepts_count(argc) {
+            return Err(Fault::new(
+                ErrorKind::Arity,
+                format!(
+                    "`{}` takes {}, but {argc} were given",
+                    b.name,
+                    b.sig.arity_text()
+                ),
+            ));
+        }
+        match natives::builtin(id) {
+            Some(nf) => self.call_native(nf, at, argc),
+            None => Err(Fault::new(
+                ErrorKind::Host,
+                "prelude functions are called as closures",
+            )),
+        }
+    }
+}
