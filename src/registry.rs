@@ -17,6 +17,12 @@ pub struct RegistryArgs {
 
 /// Prints the standard registry.
 pub fn main(args: RegistryArgs) -> ExitCode {
+    for (feature, names) in jue_engine::ffi::standard::missing_features() {
+        eprintln!(
+            "note: this build of jue leaves out {} (cargo feature `{feature}`)",
+            names.join(", ")
+        );
+    }
     let session = Session::new();
     let reg: &FfiRegistry = session.registry();
     let keep: Vec<u32> = (0..reg.len() as u32)

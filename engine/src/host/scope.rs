@@ -303,6 +303,7 @@ impl NetScopes {
         names.join(", ")
     }
 
+    #[cfg(feature = "net")]
     /// Checks an `http`/`https` URL's host and port against the grants (no DNS).
     pub fn allows(&self, url: &str) -> Result<(), HostError> {
         let target = UrlTarget::parse(url)?;
@@ -324,6 +325,7 @@ impl NetScopes {
     }
 }
 
+#[cfg(feature = "net")]
 /// The scheme, host and effective port of an `http`/`https` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct UrlTarget {
@@ -335,6 +337,7 @@ pub(super) struct UrlTarget {
     pub port: u16,
 }
 
+#[cfg(feature = "net")]
 impl UrlTarget {
     /// Parses a URL with the same parser the HTTP client uses, so both agree on the host.
     pub(super) fn parse(url: &str) -> Result<UrlTarget, HostError> {
@@ -736,6 +739,7 @@ mod tests {
     }
 
     /// URLs match scopes by literal host and effective port; other schemes are `host` errors.
+    #[cfg(feature = "net")]
     #[test]
     fn net_scope_matching() {
         let mut n = NetScopes::new();

@@ -785,3 +785,16 @@ pub fn println(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     write_args(cx, a, true);
     Ok(Value::Nil)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_declared_native_built_in_has_an_implementation() {
+        for (id, b) in builtins::all().iter().enumerate() {
+            let has = builtin(id as u16).is_some();
+            assert_eq!(has, b.imp == Imp::Native, "`{}`", b.name);
+        }
+    }
+}

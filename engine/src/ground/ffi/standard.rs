@@ -27,7 +27,9 @@ pub struct StandardFn {
 /// Every function of the standard registry, in the order of the language reference.
 pub fn functions() -> Vec<StandardFn> {
     use HostFunction as H;
-    use Type::{Any, Bool, Float, Int, List, String, Symbol};
+    #[cfg(feature = "db")]
+    use Type::Any;
+    use Type::{Bool, Float, Int, List, String, Symbol};
     let ii = || Signature::new(&[Int, Int], Int);
     let ff = || Signature::new(&[Float, Float], Float);
     let f = TrustTier::Formal;
@@ -53,6 +55,7 @@ pub fn functions() -> Vec<StandardFn> {
     let http_doc = "HTTP(S) GET of a URL allowed by the IoNetwork grants; returns the body (30 s timeout, 16 MiB cap).";
     #[cfg(feature = "db")]
     let db_doc = "Runs one SQL statement on an SQLite file with `?` parameters bound; returns rows as lists, or nil.";
+    #[allow(unused_mut)] // extended only with the `net` and `db` features
     let mut fns = vec![
         pure(
             "add",
