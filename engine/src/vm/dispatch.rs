@@ -10,14 +10,46 @@ use crate::ground::bytecode::{CaptureSrc, Instr};
 use crate::ground::ffi::Capability;
 
 impl Vm {
-    /// Makes room for a frame of `nregs` registers at `base`.
+    /// Makes room for a frame of `nregs` registers at `base`. The register stack
+    /// counts toward the memory limit with the heap: growing it past the limit is
+    /// a `memory-limit` error, as is a refusal by the system.
     #[inline]
-    pub(super) fn ensure_stack(&mut self, base: usize, nregs: usize) {
+    pub(super) fn ensure_stack(&mut self, base: usize, nregs: usize) -> Step {
         let need = base + nregs + STACK_SLACK;
         if self.stack.len() < need {
-            self.stack
-                .resize(need.max(self.stack.len() * 2), Value::Nil);
+            self.grow_stack(need)?;
         }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_stack(&mut self, need: usize) -> Step {
+        const SLOT: usize = std::mem::size_of::<Value>();
+        let limit = usize::try_from(self.limits.memory).unwrap_or(usize::MAX);
+        let room = limit.saturating_sub(self.heap.live_bytes()) / SLOT;
+        if need > room {
+            return Err(Fault::new(
+                ErrorKind::MemoryLimit,
+                format!(
+                    "the call stack needs {} bytes of registers, past the memory limit of {limit} bytes",
+                    need.saturating_mul(SLOT)
+                ),
+            ));
+        }
+        let want = need.max(self.stack.len().saturating_mul(2)).min(room);
+        if self
+            .stack
+            .try_reserve_exact(want - self.stack.len())
+            .is_err()
+        {
+            return Err(Fault::new(
+                ErrorKind::MemoryLimit,
+                "the system refused memory for the call stack",
+            ));
+        }
+        self.stack.resize(want, Value::Nil);
+        Ok(())
     }
 
     /// Sets up the arguments of a closure call at `base`: arity and the rest list.
@@ -31,7 +63,7 @@ impl Vm {
         if argc != nparams && !(variadic && argc > nparams) {
             return Err(self.arity_fault(proto, argc));
         }
-        self.ensure_stack(base, nregs);
+        self.ensure_stack(base, nregs)?;
         if variadic {
             let rest = self.heap.list(&self.stack[base + nparams..base + argc]);
             self.stack[base + nparams] = rest;
@@ -455,6 +487,7 @@ impl Vm {
                         match r!(f) {
                             Value::Builtin(id) => {
                                 let v = self.call_builtin_value(id, at + 1, argc as usize);
+                                budget -= self.take_work();
                                 match v {
                                     Ok(v) => put!(f, v),
                                     Err(e) => fail!(e),
@@ -463,7 +496,9 @@ impl Vm {
                             }
                             Value::Ffi(i) => {
                                 save!();
-                                match self.host_call(i as usize, at + 1, argc as usize) {
+                                let v = self.host_call(i as usize, at + 1, argc as usize);
+                                budget -= self.take_work();
+                                match v {
                                     Ok(v) => put!(f, v),
                                     Err(e) => return Err(e),
                                 }
@@ -510,6 +545,7 @@ impl Vm {
                         match r!(f) {
                             Value::Builtin(id) => {
                                 let v = self.call_builtin_value(id, at + 1, argc as usize);
+                                budget -= self.take_work();
                                 match v {
                                     Ok(v) => do_return!(&v),
                                     Err(e) => fail!(e),
@@ -517,8 +553,9 @@ impl Vm {
                             }
                             Value::Ffi(i) => {
                                 save!();
-                                let v = self.host_call(i as usize, at + 1, argc as usize)?;
-                                do_return!(&v);
+                                let v = self.host_call(i as usize, at + 1, argc as usize);
+                                budget -= self.take_work();
+                                do_return!(&v?);
                             }
                             other => fail!(self.not_callable(other)),
                         }
@@ -530,6 +567,7 @@ impl Vm {
                         Some(nf) => self.call_native(nf, at, argc as usize),
                         None => Err(Fault::new(ErrorKind::Host, "prelude not loaded")),
                     };
+                    budget -= self.take_work();
                     match v {
                         Ok(v) => put!(a, v),
                         Err(e) => fail!(e),
@@ -539,7 +577,9 @@ impl Vm {
                 Instr::CallFfi(a, idx, argc) => {
                     // The frame state is saved only if the call fails: host calls
                     // neither read it nor collect garbage.
-                    match self.host_call(idx as usize, base + a as usize, argc as usize) {
+                    let v = self.host_call(idx as usize, base + a as usize, argc as usize);
+                    budget -= self.take_work();
+                    match v {
                         Ok(v) => put!(a, v),
                         Err(e) => fail!(e),
                     }
@@ -590,6 +630,12 @@ impl Vm {
             Obj::Closure(c) => c.proto,
             _ => 0,
         }
+    }
+
+    /// The steps a built-in charged, taken out of the VM's record of them.
+    #[inline(always)]
+    fn take_work(&mut self) -> i64 {
+        std::mem::take(&mut self.work).min(i64::MAX as u64) as i64
     }
 
     /// The prototype of the running frame.

@@ -32,6 +32,8 @@ pub enum Obj {
 }
 
 const NO_FREE: u32 = u32::MAX;
+/// Bytes a pair accounts for.
+pub const PAIR_BYTES: usize = std::mem::size_of::<Obj>();
 /// Collections never run more often than every this many allocated bytes.
 const MIN_THRESHOLD: usize = 4 << 20;
 
@@ -45,6 +47,8 @@ pub struct Heap {
     threshold: usize,
     limit: usize,
     collections: u64,
+    /// Bytes held for good outside the arena (interned symbols), counted as live.
+    pinned: usize,
 }
 
 impl Default for Heap {
@@ -75,6 +79,7 @@ impl Heap {
             threshold: MIN_THRESHOLD,
             limit: usize::MAX,
             collections: 0,
+            pinned: 0,
         }
     }
 
@@ -82,6 +87,13 @@ impl Heap {
     pub fn set_limit(&mut self, limit: usize) {
         self.limit = limit;
         self.threshold = self.threshold.min(limit);
+    }
+
+    /// Counts `bytes` held for good outside the arena (a new interned symbol's name):
+    /// they stay in the live bytes, so they count toward the memory limit.
+    pub fn pin_bytes(&mut self, bytes: usize) {
+        self.pinned = self.pinned.saturating_add(bytes);
+        self.live_bytes = self.live_bytes.saturating_add(bytes);
     }
 
     /// Bytes held by allocated objects (garbage included until the next collection).
@@ -210,7 +222,7 @@ impl Heap {
                 self.free = i as u32;
             }
         }
-        self.live_bytes = live;
+        self.live_bytes = live + self.pinned;
         self.threshold = (live * 2).max(MIN_THRESHOLD).min(self.limit.max(1));
         // Give back memory when most of the arena is free at its end.
         while let Some(Obj::Free(_)) = self.objs.last() {

@@ -3,6 +3,7 @@
 //! host's closure over owned values. Also built-ins called through a value.
 
 use super::error::{ErrorKind, Fault};
+use super::meter::Meter;
 use super::natives::{self, Ctx, NativeFn};
 use super::value::Value;
 use super::{Step, Vm, convert};
@@ -205,6 +206,12 @@ impl Vm {
         at: usize,
         argc: usize,
     ) -> Result<Value, Box<Fault>> {
+        // What is left of the evaluation's steps and heap, as the VM last counted.
+        let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
+        let allowance = self.limits.steps.saturating_sub(used);
+        let room = usize::try_from(self.limits.memory)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(self.heap.live_bytes());
         let (stack, mut cx) = (
             &self.stack,
             Ctx {
@@ -215,6 +222,17 @@ impl Vm {
                 ffi_names: &self.ffi_names,
                 host: &mut *self.host_data,
                 deadline: self.deadline,
+                interrupt: &self.interrupt,
+                meter: Meter {
+                    used: &mut self.work,
+                    allowance,
+                    limit: self.limits.steps,
+                    next_poll: allowance.min(4_096),
+                    interrupt: &self.interrupt,
+                    deadline: self.deadline,
+                    timeout_ms: self.limits.timeout_ms,
+                    room,
+                },
             },
         );
         f(&mut cx, &stack[at..at + argc])

@@ -1,10 +1,9 @@
-//! Resource limits (language §10), the interrupt flag, and the alarm thread that
-//! raises the flag when the wall-time deadline passes.
+//! Resource limits (language §10) and the interrupt flag. There is no timer
+//! thread: the VM reads the clock at each fuel refill and built-ins read it while
+//! they work (`meter.rs`), so a wall-time limit costs nothing per evaluation.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
 
 /// The limits of one evaluation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,50 +97,5 @@ impl Interrupt {
     /// The raw flag, for `signal_hook::flag::register`-style handlers.
     pub fn as_atomic(&self) -> &Arc<AtomicU8> {
         &self.0
-    }
-}
-
-/// A running alarm; dropping it cancels it.
-pub struct Alarm {
-    cancel: Arc<(Mutex<bool>, Condvar)>,
-    handle: Option<thread::JoinHandle<()>>,
-}
-
-impl Alarm {
-    /// Raises `flag` with `Stop::Timeout` after `after`, unless dropped first.
-    pub fn start(after: Duration, flag: Interrupt) -> Alarm {
-        let cancel = Arc::new((Mutex::new(false), Condvar::new()));
-        let c = Arc::clone(&cancel);
-        let deadline = Instant::now() + after;
-        let handle = thread::spawn(move || {
-            let (lock, cv) = &*c;
-            let mut done = lock.lock().unwrap_or_else(|e| e.into_inner());
-            while !*done {
-                let now = Instant::now();
-                if now >= deadline {
-                    flag.raise_for(Stop::Timeout);
-                    return;
-                }
-                done = cv
-                    .wait_timeout(done, deadline - now)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
-            }
-        });
-        Alarm {
-            cancel,
-            handle: Some(handle),
-        }
-    }
-}
-
-impl Drop for Alarm {
-    fn drop(&mut self) {
-        let (lock, cv) = &*self.cancel;
-        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        cv.notify_all();
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
     }
 }

@@ -23,6 +23,7 @@ pub mod heap;
 mod host_call;
 pub mod limits;
 mod load;
+pub mod meter;
 pub mod natives;
 pub mod output;
 pub mod printer;
@@ -99,6 +100,8 @@ pub struct Vm {
     steps_used: u64,
     chunk: i64,
     fuel: i64,
+    /// Steps built-ins charged that the dispatch loop has not counted yet.
+    work: u64,
 }
 
 /// The result of a call into a native, before location is attached.
@@ -130,6 +133,7 @@ impl Vm {
             steps_used: 0,
             chunk: 0,
             fuel: 0,
+            work: 0,
         }
     }
 
@@ -317,10 +321,11 @@ impl Vm {
             base: 1,
             pc: 0,
         });
-        let _alarm = limits.timeout_ms.map(|ms| {
-            limits::Alarm::start(std::time::Duration::from_millis(ms), self.interrupt.clone())
-        });
-        // Host calls are not interrupted, so a network call gets only the time left.
+        // An interrupt raised while nothing ran belongs to no evaluation: drop it.
+        self.interrupt.clear();
+        self.work = 0;
+        // The deadline is read at every refuel and by working built-ins: no timer
+        // thread. Host calls are not interrupted, so they get only the time left.
         self.deadline = limits
             .timeout_ms
             .map(|ms| std::time::Instant::now() + std::time::Duration::from_millis(ms));
@@ -389,24 +394,19 @@ impl Vm {
     fn refuel(&mut self) -> Step {
         match self.interrupt.get() {
             Stop::Interrupt => return Err(Fault::new(ErrorKind::Interrupted, "interrupted")),
-            Stop::Timeout => {
-                let ms = self.limits.timeout_ms.unwrap_or(0);
-                return Err(Fault::new(
-                    ErrorKind::Timeout,
-                    format!("evaluation ran longer than the time limit of {ms} ms"),
-                ));
-            }
+            Stop::Timeout => return Err(meter::timeout(self.limits.timeout_ms)),
             Stop::None => {}
+        }
+        // One clock read per fuel chunk (16k steps, well under a millisecond).
+        if self
+            .deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            return Err(meter::timeout(self.limits.timeout_ms));
         }
         self.steps_used += (self.chunk - self.fuel).max(0) as u64;
         if self.steps_used >= self.limits.steps {
-            return Err(Fault::new(
-                ErrorKind::StepLimit,
-                format!(
-                    "evaluation used more than the step limit of {} steps",
-                    self.limits.steps
-                ),
-            ));
+            return Err(meter::step_limit(self.limits.steps));
         }
         let chunk = (self.limits.steps - self.steps_used).min(FUEL_CHUNK) as i64;
         self.chunk = chunk;

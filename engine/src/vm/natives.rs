@@ -4,6 +4,8 @@
 
 use super::error::{ErrorKind, Fault, FaultResult};
 use super::heap::{Heap, Obj};
+use super::limits::Interrupt;
+use super::meter::Meter;
 use super::output::Output;
 use super::printer::{self, PrintCtx};
 use super::symbols::Symbols;
@@ -32,20 +34,31 @@ pub struct Ctx<'a> {
     /// When the running evaluation must stop, if it has a time limit: host
     /// functions are not interrupted, so they bound their own waits by it.
     pub deadline: Option<Instant>,
+    /// The interrupt flag (Ctrl-C, a host's request), for work that waits.
+    pub interrupt: &'a Interrupt,
+    /// Where the built-in charges its work.
+    pub meter: Meter<'a>,
 }
 
 impl Ctx<'_> {
-    fn print_ctx(&self) -> PrintCtx<'_> {
-        PrintCtx {
+    /// The printed form of a value (`raw`: a top-level string as is), charged to
+    /// the meter and bounded by the memory left.
+    pub fn show(&mut self, v: Value, raw: bool) -> FaultResult<String> {
+        let mut s = String::new();
+        self.write_printed(&mut s, v, raw)?;
+        Ok(s)
+    }
+    /// Appends the printed form of a value, charged and bounded as [`Ctx::show`].
+    pub fn write_printed(&mut self, out: &mut String, v: Value, raw: bool) -> FaultResult<()> {
+        let max = out.len().saturating_add(self.meter.room);
+        let pcx = PrintCtx {
             heap: self.heap,
             symbols: self.symbols,
             protos: self.protos,
             ffi_names: self.ffi_names,
-        }
-    }
-    /// The printed form of a value (`raw`: a top-level string as is).
-    pub fn show(&self, v: Value, raw: bool) -> String {
-        printer::to_printed(v, raw, &self.print_ctx())
+        };
+        let meter = &mut self.meter;
+        printer::write_metered(out, v, raw, &pcx, &mut |n| meter.charge(n), max)
     }
     /// The text of a string value.
     pub fn str(&self, v: Value) -> &str {
@@ -55,6 +68,12 @@ impl Ctx<'_> {
         }
     }
 }
+
+/// What a pair accounts for in the heap (see `heap::cost`).
+const PAIR_BYTES: usize = super::heap::PAIR_BYTES;
+
+/// What an interned symbol costs besides its name (table entries).
+const SYMBOL_OVERHEAD: usize = 48;
 
 /// A native built-in.
 pub type NativeFn = fn(&mut Ctx<'_>, &[Value]) -> FaultResult<Value>;
@@ -435,10 +454,12 @@ pub fn is_eq(a: Value, b: Value) -> bool {
     }
 }
 
-/// Structural equality, iterative.
-pub fn is_equal(heap: &Heap, a: Value, b: Value) -> bool {
+/// Structural equality, iterative, charging one step per pair of values compared
+/// (shared data is compared along every path, so the charge is what bounds it).
+pub fn is_equal(heap: &Heap, meter: &mut Meter, a: Value, b: Value) -> FaultResult<bool> {
     let mut work = vec![(a, b)];
     while let Some((x, y)) = work.pop() {
+        meter.charge(1)?;
         match (x, y) {
             (Value::Pair(p), Value::Pair(q)) => {
                 if p == q {
@@ -449,8 +470,10 @@ pub fn is_equal(heap: &Heap, a: Value, b: Value) -> bool {
                 work.push((a1, a2));
             }
             (Value::Str(p), Value::Str(q)) => {
-                if heap.str(p) != heap.str(q) {
-                    return false;
+                let (p, q) = (heap.str(p), heap.str(q));
+                meter.charge(p.len().min(q.len()) as u64 / 64)?;
+                if p != q {
+                    return Ok(false);
                 }
             }
             (Value::Error(p), Value::Error(q)) => {
@@ -459,17 +482,17 @@ pub fn is_equal(heap: &Heap, a: Value, b: Value) -> bool {
                     _ => false,
                 };
                 if !same {
-                    return false;
+                    return Ok(false);
                 }
             }
             (x, y) => {
                 if !is_eq(x, y) {
-                    return false;
+                    return Ok(false);
                 }
             }
         }
     }
-    true
+    Ok(true)
 }
 
 /// `eq?`
@@ -478,7 +501,7 @@ pub fn eq(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 }
 /// `equal?`
 pub fn equal(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    Ok(Value::Bool(is_equal(cx.heap, a[0], a[1])))
+    Ok(Value::Bool(is_equal(cx.heap, &mut cx.meter, a[0], a[1])?))
 }
 
 // ----- lists -----
@@ -506,14 +529,15 @@ pub fn list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     Ok(cx.heap.list(a))
 }
 
-/// The elements of a proper list, or a type error naming `who`.
-pub fn list_items(heap: &Heap, who: &str, v: Value) -> FaultResult<Vec<Value>> {
+/// The elements of a proper list, or a type error naming `who`; one step each.
+pub fn list_items(heap: &Heap, meter: &mut Meter, who: &str, v: Value) -> FaultResult<Vec<Value>> {
     let mut out = Vec::new();
     let mut cur = v;
     loop {
         match cur {
             Value::Nil => return Ok(out),
             Value::Pair(r) => {
+                meter.charge(1)?;
                 let (a, d) = heap.pair(r);
                 out.push(a);
                 cur = d;
@@ -531,6 +555,7 @@ pub fn length(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         match cur {
             Value::Nil => return Ok(Value::Int(n)),
             Value::Pair(r) => {
+                cx.meter.charge(1)?;
                 n += 1;
                 cur = cx.heap.pair(r).1;
             }
@@ -548,13 +573,14 @@ pub fn append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     }
     let mut items = Vec::new();
     for l in init {
-        items.extend(list_items(cx.heap, "append", *l)?);
+        items.extend(list_items(cx.heap, &mut cx.meter, "append", *l)?);
+        cx.meter.room_for(items.len().saturating_mul(PAIR_BYTES))?;
     }
     Ok(cx.heap.list_with_tail(&items, *last))
 }
 /// `reverse`
 pub fn reverse(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let items = list_items(cx.heap, "reverse", a[0])?;
+    let items = list_items(cx.heap, &mut cx.meter, "reverse", a[0])?;
     let mut acc = Value::Nil;
     for v in items {
         acc = cx.heap.cons(v, acc);
@@ -572,6 +598,7 @@ pub fn list_ref(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let mut cur = a[0];
     let mut k = 0;
     while let Value::Pair(r) = cur {
+        cx.meter.charge(1)?;
         let (x, d) = cx.heap.pair(r);
         if k == i {
             return Ok(x);
@@ -587,7 +614,7 @@ pub fn list_ref(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 /// Raises a type error unless `a[0]` is a proper list (prelude helper).
 pub fn check_list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let who = cx.str(a[1]).to_string();
-    list_items(cx.heap, &who, a[0]).map(|_| Value::Nil)
+    list_items(cx.heap, &mut cx.meter, &who, a[0]).map(|_| Value::Nil)
 }
 
 // ----- predicates -----
@@ -638,13 +665,28 @@ fn string_arg<'c>(cx: &'c Ctx, who: &str, v: Value) -> FaultResult<&'c str> {
 
 /// `string-length`
 pub fn string_length(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let n = string_arg(cx, "string-length", a[0])?.len();
+    cx.meter.charge(n as u64 / 64)?;
     Ok(Value::Int(
         string_arg(cx, "string-length", a[0])?.chars().count() as i64,
     ))
 }
-/// `string-append`
+/// `string-append`: the length is known, and refused if it cannot fit, before
+/// anything is built.
 pub fn string_append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let mut total = 0usize;
+    for v in a {
+        total = total.saturating_add(string_arg(cx, "string-append", *v)?.len());
+    }
+    cx.meter.room_for(total)?;
+    cx.meter.charge(a.len() as u64 + total as u64 / 64)?;
     let mut s = String::new();
+    if s.try_reserve_exact(total).is_err() {
+        return Err(Fault::new(
+            ErrorKind::MemoryLimit,
+            format!("the system refused {total} bytes for a string"),
+        ));
+    }
     for v in a {
         s.push_str(string_arg(cx, "string-append", *v)?);
     }
@@ -652,6 +694,8 @@ pub fn string_append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 }
 /// `substring`
 pub fn substring(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    let n = string_arg(cx, "substring", a[0])?.len();
+    cx.meter.charge(n as u64 / 64)?;
     let s = string_arg(cx, "substring", a[0])?;
     let (Value::Int(start), Value::Int(end)) = (a[1], a[2]) else {
         let bad = if matches!(a[1], Value::Int(_)) {
@@ -686,6 +730,12 @@ pub fn string_eq(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 /// `string->symbol`
 pub fn string_to_symbol(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let s = string_arg(cx, "string->symbol", a[0])?.to_string();
+    if cx.symbols.get(&s).is_none() {
+        // Symbols are never collected: a new one's name counts for good.
+        let bytes = s.len() + SYMBOL_OVERHEAD;
+        cx.meter.room_for(bytes)?;
+        cx.heap.pin_bytes(bytes);
+    }
     Ok(Value::Sym(cx.symbols.intern(&s)))
 }
 /// `symbol->string`
@@ -701,7 +751,7 @@ pub fn symbol_to_string(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 /// `number->string`
 pub fn number_to_string(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     require_number("number->string", a[0])?;
-    let s = cx.show(a[0], false);
+    let s = cx.show(a[0], false)?;
     Ok(cx.heap.string(s))
 }
 /// `string->number`
@@ -718,7 +768,7 @@ pub fn to_string(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     if let Value::Str(_) = a[0] {
         return Ok(a[0]);
     }
-    let s = cx.show(a[0], true);
+    let s = cx.show(a[0], true)?;
     Ok(cx.heap.string(s))
 }
 
@@ -729,7 +779,7 @@ pub fn error(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let mut msg = string_arg(cx, "error", a[0])?.to_string();
     for v in &a[1..] {
         msg.push(' ');
-        msg.push_str(&cx.show(*v, true));
+        cx.write_printed(&mut msg, *v, true)?;
     }
     Err(Fault::new(ErrorKind::User, msg))
 }
@@ -762,27 +812,28 @@ pub fn error_message(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 
 // ----- output -----
 
-fn write_args(cx: &mut Ctx, a: &[Value], newline: bool) {
+fn write_args(cx: &mut Ctx, a: &[Value], newline: bool) -> FaultResult<()> {
     let mut s = String::new();
     for (i, v) in a.iter().enumerate() {
         if i > 0 {
             s.push(' ');
         }
-        s.push_str(&cx.show(*v, true));
+        cx.write_printed(&mut s, *v, true)?;
     }
     if newline {
         s.push('\n');
     }
     cx.out.write_str(&s);
+    Ok(())
 }
 /// `print`
 pub fn print(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    write_args(cx, a, false);
+    write_args(cx, a, false)?;
     Ok(Value::Nil)
 }
 /// `println`
 pub fn println(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    write_args(cx, a, true);
+    write_args(cx, a, true)?;
     Ok(Value::Nil)
 }
 

@@ -1,6 +1,7 @@
 //! Printing values in the printed form of language §3. Iterative: nested data of
 //! any depth never touches the Rust stack.
 
+use super::error::{ErrorKind, Fault, FaultResult};
 use super::heap::{Heap, Obj};
 use super::symbols::Symbols;
 use super::value::Value;
@@ -25,14 +26,71 @@ enum Task {
     Text(&'static str),
 }
 
-/// Appends the printed form of `v`; with `raw`, a top-level string is written as is.
+/// Longest text the infallible printers write before they cut it with a marker:
+/// printing shared data (a DAG of 40 pairs has 2^40 paths) never exhausts memory.
+pub const SHOW_CAP: usize = 4 << 20;
+
+/// Longest printed value quoted in an error message.
+pub const QUOTE_CAP: usize = 200;
+
+/// Appends the printed form of `v`; with `raw`, a top-level string is written as
+/// is. Output past [`SHOW_CAP`] is cut and marked.
 pub fn write_value(out: &mut String, v: Value, raw: bool, cx: &PrintCtx<'_>) {
+    write_capped(out, v, raw, cx, SHOW_CAP);
+}
+
+/// The printed form as a new string (cut past [`SHOW_CAP`]).
+pub fn to_printed(v: Value, raw: bool, cx: &PrintCtx<'_>) -> String {
+    let mut s = String::new();
+    write_value(&mut s, v, raw, cx);
+    s
+}
+
+/// Appends the printed form, cut after about `cap` bytes with a marker.
+pub fn write_capped(out: &mut String, v: Value, raw: bool, cx: &PrintCtx<'_>, cap: usize) {
+    let start = out.len();
+    let max = start.saturating_add(cap);
+    if write_metered(out, v, raw, cx, &mut |_| Ok(()), max).is_err() {
+        let mut cut = max.min(out.len());
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str(" …");
+    }
+}
+
+/// Appends the printed form, charging one step per element visited to `charge`
+/// and failing with `memory-limit` once `out` would pass `max_len` bytes: what
+/// `print`, `to-string` and `error` use, so printing is bounded like any work.
+pub fn write_metered(
+    out: &mut String,
+    v: Value,
+    raw: bool,
+    cx: &PrintCtx<'_>,
+    charge: &mut dyn FnMut(u64) -> FaultResult<()>,
+    max_len: usize,
+) -> FaultResult<()> {
     if let (true, Value::Str(r)) = (raw, v) {
-        out.push_str(cx.heap.str(r));
-        return;
+        let s = cx.heap.str(r);
+        if out.len().saturating_add(s.len()) > max_len {
+            return Err(too_long(max_len));
+        }
+        charge(1 + s.len() as u64 / 64)?;
+        out.push_str(s);
+        return Ok(());
     }
     let mut work = vec![Task::Value(v)];
+    let mut visited = 0u64;
     while let Some(t) = work.pop() {
+        visited += 1;
+        if visited == 256 {
+            charge(visited)?;
+            visited = 0;
+            if out.len() > max_len {
+                return Err(too_long(max_len));
+            }
+        }
         match t {
             Task::Text(s) => out.push_str(s),
             Task::Rest(v) => match v {
@@ -60,13 +118,19 @@ pub fn write_value(out: &mut String, v: Value, raw: bool, cx: &PrintCtx<'_>) {
             },
         }
     }
+    charge(visited)?;
+    if out.len() > max_len {
+        return Err(too_long(max_len));
+    }
+    Ok(())
 }
 
-/// The printed form as a new string.
-pub fn to_printed(v: Value, raw: bool, cx: &PrintCtx<'_>) -> String {
-    let mut s = String::new();
-    write_value(&mut s, v, raw, cx);
-    s
+#[cold]
+fn too_long(max_len: usize) -> Box<Fault> {
+    Fault::new(
+        ErrorKind::MemoryLimit,
+        format!("the printed form passes the memory left for it ({max_len} bytes)"),
+    )
 }
 
 fn write_atom(out: &mut String, v: Value, cx: &PrintCtx<'_>) {

@@ -454,6 +454,20 @@ impl Lowerer<'_> {
     }
 
     /// Whether a symbol may be bound; special forms may not.
+    /// Names starting with `%` belong to the engine (the prelude's own globals):
+    /// no program may define, bind or assign one (language §7).
+    pub(super) fn reserved(&self, name: &str) -> bool {
+        name.starts_with('%') && self.env.mode != Mode::Prelude
+    }
+
+    pub(super) fn reserved_error(&mut self, name: &str, span: Span) {
+        self.error(
+            Code::E0105,
+            span,
+            format!("`{name}` is a reserved name: names starting with `%` belong to the engine"),
+        );
+    }
+
     pub(super) fn bindable(&mut self, name: &Node) -> bool {
         match name.as_symbol() {
             Some(s) if SPECIAL_FORMS.contains(&s) => {
@@ -470,6 +484,10 @@ impl Lowerer<'_> {
                     name.span,
                     format!("`{s}` is a keyword and cannot be bound"),
                 );
+                false
+            }
+            Some(s) if self.reserved(s) => {
+                self.reserved_error(s, name.span);
                 false
             }
             Some(_) => true,
@@ -756,6 +774,10 @@ impl Lowerer<'_> {
             self.error(Code::E0105, target.span, "`set!` needs a variable name");
             return (Expr::nil(span), None);
         };
+        if self.reserved(name) {
+            self.reserved_error(name, target.span);
+            return (Expr::nil(span), None);
+        }
         let (v, _) = self.expr(value);
         if let Some(id) = self.lookup_local(name) {
             self.locals[id as usize].mutated = true;
