@@ -14,6 +14,8 @@ pub fn fault(e: HostError) -> Box<Fault> {
         HostErrorKind::CapabilityDenied => ErrorKind::CapabilityDenied,
         HostErrorKind::Type => ErrorKind::Type,
         HostErrorKind::Host => ErrorKind::Host,
+        HostErrorKind::Timeout => ErrorKind::Timeout,
+        HostErrorKind::Interrupted => ErrorKind::Interrupted,
     };
     Fault::new(kind, e.message)
 }
@@ -127,6 +129,10 @@ pub fn db_query(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         string(cx, a[0]),
         string(cx, a[1]),
         &params,
+        &db::Watch {
+            deadline: cx.host.deadline,
+            stop: cx.host.stop.clone(),
+        },
     )
     .map_err(fault)?;
     let Some(rows) = rows else {

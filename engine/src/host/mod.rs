@@ -28,4 +28,8 @@ pub struct HostState {
     pub sensors: SensorBank,
     /// When the running evaluation must stop, if it has a time limit.
     pub deadline: Option<std::time::Instant>,
+    /// The evaluation's stop flag, shared with the VM's `Interrupt`: non-zero means stop
+    /// (2 = the deadline passed, any other value = interrupted). Long host work (SQLite)
+    /// polls it.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicU8>>,
 }

@@ -260,6 +260,7 @@ impl Vm {
         self.host_state.deadline = limits
             .timeout_ms
             .map(|ms| std::time::Instant::now() + std::time::Duration::from_millis(ms));
+        self.host_state.stop = Some(self.interrupt.as_atomic().clone());
         let result = loop {
             match self.execute() {
                 Ok(v) => break Ok(v),
