@@ -125,7 +125,13 @@ pub fn query(
     let file = DbFile::load(scopes, path, &at)?;
     let refusal = Arc::new(Mutex::new(None::<String>));
     let stopped = Arc::new(AtomicU8::new(0));
-    let mut conn = open(path, &file, Arc::clone(&refusal), watch, Arc::clone(&stopped))?;
+    let mut conn = open(
+        path,
+        &file,
+        Arc::clone(&refusal),
+        watch,
+        Arc::clone(&stopped),
+    )?;
     let sql_error = |e: rusqlite::Error| match stopped.load(Ordering::Relaxed) {
         0 => sql_error(sql, &refusal, e),
         why => stopped_error(why),
@@ -232,7 +238,9 @@ impl DbFile {
         file.read_to_end(&mut bytes).map_err(|e| fail(&e))?;
         // Bytes 18 and 19 of the header are 2 in WAL mode: the newest data may be in the
         // `-wal` file, which is never read here.
-        if bytes.len() >= 100 && bytes.starts_with(b"SQLite format 3\0") && (bytes[18] == 2 || bytes[19] == 2)
+        if bytes.len() >= 100
+            && bytes.starts_with(b"SQLite format 3\0")
+            && (bytes[18] == 2 || bytes[19] == 2)
         {
             return Err(HostError::host(format!(
                 "cannot open database {path}: it is in WAL journal mode, which db:query does not read"
@@ -255,7 +263,12 @@ impl DbFile {
     }
 
     /// Writes the in-memory database back over the file, atomically, beneath the scope.
-    fn save(&self, scopes: &PersistScopes, path: &str, conn: &mut Connection) -> Result<(), HostError> {
+    fn save(
+        &self,
+        scopes: &PersistScopes,
+        path: &str,
+        conn: &mut Connection,
+    ) -> Result<(), HostError> {
         let data = conn
             .serialize(MAIN_DB)
             .map_err(|e| HostError::host(format!("cannot save database {path}: {e}")))?;
@@ -724,8 +737,8 @@ mod tests {
         let file = DbFile::load(&s, &db, &at).expect("load");
         let refusal = Arc::new(Mutex::new(None));
         let stopped = Arc::new(AtomicU8::new(0));
-        let conn = open(&db, &file, Arc::clone(&refusal), &Watch::default(), stopped)
-            .expect("open");
+        let conn =
+            open(&db, &file, Arc::clone(&refusal), &Watch::default(), stopped).expect("open");
         conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
             .expect("setup");
         let outside = root.join("outside/copy.db");

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use cap_std::fs::{Dir, File, Metadata, OpenOptions, OpenOptionsExt, Permissions};
 
 use super::error::HostError;
-use super::scope::{EntryKind, Located, PersistScopes};
+use super::scope::{EntryKind, Located, PersistScopes, check_shape};
 
 /// Distinguishes temporary files written concurrently by one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -24,6 +24,8 @@ pub fn read_file(scopes: &PersistScopes, path: &str) -> Result<String, HostError
 
 /// Like `read_file`, but `None` when the file is missing, unreadable or not UTF-8.
 pub fn safe_read(scopes: &PersistScopes, path: &str) -> Result<Option<String>, HostError> {
+    // A malformed path (empty, too long, too deep) is the program's error, not a file's state.
+    check_shape(path)?;
     match scopes.locate(path) {
         Ok(at) => match read_located(scopes, path, &at) {
             Ok(text) => Ok(Some(text)),
@@ -74,7 +76,10 @@ pub fn list_dir(scopes: &PersistScopes, path: &str) -> Result<Vec<String>, HostE
     let at = scopes.locate(path)?;
     let fail = |e: &io::Error| scopes.io_error(path, "list", e);
     // O_DIRECTORY: a FIFO or device is refused by the kernel without being opened.
-    let dir = at.root.open_dir(rel_or_dot(&at.rel)).map_err(|e| fail(&e))?;
+    let dir = at
+        .root
+        .open_dir(rel_or_dot(&at.rel))
+        .map_err(|e| fail(&e))?;
     let mut names = Vec::new();
     for entry in dir.entries().map_err(|e| fail(&e))? {
         let entry = entry.map_err(|e| fail(&e))?;

@@ -245,7 +245,7 @@ fn is_escape(e: &io::Error) -> bool {
 }
 
 /// Refuses empty, NUL-holding, too long or too deep paths before any file-system work.
-fn check_shape(path: &str) -> Result<(), HostError> {
+pub fn check_shape(path: &str) -> Result<(), HostError> {
     if path.is_empty() {
         return Err(HostError::host("empty path"));
     }
