@@ -820,6 +820,26 @@ fn sqlite_round_trip_through_the_handle() {
         ErrorKind::Host,
     );
     assert!(m.contains("notes.db"), "{m}");
+    // A WAL-mode database may hold its newest data in `-wal`, which is never read: refused.
+    let wal = t.scope.join("wal.db");
+    {
+        let c = rusqlite::Connection::open(&wal).expect("wal open");
+        let mode: String = c
+            .query_row("pragma journal_mode = wal", [], |r| r.get(0))
+            .expect("wal mode");
+        assert_eq!(mode, "wal");
+        c.execute_batch("create table t(x); insert into t values (1);")
+            .expect("wal fill");
+    }
+    let m = err_kind(
+        &mut s,
+        &format!("(db:query {} \"select x from t\")", qp(&wal)),
+        ErrorKind::Host,
+    );
+    assert!(m.contains("WAL"), "{m}");
+    for leftover in ["wal.db", "wal.db-wal", "wal.db-shm"] {
+        let _ = std::fs::remove_file(t.scope.join(leftover));
+    }
     let names: Vec<_> = std::fs::read_dir(&t.scope)
         .expect("ls")
         .map(|e| e.expect("e").file_name())

@@ -1,12 +1,12 @@
 //! SQLite backend of `db:query` / `db_query`: one statement, parameters bound.
 
 use std::ffi::{OsString, c_int};
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use cap_std::fs::{Dir, Permissions};
+use cap_std::fs::{Dir, File, Permissions};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, MAIN_DB, OpenFlags, config::DbConfig};
@@ -122,12 +122,12 @@ pub fn query(
     if let Some(why) = watch.stopped() {
         return Err(stopped_error(why));
     }
-    let file = DbFile::load(scopes, path, &at)?;
+    let mut file = DbFile::load(scopes, path, &at)?;
     let refusal = Arc::new(Mutex::new(None::<String>));
     let stopped = Arc::new(AtomicU8::new(0));
     let mut conn = open(
         path,
-        &file,
+        &mut file,
         Arc::clone(&refusal),
         watch,
         Arc::clone(&stopped),
@@ -196,20 +196,21 @@ fn run(
     Ok(Some(out))
 }
 
-/// A database file reached beneath a scope: its directory, name and content.
+/// A database file reached beneath a scope: its directory, name and open handle.
 struct DbFile {
     /// The directory holding the file, opened beneath the scope.
     parent: Dir,
     /// The file's name in `parent`.
     name: OsString,
-    /// The file's bytes (empty for a new or empty database).
-    bytes: Vec<u8>,
+    /// The open file and its length; `None` for a new or empty database.
+    content: Option<(File, usize)>,
     /// The existing file's permissions, kept on write-back; `None` for a new file.
     permissions: Option<Permissions>,
 }
 
 impl DbFile {
-    /// Reads the located database through the scope handle (regular files only).
+    /// Opens the located database through the scope handle (regular files only) and
+    /// checks that it can be read whole.
     fn load(scopes: &PersistScopes, path: &str, at: &Located<'_>) -> Result<DbFile, HostError> {
         let fail = |e: &std::io::Error| scopes.io_error(path, "open database", e);
         let (parent, name) = fs::open_parent(at, path).map_err(|e| match e {
@@ -222,7 +223,7 @@ impl DbFile {
             return Ok(DbFile {
                 parent,
                 name,
-                bytes: Vec::new(),
+                content: None,
                 permissions: None,
             });
         }
@@ -234,13 +235,17 @@ impl DbFile {
                 md.len()
             )));
         }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(|e| fail(&e))?;
+        let mut header = Vec::with_capacity(100);
+        (&mut file)
+            .take(100)
+            .read_to_end(&mut header)
+            .and_then(|_| file.seek(SeekFrom::Start(0)))
+            .map_err(|e| fail(&e))?;
         // Bytes 18 and 19 of the header are 2 in WAL mode: the newest data may be in the
         // `-wal` file, which is never read here.
-        if bytes.len() >= 100
-            && bytes.starts_with(b"SQLite format 3\0")
-            && (bytes[18] == 2 || bytes[19] == 2)
+        if header.len() == 100
+            && header.starts_with(b"SQLite format 3\0")
+            && (header[18] == 2 || header[19] == 2)
         {
             return Err(HostError::host(format!(
                 "cannot open database {path}: it is in WAL journal mode, which db:query does not read"
@@ -254,10 +259,12 @@ impl DbFile {
                 "cannot open database {path}: it has a pending journal (another process is writing it, or crashed while writing it)"
             )));
         }
+        // The bound above makes the length fit.
+        let len = usize::try_from(md.len()).unwrap_or(usize::MAX);
         Ok(DbFile {
             parent,
             name,
-            bytes,
+            content: (len > 0).then_some((file, len)),
             permissions: Some(md.permissions()),
         })
     }
@@ -281,20 +288,38 @@ impl DbFile {
 /// authorizer, keeping temporary data in memory and watching the deadline and stop flag.
 fn open(
     path: &str,
-    file: &DbFile,
+    file: &mut DbFile,
     refusal: Arc<Mutex<Option<String>>>,
     watch: &Watch,
     stopped: Arc<AtomicU8>,
 ) -> Result<Connection, HostError> {
-    let setup = |e: rusqlite::Error| HostError::host(format!("cannot open database {path}: {e}"));
+    let seen = Arc::clone(&stopped);
+    let setup = |e: rusqlite::Error| match seen.load(Ordering::Relaxed) {
+        0 => HostError::host(format!("cannot open database {path}: {e}")),
+        why => stopped_error(why),
+    };
     let mut conn = Connection::open_in_memory_with_flags(
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(setup)?;
-    // sqlite3_malloc64(0) is NULL: an empty file is a new database, left as it is.
-    if !file.bytes.is_empty() {
+    // Watch from the start: loading and checking a large file is work too.
+    let watch = watch.clone();
+    conn.progress_handler(
+        PROGRESS_EVERY,
+        Some(move || match watch.stopped() {
+            Some(why) => {
+                stopped.store(why, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }),
+    )
+    .map_err(setup)?;
+    // Read straight from the handle into SQLite's buffer (one copy of the file in
+    // memory). sqlite3_malloc64(0) is NULL: an empty file stays a new database.
+    if let Some((handle, len)) = file.content.take() {
         let read_only = file.permissions.as_ref().is_some_and(|p| p.readonly());
-        conn.deserialize_read_exact(MAIN_DB, file.bytes.as_slice(), file.bytes.len(), read_only)
+        conn.deserialize_read_exact(MAIN_DB, handle, len, read_only)
             .map_err(setup)?;
         // A file that is not a database fails here rather than at the statement.
         conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
@@ -309,18 +334,6 @@ fn open(
     conn.authorizer(Some(move |ctx: AuthContext<'_>| {
         authorize(&ctx.action, &refusal)
     }))
-    .map_err(setup)?;
-    let watch = watch.clone();
-    conn.progress_handler(
-        PROGRESS_EVERY,
-        Some(move || match watch.stopped() {
-            Some(why) => {
-                stopped.store(why, Ordering::Relaxed);
-                true
-            }
-            None => false,
-        }),
-    )
     .map_err(setup)?;
     Ok(conn)
 }
@@ -734,11 +747,11 @@ mod tests {
         // Bypass the static check: the authorizer must hold on its own.
         let (_t, root, s, db) = setup();
         let at = s.locate(&db).expect("inside");
-        let file = DbFile::load(&s, &db, &at).expect("load");
+        let mut file = DbFile::load(&s, &db, &at).expect("load");
         let refusal = Arc::new(Mutex::new(None));
         let stopped = Arc::new(AtomicU8::new(0));
         let conn =
-            open(&db, &file, Arc::clone(&refusal), &Watch::default(), stopped).expect("open");
+            open(&db, &mut file, Arc::clone(&refusal), &Watch::default(), stopped).expect("open");
         conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
             .expect("setup");
         let outside = root.join("outside/copy.db");
