@@ -750,8 +750,14 @@ mod tests {
         let mut file = DbFile::load(&s, &db, &at).expect("load");
         let refusal = Arc::new(Mutex::new(None));
         let stopped = Arc::new(AtomicU8::new(0));
-        let conn =
-            open(&db, &mut file, Arc::clone(&refusal), &Watch::default(), stopped).expect("open");
+        let conn = open(
+            &db,
+            &mut file,
+            Arc::clone(&refusal),
+            &Watch::default(),
+            stopped,
+        )
+        .expect("open");
         conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
             .expect("setup");
         let outside = root.join("outside/copy.db");
