@@ -151,15 +151,24 @@ fn race_tree() -> (Tree, PathBuf, PathBuf) {
     (t, sw, alt)
 }
 
-/// While another thread swaps a directory with a symlink leading out of the scope
-/// (renameat2 RENAME_EXCHANGE) for about 2 s, reads, listings, writes and SQLite
-/// calls through the engine never reach the outside directory.
+/// While other threads swap a directory, and a file, with a symlink leading out of
+/// the scope (renameat2 RENAME_EXCHANGE) for about 2 s, reads, listings, writes and
+/// SQLite calls through the engine never reach the outside directory.
 #[test]
 fn symlink_swap_race_never_escapes() {
     let (t, sw, alt) = race_tree();
     let mut s = session_on(&t.scope);
     let stop = Arc::new(AtomicBool::new(false));
     let swaps = swapper(&sw, &alt, Arc::clone(&stop));
+    // The same at the last component: `lf` is a symlink to ../outside/f or a file.
+    let lf = t.scope.join("lf");
+    let lf_alt = t.scope.join("lf_alt");
+    std::os::unix::fs::symlink("../outside/f", &lf).expect("symlink lf");
+    std::fs::write(&lf_alt, "inside file").expect("lf_alt");
+    let file_swaps = swapper(&lf, &lf_alt, Arc::clone(&stop));
+    let read_last = format!("(fs:read-file {})", qp(&lf));
+    let write_last = format!("(fs:write-file {} \"w2\")", qp(&lf));
+    let sql_last = format!("(db:query {} \"create table if not exists t(x)\")", qp(&lf));
     let read = format!("(fs:read-file {})", qp(&sw.join("f")));
     let safe = format!("(fs:safe-read {})", qp(&sw.join("f")));
     let list = format!("(fs:list-dir {})", qp(&sw));
@@ -172,12 +181,13 @@ fn symlink_swap_race_never_escapes() {
     let start = Instant::now();
     let mut i = 0u64;
     while start.elapsed() < Duration::from_secs(2) {
-        let text = match i % 5 {
-            0 => &read,
-            1 => &safe,
-            2 => &list,
-            3 => &write,
-            _ => &sql,
+        // Writes fsync: one in four calls writes, so reads get most of the time.
+        let text = match i % 16 {
+            0 => &write,
+            4 => &sql,
+            8 => &write_last,
+            12 => &sql_last,
+            n => [&read, &safe, &list, &read_last][usize::try_from(n % 4).unwrap_or(0)],
         };
         i += 1;
         match eval(&mut s, text) {
@@ -192,7 +202,7 @@ fn symlink_swap_race_never_escapes() {
         }
     }
     stop.store(true, Ordering::Relaxed);
-    let swaps = swaps.join().expect("swapper");
+    let swaps = swaps.join().expect("swapper") + file_swaps.join().expect("file swapper");
     eprintln!(
         "race: {swaps} swaps, {i} calls: {ok} ok, {refused} denied, {other} host errors, {escaped} escapes"
     );
