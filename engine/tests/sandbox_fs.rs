@@ -860,3 +860,32 @@ fn sqlite_round_trip_through_the_handle() {
         "no journal or temporary file is left: {names:?}"
     );
 }
+
+/// A grant holds its directory: once the directory is deleted and a new one made at
+/// the same path, calls fail instead of reaching the new directory.
+#[test]
+fn a_replaced_scope_directory_is_not_reached_through_the_old_grant() {
+    let t = tree();
+    let mut s = session_on(&t.scope);
+    std::fs::remove_dir_all(&t.scope).expect("rm scope");
+    std::fs::create_dir(&t.scope).expect("new scope");
+    std::fs::write(t.scope.join("inside.txt"), "new").expect("new file");
+    let f = qp(&t.scope.join("inside.txt"));
+    err_kind(&mut s, &format!("(fs:read-file {f})"), ErrorKind::Host);
+    err_kind(
+        &mut s,
+        &format!("(fs:write-file {f} \"x\")"),
+        ErrorKind::Host,
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.scope.join("inside.txt")).expect("new"),
+        "new"
+    );
+    // Granting again reaches the new directory.
+    s.grant(Capability::IoPersist, t.scope.to_str(), GrantSource::Host)
+        .expect("grant again");
+    assert_eq!(
+        eval(&mut s, &format!("(fs:read-file {f})")),
+        Ok(Value::String("new".into()))
+    );
+}

@@ -104,10 +104,6 @@ impl PersistScopes {
                 given.display()
             )));
         }
-        // Grants accumulate; a repeated grant adds nothing.
-        if self.paths.contains(&canonical) {
-            return Ok(canonical);
-        }
         // The handle is taken now: every later access is made beneath it.
         let handle = Dir::open_ambient_dir(&canonical, ambient_authority()).map_err(|e| {
             HostError::host(format!(
@@ -115,8 +111,15 @@ impl PersistScopes {
                 given.display()
             ))
         })?;
-        self.paths.push(canonical.clone());
-        self.handles.push(Arc::new(handle));
+        // Grants accumulate; a repeated grant adds no scope but renews its handle
+        // (the directory may have been replaced since).
+        match self.paths.iter().position(|p| *p == canonical) {
+            Some(i) => self.handles[i] = Arc::new(handle),
+            None => {
+                self.paths.push(canonical.clone());
+                self.handles.push(Arc::new(handle));
+            }
+        }
         Ok(canonical)
     }
 
