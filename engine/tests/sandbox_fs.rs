@@ -721,7 +721,7 @@ fn a_long_sqlite_query_is_stopped_by_the_deadline() {
         through_engine < Duration::from_millis(400),
         "{through_engine:?}"
     );
-    assert!(late < Duration::from_millis(50), "{late:?}");
+    assert!(late < Duration::from_millis(100), "{late:?}");
     assert!(!dbp.exists(), "a read-only statement created the database");
 }
 
@@ -774,8 +774,9 @@ fn a_long_sqlite_query_is_stopped_by_the_interrupt_flag() {
     let host_lag = Instant::now().saturating_duration_since(setter.join().expect("setter"));
     assert_eq!(e.kind, HostErrorKind::Interrupted, "{e}");
     eprintln!("interrupt: engine returned {engine_lag:?} after the flag, host {host_lag:?}");
-    assert!(engine_lag < Duration::from_millis(50), "{engine_lag:?}");
-    assert!(host_lag < Duration::from_millis(20), "{host_lag:?}");
+    // Measured: 0.2 ms. The bounds leave room for a loaded 2-core machine.
+    assert!(engine_lag < Duration::from_millis(100), "{engine_lag:?}");
+    assert!(host_lag < Duration::from_millis(100), "{host_lag:?}");
 }
 
 /// A database is read and written only through the scope's handle: SQLite never opens
