@@ -771,6 +771,23 @@ mod tests {
         );
     }
 
+    /// The shape limits are exact: 4,096 bytes and 256 components pass, one more fails.
+    #[test]
+    fn path_shape_limits_are_exact() {
+        let at_bytes = format!("/{}", "x".repeat(MAX_PATH_BYTES - 1));
+        assert!(check_shape(&at_bytes).is_ok());
+        let over = format!("{at_bytes}y");
+        let e = check_shape(&over).expect_err("4097 bytes");
+        assert_eq!(e.kind, HostErrorKind::Host);
+        assert!(e.message.contains("4097 bytes"), "{}", e.message);
+        let at_depth = "/d".repeat(MAX_PATH_COMPONENTS);
+        assert!(check_shape(&at_depth).is_ok());
+        // Empty names (`//`) are not components; `.` and `..` are.
+        assert!(check_shape(&format!("//{at_depth}//")).is_ok());
+        let e = check_shape(&format!("{at_depth}/.")).expect_err("257 components");
+        assert!(e.message.contains("257 components"), "{}", e.message);
+    }
+
     /// A scope granted through a symlink is stored as its realpath.
     #[test]
     fn symlinked_scope_is_stored_canonical() {
