@@ -1,14 +1,19 @@
 //! SQLite backend of `db:query` / `db_query`: one statement, parameters bound.
 
-use std::path::Path;
+use std::ffi::{OsString, c_int};
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
+use cap_std::fs::{Dir, File, Permissions};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OpenFlags, config::DbConfig};
+use rusqlite::{Connection, MAIN_DB, OpenFlags, config::DbConfig};
 
-use super::error::HostError;
-use super::scope::PersistScopes;
+use super::error::{HostError, HostErrorKind};
+use super::fs;
+use super::scope::{EntryKind, Located, PersistScopes};
 
 /// A SQL value crossing the FFI: the engine maps Jue values onto these and back.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,34 +54,116 @@ pub fn blob_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// What `db:query` watches while SQLite works: the evaluation's deadline and stop flag.
+#[derive(Debug, Clone, Default)]
+pub struct Watch {
+    /// When the evaluation must stop, if it has a time limit.
+    pub deadline: Option<Instant>,
+    /// The evaluation's stop flag (see `HostState::stop`): non-zero means stop, 2 = timeout.
+    pub stop: Option<Arc<AtomicU8>>,
+}
+
+/// How many SQLite virtual-machine instructions run between two looks at the watch
+/// (measured: the stop lands 0.04–0.2 ms after the deadline).
+const PROGRESS_EVERY: c_int = 1000;
+
+/// The largest database file `db:query` loads (SQLite's own cap on an in-memory database).
+const MAX_DB_BYTES: u64 = 1 << 30;
+
+/// What stopped a statement, as the progress handler saw it.
+const STOPPED_TIMEOUT: u8 = 1;
+const STOPPED_INTERRUPT: u8 = 2;
+
+impl Watch {
+    /// Why the evaluation must stop now, if it must.
+    fn stopped(&self) -> Option<u8> {
+        if let Some(flag) = &self.stop {
+            match flag.load(Ordering::Relaxed) {
+                0 => {}
+                2 => return Some(STOPPED_TIMEOUT),
+                _ => return Some(STOPPED_INTERRUPT),
+            }
+        }
+        match self.deadline {
+            Some(d) if Instant::now() >= d => Some(STOPPED_TIMEOUT),
+            _ => None,
+        }
+    }
+}
+
+/// The error for a statement stopped by the watch.
+fn stopped_error(why: u8) -> HostError {
+    if why == STOPPED_TIMEOUT {
+        HostError::new(
+            HostErrorKind::Timeout,
+            "db:query stopped: the evaluation's time limit passed",
+        )
+    } else {
+        HostError::new(HostErrorKind::Interrupted, "db:query interrupted")
+    }
+}
+
 /// Runs exactly one SQL statement on the database file `path` (inside the scopes) with bound `params`.
 ///
+/// The file is read whole through the scope's directory handle into an in-memory
+/// database; a statement that may write is followed by an atomic write-back (temporary
+/// file + rename beneath the same handle). SQLite itself never opens a file by name.
 /// Returns the rows (column values in SELECT order), or `None` for a statement without result columns.
 pub fn query(
     scopes: &PersistScopes,
     path: &str,
     sql: &str,
     params: &[SqlValue],
+    watch: &Watch,
 ) -> Result<Option<Vec<Vec<SqlValue>>>, HostError> {
-    let resolved = scopes.check(path)?;
+    let at = scopes.locate(path)?;
     // Clear messages for what the authorizer would refuse anyway.
     refuse_statically(sql)?;
+    if let Some(why) = watch.stopped() {
+        return Err(stopped_error(why));
+    }
+    let mut file = DbFile::load(scopes, path, &at)?;
     let refusal = Arc::new(Mutex::new(None::<String>));
-    let conn = open(path, &resolved, Arc::clone(&refusal))?;
-    let sql_error = |e: rusqlite::Error| sql_error(sql, &refusal, e);
+    let stopped = Arc::new(AtomicU8::new(0));
+    let mut conn = open(
+        path,
+        &mut file,
+        Arc::clone(&refusal),
+        watch,
+        Arc::clone(&stopped),
+    )?;
+    let sql_error = |e: rusqlite::Error| match stopped.load(Ordering::Relaxed) {
+        0 => sql_error(sql, &refusal, e),
+        why => stopped_error(why),
+    };
 
-    let mut stmt = conn.prepare(sql).map_err(sql_error)?;
-    let expected = stmt.parameter_count();
-    if expected != params.len() {
-        return Err(HostError::host(format!(
-            "db:query: the SQL has {expected} parameter(s) but {} value(s) were given",
-            params.len()
-        )));
+    let (rows, writes) = {
+        let mut stmt = conn.prepare(sql).map_err(sql_error)?;
+        let expected = stmt.parameter_count();
+        if expected != params.len() {
+            return Err(HostError::host(format!(
+                "db:query: the SQL has {expected} parameter(s) but {} value(s) were given",
+                params.len()
+            )));
+        }
+        for (i, value) in params.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(value.as_value_ref()))
+                .map_err(sql_error)?;
+        }
+        let writes = !stmt.readonly();
+        (run(&mut stmt, &sql_error)?, writes)
+    };
+    if writes {
+        file.save(scopes, path, &mut conn)?;
     }
-    for (i, value) in params.iter().enumerate() {
-        stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(value.as_value_ref()))
-            .map_err(sql_error)?;
-    }
+    Ok(rows)
+}
+
+/// Runs a prepared, bound statement and collects its rows (`None` without result columns).
+fn run(
+    stmt: &mut rusqlite::Statement<'_>,
+    sql_error: &dyn Fn(rusqlite::Error) -> HostError,
+) -> Result<Option<Vec<Vec<SqlValue>>>, HostError> {
     let columns = stmt.column_count();
     if columns == 0 {
         stmt.raw_execute().map_err(sql_error)?;
@@ -109,20 +196,138 @@ pub fn query(
     Ok(Some(out))
 }
 
-/// Opens the (already checked) database file as a plain file name, guarded by the authorizer.
+/// A database file reached beneath a scope: its directory, name and open handle.
+struct DbFile {
+    /// The directory holding the file, opened beneath the scope.
+    parent: Dir,
+    /// The file's name in `parent`.
+    name: OsString,
+    /// The open file and its length; `None` for a new or empty database.
+    content: Option<(File, usize)>,
+    /// The existing file's permissions, kept on write-back; `None` for a new file.
+    permissions: Option<Permissions>,
+}
+
+impl DbFile {
+    /// Opens the located database through the scope handle (regular files only) and
+    /// checks that it can be read whole.
+    fn load(scopes: &PersistScopes, path: &str, at: &Located<'_>) -> Result<DbFile, HostError> {
+        let fail = |e: &std::io::Error| scopes.io_error(path, "open database", e);
+        let (parent, name) = fs::open_parent(at, path).map_err(|e| match e {
+            fs::ParentError::Io(e) => fail(&e),
+            fs::ParentError::Refused(_) => {
+                HostError::host(format!("cannot open database {path}: it is a directory"))
+            }
+        })?;
+        if at.kind == EntryKind::Missing {
+            return Ok(DbFile {
+                parent,
+                name,
+                content: None,
+                permissions: None,
+            });
+        }
+        let mut file = fs::open_regular(scopes, path, at, "open database")?;
+        let md = file.metadata().map_err(|e| fail(&e))?;
+        if md.len() > MAX_DB_BYTES {
+            return Err(HostError::host(format!(
+                "cannot open database {path}: {} bytes is more than the {MAX_DB_BYTES} bytes db:query loads",
+                md.len()
+            )));
+        }
+        let mut header = Vec::with_capacity(100);
+        (&mut file)
+            .take(100)
+            .read_to_end(&mut header)
+            .and_then(|_| file.seek(SeekFrom::Start(0)))
+            .map_err(|e| fail(&e))?;
+        // Bytes 18 and 19 of the header are 2 in WAL mode: the newest data may be in the
+        // `-wal` file, which is never read here.
+        if header.len() == 100
+            && header.starts_with(b"SQLite format 3\0")
+            && (header[18] == 2 || header[19] == 2)
+        {
+            return Err(HostError::host(format!(
+                "cannot open database {path}: it is in WAL journal mode, which db:query does not read"
+            )));
+        }
+        // A journal beside it means another process is inside a transaction, or crashed in one.
+        let mut journal = name.clone();
+        journal.push("-journal");
+        if parent.symlink_metadata(&journal).is_ok_and(|m| m.len() > 0) {
+            return Err(HostError::host(format!(
+                "cannot open database {path}: it has a pending journal (another process is writing it, or crashed while writing it)"
+            )));
+        }
+        // The bound above makes the length fit.
+        let len = usize::try_from(md.len()).unwrap_or(usize::MAX);
+        Ok(DbFile {
+            parent,
+            name,
+            content: (len > 0).then_some((file, len)),
+            permissions: Some(md.permissions()),
+        })
+    }
+
+    /// Writes the in-memory database back over the file, atomically, beneath the scope.
+    fn save(
+        &self,
+        scopes: &PersistScopes,
+        path: &str,
+        conn: &mut Connection,
+    ) -> Result<(), HostError> {
+        let data = conn
+            .serialize(MAIN_DB)
+            .map_err(|e| HostError::host(format!("cannot save database {path}: {e}")))?;
+        fs::replace_file(&self.parent, &self.name, &data, self.permissions.clone())
+            .map_err(|e| scopes.io_error(path, "save database", &e))
+    }
+}
+
+/// Opens an in-memory connection holding the database's bytes, guarded by the
+/// authorizer, keeping temporary data in memory and watching the deadline and stop flag.
 fn open(
     path: &str,
-    resolved: &Path,
+    file: &mut DbFile,
     refusal: Arc<Mutex<Option<String>>>,
+    watch: &Watch,
+    stopped: Arc<AtomicU8>,
 ) -> Result<Connection, HostError> {
-    // No SQLITE_OPEN_URI: the name is a file name. The resolved path is absolute, so
-    // it never starts with `file:` even though the bundled build enables URIs globally.
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut conn = Connection::open_with_flags(resolved, flags)
-        .map_err(|e| HostError::host(format!("cannot open database {path}: {e}")))?;
-    let setup = |e: rusqlite::Error| HostError::host(format!("cannot set up database {path}: {e}"));
+    let seen = Arc::clone(&stopped);
+    let setup = |e: rusqlite::Error| match seen.load(Ordering::Relaxed) {
+        0 => HostError::host(format!("cannot open database {path}: {e}")),
+        why => stopped_error(why),
+    };
+    let mut conn = Connection::open_in_memory_with_flags(
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(setup)?;
+    // Watch from the start: loading and checking a large file is work too.
+    let watch = watch.clone();
+    conn.progress_handler(
+        PROGRESS_EVERY,
+        Some(move || match watch.stopped() {
+            Some(why) => {
+                stopped.store(why, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }),
+    )
+    .map_err(setup)?;
+    // Read straight from the handle into SQLite's buffer (one copy of the file in
+    // memory). sqlite3_malloc64(0) is NULL: an empty file stays a new database.
+    if let Some((handle, len)) = file.content.take() {
+        let read_only = file.permissions.as_ref().is_some_and(|p| p.readonly());
+        conn.deserialize_read_exact(MAIN_DB, handle, len, read_only)
+            .map_err(setup)?;
+        // A file that is not a database fails here rather than at the statement.
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+            .map_err(setup)?;
+    }
+    // Sorts, temporary tables and indexes stay in memory: no file outside the scope.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(setup)?;
     // Defensive mode stops SQL from corrupting the file (writable_schema and friends).
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
         .map_err(setup)?;
@@ -155,6 +360,13 @@ fn authorize(action: &AuthAction<'_>, refusal: &Mutex<Option<String>>) -> Author
                 || pragma_name.eq_ignore_ascii_case("data_store_directory") =>
         {
             Some(format!("PRAGMA {pragma_name} is refused"))
+        }
+        // Temporary data stays in memory: setting temp_store back to files is refused.
+        AuthAction::Pragma {
+            pragma_name,
+            pragma_value: Some(_),
+        } if pragma_name.eq_ignore_ascii_case("temp_store") => {
+            Some("PRAGMA temp_store cannot be changed (temporary data stays in memory)".to_string())
         }
         _ => None,
     };
@@ -343,7 +555,7 @@ mod tests {
     use super::super::error::HostErrorKind;
     use super::*;
     use std::fs;
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     /// A granted `scope` directory beside an ungranted `outside` one, in a fresh temp dir.
     fn setup() -> (tempfile::TempDir, PathBuf, PersistScopes, String) {
@@ -358,6 +570,16 @@ mod tests {
             .expect("grant");
         let db = scope.join("test.db").to_str().expect("utf8").to_string();
         (tmp, root, scopes, db)
+    }
+
+    /// `query` without a deadline or stop flag.
+    fn query(
+        scopes: &PersistScopes,
+        path: &str,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Option<Vec<Vec<SqlValue>>>, HostError> {
+        super::query(scopes, path, sql, params, &Watch::default())
     }
 
     /// Asserts a `host` error and returns its message.
@@ -524,9 +746,18 @@ mod tests {
     fn authorizer_alone_refuses_attach_and_vacuum_into() {
         // Bypass the static check: the authorizer must hold on its own.
         let (_t, root, s, db) = setup();
-        let resolved = s.check(&db).expect("inside");
+        let at = s.locate(&db).expect("inside");
+        let mut file = DbFile::load(&s, &db, &at).expect("load");
         let refusal = Arc::new(Mutex::new(None));
-        let conn = open(&db, &resolved, Arc::clone(&refusal)).expect("open");
+        let stopped = Arc::new(AtomicU8::new(0));
+        let conn = open(
+            &db,
+            &mut file,
+            Arc::clone(&refusal),
+            &Watch::default(),
+            stopped,
+        )
+        .expect("open");
         conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
             .expect("setup");
         let outside = root.join("outside/copy.db");

@@ -1,26 +1,38 @@
 //! File-system backends of `fs:read-file`, `fs:safe-read`, `fs:write-file`, `fs:list-dir`.
+//!
+//! Every access is made beneath the handle of the granted directory the path lies in
+//! (see `scope`), so the object checked is the object opened, read, listed or replaced.
 
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Read, Write};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use cap_std::fs::{Dir, File, Metadata, OpenOptions, OpenOptionsExt, Permissions};
+
 use super::error::HostError;
-use super::scope::PersistScopes;
+use super::scope::{EntryKind, Located, PersistScopes, check_shape};
 
 /// Distinguishes temporary files written concurrently by one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Reads a whole UTF-8 text file inside the IoPersist scopes.
 pub fn read_file(scopes: &PersistScopes, path: &str) -> Result<String, HostError> {
-    let resolved = scopes.check(path)?;
-    read_resolved(path, &resolved)
+    let at = scopes.locate(path)?;
+    read_located(scopes, path, &at)
 }
 
 /// Like `read_file`, but `None` when the file is missing, unreadable or not UTF-8.
 pub fn safe_read(scopes: &PersistScopes, path: &str) -> Result<Option<String>, HostError> {
-    match scopes.check(path) {
-        Ok(resolved) => Ok(read_resolved(path, &resolved).ok()),
+    // A malformed path (empty, too long, too deep) is the program's error, not a file's state.
+    check_shape(path)?;
+    match scopes.locate(path) {
+        Ok(at) => match read_located(scopes, path, &at) {
+            Ok(text) => Ok(Some(text)),
+            // A path that led outside while being opened is still a denial.
+            Err(e) if e.is_capability_denied() => Err(e),
+            Err(_) => Ok(None),
+        },
         // Leaving the scope is still a denial: nil must not hide a capability problem.
         Err(e) if e.is_capability_denied() => Err(e),
         Err(_) => Ok(None),
@@ -29,18 +41,19 @@ pub fn safe_read(scopes: &PersistScopes, path: &str) -> Result<Option<String>, H
 
 /// Writes `content` to a file inside the scopes (creates or replaces, atomically); returns the bytes written.
 pub fn write_file(scopes: &PersistScopes, path: &str, content: &str) -> Result<i64, HostError> {
-    let target = scopes.check(path)?;
-    let fail = |e: std::io::Error| HostError::host(format!("cannot write {path}: {e}"));
-    let existing = match fs::metadata(&target) {
+    let at = scopes.locate(path)?;
+    let fail = |e: &io::Error| scopes.io_error(path, "write", e);
+    let (parent, name) = open_parent(&at, path).map_err(|e| match e {
+        ParentError::Io(e) => fail(&e),
+        ParentError::Refused(e) => e,
+    })?;
+    let existing = match parent.symlink_metadata(&name) {
         Ok(md) => {
-            if md.is_dir() {
+            refuse_kind(path, "write", kind_of(&md))?;
+            if md.file_type().is_symlink() {
+                // Naming followed every link, so one here was put there during the call.
                 return Err(HostError::host(format!(
-                    "cannot write {path}: it is a directory"
-                )));
-            }
-            if !md.is_file() {
-                return Err(HostError::host(format!(
-                    "cannot write {path}: not a regular file"
+                    "cannot write {path}: it was replaced by a symbolic link during the call"
                 )));
             }
             // Renaming over a read-only file would bypass its permissions; refuse like open(2).
@@ -51,44 +64,25 @@ pub fn write_file(scopes: &PersistScopes, path: &str, content: &str) -> Result<i
             }
             Some(md.permissions())
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(fail(e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(fail(&e)),
     };
-    let dir = match target.parent() {
-        Some(d) => d.to_path_buf(),
-        None => {
-            return Err(HostError::host(format!(
-                "cannot write {path}: no parent directory"
-            )));
-        }
-    };
-    // Write a sibling temporary file, then rename it over the target: readers never
-    // see a half-written file, and a failed write leaves the old content intact.
-    let (tmp_path, mut file) = create_temp(&dir).map_err(fail)?;
-    let result = (|| {
-        file.write_all(content.as_bytes())?;
-        if let Some(perms) = existing {
-            file.set_permissions(perms)?;
-        }
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp_path, &target)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp_path);
-        return Err(fail(e));
-    }
+    replace_file(&parent, &name, content.as_bytes(), existing).map_err(|e| fail(&e))?;
     i64::try_from(content.len()).map_err(|_| HostError::host("file too large"))
 }
 
 /// Lists the entry names of a directory inside the scopes, without `.`/`..`, sorted by bytes.
 pub fn list_dir(scopes: &PersistScopes, path: &str) -> Result<Vec<String>, HostError> {
-    let resolved = scopes.check(path)?;
-    let entries =
-        fs::read_dir(&resolved).map_err(|e| HostError::host(format!("cannot list {path}: {e}")))?;
+    let at = scopes.locate(path)?;
+    let fail = |e: &io::Error| scopes.io_error(path, "list", e);
+    // O_DIRECTORY: a FIFO or device is refused by the kernel without being opened.
+    let dir = at
+        .root
+        .open_dir(rel_or_dot(&at.rel))
+        .map_err(|e| fail(&e))?;
     let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| HostError::host(format!("cannot list {path}: {e}")))?;
+    for entry in dir.entries().map_err(|e| fail(&e))? {
+        let entry = entry.map_err(|e| fail(&e))?;
         // Non-UTF-8 names are shown with U+FFFD rather than failing the whole listing.
         names.push(entry.file_name().to_string_lossy().into_owned());
     }
@@ -96,21 +90,12 @@ pub fn list_dir(scopes: &PersistScopes, path: &str) -> Result<Vec<String>, HostE
     Ok(names)
 }
 
-/// Reads an already checked path as UTF-8; `path` is the caller's spelling for messages.
-fn read_resolved(path: &str, resolved: &Path) -> Result<String, HostError> {
-    let md =
-        fs::metadata(resolved).map_err(|e| HostError::host(format!("cannot read {path}: {e}")))?;
-    // Refuse FIFOs and devices: reading them could block or never end.
-    if !md.is_file() {
-        let what = if md.is_dir() {
-            "it is a directory"
-        } else {
-            "not a regular file"
-        };
-        return Err(HostError::host(format!("cannot read {path}: {what}")));
-    }
-    let bytes =
-        fs::read(resolved).map_err(|e| HostError::host(format!("cannot read {path}: {e}")))?;
+/// Reads a located file as UTF-8; `path` is the caller's spelling for messages.
+fn read_located(scopes: &PersistScopes, path: &str, at: &Located<'_>) -> Result<String, HostError> {
+    let mut file = open_regular(scopes, path, at, "read")?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| HostError::host(format!("cannot read {path}: {e}")))?;
     String::from_utf8(bytes).map_err(|e| {
         HostError::host(format!(
             "file {path} is not valid UTF-8 (invalid byte at offset {})",
@@ -119,20 +104,123 @@ fn read_resolved(path: &str, resolved: &Path) -> Result<String, HostError> {
     })
 }
 
+/// Opens a located regular file for reading, refusing directories, FIFOs, sockets and
+/// devices without blocking. The kind seen when naming refuses most without opening
+/// anything (opening a device can have effects); the authority is the handle's own
+/// fstat after an `O_NONBLOCK` open, since the entry may change in between.
+pub(super) fn open_regular(
+    scopes: &PersistScopes,
+    path: &str,
+    at: &Located<'_>,
+    doing: &str,
+) -> Result<File, HostError> {
+    refuse_kind(path, doing, at.kind)?;
+    let mut options = OpenOptions::new();
+    options
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    let file = at
+        .root
+        .open_with(rel_or_dot(&at.rel), &options)
+        .map_err(|e| scopes.io_error(path, doing, &e))?;
+    let md = file
+        .metadata()
+        .map_err(|e| scopes.io_error(path, doing, &e))?;
+    refuse_kind(path, doing, kind_of(&md))?;
+    Ok(file)
+}
+
+/// Why the parent directory of a located path could not be opened.
+pub(super) enum ParentError {
+    /// The open itself failed (an escape included).
+    Io(io::Error),
+    /// The path names no file that could be created or replaced.
+    Refused(HostError),
+}
+
+/// Opens the directory holding a located path beneath its scope, with the entry's name.
+pub(super) fn open_parent(at: &Located<'_>, path: &str) -> Result<(Dir, OsString), ParentError> {
+    let (Some(parent), Some(name)) = (at.rel.parent(), at.rel.file_name()) else {
+        // The scope itself: a directory.
+        return Err(ParentError::Refused(HostError::host(format!(
+            "cannot write {path}: it is a directory"
+        ))));
+    };
+    let dir = at
+        .root
+        .open_dir(rel_or_dot(parent))
+        .map_err(ParentError::Io)?;
+    Ok((dir, name.to_os_string()))
+}
+
+/// Writes `bytes` to a new temporary file in `parent` and renames it over `name`, so
+/// readers never see a half-written file; on any failure the temporary file is removed
+/// and the old content stays.
+pub(super) fn replace_file(
+    parent: &Dir,
+    name: &OsStr,
+    bytes: &[u8],
+    permissions: Option<Permissions>,
+) -> io::Result<()> {
+    let (tmp, mut file) = create_temp(parent)?;
+    let result = (|| {
+        file.write_all(bytes)?;
+        if let Some(p) = permissions {
+            file.set_permissions(p)?;
+        }
+        file.sync_all()?;
+        drop(file);
+        parent.rename(&tmp, parent, name)
+    })();
+    if result.is_err() {
+        let _ = parent.remove_file(&tmp);
+    }
+    result
+}
+
+/// The kind of an entry from its metadata (not following a final symlink).
+pub(super) fn kind_of(md: &Metadata) -> EntryKind {
+    let t = md.file_type();
+    if t.is_dir() {
+        EntryKind::Dir
+    } else if t.is_file() || t.is_symlink() {
+        EntryKind::File
+    } else {
+        EntryKind::Other
+    }
+}
+
+/// Refuses directories and non-regular files with a `host` error naming `path`.
+pub(super) fn refuse_kind(path: &str, doing: &str, kind: EntryKind) -> Result<(), HostError> {
+    let why = match kind {
+        EntryKind::File | EntryKind::Missing => return Ok(()),
+        EntryKind::Dir => "it is a directory",
+        EntryKind::Other => "not a regular file (a FIFO, socket or device)",
+    };
+    Err(HostError::host(format!("cannot {doing} {path}: {why}")))
+}
+
+/// `rel`, or `.` for the scope itself (cap-std opens `.` as the directory it is given).
+fn rel_or_dot(rel: &Path) -> &Path {
+    if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    }
+}
+
 /// Creates a new, uniquely named temporary file in `dir`.
-fn create_temp(dir: &Path) -> std::io::Result<(PathBuf, fs::File)> {
+fn create_temp(dir: &Dir) -> io::Result<(OsString, File)> {
     let pid = std::process::id();
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
     loop {
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let candidate = dir.join(format!(".jue-write-{pid}-{n}.tmp"));
+        let candidate = OsString::from(format!(".jue-write-{pid}-{n}.tmp"));
         // create_new never follows or reuses an existing entry.
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
+        match dir.open_with(&candidate, &options) {
             Ok(f) => return Ok((candidate, f)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
     }
@@ -142,7 +230,9 @@ fn create_temp(dir: &Path) -> std::io::Result<(PathBuf, fs::File)> {
 mod tests {
     use super::super::error::HostErrorKind;
     use super::*;
+    use std::fs;
     use std::os::unix::fs::{PermissionsExt, symlink};
+    use std::path::PathBuf;
 
     /// A granted `scope` directory beside an ungranted `outside` one, in a fresh temp dir.
     fn setup() -> (tempfile::TempDir, PathBuf, PersistScopes) {

@@ -161,6 +161,10 @@ pub fn db_query(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         string(cx, a[0]),
         string(cx, a[1]),
         &params,
+        &db::Watch {
+            deadline: cx.deadline,
+            stop: Some(cx.interrupt.as_atomic().clone()),
+        },
     )
     .map_err(fault)?;
     let Some(rows) = rows else {

@@ -1,24 +1,78 @@
 //! Scopes of the IoPersist (directories) and IoNetwork (hosts) capabilities.
+//!
+//! An IoPersist path is handled in two steps. It is first *named*: resolved like
+//! realpath (iteratively, with bounded work) to decide which granted directory it lies
+//! in and to word a `capability-denied` error. It is then *opened* from that directory's
+//! handle (cap-std: `openat2(RESOLVE_BENEATH)` on Linux), which is the authority: a
+//! rename or symlink swap after the naming can make the call fail, never leave the scope.
 
+use std::ffi::OsString;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
 
 use super::error::HostError;
 
-/// How many symlinks one path resolution may follow by hand (Linux's own limit is 40).
+/// The longest path accepted, in bytes (Linux's PATH_MAX).
+pub const MAX_PATH_BYTES: usize = 4096;
+/// The most components (names between `/`) a path may have.
+pub const MAX_PATH_COMPONENTS: usize = 256;
+/// How many symlinks one naming may follow (Linux's own limit is 40).
 const MAX_SYMLINK_FOLLOWS: u32 = 40;
+/// How many components one naming may visit, symlink targets included: bounds its work.
+const MAX_RESOLVE_STEPS: usize = 4096;
 
-/// The directories granted to IoPersist, each stored canonical (realpath).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PersistScopes(Vec<PathBuf>);
+/// The directories granted to IoPersist: each stored canonical (realpath), for
+/// naming and messages, and as an open directory handle, for every access.
+#[derive(Debug, Clone, Default)]
+pub struct PersistScopes {
+    paths: Vec<PathBuf>,
+    handles: Vec<Arc<Dir>>,
+}
 
-/// The outcome of resolving a path that may not exist yet.
+impl PartialEq for PersistScopes {
+    /// Two sets of scopes are equal when they name the same directories in the same order.
+    fn eq(&self, other: &Self) -> bool {
+        self.paths == other.paths
+    }
+}
+
+impl Eq for PersistScopes {}
+
+/// What a path's last component was when the path was named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A FIFO, socket or device.
+    Other,
+    /// Nothing yet (its parent directory exists).
+    Missing,
+}
+
+/// A path named inside a scope, to be opened from the scope's directory handle.
+#[derive(Debug)]
+pub struct Located<'a> {
+    /// The handle of the scope the path lies in.
+    pub root: &'a Dir,
+    /// The path below the scope: plain names only, empty for the scope itself.
+    pub rel: PathBuf,
+    /// The canonical absolute path, for messages.
+    pub resolved: PathBuf,
+    /// What the last component was when the path was named.
+    pub kind: EntryKind,
+}
+
+/// The outcome of naming a path.
 enum Resolved {
-    /// The path exists; this is its realpath.
-    Exact(PathBuf),
-    /// The path does not exist but its parent directory does: realpath of parent + name.
-    New(PathBuf),
+    /// The path leads here (canonical); the last component is of this kind.
+    Found(PathBuf, EntryKind),
     /// The path cannot be resolved; `best` is where it would lead, used only to
     /// decide between `capability-denied` and a `host` error.
     Unresolvable { best: PathBuf, reason: String },
@@ -27,7 +81,7 @@ enum Resolved {
 impl PersistScopes {
     /// An empty set of scopes (nothing granted).
     pub fn new() -> Self {
-        PersistScopes(Vec::new())
+        PersistScopes::default()
     }
 
     /// Grants a directory (relative to the current directory; `None` = the current directory).
@@ -50,61 +104,81 @@ impl PersistScopes {
                 given.display()
             )));
         }
-        // Grants accumulate; a repeated grant adds nothing.
-        if !self.0.contains(&canonical) {
-            self.0.push(canonical.clone());
+        // The handle is taken now: every later access is made beneath it.
+        let handle = Dir::open_ambient_dir(&canonical, ambient_authority()).map_err(|e| {
+            HostError::host(format!(
+                "IoPersist scope {} cannot be opened: {e}",
+                given.display()
+            ))
+        })?;
+        // Grants accumulate; a repeated grant adds no scope but renews its handle
+        // (the directory may have been replaced since).
+        match self.paths.iter().position(|p| *p == canonical) {
+            Some(i) => self.handles[i] = Arc::new(handle),
+            None => {
+                self.paths.push(canonical.clone());
+                self.handles.push(Arc::new(handle));
+            }
         }
         Ok(canonical)
     }
 
     /// Removes every granted directory.
     pub fn clear(&mut self) {
-        self.0.clear();
+        self.paths.clear();
+        self.handles.clear();
     }
 
     /// True when no directory is granted.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.paths.is_empty()
     }
 
     /// The granted directories, canonical, in grant order.
     pub fn dirs(&self) -> &[PathBuf] {
-        &self.0
+        &self.paths
     }
 
     /// Resolves `path` (`..`, every symlink) and returns it when it lies inside a scope.
     pub fn check(&self, path: &str) -> Result<PathBuf, HostError> {
-        if path.is_empty() {
-            return Err(HostError::host("empty path"));
-        }
-        if path.contains('\0') {
-            return Err(HostError::host(format!(
-                "path {path:?} contains a NUL byte"
-            )));
-        }
+        self.locate(path).map(|l| l.resolved)
+    }
+
+    /// Names `path` (`..`, every symlink) and returns where it lies inside a scope,
+    /// with the scope's handle to open it from.
+    pub fn locate(&self, path: &str) -> Result<Located<'_>, HostError> {
+        check_shape(path)?;
         let abs = absolute(Path::new(path))?;
-        let mut follows = 0;
-        let mut resolved = resolve(&abs, &mut follows);
+        let mut resolved = resolve(&abs);
         // A trailing `/` or `/.` names a directory: it must exist, never be created as a file.
         let names_dir = path.ends_with('/') || path.ends_with("/.") || path == ".";
-        if let (true, Resolved::New(p)) = (names_dir, &resolved) {
+        if let (true, Resolved::Found(p, kind)) = (names_dir, &resolved)
+            && *kind != EntryKind::Dir
+        {
+            let reason = if *kind == EntryKind::Missing {
+                "no such directory"
+            } else {
+                "not a directory"
+            };
             resolved = Resolved::Unresolvable {
                 best: p.clone(),
-                reason: "no such directory".to_string(),
+                reason: reason.to_string(),
             };
         }
         match resolved {
-            Resolved::Exact(p) | Resolved::New(p) => {
-                if self.contains(&p) {
-                    Ok(p)
-                } else {
-                    Err(self.denied(path, &p))
-                }
-            }
+            Resolved::Found(p, kind) => match self.scope_of(&p) {
+                Some((i, rel)) => Ok(Located {
+                    root: &self.handles[i],
+                    rel,
+                    resolved: p,
+                    kind,
+                }),
+                None => Err(self.denied(path, &p)),
+            },
             Resolved::Unresolvable { best, reason } => {
                 // Outside every scope stays a denial even when the path is broken,
                 // so a caller cannot probe the file system outside its grants.
-                if self.contains(&best) {
+                if self.scope_of(&best).is_some() {
                     Err(HostError::host(format!(
                         "path {path} cannot be resolved: {reason}"
                     )))
@@ -115,9 +189,13 @@ impl PersistScopes {
         }
     }
 
-    /// True when the canonical `p` is one of the scopes or below one (component-wise).
-    fn contains(&self, p: &Path) -> bool {
-        self.0.iter().any(|dir| p.starts_with(dir))
+    /// The innermost scope holding the canonical `p` (component-wise), and `p` below it.
+    fn scope_of(&self, p: &Path) -> Option<(usize, PathBuf)> {
+        self.paths
+            .iter()
+            .enumerate()
+            .filter_map(|(i, dir)| p.strip_prefix(dir).ok().map(|rel| (i, rel.to_path_buf())))
+            .min_by_key(|(_, rel)| rel.components().count())
     }
 
     /// The `capability-denied` error for `path`, naming where it leads and the scopes.
@@ -133,15 +211,65 @@ impl PersistScopes {
         ))
     }
 
+    /// The error for an open that the kernel stopped from leaving the scope: the path
+    /// was changed (a rename or symlink swap) between its naming and its opening.
+    pub fn escaped(&self, path: &str) -> HostError {
+        HostError::capability_denied(format!(
+            "path {path} led outside the granted IoPersist scopes while it was opened \
+             (it changed during the call): {}",
+            self.describe()
+        ))
+    }
+
+    /// Maps an I/O error of an access beneath a scope: an escape is a denial, the rest `host`.
+    pub fn io_error(&self, path: &str, doing: &str, e: &io::Error) -> HostError {
+        if is_escape(e) {
+            self.escaped(path)
+        } else {
+            HostError::host(format!("cannot {doing} {path}: {e}"))
+        }
+    }
+
     /// The scopes as a comma-separated list, or `(none granted)`.
     pub fn describe(&self) -> String {
-        if self.0.is_empty() {
+        if self.paths.is_empty() {
             "(none granted)".to_string()
         } else {
-            let names: Vec<String> = self.0.iter().map(|d| d.display().to_string()).collect();
+            let names: Vec<String> = self.paths.iter().map(|d| d.display().to_string()).collect();
             names.join(", ")
         }
     }
+}
+
+/// True for cap-std's refusal of a path that led outside its directory (openat2's EXDEV).
+/// cap-std reports it as a PermissionDenied error without an OS error code.
+fn is_escape(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::PermissionDenied && e.raw_os_error().is_none()
+}
+
+/// Refuses empty, NUL-holding, too long or too deep paths before any file-system work.
+pub fn check_shape(path: &str) -> Result<(), HostError> {
+    if path.is_empty() {
+        return Err(HostError::host("empty path"));
+    }
+    if path.len() > MAX_PATH_BYTES {
+        return Err(HostError::host(format!(
+            "a path of {} bytes is longer than the limit of {MAX_PATH_BYTES} bytes",
+            path.len()
+        )));
+    }
+    if path.contains('\0') {
+        return Err(HostError::host(format!(
+            "path {path:?} contains a NUL byte"
+        )));
+    }
+    let components = path.split('/').filter(|c| !c.is_empty()).count();
+    if components > MAX_PATH_COMPONENTS {
+        return Err(HostError::host(format!(
+            "a path of {components} components is deeper than the limit of {MAX_PATH_COMPONENTS}"
+        )));
+    }
+    Ok(())
 }
 
 /// Makes `p` absolute against the current directory, without touching the file system further.
@@ -154,79 +282,114 @@ fn absolute(p: &Path) -> Result<PathBuf, HostError> {
     Ok(cwd.join(p))
 }
 
-/// Resolves an absolute path like realpath, also for a path whose last component is missing.
-fn resolve(abs: &Path, follows: &mut u32) -> Resolved {
-    let err = match fs::canonicalize(abs) {
-        Ok(p) => return Resolved::Exact(p),
-        Err(e) => e,
-    };
-    // A dangling (or looping) final symlink: follow it by hand, or writing through it
-    // would create its target wherever it points.
-    if let Ok(md) = fs::symlink_metadata(abs)
-        && md.file_type().is_symlink()
-    {
-        *follows += 1;
-        if *follows > MAX_SYMLINK_FOLLOWS {
-            return Resolved::Unresolvable {
-                best: abs.to_path_buf(),
-                reason: "too many levels of symbolic links".to_string(),
-            };
+/// Pushes the names and `..`s of `p` onto `todo` so that the first one is on top.
+fn push_components(todo: &mut Vec<OsString>, p: &Path) {
+    let start = todo.len();
+    for c in p.components() {
+        match c {
+            Component::Normal(name) => todo.push(name.to_os_string()),
+            Component::ParentDir => todo.push(OsString::from("..")),
+            // The root is handled by the caller; `.` changes nothing.
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
         }
-        return match fs::read_link(abs) {
-            Ok(target) => {
-                // A relative target is relative to the directory holding the link.
-                let next = match abs.parent() {
-                    Some(parent) => parent.join(&target),
-                    None => target,
+    }
+    todo[start..].reverse();
+}
+
+/// Where `base` followed by `first` and the rest of `todo` leads, lexically (no file-system access).
+fn lexical(base: &Path, first: Option<&OsString>, todo: &[OsString]) -> PathBuf {
+    let mut out = base.to_path_buf();
+    for name in first.into_iter().chain(todo.iter().rev()) {
+        if name == ".." {
+            out.pop();
+        } else {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Names an absolute path like realpath, also when its last component is missing or a
+/// dangling symlink. Iterative: a worklist of components, never a recursion per
+/// component, and at most `MAX_RESOLVE_STEPS` components visited in all.
+fn resolve(abs: &Path) -> Resolved {
+    let mut todo = Vec::new();
+    push_components(&mut todo, abs);
+    let mut out = PathBuf::from("/");
+    let mut kind = EntryKind::Dir;
+    let mut follows = 0;
+    let mut steps = 0;
+    while let Some(name) = todo.pop() {
+        let unresolvable = |out: &Path, reason: String, todo: &[OsString]| Resolved::Unresolvable {
+            best: lexical(out, Some(&name), todo),
+            reason,
+        };
+        steps += 1;
+        if steps > MAX_RESOLVE_STEPS {
+            return unresolvable(
+                &out,
+                "too many components after following symbolic links".to_string(),
+                &todo,
+            );
+        }
+        match kind {
+            EntryKind::Dir => {}
+            EntryKind::Missing => {
+                let reason = format!("directory {} does not exist", out.display());
+                return unresolvable(&out, reason, &todo);
+            }
+            EntryKind::File | EntryKind::Other => {
+                let reason = format!("{} is not a directory", out.display());
+                return unresolvable(&out, reason, &todo);
+            }
+        }
+        if name == ".." {
+            out.pop();
+            continue;
+        }
+        let candidate = out.join(&name);
+        match fs::symlink_metadata(&candidate) {
+            Ok(md) if md.file_type().is_symlink() => {
+                follows += 1;
+                if follows > MAX_SYMLINK_FOLLOWS {
+                    return unresolvable(
+                        &out,
+                        "too many levels of symbolic links".to_string(),
+                        &todo,
+                    );
+                }
+                match fs::read_link(&candidate) {
+                    Ok(target) if target.as_os_str().is_empty() => {
+                        return unresolvable(&out, "empty symbolic link".to_string(), &todo);
+                    }
+                    // A relative target is relative to the directory holding the link (`out`).
+                    Ok(target) => {
+                        if target.is_absolute() {
+                            out = PathBuf::from("/");
+                        }
+                        push_components(&mut todo, &target);
+                    }
+                    Err(e) => return unresolvable(&out, e.to_string(), &todo),
+                }
+            }
+            Ok(md) => {
+                kind = if md.is_dir() {
+                    EntryKind::Dir
+                } else if md.is_file() {
+                    EntryKind::File
+                } else {
+                    EntryKind::Other
                 };
-                resolve(&next, follows)
+                out = candidate;
             }
-            Err(e) => Resolved::Unresolvable {
-                best: abs.to_path_buf(),
-                reason: e.to_string(),
-            },
-        };
-    }
-    let Some(last) = abs.components().next_back() else {
-        return Resolved::Unresolvable {
-            best: abs.to_path_buf(),
-            reason: err.to_string(),
-        };
-    };
-    let parent = abs.parent().map(Path::to_path_buf).unwrap_or_default();
-    match last {
-        Component::Normal(name) => match resolve(&parent, follows) {
-            Resolved::Exact(p) if err.kind() == io::ErrorKind::NotFound && p.is_dir() => {
-                Resolved::New(p.join(name))
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                kind = EntryKind::Missing;
+                out = candidate;
             }
-            Resolved::Exact(p) => Resolved::Unresolvable {
-                best: p.join(name),
-                reason: err.to_string(),
-            },
-            Resolved::New(p) => Resolved::Unresolvable {
-                reason: format!("directory {} does not exist", p.display()),
-                best: p.join(name),
-            },
-            Resolved::Unresolvable { best, reason } => Resolved::Unresolvable {
-                best: best.join(name),
-                reason,
-            },
-        },
-        // `missing/..`: the kernel refuses it; estimate where it would lead (lexically).
-        Component::ParentDir => {
-            let (Resolved::Exact(p) | Resolved::New(p) | Resolved::Unresolvable { best: p, .. }) =
-                resolve(&parent, follows);
-            let best = p.parent().map(Path::to_path_buf).unwrap_or(p);
-            Resolved::Unresolvable {
-                best,
-                reason: err.to_string(),
-            }
+            Err(e) => return unresolvable(&out, e.to_string(), &todo),
         }
-        _ => Resolved::Unresolvable {
-            best: abs.to_path_buf(),
-            reason: err.to_string(),
-        },
     }
+    Resolved::Found(out, kind)
 }
 
 /// The hosts granted to IoNetwork: any host, or a list of `host` / `host:port`.
@@ -609,6 +772,23 @@ mod tests {
             t.scopes.check(&s(&t.scope.join("new-link"))).expect("ok"),
             t.scope.join("sub/target.txt")
         );
+    }
+
+    /// The shape limits are exact: 4,096 bytes and 256 components pass, one more fails.
+    #[test]
+    fn path_shape_limits_are_exact() {
+        let at_bytes = format!("/{}", "x".repeat(MAX_PATH_BYTES - 1));
+        assert!(check_shape(&at_bytes).is_ok());
+        let over = format!("{at_bytes}y");
+        let e = check_shape(&over).expect_err("4097 bytes");
+        assert_eq!(e.kind, HostErrorKind::Host);
+        assert!(e.message.contains("4097 bytes"), "{}", e.message);
+        let at_depth = "/d".repeat(MAX_PATH_COMPONENTS);
+        assert!(check_shape(&at_depth).is_ok());
+        // Empty names (`//`) are not components; `.` and `..` are.
+        assert!(check_shape(&format!("//{at_depth}//")).is_ok());
+        let e = check_shape(&format!("{at_depth}/.")).expect_err("257 components");
+        assert!(e.message.contains("257 components"), "{}", e.message);
     }
 
     /// A scope granted through a symlink is stored as its realpath.

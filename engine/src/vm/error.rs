@@ -123,6 +123,8 @@ impl Fault {
             HostErrorKind::CapabilityDenied => ErrorKind::CapabilityDenied,
             HostErrorKind::Type => ErrorKind::Type,
             HostErrorKind::Host => ErrorKind::Host,
+            HostErrorKind::Timeout => ErrorKind::Timeout,
+            HostErrorKind::Interrupted => ErrorKind::Interrupted,
         };
         Fault::new(kind, e.message)
     }

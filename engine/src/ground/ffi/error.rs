@@ -11,6 +11,10 @@ pub enum HostErrorKind {
     Host,
     /// A value of the wrong type reached the host (`type`).
     Type,
+    /// The evaluation's deadline passed while the host worked (`timeout`).
+    Timeout,
+    /// The evaluation was interrupted (Ctrl-C) while the host worked (`interrupted`).
+    Interrupted,
 }
 
 impl HostErrorKind {
@@ -20,6 +24,8 @@ impl HostErrorKind {
             HostErrorKind::CapabilityDenied => "capability-denied",
             HostErrorKind::Host => "host",
             HostErrorKind::Type => "type",
+            HostErrorKind::Timeout => "timeout",
+            HostErrorKind::Interrupted => "interrupted",
         }
     }
 }
