@@ -64,3 +64,53 @@ machine_line() {
   cpu="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
   printf '%s, %s cores, Linux %s\n' "${cpu:-unknown CPU}" "$(nproc)" "$(uname -r)"
 }
+
+# jue_flags FILE: the options on FILE's first line after "; bench-flags:"
+# (e.g. --grant IoPersist), which a Jue peer program needs to run.
+jue_flags() { sed -n '1s/^; bench-flags://p' "$1"; }
+
+# jue_ready FILE: true if a jue binary is there and `jue check` accepts FILE
+# (the peer programs of issues 17 and 18 use features Jue does not have yet;
+# they join the comparison by themselves once it does).
+jue_ready() {
+  local j="${JUE:-$BENCH_ROOT/target/release/jue}"
+  [[ -x $j ]] && "$j" check "$1" >/dev/null 2>&1
+}
+
+# compare_row ROWS NAME EXPECT RUNS WARMUP LABEL CMD [LABEL CMD]...:
+# run each command once (in the current directory) and keep those that print
+# exactly EXPECT, reporting the others on stderr and setting FAIL=1; time the
+# kept ones in ONE hyperfine invocation; append "NAME<TAB>LABEL<TAB>median s"
+# to the file ROWS for each. CMD is a command line with words quoted by
+# printf %q (hyperfine -N splits it the same way).
+compare_row() {
+  local rows=$1 name=$2 expect=$3 runs=$4 warmup=$5
+  shift 5
+  local labels=() cmds=() label cmd out status tmp
+  tmp="$(mktemp -d)"
+  while [[ $# -ge 2 ]]; do
+    label=$1 cmd=$2
+    shift 2
+    status=0
+    out="$(eval "$cmd" 2>"$tmp/err")" || status=$?
+    if [[ $status != 0 ]]; then
+      log "FAIL: $name under $label exited with status $status:"
+      sed 's/^/    /' "$tmp/err" | head -20 >&2
+      FAIL=1
+    elif [[ $out != "$expect" ]]; then
+      log "FAIL: $name under $label printed '$out', expected '$expect'"
+      FAIL=1
+    else
+      labels+=("$label"); cmds+=("$cmd")
+    fi
+  done
+  if [[ ${#cmds[@]} -gt 0 ]]; then
+    hyperfine_json "$tmp/h.json" "$runs" "$warmup" "${cmds[@]}"
+    local i=0 m
+    while read -r m; do
+      printf '%s\t%s\t%s\n' "$name" "${labels[$i]}" "$m" >> "$rows"
+      i=$((i + 1))
+    done < <(medians "$tmp/h.json")
+  fi
+  rm -rf "$tmp"
+}
