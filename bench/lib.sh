@@ -37,11 +37,14 @@ hyperfine_json() {
   fi
 }
 
-# medians OUT.json: the median wall time in seconds of each command, one a line.
+# medians OUT.json: for each command, one a line, its median wall time and
+# its mean CPU time (user + system) in seconds, separated by a tab. CPU time
+# counts what the program did, not the time it waited for a core on a loaded
+# machine: the ratio of CPU times is the steadier one under load.
 medians() {
   python3 -c 'import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
-    print("%.6f" % r["median"])' "$1"
+    print("%.6f\t%.6f" % (r["median"], r["user"] + r["system"]))' "$1"
 }
 
 # peak_rss_kb PROGRAM ARGS...: run it once under GNU time; print its maximum
@@ -80,9 +83,10 @@ jue_ready() {
 # compare_row ROWS NAME EXPECT RUNS WARMUP LABEL CMD [LABEL CMD]...:
 # run each command once (in the current directory) and keep those that print
 # exactly EXPECT, reporting the others on stderr and setting FAIL=1; time the
-# kept ones in ONE hyperfine invocation; append "NAME<TAB>LABEL<TAB>median s"
-# to the file ROWS for each. CMD is a command line with words quoted by
-# printf %q (hyperfine -N splits it the same way).
+# kept ones in ONE hyperfine invocation; append
+# "NAME<TAB>LABEL<TAB>median s<TAB>mean CPU s" to the file ROWS for each.
+# CMD is a command line with words quoted by printf %q (hyperfine -N splits
+# it the same way).
 compare_row() {
   local rows=$1 name=$2 expect=$3 runs=$4 warmup=$5
   shift 5

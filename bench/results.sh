@@ -4,8 +4,9 @@
 # (bench/data/run.sh) and the actor peers of issue 18 (bench/actors/run.sh),
 # under a header with the date, the machine, its load and the versions.
 #
-# Usage: bench/results.sh [--quick] [--out FILE] [--skip-peers]
+# Usage: bench/results.sh [--quick] [--runs N] [--out FILE] [--skip-peers]
 #   --quick       smoke test: 1 run per command (numbers not worth keeping)
+#   --runs N      timed runs per command in the suite (default 5)
 #   --out FILE    write there instead of bench/RESULTS.md
 #   --skip-peers  only the suite (the peers take a few minutes, mostly Python)
 # Environment: JUE=/path/to/jue (default target/release/jue, built with
@@ -21,10 +22,12 @@ source "$HERE/lib.sh"
 
 OUT="$HERE/RESULTS.md"
 QUICK=()
+SUITE_RUNS=()
 PEERS=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=(--quick) ;;
+    --runs) shift; SUITE_RUNS=(--runs "${1:?--runs needs a number}") ;;
     --out) shift; OUT=${1:?--out needs a file} ;;
     --skip-peers) PEERS=0 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
@@ -41,7 +44,7 @@ trap 'rm -rf "$TMP"' EXIT
 LOAD0="$(load)"
 START=$(date +%s)
 STATUS=0
-"$HERE/suite/run.sh" "${QUICK[@]}" > "$TMP/suite.md" || STATUS=1
+"$HERE/suite/run.sh" "${QUICK[@]}" "${SUITE_RUNS[@]}" > "$TMP/suite.md" || STATUS=1
 if [[ $PEERS == 1 ]]; then
   "$HERE/data/run.sh" "${QUICK[@]}" --dkjson > "$TMP/data.md" || STATUS=1
   "$HERE/actors/run.sh" "${QUICK[@]}" > "$TMP/actors.md" || STATUS=1

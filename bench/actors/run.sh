@@ -103,7 +103,7 @@ import sys
 rows, mem, runs, warmup, elapsed = sys.argv[1:6]
 t = {}
 for line in open(rows):
-    name, label, s = line.rstrip("\n").split("\t")
+    name, label, s, _cpu = line.rstrip("\n").split("\t")
     t.setdefault(name, {})[label] = float(s)
 labels = ["jue", "lua5.4", "luajit -joff", "python3"]
 per = {"ring": (1_000_000, "µs per message", 1.0), "spawn": (100_000, "µs per spawn", 2.0)}

@@ -101,7 +101,7 @@ import sys
 rows, runs, warmup, elapsed = sys.argv[1:5]
 t = {}
 for line in open(rows):
-    name, label, s = line.rstrip("\n").split("\t")
+    name, label, s, _cpu = line.rstrip("\n").split("\t")
     t.setdefault(name, {})[label] = float(s)
 print(f"Median wall time of {runs} run(s) after {warmup} warm-up, whole process "
       "(start-up and reading the input included); outputs checked equal.\n")
