@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for bench/suite/run.sh, bench/data/run.sh, bench/actors/run.sh.
 # Source it; it defines functions only (plus HERE_LIB and BENCH_ROOT).
 # Progress goes to stderr (log), results to stdout.
@@ -87,6 +88,7 @@ jue_ready() {
 # "NAME<TAB>LABEL<TAB>median s<TAB>mean CPU s" to the file ROWS for each.
 # CMD is a command line with words quoted by printf %q (hyperfine -N splits
 # it the same way).
+# shellcheck disable=SC2034 # FAIL is read by the sourcing script
 compare_row() {
   local rows=$1 name=$2 expect=$3 runs=$4 warmup=$5
   shift 5

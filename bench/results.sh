@@ -17,7 +17,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib.sh
+# shellcheck source=bench/lib.sh
 source "$HERE/lib.sh"
 
 OUT="$HERE/RESULTS.md"

@@ -21,7 +21,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=../lib.sh
+# shellcheck source=bench/lib.sh
 source "$HERE/../lib.sh"
 
 RUNS=3
@@ -62,9 +62,9 @@ cmds() {
   else
     log "   ($prog.jue not accepted by \`jue check\` yet: Jue left out)"
   fi
-  CMDS+=(lua5.4 "$(printf '%q ' "$LUA" "$HERE/$prog.lua" $arg)")
-  CMDS+=("luajit -joff" "$(printf '%q ' "$LUAJIT" -joff "$HERE/$prog.lua" $arg)")
-  CMDS+=(python3 "$(printf '%q ' "$PY" "$HERE/$prog.py" $arg)")
+  CMDS+=(lua5.4 "$(printf '%q ' "$LUA" "$HERE/$prog.lua" ${arg:+"$arg"})")
+  CMDS+=("luajit -joff" "$(printf '%q ' "$LUAJIT" -joff "$HERE/$prog.lua" ${arg:+"$arg"})")
+  CMDS+=(python3 "$(printf '%q ' "$PY" "$HERE/$prog.py" ${arg:+"$arg"})")
 }
 
 FAIL=0
@@ -89,10 +89,12 @@ for ((i = 0; i < ${#CMDS[@]}; i += 2)); do
     FAIL=1
     continue
   fi
-  eval "full=\$(peak_rss_kb $cmd)"
+  argv=()
+  eval "argv=($cmd)"   # the %q-quoted words back into an array
+  full="$(peak_rss_kb "${argv[@]}")"
   case "$label" in
-    jue) eval "base=\$(peak_rss_kb $(printf '%q ' "$JUE" run "$BENCH_ROOT/bench/suite/empty.jue"))" ;;
-    *) eval "base=\$(peak_rss_kb ${cmd% } 0)" ;;
+    jue) base="$(peak_rss_kb "$JUE" run "$BENCH_ROOT/bench/suite/empty.jue")" ;;
+    *) base="$(peak_rss_kb "${argv[@]}" 0)" ;;
   esac
   printf '%s\t%s\t%s\n' "$label" "$full" "$base" >> "$MEM"
 done

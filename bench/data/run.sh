@@ -22,7 +22,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=../lib.sh
+# shellcheck source=bench/lib.sh
 source "$HERE/../lib.sh"
 
 RUNS=3
@@ -85,8 +85,8 @@ for prog in dict wordfreq jsonrt; do
     log "   ($prog.jue not accepted by \`jue check\` yet: Jue left out)"
   fi
   in=${INPUT[$prog]}
-  args+=(lua5.4 "$(printf '%q ' "$LUA" "$HERE/$prog.lua" $in)")
-  args+=(python3 "$(printf '%q ' "$PY" "$HERE/$prog.py" $in)")
+  args+=(lua5.4 "$(printf '%q ' "$LUA" "$HERE/$prog.lua" ${in:+"$in"})")
+  args+=(python3 "$(printf '%q ' "$PY" "$HERE/$prog.py" ${in:+"$in"})")
   compare_row "$ROWS" "$prog" "${EXPECT[$prog]}" "$RUNS" "$WARMUP" "${args[@]}"
 done
 if [[ $DKJSON == 1 ]]; then
