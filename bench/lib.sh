@@ -28,14 +28,44 @@ jue_binary() {
 
 # hyperfine_json OUT.json RUNS WARMUP CMD...: time the commands side by side
 # in one hyperfine invocation (-N: no shell in between). Dies on failure.
+# With BENCH_INTERLEAVE=1, instead RUNS invocations of one run each (after
+# WARMUP invocations not kept), so that the commands alternate run by run and
+# a change in the machine's load hits all of them alike (hyperfine itself
+# runs all runs of the first command, then of the next); OUT.json then has
+# the same fields (median wall time, mean user and system time) over them.
 hyperfine_json() {
   local out=$1 runs=$2 warmup=$3
   shift 3
-  if ! hyperfine -N --style none --warmup "$warmup" --runs "$runs" \
-        --export-json "$out" "$@" >/dev/null 2>"$out.err"; then
-    cat "$out.err" >&2
-    die "hyperfine failed"
+  if [[ ${BENCH_INTERLEAVE:-0} != 1 ]]; then
+    if ! hyperfine -N --style none --warmup "$warmup" --runs "$runs" \
+          --export-json "$out" "$@" >/dev/null 2>"$out.err"; then
+      cat "$out.err" >&2
+      die "hyperfine failed"
+    fi
+    return
   fi
+  local i parts=()
+  for ((i = 0; i < warmup + runs; i++)); do
+    if ! hyperfine -N --style none --runs 1 \
+          --export-json "$out.$i" "$@" >/dev/null 2>"$out.err"; then
+      cat "$out.err" >&2
+      die "hyperfine failed"
+    fi
+    ((i < warmup)) || parts+=("$out.$i")
+  done
+  python3 -c 'import json, statistics, sys
+runs = [json.load(open(p))["results"] for p in sys.argv[2:]]
+out = {"results": []}
+for k in range(len(runs[0])):
+    rs = [r[k] for r in runs]
+    out["results"].append({
+        "command": rs[0]["command"],
+        "median": statistics.median(r["mean"] for r in rs),
+        "user": statistics.fmean(r["user"] for r in rs),
+        "system": statistics.fmean(r["system"] for r in rs),
+    })
+json.dump(out, open(sys.argv[1], "w"))' "$out" "${parts[@]}"
+  rm -f "$out".[0-9]*
 }
 
 # medians OUT.json: for each command, one a line, its median wall time and

@@ -7,6 +7,7 @@
 # Usage: bench/results.sh [--quick] [--runs N] [--out FILE] [--skip-peers]
 #   --quick       smoke test: 1 run per command (numbers not worth keeping)
 #   --runs N      timed runs per command in the suite (default 5)
+#   --interleave  the suite alternates the runtimes run by run (suite/run.sh)
 #   --out FILE    write there instead of bench/RESULTS.md
 #   --skip-peers  only the suite (the peers take a few minutes, mostly Python)
 # Environment: JUE=/path/to/jue (default target/release/jue, built with
@@ -27,7 +28,8 @@ PEERS=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=(--quick) ;;
-    --runs) shift; SUITE_RUNS=(--runs "${1:?--runs needs a number}") ;;
+    --runs) shift; SUITE_RUNS+=(--runs "${1:?--runs needs a number}") ;;
+    --interleave) SUITE_RUNS+=(--interleave) ;;
     --out) shift; OUT=${1:?--out needs a file} ;;
     --skip-peers) PEERS=0 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;

@@ -4,9 +4,13 @@
 # `lua5.4` and `luajit -joff` (LuaJIT's interpreter, JIT off) in ONE hyperfine
 # invocation per workload, so the three share the machine's state.
 #
-# Usage: bench/suite/run.sh [--quick] [--runs N] [--only a,b,...]
+# Usage: bench/suite/run.sh [--quick] [--runs N] [--interleave] [--only a,b,...]
 #   --quick      1 run per command, no warm-up (smoke test)
 #   --runs N     timed runs per command (default 5, plus 1 warm-up)
+#   --interleave alternate the runtimes run by run (N hyperfine invocations
+#                of one run each) instead of one invocation per workload
+#                (which runs all of Jue's runs, then Lua's...): steadier when
+#                the load of a shared machine changes during the suite
 #   --only LIST  only these workloads (comma-separated); skips start-up and
 #                memory unless "startup" / "memory" is in LIST
 # Environment: JUE=/path/to/jue (default target/release/jue).
@@ -36,6 +40,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) RUNS=1; WARMUP=0; STARTUP_RUNS=3 ;;
     --runs) shift; [[ ${1:-} =~ ^[1-9][0-9]*$ ]] || die "--runs needs a positive integer"; RUNS=$1 ;;
+    --interleave) export BENCH_INTERLEAVE=1 ;;
     --only) shift; ONLY=",${1:-},"; [[ $ONLY != ",," ]] || die "--only needs a list" ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown option: $1 (try --help)" ;;
@@ -113,7 +118,7 @@ check() {
 log "jue: $JUE"
 log "lua: $LUA ($("$LUA" -v 2>&1 | head -1))"
 log "luajit: $LUAJIT ($("$LUAJIT" -v 2>&1 | head -1))"
-log "timing: $(hyperfine --version), -N --warmup $WARMUP --runs $RUNS, median kept"
+log "timing: $(hyperfine --version), -N --warmup $WARMUP --runs $RUNS${BENCH_INTERLEAVE:+ interleaved}, median kept"
 
 START=$(date +%s)
 : > "$TMP/times.tsv"
@@ -164,8 +169,11 @@ times, cpu = {}, {}
 for r in rows("times.tsv"):
     v = list(map(float, r[1:]))
     times[r[0]], cpu[r[0]] = tuple(v[0::2]), tuple(v[1::2])
+how = ("the runtimes alternating run by run (--interleave)"
+       if os.environ.get("BENCH_INTERLEAVE") == "1"
+       else "one hyperfine invocation per workload")
 print(f"Median wall time of {runs} run(s) after {warmup} warm-up, whole process "
-      f"(start-up included), one hyperfine invocation per workload; every output "
+      f"(start-up included), {how}; every output "
       f"checked equal to the known checksum under all three. The CPU columns are "
       f"the same ratios taken on mean user + system time, which a loaded machine "
       f"disturbs less than wall time.\n")
