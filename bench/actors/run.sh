@@ -103,30 +103,33 @@ ELAPSED=$(( $(date +%s) - START ))
 python3 - "$ROWS" "$MEM" "$RUNS" "$WARMUP" "$ELAPSED" <<'PY'
 import sys
 rows, mem, runs, warmup, elapsed = sys.argv[1:6]
-t = {}
+t, c = {}, {}
 for line in open(rows):
-    name, label, s, _cpu = line.rstrip("\n").split("\t")
+    name, label, s, cpu = line.rstrip("\n").split("\t")
     t.setdefault(name, {})[label] = float(s)
+    c.setdefault(name, {})[label] = float(cpu)
 labels = ["jue", "lua5.4", "luajit -joff", "python3"]
 per = {"ring": (1_000_000, "µs per message", 1.0), "spawn": (100_000, "µs per spawn", 2.0)}
 print(f"Median wall time of {runs} run(s) after {warmup} warm-up, whole process "
       "(start-up and set-up included, so the per-unit figures are upper bounds); "
       "outputs checked equal.\n")
-print("| workload | " + " | ".join(f"{l} s" for l in labels) + " | jue/lua5.4 |")
-print("|---|" + "---:|" * (len(labels) + 1))
+print("| workload | " + " | ".join(f"{l} s" for l in labels) + " | jue/lua5.4 | CPU jue/lua5.4 |")
+print("|---|" + "---:|" * (len(labels) + 2))
 for name, d in t.items():
     cells = ["–" if d.get(l) is None else f"{d[l]:.3f}" for l in labels]
     ratio = "–" if "jue" not in d or "lua5.4" not in d else f"{d['jue'] / d['lua5.4']:.2f}"
-    print(f"| {name} | " + " | ".join(cells) + f" | {ratio} |")
+    cd = c[name]
+    cratio = "–" if "jue" not in cd or "lua5.4" not in cd else f"{cd['jue'] / cd['lua5.4']:.2f}"
+    print(f"| {name} | " + " | ".join(cells) + f" | {ratio} | {cratio} |")
 for name, d in t.items():
     n, unit, target = per[name]
     cells = ["–" if d.get(l) is None else f"{d[l] / n * 1e6:.2f}" for l in labels]
-    print(f"| {name}, {unit} (Jue target ≤ {target:g}) | " + " | ".join(cells) + " | |")
+    print(f"| {name}, {unit} (Jue target ≤ {target:g}) | " + " | ".join(cells) + " | | |")
 memrows = [l.rstrip("\n").split("\t") for l in open(mem) if l.strip()]
 if memrows:
     d = {lab: (int(full) - int(base)) / 100_000 for lab, full, base in memrows}
     cells = ["–" if l not in d else f"{d[l]:.2f}" for l in labels]
-    print("| idle, KiB per waiting actor (Jue target ≤ 2) | " + " | ".join(cells) + " | |")
+    print("| idle, KiB per waiting actor (Jue target ≤ 2) | " + " | ".join(cells) + " | | |")
     print("\nIdle: (peak RSS with 100,000 actors waiting in receive − peak RSS of the "
           "same program with 0 actors; Jue: an empty program) / 100,000, from "
           "`/usr/bin/time -v`. Lua: a coroutine plus its actor record and mailbox "

@@ -99,19 +99,24 @@ ELAPSED=$(( $(date +%s) - START ))
 python3 - "$ROWS" "$RUNS" "$WARMUP" "$ELAPSED" <<'PY'
 import sys
 rows, runs, warmup, elapsed = sys.argv[1:5]
-t = {}
+t, c = {}, {}
 for line in open(rows):
-    name, label, s, _cpu = line.rstrip("\n").split("\t")
+    name, label, s, cpu = line.rstrip("\n").split("\t")
     t.setdefault(name, {})[label] = float(s)
+    c.setdefault(name, {})[label] = float(cpu)
 print(f"Median wall time of {runs} run(s) after {warmup} warm-up, whole process "
-      "(start-up and reading the input included); outputs checked equal.\n")
-print("| workload | jue s | lua5.4 s | python3 s | jue/lua5.4 (target ≤ 3) | jue/python3 | python3/lua5.4 |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+      "(start-up and reading the input included); outputs checked equal. CPU: the "
+      "ratio of mean user + system times, steadier on a loaded machine.\n")
+print("| workload | jue s | lua5.4 s | python3 s | jue/lua5.4 (target ≤ 3) | jue/python3 "
+      "| python3/lua5.4 | CPU jue/lua5.4 |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 f = lambda x: "–" if x is None else f"{x:.3f}"
 r = lambda a, b: "–" if a is None or b is None else f"{a / b:.2f}"
 for name, d in t.items():
     j, l, p = d.get("jue"), d.get("lua5.4"), d.get("python3")
-    print(f"| {name} | {f(j)} | {f(l)} | {f(p)} | {r(j, l)} | {r(j, p)} | {r(p, l)} |")
+    cj, cl = c[name].get("jue"), c[name].get("lua5.4")
+    print(f"| {name} | {f(j)} | {f(l)} | {f(p)} | {r(j, l)} | {r(j, p)} | {r(p, l)} "
+          f"| {r(cj, cl)} |")
 if "lua5.4+dkjson" in t.get("jsonrt", {}):
     print(f"\njsonrt with the pure-Lua dkjson instead of lua-cjson: "
           f"{t['jsonrt']['lua5.4+dkjson']:.3f} s.")
