@@ -247,6 +247,12 @@ impl Vm {
         limits: Limits,
         tier: crate::ground::tier::TrustTier,
     ) -> Result<Value, RuntimeError> {
+        if let Value::Closure(c) = f
+            && let heap::Obj::Closure(clo) = self.heap.get(c)
+        {
+            let proto = clo.proto;
+            return self.run_closure(f, proto, args, limits);
+        }
         let Ok(argc) = u16::try_from(args.len()) else {
             return Err(self.runtime_error(*Fault::new(
                 ErrorKind::Arity,
@@ -303,6 +309,52 @@ impl Vm {
         limits: Limits,
         init: &[Value],
     ) -> Result<Value, RuntimeError> {
+        self.begin(limits);
+        let nregs = self.protos[proto as usize].nregs as usize;
+        let n = init.len().min(nregs);
+        self.stack.resize(1 + nregs + STACK_SLACK, Value::Nil);
+        self.stack[1..1 + n].copy_from_slice(&init[..n]);
+        self.frames.push(Frame {
+            code: self.code_of(proto),
+            proto,
+            base: 1,
+            pc: 0,
+        });
+        self.drive()
+    }
+
+    /// Calls a closure directly as the entry frame: any number of arguments, a
+    /// variadic one receiving the extra ones as its list (language §10).
+    fn run_closure(
+        &mut self,
+        f: Value,
+        proto: u32,
+        args: &[Value],
+        limits: Limits,
+    ) -> Result<Value, RuntimeError> {
+        self.begin(limits);
+        let need = 1 + args.len() + STACK_SLACK;
+        if let Err(fault) = self.ensure_stack(0, need) {
+            return Err(self.runtime_error(*fault));
+        }
+        self.stack[0] = f;
+        self.stack[1..1 + args.len()].copy_from_slice(args);
+        self.frames.push(Frame {
+            code: self.code_of(proto),
+            proto,
+            base: 1,
+            pc: 0,
+        });
+        if let Err(fault) = self.enter(proto, 1, args.len()) {
+            let e = self.runtime_error(*fault);
+            self.frames.clear();
+            return Err(e);
+        }
+        self.drive()
+    }
+
+    /// Starts an evaluation under `limits`: counters reset, stacks empty.
+    fn begin(&mut self, limits: Limits) {
         self.limits = limits;
         self.heap
             .set_limit(usize::try_from(limits.memory).unwrap_or(usize::MAX));
@@ -312,15 +364,6 @@ impl Vm {
         self.stack.clear();
         self.frames.clear();
         self.handlers.clear();
-        let nregs = self.protos[proto as usize].nregs as usize;
-        self.stack.resize(1 + nregs + STACK_SLACK, Value::Nil);
-        self.stack[1..1 + init.len().min(nregs)].copy_from_slice(&init[..init.len().min(nregs)]);
-        self.frames.push(Frame {
-            code: self.code_of(proto),
-            proto,
-            base: 1,
-            pc: 0,
-        });
         // An interrupt raised while nothing ran belongs to no evaluation: drop it.
         self.interrupt.clear();
         self.work = 0;
@@ -329,6 +372,10 @@ impl Vm {
         self.deadline = limits
             .timeout_ms
             .map(|ms| std::time::Instant::now() + std::time::Duration::from_millis(ms));
+    }
+
+    /// Runs the entry frame to its end, through `try` handlers.
+    fn drive(&mut self) -> Result<Value, RuntimeError> {
         let result = loop {
             match self.execute() {
                 Ok(v) => break Ok(v),
