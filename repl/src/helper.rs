@@ -1,10 +1,11 @@
 //! The rustyline helper: completion, signature hints, highlighting and
 //! multi-line validation, all from the engine's lexer and tables.
 
-use crate::commands::COMMANDS;
+use crate::names::Names;
+use crate::table::COMMANDS;
 use jue_engine::analysis::SPECIAL_FORMS;
 use jue_engine::syntax::lexer::{TokenKind, is_incomplete, lex};
-use jue_engine::{Capability, Session, TrustTier, builtins, docs};
+use jue_engine::{Capability, TrustTier, builtins};
 use nu_ansi_term::{Color, Style};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
@@ -13,55 +14,7 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
-
-/// What the helper knows of the session, refreshed after each input.
-#[derive(Default)]
-pub struct Names {
-    /// FFI function name → `NAME SIGNATURE`.
-    pub ffi: BTreeMap<String, String>,
-    /// User definition name → `(name params...)`.
-    pub user: BTreeMap<String, String>,
-}
-
-impl Names {
-    /// Reads the registry and the user's globals.
-    pub fn from_session(s: &Session) -> Names {
-        let reg = s.registry();
-        let ffi = (0..reg.len() as u32)
-            .map(|i| {
-                let f = reg.function(i);
-                (f.name.clone(), format!("{} {}", f.name, reg.signature(i)))
-            })
-            .collect();
-        let user = s
-            .globals()
-            .iter()
-            .filter(|(n, _)| !n.starts_with(jue_engine::analysis::PRELUDE_PREFIX))
-            .map(|(n, g)| {
-                let sig = docs::user_definition(n, g, docs::GrantView::Unknown);
-                (n.clone(), sig.lines().next().unwrap_or(n).to_string())
-            })
-            .collect();
-        Names { ffi, user }
-    }
-
-    /// The one-line signature of a callable name, if known.
-    pub fn signature(&self, name: &str) -> Option<String> {
-        if let Some(s) = self.user.get(name) {
-            return Some(s.clone());
-        }
-        if let Some(s) = self.ffi.get(name) {
-            return Some(s.clone());
-        }
-        if let Some(id) = builtins::find(name, false) {
-            let b = builtins::get(id);
-            return Some(format!("{} {}", b.name, b.sig));
-        }
-        docs::special_form(name).and_then(|d| d.lines().next().map(str::to_string))
-    }
-}
 
 /// The REPL's rustyline helper.
 pub struct JueHelper {
