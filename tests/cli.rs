@@ -223,3 +223,30 @@ fn registry_and_piped_repl_end_quietly_on_a_closed_stdout() {
         assert!(err.is_empty(), "jue {args:?}: nothing on stderr: {err}");
     }
 }
+
+#[test]
+fn small_comforts_of_the_command_line() {
+    let d = scratch("comforts");
+    let f = write(&d, "ok.jue", b"(define x 1)\n");
+    // `jue FILE.jue` means `jue run FILE.jue`.
+    let o = run(&[&f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!("jue run {f}")),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A filter that matches nothing says so on stderr.
+    let o = run(&["registry", "no-such-function-anywhere"]);
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no FFI function matches"));
+    // A clean check says so in one line.
+    let o = run(&["check", &f]);
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "checked 1 file: no errors\n"
+    );
+    let o = run(&["check", "--format", "json", &f]);
+    assert!(o.stderr.is_empty() && o.stdout.is_empty());
+}

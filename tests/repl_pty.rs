@@ -371,3 +371,51 @@ fn highlighting_uses_colour_on_a_terminal() {
     prompt(&mut p);
     quit(p);
 }
+
+#[test]
+fn banner_on_a_terminal_and_bare_exit_leaves() {
+    let dir = scratch("banner");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jue"));
+    cmd.arg("repl")
+        .current_dir(&dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    let mut p = Session::spawn(cmd).expect("spawn jue repl in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(15)));
+    p.expect(format!(
+        "Jue {} · :help for commands, :q or Ctrl-D to leave\r\n",
+        env!("CARGO_PKG_VERSION")
+    ))
+    .expect("one-line banner");
+    prompt(&mut p);
+    enter(&mut p, "exit");
+    p.expect(Eof).expect("`exit` leaves");
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
+}
+
+#[test]
+fn ctrl_c_stops_printing_a_huge_result_at_once() {
+    let mut p = spawn("ctrlc-print", &[]);
+    enter(&mut p, ":set print-length off");
+    prompt(&mut p);
+    enter(&mut p, ":set print-chars off");
+    prompt(&mut p);
+    enter(
+        &mut p,
+        "(define big (let loop ((i 0) (acc nil)) (if (= i 1000000) acc (loop (+ i 1) (cons i acc)))))",
+    );
+    prompt(&mut p);
+    // About 6.9 MB of output; the test reads only the start, so the REPL blocks
+    // on the full terminal until Ctrl-C stops it.
+    enter(&mut p, "big");
+    p.expect("(999999 999998").unwrap();
+    p.send(ControlCode::EndOfText).unwrap();
+    p.expect("interrupted: the rest of the result is not printed")
+        .expect("printing stops");
+    prompt(&mut p);
+    ask(&mut p, "(length big)", "1000000");
+    prompt(&mut p);
+    quit(p);
+}

@@ -2,7 +2,7 @@
 //! multi-line validation, all from the engine's lexer and tables.
 
 use crate::names::Names;
-use crate::table::COMMANDS;
+use crate::table::{COMMANDS, TOPICS};
 use jue_engine::analysis::SPECIAL_FORMS;
 use jue_engine::syntax::lexer::{TokenKind, is_incomplete, lex};
 use jue_engine::{Capability, TrustTier, builtins};
@@ -15,6 +15,10 @@ use rustyline::{Context, Helper};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+
+/// Lines longer than this are neither highlighted nor hinted: every key redraws
+/// the whole line, and a 6,000-character paste must stay fast to edit.
+pub const HIGHLIGHT_LIMIT: usize = 2_000;
 
 /// The REPL's rustyline helper.
 pub struct JueHelper {
@@ -111,6 +115,7 @@ impl Completer for JueHelper {
                     .iter()
                     .map(|c| c.name.to_string())
                     .chain(COMMANDS.iter().map(|c| c.name[1..].to_string()))
+                    .chain(TOPICS.iter().map(|(t, _)| t.to_string()))
                     .collect(),
                 ":tier" => TrustTier::ALL
                     .iter()
@@ -119,7 +124,10 @@ impl Completer for JueHelper {
                 ":limits" => ["steps", "memory", "time", "depth"]
                     .map(String::from)
                     .to_vec(),
-                ":load" => return self.files.complete(line, pos, ctx),
+                ":set" => ["print-length", "print-depth", "print-chars"]
+                    .map(String::from)
+                    .to_vec(),
+                ":load" | ":save" => return self.files.complete(line, pos, ctx),
                 ":doc" | ":type" | ":registry" => self.all_names(),
                 _ => Vec::new(),
             };
@@ -168,7 +176,7 @@ impl Hinter for JueHelper {
     type Hint = SigHint;
 
     fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<SigHint> {
-        if pos < line.len() || line.trim_start().starts_with(':') {
+        if pos < line.len() || line.len() > HIGHLIGHT_LIMIT || line.trim_start().starts_with(':') {
             return None;
         }
         let head = enclosing_head(line, pos)?;
@@ -228,7 +236,7 @@ fn matching_pair(line: &str, pos: usize) -> Option<(usize, usize)> {
 
 impl Highlighter for JueHelper {
     fn highlight<'l>(&self, line: &'l str, pos: usize) -> Cow<'l, str> {
-        if !self.color || line.is_empty() {
+        if !self.color || line.is_empty() || line.len() > HIGHLIGHT_LIMIT {
             return Cow::Borrowed(line);
         }
         let trimmed = line.trim_start();
@@ -326,9 +334,9 @@ impl Highlighter for JueHelper {
         }
     }
 
-    fn highlight_char(&self, _line: &str, _pos: usize, kind: CmdKind) -> bool {
+    fn highlight_char(&self, line: &str, _pos: usize, kind: CmdKind) -> bool {
         self.show_match.set(kind != CmdKind::ForcedRefresh);
-        self.color
+        self.color && line.len() <= HIGHLIGHT_LIMIT
     }
 }
 
@@ -346,5 +354,15 @@ mod tests {
         assert_eq!(matching_pair("(a (b))", 7), Some((0, 6)));
         assert_eq!(matching_pair("(a (b))", 3), Some((3, 5)));
         assert_eq!(word_start("(math:ad", 8), 1);
+    }
+
+    #[test]
+    fn long_lines_are_left_plain() {
+        let h = JueHelper::new(Rc::new(RefCell::new(Names::default())), true);
+        let short = "(+ 1 2)";
+        assert!(matches!(h.highlight(short, 0), Cow::Owned(_)));
+        let long = format!("(list {})", "1 ".repeat(3_000));
+        assert!(matches!(h.highlight(&long, 0), Cow::Borrowed(_)));
+        assert!(!h.highlight_char(&long, 0, CmdKind::Other));
     }
 }

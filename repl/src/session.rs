@@ -21,6 +21,16 @@ pub fn handle_input(repl: &mut Repl, text: &str, asker: &mut dyn Asker) -> bool 
     if trimmed.is_empty() {
         return true;
     }
+    repl.history.push(text.trim_end().to_string());
+    // Bare `exit`, `quit` and `help` do what a newcomer means, unless defined.
+    let word = trimmed.trim_end();
+    if matches!(word, "exit" | "quit" | "help") && !repl.session.globals().contains_key(word) {
+        if word == "help" {
+            return commands::run(repl, ":help", asker);
+        }
+        repl.quit = true;
+        return true;
+    }
     let ok = if trimmed.starts_with(':') {
         commands::run(repl, trimmed.trim_end(), asker)
     } else {
@@ -127,6 +137,11 @@ fn interactive_loop(repl: &mut Repl) -> i32 {
     editor.set_helper(Some(JueHelper::new(Rc::clone(&repl.names), repl.color)));
     let mut history = History::open();
     history.load(&mut editor);
+    repl.history = editor.history().iter().cloned().collect();
+    repl.message(&format!(
+        "Jue {} · :help for commands, :q or Ctrl-D to leave",
+        env!("CARGO_PKG_VERSION")
+    ));
     let prompt = "jue> ";
     loop {
         match editor.readline(prompt) {

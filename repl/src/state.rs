@@ -6,9 +6,13 @@ use crate::interrupt;
 use crate::names::Names;
 use crate::preflight::{self, Asker, Decision};
 use jue_engine::report::{render_diagnostic, render_runtime_error};
+use jue_engine::vm::limits::Stop;
 use jue_engine::vm::output::Output;
+use jue_engine::vm::printer::{self, Bounds};
 use jue_engine::vm::value::Value;
-use jue_engine::{Capability, EvalError, GrantSource, Session, SourceFile};
+use jue_engine::{
+    Capability, EvalError, GrantSource, RuntimeError, Session, SourceFile, Value as HostValue,
+};
 use std::cell::RefCell;
 use std::io::{self, IsTerminal, Write};
 use std::rc::Rc;
@@ -56,6 +60,15 @@ pub struct Repl {
     pub quit: bool,
     /// Names for completion and highlighting, refreshed after each input.
     pub names: Rc<RefCell<Names>>,
+    /// How much of a result is printed (`:set print-length` ...).
+    pub bounds: Bounds,
+    /// The last run-time error (`:bt`; `*e` holds it as a value).
+    pub last_error: Option<RuntimeError>,
+    /// Inputs, oldest first: earlier sessions' (from the history file) and this one's.
+    pub history: Vec<String>,
+    /// The session's definitions for `:save`, in the order they were last made:
+    /// (name, text with its `;;` comments and annotations).
+    pub definitions: Vec<(String, String)>,
     at_line_start: Arc<AtomicBool>,
     inputs: u32,
 }
@@ -79,6 +92,10 @@ impl Repl {
             timing: false,
             quit: false,
             names: Rc::new(RefCell::new(Names::default())),
+            bounds: Bounds::DEFAULT,
+            last_error: None,
+            history: Vec::new(),
+            definitions: Vec::new(),
             at_line_start,
             inputs: 0,
             options,
@@ -108,9 +125,11 @@ impl Repl {
             .options
             .tier
             .unwrap_or(jue_engine::TrustTier::Empirical);
-        for n in RESULT_NAMES {
+        for n in RESULT_NAMES.iter().chain(&["*e"]) {
             self.session.set_global(n, Value::Nil);
         }
+        self.last_error = None;
+        self.definitions.clear();
         self.refresh_names();
     }
 
@@ -246,16 +265,13 @@ impl Repl {
         let ok = match failure {
             Some(e) => {
                 self.message(&render_runtime_error(&e, &self.session, self.color));
+                self.keep_error(e);
                 false
             }
             None => {
+                self.keep_definitions(&prepared);
                 if let (true, Some((v, false))) = (print_result, last) {
-                    let shown = self.session.show(v);
-                    {
-                        let mut out = io::stdout().lock();
-                        let _ = writeln!(out, "{shown}");
-                        let _ = out.flush();
-                    }
+                    self.print_result(v);
                     self.shift_results(v);
                 }
                 true
@@ -268,6 +284,63 @@ impl Repl {
             ));
         }
         ok
+    }
+
+    /// Prints a result within the print bounds, in pieces, so Ctrl-C stops a long
+    /// one at once (the rest is dropped and a note says so).
+    fn print_result(&mut self, v: Value) {
+        let mut text = String::new();
+        let vm = self.session.vm();
+        printer::write_value_bounded(&mut text, v, false, &vm.print_ctx(), self.bounds);
+        text.push('\n');
+        let intr = self.session.interrupt();
+        let _printing = interrupt::Evaluating::start(&intr);
+        let mut out = io::stdout().lock();
+        let mut rest = text.as_str();
+        while !rest.is_empty() {
+            if intr.get() != Stop::None {
+                let _ = out.write_all(b"\n");
+                let _ = out.flush();
+                drop(out);
+                self.message("interrupted: the rest of the result is not printed");
+                return;
+            }
+            let mut cut = rest.len().min(4096);
+            while !rest.is_char_boundary(cut) {
+                cut += 1;
+            }
+            if out.write_all(rest[..cut].as_bytes()).is_err() {
+                return;
+            }
+            let _ = out.flush();
+            rest = &rest[cut..];
+        }
+    }
+
+    /// Keeps a run-time error for `:bt` and as `*e`.
+    fn keep_error(&mut self, e: RuntimeError) {
+        let value = HostValue::Error {
+            kind: e.kind.name().to_string(),
+            message: e.message.clone(),
+        };
+        let _ = self.session.set_global_value("*e", &value);
+        self.last_error = Some(e);
+    }
+
+    /// Records the definitions of a text that ran, for `:save`: a redefinition
+    /// moves the name to the end with its new text.
+    fn keep_definitions(&mut self, prepared: &jue_engine::session::Prepared) {
+        let text = prepared.source.text();
+        for d in &prepared.analysis.definitions {
+            let (start, end) = (d.span.start as usize, d.span.end as usize);
+            if end > text.len() || start > end {
+                continue;
+            }
+            let start = leading_comments(text, start);
+            self.definitions.retain(|(n, _)| *n != d.name);
+            self.definitions
+                .push((d.name.clone(), text[start..end].trim().to_string()));
+        }
     }
 
     fn shift_results(&mut self, v: Value) {
@@ -292,8 +365,29 @@ fn new_session(options: &Options, at_line_start: &Arc<AtomicBool>) -> Session {
     if let Some(t) = options.tier {
         session.default_tier = t;
     }
-    for n in RESULT_NAMES {
+    for n in RESULT_NAMES.iter().chain(&["*e"]) {
         session.set_global(n, Value::Nil);
     }
     session
+}
+
+/// Where a definition starting at `start` begins with the `;;` comments and
+/// `@tier` annotations written on the lines just above it (and before it on its line).
+pub fn leading_comments(text: &str, start: usize) -> usize {
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let before = text[line_start..start].trim();
+    if !(before.is_empty() || before.starts_with('@')) {
+        return start;
+    }
+    let mut begin = line_start;
+    while begin > 0 {
+        let prev_start = text[..begin - 1].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[prev_start..begin - 1].trim();
+        if line.starts_with(";;") || line.starts_with('@') {
+            begin = prev_start;
+        } else {
+            break;
+        }
+    }
+    begin
 }

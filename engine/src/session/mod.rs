@@ -11,7 +11,7 @@ use crate::ffi::Value as HostValue;
 use crate::ffi::registry::FfiRegistry;
 use crate::ffi::{CapSet, Capability, FfiFunction, RegistryError, TrustTier};
 use crate::syntax::span::SourceFile;
-use crate::vm::error::RuntimeError;
+use crate::vm::error::{ErrorKind, RuntimeError};
 use crate::vm::limits::{Interrupt, Limits};
 use crate::vm::output::Output;
 use crate::vm::value::Value;
@@ -317,6 +317,13 @@ impl Session {
         });
     }
 
+    /// Defines a global from an owned value (REPL `*e`); procedures cannot cross.
+    pub fn set_global_value(&mut self, name: &str, v: &HostValue) -> Result<(), String> {
+        let v = v.to_vm(&mut self.vm.heap, &mut self.vm.symbols)?;
+        self.set_global(name, v);
+        Ok(())
+    }
+
     /// What analysis knows of this session.
     pub fn env(&self) -> Env<'_> {
         Env {
@@ -460,10 +467,30 @@ impl Session {
                 (Some(t), Some(o)) => Some(t.min(o.saturating_sub(elapsed))),
                 (t, o) => t.or(o.map(|o| o.saturating_sub(elapsed))),
             };
+            let whole = self.effective_limits(item.tier);
             let r = self.vm.run(item.proto, limits);
             steps = steps.saturating_add(self.vm.steps_used());
             self.last_steps = steps;
-            last = r?;
+            last = r.map_err(|mut e| {
+                // The VM saw what was left of the budget; the user set the whole one.
+                match e.kind {
+                    ErrorKind::StepLimit => {
+                        e.message = format!(
+                            "evaluation used more than the step limit of {} steps",
+                            whole.steps.min(overall.steps)
+                        );
+                    }
+                    ErrorKind::Timeout => {
+                        if let Some(ms) = whole.timeout_ms.or(overall.timeout_ms) {
+                            let ms = overall.timeout_ms.map_or(ms, |o| ms.min(o));
+                            e.message =
+                                format!("evaluation ran longer than the time limit of {ms} ms");
+                        }
+                    }
+                    _ => {}
+                }
+                e
+            })?;
         }
         self.last_steps = steps;
         Ok(last)
