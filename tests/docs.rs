@@ -140,7 +140,12 @@ fn every_builtin_and_ffi_function_is_in_the_reference_with_its_signature() {
             .any(|l| l.contains(&format!("`{}`", cell(name))) && l.contains(&cell(sig)))
     };
     for b in builtins::all().iter().filter(|b| !b.hidden) {
-        assert!(has(b.name, &b.sig.to_string()), "built-in {} {} missing", b.name, b.sig);
+        assert!(
+            has(b.name, &b.sig.to_string()),
+            "built-in {} {} missing",
+            b.name,
+            b.sig
+        );
     }
     let session = Session::new();
     let reg = session.registry();
@@ -167,7 +172,10 @@ fn every_builtin_and_ffi_function_is_in_the_reference_with_its_signature() {
         .collect();
     assert_eq!(names.len(), reg.len());
     for n in names {
-        assert!(text.contains(&format!("| `{n}` |")), "{n} missing from the FFI table");
+        assert!(
+            text.contains(&format!("| `{n}` |")),
+            "{n} missing from the FFI table"
+        );
     }
 }
 

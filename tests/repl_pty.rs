@@ -419,3 +419,43 @@ fn ctrl_c_stops_printing_a_huge_result_at_once() {
     prompt(&mut p);
     quit(p);
 }
+
+#[test]
+fn indirect_capability_prompt_names_the_chain_and_ctrl_c_cancels() {
+    let mut p = spawn("indirect", &[]);
+    enter(&mut p, "(define (now) (get-wall-clock))");
+    prompt(&mut p);
+    enter(&mut p, "(define (stamp) (list 'at (now)))");
+    prompt(&mut p);
+    // The definitions' needs are kept: `:doc` shows them.
+    ask(&mut p, ":doc stamp", "needs SysClock");
+    prompt(&mut p);
+    // A call in a later input is asked about, with the chain that needs it.
+    p.send_line("(stamp)").unwrap();
+    p.expect("SysClock is needed by stamp → now → get-wall-clock")
+        .expect("the chain");
+    p.expect("grant SysClock for this session? [y/N/once]")
+        .unwrap();
+    // Ctrl-C at the question cancels the input: nothing runs.
+    p.send(ControlCode::EndOfText).unwrap();
+    p.expect("cancelled: the input did not run").unwrap();
+    prompt(&mut p);
+    ask(&mut p, ":audit", "no capability checks yet");
+    prompt(&mut p);
+    // `y` grants it and the call runs.
+    p.send_line("(stamp)").unwrap();
+    p.expect("grant SysClock for this session? [y/N/once]")
+        .unwrap();
+    enter(&mut p, "y");
+    p.expect(Regex(r"\(at \d+\)")).unwrap();
+    prompt(&mut p);
+    // IoPersist: the question says what `y` grants.
+    p.send_line("(fs:read-file \"x\")").unwrap();
+    p.expect("IoPersist is needed by fs:read-file; `y` grants it for the current directory only")
+        .unwrap();
+    p.expect("[y/N/once]").unwrap();
+    enter(&mut p, "n");
+    p.expect("capability-denied").unwrap();
+    prompt(&mut p);
+    quit(p);
+}

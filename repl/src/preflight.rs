@@ -16,9 +16,14 @@ pub enum Decision {
     Session,
     /// `once`: grant for this input only.
     Once,
-    /// `N`, Enter, Ctrl-C, refusal.
+    /// `N`, Enter, Ctrl-D, refusal: run without them.
     No,
+    /// Ctrl-C at the question: the input does not run.
+    Cancel,
 }
+
+/// What an [`Asker`] returns for Ctrl-C at the question.
+pub const CANCELLED: &str = "\u{3}";
 
 /// Escapes control characters (and other invisible ones) so text cannot move the
 /// cursor, clear the screen or forge a different question.
@@ -50,6 +55,7 @@ pub fn decide(answer: Option<&str>) -> Decision {
     match answer.map(|a| a.trim().to_ascii_lowercase()).as_deref() {
         Some("y" | "yes") => Decision::Session,
         Some("once" | "o") => Decision::Once,
+        Some(CANCELLED) => Decision::Cancel,
         _ => Decision::No,
     }
 }
@@ -85,5 +91,6 @@ mod tests {
         assert_eq!(decide(Some(" once ")), Decision::Once);
         assert_eq!(decide(Some("")), Decision::No);
         assert_eq!(decide(None), Decision::No);
+        assert_eq!(decide(Some(CANCELLED)), Decision::Cancel);
     }
 }

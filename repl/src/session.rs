@@ -54,7 +54,11 @@ struct EditorAsker<'e>(&'e mut Editor<JueHelper, FileHistory>);
 
 impl Asker for EditorAsker<'_> {
     fn ask(&mut self, prompt: &str) -> Option<String> {
-        self.0.readline(prompt).ok()
+        match self.0.readline(prompt) {
+            Ok(answer) => Some(answer),
+            Err(ReadlineError::Interrupted) => Some(crate::preflight::CANCELLED.to_string()),
+            Err(_) => None,
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use crate::Options;
 use crate::interrupt;
 use crate::names::Names;
 use crate::preflight::{self, Asker, Decision};
+use jue_engine::analysis::RefTarget;
 use jue_engine::report::{render_diagnostic, render_runtime_error};
 use jue_engine::vm::limits::Stop;
 use jue_engine::vm::output::Output;
@@ -66,6 +67,9 @@ pub struct Repl {
     pub last_error: Option<RuntimeError>,
     /// Inputs, oldest first: earlier sessions' (from the history file) and this one's.
     pub history: Vec<String>,
+    /// Per definition, the globals and FFI functions its body names: the pre-flight
+    /// prompt follows them to say why an input needs a capability.
+    pub calls: std::collections::HashMap<String, Vec<String>>,
     /// The session's definitions for `:save`, in the order they were last made:
     /// (name, text with its `;;` comments and annotations).
     pub definitions: Vec<(String, String)>,
@@ -96,6 +100,7 @@ impl Repl {
             last_error: None,
             history: Vec::new(),
             definitions: Vec::new(),
+            calls: std::collections::HashMap::new(),
             at_line_start,
             inputs: 0,
             options,
@@ -211,14 +216,20 @@ impl Repl {
                 )
             })
             .collect();
+        self.keep_calls(&prepared);
         let mut once = Vec::new();
         if !missing.is_empty() {
             let decision = if self.interactive && !self.options.no_prompt {
+                self.message(&self.why(&missing, &prepared));
                 preflight::ask(&missing, asker)
             } else {
                 Decision::No
             };
             match decision {
+                Decision::Cancel => {
+                    self.message("cancelled: the input did not run");
+                    return false;
+                }
                 Decision::Session | Decision::Once => {
                     let source = if decision == Decision::Session {
                         GrantSource::Prompt
@@ -284,6 +295,101 @@ impl Repl {
             ));
         }
         ok
+    }
+
+    /// Records which names each definition of a prepared text calls.
+    fn keep_calls(&mut self, prepared: &jue_engine::session::Prepared) {
+        let reg = self.session.registry();
+        for d in &prepared.analysis.definitions {
+            let mut names: Vec<String> = Vec::new();
+            for r in &prepared.analysis.references {
+                if r.definition || r.span.start < d.span.start || r.span.end > d.span.end {
+                    continue;
+                }
+                let name = match &r.target {
+                    RefTarget::Global(n) if **n != *d.name => n.to_string(),
+                    RefTarget::Ffi(i) if (*i as usize) < reg.len() => reg.function(*i).name.clone(),
+                    _ => continue,
+                };
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            self.calls.insert(d.name.clone(), names);
+        }
+    }
+
+    /// Why an input needs each capability: the chain of calls from a name the
+    /// input's top-level forms use to the FFI function that needs it
+    /// (`now → get-wall-clock`), and what `y` would grant.
+    fn why(&self, missing: &[Capability], prepared: &jue_engine::session::Prepared) -> String {
+        let reg = self.session.registry();
+        let defs = &prepared.analysis.definitions;
+        let mut starts: Vec<String> = Vec::new();
+        for r in &prepared.analysis.references {
+            let inside = defs
+                .iter()
+                .any(|d| r.span.start >= d.span.start && r.span.end <= d.span.end);
+            if r.definition || inside {
+                continue;
+            }
+            let name = match &r.target {
+                RefTarget::Global(n) => n.to_string(),
+                RefTarget::Ffi(i) if (*i as usize) < reg.len() => reg.function(*i).name.clone(),
+                _ => continue,
+            };
+            if !starts.contains(&name) {
+                starts.push(name);
+            }
+        }
+        let needs = |name: &str, c: Capability| {
+            reg.index_of(name)
+                .is_some_and(|i| reg.function(i).required_capability == Some(c))
+        };
+        let mut lines = Vec::new();
+        for &c in missing {
+            // Breadth first, so the shortest chain is named.
+            let mut queue: std::collections::VecDeque<Vec<String>> =
+                starts.iter().map(|s| vec![s.clone()]).collect();
+            let mut seen: Vec<String> = starts.clone();
+            let mut found = None;
+            while let Some(path) = queue.pop_front() {
+                let last = path.last().map_or("", String::as_str);
+                if needs(last, c) {
+                    found = Some(path);
+                    break;
+                }
+                if path.len() > 20 {
+                    continue;
+                }
+                for next in self.calls.get(last).into_iter().flatten() {
+                    if !seen.contains(next) {
+                        seen.push(next.clone());
+                        let mut p = path.clone();
+                        p.push(next.clone());
+                        queue.push_back(p);
+                    }
+                }
+            }
+            let scope = match c {
+                Capability::IoPersist => format!(
+                    "; `y` grants it for the current directory only ({}); `:grant IoPersist DIR` for another",
+                    std::env::current_dir()
+                        .map(|d| d.display().to_string())
+                        .unwrap_or_else(|_| "?".into())
+                ),
+                Capability::IoNetwork => {
+                    "; `y` grants it for any host; `:grant IoNetwork HOST:PORT` for one".into()
+                }
+                _ => String::new(),
+            };
+            lines.push(match found {
+                Some(path) => format!("{c} is needed by {}{scope}", path.join(" → ")),
+                None => format!("{c} may be needed{scope}"),
+            });
+        }
+        let lines: Vec<String> = lines.iter().map(|l| preflight::escape_control(l)).collect();
+        lines.join("\n")
     }
 
     /// Prints a result within the print bounds, in pieces, so Ctrl-C stops a long

@@ -396,22 +396,39 @@ impl Session {
             &analysis.definitions[..]
         };
         for d in user_definitions {
-            let prior = self
-                .globals
-                .get(&d.name)
-                .map(|g| g.needs)
-                .unwrap_or_default();
             self.globals.insert(
                 d.name.clone(),
                 GlobalInfo {
                     arity: d.arity,
                     params: d.params.clone(),
                     tier: d.tier,
-                    needs: prior,
+                    // Inferred through this text and the session's earlier
+                    // definitions, so later inputs (the REPL's pre-flight prompt,
+                    // `:doc`) see what calling it needs.
+                    needs: d.needs,
                     doc: d.doc.clone(),
                     span: None,
                 },
             );
+        }
+        // Earlier definitions that call a (re)defined one need what it needs now.
+        let mut work: Vec<String> = user_definitions.iter().map(|d| d.name.clone()).collect();
+        while let Some(name) = work.pop() {
+            let needs = self.globals.get(&name).map(|g| g.needs).unwrap_or_default();
+            let callers: Vec<String> = self
+                .callers
+                .get(&name)
+                .map(|l| l.iter().map(|(c, _)| c.clone()).collect())
+                .unwrap_or_default();
+            for c in callers {
+                if let Some(g) = self.globals.get_mut(&c) {
+                    let union = g.needs.union(needs);
+                    if union != g.needs {
+                        g.needs = union;
+                        work.push(c);
+                    }
+                }
+            }
         }
         Ok(Prepared {
             source,
