@@ -459,3 +459,28 @@ fn indirect_capability_prompt_names_the_chain_and_ctrl_c_cancels() {
     prompt(&mut p);
     quit(p);
 }
+
+#[test]
+fn paste_without_bracketed_paste_and_type_ahead_are_not_lost() {
+    let mut p = spawn("paste", &[]);
+    // Several lines arriving at once, as a terminal without bracketed paste sends
+    // a paste: every input is read and evaluated in order.
+    p.send("(define (f x)\n  (* x 2))\n(f 21)\n(+ 1 2)\n(list (f 1) (f 2))\n")
+        .unwrap();
+    p.expect("42\r\n").expect("the second input");
+    p.expect("3\r\n").expect("the third input");
+    p.expect("(2 4)\r\n").expect("the fourth input");
+    prompt(&mut p);
+    // Type-ahead: lines typed while an evaluation runs are evaluated after it.
+    enter(&mut p, "(define (spin n) (if (= n 0) 'done (spin (- n 1))))");
+    prompt(&mut p);
+    // Long enough (about a second) that the next lines arrive while it runs.
+    p.send("(spin 10000000)\n").unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    p.send("(+ 40 2)\n(* 6 7 10)\n").unwrap();
+    p.expect("done\r\n").expect("the long evaluation");
+    p.expect("42\r\n").expect("the first line typed ahead");
+    p.expect("420\r\n").expect("the second line typed ahead");
+    prompt(&mut p);
+    quit(p);
+}
