@@ -472,7 +472,10 @@ fn paste_without_bracketed_paste_and_type_ahead_are_not_lost() {
     p.expect("(2 4)\r\n").expect("the fourth input");
     prompt(&mut p);
     // Type-ahead: lines typed while an evaluation runs are evaluated after it.
-    enter(&mut p, "(define (spin n) (if (= n 0) 'done (spin (- n 1))))");
+    enter(
+        &mut p,
+        "(define (spin n) (if (= n 0) 'done (spin (- n 1))))",
+    );
     prompt(&mut p);
     // Long enough (about a second) that the next lines arrive while it runs.
     p.send("(spin 10000000)\n").unwrap();
@@ -482,5 +485,24 @@ fn paste_without_bracketed_paste_and_type_ahead_are_not_lost() {
     p.expect("42\r\n").expect("the first line typed ahead");
     p.expect("420\r\n").expect("the second line typed ahead");
     prompt(&mut p);
+    quit(p);
+}
+
+#[test]
+fn enter_on_an_open_input_indents_the_next_line() {
+    let dir = scratch("indent");
+    let mut p = spawn_in(&dir, &[], false);
+    // Typed key by key: Enter while `(define (f x)` is open inserts a newline
+    // and two spaces; the text typed after it lands indented.
+    p.send("(define (f x)\r").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    enter(&mut p, "(* x 2))");
+    prompt(&mut p);
+    ask(&mut p, "(f 21)", "42");
+    prompt(&mut p);
+    ask(&mut p, ":save saved.jue", "saved 1 definition");
+    prompt(&mut p);
+    let saved = std::fs::read_to_string(dir.join("saved.jue")).unwrap();
+    assert_eq!(saved, "(define (f x)\n  (* x 2))\n");
     quit(p);
 }

@@ -5,6 +5,7 @@ use crate::diagnostic::{Diagnostic, SourceDiagnostic};
 use crate::session::Session;
 use crate::syntax::span::SourceFile;
 use crate::vm::error::{ErrorKind, RuntimeError};
+use crate::vm::printer::grouped;
 use std::fmt;
 
 fn handler(color: bool) -> miette::GraphicalReportHandler {
@@ -137,19 +138,6 @@ pub fn collapse_frames(e: &RuntimeError, session: &Session) -> Vec<String> {
         lines = kept;
     }
     lines
-}
-
-/// A number with thousands separators: `99,990`.
-fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A run-time error rendered as text.

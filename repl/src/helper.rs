@@ -11,7 +11,7 @@ use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::{Hint, Hinter};
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
-use rustyline::{Context, Helper};
+use rustyline::{Cmd, ConditionalEventHandler, Context, Event, EventContext, Helper, RepeatCount};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -158,6 +158,77 @@ impl JueHelper {
             .chain(names.user.keys().cloned())
             .collect()
     }
+}
+
+/// Enter at the end of an input that is still open inserts a newline indented
+/// two columns past the innermost open bracket (none inside an open string), so
+/// a multi-line definition lines up as it is typed.
+pub struct AutoIndent;
+
+impl ConditionalEventHandler for AutoIndent {
+    fn handle(
+        &self,
+        _evt: &Event,
+        _n: RepeatCount,
+        _positive: bool,
+        ctx: &EventContext,
+    ) -> Option<Cmd> {
+        let line = ctx.line();
+        if ctx.pos() < line.len()
+            || line.len() > HIGHLIGHT_LIMIT
+            || line.trim_start().starts_with(':')
+            || !is_incomplete(line)
+        {
+            return None; // the default: accept, or a plain newline
+        }
+        Some(Cmd::Insert(
+            1,
+            format!("\n{}", " ".repeat(indent_for(line))),
+        ))
+    }
+}
+
+/// The indentation of the next line of an open input: the column of the
+/// innermost open bracket plus two; zero inside an open string.
+pub fn indent_for(text: &str) -> usize {
+    let mut open: Vec<usize> = Vec::new();
+    let mut column = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut in_comment = false;
+    for c in text.chars() {
+        if c == '\n' {
+            column = 0;
+            in_comment = false;
+            escaped = false;
+            continue;
+        }
+        if in_comment {
+        } else if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else {
+            match c {
+                '"' => in_string = true,
+                ';' => in_comment = true,
+                '(' | '[' => open.push(column),
+                ')' | ']' => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+        column += 1;
+    }
+    if in_string {
+        return 0;
+    }
+    open.last().map_or(0, |c| c + 2)
 }
 
 /// A hint that shows a signature and inserts nothing when accepted.
@@ -354,6 +425,14 @@ mod tests {
         assert_eq!(matching_pair("(a (b))", 7), Some((0, 6)));
         assert_eq!(matching_pair("(a (b))", 3), Some((3, 5)));
         assert_eq!(word_start("(math:ad", 8), 1);
+    }
+
+    #[test]
+    fn indentation_follows_the_innermost_open_bracket() {
+        assert_eq!(indent_for("(define (f x)"), 2);
+        assert_eq!(indent_for("(define (f x)\n  (let ((a 1))"), 4);
+        assert_eq!(indent_for("(list \"a ( b"), 0);
+        assert_eq!(indent_for("(f ; (g\n"), 2);
     }
 
     #[test]

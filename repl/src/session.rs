@@ -11,7 +11,7 @@ use jue_engine::SourceFile;
 use jue_engine::syntax::lexer::is_incomplete;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
-use rustyline::{Behavior, Config, Editor};
+use rustyline::{Behavior, Config, Editor, EventHandler, KeyCode, KeyEvent, Modifiers};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::rc::Rc;
 
@@ -139,6 +139,16 @@ fn interactive_loop(repl: &mut Repl) -> i32 {
         }
     };
     editor.set_helper(Some(JueHelper::new(Rc::clone(&repl.names), repl.color)));
+    // Enter (CR) and Ctrl-J (LF, what some terminals and pastes send).
+    for key in [
+        KeyEvent(KeyCode::Enter, Modifiers::NONE),
+        KeyEvent::ctrl('J'),
+    ] {
+        editor.bind_sequence(
+            key,
+            EventHandler::Conditional(Box::new(crate::helper::AutoIndent)),
+        );
+    }
     let mut history = History::open();
     history.load(&mut editor);
     repl.history = editor.history().iter().cloned().collect();

@@ -415,7 +415,7 @@ impl Repl {
             while !rest.is_char_boundary(cut) {
                 cut += 1;
             }
-            if out.write_all(rest[..cut].as_bytes()).is_err() {
+            if out.write_all(&rest.as_bytes()[..cut]).is_err() {
                 return;
             }
             let _ = out.flush();
