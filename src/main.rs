@@ -59,13 +59,12 @@ fn real_main() -> ExitCode {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
             // `jue prog.jue`: the file was meant to be run.
-            if e.kind() == clap::error::ErrorKind::InvalidSubcommand {
-                if let Some(first) = std::env::args()
+            if e.kind() == clap::error::ErrorKind::InvalidSubcommand
+                && let Some(first) = std::env::args()
                     .nth(1)
                     .filter(|a| a.ends_with(".jue") || std::path::Path::new(a).is_file())
-                {
-                    eprintln!("hint: to run a program: jue run {first}");
-                }
+            {
+                eprintln!("hint: to run a program: jue run {first}");
             }
             return ExitCode::from(code);
         }
