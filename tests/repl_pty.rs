@@ -506,3 +506,24 @@ fn enter_on_an_open_input_indents_the_next_line() {
     assert_eq!(saved, "(define (f x)\n  (* x 2))\n");
     quit(p);
 }
+
+#[test]
+fn a_scope_can_be_given_with_the_answer() {
+    let dir = scratch("scope-answer");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/f.txt"), "inside").unwrap();
+    std::fs::write(dir.join("g.txt"), "outside").unwrap();
+    let mut p = spawn_in(&dir, &[], false);
+    p.send_line("(fs:read-file \"data/f.txt\")").unwrap();
+    p.expect("`y DIR` for another").unwrap();
+    p.expect("[y/N/once]").unwrap();
+    enter(&mut p, "y data");
+    p.expect("\"inside\"").unwrap();
+    prompt(&mut p);
+    ask(&mut p, ":caps", "/data");
+    prompt(&mut p);
+    // Outside the scope given: denied.
+    ask(&mut p, "(fs:read-file \"g.txt\")", "capability-denied");
+    prompt(&mut p);
+    quit(p);
+}

@@ -71,9 +71,30 @@ pub fn discard_type_ahead() {
 
 /// Asks once for all `missing` capabilities.
 pub fn ask(missing: &[Capability], asker: &mut dyn Asker) -> Decision {
+    ask_scoped(missing, asker).0
+}
+
+/// Asks once for all `missing` capabilities; `y SCOPE` (or `once SCOPE`) also
+/// gives the scope of the one scoped capability among them (a directory for
+/// IoPersist, a host for IoNetwork).
+pub fn ask_scoped(missing: &[Capability], asker: &mut dyn Asker) -> (Decision, Option<String>) {
     discard_type_ahead();
     let answer = asker.ask(&question(missing));
-    decide(answer.as_deref())
+    split_scope(answer.as_deref())
+}
+
+/// `y ./data` → (Session, Some("./data")); anything else as [`decide`].
+pub fn split_scope(answer: Option<&str>) -> (Decision, Option<String>) {
+    let Some(a) = answer else {
+        return (Decision::No, None);
+    };
+    let a = a.trim();
+    match a.split_once(char::is_whitespace) {
+        Some((word, scope)) if matches!(decide(Some(word)), Decision::Session | Decision::Once) => {
+            (decide(Some(word)), Some(scope.trim().to_string()))
+        }
+        _ => (decide(Some(a)), None),
+    }
 }
 
 #[cfg(test)]
@@ -92,5 +113,10 @@ mod tests {
         assert_eq!(decide(Some("")), Decision::No);
         assert_eq!(decide(None), Decision::No);
         assert_eq!(decide(Some(CANCELLED)), Decision::Cancel);
+        assert_eq!(
+            split_scope(Some("y ./data ")),
+            (Decision::Session, Some("./data".into()))
+        );
+        assert_eq!(split_scope(Some("no way")), (Decision::No, None));
     }
 }

@@ -219,12 +219,20 @@ impl Repl {
         self.keep_calls(&prepared);
         let mut once = Vec::new();
         if !missing.is_empty() {
-            let decision = if self.interactive && !self.options.no_prompt {
+            let scoped: Vec<Capability> = missing
+                .iter()
+                .copied()
+                .filter(|c| matches!(c, Capability::IoPersist | Capability::IoNetwork))
+                .collect();
+            let (decision, scope) = if self.interactive && !self.options.no_prompt {
                 self.message(&self.why(&missing, &prepared));
-                preflight::ask(&missing, asker)
+                preflight::ask_scoped(&missing, asker)
             } else {
-                Decision::No
+                (Decision::No, None)
             };
+            if scope.is_some() && scoped.len() != 1 {
+                self.message("note: a scope in the answer needs exactly one of IoPersist, IoNetwork in the question; granting without scope");
+            }
             match decision {
                 Decision::Cancel => {
                     self.message("cancelled: the input did not run");
@@ -237,7 +245,8 @@ impl Repl {
                         GrantSource::PromptOnce
                     };
                     for &c in &missing {
-                        match self.session.grant(c, None, source) {
+                        let scope = scope.as_deref().filter(|_| scoped == [c]);
+                        match self.session.grant(c, scope, source) {
                             Ok(()) if decision == Decision::Once => once.push(c),
                             Ok(()) => {}
                             Err(e) => self.message(&format!("error: cannot grant {c}: {e}")),
@@ -373,13 +382,13 @@ impl Repl {
             }
             let scope = match c {
                 Capability::IoPersist => format!(
-                    "; `y` grants it for the current directory only ({}); `:grant IoPersist DIR` for another",
+                    "; `y` grants it for the current directory only ({}); `y DIR` for another",
                     std::env::current_dir()
                         .map(|d| d.display().to_string())
                         .unwrap_or_else(|_| "?".into())
                 ),
                 Capability::IoNetwork => {
-                    "; `y` grants it for any host; `:grant IoNetwork HOST:PORT` for one".into()
+                    "; `y` grants it for any host; `y HOST[:PORT]` for one".into()
                 }
                 _ => String::new(),
             };
