@@ -179,6 +179,8 @@ fn long_results_are_cut_with_a_marker_and_set_changes_the_bounds() {
          '(1 (2 (3 (4))))\n\
          :set print-chars 12\n\
          (list \"abcdefghijklmnopqrstuvwxyz\")\n\
+         :set print-length 0\n\
+         (list 1 2 3)\n\
          :set print-length off\n\
          :set print-chars off\n\
          :set print-depth off\n\
@@ -197,7 +199,8 @@ fn long_results_are_cut_with_a_marker_and_set_changes_the_bounds() {
     assert_eq!(lines[1], "(1 2 3 … 2 more)");
     assert_eq!(lines[2], "(1 (2 (…)))");
     assert_eq!(lines[3], "(\"abcdefghij … 18 more characters");
-    assert_eq!(lines[4], "100000");
+    assert_eq!(lines[4], "(… 3 more)");
+    assert_eq!(lines[5], "100000");
     assert!(o.stderr.contains("print-length off"), "{}", o.stderr);
 }
 

@@ -137,7 +137,8 @@ pub fn write_value_bounded(
                             more += 1;
                             at = cx.heap.pair(p).1;
                         }
-                        let _ = write!(out, " … {} more)", grouped(more));
+                        let sep = if out.ends_with('(') { "" } else { " " };
+                        let _ = write!(out, "{sep}… {} more)", grouped(more));
                         cut = true;
                     }
                     Value::Pair(r) => {
@@ -156,6 +157,10 @@ pub fn write_value_bounded(
                     Value::Pair(_) if depth >= bounds.depth => {
                         out.push_str("(…)");
                         cut = true;
+                    }
+                    Value::Pair(r) if bounds.length == 0 => {
+                        out.push('(');
+                        work.push(Job::Rest(Value::Pair(r), depth + 1, 0));
                     }
                     Value::Pair(r) => {
                         let (a, d) = cx.heap.pair(r);
