@@ -338,6 +338,12 @@ fn a_scope_denied_call_is_audited_once_as_denied() {
     let counts = &o.stderr[o.stderr.find("checks per function").unwrap()..];
     let counts = &counts[..counts.find("last ").unwrap()];
     assert!(counts.contains("denied"), "{counts}");
+    // How to widen the scope is said once the report is out.
+    assert!(
+        o.stderr.contains("hint: `:grant IoPersist DIR` adds a directory to the scope"),
+        "{}",
+        o.stderr
+    );
     assert!(!counts.contains("allowed"), "{counts}");
 }
 

@@ -285,6 +285,7 @@ impl Repl {
         let ok = match failure {
             Some(e) => {
                 self.message(&render_runtime_error(&e, &self.session, self.color));
+                self.scope_hint(&e);
                 self.keep_error(e);
                 false
             }
@@ -430,6 +431,23 @@ impl Repl {
             let _ = out.flush();
             rest = &rest[cut..];
         }
+    }
+
+    /// After a call denied for being outside a held grant's scope, says how to
+    /// widen it (the input is not run again: its earlier forms may have acted).
+    fn scope_hint(&self, e: &RuntimeError) {
+        if e.kind != jue_engine::ErrorKind::CapabilityDenied {
+            return;
+        }
+        let held = self.session.grants();
+        let hint = if held.contains(Capability::IoPersist) && e.message.contains("IoPersist") {
+            "hint: `:grant IoPersist DIR` adds a directory to the scope, then run the input again"
+        } else if held.contains(Capability::IoNetwork) && e.message.contains("IoNetwork") {
+            "hint: `:grant IoNetwork HOST[:PORT]` adds a host to the scope, then run the input again"
+        } else {
+            return;
+        };
+        self.message(hint);
     }
 
     /// Keeps a run-time error for `:bt` and as `*e`.
