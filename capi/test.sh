@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Tests of the C ABI and the Python module:
-#   1. builds libjue (debug: `cargo build -p jue-capi`, target/debug/libjue.so);
+#   1. builds libjue (debug, target/debug/libjue.so) with the same targets, hence
+#      the same unified features, as `cargo test --workspace`: after test.sh's
+#      `cargo test --workspace` this only checks fingerprints. (`cargo build -p
+#      jue-capi` alone resolves features for jue-capi only and rebuilds the engine
+#      and ~100 crates under other features.)
 #   2. makes a venv (target/pyenv) with pytest, idempotently;
 #   3. runs pytest on capi/python/tests with JUE_LIB pointing at the library just
 #      built (so a stale target/release/libjue.so is never picked up); exit status
@@ -14,7 +18,7 @@ cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 case "$target" in /*) ;; *) target="$root/$target" ;; esac
 
-cargo build -p jue-capi
+cargo build --workspace --lib --bins --tests --examples
 export JUE_LIB="$target/debug/libjue.so"
 [ -f "$JUE_LIB" ] || { echo "capi/test.sh: $JUE_LIB was not built" >&2; exit 1; }
 

@@ -36,6 +36,7 @@ pub struct CheckArgs {
 pub fn main(args: CheckArgs) -> ExitCode {
     let color = stderr_color();
     let mut failed = false;
+    let mut warnings = 0usize;
     for path in &args.files {
         let source = match read_source(path) {
             Ok(s) => s,
@@ -68,6 +69,7 @@ pub fn main(args: CheckArgs) -> ExitCode {
         session.assume_granted(assumed.collect());
         let analysis = session.check(&source);
         failed |= analysis.has_errors();
+        warnings += analysis.diagnostics.len();
         for d in &analysis.diagnostics {
             match args.format {
                 Format::Text => eprint!("{}", render_diagnostic(d, &source, color)),
@@ -92,6 +94,22 @@ pub fn main(args: CheckArgs) -> ExitCode {
     if failed {
         ExitCode::from(1)
     } else {
+        // A one-line "all clear" on stderr (stdout stays for the JSON lines).
+        if args.format == Format::Text {
+            let n = args.files.len();
+            eprintln!(
+                "checked {n} file{}: no errors{}",
+                if n == 1 { "" } else { "s" },
+                if warnings > 0 {
+                    format!(
+                        " ({warnings} warning{})",
+                        if warnings == 1 { "" } else { "s" }
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
         ExitCode::SUCCESS
     }
 }

@@ -58,9 +58,25 @@ fn real_main() -> ExitCode {
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
+            // `jue prog.jue`: the file was meant to be run.
+            if e.kind() == clap::error::ErrorKind::InvalidSubcommand
+                && let Some(first) = std::env::args()
+                    .nth(1)
+                    .filter(|a| a.ends_with(".jue") || std::path::Path::new(a).is_file())
+            {
+                eprintln!("hint: to run a program: jue run {first}");
+            }
             return ExitCode::from(code);
         }
     };
+    // A closed stdout (`jue run prog | head -2`) ends every command but the language
+    // server the way it ends `cat`: killed by SIGPIPE at its next write, quietly,
+    // status 141 in a shell. Rust ignores SIGPIPE, which would turn the closed pipe
+    // into an error that `print` ignores (the program running on to its step limit)
+    // or a panic in `println!`. The server keeps the error: its client is the reader.
+    if !matches!(cli.command, Some(Command::Lsp)) {
+        default_sigpipe();
+    }
     match cli.command {
         Some(Command::Run(a)) => run::main(a),
         Some(Command::Check(a)) => check::main(a),
@@ -68,5 +84,15 @@ fn real_main() -> ExitCode {
         Some(Command::Lsp) => jue_lsp::run_stdio(),
         Some(Command::Repl(a)) => repl::main(a),
         None => repl::main(cli.repl),
+    }
+}
+
+/// Restores the default action of SIGPIPE (terminate) that the Rust runtime replaced
+/// with "ignore".
+fn default_sigpipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL installs no Rust handler and
+    // is async-signal-safe; it affects only how this process reacts to a closed pipe.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

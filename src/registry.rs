@@ -32,6 +32,11 @@ pub fn main(args: RegistryArgs) -> ExitCode {
                 .is_none_or(|w| docs::matches_filter(reg.function(*i), w))
         })
         .collect();
+    if keep.is_empty() && !args.json {
+        let filter = args.filter.as_deref().unwrap_or("");
+        eprintln!("no FFI function matches `{}`", filter.escape_debug());
+        return ExitCode::SUCCESS;
+    }
     if args.json {
         let functions: Vec<serde_json::Value> = keep
             .iter()

@@ -140,3 +140,113 @@ fn unknown_tier_option_is_e0002() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("E0002") && err.contains("formal"), "{err}");
 }
+
+/// A stdout whose reader is already gone: every write meets a closed pipe.
+fn closed_stdout() -> Stdio {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    Stdio::from(writer)
+}
+
+/// Waits for `child` at most `limit`; kills it and fails if it is still running.
+fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("still running {limit:?} after its stdout closed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Killed by SIGPIPE (13), as a shell's 141 says.
+fn sigpipe(status: std::process::ExitStatus) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal() == Some(13)
+}
+
+#[test]
+fn run_piped_into_head_stops_at_the_next_print_quietly() {
+    use std::io::BufRead;
+    let d = scratch("pipe-run");
+    // Prints forever; without a stop on the closed pipe it would run for minutes.
+    let f = write(
+        &d,
+        "loop.jue",
+        b"(define (loop n) (println n) (loop (+ n 1)))\n(loop 0)\n",
+    );
+    let mut child = jue()
+        .args(["run", "--steps", "100000000000", "--timeout", "600000", &f])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("jue runs");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("0"));
+    assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("1"));
+    drop(lines); // `head -2` is done and closes the pipe.
+    let status = wait_at_most(&mut child, Duration::from_secs(20));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+        .expect("stderr");
+    assert!(sigpipe(status), "{status:?}; stderr: {err}");
+    assert!(err.is_empty(), "nothing on stderr: {err}");
+}
+
+#[test]
+fn registry_and_piped_repl_end_quietly_on_a_closed_stdout() {
+    for (args, input) in [
+        (&["registry"][..], ""),
+        (&["registry", "--json"][..], ""),
+        (&["repl"][..], "(println \"hi\")\n(+ 1 2)\n"),
+    ] {
+        let mut child = jue()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(closed_stdout())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("jue runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let _ = stdin.write_all(input.as_bytes());
+        drop(stdin);
+        let status = wait_at_most(&mut child, Duration::from_secs(20));
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+            .expect("stderr");
+        assert!(sigpipe(status), "jue {args:?}: {status:?}; stderr: {err}");
+        assert!(!err.contains("panicked"), "jue {args:?} panicked: {err}");
+        assert!(err.is_empty(), "jue {args:?}: nothing on stderr: {err}");
+    }
+}
+
+#[test]
+fn small_comforts_of_the_command_line() {
+    let d = scratch("comforts");
+    let f = write(&d, "ok.jue", b"(define x 1)\n");
+    // `jue FILE.jue` means `jue run FILE.jue`.
+    let o = run(&[&f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!("jue run {f}")),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A filter that matches nothing says so on stderr.
+    let o = run(&["registry", "no-such-function-anywhere"]);
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no FFI function matches"));
+    // A clean check says so in one line.
+    let o = run(&["check", &f]);
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "checked 1 file: no errors\n"
+    );
+    let o = run(&["check", "--format", "json", &f]);
+    assert!(o.stderr.is_empty() && o.stdout.is_empty());
+}

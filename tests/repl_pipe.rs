@@ -166,3 +166,196 @@ fn reset_drops_definitions_but_keeps_grants_audit_and_sensors() {
     assert!(o.stderr.contains("x"), "{}", o.stderr);
     assert_eq!(o.code, Some(1), "reading x after :reset fails");
 }
+
+#[test]
+fn long_results_are_cut_with_a_marker_and_set_changes_the_bounds() {
+    let o = repl(
+        &[],
+        "(define big (let loop ((i 0) (acc nil)) (if (= i 100000) acc (loop (+ i 1) (cons i acc)))))\n\
+         big\n\
+         :set print-length 3\n\
+         (list 1 2 3 4 5)\n\
+         :set print-depth 2\n\
+         '(1 (2 (3 (4))))\n\
+         :set print-chars 12\n\
+         (list \"abcdefghijklmnopqrstuvwxyz\")\n\
+         :set print-length 0\n\
+         (list 1 2 3)\n\
+         :set print-length off\n\
+         :set print-chars off\n\
+         :set print-depth off\n\
+         (length big)\n",
+    );
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    // 1,000 elements by default, then a marker naming what was left out.
+    assert!(lines[0].starts_with("(99999 99998 "), "{}", &lines[0][..40]);
+    assert!(
+        lines[0].ends_with(" … 99,000 more)"),
+        "{}",
+        &lines[0][lines[0].len() - 40..]
+    );
+    assert!(lines[0].chars().count() < 10_100);
+    assert_eq!(lines[1], "(1 2 3 … 2 more)");
+    assert_eq!(lines[2], "(1 (2 (…)))");
+    assert_eq!(lines[3], "(\"abcdefghij … 18 more characters");
+    assert_eq!(lines[4], "(… 3 more)");
+    assert_eq!(lines[5], "100000");
+    assert!(o.stderr.contains("print-length off"), "{}", o.stderr);
+}
+
+#[test]
+fn deep_recursion_collapses_frames_bt_shows_all_and_star_e_holds_the_error() {
+    let o = repl(
+        &[],
+        "(define (deep n) (+ 1 (deep (+ n 1))))\n(deep 0)\n(error-kind *e)\n:bt\n",
+    );
+    assert!(
+        o.stderr.contains("… 99,990 more frames of deep"),
+        "{}",
+        &o.stderr[..o.stderr.len().min(3000)]
+    );
+    let report_end = o.stderr.find("more frames of deep").unwrap();
+    assert_eq!(o.stderr[..report_end].matches("at deep (").count(), 10);
+    // `:bt`: every frame of the last error.
+    assert_eq!(o.stderr[report_end..].matches("at deep (").count(), 100_000);
+    assert_eq!(o.stdout, "depth-limit\n");
+}
+
+#[test]
+fn exit_quit_and_q_leave() {
+    for word in ["exit", "quit", ":q", ":exit"] {
+        let o = repl(&[], &format!("(+ 1 2)\n{word}\n(+ 40 2)\n"));
+        assert_eq!(o.stdout, "3\n", "{word}: {}", o.stderr);
+        assert_eq!(o.code, Some(0));
+    }
+    // A definition of the name wins.
+    let o = repl(&[], "(define exit 5)\nexit\n");
+    assert_eq!(o.stdout, "5\n");
+}
+
+#[test]
+fn help_fits_80_by_24_and_explains_topics() {
+    let o = repl(&[], ":help\n");
+    let lines: Vec<&str> = o.stderr.lines().collect();
+    assert!(lines.len() <= 23, "{} rows:\n{}", lines.len(), o.stderr);
+    for l in &lines {
+        assert!(l.chars().count() <= 80, "too wide: {l}");
+    }
+    for c in [":save", ":history", ":bt", ":set", ":quit"] {
+        assert!(o.stderr.contains(c), "{c} missing:\n{}", o.stderr);
+    }
+    assert!(!o.stderr.contains("../"), "{}", o.stderr);
+    for topic in [
+        "keys",
+        "results",
+        "capabilities",
+        "limits",
+        "docs",
+        "grant",
+        ":set",
+    ] {
+        let o = repl(&[], &format!(":help {topic}\n"));
+        assert_eq!(o.code, Some(0), "{topic}: {}", o.stderr);
+        assert!(
+            o.stderr.lines().count() > 1 || topic == "grant",
+            "{}",
+            o.stderr
+        );
+        for l in o.stderr.lines() {
+            assert!(l.chars().count() <= 80, "{topic}: too wide: {l}");
+        }
+    }
+    let o = repl(&[], ":help nosuch\n");
+    assert_eq!(o.code, Some(1));
+    assert!(o.stderr.contains("topics: keys"), "{}", o.stderr);
+}
+
+#[test]
+fn save_writes_the_definitions_in_order_with_their_comments() {
+    let dir = std::env::temp_dir().join(format!("jue-repl-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lib = dir.join("lib.jue");
+    std::fs::write(
+        &lib,
+        ";; Doubles.\n(define (double x) (* x 2))\n\n;; The answer.\n@formal\n(define answer 42)\n(println \"loaded\")\n",
+    )
+    .unwrap();
+    let out = dir.join("saved.jue");
+    let o = repl(
+        &[],
+        &format!(
+            ":load {}\n(define (double x) (+ x x))\n(define (triple x) (* 3 x))\n(car 1)\n:save {}\n",
+            lib.display(),
+            out.display()
+        ),
+    );
+    assert!(o.stderr.contains("saved 3 definitions"), "{}", o.stderr);
+    let saved = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        saved,
+        ";; The answer.\n@formal\n(define answer 42)\n\n(define (double x) (+ x x))\n\n(define (triple x) (* 3 x))\n"
+    );
+    // What was saved loads back.
+    let o = repl(
+        &[],
+        &format!(":load {}\n(triple (double answer))\n", out.display()),
+    );
+    assert_eq!(o.stdout, "252\n", "{}", o.stderr);
+    // A directory that does not exist: an error, nothing left behind.
+    let o = repl(&[], "(define a 1)\n:save /definitely/not/here/x.jue\n");
+    assert_eq!(o.code, Some(1));
+    assert!(o.stderr.contains("cannot write"), "{}", o.stderr);
+}
+
+#[test]
+fn history_lists_past_inputs_and_filters_them() {
+    let o = repl(
+        &[],
+        "(define (f x) x)\n(+ 1 2)\n(f 5)\n:history\n:history (f\n:history nothing-like-this\n",
+    );
+    assert!(o.stderr.contains("    1  (define (f x) x)"), "{}", o.stderr);
+    assert!(o.stderr.contains("    3  (f 5)"), "{}", o.stderr);
+    let filtered = &o.stderr[o.stderr.find("    3  (f 5)\n").unwrap() + 12..];
+    assert!(filtered.contains("    3  (f 5)"), "{filtered}");
+    assert!(!filtered.contains("(+ 1 2)"), "{filtered}");
+    assert!(
+        o.stderr
+            .contains("no input in the history contains `nothing-like-this`")
+    );
+}
+
+#[test]
+fn a_scope_denied_call_is_audited_once_as_denied() {
+    let dir = std::env::temp_dir().join(format!("jue-repl-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let grant = format!("IoPersist={}", dir.display());
+    let o = repl(
+        &["--grant", &grant],
+        "(fs:read-file \"/etc/hostname\")\n:audit\n",
+    );
+    assert!(o.stderr.contains("capability-denied"), "{}", o.stderr);
+    let counts = &o.stderr[o.stderr.find("checks per function").unwrap()..];
+    let counts = &counts[..counts.find("last ").unwrap()];
+    assert!(counts.contains("denied"), "{counts}");
+    // How to widen the scope is said once the report is out.
+    assert!(
+        o.stderr.contains("hint: `:grant IoPersist DIR` adds a directory to the scope"),
+        "{}",
+        o.stderr
+    );
+    assert!(!counts.contains("allowed"), "{counts}");
+}
+
+#[test]
+fn the_step_limit_message_names_the_limit_not_what_was_left() {
+    let o = repl(
+        &["--steps", "100000"],
+        "(define (spin n) (spin (+ n 1)))\n(+ 1 2) (spin 0)\n",
+    );
+    assert!(
+        o.stderr.contains("the step limit of 100000 steps"),
+        "{}",
+        o.stderr
+    );
+}

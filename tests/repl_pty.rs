@@ -371,3 +371,159 @@ fn highlighting_uses_colour_on_a_terminal() {
     prompt(&mut p);
     quit(p);
 }
+
+#[test]
+fn banner_on_a_terminal_and_bare_exit_leaves() {
+    let dir = scratch("banner");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jue"));
+    cmd.arg("repl")
+        .current_dir(&dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    let mut p = Session::spawn(cmd).expect("spawn jue repl in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(15)));
+    p.expect(format!(
+        "Jue {} · :help for commands, :q or Ctrl-D to leave\r\n",
+        env!("CARGO_PKG_VERSION")
+    ))
+    .expect("one-line banner");
+    prompt(&mut p);
+    enter(&mut p, "exit");
+    p.expect(Eof).expect("`exit` leaves");
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
+}
+
+#[test]
+fn ctrl_c_stops_printing_a_huge_result_at_once() {
+    let mut p = spawn("ctrlc-print", &[]);
+    enter(&mut p, ":set print-length off");
+    prompt(&mut p);
+    enter(&mut p, ":set print-chars off");
+    prompt(&mut p);
+    enter(
+        &mut p,
+        "(define big (let loop ((i 0) (acc nil)) (if (= i 1000000) acc (loop (+ i 1) (cons i acc)))))",
+    );
+    prompt(&mut p);
+    // About 6.9 MB of output; the test reads only the start, so the REPL blocks
+    // on the full terminal until Ctrl-C stops it.
+    enter(&mut p, "big");
+    p.expect("(999999 999998").unwrap();
+    p.send(ControlCode::EndOfText).unwrap();
+    p.expect("interrupted: the rest of the result is not printed")
+        .expect("printing stops");
+    prompt(&mut p);
+    ask(&mut p, "(length big)", "1000000");
+    prompt(&mut p);
+    quit(p);
+}
+
+#[test]
+fn indirect_capability_prompt_names_the_chain_and_ctrl_c_cancels() {
+    let mut p = spawn("indirect", &[]);
+    enter(&mut p, "(define (now) (get-wall-clock))");
+    prompt(&mut p);
+    enter(&mut p, "(define (stamp) (list 'at (now)))");
+    prompt(&mut p);
+    // The definitions' needs are kept: `:doc` shows them.
+    ask(&mut p, ":doc stamp", "needs SysClock");
+    prompt(&mut p);
+    // A call in a later input is asked about, with the chain that needs it.
+    p.send_line("(stamp)").unwrap();
+    p.expect("SysClock is needed by stamp → now → get-wall-clock")
+        .expect("the chain");
+    p.expect("grant SysClock for this session? [y/N/once]")
+        .unwrap();
+    // Ctrl-C at the question cancels the input: nothing runs.
+    p.send(ControlCode::EndOfText).unwrap();
+    p.expect("cancelled: the input did not run").unwrap();
+    prompt(&mut p);
+    ask(&mut p, ":audit", "no capability checks yet");
+    prompt(&mut p);
+    // `y` grants it and the call runs.
+    p.send_line("(stamp)").unwrap();
+    p.expect("grant SysClock for this session? [y/N/once]")
+        .unwrap();
+    enter(&mut p, "y");
+    p.expect(Regex(r"\(at \d+\)")).unwrap();
+    prompt(&mut p);
+    // IoPersist: the question says what `y` grants.
+    p.send_line("(fs:read-file \"x\")").unwrap();
+    p.expect("IoPersist is needed by fs:read-file; `y` grants it for the current directory only")
+        .unwrap();
+    p.expect("[y/N/once]").unwrap();
+    enter(&mut p, "n");
+    p.expect("capability-denied").unwrap();
+    prompt(&mut p);
+    quit(p);
+}
+
+#[test]
+fn paste_without_bracketed_paste_and_type_ahead_are_not_lost() {
+    let mut p = spawn("paste", &[]);
+    // Several lines arriving at once, as a terminal without bracketed paste sends
+    // a paste: every input is read and evaluated in order.
+    p.send("(define (f x)\n  (* x 2))\n(f 21)\n(+ 1 2)\n(list (f 1) (f 2))\n")
+        .unwrap();
+    p.expect("42\r\n").expect("the second input");
+    p.expect("3\r\n").expect("the third input");
+    p.expect("(2 4)\r\n").expect("the fourth input");
+    prompt(&mut p);
+    // Type-ahead: lines typed while an evaluation runs are evaluated after it.
+    enter(
+        &mut p,
+        "(define (spin n) (if (= n 0) 'done (spin (- n 1))))",
+    );
+    prompt(&mut p);
+    // Long enough (about a second) that the next lines arrive while it runs.
+    p.send("(spin 10000000)\n").unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    p.send("(+ 40 2)\n(* 6 7 10)\n").unwrap();
+    p.expect("done\r\n").expect("the long evaluation");
+    p.expect("42\r\n").expect("the first line typed ahead");
+    p.expect("420\r\n").expect("the second line typed ahead");
+    prompt(&mut p);
+    quit(p);
+}
+
+#[test]
+fn enter_on_an_open_input_indents_the_next_line() {
+    let dir = scratch("indent");
+    let mut p = spawn_in(&dir, &[], false);
+    // Typed key by key: Enter while `(define (f x)` is open inserts a newline
+    // and two spaces; the text typed after it lands indented.
+    p.send("(define (f x)\r").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    enter(&mut p, "(* x 2))");
+    prompt(&mut p);
+    ask(&mut p, "(f 21)", "42");
+    prompt(&mut p);
+    ask(&mut p, ":save saved.jue", "saved 1 definition");
+    prompt(&mut p);
+    let saved = std::fs::read_to_string(dir.join("saved.jue")).unwrap();
+    assert_eq!(saved, "(define (f x)\n  (* x 2))\n");
+    quit(p);
+}
+
+#[test]
+fn a_scope_can_be_given_with_the_answer() {
+    let dir = scratch("scope-answer");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/f.txt"), "inside").unwrap();
+    std::fs::write(dir.join("g.txt"), "outside").unwrap();
+    let mut p = spawn_in(&dir, &[], false);
+    p.send_line("(fs:read-file \"data/f.txt\")").unwrap();
+    p.expect("`y DIR` for another").unwrap();
+    p.expect("[y/N/once]").unwrap();
+    enter(&mut p, "y data");
+    p.expect("\"inside\"").unwrap();
+    prompt(&mut p);
+    ask(&mut p, ":caps", "/data");
+    prompt(&mut p);
+    // Outside the scope given: denied.
+    ask(&mut p, "(fs:read-file \"g.txt\")", "capability-denied");
+    prompt(&mut p);
+    quit(p);
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds, tests and packages the VS Code extension; exits non-zero on any failure.
 #   editors/vscode/build.sh            (from anywhere)
-# Steps: npm ci (skipped when node_modules matches package-lock.json), typecheck,
-# bundle, grammar tests, protocol test against `jue lsp`, package to jue.vsix.
+# Steps: npm ci (skipped when node_modules matches package-lock.json), `npm test`
+# (bundle, grammar tests, protocol tests against `jue lsp`), `npm run package`
+# (typecheck and bundle through vscode:prepublish, then jue.vsix).
 # After `npm ci` nothing here uses the network.
 # The protocol tests use $JUE_BIN if set (it must then run), else the newer of
 # target/debug/jue and target/release/jue, else `jue` on PATH; they print SKIP (and
@@ -40,21 +41,13 @@ else
     echo "$want" > "$stamp"
 fi
 
-step "typecheck (tsc --noEmit)"
-npm run -s typecheck
+# `npm test` bundles, then runs the grammar and protocol tests; `npm run package`
+# typechecks and bundles again through `vscode:prepublish` before packaging, so
+# the .vsix never holds a stale bundle.
+step "npm test (bundle, grammar tests, protocol tests against jue lsp)"
+npm test
 
-step "bundle (esbuild → out/extension.js)"
-rm -rf out
-npm run -s bundle
-test -s out/extension.js
-
-step "grammar tests"
-npm run -s test:grammar
-
-step "protocol test (jue lsp)"
-npm run -s test:protocol
-
-step "package (vsce → jue.vsix)"
+step "package (vscode:prepublish: typecheck and bundle; vsce → jue.vsix)"
 rm -f jue.vsix
 npm run -s package </dev/null
 test -s jue.vsix

@@ -8,17 +8,20 @@
 //! 5. run Jue code calling them in a `Session`, without and then with the grant.
 //!
 //! Run with `cargo run -p jue-engine --example seed_guide`. It prints what happens
-//! at each step and exits 0.
+//! at each step and exits 0. (`engine/tests/examples.rs` runs the same steps
+//! in-process and checks what they print.)
 
 use jue_engine::vm::output::Output;
 use jue_engine::{
     Capability, EvalError, FfiCallGenerator, FfiFunction, FfiRegistry, GrantSource, HostError,
     HostFunction, Session, SourceLocation, TrustTier, Value,
 };
+use std::io::Write;
 use std::process::ExitCode;
 
+#[allow(dead_code)] // `engine/tests/examples.rs` includes this file and calls `run` only.
 fn main() -> ExitCode {
-    match run() {
+    match run(&mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("seed guide failed: {e}");
@@ -27,7 +30,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// Walks the guide's steps, writing what happens to `out`.
+pub fn run(out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
     // ----- Step 1: define the functions -----
     // A pure function with its own implementation: no capability, so it may claim
     // tier formal (the seed mapped it onto IoReadSensor; that is over-privilege).
@@ -61,7 +65,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         location: SourceLocation::new(file!(), line!()),
         ..Default::default()
     };
-    println!(
+    writeln!(
+        out,
         "step 1: defined {} ({}) and {} ({})",
         custom_add.name,
         custom_add.tier,
@@ -69,7 +74,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         read_config
             .required_capability
             .map_or("no capability".to_string(), |c| format!("needs {c}")),
-    );
+    )?;
 
     // ----- Step 2: register them -----
     let mut registry = FfiRegistry::standard();
@@ -78,12 +83,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     for name in ["math:custom-add", "guide:read-config"] {
         let i = registry.index_of(name).ok_or("not registered")?;
         let f = registry.function(i);
-        println!(
+        writeln!(
+            out,
             "step 2: registered {} {} as host function {}",
             f.name,
             registry.signature(i),
             f.host_function.id()
-        );
+        )?;
     }
     // A capability function may not claim a pure tier: the registry refuses it.
     let refused = registry.register_function(
@@ -99,7 +105,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .with_tier(TrustTier::Formal),
     );
     if let Err(e) = refused {
-        println!("step 2: refused guide:formal-read: {e}");
+        writeln!(out, "step 2: refused guide:formal-read: {e}")?;
     }
 
     // ----- Step 3: generate a call -----
@@ -109,18 +115,19 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     let ops =
         generator.generate_ffi_call("math:custom-add", vec![Value::Int(10), Value::Int(20)])?;
-    println!(
+    writeln!(
+        out,
         "step 3: generated {} ops for (math:custom-add 10 20):",
         ops.len()
-    );
+    )?;
     for op in &ops {
-        println!("  {op:?}");
+        writeln!(out, "  {op:?}")?;
     }
     match generator.generate_ffi_call(
         "math:custom-add",
         vec![Value::Procedure("#<fn f/1>".into()), Value::Int(1)],
     ) {
-        Err(e) => println!("step 3: a closure argument is refused: {e}"),
+        Err(e) => writeln!(out, "step 3: a closure argument is refused: {e}")?,
         Ok(_) => return Err("a closure became a constant".into()),
     }
 
@@ -128,9 +135,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     for name in ["math:custom-add", "guide:read-config"] {
         let check = generator.generate_capability_check(name)?;
         if check.is_empty() {
-            println!("step 4: {name} needs no capability check");
+            writeln!(out, "step 4: {name} needs no capability check")?;
         } else {
-            println!("step 4: {name} is guarded by {check:?}");
+            writeln!(out, "step 4: {name} is guarded by {check:?}")?;
         }
     }
 
@@ -142,49 +149,64 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut session = Session::with_registry(registry, Output::stdout());
     let program =
         format!("(define (load-config) (guide:read-config {config:?}))\n(math:custom-add 10 20)");
-    show(&mut session, "step 5: (math:custom-add 10 20)", &program);
     show(
+        out,
+        &mut session,
+        "step 5: (math:custom-add 10 20)",
+        &program,
+    )?;
+    show(
+        out,
         &mut session,
         "step 5: (ffi-call \"math:custom-add\" 1 2)",
         "(ffi-call \"math:custom-add\" 1 2)",
-    );
+    )?;
     show(
+        out,
         &mut session,
         "step 5: without IoPersist, (load-config)",
         "(load-config)",
-    );
+    )?;
     session.grant(
         Capability::IoPersist,
         dir.path().to_str(),
         GrantSource::Host,
     )?;
     show(
+        out,
         &mut session,
         "step 5: with IoPersist, (load-config)",
         "(load-config)",
-    );
+    )?;
     session.revoke(Capability::IoPersist);
     show(
+        out,
         &mut session,
         "step 5: after revoke, (load-config)",
         "(load-config)",
-    );
+    )?;
     for (function, capability, allowed, count) in session.audit().counts() {
         let result = if allowed { "allowed" } else { "denied" };
-        println!(
+        writeln!(
+            out,
             "audit: {function} {capability} {result} {} time(s)",
             count.count
-        );
+        )?;
     }
-    println!("done");
+    writeln!(out, "done")?;
     Ok(())
 }
 
 /// Evaluates `text` and prints its value or its error.
-fn show(session: &mut Session, label: &str, text: &str) {
+fn show(
+    out: &mut dyn Write,
+    session: &mut Session,
+    label: &str,
+    text: &str,
+) -> std::io::Result<()> {
     match session.eval_str("seed_guide.jue", text) {
-        Ok(v) => println!("{label} => {v}"),
-        Err(EvalError::Runtime(e)) => println!("{label} => error {}: {}", e.kind, e.message),
-        Err(e @ EvalError::Compile { .. }) => println!("{label} => compile error {e}"),
+        Ok(v) => writeln!(out, "{label} => {v}"),
+        Err(EvalError::Runtime(e)) => writeln!(out, "{label} => error {}: {}", e.kind, e.message),
+        Err(e @ EvalError::Compile { .. }) => writeln!(out, "{label} => compile error {e}"),
     }
 }

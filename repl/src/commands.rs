@@ -1,115 +1,14 @@
-//! The `:command` table (tooling.md §2), its help, and dispatch. Every command
+//! The `:command`s (tooling.md §2): dispatch and what each does. Every command
 //! writes to stderr; a failing command returns `false` (a failed piped input).
 
+use crate::names::Names;
 use crate::preflight::Asker;
-use crate::session::{RESULT_NAMES, Repl};
+use crate::state::{RESULT_NAMES, Repl};
+use crate::table::{COMMANDS, TOPICS, did_you_mean, find};
 use jue_engine::docs::{self, GrantView};
 use jue_engine::session::grants::parse_capability;
 use jue_engine::{Capability, GrantSource, SourceFile, TrustTier, builtins};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// One command.
-pub struct Command {
-    /// `:name`.
-    pub name: &'static str,
-    /// Its arguments, as shown by `:help`.
-    pub args: &'static str,
-    /// What it does.
-    pub help: &'static str,
-}
-
-/// Every command, in the order `:help` lists them.
-pub const COMMANDS: &[Command] = &[
-    Command {
-        name: ":help",
-        args: "[CMD]",
-        help: "list commands, or show one command's help",
-    },
-    Command {
-        name: ":grant",
-        args: "CAP [SCOPE]",
-        help: "grant a capability: `:grant IoNetwork`, `:grant IoPersist ./data`, `:grant IoNetwork 127.0.0.1:8080`, `:grant ResourceExtraTime 5000`",
-    },
-    Command {
-        name: ":revoke",
-        args: "CAP",
-        help: "revoke all grants of a capability",
-    },
-    Command {
-        name: ":caps",
-        args: "",
-        help: "held capabilities, their scopes, and when and how each was granted",
-    },
-    Command {
-        name: ":registry",
-        args: "[FILTER]",
-        help: "live registry view: every FFI function with its signature, capability granted ✓/✗ now, tier and documentation; FILTER matches name, capability or documentation",
-    },
-    Command {
-        name: ":doc",
-        args: "NAME",
-        help: "documentation of an FFI function, built-in, special form, capability or user definition",
-    },
-    Command {
-        name: ":type",
-        args: "EXPR",
-        help: "the statically known type of an expression, without running it: `:type (math:add 1 2)` prints `Int`",
-    },
-    Command {
-        name: ":tier",
-        args: "[TIER]",
-        help: "show or set the default tier of the following inputs (formal, verified, empirical, experimental)",
-    },
-    Command {
-        name: ":load",
-        args: "FILE",
-        help: "evaluate a file into the session (relative to the current directory), through the capability prompt",
-    },
-    Command {
-        name: ":reset",
-        args: "[all]",
-        help: "drop definitions and *1..*3, restore the start-up tier and limits; keep grants (`:reset all` drops them too)",
-    },
-    Command {
-        name: ":limits",
-        args: "[steps N | memory N | time MS | depth N]",
-        help: "show or set the limits of each evaluation (`time off` removes the wall-time limit)",
-    },
-    Command {
-        name: ":time",
-        args: "",
-        help: "toggle printing the time and steps of each evaluation",
-    },
-    Command {
-        name: ":audit",
-        args: "",
-        help: "capability checks: counts per function, capability and result, and the last 20",
-    },
-    Command {
-        name: ":sensor",
-        args: "NAME VALUE",
-        help: "set a virtual sensor",
-    },
-    Command {
-        name: ":actuators",
-        args: "",
-        help: "each actuator's last value and write count",
-    },
-    Command {
-        name: ":quit",
-        args: "",
-        help: "leave the REPL (Ctrl-D too)",
-    },
-];
-
-fn find(name: &str) -> Option<&'static Command> {
-    let name = if name.starts_with(':') {
-        name.to_string()
-    } else {
-        format!(":{name}")
-    };
-    COMMANDS.iter().find(|c| c.name == name)
-}
 
 /// Runs a command line (starting with `:`).
 pub fn run(repl: &mut Repl, line: &str, asker: &mut dyn Asker) -> bool {
@@ -138,6 +37,10 @@ pub fn run(repl: &mut Repl, line: &str, asker: &mut dyn Asker) -> bool {
         ":type" => type_of(repl, rest),
         ":tier" => tier(repl, &args),
         ":load" => load(repl, rest, asker),
+        ":save" => save(repl, rest),
+        ":history" => history(repl, rest),
+        ":bt" => backtrace(repl),
+        ":set" => set(repl, &args),
         ":reset" => reset(repl, &args),
         ":limits" => limits(repl, &args),
         ":time" => {
@@ -160,32 +63,52 @@ pub fn run(repl: &mut Repl, line: &str, asker: &mut dyn Asker) -> bool {
     }
 }
 
-/// The command closest to a mistyped one: the engine's "did you mean", then,
-/// for short names, up to two edits (`:hepl` → `:help`).
-pub fn did_you_mean(cmd: &str) -> Option<&'static str> {
-    let cmd = cmd.to_lowercase();
-    if let Some(s) = jue_engine::suggest::closest(&cmd, COMMANDS.iter().map(|c| c.name)) {
-        return COMMANDS.iter().map(|c| c.name).find(|n| *n == s);
-    }
-    COMMANDS
-        .iter()
-        .map(|c| (jue_engine::suggest::distance(&cmd, c.name), c.name))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, n)| n)
-}
-
 fn usage(repl: &Repl, c: &str) -> bool {
     let c = find(c).expect("known command");
     repl.message(&format!("usage: {} {}", c.name, c.args));
     false
 }
 
+/// Wraps `text` at word boundaries to lines of at most `width` columns, each
+/// line after `indent`.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty()
+            && indent.len() + line.chars().count() + 1 + word.chars().count() > width
+        {
+            out.push_str(indent);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(indent);
+        out.push_str(&line);
+    }
+    out.trim_end().to_string()
+}
+
 fn help(repl: &mut Repl, args: &[&str]) -> bool {
     if let Some(name) = args.first() {
+        if let Some((_, text)) = TOPICS.iter().find(|(t, _)| t == name) {
+            repl.message(&wrap(text, 80, ""));
+            return true;
+        }
         return match find(name) {
             Some(c) => {
-                repl.message(&format!("{} {}\n  {}", c.name, c.args, c.help));
+                repl.message(&format!(
+                    "{} {}\n{}",
+                    c.name,
+                    c.args,
+                    wrap(c.help, 80, "  ")
+                ));
                 true
             }
             None => {
@@ -197,23 +120,30 @@ fn help(repl: &mut Repl, args: &[&str]) -> bool {
                 let hint = did_you_mean(&full)
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
-                repl.message(&format!("unknown command `{name}`{hint}"));
+                let topics: Vec<&str> = TOPICS.iter().map(|(t, _)| *t).collect();
+                repl.message(&format!(
+                    "no command or topic `{}`{hint} (topics: {})",
+                    crate::preflight::escape_control(name),
+                    topics.join(", ")
+                ));
                 false
             }
         };
     }
-    let mut text = String::from("commands:\n");
+    // One line per command, within 80 columns and 24 rows with the prompt.
+    let mut text = String::from(
+        "commands: `:help CMD` for one; topics: keys results capabilities limits docs\n",
+    );
     for c in COMMANDS {
         let head = format!("{} {}", c.name, c.args);
-        text.push_str(&format!("  {head:<44} {}\n", first_clause(c.help)));
+        text.push_str(&format!("  {head:<22} {}\n", c.short));
     }
-    text.push_str("Enter evaluates once the brackets balance; Ctrl-C discards the input or stops an evaluation; Ctrl-D leaves.\n`*1 *2 *3` are the last results. `:help CMD` for more.");
+    text.push_str(
+        "Enter evaluates once brackets balance · Ctrl-C discards or stops · `:q` leaves\n",
+    );
+    text.push_str("`*1 *2 *3` last results, `*e` last error · docs/language.md, docs/guide.md");
     repl.message(&text);
     true
-}
-
-fn first_clause(s: &str) -> &str {
-    s.split(": `").next().unwrap_or(s)
 }
 
 fn grant(repl: &mut Repl, args: &[&str]) -> bool {
@@ -373,7 +303,7 @@ fn doc(repl: &mut Repl, name: &str) -> bool {
             true
         }
         None => {
-            let names = crate::helper::Names::from_session(s);
+            let names = Names::from_session(s);
             let mut all: Vec<String> = names
                 .ffi
                 .keys()
@@ -618,4 +548,152 @@ fn actuators(repl: &mut Repl) -> bool {
     }
     repl.message(text.trim_end());
     true
+}
+
+fn save(repl: &mut Repl, path: &str) -> bool {
+    if path.is_empty() {
+        return usage(repl, ":save");
+    }
+    if repl.definitions.is_empty() {
+        repl.message("nothing to save: no definition in this session yet");
+        return false;
+    }
+    let mut text = String::new();
+    for (_, def) in &repl.definitions {
+        text.push_str(def);
+        text.push_str("\n\n");
+    }
+    text.pop();
+    let target = std::path::Path::new(path);
+    let shown = crate::preflight::escape_control(path);
+    // Written beside the target, then renamed over it: a failure leaves the old file whole.
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = target
+        .file_name()
+        .map_or("jue-save".into(), |n| n.to_string_lossy().into_owned());
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::write(&temp, &text).and_then(|()| std::fs::rename(&temp, target));
+    match written {
+        Ok(()) => {
+            repl.message(&format!(
+                "saved {} definition{} to {shown}",
+                repl.definitions.len(),
+                if repl.definitions.len() == 1 { "" } else { "s" }
+            ));
+            true
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            repl.message(&format!("error: cannot write `{shown}`: {e}"));
+            false
+        }
+    }
+}
+
+fn history(repl: &mut Repl, filter: &str) -> bool {
+    // The `:history` input itself was just recorded: leave it out.
+    let past = &repl.history[..repl.history.len().saturating_sub(1)];
+    let matching: Vec<(usize, &String)> = past
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| filter.is_empty() || h.contains(filter))
+        .collect();
+    if matching.is_empty() {
+        repl.message(&if filter.is_empty() {
+            "no history yet".to_string()
+        } else {
+            format!(
+                "no input in the history contains `{}`",
+                crate::preflight::escape_control(filter)
+            )
+        });
+        return true;
+    }
+    let mut text = String::new();
+    for (i, h) in &matching[matching.len().saturating_sub(20)..] {
+        let first = h.lines().next().unwrap_or("");
+        let more = if h.lines().nth(1).is_some() {
+            " …"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "{:>5}  {}{more}\n",
+            i + 1,
+            crate::preflight::escape_control(first)
+        ));
+    }
+    repl.message(text.trim_end());
+    true
+}
+
+fn backtrace(repl: &mut Repl) -> bool {
+    let Some(e) = &repl.last_error else {
+        repl.message("no run-time error yet");
+        return true;
+    };
+    let lines = jue_engine::report::call_stack_lines(e, &repl.session);
+    let mut text = format!("{}: {}\n", e.kind, e.message);
+    if lines.is_empty() {
+        text.push_str("(no call stack)");
+    }
+    for l in lines {
+        text.push_str("  ");
+        text.push_str(&l);
+        text.push('\n');
+    }
+    repl.message(text.trim_end());
+    true
+}
+
+fn show_bounds(repl: &Repl) -> String {
+    let b = repl.bounds;
+    let n = |v: usize| {
+        if v == usize::MAX {
+            "off".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    format!(
+        "print-length {}\nprint-depth  {}\nprint-chars  {}",
+        n(b.length),
+        n(b.depth),
+        n(b.chars)
+    )
+}
+
+fn set(repl: &mut Repl, args: &[&str]) -> bool {
+    match args {
+        [] => {
+            repl.message(&show_bounds(repl));
+            true
+        }
+        [what, value] => {
+            let n: Option<usize> = if matches!(*value, "off" | "none") {
+                Some(usize::MAX)
+            } else {
+                value.replace(['_', ','], "").parse().ok()
+            };
+            let Some(n) = n else {
+                repl.message(&format!(
+                    "error: `{}` is not a number (or `off`)",
+                    crate::preflight::escape_control(value)
+                ));
+                return false;
+            };
+            match *what {
+                "print-length" => repl.bounds.length = n,
+                "print-depth" => repl.bounds.depth = n,
+                "print-chars" => repl.bounds.chars = n,
+                _ => return usage(repl, ":set"),
+            }
+            repl.message(&show_bounds(repl));
+            true
+        }
+        _ => usage(repl, ":set"),
+    }
 }

@@ -1,67 +1,24 @@
 //! The rustyline helper: completion, signature hints, highlighting and
 //! multi-line validation, all from the engine's lexer and tables.
 
-use crate::commands::COMMANDS;
+use crate::names::Names;
+use crate::table::{COMMANDS, TOPICS};
 use jue_engine::analysis::SPECIAL_FORMS;
 use jue_engine::syntax::lexer::{TokenKind, is_incomplete, lex};
-use jue_engine::{Capability, Session, TrustTier, builtins, docs};
+use jue_engine::{Capability, TrustTier, builtins};
 use nu_ansi_term::{Color, Style};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::{Hint, Hinter};
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
-use rustyline::{Context, Helper};
+use rustyline::{Cmd, ConditionalEventHandler, Context, Event, EventContext, Helper, RepeatCount};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
-/// What the helper knows of the session, refreshed after each input.
-#[derive(Default)]
-pub struct Names {
-    /// FFI function name → `NAME SIGNATURE`.
-    pub ffi: BTreeMap<String, String>,
-    /// User definition name → `(name params...)`.
-    pub user: BTreeMap<String, String>,
-}
-
-impl Names {
-    /// Reads the registry and the user's globals.
-    pub fn from_session(s: &Session) -> Names {
-        let reg = s.registry();
-        let ffi = (0..reg.len() as u32)
-            .map(|i| {
-                let f = reg.function(i);
-                (f.name.clone(), format!("{} {}", f.name, reg.signature(i)))
-            })
-            .collect();
-        let user = s
-            .globals()
-            .iter()
-            .filter(|(n, _)| !n.starts_with(jue_engine::analysis::PRELUDE_PREFIX))
-            .map(|(n, g)| {
-                let sig = docs::user_definition(n, g, docs::GrantView::Unknown);
-                (n.clone(), sig.lines().next().unwrap_or(n).to_string())
-            })
-            .collect();
-        Names { ffi, user }
-    }
-
-    /// The one-line signature of a callable name, if known.
-    pub fn signature(&self, name: &str) -> Option<String> {
-        if let Some(s) = self.user.get(name) {
-            return Some(s.clone());
-        }
-        if let Some(s) = self.ffi.get(name) {
-            return Some(s.clone());
-        }
-        if let Some(id) = builtins::find(name, false) {
-            let b = builtins::get(id);
-            return Some(format!("{} {}", b.name, b.sig));
-        }
-        docs::special_form(name).and_then(|d| d.lines().next().map(str::to_string))
-    }
-}
+/// Lines longer than this are neither highlighted nor hinted: every key redraws
+/// the whole line, and a 6,000-character paste must stay fast to edit.
+pub const HIGHLIGHT_LIMIT: usize = 2_000;
 
 /// The REPL's rustyline helper.
 pub struct JueHelper {
@@ -158,6 +115,7 @@ impl Completer for JueHelper {
                     .iter()
                     .map(|c| c.name.to_string())
                     .chain(COMMANDS.iter().map(|c| c.name[1..].to_string()))
+                    .chain(TOPICS.iter().map(|(t, _)| t.to_string()))
                     .collect(),
                 ":tier" => TrustTier::ALL
                     .iter()
@@ -166,7 +124,10 @@ impl Completer for JueHelper {
                 ":limits" => ["steps", "memory", "time", "depth"]
                     .map(String::from)
                     .to_vec(),
-                ":load" => return self.files.complete(line, pos, ctx),
+                ":set" => ["print-length", "print-depth", "print-chars"]
+                    .map(String::from)
+                    .to_vec(),
+                ":load" | ":save" => return self.files.complete(line, pos, ctx),
                 ":doc" | ":type" | ":registry" => self.all_names(),
                 _ => Vec::new(),
             };
@@ -199,6 +160,77 @@ impl JueHelper {
     }
 }
 
+/// Enter at the end of an input that is still open inserts a newline indented
+/// two columns past the innermost open bracket (none inside an open string), so
+/// a multi-line definition lines up as it is typed.
+pub struct AutoIndent;
+
+impl ConditionalEventHandler for AutoIndent {
+    fn handle(
+        &self,
+        _evt: &Event,
+        _n: RepeatCount,
+        _positive: bool,
+        ctx: &EventContext,
+    ) -> Option<Cmd> {
+        let line = ctx.line();
+        if ctx.pos() < line.len()
+            || line.len() > HIGHLIGHT_LIMIT
+            || line.trim_start().starts_with(':')
+            || !is_incomplete(line)
+        {
+            return None; // the default: accept, or a plain newline
+        }
+        Some(Cmd::Insert(
+            1,
+            format!("\n{}", " ".repeat(indent_for(line))),
+        ))
+    }
+}
+
+/// The indentation of the next line of an open input: the column of the
+/// innermost open bracket plus two; zero inside an open string.
+pub fn indent_for(text: &str) -> usize {
+    let mut open: Vec<usize> = Vec::new();
+    let mut column = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut in_comment = false;
+    for c in text.chars() {
+        if c == '\n' {
+            column = 0;
+            in_comment = false;
+            escaped = false;
+            continue;
+        }
+        if in_comment {
+        } else if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else {
+            match c {
+                '"' => in_string = true,
+                ';' => in_comment = true,
+                '(' | '[' => open.push(column),
+                ')' | ']' => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+        column += 1;
+    }
+    if in_string {
+        return 0;
+    }
+    open.last().map_or(0, |c| c + 2)
+}
+
 /// A hint that shows a signature and inserts nothing when accepted.
 pub struct SigHint(String);
 
@@ -215,7 +247,7 @@ impl Hinter for JueHelper {
     type Hint = SigHint;
 
     fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<SigHint> {
-        if pos < line.len() || line.trim_start().starts_with(':') {
+        if pos < line.len() || line.len() > HIGHLIGHT_LIMIT || line.trim_start().starts_with(':') {
             return None;
         }
         let head = enclosing_head(line, pos)?;
@@ -275,7 +307,7 @@ fn matching_pair(line: &str, pos: usize) -> Option<(usize, usize)> {
 
 impl Highlighter for JueHelper {
     fn highlight<'l>(&self, line: &'l str, pos: usize) -> Cow<'l, str> {
-        if !self.color || line.is_empty() {
+        if !self.color || line.is_empty() || line.len() > HIGHLIGHT_LIMIT {
             return Cow::Borrowed(line);
         }
         let trimmed = line.trim_start();
@@ -373,9 +405,9 @@ impl Highlighter for JueHelper {
         }
     }
 
-    fn highlight_char(&self, _line: &str, _pos: usize, kind: CmdKind) -> bool {
+    fn highlight_char(&self, line: &str, _pos: usize, kind: CmdKind) -> bool {
         self.show_match.set(kind != CmdKind::ForcedRefresh);
-        self.color
+        self.color && line.len() <= HIGHLIGHT_LIMIT
     }
 }
 
@@ -393,5 +425,23 @@ mod tests {
         assert_eq!(matching_pair("(a (b))", 7), Some((0, 6)));
         assert_eq!(matching_pair("(a (b))", 3), Some((3, 5)));
         assert_eq!(word_start("(math:ad", 8), 1);
+    }
+
+    #[test]
+    fn indentation_follows_the_innermost_open_bracket() {
+        assert_eq!(indent_for("(define (f x)"), 2);
+        assert_eq!(indent_for("(define (f x)\n  (let ((a 1))"), 4);
+        assert_eq!(indent_for("(list \"a ( b"), 0);
+        assert_eq!(indent_for("(f ; (g\n"), 2);
+    }
+
+    #[test]
+    fn long_lines_are_left_plain() {
+        let h = JueHelper::new(Rc::new(RefCell::new(Names::default())), true);
+        let short = "(+ 1 2)";
+        assert!(matches!(h.highlight(short, 0), Cow::Owned(_)));
+        let long = format!("(list {})", "1 ".repeat(3_000));
+        assert!(matches!(h.highlight(&long, 0), Cow::Borrowed(_)));
+        assert!(!h.highlight_char(&long, 0, CmdKind::Other));
     }
 }

@@ -4,21 +4,26 @@
 //! documentation); this crate owns the terminal: line editing, highlighting,
 //! completion, the capability prompt, history, Ctrl-C and the `:command`s.
 //!
-//! Modules, one job each:
-//! - [`session`]: the loop, input accumulation, `*1 *2 *3`, printing;
-//! - [`commands`]: the `:command` table, its help and dispatch;
+//! Modules, one job each; imports point one way, top to bottom:
+//! - [`session`]: the loop (terminal or pipe), input accumulation, dispatch;
+//! - [`commands`]: what each `:command` does;
 //! - [`helper`]: the rustyline helper (completion, hints, highlighting, validation);
+//! - [`state`]: the REPL around the engine session, one evaluation, `*1 *2 *3`;
+//! - [`table`]: the `:command` table (names, arguments, help);
+//! - [`names`]: the session's names the helper completes and highlights;
 //! - [`preflight`]: the capability prompt;
 //! - [`history`]: the owner-only history file;
-//! - [`interrupt`]: Ctrl-C during an evaluation;
-//! - [`types`]: the statically known type of an expression, for `:type`.
+//! - [`interrupt`]: Ctrl-C during an evaluation.
 
 pub mod commands;
 pub mod helper;
 pub mod history;
 pub mod interrupt;
+pub mod names;
 pub mod preflight;
 pub mod session;
+pub mod state;
+pub mod table;
 
 use jue_engine::{Limits, TrustTier};
 

@@ -16,9 +16,14 @@ pub enum Decision {
     Session,
     /// `once`: grant for this input only.
     Once,
-    /// `N`, Enter, Ctrl-C, refusal.
+    /// `N`, Enter, Ctrl-D, refusal: run without them.
     No,
+    /// Ctrl-C at the question: the input does not run.
+    Cancel,
 }
+
+/// What an [`Asker`] returns for Ctrl-C at the question.
+pub const CANCELLED: &str = "\u{3}";
 
 /// Escapes control characters (and other invisible ones) so text cannot move the
 /// cursor, clear the screen or forge a different question.
@@ -50,6 +55,7 @@ pub fn decide(answer: Option<&str>) -> Decision {
     match answer.map(|a| a.trim().to_ascii_lowercase()).as_deref() {
         Some("y" | "yes") => Decision::Session,
         Some("once" | "o") => Decision::Once,
+        Some(CANCELLED) => Decision::Cancel,
         _ => Decision::No,
     }
 }
@@ -65,9 +71,30 @@ pub fn discard_type_ahead() {
 
 /// Asks once for all `missing` capabilities.
 pub fn ask(missing: &[Capability], asker: &mut dyn Asker) -> Decision {
+    ask_scoped(missing, asker).0
+}
+
+/// Asks once for all `missing` capabilities; `y SCOPE` (or `once SCOPE`) also
+/// gives the scope of the one scoped capability among them (a directory for
+/// IoPersist, a host for IoNetwork).
+pub fn ask_scoped(missing: &[Capability], asker: &mut dyn Asker) -> (Decision, Option<String>) {
     discard_type_ahead();
     let answer = asker.ask(&question(missing));
-    decide(answer.as_deref())
+    split_scope(answer.as_deref())
+}
+
+/// `y ./data` → (Session, Some("./data")); anything else as [`decide`].
+pub fn split_scope(answer: Option<&str>) -> (Decision, Option<String>) {
+    let Some(a) = answer else {
+        return (Decision::No, None);
+    };
+    let a = a.trim();
+    match a.split_once(char::is_whitespace) {
+        Some((word, scope)) if matches!(decide(Some(word)), Decision::Session | Decision::Once) => {
+            (decide(Some(word)), Some(scope.trim().to_string()))
+        }
+        _ => (decide(Some(a)), None),
+    }
 }
 
 #[cfg(test)]
@@ -85,5 +112,11 @@ mod tests {
         assert_eq!(decide(Some(" once ")), Decision::Once);
         assert_eq!(decide(Some("")), Decision::No);
         assert_eq!(decide(None), Decision::No);
+        assert_eq!(decide(Some(CANCELLED)), Decision::Cancel);
+        assert_eq!(
+            split_scope(Some("y ./data ")),
+            (Decision::Session, Some("./data".into()))
+        );
+        assert_eq!(split_scope(Some("no way")), (Decision::No, None));
     }
 }

@@ -1,316 +1,44 @@
 //! The loop: reads inputs (from rustyline on a terminal, line by line from a
 //! pipe), runs them through the engine, prints results and keeps `*1 *2 *3`.
 
-use crate::helper::{JueHelper, Names};
+use crate::commands;
+use crate::helper::JueHelper;
 use crate::history::History;
-use crate::preflight::{self, Asker, Decision};
+use crate::preflight::Asker;
+use crate::state::Repl;
 use crate::{Options, interrupt};
-use jue_engine::report::{render_diagnostic, render_runtime_error};
+use jue_engine::SourceFile;
 use jue_engine::syntax::lexer::is_incomplete;
-use jue_engine::vm::output::Output;
-use jue_engine::vm::value::Value;
-use jue_engine::{Capability, EvalError, GrantSource, Session, SourceFile};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
-use rustyline::{Behavior, Config, Editor};
-use std::cell::RefCell;
+use rustyline::{Behavior, Config, Editor, EventHandler, KeyCode, KeyEvent, Modifiers};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
-/// The result history names, newest first.
-pub const RESULT_NAMES: [&str; 3] = ["*1", "*2", "*3"];
-
-/// Program output (`print`) on stdout, written as it happens, remembering
-/// whether the last line is unfinished so the REPL can end it before a result.
-struct StdoutWriter {
-    at_line_start: Arc<AtomicBool>,
-}
-
-impl Write for StdoutWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if let Some(&last) = buf.last() {
-            self.at_line_start.store(last == b'\n', Ordering::SeqCst);
+/// Runs one input (a command or Jue text); whether it succeeded.
+pub fn handle_input(repl: &mut Repl, text: &str, asker: &mut dyn Asker) -> bool {
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return true;
+    }
+    repl.history.push(text.trim_end().to_string());
+    // Bare `exit`, `quit` and `help` do what a newcomer means, unless defined.
+    let word = trimmed.trim_end();
+    if matches!(word, "exit" | "quit" | "help") && !repl.session.globals().contains_key(word) {
+        if word == "help" {
+            return commands::run(repl, ":help", asker);
         }
-        let mut out = io::stdout().lock();
-        out.write_all(buf)?;
-        out.flush()?;
-        Ok(buf.len())
+        repl.quit = true;
+        return true;
     }
-    fn flush(&mut self) -> io::Result<()> {
-        io::stdout().flush()
-    }
-}
-
-/// A REPL session: the engine session plus what the REPL keeps around it.
-pub struct Repl {
-    /// The engine session.
-    pub session: Session,
-    /// How the REPL was started (`:reset` restores its limits and tier).
-    pub options: Options,
-    /// Colour on stderr.
-    pub color: bool,
-    /// Stdin is a terminal: prompts may be asked.
-    pub interactive: bool,
-    /// `:time` is on.
-    pub timing: bool,
-    /// `:quit` was given.
-    pub quit: bool,
-    /// Names for completion and highlighting, refreshed after each input.
-    pub names: Rc<RefCell<Names>>,
-    at_line_start: Arc<AtomicBool>,
-    inputs: u32,
-}
-
-/// Whether colour is wanted on stderr: a terminal, and no `NO_COLOR`.
-pub fn want_color(interactive: bool) -> bool {
-    interactive
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && io::stderr().is_terminal()
-}
-
-impl Repl {
-    /// A REPL over a fresh session with the options' limits, tier and grants.
-    pub fn new(options: Options, interactive: bool) -> Result<Repl, String> {
-        let at_line_start = Arc::new(AtomicBool::new(true));
-        let session = new_session(&options, &at_line_start);
-        let mut repl = Repl {
-            session,
-            color: want_color(interactive),
-            interactive,
-            timing: false,
-            quit: false,
-            names: Rc::new(RefCell::new(Names::default())),
-            at_line_start,
-            inputs: 0,
-            options,
-        };
-        for g in repl.options.grants.clone() {
-            repl.session
-                .grant_spec(&g, GrantSource::CommandLine)
-                .map_err(|e| format!("error: --grant {g}: {e}"))?;
-        }
-        interrupt::set_target(repl.session.interrupt());
-        repl.refresh_names();
-        Ok(repl)
-    }
-
-    /// Drops definitions and `*1..*3` and restores the start-up tier and limits;
-    /// keeps grants (unless `all`) and sensor values.
-    pub fn reset(&mut self, all: bool) {
-        // Definitions go; the registry, the audit log, sensors and actuators stay.
-        self.session.reset_definitions();
-        if all {
-            for c in jue_engine::Capability::ALL {
-                self.session.revoke(c);
-            }
-        }
-        self.session.limits = self.options.limits;
-        self.session.default_tier = self
-            .options
-            .tier
-            .unwrap_or(jue_engine::TrustTier::Empirical);
-        for n in RESULT_NAMES {
-            self.session.set_global(n, Value::Nil);
-        }
-        self.refresh_names();
-    }
-
-    /// Recomputes the names the editor helper completes and highlights.
-    pub fn refresh_names(&self) {
-        *self.names.borrow_mut() = Names::from_session(&self.session);
-    }
-
-    /// Flushes program output and ends an unfinished line.
-    pub fn end_output_line(&self) {
-        let mut out = io::stdout().lock();
-        if !self.at_line_start.swap(true, Ordering::SeqCst) {
-            let _ = out.write_all(b"\n");
-        }
-        let _ = out.flush();
-    }
-
-    /// A message on stderr (stdout flushed first).
-    pub fn message(&self, text: &str) {
-        let _ = io::stdout().flush();
-        let mut err = io::stderr().lock();
-        let _ = err.write_all(text.as_bytes());
-        if !text.ends_with('\n') {
-            let _ = err.write_all(b"\n");
-        }
-        let _ = err.flush();
-    }
-
-    /// Runs one input (a command or Jue text); whether it succeeded.
-    pub fn handle_input(&mut self, text: &str, asker: &mut dyn Asker) -> bool {
-        let trimmed = text.trim_start();
-        if trimmed.is_empty() {
-            return true;
-        }
-        let ok = if trimmed.starts_with(':') {
-            crate::commands::run(self, trimmed.trim_end(), asker)
-        } else {
-            self.inputs += 1;
-            let name = format!("<repl:{}>", self.inputs);
-            self.eval_text(SourceFile::new(name, text.to_string()), true, asker)
-        };
-        self.refresh_names();
-        ok
-    }
-
-    /// Checks a text whole, asks for the capabilities it needs, runs its forms in
-    /// order, and prints the value of the last one (unless a definition) when `print_result`.
-    pub fn eval_text(
-        &mut self,
-        source: SourceFile,
-        print_result: bool,
-        asker: &mut dyn Asker,
-    ) -> bool {
-        let prepared = match self.session.prepare(source) {
-            Ok(p) => p,
-            Err(EvalError::Compile {
-                source,
-                diagnostics,
-            }) => {
-                let mut text = String::new();
-                for d in &diagnostics {
-                    text.push_str(&render_diagnostic(d, &source, self.color));
-                }
-                self.message(&text);
-                return false;
-            }
-            Err(EvalError::Runtime(e)) => {
-                self.message(&render_runtime_error(&e, &self.session, self.color));
-                return false;
-            }
-        };
-        if !prepared.analysis.diagnostics.is_empty() {
-            let mut text = String::new();
-            for d in &prepared.analysis.diagnostics {
-                text.push_str(&render_diagnostic(d, &prepared.source, self.color));
-            }
-            self.message(&text);
-        }
-        // Pre-flight: every capability the input may use that the session lacks.
-        let held = self.session.grants();
-        let missing: Vec<Capability> = prepared
-            .analysis
-            .input_needs
-            .iter()
-            .filter(|c| !held.contains(*c))
-            .filter(|c| {
-                !matches!(
-                    c,
-                    Capability::ResourceExtraMemory | Capability::ResourceExtraTime
-                )
-            })
-            .collect();
-        let mut once = Vec::new();
-        if !missing.is_empty() {
-            let decision = if self.interactive && !self.options.no_prompt {
-                preflight::ask(&missing, asker)
-            } else {
-                Decision::No
-            };
-            match decision {
-                Decision::Session | Decision::Once => {
-                    let source = if decision == Decision::Session {
-                        GrantSource::Prompt
-                    } else {
-                        GrantSource::PromptOnce
-                    };
-                    for &c in &missing {
-                        match self.session.grant(c, None, source) {
-                            Ok(()) if decision == Decision::Once => once.push(c),
-                            Ok(()) => {}
-                            Err(e) => self.message(&format!("error: cannot grant {c}: {e}")),
-                        }
-                    }
-                }
-                Decision::No => {
-                    let names: Vec<&str> = missing.iter().map(|c| c.name()).collect();
-                    self.message(&format!(
-                        "note: running without {}; calls that need {} fail with capability-denied (`:grant CAP` grants)",
-                        names.join(", "),
-                        if names.len() == 1 { "it" } else { "them" }
-                    ));
-                }
-            }
-        }
-        let start = Instant::now();
-        // One evaluation: its forms share one budget of steps and time (§10).
-        let result = {
-            let _guard = interrupt::Evaluating::start(&self.session.interrupt());
-            self.session.run(&prepared)
-        };
-        let steps = self.session.steps_used();
-        let ends_in_definition = prepared.items.last().is_some_and(|i| i.is_definition);
-        let (last, failure) = match result {
-            // An input of only comments has no forms and prints nothing.
-            Ok(_) if prepared.items.is_empty() => (None, None),
-            Ok(v) => (Some((v, ends_in_definition)), None),
-            Err(e) => (None, Some(e)),
-        };
-        let elapsed = start.elapsed();
-        for c in once {
-            self.session.revoke(c);
-        }
-        self.end_output_line();
-        let ok = match failure {
-            Some(e) => {
-                self.message(&render_runtime_error(&e, &self.session, self.color));
-                false
-            }
-            None => {
-                if let (true, Some((v, false))) = (print_result, last) {
-                    let shown = self.session.show(v);
-                    {
-                        let mut out = io::stdout().lock();
-                        let _ = writeln!(out, "{shown}");
-                        let _ = out.flush();
-                    }
-                    self.shift_results(v);
-                }
-                true
-            }
-        };
-        if self.timing {
-            self.message(&format!(
-                "time: {:.3} ms · steps: {steps}",
-                elapsed.as_secs_f64() * 1000.0
-            ));
-        }
-        ok
-    }
-
-    fn shift_results(&mut self, v: Value) {
-        let vm = self.session.vm();
-        let older: Vec<Value> = RESULT_NAMES[..2]
-            .iter()
-            .map(|n| vm.global(n).unwrap_or(Value::Nil))
-            .collect();
-        self.session.set_global("*3", older[1]);
-        self.session.set_global("*2", older[0]);
-        self.session.set_global("*1", v);
-    }
-}
-
-fn new_session(options: &Options, at_line_start: &Arc<AtomicBool>) -> Session {
-    let out = Output::new(Box::new(StdoutWriter {
-        at_line_start: Arc::clone(at_line_start),
-    }));
-    let mut session = Session::with_output(out);
-    session.set_repl_mode(true);
-    session.limits = options.limits;
-    if let Some(t) = options.tier {
-        session.default_tier = t;
-    }
-    for n in RESULT_NAMES {
-        session.set_global(n, Value::Nil);
-    }
-    session
+    let ok = if trimmed.starts_with(':') {
+        commands::run(repl, trimmed.trim_end(), asker)
+    } else {
+        let name = repl.next_input_name();
+        repl.eval_text(SourceFile::new(name, text.to_string()), true, asker)
+    };
+    repl.refresh_names();
+    ok
 }
 
 /// Asks nothing: the answer is always "no" (pipes, `--no-prompt`).
@@ -326,7 +54,11 @@ struct EditorAsker<'e>(&'e mut Editor<JueHelper, FileHistory>);
 
 impl Asker for EditorAsker<'_> {
     fn ask(&mut self, prompt: &str) -> Option<String> {
-        self.0.readline(prompt).ok()
+        match self.0.readline(prompt) {
+            Ok(answer) => Some(answer),
+            Err(ReadlineError::Interrupted) => Some(crate::preflight::CANCELLED.to_string()),
+            Err(_) => None,
+        }
     }
 }
 
@@ -375,7 +107,7 @@ fn piped_loop(repl: &mut Repl) -> i32 {
         }
         if pending.trim_start().starts_with(':') || !is_incomplete(&pending) {
             let input = std::mem::take(&mut pending);
-            if !repl.handle_input(&input, &mut NoAsker) {
+            if !handle_input(repl, &input, &mut NoAsker) {
                 failed = true;
             }
             if repl.quit {
@@ -383,7 +115,7 @@ fn piped_loop(repl: &mut Repl) -> i32 {
             }
         }
     }
-    if !pending.trim().is_empty() && !repl.quit && !repl.handle_input(&pending, &mut NoAsker) {
+    if !pending.trim().is_empty() && !repl.quit && !handle_input(repl, &pending, &mut NoAsker) {
         failed = true;
     }
     let _ = io::stdout().flush();
@@ -407,8 +139,23 @@ fn interactive_loop(repl: &mut Repl) -> i32 {
         }
     };
     editor.set_helper(Some(JueHelper::new(Rc::clone(&repl.names), repl.color)));
+    // Enter (CR) and Ctrl-J (LF, what some terminals and pastes send).
+    for key in [
+        KeyEvent(KeyCode::Enter, Modifiers::NONE),
+        KeyEvent::ctrl('J'),
+    ] {
+        editor.bind_sequence(
+            key,
+            EventHandler::Conditional(Box::new(crate::helper::AutoIndent)),
+        );
+    }
     let mut history = History::open();
     history.load(&mut editor);
+    repl.history = editor.history().iter().cloned().collect();
+    repl.message(&format!(
+        "Jue {} · :help for commands, :q or Ctrl-D to leave",
+        env!("CARGO_PKG_VERSION")
+    ));
     let prompt = "jue> ";
     loop {
         match editor.readline(prompt) {
@@ -417,7 +164,7 @@ fn interactive_loop(repl: &mut Repl) -> i32 {
                     continue;
                 }
                 history.add(&mut editor, &line);
-                repl.handle_input(&line, &mut EditorAsker(&mut editor));
+                handle_input(repl, &line, &mut EditorAsker(&mut editor));
                 if repl.quit {
                     break;
                 }

@@ -20,7 +20,7 @@ use crate::ground::ffi::registry::FfiRegistry;
 use crate::ground::ffi::{CapSet, Capability, FfiFunction, RegistryError, TrustTier};
 use crate::ground::span::SourceFile;
 use crate::host::HostState;
-use crate::vm::error::RuntimeError;
+use crate::vm::error::{ErrorKind, RuntimeError};
 use crate::vm::limits::{Interrupt, Limits};
 use crate::vm::output::Output;
 use crate::vm::value::Value;
@@ -338,6 +338,13 @@ impl Session {
         });
     }
 
+    /// Defines a global from an owned value (REPL `*e`); procedures cannot cross.
+    pub fn set_global_value(&mut self, name: &str, v: &HostValue) -> Result<(), String> {
+        let v = convert::from_host(v, &mut self.vm.heap, &mut self.vm.symbols)?;
+        self.set_global(name, v);
+        Ok(())
+    }
+
     /// What analysis knows of this session.
     pub fn env(&self) -> Env<'_> {
         Env {
@@ -410,22 +417,39 @@ impl Session {
             &analysis.definitions[..]
         };
         for d in user_definitions {
-            let prior = self
-                .globals
-                .get(&d.name)
-                .map(|g| g.needs)
-                .unwrap_or_default();
             self.globals.insert(
                 d.name.clone(),
                 GlobalInfo {
                     arity: d.arity,
                     params: d.params.clone(),
                     tier: d.tier,
-                    needs: prior,
+                    // Inferred through this text and the session's earlier
+                    // definitions, so later inputs (the REPL's pre-flight prompt,
+                    // `:doc`) see what calling it needs.
+                    needs: d.needs,
                     doc: d.doc.clone(),
                     span: None,
                 },
             );
+        }
+        // Earlier definitions that call a (re)defined one need what it needs now.
+        let mut work: Vec<String> = user_definitions.iter().map(|d| d.name.clone()).collect();
+        while let Some(name) = work.pop() {
+            let needs = self.globals.get(&name).map(|g| g.needs).unwrap_or_default();
+            let callers: Vec<String> = self
+                .callers
+                .get(&name)
+                .map(|l| l.iter().map(|(c, _)| c.clone()).collect())
+                .unwrap_or_default();
+            for c in callers {
+                if let Some(g) = self.globals.get_mut(&c) {
+                    let union = g.needs.union(needs);
+                    if union != g.needs {
+                        g.needs = union;
+                        work.push(c);
+                    }
+                }
+            }
         }
         Ok(Prepared {
             source,
@@ -481,10 +505,30 @@ impl Session {
                 (Some(t), Some(o)) => Some(t.min(o.saturating_sub(elapsed))),
                 (t, o) => t.or(o.map(|o| o.saturating_sub(elapsed))),
             };
+            let whole = self.effective_limits(item.tier);
             let r = self.vm.run(item.proto, limits);
             steps = steps.saturating_add(self.vm.steps_used());
             self.last_steps = steps;
-            last = r?;
+            last = r.map_err(|mut e| {
+                // The VM saw what was left of the budget; the user set the whole one.
+                match e.kind {
+                    ErrorKind::StepLimit => {
+                        e.message = format!(
+                            "evaluation used more than the step limit of {} steps",
+                            whole.steps.min(overall.steps)
+                        );
+                    }
+                    ErrorKind::Timeout => {
+                        if let Some(ms) = whole.timeout_ms.or(overall.timeout_ms) {
+                            let ms = overall.timeout_ms.map_or(ms, |o| ms.min(o));
+                            e.message =
+                                format!("evaluation ran longer than the time limit of {ms} ms");
+                        }
+                    }
+                    _ => {}
+                }
+                e
+            })?;
         }
         self.last_steps = steps;
         Ok(last)

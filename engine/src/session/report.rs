@@ -5,6 +5,7 @@ use crate::ground::diagnostic::{Diagnostic, SourceDiagnostic};
 use crate::ground::span::SourceFile;
 use crate::session::Session;
 use crate::vm::error::{ErrorKind, RuntimeError};
+use crate::vm::printer::grouped;
 use std::fmt;
 
 fn handler(color: bool) -> miette::GraphicalReportHandler {
@@ -44,15 +45,9 @@ impl RuntimeReport {
             .and_then(|f| session.source(f.source))
             .map(SourceFile::to_named_source);
         let mut stack = String::new();
-        for f in &e.stack {
-            let loc = match session.source(f.source) {
-                Some(src) => {
-                    let (l, c) = src.line_col(f.span.start);
-                    format!("{}:{}:{}", src.name(), l + 1, c + 1)
-                }
-                None => "?".into(),
-            };
-            stack.push_str(&format!("\n  at {} ({loc})", f.function));
+        for line in collapse_frames(e, session) {
+            stack.push_str("\n  ");
+            stack.push_str(&line);
         }
         RuntimeReport {
             kind: e.kind,
@@ -90,6 +85,59 @@ impl miette::Diagnostic for RuntimeReport {
             miette::LabeledSpan::new_primary_with_span(Some(self.kind.name().to_string()), span),
         )))
     }
+}
+
+/// Frames of a run of identical ones shown before the rest are counted.
+const SHOWN_OF_A_RUN: usize = 10;
+/// Lines of a collapsed stack shown at most (the first ones and the last few).
+const MAX_STACK_LINES: usize = 40;
+
+/// Every frame of the call stack, innermost first: `at f (file:line:col)`.
+pub fn call_stack_lines(e: &RuntimeError, session: &Session) -> Vec<String> {
+    e.stack
+        .iter()
+        .map(|f| {
+            let loc = match session.source(f.source) {
+                Some(src) => {
+                    let (l, c) = src.line_col(f.span.start);
+                    format!("{}:{}:{}", src.name(), l + 1, c + 1)
+                }
+                None => "?".into(),
+            };
+            format!("at {} ({loc})", f.function)
+        })
+        .collect()
+}
+
+/// The call stack as a report shows it: a run of identical frames (deep recursion)
+/// shows its first ten, then `… 99,990 more frames of deep`; a stack still longer
+/// than 40 lines keeps its first 30 and last 10 around `… N more frames`.
+pub fn collapse_frames(e: &RuntimeError, session: &Session) -> Vec<String> {
+    let all = call_stack_lines(e, session);
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let run = all[i..].iter().take_while(|l| **l == all[i]).count();
+        lines.extend(all[i..i + run.min(SHOWN_OF_A_RUN)].iter().cloned());
+        if run > SHOWN_OF_A_RUN {
+            let function = e.stack[i].function.as_str();
+            lines.push(format!(
+                "… {} more frames of {function}",
+                grouped(run - SHOWN_OF_A_RUN)
+            ));
+        }
+        i += run;
+    }
+    if lines.len() > MAX_STACK_LINES {
+        let tail = 10;
+        let head = MAX_STACK_LINES - tail;
+        let hidden = lines.len() - head - tail;
+        let mut kept: Vec<String> = lines[..head].to_vec();
+        kept.push(format!("… {} more frames", grouped(hidden)));
+        kept.extend(lines[lines.len() - tail..].iter().cloned());
+        lines = kept;
+    }
+    lines
 }
 
 /// A run-time error rendered as text.

@@ -58,6 +58,7 @@ impl Vm {
         let entry = &self.host[idx];
         let n = entry.params.len();
         if argc != n && !(entry.rest.is_some() && argc > n) {
+            self.audit_allowed(idx, cap);
             return Err(self.host_arity_fault(idx, argc));
         }
         for (i, v) in self.stack[at..at + argc].iter().enumerate() {
@@ -67,7 +68,9 @@ impl Vm {
                 entry.rest.unwrap_or(u16::MAX)
             };
             if mask & v.kind_bit() == 0 {
-                return Err(self.host_type_fault(idx, i, *v));
+                let v = *v;
+                self.audit_allowed(idx, cap);
+                return Err(self.host_type_fault(idx, i, v));
             }
         }
         let ret = entry.ret;
@@ -82,11 +85,19 @@ impl Vm {
             }
             None => Err(self.no_implementation_fault(idx)),
         };
+        // One record per checked call: denied when the host's scope check (a path,
+        // a host) refused it, else allowed.
         let v = match result {
-            Ok(v) => v,
+            Ok(v) => {
+                self.audit_allowed(idx, cap);
+                v
+            }
             Err(f) => {
-                if let Some(cap) = cap {
-                    self.audit_scope_denial(idx, cap, &f);
+                match cap {
+                    Some(cap) if f.kind == ErrorKind::CapabilityDenied => {
+                        self.audit_scope_denial(idx, cap, &f);
+                    }
+                    _ => self.audit_allowed(idx, cap),
                 }
                 return Err(f);
             }
@@ -97,12 +108,12 @@ impl Vm {
         Ok(v)
     }
 
-    /// The grant check of a host call, recorded in the audit log either way.
+    /// The grant check of a host call; a denial is recorded in the audit log here.
     #[cold]
     #[inline(never)]
     pub(super) fn check_grant(&mut self, idx: usize, cap: Capability) -> Step {
-        let name = self.host[idx].name.clone();
         if !self.grants.contains(cap) {
+            let name = self.host[idx].name.clone();
             self.audit
                 .record(&name, cap, false, Some("not granted".into()));
             return Err(Fault::new(
@@ -110,20 +121,26 @@ impl Vm {
                 format!("`{name}` needs the capability {cap}, which this session does not hold"),
             ));
         }
-        // The grant check passed: that check is recorded whatever happens next.
-        self.audit.record(&name, cap, true, None);
+        // The grant check passed; `host_call` records the call once it knows whether
+        // the host's scope check allowed it too.
         Ok(())
+    }
+
+    /// Records an allowed capability check of a host call that needs `cap`.
+    fn audit_allowed(&mut self, idx: usize, cap: Option<Capability>) {
+        if let Some(cap) = cap {
+            let name = self.host[idx].name.clone();
+            self.audit.record(&name, cap, true, None);
+        }
     }
 
     /// A scope check inside the host function (a path, a host) denied the call.
     #[cold]
     #[inline(never)]
     pub(super) fn audit_scope_denial(&mut self, idx: usize, cap: Capability, f: &Fault) {
-        if f.kind == ErrorKind::CapabilityDenied {
-            let name = self.host[idx].name.clone();
-            self.audit
-                .record(&name, cap, false, Some(f.message.clone()));
-        }
+        let name = self.host[idx].name.clone();
+        self.audit
+            .record(&name, cap, false, Some(f.message.clone()));
     }
 
     #[cold]

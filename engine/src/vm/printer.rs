@@ -133,6 +133,135 @@ fn too_long(max_len: usize) -> Box<Fault> {
     )
 }
 
+/// How much of a value [`write_value_bounded`] prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// Elements printed of one list; the rest become `… N more`.
+    pub length: usize,
+    /// Lists nested deeper than this print as `(…)`.
+    pub depth: usize,
+    /// Characters of the whole printed form; the rest become `… N more characters`.
+    pub chars: usize,
+}
+
+impl Bounds {
+    /// 1,000 elements, depth 100, 10,000 characters.
+    pub const DEFAULT: Bounds = Bounds {
+        length: 1_000,
+        depth: 100,
+        chars: 10_000,
+    };
+}
+
+/// A number with thousands separators: `99,990`.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Appends the printed form of `v` within `bounds`; whatever is left out is named
+/// by a marker (`… 99,990 more` elements, `(…)` for a list nested too deep,
+/// `… N more characters`). Returns whether anything was left out. Like
+/// [`write_value`], it never recurses, and it stops walking once the character
+/// bound is reached, so a huge value costs no more than its printed part.
+pub fn write_value_bounded(
+    out: &mut String,
+    v: Value,
+    raw: bool,
+    cx: &PrintCtx<'_>,
+    bounds: Bounds,
+) -> bool {
+    enum Job {
+        Value(Value, usize),
+        Rest(Value, usize, usize),
+        Text(&'static str),
+    }
+    let start = out.len();
+    // Elements or depth left out; `stopped`: the walk ended early, more unknown.
+    let mut cut = false;
+    let mut stopped = false;
+    if let (true, Value::Str(r)) = (raw, v) {
+        out.push_str(cx.heap.str(r));
+    } else {
+        let mut work = vec![Job::Value(v, 0)];
+        while let Some(job) = work.pop() {
+            // A char is at most 4 bytes: past this, the character bound is passed.
+            if out.len() - start > bounds.chars.saturating_mul(4) {
+                stopped = true;
+                break;
+            }
+            match job {
+                Job::Text(s) => out.push_str(s),
+                Job::Rest(v, depth, index) => match v {
+                    Value::Nil => out.push(')'),
+                    Value::Pair(r) if index >= bounds.length => {
+                        let mut more = 0usize;
+                        let mut at = Value::Pair(r);
+                        while let Value::Pair(p) = at {
+                            more += 1;
+                            at = cx.heap.pair(p).1;
+                        }
+                        let sep = if out.ends_with('(') { "" } else { " " };
+                        let _ = write!(out, "{sep}… {} more)", grouped(more));
+                        cut = true;
+                    }
+                    Value::Pair(r) => {
+                        let (a, d) = cx.heap.pair(r);
+                        out.push(' ');
+                        work.push(Job::Rest(d, depth, index + 1));
+                        work.push(Job::Value(a, depth));
+                    }
+                    other => {
+                        out.push_str(" . ");
+                        work.push(Job::Text(")"));
+                        work.push(Job::Value(other, depth));
+                    }
+                },
+                Job::Value(v, depth) => match v {
+                    Value::Pair(_) if depth >= bounds.depth => {
+                        out.push_str("(…)");
+                        cut = true;
+                    }
+                    Value::Pair(r) if bounds.length == 0 => {
+                        out.push('(');
+                        work.push(Job::Rest(Value::Pair(r), depth + 1, 0));
+                    }
+                    Value::Pair(r) => {
+                        let (a, d) = cx.heap.pair(r);
+                        out.push('(');
+                        work.push(Job::Rest(d, depth + 1, 1));
+                        work.push(Job::Value(a, depth + 1));
+                    }
+                    other => write_atom(out, other, cx),
+                },
+            }
+        }
+    }
+    let printed = &out[start..];
+    let count = printed.chars().count();
+    if count <= bounds.chars && !stopped {
+        return cut;
+    }
+    let keep = printed
+        .char_indices()
+        .nth(bounds.chars)
+        .map_or(printed.len(), |(i, _)| i);
+    out.truncate(start + keep);
+    if stopped {
+        out.push_str(" … more");
+    } else {
+        let _ = write!(out, " … {} more characters", grouped(count - bounds.chars));
+    }
+    true
+}
+
 fn write_atom(out: &mut String, v: Value, cx: &PrintCtx<'_>) {
     match v {
         Value::Nil => out.push_str("nil"),

@@ -1,0 +1,217 @@
+//! The sandbox's limits against hostile programs (language §7, §10; issue 13):
+//! one test per class of attack. Each must end in a clear error of the right
+//! kind, and the session must stay usable afterwards. Files and SQLite have
+//! their own suite (`sandbox_fs.rs`).
+
+use jue_engine::{ErrorKind, EvalError, Limits, Session, Value};
+use std::time::{Duration, Instant};
+
+/// A DAG of `n` levels whose two halves are the same list: 2^n paths.
+const DAG: &str =
+    "(define (dag n) (if (= n 0) '(x) (let ((d (dag (- n 1)))) (cons d d))))\n(define big (dag 40))";
+
+fn session(limits: Limits) -> Session {
+    let mut s = Session::new();
+    s.limits = limits;
+    s
+}
+
+fn small(memory: u64, timeout_ms: Option<u64>) -> Limits {
+    Limits {
+        memory,
+        timeout_ms,
+        ..Limits::DEFAULT
+    }
+}
+
+fn kind_of(s: &mut Session, text: &str) -> ErrorKind {
+    match s.eval_str("attack.jue", text) {
+        Err(EvalError::Runtime(e)) => e.kind,
+        other => panic!("expected a run-time error for {text:?}, got {other:?}"),
+    }
+}
+
+/// The session still evaluates after the attack.
+fn still_usable(s: &mut Session) {
+    assert_eq!(
+        s.eval_str("after.jue", "(+ 1 2)").expect("the session survives"),
+        Value::Int(3)
+    );
+}
+
+#[test]
+fn printing_shared_structure_is_bounded_by_memory_not_an_abort() {
+    let mut s = session(small(16 << 20, None));
+    s.eval_str("dag.jue", DAG).expect("builds");
+    for attack in ["(to-string big)", "(print big)", "(error \"boom\" big)"] {
+        let k = kind_of(&mut s, attack);
+        assert!(
+            matches!(k, ErrorKind::MemoryLimit | ErrorKind::StepLimit),
+            "{attack}: {k:?}"
+        );
+        still_usable(&mut s);
+    }
+}
+
+#[test]
+fn a_timeout_stops_work_inside_built_ins() {
+    let mut s = session(small(256 << 20, Some(300)));
+    s.eval_str("dag.jue", DAG).expect("builds");
+    for attack in ["(equal? big (dag 40))", "(to-string big)"] {
+        let start = Instant::now();
+        let k = kind_of(&mut s, attack);
+        let took = start.elapsed();
+        assert!(
+            matches!(k, ErrorKind::Timeout | ErrorKind::MemoryLimit),
+            "{attack}: {k:?}"
+        );
+        // 300 ms of limit; generous slack for a loaded test machine (the bench
+        // measures the real overrun).
+        assert!(took < Duration::from_secs(5), "{attack} took {took:?}");
+        still_usable(&mut s);
+    }
+}
+
+#[test]
+fn equal_on_shared_structure_is_charged_per_element() {
+    let mut s = session(Limits {
+        steps: 2_000_000,
+        ..Limits::DEFAULT
+    });
+    s.eval_str("dag.jue", DAG).expect("builds");
+    assert_eq!(
+        kind_of(&mut s, "(equal? big (dag 40))"),
+        ErrorKind::StepLimit
+    );
+    still_usable(&mut s);
+}
+
+#[test]
+fn a_string_too_large_for_the_limit_is_refused_before_it_is_built() {
+    let mut s = session(small(16 << 20, None));
+    let attack = "(define (grow s n) (if (= n 0) s (grow (string-append s s) (- n 1))))\n(grow \"xxxxxxxx\" 40)";
+    assert_eq!(kind_of(&mut s, attack), ErrorKind::MemoryLimit);
+    still_usable(&mut s);
+}
+
+#[test]
+fn interned_symbols_count_toward_the_memory_limit() {
+    let mut s = session(small(8 << 20, None));
+    let attack = "(define (loop i) (string->symbol (string-append \"sym-\" (number->string i) \"-padding-padding-padding-padding\")) (loop (+ i 1)))\n(loop 0)";
+    assert_eq!(kind_of(&mut s, attack), ErrorKind::MemoryLimit);
+    still_usable(&mut s);
+}
+
+#[test]
+fn the_register_stack_counts_toward_the_memory_limit() {
+    // Deep non-tail recursion in a function with many registers: the stack, not
+    // the heap, is what grows.
+    let mut s = session(Limits {
+        memory: 4 << 20,
+        depth: 1_000_000,
+        ..Limits::DEFAULT
+    });
+    let mut body = String::from("(define (deep n) (if (= n 0) 0 (+ 1 (deep (- n 1))");
+    for i in 0..200 {
+        body.push_str(&format!(" {i}"));
+    }
+    body.push_str(")))\n(deep 100000)");
+    let k = kind_of(&mut s, &body);
+    assert!(
+        matches!(k, ErrorKind::MemoryLimit | ErrorKind::Arity),
+        "{k:?}"
+    );
+    let k = kind_of(
+        &mut s,
+        "(define (d2 n) (if (= n 0) 0 (+ 1 (d2 (- n 1)))))\n(d2 900000)",
+    );
+    assert_eq!(k, ErrorKind::MemoryLimit);
+    still_usable(&mut s);
+}
+
+#[test]
+fn names_of_the_prelude_are_reserved() {
+    let mut s = Session::new();
+    for attack in [
+        "(define (%prelude:reverse l) l)",
+        "(define %prelude:map 1)",
+        "(let ((%x 1)) %x)",
+        "(set! %prelude:map (lambda (f l) l))",
+    ] {
+        match s.eval_str("attack.jue", attack) {
+            Err(EvalError::Compile { diagnostics, .. }) => assert!(
+                diagnostics
+                    .iter()
+                    .any(|d| d.code.to_string() == "E0105" && d.message.contains("reserved")),
+                "{attack}: {diagnostics:?}"
+            ),
+            other => panic!("{attack}: {other:?}"),
+        }
+    }
+    // The prelude's own `map` still works.
+    assert_eq!(
+        s.eval_str("ok.jue", "(map (lambda (x) (* x x)) '(1 2 3))")
+            .expect("map"),
+        s.eval_str("ok.jue", "'(1 4 9)").expect("list")
+    );
+}
+
+#[test]
+fn an_interrupt_raised_while_idle_does_not_stop_the_next_evaluation() {
+    let mut s = Session::new();
+    s.interrupt().raise();
+    assert_eq!(
+        s.eval_str("next.jue", "(define (f n) (if (= n 0) 0 (f (- n 1))))\n(f 100000)")
+            .expect("runs"),
+        Value::Int(0)
+    );
+}
+
+#[test]
+fn an_interrupt_from_another_thread_stops_a_running_evaluation() {
+    let mut s = Session::new();
+    let flag = s.interrupt();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        flag.raise();
+    });
+    assert_eq!(
+        kind_of(&mut s, "(define (spin) (spin))\n(spin)"),
+        ErrorKind::Interrupted
+    );
+    t.join().expect("thread");
+    still_usable(&mut s);
+}
+
+#[test]
+fn a_call_passes_any_number_of_arguments_to_a_variadic_procedure() {
+    let mut s = Session::new();
+    s.eval_str("v.jue", "(define (count . xs) (length xs))")
+        .expect("defines");
+    let args: Vec<Value> = (0..70_000).map(Value::Int).collect();
+    assert_eq!(s.call("count", &args).expect("calls"), Value::Int(70_000));
+    // A fixed-arity procedure refuses them with an arity error, not a panic.
+    s.eval_str("f.jue", "(define (one x) x)").expect("defines");
+    match s.call("one", &args) {
+        Err(EvalError::Runtime(e)) => assert_eq!(e.kind, ErrorKind::Arity),
+        other => panic!("{other:?}"),
+    }
+    still_usable(&mut s);
+}
+
+#[test]
+fn too_many_registers_are_a_compile_error_not_a_panic() {
+    let mut s = Session::new();
+    let mut call = String::from("(list");
+    for i in 0..70_000 {
+        call.push_str(&format!(" {i}"));
+    }
+    call.push(')');
+    match s.eval_str("big.jue", &call) {
+        Err(EvalError::Compile { diagnostics, .. }) => {
+            assert!(diagnostics.iter().any(|d| d.code.to_string() == "E0105"))
+        }
+        other => panic!("{other:?}"),
+    }
+    still_usable(&mut s);
+}
