@@ -4,19 +4,21 @@
 //! and the session goes on working: no panic, no abort, no hang past the limits.
 //! CI runs a fixed number of cases (`PROPTEST_CASES` raises it for a longer run).
 
-use jue_engine::{Limits, Session, Value};
+use jue_engine::{EvalError, Limits, Session, Value};
 use proptest::prelude::*;
 
 /// Expressions over a few variables, with the built-ins an attacker would reach
 /// for first: recursion, sharing, strings, printing, equality.
 fn expr() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
-        (-5i64..50).prop_map(|i| i.to_string()),
+        // Literals through `id`, so that no type is known statically and every
+        // program compiles: mistakes are run-time errors.
+        (-5i64..50).prop_map(|i| format!("(id {i})")),
         Just("x".to_string()),
         Just("y".to_string()),
-        Just("\"ab\"".to_string()),
-        Just("'(1 2 3)".to_string()),
-        Just("nil".to_string()),
+        Just("(id \"ab\")".to_string()),
+        Just("(id '(1 2 3))".to_string()),
+        Just("(id nil)".to_string()),
         Just("(f x)".to_string()),
         Just("(g y y)".to_string()),
     ];
@@ -25,14 +27,20 @@ fn expr() -> impl Strategy<Value = String> {
         prop_oneof![
             two.clone().prop_map(|(a, b)| format!("(cons {a} {b})")),
             two.clone().prop_map(|(a, b)| format!("(equal? {a} {b})")),
-            two.clone().prop_map(|(a, b)| format!("(append (list {a}) (list {b}))")),
+            two.clone()
+                .prop_map(|(a, b)| format!("(append (list {a}) (list {b}))")),
             two.clone().prop_map(|(a, b)| format!("(if {a} {b} nil)")),
             two.clone()
                 .prop_map(|(a, b)| format!("(string-append (to-string {a}) (to-string {b}))")),
-            two.clone().prop_map(|(a, b)| format!("(let ((d {a})) (cons d d {b}))")),
+            two.clone()
+                .prop_map(|(a, b)| format!("(let ((d {a})) (cons d (cons d {b})))")),
             inner.clone().prop_map(|a| format!("(f {a})")),
-            inner.clone().prop_map(|a| format!("(reverse (list {a} {a}))")),
-            inner.clone().prop_map(|a| format!("(string->symbol (to-string {a}))")),
+            inner
+                .clone()
+                .prop_map(|a| format!("(reverse (list {a} {a}))")),
+            inner
+                .clone()
+                .prop_map(|a| format!("(string->symbol (to-string {a}))")),
             inner.clone().prop_map(|a| format!("(print {a})")),
             inner.clone().prop_map(|a| format!("(length (list {a}))")),
             inner
@@ -40,13 +48,16 @@ fn expr() -> impl Strategy<Value = String> {
                 .prop_map(|a| format!("(try (car {a}) (catch e (error-kind e)))")),
             two.prop_map(|(a, b)| format!("(+ {a} {b})")),
         ]
+        // No result type is known statically either.
+        .prop_map(|e| format!("(id {e})"))
     })
 }
 
 fn program() -> impl Strategy<Value = String> {
     (expr(), expr(), expr()).prop_map(|(f, g, main)| {
         format!(
-            "(define (f x) (if (pair? x) (f (cdr x)) {f}))\n\
+            "(define (id v) v)\n\
+             (define (f x) (if (pair? x) (f (cdr x)) {f}))\n\
              (define (g x y) (if (= 0 (length (list x))) y (cons (g y y) {g})))\n\
              (define y 7)\n\
              (let ((x (g 1 2))) {main})"
@@ -69,7 +80,9 @@ proptest! {
             timeout_ms: Some(2_000),
             depth: 2_000,
         };
-        let _ = s.eval_str("fuzz.jue", &text);
+        let r = s.eval_str("fuzz.jue", &text);
+        // Generated programs are well formed: every case really runs.
+        prop_assert!(!matches!(r, Err(EvalError::Compile { .. })), "{:?}", r);
         prop_assert_eq!(s.eval_str("after.jue", "(+ 1 2)").ok(), Some(Value::Int(3)));
     }
 }

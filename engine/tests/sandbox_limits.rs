@@ -7,8 +7,7 @@ use jue_engine::{ErrorKind, EvalError, Limits, Session, Value};
 use std::time::{Duration, Instant};
 
 /// A DAG of `n` levels whose two halves are the same list: 2^n paths.
-const DAG: &str =
-    "(define (dag n) (if (= n 0) '(x) (let ((d (dag (- n 1)))) (cons d d))))\n(define big (dag 40))";
+const DAG: &str = "(define (dag n) (if (= n 0) '(x) (let ((d (dag (- n 1)))) (cons d d))))\n(define big (dag 40))";
 
 fn session(limits: Limits) -> Session {
     let mut s = Session::new();
@@ -34,7 +33,8 @@ fn kind_of(s: &mut Session, text: &str) -> ErrorKind {
 /// The session still evaluates after the attack.
 fn still_usable(s: &mut Session) {
     assert_eq!(
-        s.eval_str("after.jue", "(+ 1 2)").expect("the session survives"),
+        s.eval_str("after.jue", "(+ 1 2)")
+            .expect("the session survives"),
         Value::Int(3)
     );
 }
@@ -161,8 +161,11 @@ fn an_interrupt_raised_while_idle_does_not_stop_the_next_evaluation() {
     let mut s = Session::new();
     s.interrupt().raise();
     assert_eq!(
-        s.eval_str("next.jue", "(define (f n) (if (= n 0) 0 (f (- n 1))))\n(f 100000)")
-            .expect("runs"),
+        s.eval_str(
+            "next.jue",
+            "(define (f n) (if (= n 0) 0 (f (- n 1))))\n(f 100000)"
+        )
+        .expect("runs"),
         Value::Int(0)
     );
 }
