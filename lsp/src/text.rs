@@ -1,8 +1,8 @@
 //! Documents as ropes, and exact conversions between LSP positions (UTF-8 or
 //! UTF-16 columns, negotiated at `initialize`) and the engine's byte offsets.
 //!
-//! Lines are split at LF only (ropey's `cr_lines`/`unicode_lines` are off), as the
-//! engine's `SourceFile` does. Out-of-range positions are clamped, never rejected:
+//! Lines end at `\n`, `\r\n` or a lone `\r`, as LSP says (ropey's `cr_lines` on,
+//! its other Unicode line breaks off), as the engine's `SourceFile` does. Out-of-range positions are clamped, never rejected:
 //! a line past the end means the end of the text, a column past the end of its
 //! line means the end of that line, a column inside a character means its start.
 
@@ -18,14 +18,16 @@ pub enum Encoding {
     Utf16,
 }
 
-/// The length of a line without its final line break.
+/// A line without its final line break (`\n`, `\r\n` or `\r`).
 fn line_body(line: RopeSlice<'_>) -> RopeSlice<'_> {
-    let n = line.len_chars();
+    let mut n = line.len_chars();
     if n > 0 && line.char(n - 1) == '\n' {
-        line.slice(..n - 1)
-    } else {
-        line
+        n -= 1;
     }
+    if n > 0 && line.char(n - 1) == '\r' {
+        n -= 1;
+    }
+    line.slice(..n)
 }
 
 /// The char index of an LSP position.
@@ -121,6 +123,10 @@ mod tests {
         for enc in [Encoding::Utf8, Encoding::Utf16] {
             let text = rope.to_string();
             for (i, _) in text.char_indices() {
+                // Between the CR and LF of a CRLF is no position of its own.
+                if text[..i].ends_with('\r') && text[i..].starts_with('\n') {
+                    continue;
+                }
                 let p = offset_to_position(&rope, i, enc);
                 assert_eq!(position_to_offset(&rope, p, enc), i, "{enc:?} {i}");
             }
@@ -154,6 +160,35 @@ mod tests {
             position_to_offset(&rope, Position::new(1, 10), Encoding::Utf8),
             smile
         );
+    }
+
+    #[test]
+    fn every_line_end_counts() {
+        // LF, CRLF and a lone CR each end a line; U+2028 and form feed do not.
+        let text = "a\nb\r\nc\rd\u{2028}e\u{c}f";
+        let rope = Rope::from_str(text);
+        for enc in [Encoding::Utf8, Encoding::Utf16] {
+            assert_eq!(position_to_offset(&rope, Position::new(1, 0), enc), 2);
+            assert_eq!(position_to_offset(&rope, Position::new(2, 0), enc), 5);
+            assert_eq!(position_to_offset(&rope, Position::new(3, 0), enc), 7);
+            // Past the end of a line: its end, before the line break.
+            assert_eq!(position_to_offset(&rope, Position::new(1, 9), enc), 3);
+            assert_eq!(position_to_offset(&rope, Position::new(2, 9), enc), 6);
+            assert_eq!(offset_to_position(&rope, 6, enc), Position::new(2, 1));
+            assert_eq!(offset_to_position(&rope, 7, enc).line, 3);
+            let last = text.find('f').unwrap();
+            assert_eq!(offset_to_position(&rope, last, enc).line, 3);
+        }
+        // An edit that joins a CR and an LF makes one line end of the two.
+        let mut rope = Rope::from_str("x\ry");
+        let change = TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(1, 0), Position::new(1, 0))),
+            range_length: None,
+            text: "\n".into(),
+        };
+        apply_change(&mut rope, &change, Encoding::Utf16);
+        assert_eq!(rope.to_string(), "x\r\ny");
+        assert_eq!(rope.len_lines(), 2);
     }
 
     #[test]
