@@ -486,7 +486,10 @@ pub fn completion(cx: &Ctx<'_>, off: usize) -> CompletionList {
                 break 'fill;
             }
         }
-        for d in cx.doc.definitions_where(|name| matches_prefix(name, prefix)) {
+        for d in cx
+            .doc
+            .definitions_where(|name| matches_prefix(name, prefix))
+        {
             if cx.cancelled() {
                 break 'fill;
             }
@@ -507,8 +510,15 @@ pub fn completion(cx: &Ctx<'_>, off: usize) -> CompletionList {
             if !matches_prefix(name, prefix) {
                 continue;
             }
-            let detail = docs::special_form(name).and_then(|d| d.lines().next().map(str::to_string));
-            if !push(name, CompletionItemKind::KEYWORD, detail, Source::Special, "2") {
+            let detail =
+                docs::special_form(name).and_then(|d| d.lines().next().map(str::to_string));
+            if !push(
+                name,
+                CompletionItemKind::KEYWORD,
+                detail,
+                Source::Special,
+                "2",
+            ) {
                 break 'fill;
             }
         }
@@ -853,7 +863,8 @@ pub fn semantic_tokens(cx: &Ctx<'_>, range: Option<Range>) -> Vec<SemanticToken>
     let text = doc.text();
     let (from, to) = match range {
         Some(r) => {
-            let a = crate::text::position_to_offset(&doc.rope, Position::new(r.start.line, 0), cx.enc);
+            let a =
+                crate::text::position_to_offset(&doc.rope, Position::new(r.start.line, 0), cx.enc);
             let b = crate::text::position_to_offset(
                 &doc.rope,
                 Position::new(r.end.line.saturating_add(1), 0),
@@ -880,10 +891,7 @@ pub fn semantic_tokens(cx: &Ctx<'_>, range: Option<Range>) -> Vec<SemanticToken>
             match t.kind {
                 TokenKind::Annotation => raw.push((span, 3, 0)),
                 TokenKind::Symbol | TokenKind::Str(_) => {
-                    if let Some(r) = by_start
-                        .get(&span.start)
-                        .filter(|r| r.span.end <= span.end)
-                    {
+                    if let Some(r) = by_start.get(&span.start).filter(|r| r.span.end <= span.end) {
                         let decl = if r.definition { 2 } else { 0 };
                         let ty = match &r.target {
                             RefTarget::Ffi(_) => Some((1, 1)),
@@ -955,8 +963,19 @@ pub fn semantic_tokens(cx: &Ctx<'_>, range: Option<Range>) -> Vec<SemanticToken>
 /// common beginning and common end replaced (indices count integers, five per token).
 pub fn tokens_delta(old: &[SemanticToken], new: &[SemanticToken]) -> Vec<SemanticTokensEdit> {
     let same = |a: &SemanticToken, b: &SemanticToken| {
-        (a.delta_line, a.delta_start, a.length, a.token_type, a.token_modifiers_bitset)
-            == (b.delta_line, b.delta_start, b.length, b.token_type, b.token_modifiers_bitset)
+        (
+            a.delta_line,
+            a.delta_start,
+            a.length,
+            a.token_type,
+            a.token_modifiers_bitset,
+        ) == (
+            b.delta_line,
+            b.delta_start,
+            b.length,
+            b.token_type,
+            b.token_modifiers_bitset,
+        )
     };
     let head = old.iter().zip(new).take_while(|(a, b)| same(a, b)).count();
     let tail = old[head..]

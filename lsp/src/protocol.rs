@@ -95,7 +95,10 @@ mod tests {
         assert!(own_answer("$/cancelRequest").is_none());
         assert!(own_answer("textDocument/hover").is_none());
         assert_eq!(own_answer("$/jue/x").map(|e| e.code.code()), Some(-32601));
-        assert_eq!(own_answer(INVALID_REQUEST).map(|e| e.code.code()), Some(-32600));
+        assert_eq!(
+            own_answer(INVALID_REQUEST).map(|e| e.code.code()),
+            Some(-32600)
+        );
     }
 
     #[test]

@@ -9,10 +9,10 @@
 
 use crate::analyze::{Analyzed, analyze};
 use crate::features::{self, ClientCaps, Ctx};
-use crate::protocol::Cancel;
 use crate::format;
 use crate::project::Project;
 use crate::project::Projects;
+use crate::protocol::Cancel;
 use crate::text::{Encoding, apply_change, position_to_offset};
 use crate::workspace::WorkspaceIndex;
 use jue_engine::analysis::document::Document;
@@ -43,6 +43,8 @@ struct Doc {
 struct Live {
     doc: Option<Document>,
     project: Option<Arc<Project>>,
+    /// The last analysis made of it, for a task that waited for the lock.
+    last: Option<Arc<Analyzed>>,
 }
 
 #[derive(Default)]
@@ -119,9 +121,10 @@ impl State {
                 return None;
             }
             // Another task may have analysed this version while we waited for the lock.
-            if let Some(a) = lock(&self.docs).get(key).and_then(|d| d.analyzed.clone()) {
+            // (Read from the live document: `docs` is never locked after `live`.)
+            if let Some(a) = &l.last {
                 if a.version == current && Arc::ptr_eq(&a.project, &project) {
-                    return Some((a, problems));
+                    return Some((a.clone(), problems));
                 }
             }
             let same_project = l.project.as_ref().is_some_and(|p| Arc::ptr_eq(p, &project));
@@ -134,7 +137,9 @@ impl State {
                 }
             };
             let cancelled = || latest.load(Ordering::SeqCst) != current || stop();
-            Arc::new(analyze(doc, current, rope, project, &cancelled)?)
+            let a = Arc::new(analyze(doc, current, rope, project, &cancelled)?);
+            l.last = Some(a.clone());
+            a
         };
         let old = {
             let mut docs = lock(&self.docs);
@@ -186,7 +191,11 @@ async fn watch(state: &State, client: &Client) {
         method: "workspace/didChangeWatchedFiles".into(),
         register_options: serde_json::to_value(options).ok(),
     };
-    if client.register_capability(vec![registration]).await.is_err() {
+    if client
+        .register_capability(vec![registration])
+        .await
+        .is_err()
+    {
         return;
     }
     if let Some((old, _)) = watching.replace((id, registry)) {
@@ -246,11 +255,14 @@ impl Backend {
         tokio::spawn(async move {
             let st = state.clone();
             let k = key.clone();
-            let r = tokio::task::spawn_blocking(move || st.analysis_of(&k, Some(version), &|| false))
-                .await;
+            let r =
+                tokio::task::spawn_blocking(move || st.analysis_of(&k, Some(version), &|| false))
+                    .await;
             let Ok(Some((a, problems))) = r else { return };
-            if !problems.is_empty() || a.project.config.is_some() {
-                watch(&state, &client).await;
+            if a.project.config.is_some() {
+                // Apart: diagnostics never wait for the client's answer.
+                let (state, client) = (state.clone(), client.clone());
+                tokio::spawn(async move { watch(&state, &client).await });
             }
             for p in problems {
                 client
@@ -477,7 +489,10 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        watch(&self.state, &self.client).await;
+        // In a task of its own: the client's answer may never come (a client that
+        // stops reading), and the server must still end at `exit` or end of input.
+        let (state, client) = (self.state.clone(), self.client.clone());
+        tokio::spawn(async move { watch(&state, &client).await });
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -584,7 +599,11 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|d| d.get("uri"))
             .and_then(|u| u.as_str())
-            .and_then(|u| lock(&self.state.docs).get(u).and_then(|d| d.analyzed.clone()));
+            .and_then(|u| {
+                lock(&self.state.docs)
+                    .get(u)
+                    .and_then(|d| d.analyzed.clone())
+            });
         Ok(features::resolve_completion(item, doc.as_deref(), &caps))
     }
 

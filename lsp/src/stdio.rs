@@ -57,9 +57,7 @@ fn sanitize(body: &[u8]) -> Option<Vec<u8>> {
     if !obj.contains_key("method") && (obj.contains_key("result") || obj.contains_key("error")) {
         return None;
     }
-    let id = obj
-        .get("id")
-        .filter(|id| id.is_i64() || id.is_string())?;
+    let id = obj.get("id").filter(|id| id.is_i64() || id.is_string())?;
     serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "method": INVALID_REQUEST})).ok()
 }
 
@@ -128,11 +126,17 @@ mod tests {
         let repaired = |b: &[u8]| {
             sanitize(b).is_some_and(|f| String::from_utf8_lossy(&f).contains(INVALID_REQUEST))
         };
-        assert!(kept(br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#));
-        assert!(kept(br#"{"jsonrpc":"2.0","id":1,"method":"shutdown","params":null}"#));
+        assert!(kept(
+            br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#
+        ));
+        assert!(kept(
+            br#"{"jsonrpc":"2.0","id":1,"method":"shutdown","params":null}"#
+        ));
         assert!(kept(br#"{"jsonrpc":"2.0","method":"initialized"}"#));
         assert!(kept(br#"{"jsonrpc":"2.0","id":1,"result":null}"#));
-        assert!(kept(br#"{"jsonrpc":"2.0","id":"a","error":{"code":1,"message":"m"}}"#));
+        assert!(kept(
+            br#"{"jsonrpc":"2.0","id":"a","error":{"code":1,"message":"m"}}"#
+        ));
         assert!(sanitize(b"{garbage}").is_none());
         assert!(sanitize(b"[]").is_none());
         assert!(sanitize(br#"{"jsonrpc":"2.0","method":3}"#).is_none());
@@ -140,7 +144,9 @@ mod tests {
         assert!(repaired(br#"{"jsonrpc":"1.0","id":7,"method":"x"}"#));
         assert!(repaired(br#"{"jsonrpc":"2.0","id":7,"method":3}"#));
         assert!(repaired(br#"{"jsonrpc":"2.0","id":7}"#));
-        assert!(repaired(br#"{"jsonrpc":"2.0","id":"s","method":"m","params":5}"#));
+        assert!(repaired(
+            br#"{"jsonrpc":"2.0","id":"s","method":"m","params":5}"#
+        ));
         assert!(repaired(br#"{"id":8,"method":"textDocument/hover"}"#));
     }
 }
