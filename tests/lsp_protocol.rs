@@ -645,3 +645,34 @@ fn fifos_and_devices_in_the_workspace_do_not_block() {
     alive(&mut c);
     assert!(c.shutdown().success());
 }
+
+#[test]
+fn folding_ranges_follow_the_brackets() {
+    let dir = temp_dir("folding");
+    let mut c = Client::spawn_in(&dir);
+    c.initialize(&dir, &[]);
+    let uri = file_uri(&dir.join("f.jue"));
+    let text = "; (not\n; a list)\n@formal\n(define (g y)\n  (let ((z\n          y))\n    [z\n     1]))\n(f \"(\n\")\n";
+    c.open(&uri, text);
+    c.diagnostics(&uri, 1);
+    let folds = c.request(
+        "textDocument/foldingRange",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let mut lines: Vec<(u64, u64)> = folds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["startLine"].as_u64().unwrap(),
+                f["endLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    lines.sort();
+    // The annotated form from its annotation, the define, the let, its bindings;
+    // not the comment, the vector or the string's parenthesis.
+    assert_eq!(lines, vec![(2, 7), (3, 7), (4, 5), (4, 7), (8, 9)]);
+    assert!(c.shutdown().success());
+}

@@ -1029,12 +1029,15 @@ pub fn inlay_hints(cx: &Ctx<'_>, range: Option<Range>) -> Vec<InlayHint> {
 
 // ----- folding and selection -----
 
-/// Folding ranges: every form spanning several lines.
+/// Folding ranges: every list spanning several lines, and an annotated top-level
+/// form with its annotation. Read from each slot's tokens (brackets matched on a
+/// stack), not from parsed forms: linear in the text, and a slot at a time.
 pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
+    let text = cx.text();
     let mut out = Vec::new();
-    let mut push = |s: Span| {
-        let a = cx.pos(s.start as usize);
-        let b = cx.pos(s.end as usize);
+    let mut push = |start: u32, end: u32| {
+        let a = cx.pos(start as usize);
+        let b = cx.pos(end as usize);
         if b.line > a.line {
             out.push(FoldingRange {
                 start_line: a.line,
@@ -1046,14 +1049,39 @@ pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
             });
         }
     };
-    for s in cx.doc.slots() {
-        let forms = s.forms();
-        for f in &forms {
-            if f.annotation.is_some() {
-                push(f.full_span());
+    for slot in cx.doc.slots() {
+        if cx.cancelled() {
+            return Vec::new();
+        }
+        let base = slot.base;
+        let (a, b) = (base as usize, (base + slot.data.len) as usize);
+        // Open brackets: (start, whether a parenthesis); the annotation before the
+        // top-level form being read.
+        let mut stack: Vec<(u32, bool)> = Vec::new();
+        let mut annotation: Option<u32> = None;
+        for t in lex(&text[a..b]).tokens {
+            let span = t.span.shifted(base);
+            match t.kind {
+                TokenKind::Annotation if stack.is_empty() => annotation = Some(span.start),
+                TokenKind::LParen => stack.push((span.start, true)),
+                TokenKind::LBracket => stack.push((span.start, false)),
+                TokenKind::RParen | TokenKind::RBracket => {
+                    if let Some((start, paren)) = stack.pop() {
+                        if paren {
+                            push(start, span.end);
+                        }
+                        if stack.is_empty() {
+                            if let Some(at) = annotation.take() {
+                                push(at, span.end);
+                            }
+                        }
+                    }
+                }
+                TokenKind::Comment => {}
+                _ if stack.is_empty() => annotation = None,
+                _ => {}
             }
         }
-        forms::each_list(&forms, |n| push(n.span));
     }
     out.sort_by_key(|r| (r.start_line, r.end_line));
     out.dedup_by_key(|r| (r.start_line, r.end_line));
