@@ -568,13 +568,34 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let watched = self.state.projects.watched_files();
+        let mut config_changed = false;
         for c in &params.changes {
-            if let Some(p) = file_path(&c.uri) {
-                self.state.index.forget(&p);
+            let Some(p) = file_path(&c.uri) else {
+                config_changed = true; // not a file we can place: assume the worst
+                continue;
+            };
+            self.state.index.forget(&p);
+            let real = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+            config_changed |= p.file_name().is_some_and(|n| n == "jue.toml")
+                || watched.iter().any(|w| *w == p || *w == real);
+        }
+        if config_changed {
+            // Grants or registry may differ: every project read again, every open
+            // document analysed again.
+            self.state.projects.invalidate();
+            self.reanalyse_all();
+        } else {
+            // A `*.jue` file: its symbols are read again; open documents are
+            // re-checked (their analyses stand: nothing they read changed).
+            let list: Vec<(String, i32)> = lock(&self.state.docs)
+                .iter()
+                .map(|(k, d)| (k.clone(), d.version))
+                .collect();
+            for (k, v) in list {
+                self.schedule(k, v);
             }
         }
-        self.state.projects.invalidate();
-        self.reanalyse_all();
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
