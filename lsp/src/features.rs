@@ -5,7 +5,7 @@
 use crate::analyze::Analyzed;
 use crate::forms;
 use crate::protocol::Cancel;
-use crate::text::{Encoding, encoded_len, offset_to_position, span_to_range};
+use crate::text::{Cursor, Encoding, encoded_len, offset_to_position, positions_of, span_to_range};
 use jue_engine::analysis::ir::LocalKind;
 use jue_engine::analysis::{Definition, GlobalInfo, RefTarget, Reference, SPECIAL_FORMS};
 use jue_engine::builtins;
@@ -165,10 +165,21 @@ impl Ctx<'_> {
 
 /// The document's diagnostics in LSP form.
 pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
-    cx.doc
-        .diagnostics
+    let diags = &cx.doc.diagnostics;
+    // Every position in one forward scan (a broken file can have many).
+    let mut offsets: Vec<u32> = Vec::new();
+    for d in diags {
+        offsets.extend([d.span.start, d.span.end.max(d.span.start)]);
+        for r in &d.related {
+            offsets.extend([r.span.start, r.span.end.max(r.span.start)]);
+        }
+    }
+    let positions = positions_of(&cx.doc.rope, cx.text(), &offsets, cx.enc);
+    let mut ranges = positions.chunks(2).map(|p| Range::new(p[0], p[1]));
+    diags
         .iter()
         .map(|d| {
+            let range = ranges.next().unwrap_or_default();
             let mut message = d.message.clone();
             if let Some(h) = &d.help {
                 message.push_str("\nhelp: ");
@@ -178,12 +189,12 @@ pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
                 .related
                 .iter()
                 .map(|r| DiagnosticRelatedInformation {
-                    location: Location::new(cx.uri.clone(), cx.range(r.span)),
+                    location: Location::new(cx.uri.clone(), ranges.next().unwrap_or_default()),
                     message: r.message.clone(),
                 })
                 .collect();
             Diagnostic {
-                range: cx.range(d.span),
+                range,
                 severity: Some(match d.severity() {
                     Severity::Error => DiagnosticSeverity::ERROR,
                     Severity::Warning => DiagnosticSeverity::WARNING,
@@ -807,32 +818,45 @@ pub fn document_symbols(cx: &Ctx<'_>) -> DocumentSymbolResponse {
             SymbolKind::VARIABLE
         }
     };
+    let defs: Vec<Definition> = cx.doc.definitions().collect();
+    // All positions in one forward scan: (range start, range end, name start, name end).
+    let offsets: Vec<u32> = defs
+        .iter()
+        .flat_map(|d| {
+            let r = d.span.join(d.name_span);
+            [r.start, r.end, d.name_span.start, d.name_span.end]
+        })
+        .collect();
+    let p = positions_of(&cx.doc.rope, cx.text(), &offsets, cx.enc);
+    let ranges = p
+        .chunks(4)
+        .map(|q| (Range::new(q[0], q[1]), Range::new(q[2], q[3])));
     if !cx.caps.hierarchical_symbols {
         return DocumentSymbolResponse::Flat(
-            cx.doc
-                .definitions()
-                .map(|d| SymbolInformation {
+            defs.iter()
+                .zip(ranges)
+                .map(|(d, (range, _))| SymbolInformation {
                     name: d.name.clone(),
-                    kind: kind(&d),
+                    kind: kind(d),
                     tags: None,
                     deprecated: None,
-                    location: Location::new(cx.uri.clone(), cx.range(d.span.join(d.name_span))),
+                    location: Location::new(cx.uri.clone(), range),
                     container_name: None,
                 })
                 .collect(),
         );
     }
     DocumentSymbolResponse::Nested(
-        cx.doc
-            .definitions()
-            .map(|d| DocumentSymbol {
+        defs.iter()
+            .zip(ranges)
+            .map(|(d, (range, selection_range))| DocumentSymbol {
                 name: d.name.clone(),
-                detail: Some(needs_text(&d)),
-                kind: kind(&d),
+                detail: Some(needs_text(d)),
+                kind: kind(d),
                 tags: None,
                 deprecated: None,
-                range: cx.range(d.span.join(d.name_span)),
-                selection_range: cx.range(d.name_span),
+                range,
+                selection_range,
                 children: None,
             })
             .collect(),
@@ -930,12 +954,14 @@ pub fn semantic_tokens(cx: &Ctx<'_>, range: Option<Range>) -> Vec<SemanticToken>
     let mut out = Vec::new();
     let (mut pl, mut pc) = (0u32, 0u32);
     let mut last_end = 0u32;
+    // Tokens in order: positions by one forward scan, not a rope lookup each.
+    let mut cursor = Cursor::new(&doc.rope, text, cx.enc);
     for (span, ty, m) in raw {
         if span.start < last_end {
             continue;
         }
-        let p = cx.pos(span.start as usize);
-        let e = cx.pos(span.end as usize);
+        let p = cursor.at(span.start as usize);
+        let e = cursor.at(span.end as usize);
         if e.line != p.line {
             continue;
         }
@@ -1034,21 +1060,8 @@ pub fn inlay_hints(cx: &Ctx<'_>, range: Option<Range>) -> Vec<InlayHint> {
 /// stack), not from parsed forms: linear in the text, and a slot at a time.
 pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
     let text = cx.text();
-    let mut out = Vec::new();
-    let mut push = |start: u32, end: u32| {
-        let a = cx.pos(start as usize);
-        let b = cx.pos(end as usize);
-        if b.line > a.line {
-            out.push(FoldingRange {
-                start_line: a.line,
-                start_character: Some(a.character),
-                end_line: b.line,
-                end_character: Some(b.character),
-                kind: Some(FoldingRangeKind::Region),
-                collapsed_text: None,
-            });
-        }
-    };
+    let mut spans: Vec<u32> = Vec::new(); // start, end, start, end...
+    let mut push = |start: u32, end: u32| spans.extend([start, end]);
     for slot in cx.doc.slots() {
         if cx.cancelled() {
             return Vec::new();
@@ -1083,6 +1096,19 @@ pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
             }
         }
     }
+    let positions = positions_of(&cx.doc.rope, text, &spans, cx.enc);
+    let mut out: Vec<FoldingRange> = positions
+        .chunks(2)
+        .filter(|ab| ab[1].line > ab[0].line)
+        .map(|ab| FoldingRange {
+            start_line: ab[0].line,
+            start_character: Some(ab[0].character),
+            end_line: ab[1].line,
+            end_character: Some(ab[1].character),
+            kind: Some(FoldingRangeKind::Region),
+            collapsed_text: None,
+        })
+        .collect();
     out.sort_by_key(|r| (r.start_line, r.end_line));
     out.dedup_by_key(|r| (r.start_line, r.end_line));
     out

@@ -70,6 +70,94 @@ pub fn offset_to_position(rope: &Rope, offset: usize, enc: Encoding) -> Position
     Position::new(line as u32, col as u32)
 }
 
+/// Positions of byte offsets met in increasing order, found by scanning the text
+/// forward from the last one (linear over a whole document, where the rope
+/// lookups of [`offset_to_position`] cost a tree descent each). An offset before
+/// the current line is found through the rope.
+pub struct Cursor<'a> {
+    rope: &'a Rope,
+    text: &'a str,
+    enc: Encoding,
+    line: u32,
+    line_start: usize,
+    scanned: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `text` (the rope's text).
+    pub fn new(rope: &'a Rope, text: &'a str, enc: Encoding) -> Cursor<'a> {
+        Cursor {
+            rope,
+            text,
+            enc,
+            line: 0,
+            line_start: 0,
+            scanned: 0,
+        }
+    }
+
+    /// The position of `off`, as [`offset_to_position`] gives it.
+    pub fn at(&mut self, off: usize) -> Position {
+        let text = self.text;
+        let mut off = off.min(text.len());
+        while !text.is_char_boundary(off) {
+            off -= 1;
+        }
+        if off < self.line_start {
+            let p = offset_to_position(self.rope, off, self.enc);
+            self.line = p.line;
+            self.line_start = self
+                .rope
+                .char_to_byte(self.rope.line_to_char(p.line as usize));
+            self.scanned = off;
+            return p;
+        }
+        let bytes = text.as_bytes();
+        let mut i = self.scanned.max(self.line_start);
+        while i < off {
+            let Some(k) = bytes[i..off].iter().position(|&b| b == b'\n' || b == b'\r') else {
+                break;
+            };
+            let j = i + k;
+            if bytes[j] == b'\r' && bytes.get(j + 1) == Some(&b'\n') {
+                if j + 1 == off {
+                    break; // between the CR and LF of one line end: still this line
+                }
+                i = j + 2;
+            } else {
+                i = j + 1;
+            }
+            self.line += 1;
+            self.line_start = i;
+        }
+        self.scanned = self.scanned.max(off);
+        let col = match self.enc {
+            Encoding::Utf8 => off - self.line_start,
+            Encoding::Utf16 => {
+                let s = &text[self.line_start..off];
+                if s.is_ascii() {
+                    s.len()
+                } else {
+                    s.encode_utf16().count()
+                }
+            }
+        };
+        Position::new(self.line, col as u32)
+    }
+}
+
+/// The positions of many byte offsets, in their order, found in one forward scan.
+pub fn positions_of(rope: &Rope, text: &str, offsets: &[u32], enc: Encoding) -> Vec<Position> {
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let mut out = vec![Position::new(0, 0); offsets.len()];
+    let mut cursor = Cursor::new(rope, text, enc);
+    for i in order {
+        out[i] = cursor.at(offsets[i] as usize);
+    }
+    out
+}
+
 /// The LSP range of a byte span.
 pub fn span_to_range(rope: &Rope, start: usize, end: usize, enc: Encoding) -> Range {
     Range::new(
@@ -189,6 +277,40 @@ mod tests {
         apply_change(&mut rope, &change, Encoding::Utf16);
         assert_eq!(rope.to_string(), "x\r\ny");
         assert_eq!(rope.len_lines(), 2);
+    }
+
+    #[test]
+    fn the_cursor_agrees_with_the_rope() {
+        let text = "(λ x)\r\n😀 é\rab\n\n\r\r\nend\r";
+        let rope = Rope::from_str(text);
+        for enc in [Encoding::Utf8, Encoding::Utf16] {
+            let offsets: Vec<u32> = (0..=text.len() as u32 + 2).collect();
+            let want: Vec<Position> = offsets
+                .iter()
+                .map(|&o| offset_to_position(&rope, o as usize, enc))
+                .collect();
+            // In order, in reverse (through the rope), and shuffled by positions_of.
+            let mut c = Cursor::new(&rope, text, enc);
+            for (o, w) in offsets.iter().zip(&want) {
+                assert_eq!(c.at(*o as usize), *w, "{enc:?} at {o}");
+            }
+            let mut c = Cursor::new(&rope, text, enc);
+            for (o, w) in offsets.iter().zip(&want).rev() {
+                assert_eq!(c.at(*o as usize), *w, "{enc:?} back at {o}");
+            }
+            let mixed: Vec<u32> = offsets
+                .iter()
+                .map(|o| (o * 7) % (text.len() as u32 + 1))
+                .collect();
+            let got = positions_of(&rope, text, &mixed, enc);
+            for (o, g) in mixed.iter().zip(got) {
+                assert_eq!(
+                    g,
+                    offset_to_position(&rope, *o as usize, enc),
+                    "{enc:?} mixed {o}"
+                );
+            }
+        }
     }
 
     #[test]
