@@ -674,5 +674,33 @@ fn folding_ranges_follow_the_brackets() {
     // The annotated form from its annotation, the define, the let, its bindings;
     // not the comment, the vector or the string's parenthesis.
     assert_eq!(lines, vec![(2, 7), (3, 7), (4, 5), (4, 7), (8, 9)]);
+    // VS Code folds whole lines: no characters.
+    assert!(folds[0].get("startCharacter").is_none(), "{folds}");
+    assert!(c.shutdown().success());
+    // A client that takes two ranges gets the two that span the most lines.
+    let mut c = Client::spawn_in(&dir);
+    c.initialize_with(
+        &dir,
+        json!({"textDocument": {"foldingRange": {"rangeLimit": 2}}}),
+    );
+    c.open(&uri, text);
+    c.diagnostics(&uri, 1);
+    let folds = c.request(
+        "textDocument/foldingRange",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let lines: Vec<(u64, u64)> = folds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["startLine"].as_u64().unwrap(),
+                f["endLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(lines, vec![(2, 7), (3, 7)], "{folds}");
+    assert!(folds[0]["startCharacter"].is_u64(), "{folds}");
     assert!(c.shutdown().success());
 }

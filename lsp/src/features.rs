@@ -35,6 +35,10 @@ pub struct ClientCaps {
     pub code_action_literals: bool,
     /// The server may register file watchers (`client/registerCapability`).
     pub watch_registration: bool,
+    /// Most folding ranges the client wants (`foldingRange.rangeLimit`).
+    pub folding_limit: Option<usize>,
+    /// The client folds whole lines only (`foldingRange.lineFoldingOnly`).
+    pub line_folding_only: bool,
 }
 
 fn has_markdown(formats: Option<&Vec<MarkupKind>>) -> bool {
@@ -71,6 +75,14 @@ impl ClientCaps {
             code_action_literals: td
                 .and_then(|t| t.code_action.as_ref())
                 .is_some_and(|a| a.code_action_literal_support.is_some()),
+            folding_limit: td
+                .and_then(|t| t.folding_range.as_ref())
+                .and_then(|f| f.range_limit)
+                .map(|n| n as usize),
+            line_folding_only: td
+                .and_then(|t| t.folding_range.as_ref())
+                .and_then(|f| f.line_folding_only)
+                .unwrap_or(false),
             watch_registration: c
                 .workspace
                 .as_ref()
@@ -1111,6 +1123,24 @@ pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
         .collect();
     out.sort_by_key(|r| (r.start_line, r.end_line));
     out.dedup_by_key(|r| (r.start_line, r.end_line));
+    if cx.caps.line_folding_only {
+        for r in &mut out {
+            (r.start_character, r.end_character) = (None, None);
+        }
+    }
+    if let Some(limit) = cx.caps.folding_limit {
+        // The outermost first: keep the ranges that span the most lines.
+        if out.len() > limit {
+            let mut by_size: Vec<usize> = (0..out.len()).collect();
+            by_size.sort_by_key(|&i| std::cmp::Reverse(out[i].end_line - out[i].start_line));
+            let mut keep = vec![false; out.len()];
+            for &i in &by_size[..limit] {
+                keep[i] = true;
+            }
+            let mut k = keep.into_iter();
+            out.retain(|_| k.next().unwrap_or(false));
+        }
+    }
     out
 }
 

@@ -70,6 +70,9 @@ pub fn offset_to_position(rope: &Rope, offset: usize, enc: Encoding) -> Position
     Position::new(line as u32, col as u32)
 }
 
+/// How far ahead of the last offset a [`Cursor`] scans; beyond, it asks the rope.
+const FAR: usize = 16 << 10;
+
 /// Positions of byte offsets met in increasing order, found by scanning the text
 /// forward from the last one (linear over a whole document, where the rope
 /// lookups of [`offset_to_position`] cost a tree descent each). An offset before
@@ -103,7 +106,9 @@ impl<'a> Cursor<'a> {
         while !text.is_char_boundary(off) {
             off -= 1;
         }
-        if off < self.line_start {
+        // Behind the current line, or far ahead (a range in the middle of a big
+        // file): found through the rope rather than by scanning.
+        if off < self.line_start || off > self.scanned.max(self.line_start) + FAR {
             let p = offset_to_position(self.rope, off, self.enc);
             self.line = p.line;
             self.line_start = self
@@ -310,6 +315,16 @@ mod tests {
                     "{enc:?} mixed {o}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_cursor_jumps_far_ahead_through_the_rope() {
+        let text = "é😀x\r\ny\r".repeat(20_000);
+        let rope = Rope::from_str(&text);
+        let mut c = Cursor::new(&rope, &text, Encoding::Utf16);
+        for off in (0..text.len()).step_by(7919).chain([text.len() - 1, text.len()]) {
+            assert_eq!(c.at(off), offset_to_position(&rope, off, Encoding::Utf16), "{off}");
         }
     }
 

@@ -310,6 +310,7 @@ pub fn vscode_capabilities(encodings: &[&str]) -> Value {
             },
             "signatureHelp": {"signatureInformation": {"documentationFormat": ["markdown", "plaintext"]}},
             "documentSymbol": {"hierarchicalDocumentSymbolSupport": true},
+            "foldingRange": {"rangeLimit": 5000, "lineFoldingOnly": true},
             "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["", "quickfix", "refactor"]}}},
             "semanticTokens": {"requests": {"range": true, "full": {"delta": true}},
                 "tokenTypes": [], "tokenModifiers": [], "formats": ["relative"]},
