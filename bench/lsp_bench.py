@@ -10,7 +10,8 @@ each size), one server per size, over JSON-RPC on pipes, as a VS Code-like clien
 - semantic tokens for a screen of 60 lines (`range`, median of 10), and for the
   whole file (`full`, median of 3, bytes); folding ranges (at most 5,000, as
   VS Code asks) and document symbols (median of 3);
-- the server's resident memory after all of it.
+- the server's resident memory after the open and the edits, and after all of
+  it (whole-text replacements and whole-file answers included).
 
 Prints a Markdown table (medians, with the best run in parentheses: on a loaded
 machine the best is the closer to the server's own cost), with the growth of the
@@ -135,6 +136,7 @@ def measure(lines):
         edits.append((time.perf_counter() - t) * 1000)
     r["edit"] = med(edits)
     r["edit_best"] = min(edits)
+    r["rss_edits"] = s.rss_mib()
     # The whole text again, one character different: every slot is analysed again.
     fulls = []
     version = 22
@@ -191,6 +193,7 @@ table = [
     ("semantic tokens, full (bytes)", lambda r: f"{r['tokens_full'][0]:.0f} ms ({kb(r['tokens_full'][1])})", lambda r: r["tokens_full"][0]),
     ("folding ranges", lambda r: f"{r['folding']:.1f} ms", lambda r: r["folding"]),
     ("document symbols", lambda r: f"{r['symbols']:.1f} ms", lambda r: r["symbols"]),
+    ("resident memory after open and edits", lambda r: f"{r['rss_edits']:.0f} MiB", lambda r: r["rss_edits"]),
     ("resident memory at the end", lambda r: f"{r['rss']:.0f} MiB", lambda r: r["rss"]),
 ]
 by_size = {n: r for n, r in zip(sizes, results)}
