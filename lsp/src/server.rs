@@ -5,7 +5,9 @@
 //! document's rope synchronously (under a std mutex, before any `.await`), so
 //! edits are applied in wire order. Analyses run on blocking threads; an analysis
 //! whose version is no longer current is dropped (a newer edit cancels it), and
-//! diagnostics are only published for the current version.
+//! diagnostics are only published for the current version. A request reads the
+//! document's version when it arrives, in the same first poll, and is answered
+//! on that version or with ContentModified.
 
 use crate::analyze::{Analyzed, analyze};
 use crate::features::{self, ClientCaps, Ctx};
@@ -89,7 +91,8 @@ impl State {
     }
 
     /// The analysis of a document's current version (computing it if needed), with
-    /// any config problems met; `None` if the document is gone or has moved on.
+    /// any config problems met; `None` if the document is gone or has moved on
+    /// (past `version` when given), or if `stop` says so first (a cancelled request).
     fn analysis_of(
         &self,
         key: &str,
