@@ -87,6 +87,11 @@ fn every_request_with_an_id_gets_exactly_one_answer() {
         .expect("answer for the string id");
     assert_eq!(error_code(&r), -32600, "{r}");
 
+    // `$/cancelRequest` is a notification: sent with an id, it is answered.
+    let id = c.send_request("$/cancelRequest", json!({"id": 12345}));
+    let r = only_answer(&mut c, id);
+    assert_eq!(error_code(&r), -32600, "{r}");
+
     // A notification's method called with an id: an error, not silence.
     let id = c.send_request(
         "textDocument/didClose",
