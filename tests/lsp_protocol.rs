@@ -190,7 +190,7 @@ fn a_request_is_answered_on_its_own_version_or_content_modified() {
         c.notify("textDocument/didChange", json!({
             "textDocument": {"uri": uri, "version": version + 1},
             "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}, "text": ""}]}));
-        c.diagnostics(&uri, i64::from(version + 1));
+        c.diagnostics(&uri, version + 1);
     }
     assert_eq!(answered + modified, 6);
     assert!(c.shutdown().success());
