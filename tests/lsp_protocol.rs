@@ -248,6 +248,7 @@ fn profile(name: &str, caps: Value) -> (Client, Value, String) {
 }
 
 struct Seen {
+    signature_doc_kind: String,
     hover_kind: String,
     hover: String,
     cap_kind: Option<i64>,
@@ -259,6 +260,7 @@ struct Seen {
 
 fn look(c: &mut Client, init: &Value, uri: &str) -> Seen {
     let h = c.at("textDocument/hover", uri, 1, 5);
+    let sig = c.at("textDocument/signatureHelp", uri, 1, 16);
     let comp = c.at("textDocument/completion", uri, 2, 21);
     let cap = comp["items"]
         .as_array()
@@ -290,6 +292,10 @@ fn look(c: &mut Client, init: &Value, uri: &str) -> Seen {
         .cloned()
         .unwrap_or_else(|| panic!("no fix in {actions}"));
     Seen {
+        signature_doc_kind: sig["signatures"][0]["documentation"]["kind"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no signature documentation: {sig}"))
+            .to_string(),
         hover_kind: h["contents"]["kind"].as_str().unwrap().to_string(),
         hover: h["contents"]["value"].as_str().unwrap().to_string(),
         cap_kind: cap["kind"].as_i64(),
@@ -365,6 +371,7 @@ fn neovim_profile() {
 /// Plaintext hover, kinds from the first 18, flat symbols, commands.
 fn check_plain(c: &mut Client, s: &Seen, uri: &str) {
     assert_eq!(s.hover_kind, "plaintext");
+    assert_eq!(s.signature_doc_kind, "plaintext");
     assert!(!s.hover.contains("```"), "{}", s.hover);
     assert!(
         s.hover.starts_with("net:http-get (String) → String\ntier"),
