@@ -323,8 +323,15 @@ mod tests {
         let text = "é😀x\r\ny\r".repeat(20_000);
         let rope = Rope::from_str(&text);
         let mut c = Cursor::new(&rope, &text, Encoding::Utf16);
-        for off in (0..text.len()).step_by(7919).chain([text.len() - 1, text.len()]) {
-            assert_eq!(c.at(off), offset_to_position(&rope, off, Encoding::Utf16), "{off}");
+        for off in (0..text.len())
+            .step_by(7919)
+            .chain([text.len() - 1, text.len()])
+        {
+            assert_eq!(
+                c.at(off),
+                offset_to_position(&rope, off, Encoding::Utf16),
+                "{off}"
+            );
         }
     }
 
