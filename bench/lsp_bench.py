@@ -1,86 +1,209 @@
 #!/usr/bin/env python3
-"""Times `jue lsp` on a large file: open → first diagnostics, a one-character edit →
-diagnostics (incremental), the same change sent as the whole new text (so the
-whole file is analysed again: the ratio of the two is the incremental speed-up),
-hover latency, and the server's resident memory.
+"""Times `jue lsp` on generated files of definitions (bench/gen_large.py, cut to
+each size), one server per size, over JSON-RPC on pipes, as a VS Code-like client:
 
-Usage: bench/lsp_bench.py [JUE] [LINES]   (defaults: target/release/jue, 10000 lines)
-Needs a file to open: generated with bench/gen_large.py, cut to LINES lines."""
+- open → first diagnostics; a one-character edit → diagnostics (median of 20);
+  the same change sent as the whole text → diagnostics (median of 4);
+- hover on a name in the middle of the file (median of 20);
+- completion in a body in the middle of the file, with nothing typed and with
+  one letter typed (median of 10 each; bytes of the largest answer);
+- semantic tokens for a screen of 60 lines (`range`, median of 10), and for the
+  whole file (`full`, median of 3, bytes); folding ranges (at most 5,000, as
+  VS Code asks) and document symbols (median of 3);
+- the server's resident memory after the open and the edits, and after all of
+  it (whole-text replacements and whole-file answers included).
+
+Prints a Markdown table (medians, with the best run in parentheses: on a loaded
+machine the best is the closer to the server's own cost), with the growth of the
+medians from the 10,000-line to the 100,000-line file when both are measured.
+
+Usage: bench/lsp_bench.py [JUE] [LINES ...]
+       (defaults: target/release/jue; 1000 10000 20000 100000 lines)"""
 import json, os, subprocess, sys, tempfile, time
 
 jue = sys.argv[1] if len(sys.argv) > 1 else "target/release/jue"
-lines = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+sizes = [int(a) for a in sys.argv[2:]] or [1000, 10000, 20000, 100000]
 here = os.path.dirname(os.path.abspath(__file__))
 tmp = tempfile.mkdtemp(prefix="jue-lsp-bench-")
-big = os.path.join(tmp, "big.jue")
-subprocess.run([sys.executable, os.path.join(here, "gen_large.py"), big, "--size-mb", str(max(1, lines // 25000 + 1))],
-               check=True, stdout=subprocess.DEVNULL)
-text = "".join(open(big).readlines()[:lines])
-cut = text.rfind("\n\n(")
-text = text[:cut + 1] if cut > 0 else text
-uri = "file://" + big
 
-p = subprocess.Popen([jue, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+CAPS = {
+    "general": {"positionEncodings": ["utf-16"]},
+    "textDocument": {
+        "hover": {"contentFormat": ["markdown", "plaintext"]},
+        "completion": {"completionItem": {"documentationFormat": ["markdown", "plaintext"],
+                                          "resolveSupport": {"properties": ["documentation"]}},
+                       "completionItemKind": {"valueSet": list(range(1, 26))}},
+        "documentSymbol": {"hierarchicalDocumentSymbolSupport": True},
+        "foldingRange": {"rangeLimit": 5000, "lineFoldingOnly": True},  # as VS Code sends
+        "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix"]}}},
+        "semanticTokens": {"requests": {"range": True, "full": {"delta": True}},
+                           "tokenTypes": [], "tokenModifiers": [], "formats": ["relative"]},
+    },
+}
 
-def send(msg):
-    body = json.dumps(msg).encode()
-    p.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    p.stdin.flush()
 
-def read():
-    length = 0
-    while True:
-        line = p.stdout.readline()
-        if line in (b"\r\n", b""):
-            break
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    return json.loads(p.stdout.read(length))
+def source(lines):
+    """A generated file cut to about `lines` lines, at a blank line between forms."""
+    path = os.path.join(tmp, f"gen-{lines}.jue")
+    subprocess.run([sys.executable, os.path.join(here, "gen_large.py"), path,
+                    "--size-mb", str(max(1, lines // 25000 + 1))], check=True, stdout=subprocess.DEVNULL)
+    with open(path) as f:
+        text = "".join(f.readlines()[:lines])
+    cut = text.rfind("\n\n(")
+    return text[:cut + 1] if cut > 0 else text
 
-def wait(pred):
-    while True:
-        m = read()
-        if pred(m):
-            return m
 
-send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "rootUri": "file://" + tmp, "capabilities": {}}})
-wait(lambda m: m.get("id") == 1)
-send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
-t = time.perf_counter()
-send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "jue", "version": 1, "text": text}}})
-wait(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"].get("version", 1) == 1)
-open_ms = (time.perf_counter() - t) * 1000
-edits = []
-for v in range(2, 12):
-    t = time.perf_counter()
-    send({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": uri, "version": v},
-          "contentChanges": [{"range": {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 0}}, "text": " "}]}})
-    wait(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"].get("version") == v)
-    edits.append((time.perf_counter() - t) * 1000)
-rss_edits = next(int(l.split()[1]) for l in open(f"/proc/{p.pid}/status") if l.startswith("VmRSS")) / 1024
-# The whole text again, one character different: every slot is re-parsed and re-analysed.
-lines_of = text.split("\n")
-fulls = []
-for v in range(12, 16):
-    lines_of[3] = (" " + lines_of[3]) if v % 2 == 0 else lines_of[3][1:]
-    t = time.perf_counter()
-    send({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": uri, "version": v},
-          "contentChanges": [{"text": "\n".join(lines_of)}]}})
-    wait(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"].get("version") == v)
-    fulls.append((time.perf_counter() - t) * 1000)
-hovers = []
-for i in range(20):
-    t = time.perf_counter()
-    send({"jsonrpc": "2.0", "id": 100 + i, "method": "textDocument/hover", "params": {"textDocument": {"uri": uri}, "position": {"line": 5, "character": 6}}})
-    wait(lambda m: m.get("id") == 100 + i)
-    hovers.append((time.perf_counter() - t) * 1000)
-rss = next(int(l.split()[1]) for l in open(f"/proc/{p.pid}/status") if l.startswith("VmRSS")) / 1024
-send({"jsonrpc": "2.0", "id": 999, "method": "shutdown"})
-wait(lambda m: m.get("id") == 999)
-send({"jsonrpc": "2.0", "method": "exit"})
-p.wait(timeout=10)
+class Server:
+    def __init__(self):
+        self.p = subprocess.Popen([jue, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.next_id = 1
+
+    def send(self, msg):
+        body = json.dumps(msg).encode()
+        self.p.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.p.stdin.flush()
+
+    def read(self):
+        length = 0
+        while True:
+            line = self.p.stdout.readline()
+            if line in (b"\r\n", b""):
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        body = self.p.stdout.read(length)
+        return json.loads(body), len(body)
+
+    def wait(self, pred):
+        while True:
+            m, n = self.read()
+            if "method" in m and "id" in m:  # a request from the server: answer it
+                self.send({"jsonrpc": "2.0", "id": m["id"], "result": None})
+                continue
+            if pred(m):
+                return m, n
+
+    def request(self, method, params):
+        """(result, milliseconds, bytes of the answer)"""
+        i = self.next_id = self.next_id + 1
+        t = time.perf_counter()
+        self.send({"jsonrpc": "2.0", "id": i, "method": method, "params": params})
+        m, n = self.wait(lambda m: m.get("id") == i and "method" not in m)
+        ms = (time.perf_counter() - t) * 1000
+        if "error" in m:
+            raise RuntimeError(f"{method}: {m['error']}")
+        return m.get("result"), ms, n
+
+    def notify(self, method, params):
+        self.send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def diagnostics(self, version):
+        self.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                  and m["params"].get("version") == version)
+
+    def rss_mib(self):
+        with open(f"/proc/{self.p.pid}/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) / 1024
+
+    def stop(self):
+        self.request("shutdown", None)
+        self.notify("exit", None)
+        self.p.wait(timeout=10)
+
+
 med = lambda xs: sorted(xs)[len(xs) // 2]
-print(f"{text.count(chr(10))} lines: open→diagnostics {open_ms:.1f} ms; edit→diagnostics median {med(edits):.2f} ms; "
-      f"whole text→diagnostics median {med(fulls):.1f} ms ({med(fulls) / med(edits):.0f}× the edit); "
-      f"hover median {med(hovers):.2f} ms; RSS after open and edits {rss_edits:.0f} MiB ({rss_edits * 1.048576:.0f} MB), "
-      f"at the end {rss:.0f} MiB")
+
+
+def measure(lines):
+    text = source(lines)
+    rows = text.split("\n")
+    n = text.count("\n")
+    uri = "file://" + os.path.join(tmp, f"big-{lines}.jue")
+    s = Server()
+    s.request("initialize", {"processId": None, "rootUri": "file://" + tmp, "capabilities": CAPS})
+    s.notify("initialized", {})
+    r = {"lines": n}
+    t = time.perf_counter()
+    s.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "jue", "version": 1, "text": text}})
+    s.diagnostics(1)
+    r["open"] = (time.perf_counter() - t) * 1000
+    edits = []
+    for v in range(2, 22):
+        t = time.perf_counter()
+        s.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": v}, "contentChanges": [
+            {"range": {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 0}}, "text": " "}]})
+        s.diagnostics(v)
+        edits.append((time.perf_counter() - t) * 1000)
+    r["edit"] = med(edits)
+    r["edit_best"] = min(edits)
+    r["rss_edits"] = s.rss_mib()
+    # The whole text again, one character different: every slot is analysed again.
+    fulls = []
+    version = 22
+    for k in range(4):
+        rows[3] = (" " + rows[3]) if k % 2 == 0 else rows[3][1:]
+        t = time.perf_counter()
+        s.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                            "contentChanges": [{"text": "\n".join(rows)}]})
+        s.diagnostics(version)
+        fulls.append((time.perf_counter() - t) * 1000)
+        version += 1
+    r["whole"] = med(fulls)
+    # A definition in the middle: its name (hover) and its body (completion).
+    mid = next(i for i in range(len(rows) // 2, len(rows)) if rows[i].startswith("(define (")
+               and i + 1 < len(rows) and rows[i + 1].startswith("  ("))
+    doc = {"uri": uri}
+    hovers = [s.request("textDocument/hover", {"textDocument": doc, "position": {"line": mid, "character": 10}})[1]
+              for _ in range(20)]
+    r["hover"], r["hover_best"] = med(hovers), min(hovers)
+    comp = {}
+    for label, col in (("empty", 3), ("letter", 4)):
+        runs = [s.request("textDocument/completion", {"textDocument": doc, "position": {"line": mid + 1, "character": col}})
+                for _ in range(10)]
+        comp[label] = (med([x[1] for x in runs]), max(x[2] for x in runs), len(runs[0][0]["items"]),
+                       min(x[1] for x in runs))
+    r["completion"] = comp
+    screen = {"start": {"line": mid, "character": 0}, "end": {"line": mid + 60, "character": 0}}
+    ranges = [s.request("textDocument/semanticTokens/range", {"textDocument": doc, "range": screen})[1]
+              for _ in range(10)]
+    r["tokens_range"], r["tokens_range_best"] = med(ranges), min(ranges)
+    full = [s.request("textDocument/semanticTokens/full", {"textDocument": doc}) for _ in range(3)]
+    r["tokens_full"] = (med([x[1] for x in full]), full[0][2])
+    r["folding"] = med([s.request("textDocument/foldingRange", {"textDocument": doc})[1] for _ in range(3)])
+    r["symbols"] = med([s.request("textDocument/documentSymbol", {"textDocument": doc})[1] for _ in range(3)])
+    r["rss"] = s.rss_mib()
+    s.stop()
+    return r
+
+
+results = [measure(n) for n in sizes]
+kb = lambda b: f"{b / 1024:.0f} KB" if b >= 1024 else f"{b} B"
+table = [
+    ("open → first diagnostics", lambda r: f"{r['open']:.0f} ms", lambda r: r["open"]),
+    ("one-character edit → diagnostics (median of 20; best)", lambda r: f"{r['edit']:.2f} ms ({r['edit_best']:.2f})", lambda r: r["edit"]),
+    ("the same change as the whole text → diagnostics", lambda r: f"{r['whole']:.0f} ms", lambda r: r["whole"]),
+    ("hover (median of 20; best)", lambda r: f"{r['hover']:.2f} ms ({r['hover_best']:.2f})", lambda r: r["hover"]),
+    ("completion, nothing typed (median of 10; best; items, bytes)",
+     lambda r: "{:.2f} ms ({:.2f}; {} items, {})".format(r["completion"]["empty"][0], r["completion"]["empty"][3], r["completion"]["empty"][2], kb(r["completion"]["empty"][1])),
+     lambda r: r["completion"]["empty"][0]),
+    ("completion, one letter typed",
+     lambda r: "{:.2f} ms ({:.2f}; {} items, {})".format(r["completion"]["letter"][0], r["completion"]["letter"][3], r["completion"]["letter"][2], kb(r["completion"]["letter"][1])),
+     lambda r: r["completion"]["letter"][0]),
+    ("semantic tokens, 60-line range (median of 10; best)", lambda r: f"{r['tokens_range']:.2f} ms ({r['tokens_range_best']:.2f})", lambda r: r["tokens_range"]),
+    ("semantic tokens, full (bytes)", lambda r: f"{r['tokens_full'][0]:.0f} ms ({kb(r['tokens_full'][1])})", lambda r: r["tokens_full"][0]),
+    ("folding ranges", lambda r: f"{r['folding']:.1f} ms", lambda r: r["folding"]),
+    ("document symbols", lambda r: f"{r['symbols']:.1f} ms", lambda r: r["symbols"]),
+    ("resident memory after open and edits", lambda r: f"{r['rss_edits']:.0f} MiB", lambda r: r["rss_edits"]),
+    ("resident memory at the end", lambda r: f"{r['rss']:.0f} MiB", lambda r: r["rss"]),
+]
+by_size = {n: r for n, r in zip(sizes, results)}
+growth = 10000 in by_size and 100000 in by_size
+head = "| | " + " | ".join(f"{r['lines']:,} lines" for r in results) + (" | 10k → 100k |" if growth else " |")
+print(head)
+print("|---" * (len(results) + 1 + growth) + "|")
+for name, show, value in table:
+    cells = [show(r) for r in results]
+    if growth:
+        a, b = value(by_size[10000]), value(by_size[100000])
+        cells.append(f"{b / a:.1f}×" if a > 0 else "–")
+    print(f"| {name} | " + " | ".join(cells) + " |")

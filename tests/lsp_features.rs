@@ -341,7 +341,7 @@ fn code_actions() {
     assert_eq!(e["newText"], "(require-capability IoNetwork)\n");
 }
 
-const B: &str = "(define (area w h) (* w h))\n(define (k a) (let ((bb 1)) (+ a b)))\n(require-capability I)\n(math:add 1 \n";
+const B: &str = "(define (area w h) (* w h))\n(define (k a) (let ((bb 1)) (+ a b)))\n(require-capability I)\n(math:add 1 \n(net:h\n";
 
 #[test]
 fn completion_and_signature_help() {
@@ -359,31 +359,39 @@ fn completion_and_signature_help() {
             .map(|i| i["label"].as_str().unwrap().to_string())
             .collect()
     };
-    let at = pos(B, "b)))", 1);
+    // With nothing typed yet (before `a`): locals, globals, special forms,
+    // built-ins and FFI names in scope, at most 200.
+    let at = pos(B, "a b)))", 0);
     let r = c.at("textDocument/completion", &uri, at.0, at.1);
     let l = labels(&r);
-    for want in [
-        "bb",
-        "a",
-        "area",
-        "k",
-        "define",
-        "let",
-        "+",
-        "map",
-        "math:add",
-        "net:http-get",
-    ] {
+    assert!(l.len() <= 200, "{}", l.len());
+    for want in ["bb", "a", "area", "k", "define", "let", "+", "map"] {
         assert!(l.iter().any(|x| x == want), "{want} missing");
     }
     assert!(!l.iter().any(|x| x == "w"), "w is not in scope here");
+    // Typed `b`: only what starts with it.
+    let at = pos(B, "b)))", 1);
+    let r = c.at("textDocument/completion", &uri, at.0, at.1);
+    let l = labels(&r);
+    assert!(l.iter().any(|x| x == "bb"), "{l:?}");
+    assert!(l.iter().all(|x| x.to_lowercase().starts_with('b')), "{l:?}");
+    // Typed `net:h`: the FFI function, its documentation through resolve.
+    let at = pos(B, "net:h\n", 5);
+    let r = c.at("textDocument/completion", &uri, at.0, at.1);
     let item = r["items"]
         .as_array()
         .unwrap()
         .iter()
         .find(|i| i["label"] == "net:http-get")
-        .unwrap();
+        .unwrap_or_else(|| panic!("no net:http-get in {r}"))
+        .clone();
     assert_eq!(item["detail"], "(String) → String");
+    assert!(
+        item.get("documentation").is_none(),
+        "sent by resolve: {item}"
+    );
+    assert_eq!(range(&item["textEdit"]["range"]), (4, 1, 4, 6));
+    let item = c.request("completionItem/resolve", item);
     assert!(
         item["documentation"]["value"]
             .as_str()
@@ -391,13 +399,13 @@ fn completion_and_signature_help() {
             .contains("needs IoNetwork"),
         "{item}"
     );
-    assert_eq!(range(&item["textEdit"]["range"]), (1, 33, 1, 34));
 
     let at = pos(B, "I)", 1);
     let r = c.at("textDocument/completion", &uri, at.0, at.1);
     let l = labels(&r);
-    assert_eq!(l.len(), 14, "{l:?}");
-    assert!(l.iter().any(|x| x == "IoNetwork"));
+    // Capability names, only those starting with the typed `I`.
+    assert!(l.iter().all(|x| x.starts_with('I')), "{l:?}");
+    assert!(l.iter().any(|x| x == "IoNetwork"), "{l:?}");
 
     let at = pos(B, "1 \n", 2);
     let s = c.at("textDocument/signatureHelp", &uri, at.0, at.1);

@@ -137,6 +137,14 @@ impl Analyzed {
             .collect()
     }
 
+    /// The slots overlapping the bytes `from..to` (at least the one holding `from`).
+    pub fn slots_between(&self, from: u32, to: u32) -> impl Iterator<Item = SlotView<'_>> {
+        let starts = self.doc.starts();
+        let first = starts.partition_point(|s| *s <= from).saturating_sub(1);
+        let last = starts.partition_point(|s| *s < to.max(from + 1));
+        (first..last.max(first + 1)).filter_map(|k| self.slot_view(k))
+    }
+
     /// Slot `k`.
     fn slot_view(&self, k: usize) -> Option<SlotView<'_>> {
         let (base, data) = self.doc.slot(k)?;
@@ -217,6 +225,22 @@ impl Analyzed {
                 .lowered
                 .definitions
                 .iter()
+                .map(move |d| self.absolute(s.base, d))
+        })
+    }
+
+    /// The top-level definitions whose name `keep` accepts, absolute (only those
+    /// are copied).
+    pub fn definitions_where<'s>(
+        &'s self,
+        keep: impl Fn(&str) -> bool + Copy + 's,
+    ) -> impl Iterator<Item = Definition> + 's {
+        self.slots().flat_map(move |s| {
+            s.data
+                .lowered
+                .definitions
+                .iter()
+                .filter(move |d| keep(&d.name))
                 .map(move |d| self.absolute(s.base, d))
         })
     }

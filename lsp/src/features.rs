@@ -4,17 +4,131 @@
 
 use crate::analyze::Analyzed;
 use crate::forms;
-use crate::text::{Encoding, encoded_len, offset_to_position, span_to_range};
+use crate::protocol::Cancel;
+use crate::text::{Cursor, Encoding, encoded_len, offset_to_position, positions_of, span_to_range};
 use jue_engine::analysis::ir::LocalKind;
 use jue_engine::analysis::{Definition, GlobalInfo, RefTarget, Reference, SPECIAL_FORMS};
 use jue_engine::builtins;
 use jue_engine::diagnostic::{Code, Severity};
 use jue_engine::docs::{self, GrantView};
-use jue_engine::syntax::lexer::TokenKind;
+use jue_engine::syntax::lexer::{TokenKind, lex};
 use jue_engine::syntax::tree::Node;
 use jue_engine::{Capability, Span, TrustTier};
 use std::collections::{HashMap, HashSet};
 use tower_lsp_server::ls_types::*;
+
+/// What the client announced it can take (`initialize`), which shapes answers.
+#[derive(Clone, Debug, Default)]
+pub struct ClientCaps {
+    /// Hover contents may be Markdown (else plaintext).
+    pub hover_markdown: bool,
+    /// Completion documentation may be Markdown.
+    pub completion_markdown: bool,
+    /// Signature documentation may be Markdown.
+    pub signature_markdown: bool,
+    /// The completion item kinds the client knows (`None`: the protocol's first
+    /// set, Text to Reference, as the specification says for a missing valueSet).
+    pub completion_kinds: Option<Vec<CompletionItemKind>>,
+    /// `DocumentSymbol` trees (else flat `SymbolInformation`).
+    pub hierarchical_symbols: bool,
+    /// `CodeAction` literals (else `Command`s run through `workspace/executeCommand`).
+    pub code_action_literals: bool,
+    /// The server may register file watchers (`client/registerCapability`).
+    pub watch_registration: bool,
+    /// Most folding ranges the client wants (`foldingRange.rangeLimit`).
+    pub folding_limit: Option<usize>,
+    /// The client folds whole lines only (`foldingRange.lineFoldingOnly`).
+    pub line_folding_only: bool,
+}
+
+fn has_markdown(formats: Option<&Vec<MarkupKind>>) -> bool {
+    formats.is_some_and(|f| f.contains(&MarkupKind::Markdown))
+}
+
+impl ClientCaps {
+    /// Reads the capabilities a client sent with `initialize`.
+    pub fn from_client(c: &ClientCapabilities) -> ClientCaps {
+        let td = c.text_document.as_ref();
+        let completion = td.and_then(|t| t.completion.as_ref());
+        ClientCaps {
+            hover_markdown: has_markdown(
+                td.and_then(|t| t.hover.as_ref())
+                    .and_then(|h| h.content_format.as_ref()),
+            ),
+            completion_markdown: has_markdown(
+                completion
+                    .and_then(|c| c.completion_item.as_ref())
+                    .and_then(|i| i.documentation_format.as_ref()),
+            ),
+            signature_markdown: has_markdown(
+                td.and_then(|t| t.signature_help.as_ref())
+                    .and_then(|s| s.signature_information.as_ref())
+                    .and_then(|i| i.documentation_format.as_ref()),
+            ),
+            completion_kinds: completion
+                .and_then(|c| c.completion_item_kind.as_ref())
+                .and_then(|k| k.value_set.clone()),
+            hierarchical_symbols: td
+                .and_then(|t| t.document_symbol.as_ref())
+                .and_then(|d| d.hierarchical_document_symbol_support)
+                .unwrap_or(false),
+            code_action_literals: td
+                .and_then(|t| t.code_action.as_ref())
+                .is_some_and(|a| a.code_action_literal_support.is_some()),
+            folding_limit: td
+                .and_then(|t| t.folding_range.as_ref())
+                .and_then(|f| f.range_limit)
+                .map(|n| n as usize),
+            line_folding_only: td
+                .and_then(|t| t.folding_range.as_ref())
+                .and_then(|f| f.line_folding_only)
+                .unwrap_or(false),
+            watch_registration: c
+                .workspace
+                .as_ref()
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
+        }
+    }
+
+    /// A kind the client knows: `kind` itself, else the nearest fallback it lists,
+    /// else none (a missing kind is always allowed).
+    pub fn completion_kind(&self, kind: CompletionItemKind) -> Option<CompletionItemKind> {
+        use CompletionItemKind as K;
+        let fallbacks: &[CompletionItemKind] = match kind {
+            K::ENUM_MEMBER => &[K::ENUM_MEMBER, K::CONSTANT, K::ENUM, K::VALUE, K::TEXT],
+            K::FUNCTION => &[K::FUNCTION, K::METHOD, K::TEXT],
+            K::VARIABLE => &[K::VARIABLE, K::FIELD, K::TEXT],
+            K::KEYWORD => &[K::KEYWORD, K::TEXT],
+            _ => &[K::TEXT],
+        };
+        let known = |k: &CompletionItemKind| match &self.completion_kinds {
+            Some(set) => set.contains(k),
+            // Text (1) to Reference (18): the kinds of the protocol's first version.
+            None => serde_json::to_value(k)
+                .ok()
+                .and_then(|v| v.as_i64())
+                .is_some_and(|n| (1..=18).contains(&n)),
+        };
+        fallbacks.iter().copied().find(|k| known(k))
+    }
+
+    /// The renderer's text as the client's documentation: Markdown or plaintext.
+    pub fn markup(&self, markdown_ok: bool, rendered: &str) -> MarkupContent {
+        if markdown_ok {
+            MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: markdown(rendered),
+            }
+        } else {
+            MarkupContent {
+                kind: MarkupKind::PlainText,
+                value: rendered.to_string(),
+            }
+        }
+    }
+}
 
 /// Everything a feature needs besides the document: its URI and the encoding.
 pub struct Ctx<'a> {
@@ -24,9 +138,17 @@ pub struct Ctx<'a> {
     pub uri: &'a Uri,
     /// Negotiated position encoding.
     pub enc: Encoding,
+    /// What the client can take.
+    pub caps: &'a ClientCaps,
+    /// Set when the request was cancelled: long features stop early.
+    pub cancel: &'a Cancel,
 }
 
 impl Ctx<'_> {
+    /// Whether the request asking for this was cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
     fn range(&self, span: Span) -> Range {
         span_to_range(
             &self.doc.rope,
@@ -55,10 +177,21 @@ impl Ctx<'_> {
 
 /// The document's diagnostics in LSP form.
 pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
-    cx.doc
-        .diagnostics
+    let diags = &cx.doc.diagnostics;
+    // Every position in one forward scan (a broken file can have many).
+    let mut offsets: Vec<u32> = Vec::new();
+    for d in diags {
+        offsets.extend([d.span.start, d.span.end.max(d.span.start)]);
+        for r in &d.related {
+            offsets.extend([r.span.start, r.span.end.max(r.span.start)]);
+        }
+    }
+    let positions = positions_of(&cx.doc.rope, cx.text(), &offsets, cx.enc);
+    let mut ranges = positions.chunks(2).map(|p| Range::new(p[0], p[1]));
+    diags
         .iter()
         .map(|d| {
+            let range = ranges.next().unwrap_or_default();
             let mut message = d.message.clone();
             if let Some(h) = &d.help {
                 message.push_str("\nhelp: ");
@@ -68,12 +201,12 @@ pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
                 .related
                 .iter()
                 .map(|r| DiagnosticRelatedInformation {
-                    location: Location::new(cx.uri.clone(), cx.range(r.span)),
+                    location: Location::new(cx.uri.clone(), ranges.next().unwrap_or_default()),
                     message: r.message.clone(),
                 })
                 .collect();
             Diagnostic {
-                range: cx.range(d.span),
+                range,
                 severity: Some(match d.severity() {
                     Severity::Error => DiagnosticSeverity::ERROR,
                     Severity::Warning => DiagnosticSeverity::WARNING,
@@ -224,10 +357,7 @@ pub fn markdown(rendered: &str) -> String {
 pub fn hover(cx: &Ctx<'_>, off: usize) -> Option<Hover> {
     let (text, span) = doc_at(cx.doc, off as u32)?;
     Some(Hover {
-        contents: HoverContents::Markup(MarkupContent {
-            kind: MarkupKind::Markdown,
-            value: markdown(&text),
-        }),
+        contents: HoverContents::Markup(cx.caps.markup(cx.caps.hover_markdown, &text)),
         range: Some(cx.range(span)),
     })
 }
@@ -238,40 +368,92 @@ fn is_capability_form(head: &str) -> bool {
     head == "require-capability" || head == "has-capability?"
 }
 
-/// Completion at an offset.
-pub fn completion(cx: &Ctx<'_>, off: usize) -> Vec<CompletionItem> {
+/// Most completion items sent at once; a longer list is cut and marked incomplete.
+pub const MAX_COMPLETIONS: usize = 200;
+
+/// What a completion item names, kept in its `data` so that
+/// `completionItem/resolve` can render its documentation again, statelessly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Local,
+    Definition,
+    Special,
+    Builtin,
+    Ffi,
+    Capability,
+    Tier,
+}
+
+impl Source {
+    const ALL: [Source; 7] = [
+        Source::Local,
+        Source::Definition,
+        Source::Special,
+        Source::Builtin,
+        Source::Ffi,
+        Source::Capability,
+        Source::Tier,
+    ];
+    fn tag(self) -> &'static str {
+        match self {
+            Source::Local => "local",
+            Source::Definition => "def",
+            Source::Special => "special",
+            Source::Builtin => "builtin",
+            Source::Ffi => "ffi",
+            Source::Capability => "cap",
+            Source::Tier => "tier",
+        }
+    }
+    fn from_tag(t: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.tag() == t)
+    }
+}
+
+/// Whether a label is offered for a typed prefix (case-insensitive prefix match).
+fn matches_prefix(label: &str, prefix: &str) -> bool {
+    label.len() >= prefix.len()
+        && label
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+/// Completion at an offset: the candidates starting with the typed prefix, at most
+/// [`MAX_COMPLETIONS`] (`isIncomplete` when cut, so the client asks again as the
+/// user types), without documentation (sent by `completionItem/resolve`).
+pub fn completion(cx: &Ctx<'_>, off: usize) -> CompletionList {
     let text = cx.text();
     let off = off.min(text.len());
     let ws = forms::word_start(text, off);
     let prefix = &text[ws..off];
     let edit_range = Range::new(cx.pos(ws), cx.pos(off));
-    let view = cx.view();
     let mut items: Vec<CompletionItem> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    let mut push = |items: &mut Vec<CompletionItem>, item: CompletionItem| {
-        if seen.insert(item.label.clone()) {
-            items.push(item);
+    let mut cut = false;
+    // Adds an item if it matches and is new; false once the list is full.
+    let mut push = |label: &str, kind, detail: Option<String>, source: Source, sort: &str| {
+        if !matches_prefix(label, prefix) || seen.contains(label) {
+            return true;
         }
-    };
-    let item = |label: &str, kind, detail: Option<String>, doc: Option<String>, sort: &str| {
-        CompletionItem {
+        if items.len() == MAX_COMPLETIONS {
+            cut = true;
+            return false;
+        }
+        seen.insert(label.to_string());
+        items.push(CompletionItem {
             label: label.to_string(),
-            kind: Some(kind),
+            kind: cx.caps.completion_kind(kind),
             detail,
-            documentation: doc.map(|d| {
-                Documentation::MarkupContent(MarkupContent {
-                    kind: MarkupKind::Markdown,
-                    value: markdown(&d),
-                })
-            }),
             sort_text: Some(format!("{sort}{label}")),
             filter_text: Some(label.to_string()),
             text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(
                 edit_range,
                 label.to_string(),
             ))),
+            data: Some(serde_json::json!({"uri": cx.uri.as_str(), "source": source.tag()})),
             ..Default::default()
-        }
+        });
+        true
     };
     let call = forms::call_context(text, &cx.doc.tokens_at(off as u32), off);
     let in_cap_form = call.as_ref().is_some_and(|c| {
@@ -280,105 +462,166 @@ pub fn completion(cx: &Ctx<'_>, off: usize) -> Vec<CompletionItem> {
                 .as_ref()
                 .is_some_and(|(h, _, _)| is_capability_form(h))
     });
+    let list = |items, cut| CompletionList {
+        is_incomplete: cut,
+        items,
+    };
     if in_cap_form {
         for c in Capability::ALL {
             push(
-                &mut items,
-                item(
-                    c.name(),
-                    CompletionItemKind::ENUM_MEMBER,
-                    Some(c.description().to_string()),
-                    Some(docs::capability(c, view)),
-                    "0",
-                ),
+                c.name(),
+                CompletionItemKind::ENUM_MEMBER,
+                Some(c.description().to_string()),
+                Source::Capability,
+                "0",
             );
         }
-        return items;
+        return list(items, cut);
     }
     if prefix.starts_with('@') || prefix.starts_with(':') {
         let sigil = &prefix[..1];
         for t in TrustTier::ALL {
             let label = format!("{sigil}{t}");
             push(
-                &mut items,
-                item(
-                    &label,
-                    CompletionItemKind::KEYWORD,
-                    Some("trust tier".into()),
-                    Some(tier_text(t)),
-                    "0",
-                ),
+                &label,
+                CompletionItemKind::KEYWORD,
+                Some("trust tier".into()),
+                Source::Tier,
+                "0",
             );
         }
         if sigil == "@" {
-            return items;
+            return list(items, cut);
         }
     }
-    // Locals in scope, innermost first.
-    let mut locals = forms::locals_in_scope(text, &cx.doc.forms_at(off as u32), off as u32);
-    locals.reverse();
-    for name in locals {
-        push(
-            &mut items,
-            item(
+    'fill: {
+        // Locals in scope, innermost first.
+        let mut locals = forms::locals_in_scope(text, &cx.doc.forms_at(off as u32), off as u32);
+        locals.reverse();
+        for name in locals {
+            if !push(
                 &name,
                 CompletionItemKind::VARIABLE,
                 Some("local".into()),
-                None,
+                Source::Local,
                 "0",
-            ),
-        );
-    }
-    for d in cx.doc.definitions() {
-        let kind = if d.arity.is_some() {
-            CompletionItemKind::FUNCTION
-        } else {
-            CompletionItemKind::VARIABLE
-        };
-        let rendered = docs::user_definition(&d.name, &global_info(&d), view);
-        let detail = rendered.lines().next().map(str::to_string);
-        push(&mut items, item(&d.name, kind, detail, Some(rendered), "1"));
-    }
-    for name in SPECIAL_FORMS {
-        let doc = docs::special_form(name);
-        let detail = doc
-            .as_ref()
-            .and_then(|d| d.lines().next())
-            .map(str::to_string);
-        push(
-            &mut items,
-            item(name, CompletionItemKind::KEYWORD, detail, doc, "2"),
-        );
-    }
-    for b in builtins::all().iter().filter(|b| !b.hidden) {
-        push(
-            &mut items,
-            item(
+            ) {
+                break 'fill;
+            }
+        }
+        for d in cx
+            .doc
+            .definitions_where(|name| matches_prefix(name, prefix))
+        {
+            if cx.cancelled() {
+                break 'fill;
+            }
+            let kind = if d.arity.is_some() {
+                CompletionItemKind::FUNCTION
+            } else {
+                CompletionItemKind::VARIABLE
+            };
+            let detail = docs::user_definition(&d.name, &global_info(&d), GrantView::Unknown)
+                .lines()
+                .next()
+                .map(str::to_string);
+            if !push(&d.name, kind, detail, Source::Definition, "1") {
+                break 'fill;
+            }
+        }
+        for name in SPECIAL_FORMS {
+            if !matches_prefix(name, prefix) {
+                continue;
+            }
+            let detail =
+                docs::special_form(name).and_then(|d| d.lines().next().map(str::to_string));
+            if !push(
+                name,
+                CompletionItemKind::KEYWORD,
+                detail,
+                Source::Special,
+                "2",
+            ) {
+                break 'fill;
+            }
+        }
+        for b in builtins::all().iter().filter(|b| !b.hidden) {
+            if !push(
                 b.name,
                 CompletionItemKind::FUNCTION,
                 Some(b.sig.to_string()),
-                Some(docs::builtin(b)),
+                Source::Builtin,
                 "3",
-            ),
-        );
-    }
-    let s = cx.doc.project.session();
-    let reg = s.registry();
-    for i in 0..reg.len() as u32 {
-        let f = reg.function(i);
-        let sig = reg.signature(i);
-        push(
-            &mut items,
-            item(
+            ) {
+                break 'fill;
+            }
+        }
+        let s = cx.doc.project.session();
+        let reg = s.registry();
+        for i in 0..reg.len() as u32 {
+            let f = reg.function(i);
+            if !matches_prefix(&f.name, prefix) {
+                continue;
+            }
+            if !push(
                 &f.name,
                 CompletionItemKind::FUNCTION,
-                Some(sig.to_string()),
-                Some(docs::ffi_function(f, sig, view)),
+                Some(reg.signature(i).to_string()),
+                Source::Ffi,
                 "4",
-            ),
-        );
+            ) {
+                break 'fill;
+            }
+        }
     }
-    items
+    list(items, cut)
+}
+
+/// The documentation of a completion item, rendered again from what its `data`
+/// names: `doc` is the item's document when it is open (user definitions, the
+/// project's registry and grants come from it).
+pub fn completion_documentation(
+    label: &str,
+    data: &serde_json::Value,
+    doc: Option<&Analyzed>,
+) -> Option<String> {
+    let source = Source::from_tag(data.get("source")?.as_str()?)?;
+    let view = doc.map_or(GrantView::Unknown, |d| GrantView::Against(d.granted()));
+    match source {
+        Source::Local => None,
+        Source::Definition => {
+            let d = definition_named(doc?, label)?;
+            Some(docs::user_definition(label, &global_info(&d), view))
+        }
+        Source::Special => docs::special_form(label),
+        Source::Builtin => builtins::find(label, false).map(|id| docs::builtin(builtins::get(id))),
+        Source::Ffi => {
+            let s = doc?.project.session();
+            let reg = s.registry();
+            let i = reg.index_of(label)?;
+            Some(docs::ffi_function(reg.function(i), reg.signature(i), view))
+        }
+        Source::Capability => Capability::from_name(label).map(|c| docs::capability(c, view)),
+        Source::Tier => TrustTier::from_name(label.trim_start_matches(['@', ':'])).map(tier_text),
+    }
+}
+
+/// `completionItem/resolve`: the item with its documentation in the client's format.
+pub fn resolve_completion(
+    mut item: CompletionItem,
+    doc: Option<&Analyzed>,
+    caps: &ClientCaps,
+) -> CompletionItem {
+    if item.documentation.is_none() {
+        if let Some(data) = &item.data {
+            if let Some(text) = completion_documentation(&item.label, data, doc) {
+                item.documentation = Some(Documentation::MarkupContent(
+                    caps.markup(caps.completion_markdown, &text),
+                ));
+            }
+        }
+    }
+    item
 }
 
 // ----- signature help -----
@@ -468,10 +711,9 @@ pub fn signature_help(cx: &Ctx<'_>, off: usize) -> Option<SignatureHelp> {
     } as u32;
     let info = SignatureInformation {
         label,
-        documentation: Some(Documentation::MarkupContent(MarkupContent {
-            kind: MarkupKind::Markdown,
-            value: markdown(&doc),
-        })),
+        documentation: Some(Documentation::MarkupContent(
+            cx.caps.markup(cx.caps.signature_markdown, &doc),
+        )),
         parameters: Some(
             offsets
                 .into_iter()
@@ -577,26 +819,60 @@ fn needs_text(d: &Definition) -> String {
     }
 }
 
-/// Document symbols: the top-level definitions.
+/// Document symbols: the top-level definitions, as a tree where the client takes
+/// one, else as flat `SymbolInformation`.
 #[allow(deprecated)]
-pub fn document_symbols(cx: &Ctx<'_>) -> Vec<DocumentSymbol> {
-    cx.doc
-        .definitions()
-        .map(|d| DocumentSymbol {
-            name: d.name.clone(),
-            detail: Some(needs_text(&d)),
-            kind: if d.arity.is_some() {
-                SymbolKind::FUNCTION
-            } else {
-                SymbolKind::VARIABLE
-            },
-            tags: None,
-            deprecated: None,
-            range: cx.range(d.span.join(d.name_span)),
-            selection_range: cx.range(d.name_span),
-            children: None,
+pub fn document_symbols(cx: &Ctx<'_>) -> DocumentSymbolResponse {
+    let kind = |d: &Definition| {
+        if d.arity.is_some() {
+            SymbolKind::FUNCTION
+        } else {
+            SymbolKind::VARIABLE
+        }
+    };
+    let defs: Vec<Definition> = cx.doc.definitions().collect();
+    // All positions in one forward scan: (range start, range end, name start, name end).
+    let offsets: Vec<u32> = defs
+        .iter()
+        .flat_map(|d| {
+            let r = d.span.join(d.name_span);
+            [r.start, r.end, d.name_span.start, d.name_span.end]
         })
-        .collect()
+        .collect();
+    let p = positions_of(&cx.doc.rope, cx.text(), &offsets, cx.enc);
+    let ranges = p
+        .chunks(4)
+        .map(|q| (Range::new(q[0], q[1]), Range::new(q[2], q[3])));
+    if !cx.caps.hierarchical_symbols {
+        return DocumentSymbolResponse::Flat(
+            defs.iter()
+                .zip(ranges)
+                .map(|(d, (range, _))| SymbolInformation {
+                    name: d.name.clone(),
+                    kind: kind(d),
+                    tags: None,
+                    deprecated: None,
+                    location: Location::new(cx.uri.clone(), range),
+                    container_name: None,
+                })
+                .collect(),
+        );
+    }
+    DocumentSymbolResponse::Nested(
+        defs.iter()
+            .zip(ranges)
+            .map(|(d, (range, selection_range))| DocumentSymbol {
+                name: d.name.clone(),
+                detail: Some(needs_text(d)),
+                kind: kind(d),
+                tags: None,
+                deprecated: None,
+                range,
+                selection_range,
+                children: None,
+            })
+            .collect(),
+    )
 }
 
 // ----- semantic tokens -----
@@ -616,70 +892,88 @@ pub const TOKEN_MODIFIERS: &[SemanticTokenModifier] = &[
     SemanticTokenModifier::DECLARATION,
 ];
 
-/// Semantic tokens of the whole document.
-pub fn semantic_tokens(cx: &Ctx<'_>) -> Vec<SemanticToken> {
+/// Semantic tokens of the document, or of the lines of `range`: only the slots
+/// the range touches are read.
+pub fn semantic_tokens(cx: &Ctx<'_>, range: Option<Range>) -> Vec<SemanticToken> {
     let doc = cx.doc;
     let text = doc.text();
-    let refs: Vec<Reference> = doc.references().collect();
-    let mut by_start: HashMap<u32, &Reference> = HashMap::new();
-    for r in &refs {
-        by_start.insert(r.span.start, r);
-    }
+    let (from, to) = match range {
+        Some(r) => {
+            let a =
+                crate::text::position_to_offset(&doc.rope, Position::new(r.start.line, 0), cx.enc);
+            let b = crate::text::position_to_offset(
+                &doc.rope,
+                Position::new(r.end.line.saturating_add(1), 0),
+                cx.enc,
+            );
+            (a as u32, b as u32)
+        }
+        None => (0, text.len() as u32),
+    };
     let mut raw: Vec<(Span, u32, u32)> = Vec::new();
-    let mut prev_open = false;
-    for t in &doc.tokens() {
-        let word = text
-            .get(t.span.start as usize..t.span.end as usize)
-            .unwrap_or("");
-        match t.kind {
-            TokenKind::Annotation => raw.push((t.span, 3, 0)),
-            TokenKind::Symbol | TokenKind::Str(_) => {
-                if let Some(r) = by_start
-                    .get(&t.span.start)
-                    .filter(|r| r.span.end <= t.span.end)
-                {
-                    let decl = if r.definition { 2 } else { 0 };
-                    let ty = match &r.target {
-                        RefTarget::Ffi(_) => Some((1, 1)),
-                        RefTarget::Builtin(_) => Some((1, 1)),
-                        RefTarget::Capability(_) => Some((2, 0)),
-                        RefTarget::Local(id) => match doc.local_kind(*id) {
-                            Some(LocalKind::Param) => Some((4, decl)),
-                            _ => Some((5, decl)),
-                        },
-                        RefTarget::Global(_) => None,
-                    };
-                    if let Some((ty, m)) = ty {
-                        raw.push((r.span, ty, m));
-                    }
-                } else if t.kind == TokenKind::Symbol {
-                    if prev_open && (SPECIAL_FORMS.contains(&word) || word == "catch") {
-                        raw.push((t.span, 0, 0));
-                    } else if word
-                        .strip_prefix(':')
-                        .and_then(TrustTier::from_name)
-                        .is_some()
-                    {
-                        raw.push((t.span, 3, 0));
+    for slot in doc.slots_between(from, to) {
+        if cx.cancelled() {
+            return Vec::new();
+        }
+        let (a, b) = (slot.base as usize, (slot.base + slot.data.len) as usize);
+        let by_start: HashMap<u32, Reference> =
+            slot.references().map(|r| (r.span.start, r)).collect();
+        let mut prev_open = false;
+        for t in &lex(&text[a..b]).tokens {
+            let span = t.span.shifted(a as u32);
+            let word = text
+                .get(span.start as usize..span.end as usize)
+                .unwrap_or("");
+            match t.kind {
+                TokenKind::Annotation => raw.push((span, 3, 0)),
+                TokenKind::Symbol | TokenKind::Str(_) => {
+                    if let Some(r) = by_start.get(&span.start).filter(|r| r.span.end <= span.end) {
+                        let decl = if r.definition { 2 } else { 0 };
+                        let ty = match &r.target {
+                            RefTarget::Ffi(_) => Some((1, 1)),
+                            RefTarget::Builtin(_) => Some((1, 1)),
+                            RefTarget::Capability(_) => Some((2, 0)),
+                            RefTarget::Local(id) => match doc.local_kind(*id) {
+                                Some(LocalKind::Param) => Some((4, decl)),
+                                _ => Some((5, decl)),
+                            },
+                            RefTarget::Global(_) => None,
+                        };
+                        if let Some((ty, m)) = ty {
+                            raw.push((r.span, ty, m));
+                        }
+                    } else if t.kind == TokenKind::Symbol {
+                        if prev_open && (SPECIAL_FORMS.contains(&word) || word == "catch") {
+                            raw.push((span, 0, 0));
+                        } else if word
+                            .strip_prefix(':')
+                            .and_then(TrustTier::from_name)
+                            .is_some()
+                        {
+                            raw.push((span, 3, 0));
+                        }
                     }
                 }
+                _ => {}
             }
-            _ => {}
-        }
-        if t.kind != TokenKind::Comment {
-            prev_open = t.kind.is_open();
+            if t.kind != TokenKind::Comment {
+                prev_open = t.kind.is_open();
+            }
         }
     }
+    raw.retain(|(s, _, _)| s.end > from && s.start < to);
     raw.sort_by_key(|(s, _, _)| s.start);
     let mut out = Vec::new();
     let (mut pl, mut pc) = (0u32, 0u32);
     let mut last_end = 0u32;
+    // Tokens in order: positions by one forward scan, not a rope lookup each.
+    let mut cursor = Cursor::new(&doc.rope, text, cx.enc);
     for (span, ty, m) in raw {
         if span.start < last_end {
             continue;
         }
-        let p = cx.pos(span.start as usize);
-        let e = cx.pos(span.end as usize);
+        let p = cursor.at(span.start as usize);
+        let e = cursor.at(span.end as usize);
         if e.line != p.line {
             continue;
         }
@@ -701,6 +995,41 @@ pub fn semantic_tokens(cx: &Ctx<'_>) -> Vec<SemanticToken> {
         last_end = span.end;
     }
     out
+}
+
+/// The edit turning one token list into another: the tokens between their
+/// common beginning and common end replaced (indices count integers, five per token).
+pub fn tokens_delta(old: &[SemanticToken], new: &[SemanticToken]) -> Vec<SemanticTokensEdit> {
+    let same = |a: &SemanticToken, b: &SemanticToken| {
+        (
+            a.delta_line,
+            a.delta_start,
+            a.length,
+            a.token_type,
+            a.token_modifiers_bitset,
+        ) == (
+            b.delta_line,
+            b.delta_start,
+            b.length,
+            b.token_type,
+            b.token_modifiers_bitset,
+        )
+    };
+    let head = old.iter().zip(new).take_while(|(a, b)| same(a, b)).count();
+    let tail = old[head..]
+        .iter()
+        .rev()
+        .zip(new[head..].iter().rev())
+        .take_while(|(a, b)| same(a, b))
+        .count();
+    if head == old.len() && head == new.len() {
+        return Vec::new();
+    }
+    vec![SemanticTokensEdit {
+        start: (head * 5) as u32,
+        delete_count: ((old.len() - head - tail) * 5) as u32,
+        data: Some(new[head..new.len() - tail].to_vec()),
+    }]
 }
 
 // ----- inlay hints -----
@@ -738,34 +1067,80 @@ pub fn inlay_hints(cx: &Ctx<'_>, range: Option<Range>) -> Vec<InlayHint> {
 
 // ----- folding and selection -----
 
-/// Folding ranges: every form spanning several lines.
+/// Folding ranges: every list spanning several lines, and an annotated top-level
+/// form with its annotation. Read from each slot's tokens (brackets matched on a
+/// stack), not from parsed forms: linear in the text, and a slot at a time.
 pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
-    let mut out = Vec::new();
-    let mut push = |s: Span| {
-        let a = cx.pos(s.start as usize);
-        let b = cx.pos(s.end as usize);
-        if b.line > a.line {
-            out.push(FoldingRange {
-                start_line: a.line,
-                start_character: Some(a.character),
-                end_line: b.line,
-                end_character: Some(b.character),
-                kind: Some(FoldingRangeKind::Region),
-                collapsed_text: None,
-            });
+    let text = cx.text();
+    let mut spans: Vec<u32> = Vec::new(); // start, end, start, end...
+    let mut push = |start: u32, end: u32| spans.extend([start, end]);
+    for slot in cx.doc.slots() {
+        if cx.cancelled() {
+            return Vec::new();
         }
-    };
-    for s in cx.doc.slots() {
-        let forms = s.forms();
-        for f in &forms {
-            if f.annotation.is_some() {
-                push(f.full_span());
+        let base = slot.base;
+        let (a, b) = (base as usize, (base + slot.data.len) as usize);
+        // Open brackets: (start, whether a parenthesis); the annotation before the
+        // top-level form being read.
+        let mut stack: Vec<(u32, bool)> = Vec::new();
+        let mut annotation: Option<u32> = None;
+        for t in lex(&text[a..b]).tokens {
+            let span = t.span.shifted(base);
+            match t.kind {
+                TokenKind::Annotation if stack.is_empty() => annotation = Some(span.start),
+                TokenKind::LParen => stack.push((span.start, true)),
+                TokenKind::LBracket => stack.push((span.start, false)),
+                TokenKind::RParen | TokenKind::RBracket => {
+                    if let Some((start, paren)) = stack.pop() {
+                        if paren {
+                            push(start, span.end);
+                        }
+                        if stack.is_empty() {
+                            if let Some(at) = annotation.take() {
+                                push(at, span.end);
+                            }
+                        }
+                    }
+                }
+                TokenKind::Comment => {}
+                _ if stack.is_empty() => annotation = None,
+                _ => {}
             }
         }
-        forms::each_list(&forms, |n| push(n.span));
     }
+    let positions = positions_of(&cx.doc.rope, text, &spans, cx.enc);
+    let mut out: Vec<FoldingRange> = positions
+        .chunks(2)
+        .filter(|ab| ab[1].line > ab[0].line)
+        .map(|ab| FoldingRange {
+            start_line: ab[0].line,
+            start_character: Some(ab[0].character),
+            end_line: ab[1].line,
+            end_character: Some(ab[1].character),
+            kind: Some(FoldingRangeKind::Region),
+            collapsed_text: None,
+        })
+        .collect();
     out.sort_by_key(|r| (r.start_line, r.end_line));
     out.dedup_by_key(|r| (r.start_line, r.end_line));
+    if cx.caps.line_folding_only {
+        for r in &mut out {
+            (r.start_character, r.end_character) = (None, None);
+        }
+    }
+    if let Some(limit) = cx.caps.folding_limit {
+        // The outermost first: keep the ranges that span the most lines.
+        if out.len() > limit {
+            let mut by_size: Vec<usize> = (0..out.len()).collect();
+            by_size.sort_by_key(|&i| std::cmp::Reverse(out[i].end_line - out[i].start_line));
+            let mut keep = vec![false; out.len()];
+            for &i in &by_size[..limit] {
+                keep[i] = true;
+            }
+            let mut k = keep.into_iter();
+            out.retain(|_| k.next().unwrap_or(false));
+        }
+    }
     out
 }
 
@@ -815,7 +1190,7 @@ fn body_start(items: &[Node]) -> Option<usize> {
 }
 
 fn line_indent(text: &str, off: usize) -> (usize, String) {
-    let ls = text[..off].rfind('\n').map_or(0, |i| i + 1);
+    let ls = text[..off].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let col = text[ls..off].chars().count();
     (ls, " ".repeat(col))
 }
@@ -841,7 +1216,7 @@ fn declare_edit(cx: &Ctx<'_>, span: Span, cap: Capability) -> Option<TextEdit> {
         }
         let at = body.span.start as usize;
         let (ls, indent) = line_indent(text, at);
-        let same_line_as_head = !text[n.span.start as usize..at].contains('\n');
+        let same_line_as_head = !text[n.span.start as usize..at].contains(['\n', '\r']);
         let new_text = if same_line_as_head || !text[ls..at].trim().is_empty() {
             format!("{decl} ")
         } else {
@@ -891,6 +1266,10 @@ fn overlaps(a: Range, b: Range) -> bool {
     !(a.end < b.start || b.end < a.start)
 }
 
+/// The command a client without code-action literals runs for a quick fix: the
+/// server asks the client to apply the edit given as its one argument.
+pub const APPLY_EDIT_COMMAND: &str = "jue.applyEdit";
+
 fn action(
     cx: &Ctx<'_>,
     title: String,
@@ -900,6 +1279,17 @@ fn action(
 ) -> CodeActionOrCommand {
     let mut changes = HashMap::new();
     changes.insert(cx.uri.clone(), edits);
+    if !cx.caps.code_action_literals {
+        let edit = WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        };
+        return CodeActionOrCommand::Command(Command {
+            title,
+            command: APPLY_EDIT_COMMAND.into(),
+            arguments: serde_json::to_value(edit).ok().map(|e| vec![e]),
+        });
+    }
     CodeActionOrCommand::CodeAction(CodeAction {
         title,
         kind: Some(CodeActionKind::QUICKFIX),

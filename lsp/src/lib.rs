@@ -8,10 +8,12 @@
 
 pub mod analyze;
 pub mod features;
+pub mod files;
 pub mod format;
 pub mod forms;
 mod memory;
 pub mod project;
+pub mod protocol;
 mod server;
 mod stdio;
 pub mod text;
@@ -33,7 +35,7 @@ pub async fn serve_stdio() {
     let (to_server, server_in) = tokio::io::duplex(1 << 16);
     let filter = tokio::spawn(stdio::filter(tokio::io::stdin(), to_server));
     Server::new(server_in, tokio::io::stdout(), socket)
-        .serve(service)
+        .serve(protocol::Protocol(service))
         .await;
     filter.abort();
 }

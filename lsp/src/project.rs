@@ -48,7 +48,12 @@ fn build(config: Option<&Path>) -> (Project, Vec<String>) {
     let mut granted = CapSet::EMPTY;
     if let Some(path) = config {
         stamps.push((path.to_path_buf(), mtime(path)));
-        match load_config(path) {
+        // Only a regular file is read (`find_config` looked for one; check again).
+        let loaded = match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => load_config(path),
+            _ => Err(format!("{}: not a regular file", path.display())),
+        };
+        match loaded {
             Ok(cfg) => {
                 problems.extend(apply(&cfg, &mut session));
                 granted = cfg.granted;
@@ -68,8 +73,20 @@ fn build(config: Option<&Path>) -> (Project, Vec<String>) {
     (project, problems)
 }
 
+/// Applies a config as `ProjectConfig::apply_to` does, but reads registry files
+/// only if they are regular files, never blocking on a FIFO or device.
 fn apply(cfg: &ProjectConfig, session: &mut Session) -> Vec<String> {
-    cfg.apply_to(session)
+    let mut problems = cfg.problems.clone();
+    session.assume_granted(cfg.granted);
+    for f in &cfg.registry_files {
+        let r = crate::files::read_regular_text(f)
+            .map_err(|e| e.to_string())
+            .and_then(|text| session.load_registry_json(&text).map_err(|e| e.to_string()));
+        if let Err(e) = r {
+            problems.push(format!("{}: {e}", f.display()));
+        }
+    }
+    problems
 }
 
 /// All projects met so far, by config path.
@@ -93,6 +110,18 @@ impl Projects {
         let project = Arc::new(project);
         map.insert(config, project.clone());
         (project, problems)
+    }
+
+    /// The config files and registry files of every project met, to watch.
+    pub fn watched_files(&self) -> Vec<PathBuf> {
+        let map = self.by_config.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<PathBuf> = map
+            .values()
+            .flat_map(|p| p.stamps.iter().map(|(f, _)| f.clone()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// Forgets every project, so the next use re-reads its config.

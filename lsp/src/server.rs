@@ -5,13 +5,16 @@
 //! document's rope synchronously (under a std mutex, before any `.await`), so
 //! edits are applied in wire order. Analyses run on blocking threads; an analysis
 //! whose version is no longer current is dropped (a newer edit cancels it), and
-//! diagnostics are only published for the current version.
+//! diagnostics are only published for the current version. A request reads the
+//! document's version when it arrives, in the same first poll, and is answered
+//! on that version or with ContentModified.
 
 use crate::analyze::{Analyzed, analyze};
-use crate::features::{self, Ctx};
+use crate::features::{self, ClientCaps, Ctx};
 use crate::format;
 use crate::project::Project;
 use crate::project::Projects;
+use crate::protocol::Cancel;
 use crate::text::{Encoding, apply_change, position_to_offset};
 use crate::workspace::WorkspaceIndex;
 use jue_engine::analysis::document::Document;
@@ -42,6 +45,8 @@ struct Doc {
 struct Live {
     doc: Option<Document>,
     project: Option<Arc<Project>>,
+    /// The last analysis made of it, for a task that waited for the lock.
+    last: Option<Arc<Analyzed>>,
 }
 
 #[derive(Default)]
@@ -51,6 +56,12 @@ struct State {
     projects: Projects,
     index: WorkspaceIndex,
     roots: Mutex<Vec<PathBuf>>,
+    /// What the client can take, from `initialize`.
+    caps: Mutex<Arc<ClientCaps>>,
+    /// The last semantic tokens sent per document, for `full/delta`.
+    tokens: TokenCache,
+    /// The id and registry files of the file watchers registered with the client.
+    watching: tokio::sync::Mutex<Option<(String, Vec<PathBuf>)>>,
     /// Serialises publishing, so an older version's diagnostics never follow a newer one's.
     publish: tokio::sync::Mutex<()>,
 }
@@ -67,6 +78,10 @@ fn file_path(uri: &Uri) -> Option<PathBuf> {
 }
 
 impl State {
+    fn caps(&self) -> Arc<ClientCaps> {
+        lock(&self.caps).clone()
+    }
+
     fn enc(&self) -> Encoding {
         if self.utf8.load(std::sync::atomic::Ordering::Relaxed) {
             Encoding::Utf8
@@ -76,8 +91,14 @@ impl State {
     }
 
     /// The analysis of a document's current version (computing it if needed), with
-    /// any config problems met; `None` if the document is gone or has moved on.
-    fn analysis_of(&self, key: &str, version: Option<i32>) -> Option<(Arc<Analyzed>, Vec<String>)> {
+    /// any config problems met; `None` if the document is gone or has moved on
+    /// (past `version` when given), or if `stop` says so first (a cancelled request).
+    fn analysis_of(
+        &self,
+        key: &str,
+        version: Option<i32>,
+        stop: &dyn Fn() -> bool,
+    ) -> Option<(Arc<Analyzed>, Vec<String>)> {
         let (rope, path, current, live, latest) = {
             let docs = lock(&self.docs);
             let d = docs.get(key)?;
@@ -102,6 +123,13 @@ impl State {
             if latest.load(Ordering::SeqCst) != current {
                 return None;
             }
+            // Another task may have analysed this version while we waited for the lock.
+            // (Read from the live document: `docs` is never locked after `live`.)
+            if let Some(a) = &l.last {
+                if a.version == current && Arc::ptr_eq(&a.project, &project) {
+                    return Some((a.clone(), problems));
+                }
+            }
             let same_project = l.project.as_ref().is_some_and(|p| Arc::ptr_eq(p, &project));
             let doc = match &mut l.doc {
                 Some(doc) if same_project && doc.text().len() == rope.len_bytes() => doc,
@@ -111,8 +139,10 @@ impl State {
                     l.doc.insert(Document::new(rope.to_string(), tier))
                 }
             };
-            let cancelled = || latest.load(Ordering::SeqCst) != current;
-            Arc::new(analyze(doc, current, rope, project, &cancelled)?)
+            let cancelled = || latest.load(Ordering::SeqCst) != current || stop();
+            let a = Arc::new(analyze(doc, current, rope, project, &cancelled)?);
+            l.last = Some(a.clone());
+            a
         };
         let old = {
             let mut docs = lock(&self.docs);
@@ -127,6 +157,82 @@ impl State {
             crate::memory::release_free_memory();
         }
         Some((analyzed, problems))
+    }
+}
+
+/// Registers file watchers (`client/registerCapability`) where the client allows
+/// it: `**/jue.toml`, `**/*.jue` and the registry files the projects met name.
+/// Registered again (and the old registration dropped) when those files change.
+async fn watch(state: &State, client: &Client) {
+    if !state.caps().watch_registration {
+        return;
+    }
+    let files = state.projects.watched_files();
+    let registry: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|f| f.file_name().is_none_or(|n| n != "jue.toml"))
+        .collect();
+    let mut watching = state.watching.lock().await;
+    if watching.as_ref().is_some_and(|(_, r)| *r == registry) {
+        return;
+    }
+    static NEXT: AtomicI32 = AtomicI32::new(0);
+    let id = format!("jue-watch-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let mut globs: Vec<String> = vec!["**/jue.toml".into(), "**/*.jue".into()];
+    globs.extend(registry.iter().map(|f| f.to_string_lossy().into_owned()));
+    let options = DidChangeWatchedFilesRegistrationOptions {
+        watchers: globs
+            .into_iter()
+            .map(|g| FileSystemWatcher {
+                glob_pattern: GlobPattern::String(g),
+                kind: None,
+            })
+            .collect(),
+    };
+    let registration = Registration {
+        id: id.clone(),
+        method: "workspace/didChangeWatchedFiles".into(),
+        register_options: serde_json::to_value(options).ok(),
+    };
+    if client
+        .register_capability(vec![registration])
+        .await
+        .is_err()
+    {
+        return;
+    }
+    if let Some((old, _)) = watching.replace((id, registry)) {
+        let _ = client
+            .unregister_capability(vec![Unregistration {
+                id: old,
+                method: "workspace/didChangeWatchedFiles".into(),
+            }])
+            .await;
+    }
+}
+
+/// The last semantic tokens sent for each document, under their result id.
+#[derive(Default)]
+struct TokenCache {
+    next: AtomicI32,
+    last: Mutex<HashMap<String, (String, Vec<SemanticToken>)>>,
+}
+
+impl TokenCache {
+    /// Keeps `data` as the document's last tokens; returns their new result id.
+    fn remember(&self, uri: &Uri, data: &[SemanticToken]) -> String {
+        let id = self.next.fetch_add(1, Ordering::Relaxed).to_string();
+        lock(&self.last).insert(uri.as_str().to_string(), (id.clone(), data.to_vec()));
+        id
+    }
+    /// The tokens last sent under `id`, if they are still the document's last.
+    fn get(&self, uri: &Uri, id: &str) -> Option<Vec<SemanticToken>> {
+        let last = lock(&self.last);
+        let (known, data) = last.get(uri.as_str())?;
+        (known == id).then(|| data.clone())
+    }
+    fn forget(&self, uri: &Uri) {
+        lock(&self.last).remove(uri.as_str());
     }
 }
 
@@ -152,8 +258,15 @@ impl Backend {
         tokio::spawn(async move {
             let st = state.clone();
             let k = key.clone();
-            let r = tokio::task::spawn_blocking(move || st.analysis_of(&k, Some(version))).await;
+            let r =
+                tokio::task::spawn_blocking(move || st.analysis_of(&k, Some(version), &|| false))
+                    .await;
             let Ok(Some((a, problems))) = r else { return };
+            if a.project.config.is_some() {
+                // Apart: diagnostics never wait for the client's answer.
+                let (state, client) = (state.clone(), client.clone());
+                tokio::spawn(async move { watch(&state, &client).await });
+            }
             for p in problems {
                 client
                     .show_message(MessageType::WARNING, format!("jue.toml: {p}"))
@@ -167,71 +280,99 @@ impl Backend {
                     _ => return,
                 }
             };
+            let (caps, cancel) = (state.caps(), Cancel::default());
             let cx = Ctx {
                 doc: &a,
                 uri: &uri,
                 enc: state.enc(),
+                caps: &caps,
+                cancel: &cancel,
             };
             let diags = features::diagnostics(&cx);
             client.publish_diagnostics(uri, diags, Some(version)).await;
         });
     }
 
-    /// The current analysis of a document, or `None` for an unknown URI.
-    async fn snapshot(&self, uri: &Uri) -> Option<Arc<Analyzed>> {
+    /// The version a request about `uri` is answered on: the document's version
+    /// when the request arrived. Called before the handler's first `.await`, which
+    /// tower-lsp-server reaches in wire order, after every earlier edit was applied.
+    fn version_now(&self, uri: &Uri) -> Option<(String, i32)> {
         let key = uri.as_str().to_string();
+        let version = lock(&self.state.docs).get(&key)?.version;
+        Some((key, version))
+    }
+
+    /// The analysis of one version of a document: ContentModified once that
+    /// version is gone (a newer edit came first, or the document was closed).
+    async fn snapshot(&self, key: &str, version: i32, cancel: &Cancel) -> Result<Arc<Analyzed>> {
         {
             let docs = lock(&self.state.docs);
-            let d = docs.get(&key)?;
-            if let Some(a) = &d.analyzed {
-                if a.version == d.version {
-                    return Some(a.clone());
-                }
+            let d = docs.get(key).ok_or_else(Error::content_modified)?;
+            if let Some(a) = d.analyzed.as_ref().filter(|a| a.version == version) {
+                return Ok(a.clone());
             }
         }
         let st = self.state.clone();
-        let k = key.clone();
-        match tokio::task::spawn_blocking(move || st.analysis_of(&k, None)).await {
-            Ok(Some((a, _))) => Some(a),
-            _ => lock(&self.state.docs)
-                .get(&key)
-                .and_then(|d| d.analyzed.clone()),
+        let k = key.to_string();
+        let c = cancel.clone();
+        match tokio::task::spawn_blocking(move || {
+            st.analysis_of(&k, Some(version), &|| c.is_cancelled())
+        })
+        .await
+        {
+            Ok(Some((a, _))) => Ok(a),
+            _ if cancel.is_cancelled() => Err(Error::request_cancelled()),
+            _ => Err(Error::content_modified()),
         }
     }
 
-    /// Runs a feature on a document's analysis on a blocking thread; a panic in
-    /// it gives `None`, never a dead server.
-    async fn with_doc<R: Send + 'static>(
+    /// Runs a feature on a document's analysis at the version the request was
+    /// sent against, on a blocking thread. `Ok(None)` for an unknown document or a
+    /// panic in the feature (never a dead server); ContentModified once that
+    /// version is gone. Dropping the returned future (`$/cancelRequest`) tells the
+    /// feature, through `Ctx::cancelled`, to stop.
+    fn with_doc<R: Send + 'static>(
         &self,
         uri: &Uri,
         f: impl FnOnce(&Ctx<'_>) -> R + Send + 'static,
-    ) -> Option<R> {
-        let doc = self.snapshot(uri).await?;
-        let enc = self.state.enc();
+    ) -> impl std::future::Future<Output = Result<Option<R>>> + Send + '_ {
+        // Taken now, synchronously: the version current when the request arrived.
+        let at = self.version_now(uri);
         let uri = uri.clone();
-        tokio::task::spawn_blocking(move || {
-            let cx = Ctx {
-                doc: &doc,
-                uri: &uri,
-                enc,
+        async move {
+            let Some((key, version)) = at else {
+                return Ok(None);
             };
-            f(&cx)
-        })
-        .await
-        .ok()
+            let cancel = Cancel::default();
+            let _guard = cancel.on_drop();
+            let doc = self.snapshot(&key, version, &cancel).await?;
+            let enc = self.state.enc();
+            let caps = self.state.caps();
+            let r = tokio::task::spawn_blocking(move || {
+                let cx = Ctx {
+                    doc: &doc,
+                    uri: &uri,
+                    enc,
+                    caps: &caps,
+                    cancel: &cancel,
+                };
+                f(&cx)
+            })
+            .await;
+            Ok(r.ok())
+        }
     }
 
-    async fn at<R: Send + 'static>(
+    fn at<R: Send + 'static>(
         &self,
         pos: &TextDocumentPositionParams,
         f: impl FnOnce(&Ctx<'_>, usize) -> R + Send + 'static,
-    ) -> Option<R> {
+    ) -> impl std::future::Future<Output = Result<Option<R>>> + Send + '_ {
         let p = pos.position;
         self.with_doc(&pos.text_document.uri, move |cx| {
             let off = position_to_offset(&cx.doc.rope, p, cx.enc);
             f(cx, off)
         })
-        .await
     }
 
     fn reanalyse_all(&self) {
@@ -268,6 +409,7 @@ impl LanguageServer for Backend {
         self.state
             .utf8
             .store(utf8, std::sync::atomic::Ordering::Relaxed);
+        *lock(&self.state.caps) = Arc::new(ClientCaps::from_client(&params.capabilities));
         let mut roots: Vec<PathBuf> = params
             .workspace_folders
             .iter()
@@ -299,6 +441,11 @@ impl LanguageServer for Backend {
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 completion_provider: Some(CompletionOptions {
                     trigger_characters: Some(vec!["(".into(), "@".into()]),
+                    resolve_provider: Some(true),
+                    ..Default::default()
+                }),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![features::APPLY_EDIT_COMMAND.into()],
                     ..Default::default()
                 }),
                 signature_help_provider: Some(SignatureHelpOptions {
@@ -318,8 +465,8 @@ impl LanguageServer for Backend {
                     SemanticTokensServerCapabilities::SemanticTokensOptions(
                         SemanticTokensOptions {
                             legend: semantic_legend(),
-                            full: Some(SemanticTokensFullOptions::Bool(true)),
-                            range: None,
+                            full: Some(SemanticTokensFullOptions::Delta { delta: Some(true) }),
+                            range: Some(true),
                             ..Default::default()
                         },
                     ),
@@ -342,6 +489,13 @@ impl LanguageServer for Backend {
             }),
             ..Default::default()
         })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        // In a task of its own: the client's answer may never come (a client that
+        // stops reading), and the server must still end at `exit` or end of input.
+        let (state, client) = (self.state.clone(), self.client.clone());
+        tokio::spawn(async move { watch(&state, &client).await });
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -407,6 +561,7 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let key = params.text_document.uri.as_str().to_string();
         let removed = lock(&self.state.docs).remove(&key);
+        self.state.tokens.forget(&params.text_document.uri);
         if removed.is_some() {
             let _guard = self.state.publish.lock().await;
             self.client
@@ -416,32 +571,64 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let watched = self.state.projects.watched_files();
+        let mut config_changed = false;
         for c in &params.changes {
-            if let Some(p) = file_path(&c.uri) {
-                self.state.index.forget(&p);
+            let Some(p) = file_path(&c.uri) else {
+                config_changed = true; // not a file we can place: assume the worst
+                continue;
+            };
+            self.state.index.forget(&p);
+            let real = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+            config_changed |= p.file_name().is_some_and(|n| n == "jue.toml")
+                || watched.iter().any(|w| *w == p || *w == real);
+        }
+        if config_changed {
+            // Grants or registry may differ: every project read again, every open
+            // document analysed again.
+            self.state.projects.invalidate();
+            self.reanalyse_all();
+        } else {
+            // A `*.jue` file: its symbols are read again; open documents are
+            // re-checked (their analyses stand: nothing they read changed).
+            let list: Vec<(String, i32)> = lock(&self.state.docs)
+                .iter()
+                .map(|(k, d)| (k.clone(), d.version))
+                .collect();
+            for (k, v) in list {
+                self.schedule(k, v);
             }
         }
-        self.state.projects.invalidate();
-        self.reanalyse_all();
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         Ok(self
             .at(&params.text_document_position_params, features::hover)
-            .await
+            .await?
             .flatten())
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        let items = self
+        let list = self
             .at(&params.text_document_position, features::completion)
-            .await;
-        Ok(items.map(|items| {
-            CompletionResponse::List(CompletionList {
-                is_incomplete: false,
-                items,
-            })
-        }))
+            .await?;
+        Ok(list.map(CompletionResponse::List))
+    }
+
+    async fn completion_resolve(&self, item: CompletionItem) -> Result<CompletionItem> {
+        let caps = self.state.caps();
+        // The item's document, as last analysed (its definitions, registry and grants).
+        let doc = item
+            .data
+            .as_ref()
+            .and_then(|d| d.get("uri"))
+            .and_then(|u| u.as_str())
+            .and_then(|u| {
+                lock(&self.state.docs)
+                    .get(u)
+                    .and_then(|d| d.analyzed.clone())
+            });
+        Ok(features::resolve_completion(item, doc.as_deref(), &caps))
     }
 
     async fn signature_help(&self, params: SignatureHelpParams) -> Result<Option<SignatureHelp>> {
@@ -450,7 +637,7 @@ impl LanguageServer for Backend {
                 &params.text_document_position_params,
                 features::signature_help,
             )
-            .await
+            .await?
             .flatten())
     }
 
@@ -460,18 +647,17 @@ impl LanguageServer for Backend {
     ) -> Result<Option<GotoDefinitionResponse>> {
         Ok(self
             .at(&params.text_document_position_params, features::definition)
-            .await
+            .await?
             .flatten()
             .map(GotoDefinitionResponse::Scalar))
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
         let decl = params.context.include_declaration;
-        Ok(self
-            .at(&params.text_document_position, move |cx, off| {
-                features::references(cx, off, decl)
-            })
-            .await)
+        self.at(&params.text_document_position, move |cx, off| {
+            features::references(cx, off, decl)
+        })
+        .await
     }
 
     async fn prepare_rename(
@@ -480,7 +666,7 @@ impl LanguageServer for Backend {
     ) -> Result<Option<PrepareRenameResponse>> {
         Ok(self
             .at(&params, features::prepare_rename)
-            .await
+            .await?
             .flatten()
             .map(PrepareRenameResponse::Range))
     }
@@ -491,7 +677,7 @@ impl LanguageServer for Backend {
             .at(&params.text_document_position, move |cx, off| {
                 features::rename(cx, off, &name)
             })
-            .await;
+            .await?;
         match r {
             Some(Ok(edit)) => Ok(edit),
             Some(Err(msg)) => Err(Error::invalid_params(msg)),
@@ -503,10 +689,8 @@ impl LanguageServer for Backend {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        Ok(self
-            .with_doc(&params.text_document.uri, features::document_symbols)
+        self.with_doc(&params.text_document.uri, features::document_symbols)
             .await
-            .map(DocumentSymbolResponse::Nested))
     }
 
     async fn symbol(
@@ -543,11 +727,56 @@ impl LanguageServer for Backend {
         &self,
         params: SemanticTokensParams,
     ) -> Result<Option<SemanticTokensResult>> {
+        let tokens = self
+            .with_doc(&params.text_document.uri, |cx| {
+                features::semantic_tokens(cx, None)
+            })
+            .await?;
+        Ok(tokens.map(|data| {
+            let id = self.state.tokens.remember(&params.text_document.uri, &data);
+            SemanticTokensResult::Tokens(SemanticTokens {
+                result_id: Some(id),
+                data,
+            })
+        }))
+    }
+
+    async fn semantic_tokens_full_delta(
+        &self,
+        params: SemanticTokensDeltaParams,
+    ) -> Result<Option<SemanticTokensFullDeltaResult>> {
+        let uri = params.text_document.uri.clone();
+        let tokens = self
+            .with_doc(&uri, |cx| features::semantic_tokens(cx, None))
+            .await?;
+        Ok(tokens.map(|data| {
+            let previous = self.state.tokens.get(&uri, &params.previous_result_id);
+            let id = self.state.tokens.remember(&uri, &data);
+            match previous {
+                Some(old) => SemanticTokensFullDeltaResult::TokensDelta(SemanticTokensDelta {
+                    result_id: Some(id),
+                    edits: features::tokens_delta(&old, &data),
+                }),
+                None => SemanticTokensFullDeltaResult::Tokens(SemanticTokens {
+                    result_id: Some(id),
+                    data,
+                }),
+            }
+        }))
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        params: SemanticTokensRangeParams,
+    ) -> Result<Option<SemanticTokensRangeResult>> {
+        let range = params.range;
         Ok(self
-            .with_doc(&params.text_document.uri, features::semantic_tokens)
-            .await
+            .with_doc(&params.text_document.uri, move |cx| {
+                features::semantic_tokens(cx, Some(range))
+            })
+            .await?
             .map(|data| {
-                SemanticTokensResult::Tokens(SemanticTokens {
+                SemanticTokensRangeResult::Tokens(SemanticTokens {
                     result_id: None,
                     data,
                 })
@@ -556,26 +785,42 @@ impl LanguageServer for Backend {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let range = params.range;
-        Ok(self
-            .with_doc(&params.text_document.uri, move |cx| {
-                features::code_actions(cx, range)
-            })
-            .await)
+        self.with_doc(&params.text_document.uri, move |cx| {
+            features::code_actions(cx, range)
+        })
+        .await
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        // The one command: a quick fix's edit, for clients without code-action literals.
+        if params.command != features::APPLY_EDIT_COMMAND {
+            return Err(Error::invalid_params(format!(
+                "unknown command `{}`",
+                params.command
+            )));
+        }
+        let edit = params
+            .arguments
+            .into_iter()
+            .next()
+            .and_then(|a| serde_json::from_value::<WorkspaceEdit>(a).ok())
+            .ok_or_else(|| Error::invalid_params("expected one WorkspaceEdit argument"))?;
+        // The client applies it; its answer (applied or not) needs no reply here.
+        let _ = self.client.apply_edit(edit).await;
+        Ok(None)
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
         let range = params.range;
-        Ok(self
-            .with_doc(&params.text_document.uri, move |cx| {
-                features::inlay_hints(cx, Some(range))
-            })
-            .await)
+        self.with_doc(&params.text_document.uri, move |cx| {
+            features::inlay_hints(cx, Some(range))
+        })
+        .await
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
-        Ok(self
-            .with_doc(&params.text_document.uri, features::folding_ranges)
-            .await)
+        self.with_doc(&params.text_document.uri, features::folding_ranges)
+            .await
     }
 
     async fn selection_range(
@@ -583,23 +828,22 @@ impl LanguageServer for Backend {
         params: SelectionRangeParams,
     ) -> Result<Option<Vec<SelectionRange>>> {
         let positions = params.positions;
-        Ok(self
-            .with_doc(&params.text_document.uri, move |cx| {
-                positions
-                    .iter()
-                    .map(|p| {
-                        let off = position_to_offset(&cx.doc.rope, *p, cx.enc);
-                        features::selection_range(cx, off)
-                    })
-                    .collect()
-            })
-            .await)
+        self.with_doc(&params.text_document.uri, move |cx| {
+            positions
+                .iter()
+                .map(|p| {
+                    let off = position_to_offset(&cx.doc.rope, *p, cx.enc);
+                    features::selection_range(cx, off)
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
         Ok(self
             .with_doc(&params.text_document.uri, format::formatting_edits)
-            .await
+            .await?
             .flatten())
     }
 }

@@ -2,26 +2,63 @@
 //! first message it cannot decode (its framed stream ends after an error), which
 //! would end the server. This task reads the client's frames itself and passes on
 //! only well-formed JSON-RPC messages: a frame without a usable `Content-Length`
-//! is skipped, a body that is not a JSON-RPC message is dropped, and one that
-//! carries a request id is turned into a request of an unknown method, so the
-//! client still gets an error answer for that id.
+//! is skipped, a body that is not a JSON-RPC message is dropped, and a malformed
+//! request that carries an id is turned into a request of
+//! [`INVALID_REQUEST`](crate::protocol::INVALID_REQUEST), which the protocol layer
+//! answers with InvalidRequest (-32600), so the client gets exactly one answer.
 
-use serde_json::{Value, json};
+use crate::protocol::INVALID_REQUEST;
+use serde_json::{Map, Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tower_lsp_server::jsonrpc::{Request, Response};
 
 /// Largest body accepted (a frame announcing more is skipped unread... as far as possible).
 const MAX_BODY: usize = 512 << 20;
 
+/// An id tower-lsp-server can answer: a number that fits i64, a string, or null.
+fn usable_id(id: &Value) -> bool {
+    id.is_i64() || id.is_string() || id.is_null()
+}
+
+/// Whether a JSON object is a JSON-RPC 2.0 request, notification or response.
+fn well_formed(obj: &Map<String, Value>) -> bool {
+    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return false;
+    }
+    let id = obj.get("id");
+    if id.is_some_and(|i| !usable_id(i)) {
+        return false;
+    }
+    let (result, error) = (obj.contains_key("result"), obj.contains_key("error"));
+    match obj.get("method") {
+        // Params are structured (null tolerated: some clients send it for `shutdown`).
+        Some(Value::String(_)) => {
+            !result
+                && !error
+                && obj
+                    .get("params")
+                    .is_none_or(|p| p.is_object() || p.is_array() || p.is_null())
+        }
+        Some(_) => false,
+        None => id.is_some() && result != error,
+    }
+}
+
 fn sanitize(body: &[u8]) -> Option<Vec<u8>> {
-    if serde_json::from_slice::<Response>(body).is_ok()
-        || serde_json::from_slice::<Request>(body).is_ok()
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let obj = v.as_object()?;
+    if well_formed(obj)
+        && (serde_json::from_value::<Request>(v.clone()).is_ok()
+            || serde_json::from_value::<Response>(v.clone()).is_ok())
     {
         return Some(body.to_vec());
     }
-    let v: Value = serde_json::from_slice(body).ok()?;
-    let id = v.get("id").filter(|id| id.is_i64() || id.is_string())?;
-    serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "method": "$/jue/invalidRequest"})).ok()
+    // A broken response has nobody to answer; a broken request with an id does.
+    if !obj.contains_key("method") && (obj.contains_key("result") || obj.contains_key("error")) {
+        return None;
+    }
+    let id = obj.get("id").filter(|id| id.is_i64() || id.is_string())?;
+    serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "method": INVALID_REQUEST})).ok()
 }
 
 /// Copies framed messages from `input` to `output`, sanitised, until `input` ends.
@@ -81,17 +118,35 @@ pub async fn filter(input: impl AsyncRead + Unpin, mut output: impl AsyncWrite +
 
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
+    use super::{INVALID_REQUEST, sanitize};
 
     #[test]
     fn keeps_messages_and_repairs_or_drops_the_rest() {
-        assert!(
-            sanitize(br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#).is_some()
-        );
-        assert!(sanitize(br#"{"jsonrpc":"2.0","id":1,"result":null}"#).is_some());
+        let kept = |b: &[u8]| sanitize(b).as_deref() == Some(b);
+        let repaired = |b: &[u8]| {
+            sanitize(b).is_some_and(|f| String::from_utf8_lossy(&f).contains(INVALID_REQUEST))
+        };
+        assert!(kept(
+            br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#
+        ));
+        assert!(kept(
+            br#"{"jsonrpc":"2.0","id":1,"method":"shutdown","params":null}"#
+        ));
+        assert!(kept(br#"{"jsonrpc":"2.0","method":"initialized"}"#));
+        assert!(kept(br#"{"jsonrpc":"2.0","id":1,"result":null}"#));
+        assert!(kept(
+            br#"{"jsonrpc":"2.0","id":"a","error":{"code":1,"message":"m"}}"#
+        ));
         assert!(sanitize(b"{garbage}").is_none());
         assert!(sanitize(b"[]").is_none());
-        let fixed = sanitize(br#"{"jsonrpc":"1.0","id":7,"method":3}"#).expect("answered");
-        assert!(String::from_utf8(fixed).unwrap().contains("invalidRequest"));
+        assert!(sanitize(br#"{"jsonrpc":"2.0","method":3}"#).is_none());
+        assert!(sanitize(br#"{"jsonrpc":"2.0","id":2,"result":1,"error":{}}"#).is_none());
+        assert!(repaired(br#"{"jsonrpc":"1.0","id":7,"method":"x"}"#));
+        assert!(repaired(br#"{"jsonrpc":"2.0","id":7,"method":3}"#));
+        assert!(repaired(br#"{"jsonrpc":"2.0","id":7}"#));
+        assert!(repaired(
+            br#"{"jsonrpc":"2.0","id":"s","method":"m","params":5}"#
+        ));
+        assert!(repaired(br#"{"id":8,"method":"textDocument/hover"}"#));
     }
 }

@@ -1,8 +1,8 @@
 //! Documents as ropes, and exact conversions between LSP positions (UTF-8 or
 //! UTF-16 columns, negotiated at `initialize`) and the engine's byte offsets.
 //!
-//! Lines are split at LF only (ropey's `cr_lines`/`unicode_lines` are off), as the
-//! engine's `SourceFile` does. Out-of-range positions are clamped, never rejected:
+//! Lines end at `\n`, `\r\n` or a lone `\r`, as LSP says (ropey's `cr_lines` on,
+//! its other Unicode line breaks off), as the engine's `SourceFile` does. Out-of-range positions are clamped, never rejected:
 //! a line past the end means the end of the text, a column past the end of its
 //! line means the end of that line, a column inside a character means its start.
 
@@ -18,14 +18,16 @@ pub enum Encoding {
     Utf16,
 }
 
-/// The length of a line without its final line break.
+/// A line without its final line break (`\n`, `\r\n` or `\r`).
 fn line_body(line: RopeSlice<'_>) -> RopeSlice<'_> {
-    let n = line.len_chars();
+    let mut n = line.len_chars();
     if n > 0 && line.char(n - 1) == '\n' {
-        line.slice(..n - 1)
-    } else {
-        line
+        n -= 1;
     }
+    if n > 0 && line.char(n - 1) == '\r' {
+        n -= 1;
+    }
+    line.slice(..n)
 }
 
 /// The char index of an LSP position.
@@ -66,6 +68,99 @@ pub fn offset_to_position(rope: &Rope, offset: usize, enc: Encoding) -> Position
         Encoding::Utf8 => rope.char_to_byte(ch) - rope.char_to_byte(line_start),
     };
     Position::new(line as u32, col as u32)
+}
+
+/// How far ahead of the last offset a [`Cursor`] scans; beyond, it asks the rope.
+const FAR: usize = 16 << 10;
+
+/// Positions of byte offsets met in increasing order, found by scanning the text
+/// forward from the last one (linear over a whole document, where the rope
+/// lookups of [`offset_to_position`] cost a tree descent each). An offset before
+/// the current line is found through the rope.
+pub struct Cursor<'a> {
+    rope: &'a Rope,
+    text: &'a str,
+    enc: Encoding,
+    line: u32,
+    line_start: usize,
+    scanned: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `text` (the rope's text).
+    pub fn new(rope: &'a Rope, text: &'a str, enc: Encoding) -> Cursor<'a> {
+        Cursor {
+            rope,
+            text,
+            enc,
+            line: 0,
+            line_start: 0,
+            scanned: 0,
+        }
+    }
+
+    /// The position of `off`, as [`offset_to_position`] gives it.
+    pub fn at(&mut self, off: usize) -> Position {
+        let text = self.text;
+        let mut off = off.min(text.len());
+        while !text.is_char_boundary(off) {
+            off -= 1;
+        }
+        // Behind the current line, or far ahead (a range in the middle of a big
+        // file): found through the rope rather than by scanning.
+        if off < self.line_start || off > self.scanned.max(self.line_start) + FAR {
+            let p = offset_to_position(self.rope, off, self.enc);
+            self.line = p.line;
+            self.line_start = self
+                .rope
+                .char_to_byte(self.rope.line_to_char(p.line as usize));
+            self.scanned = off;
+            return p;
+        }
+        let bytes = text.as_bytes();
+        let mut i = self.scanned.max(self.line_start);
+        while i < off {
+            let Some(k) = bytes[i..off].iter().position(|&b| b == b'\n' || b == b'\r') else {
+                break;
+            };
+            let j = i + k;
+            if bytes[j] == b'\r' && bytes.get(j + 1) == Some(&b'\n') {
+                if j + 1 == off {
+                    break; // between the CR and LF of one line end: still this line
+                }
+                i = j + 2;
+            } else {
+                i = j + 1;
+            }
+            self.line += 1;
+            self.line_start = i;
+        }
+        self.scanned = self.scanned.max(off);
+        let col = match self.enc {
+            Encoding::Utf8 => off - self.line_start,
+            Encoding::Utf16 => {
+                let s = &text[self.line_start..off];
+                if s.is_ascii() {
+                    s.len()
+                } else {
+                    s.encode_utf16().count()
+                }
+            }
+        };
+        Position::new(self.line, col as u32)
+    }
+}
+
+/// The positions of many byte offsets, in their order, found in one forward scan.
+pub fn positions_of(rope: &Rope, text: &str, offsets: &[u32], enc: Encoding) -> Vec<Position> {
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let mut out = vec![Position::new(0, 0); offsets.len()];
+    let mut cursor = Cursor::new(rope, text, enc);
+    for i in order {
+        out[i] = cursor.at(offsets[i] as usize);
+    }
+    out
 }
 
 /// The LSP range of a byte span.
@@ -121,6 +216,10 @@ mod tests {
         for enc in [Encoding::Utf8, Encoding::Utf16] {
             let text = rope.to_string();
             for (i, _) in text.char_indices() {
+                // Between the CR and LF of a CRLF is no position of its own.
+                if text[..i].ends_with('\r') && text[i..].starts_with('\n') {
+                    continue;
+                }
                 let p = offset_to_position(&rope, i, enc);
                 assert_eq!(position_to_offset(&rope, p, enc), i, "{enc:?} {i}");
             }
@@ -154,6 +253,86 @@ mod tests {
             position_to_offset(&rope, Position::new(1, 10), Encoding::Utf8),
             smile
         );
+    }
+
+    #[test]
+    fn every_line_end_counts() {
+        // LF, CRLF and a lone CR each end a line; U+2028 and form feed do not.
+        let text = "a\nb\r\nc\rd\u{2028}e\u{c}f";
+        let rope = Rope::from_str(text);
+        for enc in [Encoding::Utf8, Encoding::Utf16] {
+            assert_eq!(position_to_offset(&rope, Position::new(1, 0), enc), 2);
+            assert_eq!(position_to_offset(&rope, Position::new(2, 0), enc), 5);
+            assert_eq!(position_to_offset(&rope, Position::new(3, 0), enc), 7);
+            // Past the end of a line: its end, before the line break.
+            assert_eq!(position_to_offset(&rope, Position::new(1, 9), enc), 3);
+            assert_eq!(position_to_offset(&rope, Position::new(2, 9), enc), 6);
+            assert_eq!(offset_to_position(&rope, 6, enc), Position::new(2, 1));
+            assert_eq!(offset_to_position(&rope, 7, enc).line, 3);
+            let last = text.find('f').unwrap();
+            assert_eq!(offset_to_position(&rope, last, enc).line, 3);
+        }
+        // An edit that joins a CR and an LF makes one line end of the two.
+        let mut rope = Rope::from_str("x\ry");
+        let change = TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(1, 0), Position::new(1, 0))),
+            range_length: None,
+            text: "\n".into(),
+        };
+        apply_change(&mut rope, &change, Encoding::Utf16);
+        assert_eq!(rope.to_string(), "x\r\ny");
+        assert_eq!(rope.len_lines(), 2);
+    }
+
+    #[test]
+    fn the_cursor_agrees_with_the_rope() {
+        let text = "(λ x)\r\n😀 é\rab\n\n\r\r\nend\r";
+        let rope = Rope::from_str(text);
+        for enc in [Encoding::Utf8, Encoding::Utf16] {
+            let offsets: Vec<u32> = (0..=text.len() as u32 + 2).collect();
+            let want: Vec<Position> = offsets
+                .iter()
+                .map(|&o| offset_to_position(&rope, o as usize, enc))
+                .collect();
+            // In order, in reverse (through the rope), and shuffled by positions_of.
+            let mut c = Cursor::new(&rope, text, enc);
+            for (o, w) in offsets.iter().zip(&want) {
+                assert_eq!(c.at(*o as usize), *w, "{enc:?} at {o}");
+            }
+            let mut c = Cursor::new(&rope, text, enc);
+            for (o, w) in offsets.iter().zip(&want).rev() {
+                assert_eq!(c.at(*o as usize), *w, "{enc:?} back at {o}");
+            }
+            let mixed: Vec<u32> = offsets
+                .iter()
+                .map(|o| (o * 7) % (text.len() as u32 + 1))
+                .collect();
+            let got = positions_of(&rope, text, &mixed, enc);
+            for (o, g) in mixed.iter().zip(got) {
+                assert_eq!(
+                    g,
+                    offset_to_position(&rope, *o as usize, enc),
+                    "{enc:?} mixed {o}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_cursor_jumps_far_ahead_through_the_rope() {
+        let text = "é😀x\r\ny\r".repeat(20_000);
+        let rope = Rope::from_str(&text);
+        let mut c = Cursor::new(&rope, &text, Encoding::Utf16);
+        for off in (0..text.len())
+            .step_by(7919)
+            .chain([text.len() - 1, text.len()])
+        {
+            assert_eq!(
+                c.at(off),
+                offset_to_position(&rope, off, Encoding::Utf16),
+                "{off}"
+            );
+        }
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub fn jue_files(root: &Path) -> Vec<PathBuf> {
                     continue;
                 }
                 stack.push(e.path());
-            } else if name.ends_with(".jue") && !name.starts_with('.') {
+            } else if name.ends_with(".jue") && !name.starts_with('.') && ft.is_file() {
+                // Only regular files (a symlink, FIFO or device named *.jue is skipped).
                 out.push(e.path());
             }
             if out.len() > 20_000 {
@@ -80,7 +81,7 @@ impl WorkspaceIndex {
                     .get(&path)
                     .is_some_and(|f| f.mtime == mtime && mtime.is_some());
                 if !fresh {
-                    let Ok(bytes) = std::fs::read(&path) else {
+                    let Ok(bytes) = crate::files::read_regular(&path) else {
                         continue;
                     };
                     let text = String::from_utf8_lossy(&bytes).into_owned();

@@ -29,8 +29,10 @@ pub struct Client {
     stdin: Option<ChildStdin>,
     rx: Receiver<Value>,
     next_id: i64,
-    /// Notifications received and not yet taken.
+    /// Notifications (and requests from the server) received and not yet taken.
     pub notifications: Vec<Value>,
+    /// Responses received while waiting for another id.
+    pub other_responses: Vec<Value>,
 }
 
 pub fn frame(v: &Value) -> Vec<u8> {
@@ -86,6 +88,7 @@ impl Client {
             rx,
             next_id: 1,
             notifications: Vec::new(),
+            other_responses: Vec::new(),
         }
     }
 
@@ -120,12 +123,11 @@ impl Client {
     fn handle_incoming(&mut self, v: Value) -> Option<Value> {
         if v.get("method").is_some() {
             if let Some(id) = v.get("id") {
-                // A request from the server: answer it.
+                // A request from the server: answer it (and keep it, for tests to see).
                 let id = id.clone();
                 self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
-            } else {
-                self.notifications.push(v);
             }
+            self.notifications.push(v);
             None
         } else {
             Some(v)
@@ -134,15 +136,23 @@ impl Client {
 
     /// Waits for the response to `id` (the whole message, `result` or `error`).
     pub fn response(&mut self, id: i64) -> Value {
+        if let Some(i) = self
+            .other_responses
+            .iter()
+            .position(|r| r.get("id") == Some(&json!(id)))
+        {
+            return self.other_responses.remove(i);
+        }
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.rx.recv_timeout(left) {
                 Ok(v) => {
-                    if let Some(r) = self.handle_incoming(v)
-                        && r.get("id") == Some(&json!(id))
-                    {
-                        return r;
+                    if let Some(r) = self.handle_incoming(v) {
+                        if r.get("id") == Some(&json!(id)) {
+                            return r;
+                        }
+                        self.other_responses.push(r);
                     }
                 }
                 Err(e) => panic!("no response to request {id}: {e:?}"),
@@ -192,7 +202,13 @@ impl Client {
         p["diagnostics"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Initializes as a VS Code-like client offering `encodings`.
     pub fn initialize(&mut self, root: &Path, encodings: &[&str]) -> Value {
+        self.initialize_with(root, vscode_capabilities(encodings))
+    }
+
+    /// Initializes with the given client capabilities.
+    pub fn initialize_with(&mut self, root: &Path, capabilities: Value) -> Value {
         let root_uri = file_uri(root);
         let r = self.request(
             "initialize",
@@ -200,7 +216,7 @@ impl Client {
                 "processId": null,
                 "rootUri": root_uri,
                 "workspaceFolders": [{"uri": root_uri, "name": "test"}],
-                "capabilities": {"general": {"positionEncodings": encodings}},
+                "capabilities": capabilities,
             }),
         );
         self.notify("initialized", json!({}));
@@ -245,7 +261,9 @@ impl Client {
         loop {
             match self.rx.recv_timeout(d) {
                 Ok(v) => {
-                    self.handle_incoming(v);
+                    if let Some(r) = self.handle_incoming(v) {
+                        self.other_responses.push(r);
+                    }
                 }
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return,
             }
@@ -271,4 +289,66 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(&base).expect("temp dir");
     base
+}
+
+/// Every completion item kind (1 to 25).
+fn all_kinds() -> Vec<u32> {
+    (1..=25).collect()
+}
+
+/// What VS Code announces (the parts the server reads), offering `encodings`.
+pub fn vscode_capabilities(encodings: &[&str]) -> Value {
+    json!({
+        "general": {"positionEncodings": encodings},
+        "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true, "relativePatternSupport": true}},
+        "textDocument": {
+            "hover": {"contentFormat": ["markdown", "plaintext"]},
+            "completion": {
+                "completionItem": {"documentationFormat": ["markdown", "plaintext"], "snippetSupport": true,
+                    "resolveSupport": {"properties": ["documentation", "detail"]}},
+                "completionItemKind": {"valueSet": all_kinds()},
+            },
+            "signatureHelp": {"signatureInformation": {"documentationFormat": ["markdown", "plaintext"]}},
+            "documentSymbol": {"hierarchicalDocumentSymbolSupport": true},
+            "foldingRange": {"rangeLimit": 5000, "lineFoldingOnly": true},
+            "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["", "quickfix", "refactor"]}}},
+            "semanticTokens": {"requests": {"range": true, "full": {"delta": true}},
+                "tokenTypes": [], "tokenModifiers": [], "formats": ["relative"]},
+        },
+    })
+}
+
+/// What Neovim (0.10) announces: Markdown, hierarchical symbols, literals, every
+/// kind, UTF-8 offered, no dynamic registration of file watchers.
+pub fn neovim_capabilities() -> Value {
+    json!({
+        "general": {"positionEncodings": ["utf-8", "utf-16", "utf-32"]},
+        "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": false}},
+        "textDocument": {
+            "hover": {"contentFormat": ["markdown", "plaintext"]},
+            "completion": {
+                "completionItem": {"documentationFormat": ["markdown", "plaintext"], "snippetSupport": false},
+                "completionItemKind": {"valueSet": all_kinds()},
+            },
+            "signatureHelp": {"signatureInformation": {"documentationFormat": ["markdown", "plaintext"]}},
+            "documentSymbol": {"hierarchicalDocumentSymbolSupport": true},
+            "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix"]}}},
+        },
+    })
+}
+
+/// An eglot-like client: plaintext only, no completion kind value set (so the
+/// protocol's first 18 kinds), flat symbols, commands instead of code-action
+/// literals, dynamic registration of file watchers.
+pub fn eglot_capabilities() -> Value {
+    json!({
+        "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+        "textDocument": {
+            "hover": {"contentFormat": ["plaintext"]},
+            "completion": {"completionItem": {"snippetSupport": false}},
+            "signatureHelp": {"signatureInformation": {"documentationFormat": ["plaintext"]}},
+            "documentSymbol": {"hierarchicalDocumentSymbolSupport": false},
+            "codeAction": {"dynamicRegistration": false},
+        },
+    })
 }

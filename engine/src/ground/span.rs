@@ -61,6 +61,20 @@ impl From<Span> for miette::SourceSpan {
     }
 }
 
+/// Byte offsets where lines start. A line ends at `\n`, `\r\n` or a lone `\r`
+/// (as LSP counts lines), so an editor and a message name the same line.
+pub fn line_starts(text: &str) -> Vec<u32> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0u32];
+    for (i, &b) in bytes.iter().enumerate() {
+        let ends = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        if ends {
+            starts.push(i as u32 + 1);
+        }
+    }
+    starts
+}
+
 /// A named source text with a line index, shared cheaply.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
@@ -73,12 +87,7 @@ impl SourceFile {
     /// A source from a name (a path, or `<repl>`) and its text.
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
-        let mut starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                starts.push(i as u32 + 1);
-            }
-        }
+        let starts = line_starts(&text);
         SourceFile {
             name: name.into(),
             text,
@@ -176,6 +185,18 @@ mod tests {
         assert_eq!(s.line_col(3), (1, 0));
         assert_eq!(s.line_col(6), (1, 2));
         assert_eq!(s.line_count(), 3);
+    }
+
+    #[test]
+    fn lone_cr_and_crlf_end_lines() {
+        let s = SourceFile::new("t", "a\rb\r\nc\nd\u{2028}e");
+        assert_eq!(s.line_count(), 4);
+        assert_eq!(s.line_col(2), (1, 0)); // b, after a lone CR
+        assert_eq!(s.line_col(4), (1, 2)); // the LF of CRLF is still line 1
+        assert_eq!(s.line_col(5), (2, 0)); // c
+        assert_eq!(s.line_col(7), (3, 0)); // d: U+2028 is not a line end
+        assert_eq!(line_starts("x\r"), vec![0, 2]);
+        assert_eq!(line_starts("\r\n\r\r"), vec![0, 2, 3, 4]);
     }
 
     #[test]

@@ -145,8 +145,9 @@ impl<'a> Lexer<'a> {
                 ']' => self.single(TokenKind::RBracket),
                 '\'' => self.single(TokenKind::Quote),
                 ';' => {
+                    // A comment ends at any line end: `\n`, `\r\n` or a lone `\r`.
                     let end = self.text[start..]
-                        .find('\n')
+                        .find(['\n', '\r'])
                         .map_or(self.text.len(), |i| start + i);
                     self.pos = end;
                     self.push(TokenKind::Comment, start);
@@ -218,7 +219,7 @@ impl<'a> Lexer<'a> {
                 self.error(Span::new(start, start + 1), "unterminated string");
                 self.unterminated_string = true;
                 let resume = self.text[start..]
-                    .find('\n')
+                    .find(['\n', '\r'])
                     .map_or(self.text.len(), |i| start + i + 1);
                 self.pos = resume;
                 self.push(TokenKind::Error, start);
@@ -399,6 +400,20 @@ mod tests {
         assert_eq!(l.diagnostics.len(), 1);
         assert_eq!(l.diagnostics[0].span, Span::new(0, 1));
         assert!(l.tokens.iter().any(|t| t.kind == TokenKind::Int(1)));
+    }
+
+    #[test]
+    fn a_lone_cr_ends_comments_and_unterminated_strings() {
+        // The form after a comment ended by a lone CR is code, not comment.
+        let l = lex("; note\r(+ 1 2)");
+        assert_eq!(l.tokens[0].kind, TokenKind::Comment);
+        assert_eq!(l.tokens[0].span, Span::new(0, 6));
+        assert!(l.tokens.iter().any(|t| t.kind == TokenKind::Int(1)));
+        let l = lex("; note\r\n(+ 1 2)");
+        assert_eq!(l.tokens[0].span, Span::new(0, 6));
+        let l = lex("\"abc\r(+ 1 2)");
+        assert_eq!(l.diagnostics.len(), 1);
+        assert!(l.tokens.iter().any(|t| t.kind == TokenKind::Int(2)));
     }
 
     #[test]
