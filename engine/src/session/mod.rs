@@ -1,6 +1,7 @@
 //! The session: registry, grants, globals, limits and the VM; checks, compiles and
 //! runs source. The CLI, the REPL, the language server and embedders use this.
 
+mod embed;
 pub mod grants;
 
 use crate::analysis::{self, Analysis, Env, GlobalInfo, Mode};

@@ -4,7 +4,7 @@ Standard library only. The library is found through the environment variable
 ``JUE_LIB`` (a path to the shared library), else ``target/release`` then
 ``target/debug`` of the Cargo workspace this file sits in.
 
-    import jue
+    import jue_ctypes as jue
     with jue.Session() as s:
         s.eval("(define (sq x) (* x x))")
         assert s.call("sq", 7) == 49
@@ -137,7 +137,7 @@ def _find_library() -> Path:
                 f"{_lib_name()} is in neither {d / 'target/release'} nor {d / 'target/debug'}; "
                 "build it with `cargo build -p jue-capi` or set JUE_LIB",
             )
-    raise JueError("argument", "no Cargo workspace above jue.py; set JUE_LIB")
+    raise JueError("argument", "no Cargo workspace above jue_ctypes.py; set JUE_LIB")
 
 
 _lib: Optional[ctypes.CDLL] = None
