@@ -40,7 +40,7 @@ def main() -> None:
 
         # Errors: a hierarchy with kind, message and position.
         try:
-            s.eval("(car 1)", name="bad.jue")
+            s.eval("(define (first x) (car x)) (first 1)", name="bad.jue")
         except jue.JueError as e:
             print(f"{e.kind} at {e.source}:{e.line}:{e.column}: {e.message}")
 

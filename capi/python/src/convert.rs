@@ -143,7 +143,7 @@ fn out(
         )?
         .into_any(),
         VmValue::Closure(_) | VmValue::Builtin(_) | VmValue::Ffi(_) => {
-            let slot = this.new_slot();
+            let slot = this.new_slot()?;
             roots.push((slot, v));
             Py::new(
                 py,

@@ -26,7 +26,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A value that is used only on the thread that made it, moved into
 /// `Python::detach` (which runs its closure on the current thread).
@@ -66,7 +66,7 @@ impl Symbol {
 
 /// A Jue procedure held by Python: call it, keep it, pass it back in. It stays
 /// valid across collections until Python drops it.
-#[pyclass(module = "jue", unsendable)]
+#[pyclass(module = "jue", frozen)]
 struct Procedure {
     session: Py<Session>,
     slot: u32,
@@ -100,19 +100,53 @@ impl Drop for Procedure {
 struct Handles {
     free: Vec<u32>,
     next: u32,
-    /// Released while the session was running; cleared at the next entry.
-    pending: Vec<u32>,
+}
+
+/// State used only on the thread that made the session. The engine session is
+/// not `Send`; `get` refuses other threads, so it is only ever touched there
+/// (dropping it elsewhere is fine: nothing else refers to it then).
+struct Local<T> {
+    owner: std::thread::ThreadId,
+    value: T,
+}
+
+// SAFETY: `value` is reached only through `get`, which checks the thread.
+unsafe impl<T> Send for Local<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for Local<T> {}
+
+impl<T> Local<T> {
+    fn new(value: T) -> Local<T> {
+        Local {
+            owner: std::thread::current().id(),
+            value,
+        }
+    }
+    fn get(&self) -> PyResult<&T> {
+        if std::thread::current().id() == self.owner {
+            Ok(&self.value)
+        } else {
+            Err(errors::jue_error(
+                "thread",
+                "a session is used from the thread that made it (only interrupt() works from any thread)",
+            ))
+        }
+    }
 }
 
 fn handle_name(slot: u32) -> String {
     format!("\u{1}py:handle{slot}")
 }
 
-/// A Jue session.
-#[pyclass(module = "jue", unsendable)]
+/// A Jue session. It is used from the thread that made it, except
+/// `interrupt()`, which any thread may call.
+#[pyclass(module = "jue", frozen)]
 struct Session {
-    inner: RefCell<Option<jue_engine::Session>>,
-    handles: RefCell<Handles>,
+    inner: Local<RefCell<Option<jue_engine::Session>>>,
+    handles: Local<RefCell<Handles>>,
+    /// Handles released while the session ran, or from another thread; unrooted
+    /// at the next entry.
+    pending: Mutex<Vec<u32>>,
     interrupt: Interrupt,
     stash: Arc<Stash>,
     main_thread: bool,
@@ -161,7 +195,7 @@ impl Session {
     /// The engine session, exclusively; a session already running (a callback
     /// calling back into its own session) or closed is an error.
     fn engine(&self) -> PyResult<std::cell::RefMut<'_, jue_engine::Session>> {
-        let guard = self.inner.try_borrow_mut().map_err(|_| {
+        let guard = self.inner.get()?.try_borrow_mut().map_err(|_| {
             errors::jue_error(
                 "busy",
                 "the session is already running (a callback may not re-enter its own session)",
@@ -169,34 +203,41 @@ impl Session {
         })?;
         let mut s = std::cell::RefMut::filter_map(guard, Option::as_mut)
             .map_err(|_| errors::jue_error("closed", "the session is closed"))?;
-        let pending = std::mem::take(&mut self.handles.borrow_mut().pending);
-        for slot in pending {
-            s.set_global(&handle_name(slot), VmValue::Nil);
-            self.handles.borrow_mut().free.push(slot);
+        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if !pending.is_empty() {
+            let mut h = self.handles.get()?.borrow_mut();
+            for slot in pending {
+                s.set_global(&handle_name(slot), VmValue::Nil);
+                h.free.push(slot);
+            }
         }
         Ok(s)
     }
 
     /// A free handle slot (the caller roots its value in it).
-    fn new_slot(&self) -> u32 {
-        let mut h = self.handles.borrow_mut();
-        h.free.pop().unwrap_or_else(|| {
+    fn new_slot(&self) -> PyResult<u32> {
+        let mut h = self.handles.get()?.borrow_mut();
+        Ok(h.free.pop().unwrap_or_else(|| {
             h.next += 1;
             h.next - 1
-        })
+        }))
     }
 
     /// Unroots a handle (now, or at the next entry if the session is running).
     fn release(&self, slot: u32) {
-        match self.inner.try_borrow_mut() {
-            Ok(mut g) => {
-                if let Some(s) = g.as_mut() {
-                    s.set_global(&handle_name(slot), VmValue::Nil);
-                    self.handles.borrow_mut().free.push(slot);
-                }
+        if let (Ok(inner), Ok(handles)) = (self.inner.get(), self.handles.get())
+            && let Ok(mut g) = inner.try_borrow_mut()
+        {
+            if let Some(s) = g.as_mut() {
+                s.set_global(&handle_name(slot), VmValue::Nil);
+                handles.borrow_mut().free.push(slot);
             }
-            Err(_) => self.handles.borrow_mut().pending.push(slot),
+            return;
         }
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(slot);
     }
 
     /// Runs `f` on the engine with the GIL released, Ctrl-C armed and the
@@ -296,8 +337,9 @@ impl Session {
         }
         .apply(&mut s.limits);
         Ok(Session {
-            inner: RefCell::new(Some(s)),
-            handles: RefCell::new(Handles::default()),
+            inner: Local::new(RefCell::new(Some(s))),
+            handles: Local::new(RefCell::new(Handles::default())),
+            pending: Mutex::new(Vec::new()),
             interrupt,
             stash,
             main_thread: is_main_thread(py)?,
@@ -497,7 +539,7 @@ impl Session {
 
     /// Closes the session: later use raises `JueError` of kind `closed`.
     fn close(&self) -> PyResult<()> {
-        let mut g = self.inner.try_borrow_mut().map_err(|_| {
+        let mut g = self.inner.get()?.try_borrow_mut().map_err(|_| {
             errors::jue_error("busy", "the session cannot be closed while it runs")
         })?;
         *g = None;

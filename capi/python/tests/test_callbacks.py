@@ -36,12 +36,12 @@ def test_values_reach_the_callback_natively(s):
 
 
 def test_capability_required(s):
-    s.register("py:secret", lambda: "s3cret", [], "String", capability="io:persist")
+    s.register("py:secret", lambda: "s3cret", [], "String", capability="IoPersist")
     with pytest.raises(CapabilityError):
         s.eval("(py:secret)")
-    s.grant("io:persist")
+    s.grant("IoPersist")
     assert s.eval("(py:secret)") == "s3cret"
-    s.revoke("io:persist")
+    s.revoke("IoPersist")
     with pytest.raises(CapabilityError):
         s.call("py:secret")
 

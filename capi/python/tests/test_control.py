@@ -142,3 +142,25 @@ def test_python_sigint_handler_set_later_still_works():
     finally:
         if p.poll() is None:
             p.kill()
+
+
+def test_session_is_used_from_its_own_thread_only():
+    with Session() as s:
+        f = s.eval("(lambda () 1)")
+        errors = []
+
+        def other():
+            for op in (lambda: s.eval("1"), f, lambda: s.call("+", 1, 2)):
+                try:
+                    op()
+                except JueError as e:
+                    errors.append(e.kind)
+            s.interrupt()  # allowed from any thread
+            del_f = f  # dropping a handle from another thread is fine too
+            del del_f
+
+        th = threading.Thread(target=other)
+        th.start()
+        th.join()
+        assert errors == ["thread", "thread", "thread"]
+        assert s.eval("(+ 1 2)") == 3 and f() == 1

@@ -15,7 +15,7 @@ def test_example_runs():
     out = subprocess.run([sys.executable, str(HERE / "example.py")], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "type at bad.jue:1:1" in out.stdout
+    assert "type at bad.jue:1:19" in out.stdout
     assert "stopped: step-limit" in out.stdout
     assert out.stdout.strip().endswith("example ok")
 
