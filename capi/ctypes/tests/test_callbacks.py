@@ -237,3 +237,16 @@ def test_close_from_inside_a_callback():
     with pytest.raises(JueError) as e:
         s.eval("1")
     assert e.value.kind == "argument"
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt("cb"), SystemExit(3)])
+def test_base_exception_in_callback_comes_back(exc):
+    with Session() as s:
+        def cb():
+            raise exc
+
+        s.register("py:base", cb, [], "Any")
+        with pytest.raises(BaseException) as e:
+            s.eval("(try (py:base) (catch e 0))")
+        assert e.value is exc
+        assert s.eval("(+ 1 2)") == 3
