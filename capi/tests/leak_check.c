@@ -1,6 +1,7 @@
 /* Leak check driver for capi/valgrind.sh: a loop of create / eval / call /
  * register / grant / revoke / registry / error paths / free, every returned
  * string freed with jue_string_free. Exits non-zero if an envelope is wrong. */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
