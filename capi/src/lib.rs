@@ -662,7 +662,8 @@ pub unsafe extern "C" fn jue_session_set_limits(
 
 /// An output hook: receives `user_data` and `len` bytes of UTF-8 text (followed
 /// by a NUL that `len` does not count), valid only during the call.
-pub type JueOutput = Option<unsafe extern "C" fn(user_data: *mut c_void, text: *const c_char, len: usize)>;
+pub type JueOutput =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, text: *const c_char, len: usize)>;
 
 struct COutput {
     f: unsafe extern "C" fn(*mut c_void, *const c_char, usize),

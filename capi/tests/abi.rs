@@ -152,10 +152,19 @@ fn limits_interrupt_and_output() {
         assert_eq!(l["steps"], 1000);
         assert!(l["timeout_ms"].is_null());
         assert_eq!(
-            kind(jue_eval(s, c("(define (loop n) (loop (+ n 1))) (loop 0)").as_ptr())),
+            kind(jue_eval(
+                s,
+                c("(define (loop n) (loop (+ n 1))) (loop 0)").as_ptr()
+            )),
             "step-limit"
         );
-        for bad in [r#"{"steps": -1}"#, r#"{"nope": 1}"#, "[]", "{", r#"{"depth": 1.5}"#] {
+        for bad in [
+            r#"{"steps": -1}"#,
+            r#"{"nope": 1}"#,
+            "[]",
+            "{",
+            r#"{"depth": 1.5}"#,
+        ] {
             assert_eq!(kind(jue_session_set_limits(s, c(bad).as_ptr())), "argument");
         }
         assert_eq!(
@@ -166,8 +175,14 @@ fn limits_interrupt_and_output() {
             s,
             c(r#"{"steps": 100000000000, "timeout_ms": 30}"#).as_ptr(),
         ));
-        assert_eq!(kind(jue_call(s, c("loop").as_ptr(), c("[0]").as_ptr())), "timeout");
-        ok(jue_session_set_limits(s, c(r#"{"timeout_ms": null}"#).as_ptr()));
+        assert_eq!(
+            kind(jue_call(s, c("loop").as_ptr(), c("[0]").as_ptr())),
+            "timeout"
+        );
+        ok(jue_session_set_limits(
+            s,
+            c(r#"{"timeout_ms": null}"#).as_ptr(),
+        ));
 
         // An interrupt raised while idle is dropped.
         assert_eq!(jue_interrupt(s), 0);
@@ -197,14 +212,22 @@ fn limits_interrupt_and_output() {
             assert_eq!(unsafe { *text.add(len) }, 0);
         }
         let mut got: Vec<u8> = Vec::new();
-        ok(jue_set_output(s, Some(sink), (&mut got as *mut Vec<u8>).cast()));
+        ok(jue_set_output(
+            s,
+            Some(sink),
+            (&mut got as *mut Vec<u8>).cast(),
+        ));
         ok(jue_eval(s, c(r#"(println "hi" 1) (print "x")"#).as_ptr()));
         assert_eq!(String::from_utf8_lossy(&got), "hi 1\nx");
         ok(jue_set_output(s, None, std::ptr::null_mut()));
         ok(jue_eval(s, c(r#"(print "")"#).as_ptr()));
         assert_eq!(String::from_utf8_lossy(&got), "hi 1\nx");
         assert_eq!(
-            kind(jue_set_output(std::ptr::null_mut(), Some(sink), std::ptr::null_mut())),
+            kind(jue_set_output(
+                std::ptr::null_mut(),
+                Some(sink),
+                std::ptr::null_mut()
+            )),
             "argument"
         );
         jue_session_free(s);
@@ -217,7 +240,10 @@ fn calls_keep_no_arguments() {
     // only if each call's argument is released when it returns.
     let s = jue_session_new();
     unsafe {
-        ok(jue_session_set_limits(s, c(r#"{"memory": 16777216}"#).as_ptr()));
+        ok(jue_session_set_limits(
+            s,
+            c(r#"{"memory": 16777216}"#).as_ptr(),
+        ));
         let big = format!("[\"{}\"]", "x".repeat(200_000));
         let arg = c(&big);
         for _ in 0..300 {

@@ -37,7 +37,6 @@ fn cannot(obj: &Bound<'_, PyAny>) -> PyErr {
 
 /// A Python object as a VM value, allocated in the session's heap.
 pub fn py_to_vm(
-    py: Python<'_>,
     me: &Py<Session>,
     s: &mut jue_engine::Session,
     obj: &Bound<'_, PyAny>,
@@ -74,10 +73,7 @@ pub fn py_to_vm(
                 "this procedure belongs to another session",
             ));
         }
-        return s
-            .vm()
-            .global(&handle_name(p.slot))
-            .ok_or_else(|| jue_error("type", "this procedure handle is no longer valid"));
+        return Ok(p.value);
     }
     let items: Vec<Bound<'_, PyAny>> = if let Ok(l) = obj.cast::<PyList>() {
         l.iter().collect()
@@ -90,7 +86,7 @@ pub fn py_to_vm(
     };
     let mut vals = Vec::with_capacity(items.len());
     for it in &items {
-        vals.push(py_to_vm(py, me, s, it, depth + 1)?);
+        vals.push(py_to_vm(me, s, it, depth + 1)?);
     }
     let (heap, _) = s.heap_and_symbols();
     Ok(heap.list(&vals))
@@ -150,6 +146,7 @@ fn out(
                 Procedure {
                     session: me.clone_ref(py),
                     slot,
+                    value: v,
                     shown: s.show(v),
                 },
             )?

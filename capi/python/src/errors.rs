@@ -2,19 +2,45 @@
 //! engine's errors onto it, and the stash that carries a Python exception raised
 //! in a callback or an output hook back out of `eval`/`call` unchanged.
 
-use jue_engine::{ErrorKind, EvalError, HostError, Session};
 use jue_engine::vm::limits::Interrupt;
+use jue_engine::{ErrorKind, EvalError, HostError, Session};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-create_exception!(jue, JueError, PyException, "An error from Jue: `kind`, `message`, `source`, `line`, `column`, `stack`.");
-create_exception!(jue, CompileError, JueError, "Source with error diagnostics: nothing ran.");
-create_exception!(jue, CapabilityError, JueError, "A capability the session does not hold, or a scope that refuses the request.");
-create_exception!(jue, LimitError, JueError, "A resource limit was reached: steps, memory, wall time or call depth.");
-create_exception!(jue, Interrupted, JueError, "The evaluation was interrupted (`Session.interrupt()`).");
+create_exception!(
+    jue,
+    JueError,
+    PyException,
+    "An error from Jue: `kind`, `message`, `source`, `line`, `column`, `stack`."
+);
+create_exception!(
+    jue,
+    CompileError,
+    JueError,
+    "Source with error diagnostics: nothing ran."
+);
+create_exception!(
+    jue,
+    CapabilityError,
+    JueError,
+    "A capability the session does not hold, or a scope that refuses the request."
+);
+create_exception!(
+    jue,
+    LimitError,
+    JueError,
+    "A resource limit was reached: steps, memory, wall time or call depth."
+);
+create_exception!(
+    jue,
+    Interrupted,
+    JueError,
+    "The evaluation was interrupted (`Session.interrupt()`)."
+);
 
 /// Adds the exception classes to the module.
 pub fn add_exceptions(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -110,7 +136,14 @@ pub fn eval_error(py: Python<'_>, s: &Session, e: EvalError, stash: &Stash) -> P
                 .iter()
                 .map(|d| {
                     let (l, c) = source.line_col(d.span.start);
-                    format!("{} at {}:{}:{}: {}", d.code, source.name(), l + 1, c + 1, d.message)
+                    format!(
+                        "{} at {}:{}:{}: {}",
+                        d.code,
+                        source.name(),
+                        l + 1,
+                        c + 1,
+                        d.message
+                    )
                 })
                 .collect();
             let (message, at) = match errors.first() {
@@ -153,7 +186,13 @@ pub fn eval_error(py: Python<'_>, s: &Session, e: EvalError, stash: &Stash) -> P
                         column: Some(c + 1),
                     };
                 }
-                stack.push(format!("{} at {}:{}:{}", f.function, src.name(), l + 1, c + 1));
+                stack.push(format!(
+                    "{} at {}:{}:{}",
+                    f.function,
+                    src.name(),
+                    l + 1,
+                    c + 1
+                ));
             }
             build(py, r.kind.name(), &r.message, at, stack, Vec::new())
         }
@@ -172,17 +211,24 @@ struct Stashed {
 
 /// The last Python exception of the running evaluation (callbacks and output).
 #[derive(Default)]
-pub struct Stash(Mutex<Option<Stashed>>);
+pub struct Stash {
+    slot: Mutex<Option<Stashed>>,
+    /// Whether `slot` may hold something: the common path reads only this.
+    used: AtomicBool,
+}
 
 impl Stash {
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<Stashed>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.used.store(true, Ordering::SeqCst);
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Forgets what an earlier evaluation left.
     pub fn clear(&self) {
-        let old = self.slot().take();
-        drop(old);
+        if self.used.swap(false, Ordering::SeqCst) {
+            let old = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+            drop(old);
+        }
     }
 
     /// Keeps a callback's exception; returns the Jue error it becomes. A
@@ -221,6 +267,9 @@ impl Stash {
 
     /// The exception that ended the evaluation with this error, if one did.
     pub fn take_cause(&self, kind: ErrorKind, message: &str) -> Option<PyErr> {
+        if !self.used.load(Ordering::SeqCst) {
+            return None;
+        }
         let s = self.slot().take()?;
         let caused = s.fatal || (kind == ErrorKind::Host && message.contains(&s.message));
         caused.then_some(s.err)
@@ -228,6 +277,9 @@ impl Stash {
 
     /// A fatal exception of an evaluation that nevertheless finished.
     pub fn take_fatal(&self) -> Option<PyErr> {
+        if !self.used.load(Ordering::SeqCst) {
+            return None;
+        }
         let mut slot = self.slot();
         if slot.as_ref().is_some_and(|s| s.fatal) {
             return slot.take().map(|s| s.err);

@@ -18,8 +18,7 @@ use jue_engine::vm::limits::Interrupt;
 use jue_engine::vm::output::Output;
 use jue_engine::vm::value::Value as VmValue;
 use jue_engine::{
-    FfiFunction, GrantSource, HostError, Limits, SourceFile, SourceLocation,
-    TrustTier,
+    FfiFunction, GrantSource, HostError, Limits, SourceFile, SourceLocation, TrustTier,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -70,6 +69,9 @@ impl Symbol {
 struct Procedure {
     session: Py<Session>,
     slot: u32,
+    /// The rooted value: the collector does not move objects, and the handle's
+    /// global keeps this one alive while the Procedure exists.
+    value: VmValue,
     shown: String,
 }
 
@@ -78,7 +80,7 @@ impl Procedure {
     #[pyo3(signature = (*args))]
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
         let s = self.session.bind(py).borrow();
-        s.call_handle(py, &self.session, self.slot, args)
+        s.call_handle(py, &self.session, self.value, args)
     }
     fn __repr__(&self) -> String {
         self.shown.clone()
@@ -283,15 +285,12 @@ impl Session {
         &self,
         py: Python<'_>,
         me: &Py<Session>,
-        slot: u32,
+        callee: VmValue,
         args: &Bound<'_, PyTuple>,
     ) -> PyResult<Py<PyAny>> {
         let mut g = self.engine()?;
         let s = &mut *g;
-        let callee = s.vm().global(&handle_name(slot)).ok_or_else(|| {
-            errors::jue_error("type", "this procedure handle is no longer valid")
-        })?;
-        let argv = build_args(py, me, s, args)?;
+        let argv = build_args(me, s, args)?;
         self.run(py, me, s, |s| {
             s.call_value(callee, &argv)
                 .map_err(jue_engine::EvalError::Runtime)
@@ -300,14 +299,13 @@ impl Session {
 }
 
 fn build_args(
-    py: Python<'_>,
     me: &Py<Session>,
     s: &mut jue_engine::Session,
     args: &Bound<'_, PyTuple>,
 ) -> PyResult<Vec<VmValue>> {
     let mut out = Vec::with_capacity(args.len());
     for a in args.iter() {
-        out.push(py_to_vm(py, me, s, &a, 0)?);
+        out.push(py_to_vm(me, s, &a, 0)?);
     }
     Ok(out)
 }
@@ -394,7 +392,7 @@ impl Session {
         let callee = s
             .procedure(name)
             .map_err(|e| eval_error(py, s, jue_engine::EvalError::Runtime(e), &this.stash))?;
-        let argv = build_args(py, &me, s, args)?;
+        let argv = build_args(&me, s, args)?;
         this.run(py, &me, s, |s| {
             s.call_value(callee, &argv)
                 .map_err(jue_engine::EvalError::Runtime)
@@ -539,9 +537,10 @@ impl Session {
 
     /// Closes the session: later use raises `JueError` of kind `closed`.
     fn close(&self) -> PyResult<()> {
-        let mut g = self.inner.get()?.try_borrow_mut().map_err(|_| {
-            errors::jue_error("busy", "the session cannot be closed while it runs")
-        })?;
+        let mut g =
+            self.inner.get()?.try_borrow_mut().map_err(|_| {
+                errors::jue_error("busy", "the session cannot be closed while it runs")
+            })?;
         *g = None;
         Ok(())
     }

@@ -45,14 +45,25 @@ const TRAMPOLINES: [&str; 8] = [
 ];
 
 fn arg_name(i: usize) -> Cow<'static, str> {
-    ARGS.get(i)
-        .map_or_else(|| Cow::Owned(format!("\u{1}embed:arg{i}")), |s| Cow::Borrowed(*s))
+    ARGS.get(i).map_or_else(
+        || Cow::Owned(format!("\u{1}embed:arg{i}")),
+        |s| Cow::Borrowed(*s),
+    )
 }
 
 fn trampoline_name(n: usize) -> Cow<'static, str> {
-    TRAMPOLINES
-        .get(n)
-        .map_or_else(|| Cow::Owned(format!("\u{1}embed:call{n}")), |s| Cow::Borrowed(*s))
+    TRAMPOLINES.get(n).map_or_else(
+        || Cow::Owned(format!("\u{1}embed:call{n}")),
+        |s| Cow::Borrowed(*s),
+    )
+}
+
+/// Whether a value refers to a heap object (which a stale global would keep alive).
+fn holds_heap(v: Value) -> bool {
+    matches!(
+        v,
+        Value::Str(_) | Value::Pair(_) | Value::Closure(_) | Value::Error(_) | Value::Cell(_)
+    )
 }
 
 fn fault(kind: ErrorKind, message: String) -> RuntimeError {
@@ -106,7 +117,10 @@ impl Session {
             ));
         };
         if !callee.is_procedure() {
-            return Err(fault(ErrorKind::Type, format!("`{name}` is not a procedure")));
+            return Err(fault(
+                ErrorKind::Type,
+                format!("`{name}` is not a procedure"),
+            ));
         }
         Ok(callee)
     }
@@ -138,10 +152,15 @@ impl Session {
         let limits = self.effective_limits(self.default_tier);
         let r = self.vm.run(proto, limits);
         self.last_steps = self.vm.steps_used();
-        // Nothing of the call stays reachable through the hidden globals.
-        self.vm.set_global(CALLEE, Value::Nil);
-        for i in 0..args.len() {
-            self.vm.set_global(&arg_name(i), Value::Nil);
+        // Nothing of the call stays reachable through the hidden globals (values
+        // that are not heap objects hold nothing, and skipping them saves lookups).
+        if holds_heap(callee) {
+            self.vm.set_global(CALLEE, Value::Nil);
+        }
+        for (i, a) in args.iter().enumerate() {
+            if holds_heap(*a) {
+                self.vm.set_global(&arg_name(i), Value::Nil);
+            }
         }
         r
     }
@@ -186,8 +205,11 @@ mod tests {
     #[test]
     fn call_value_runs_and_adds_no_code_per_call() {
         let mut s = Session::new();
-        s.eval(SourceFile::new("t", "(define (add a b) (+ a b)) (define (id x) x)"))
-            .unwrap();
+        s.eval(SourceFile::new(
+            "t",
+            "(define (add a b) (+ a b)) (define (id x) x)",
+        ))
+        .unwrap();
         let f = s.procedure("add").unwrap();
         let r = s.call_value(f, &[Value::Int(2), Value::Int(3)]).unwrap();
         assert!(matches!(r, Value::Int(5)));
