@@ -25,6 +25,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A value that is used only on the thread that made it, moved into
@@ -149,6 +150,8 @@ struct Session {
     /// Handles released while the session ran, or from another thread; unrooted
     /// at the next entry.
     pending: Mutex<Vec<u32>>,
+    /// Whether `pending` may be non-empty (read on every entry instead of locking).
+    pending_any: AtomicBool,
     interrupt: Interrupt,
     stash: Arc<Stash>,
     main_thread: bool,
@@ -205,8 +208,9 @@ impl Session {
         })?;
         let mut s = std::cell::RefMut::filter_map(guard, Option::as_mut)
             .map_err(|_| errors::jue_error("closed", "the session is closed"))?;
-        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        if !pending.is_empty() {
+        if self.pending_any.swap(false, Ordering::SeqCst) {
+            let pending =
+                std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
             let mut h = self.handles.get()?.borrow_mut();
             for slot in pending {
                 s.set_global(&handle_name(slot), VmValue::Nil);
@@ -240,6 +244,7 @@ impl Session {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(slot);
+        self.pending_any.store(true, Ordering::SeqCst);
     }
 
     /// Runs `f` on the engine with the GIL released, Ctrl-C armed and the
@@ -338,6 +343,7 @@ impl Session {
             inner: Local::new(RefCell::new(Some(s))),
             handles: Local::new(RefCell::new(Handles::default())),
             pending: Mutex::new(Vec::new()),
+            pending_any: AtomicBool::new(false),
             interrupt,
             stash,
             main_thread: is_main_thread(py)?,
