@@ -83,3 +83,17 @@ def test_handle_outlives_closed_session_safely():
     with pytest.raises(JueError) as e:
         f()
     assert e.value.kind == "closed"
+
+
+def test_memory_stays_flat_over_many_calls():
+    # bench/python_memory.py: calls with string and list arguments and handles
+    # made and dropped; it fails if resident memory grows by 20 MB or more.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[3] / "bench" / "python_memory.py"
+    out = subprocess.run([sys.executable, str(bench), "200000"], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "200000 calls" in out.stdout
