@@ -58,9 +58,11 @@ impl PyOutput {
     fn emit(&self, py: Python<'_>, text: &str) -> PyResult<()> {
         match &self.target {
             Target::Stdout => {
-                py.import("sys")?
-                    .getattr("stdout")?
-                    .call_method1("write", (text,))?;
+                let out = py.import("sys")?.getattr("stdout")?;
+                // No stdout at all (pythonw, a closed console): output is dropped.
+                if !out.is_none() {
+                    out.call_method1("write", (text,))?;
+                }
             }
             Target::File(f) => {
                 f.bind(py).call_method1("write", (text,))?;
@@ -78,7 +80,7 @@ impl PyOutput {
             Target::File(f) => f.bind(py).clone(),
             Target::Callable(_) => return Ok(()),
         };
-        if target.hasattr("flush")? {
+        if !target.is_none() && target.hasattr("flush")? {
             target.call_method0("flush")?;
         }
         Ok(())

@@ -54,3 +54,11 @@ def test_hook_that_raises_stops_the_evaluation():
 def test_bad_hook():
     with pytest.raises(TypeError):
         Session(output=42)  # type: ignore[arg-type]
+
+
+def test_no_stdout_drops_output(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", None)
+    with Session() as s:
+        assert s.eval('(println "nowhere") 5') == 5
