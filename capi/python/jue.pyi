@@ -94,8 +94,17 @@ class Session:
         depth: Optional[int] = None,
     ) -> Result:
         """Checks, compiles and runs source; returns the value of its last form."""
-    def call(self, name: str, *args: Value) -> Result:
-        """Calls a Jue global, built-in or FFI function by name."""
+    def call(
+        self,
+        name: str,
+        *args: Value,
+        steps: Optional[int] = None,
+        memory: Optional[int] = None,
+        timeout_ms: Optional[int] = None,
+        depth: Optional[int] = None,
+    ) -> Result:
+        """Calls a Jue global, built-in or FFI function by name; keyword
+        arguments set limits for this call only."""
     def grant(self, capability: str, scope: Optional[str] = None) -> Optional[str]:
         """Grants a capability; returns its scope as resolved."""
     def revoke(self, capability: str) -> None:

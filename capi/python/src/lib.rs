@@ -383,12 +383,18 @@ impl Session {
         r
     }
 
-    /// Calls a Jue global, built-in or FFI function by name with positional arguments.
-    #[pyo3(signature = (name, *args))]
+    /// Calls a Jue global, built-in or FFI function by name with positional
+    /// arguments; keyword arguments set limits for this call only.
+    #[pyo3(signature = (name, *args, steps=None, memory=None, timeout_ms=None, depth=None))]
+    #[allow(clippy::too_many_arguments)]
     fn call(
         slf: &Bound<'_, Session>,
         name: &str,
         args: &Bound<'_, PyTuple>,
+        steps: Option<u64>,
+        memory: Option<u64>,
+        timeout_ms: Option<u64>,
+        depth: Option<u64>,
     ) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let me = slf.clone().unbind();
@@ -399,10 +405,22 @@ impl Session {
             .procedure(name)
             .map_err(|e| eval_error(py, s, jue_engine::EvalError::Runtime(e), &this.stash))?;
         let argv = build_args(&me, s, args)?;
-        this.run(py, &me, s, |s| {
+        let extra = LimitArgs {
+            steps,
+            memory,
+            timeout_ms,
+            depth,
+        };
+        let saved = s.limits;
+        extra.apply(&mut s.limits);
+        let r = this.run(py, &me, s, |s| {
             s.call_value(callee, &argv)
                 .map_err(jue_engine::EvalError::Runtime)
-        })
+        });
+        if !extra.is_empty() {
+            s.limits = saved;
+        }
+        r
     }
 
     /// Grants a capability (`"fs:read"`), with an optional scope or amount;

@@ -164,3 +164,42 @@ def test_session_is_used_from_its_own_thread_only():
         th.join()
         assert errors == ["thread", "thread", "thread"]
         assert s.eval("(+ 1 2)") == 3 and f() == 1
+
+
+BUSY_CHILD = textwrap.dedent(
+    """
+    import io
+    import jue
+    s = jue.Session(output=io.StringIO())
+    s.eval("(define (loop n) (println n) (loop (+ n 1)))")
+    s.register("py:cb", lambda x: x, ["Any"], "Any")
+    s.eval("(define (loop2 n) (loop2 (py:cb (+ n 1))))")
+    for name in ["loop", "loop2"]:  # printing all the time; calling Python all the time
+        print("ready", flush=True)
+        try:
+            s.call(name, 0)
+        except KeyboardInterrupt:
+            print("KeyboardInterrupt", flush=True)
+    print(s.eval("(+ 1 2)"), flush=True)
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT by os.kill")
+def test_sigint_while_printing_or_in_callbacks():
+    p = subprocess.Popen([sys.executable, "-c", BUSY_CHILD], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout is not None
+        for _ in range(2):
+            assert p.stdout.readline().strip() == "ready"
+            time.sleep(0.3)
+            sent = time.monotonic()
+            os.kill(p.pid, signal.SIGINT)
+            assert p.stdout.readline().strip() == "KeyboardInterrupt"
+            assert time.monotonic() - sent < 1.0
+        assert p.stdout.readline().strip() == "3"
+        assert p.wait(timeout=10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()

@@ -62,3 +62,16 @@ def test_set_limits():
         with pytest.raises(LimitError):
             s.call("loop", 0)
         assert s.steps_used >= 500
+
+
+def test_limits_per_call():
+    with Session() as s:
+        s.eval(LOOP)
+        with pytest.raises(LimitError) as e:
+            s.call("loop", 0, steps=2000)
+        assert e.value.kind == "step-limit"
+        with pytest.raises(LimitError) as e:
+            s.call("loop", 0, timeout_ms=50)
+        assert e.value.kind == "timeout"
+        assert s.limits["steps"] == 1_000_000_000 and s.limits["timeout_ms"] is None
+        assert s.call("+", 1, 2, steps=10) == 3
