@@ -8,7 +8,8 @@
 #      `pip install ./capi/python` (maturin + PyO3; cargo profile `wheel`, so its
 #      build is kept in target/wheel and reused by later runs) plus pytest and mypy,
 #      and runs capi/python/tests against the installed package;
-#   4. runs the valgrind leak check (capi/valgrind.sh).
+#   4. builds and runs the C embedding example (capi/examples/embed.c);
+#   5. runs the valgrind leak check (capi/valgrind.sh).
 # A pytest exit status other than 0 (5 = no tests collected included) fails.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -50,6 +51,12 @@ rm -rf "$jvenv"
 "$python" -m venv "$jvenv"
 "$jvenv/bin/python" -m pip install --quiet --disable-pip-version-check ./capi/python pytest mypy
 run_pytest "$jvenv" "$here/python/tests"
+
+# The C embedding example: calls with flat memory, a thread's interrupt, a
+# callback's error (exit 1 if RSS grew by 20 MB or more).
+cc -std=c99 -Wall -Wextra -Werror -I "$here/include" "$here/examples/embed.c" \
+    -L "$target/debug" -ljue -lpthread -Wl,-rpath,"$target/debug" -o "$target/capi-embed"
+"$target/capi-embed" "${JUE_EMBED_CALLS:-30000}"
 
 "$here/valgrind.sh" "${JUE_LEAK_ITERATIONS:-20}"
 echo "capi/test.sh: ok"
