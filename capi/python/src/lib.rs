@@ -152,6 +152,9 @@ struct Session {
     pending: Mutex<Vec<u32>>,
     /// Whether `pending` may be non-empty (read on every entry instead of locking).
     pending_any: AtomicBool,
+    /// Set when the engine panicked (a bug): its state is then unknown, so the
+    /// session refuses further work.
+    broken: AtomicBool,
     interrupt: Interrupt,
     stash: Arc<Stash>,
     main_thread: bool,
@@ -208,6 +211,12 @@ impl Session {
         })?;
         let mut s = std::cell::RefMut::filter_map(guard, Option::as_mut)
             .map_err(|_| errors::jue_error("closed", "the session is closed"))?;
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(errors::jue_error(
+                "broken",
+                "the session was broken by an earlier internal error; make a new one",
+            ));
+        }
         if self.pending_any.swap(false, Ordering::SeqCst) {
             let pending =
                 std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
@@ -276,13 +285,16 @@ impl Session {
                 None => vm_to_py(py, me, self, s, v),
             },
             Ok(Err(e)) => Err(eval_error(py, s, e, &self.stash)),
-            Err(p) => Err(errors::jue_error(
-                "panic",
-                format!(
-                    "internal error (caught panic): {}",
-                    errors::panic_message(&*p)
-                ),
-            )),
+            Err(p) => {
+                self.broken.store(true, Ordering::SeqCst);
+                Err(errors::jue_error(
+                    "panic",
+                    format!(
+                        "internal error (caught panic): {}; the session is now unusable",
+                        errors::panic_message(&*p)
+                    ),
+                ))
+            }
         }
     }
 
@@ -344,6 +356,7 @@ impl Session {
             handles: Local::new(RefCell::new(Handles::default())),
             pending: Mutex::new(Vec::new()),
             pending_any: AtomicBool::new(false),
+            broken: AtomicBool::new(false),
             interrupt,
             stash,
             main_thread: is_main_thread(py)?,
