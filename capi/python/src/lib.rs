@@ -507,6 +507,7 @@ impl Session {
         .with_tier(tier);
         let callback = Callback {
             function,
+            widen: matches!(ret.trim(), "Float" | "Float?"),
             name: name.to_string(),
             stash: Arc::clone(&self.stash),
             interrupt: self.interrupt.clone(),
@@ -596,6 +597,8 @@ impl Session {
 /// A Python callable registered as an FFI function.
 struct Callback {
     function: Py<PyAny>,
+    /// The declared result is a Float: an `int` result widens (tooling §5).
+    widen: bool,
     name: String,
     stash: Arc<Stash>,
     interrupt: Interrupt,
@@ -625,9 +628,15 @@ impl Callback {
                     Err(e) => return Err(HostError::host(format!("`{name}`: {e}"))),
                 };
                 match self.function.bind(py).call1(tuple) {
-                    Ok(v) => py_to_host(&v, 0).map_err(|e| {
-                        HostError::host(format!("`{name}` returned a value Jue cannot take: {e}"))
-                    }),
+                    Ok(v) => match py_to_host(&v, 0) {
+                        Ok(jue_engine::Value::Int(i)) if self.widen => {
+                            Ok(jue_engine::Value::Float(i as f64))
+                        }
+                        Ok(v) => Ok(v),
+                        Err(e) => Err(HostError::host(format!(
+                            "`{name}` returned a value Jue cannot take: {e}"
+                        ))),
+                    },
                     Err(e) => Err(self.stash.put(py, name, e, &self.interrupt)),
                 }
             })

@@ -136,3 +136,11 @@ def test_callback_may_use_another_session(s):
     other = Session()
     s.register("py:other", lambda x: other.eval(f"(* {x} 2)"), ["Int"], "Int")
     assert s.eval("(py:other 21)") == 42
+
+
+def test_int_result_widens_to_a_declared_float(s):
+    s.register("py:three", lambda: 3, [], "Float")
+    r = s.eval("(py:three)")
+    assert r == 3.0 and type(r) is float
+    s.register("py:maybe", lambda: 2, [], "Float?")
+    assert type(s.call("py:maybe")) is float
