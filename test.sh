@@ -41,7 +41,8 @@ fi
 
 # The engine, the CLI, the REPL, the language server (with headless Neovim) and the
 # C ABI (Rust tests, conformance suite included).
-JUE_REQUIRE_NVIM=1 cargo test --workspace
+# jue-python (the PyO3 package) is built by pip and tested with pytest in capi/test.sh.
+JUE_REQUIRE_NVIM=1 cargo test --workspace --exclude jue-python
 # The C ABI from Python (pytest) and its leak check under valgrind.
 capi/test.sh
 # The VS Code extension: typecheck, bundle, grammar tests, LSP tests against the jue

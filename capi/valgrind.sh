@@ -27,7 +27,7 @@ mkdir -p "$out"
 # Link against exactly this file (copied under its soname-less name).
 cp "$lib" "$out/libjue.so"
 cc -std=c99 -Wall -Wextra -Werror -I "$here/include" "$here/tests/leak_check.c" \
-    -L "$out" -ljue -Wl,-rpath,"$out" -o "$out/leak_check"
+    -L "$out" -ljue -lpthread -Wl,-rpath,"$out" -o "$out/leak_check"
 
 log="$out/valgrind.log"
 set +e

@@ -41,10 +41,17 @@
  *   "broken"    the session was made unusable by an earlier panic.
  *
  * THREADS. A session may be used from any thread but by one call at a time
- * (overlapping calls get "busy"). Distinct sessions are independent.
+ * (overlapping calls get "busy"). Distinct sessions are independent. The one
+ * exception is jue_interrupt, which any thread may call at any time.
  *
  * OUTPUT. What a Jue program prints (print, println, ...) goes to the process's
- * standard output (file descriptor 1), flushed on every write.
+ * standard output (file descriptor 1), flushed on every write, unless an output
+ * hook is set with jue_set_output.
+ *
+ * CONTROL. jue_session_set_limits sets the step, memory, wall-time and depth
+ * limits of later evaluations; jue_interrupt stops the running one. A wall-time
+ * limit or an interrupt ends jue_eval/jue_call with kind "timeout" or
+ * "interrupted"; the session stays usable.
  *
  * CAPABILITIES. A new session holds none. Grants belong to the session and are
  * checked at each host call; nothing in a request (e.g. a "capability" field)
@@ -52,6 +59,8 @@
  */
 #ifndef JUE_H
 #define JUE_H
+
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -140,6 +149,44 @@ char *jue_register(JueSession *s, const char *spec_json, jue_callback callback,
 /* The session's registry as JSON, {"functions": [...]}, in the schema of
  * `jue registry --json`. */
 char *jue_registry(JueSession *s);
+
+/* Sets the limits of later evaluations and calls from a JSON object with any of
+ *   "steps"       VM steps (a non-negative integer),
+ *   "memory"      live heap bytes,
+ *   "timeout_ms"  wall time in milliseconds, or null for none,
+ *   "depth"       non-tail call depth;
+ * limits not named stay as they are. Defaults: steps 1000000000, memory
+ * 268435456, timeout_ms null, depth 100000. Exceeding one ends the evaluation
+ * with kind "step-limit", "memory-limit", "timeout" or "depth-limit".
+ * Result: all four limits now in force, as such an object.
+ * Errors: "argument" (not an object, an unknown key, a negative or non-integer
+ * value). */
+char *jue_session_set_limits(JueSession *s, const char *limits_json);
+
+/* Asks the evaluation running in `s` to stop, from any thread (for example a
+ * watchdog, or a SIGINT handler: it only sets an atomic flag). The running
+ * jue_eval/jue_call returns an error of kind "interrupted" within microseconds
+ * (a host callback that is running finishes first). Raised while nothing runs,
+ * the request is dropped: the next evaluation is not affected. Returns 0, or -1
+ * for a null session. `s` must not be freed while this call runs. */
+int jue_interrupt(JueSession *s);
+
+/*
+ * An output hook set with jue_set_output.
+ *   user_data  the pointer given to jue_set_output, passed back unchanged.
+ *   text       `len` bytes of UTF-8 (followed by a NUL not counted in `len`;
+ *              the text itself may contain NUL bytes). Owned by the library;
+ *              valid only until the hook returns.
+ * Called once per piece a Jue program prints, on the thread running the
+ * evaluation. It may not call jue_* functions on the same session.
+ */
+typedef void (*jue_output)(void *user_data, const char *text, size_t len);
+
+/* Sends program output to `output` (with `user_data`), or back to standard
+ * output when `output` is null. `output` and `user_data` must stay valid until
+ * the session is freed or the hook replaced (the library never frees user_data).
+ * Result: null. Errors: "argument", "busy". */
+char *jue_set_output(JueSession *s, jue_output output, void *user_data);
 
 #ifdef __cplusplus
 }

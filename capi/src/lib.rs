@@ -15,6 +15,7 @@ pub mod convert;
 use convert::{check_integer_literals, json_to_value, value_to_json};
 use jue_engine::ffi::HostFunction;
 use jue_engine::session::grants::parse_capability;
+use jue_engine::vm::limits::Interrupt;
 use jue_engine::vm::output::Output;
 use jue_engine::{EvalError, FfiRegistry, GrantSource, HostError, Session};
 use serde_json::{Value as Json, json};
@@ -169,6 +170,9 @@ const BUSY_FREE: u8 = 2;
 pub struct JueSession {
     state: AtomicU8,
     broken: AtomicBool,
+    /// The session's interrupt flag, shared: `jue_interrupt` raises it from any
+    /// thread without touching the session itself.
+    interrupt: Interrupt,
     session: UnsafeCell<Session>,
 }
 
@@ -264,6 +268,7 @@ pub extern "C" fn jue_session_new() -> *mut JueSession {
         Box::into_raw(Box::new(JueSession {
             state: AtomicU8::new(IDLE),
             broken: AtomicBool::new(false),
+            interrupt: session.interrupt(),
             session: UnsafeCell::new(session),
         }))
     })
@@ -370,6 +375,8 @@ pub unsafe extern "C" fn jue_eval(s: *mut JueSession, source: *const c_char) -> 
     guard(|| unsafe {
         let text = read_str(source, "source")?;
         with_session(s, |sess| {
+            // An interrupt raised while nothing ran is dropped.
+            sess.interrupt().clear();
             let v = sess.eval_str("<capi>", text)?;
             value_to_json(&v)
         })
@@ -413,7 +420,20 @@ pub unsafe extern "C" fn jue_call(
         let name = read_str(name, "name")?;
         let args = parse_args(read_str(args_json, "arguments")?)?;
         with_session(s, |sess| {
-            let v = sess.call(name, &args)?;
+            // Through a procedure value: no code is added per call and the
+            // arguments are not kept once it returns.
+            let callee = sess.procedure(name).map_err(EvalError::Runtime)?;
+            let (heap, symbols) = sess.heap_and_symbols();
+            let mut argv = Vec::with_capacity(args.len());
+            for a in &args {
+                argv.push(
+                    a.to_vm(heap, symbols)
+                        .map_err(|m| Failure::new("type", m))?,
+                );
+            }
+            sess.interrupt().clear();
+            let v = sess.call_value(callee, &argv).map_err(EvalError::Runtime)?;
+            let v = sess.to_host(v).map_err(|m| Failure::new("type", m))?;
             value_to_json(&v)
         })
     })
@@ -574,4 +594,119 @@ pub unsafe extern "C" fn jue_register(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn jue_registry(s: *mut JueSession) -> *mut c_char {
     guard(|| unsafe { with_session(s, |sess| Ok(sess.registry().to_json())) })
+}
+
+/// Asks the evaluation running in `s` (on any thread) to stop; it then fails
+/// with kind `interrupted`. Raised while nothing runs, it is dropped. Returns 0,
+/// or -1 for a null session.
+///
+/// # Safety
+/// `s` is null or a live session; it must not be freed while this runs.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_interrupt(s: *mut JueSession) -> i32 {
+    if s.is_null() {
+        return -1;
+    }
+    // SAFETY: live per the contract; only the shared flag is touched.
+    unsafe { &*s }.interrupt.raise();
+    0
+}
+
+/// Sets the session's limits from a JSON object with any of `steps`, `memory`
+/// (bytes), `timeout_ms` (null: none) and `depth`; other limits stay. Result:
+/// the limits now in force, as such an object.
+///
+/// # Safety
+/// As for [`jue_grant`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_session_set_limits(
+    s: *mut JueSession,
+    limits_json: *const c_char,
+) -> *mut c_char {
+    guard(|| unsafe {
+        let text = read_str(limits_json, "limits")?;
+        let v: Json = serde_json::from_str(text)
+            .map_err(|e| Failure::argument(format!("limits are not valid JSON: {e}")))?;
+        let Json::Object(m) = v else {
+            return Err(Failure::argument("limits must be a JSON object"));
+        };
+        with_session(s, |sess| {
+            let mut l = sess.limits;
+            for (k, v) in &m {
+                let n = || {
+                    v.as_u64().ok_or_else(|| {
+                        Failure::argument(format!("`{k}` must be a non-negative integer"))
+                    })
+                };
+                match k.as_str() {
+                    "steps" => l.steps = n()?,
+                    "memory" => l.memory = n()?,
+                    "depth" => l.depth = n()?,
+                    "timeout_ms" if v.is_null() => l.timeout_ms = None,
+                    "timeout_ms" => l.timeout_ms = Some(n()?),
+                    _ => {
+                        return Err(Failure::argument(format!(
+                            "unknown limit `{k}` (steps, memory, timeout_ms, depth)"
+                        )));
+                    }
+                }
+            }
+            sess.limits = l;
+            Ok(json!({
+                "steps": l.steps, "memory": l.memory,
+                "timeout_ms": l.timeout_ms, "depth": l.depth,
+            }))
+        })
+    })
+}
+
+/// An output hook: receives `user_data` and `len` bytes of UTF-8 text (followed
+/// by a NUL that `len` does not count), valid only during the call.
+pub type JueOutput =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, text: *const c_char, len: usize)>;
+
+struct COutput {
+    f: unsafe extern "C" fn(*mut c_void, *const c_char, usize),
+    user_data: *mut c_void,
+}
+
+// The host promises its hook may be called from whichever thread runs the session.
+unsafe impl Send for COutput {}
+
+impl Write for COutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut text = Vec::with_capacity(buf.len() + 1);
+        text.extend_from_slice(buf);
+        text.push(0);
+        // SAFETY: the host registered this hook and user data.
+        unsafe { (self.f)(self.user_data, text.as_ptr().cast(), buf.len()) };
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends what Jue prints to `output` (with `user_data`), or back to standard
+/// output when `output` is null. Result: null.
+///
+/// # Safety
+/// As for [`jue_grant`]; `output` and `user_data` must stay valid until the
+/// session is freed or the hook replaced.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_set_output(
+    s: *mut JueSession,
+    output: JueOutput,
+    user_data: *mut c_void,
+) -> *mut c_char {
+    guard(|| unsafe {
+        with_session(s, |sess| {
+            let out: Box<dyn Write + Send> = match output {
+                Some(f) => Box::new(COutput { f, user_data }),
+                None => Box::new(FlushingStdout),
+            };
+            sess.set_output(Output::new(out));
+            Ok(Json::Null)
+        })
+    })
 }

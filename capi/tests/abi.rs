@@ -142,3 +142,116 @@ fn callbacks_and_capabilities() {
         jue_session_free(s);
     }
 }
+
+#[test]
+fn limits_interrupt_and_output() {
+    use std::sync::atomic::{AtomicPtr, Ordering};
+    let s = jue_session_new();
+    unsafe {
+        let l = ok(jue_session_set_limits(s, c(r#"{"steps": 1000}"#).as_ptr()));
+        assert_eq!(l["steps"], 1000);
+        assert!(l["timeout_ms"].is_null());
+        assert_eq!(
+            kind(jue_eval(
+                s,
+                c("(define (loop n) (loop (+ n 1))) (loop 0)").as_ptr()
+            )),
+            "step-limit"
+        );
+        for bad in [
+            r#"{"steps": -1}"#,
+            r#"{"nope": 1}"#,
+            "[]",
+            "{",
+            r#"{"depth": 1.5}"#,
+        ] {
+            assert_eq!(kind(jue_session_set_limits(s, c(bad).as_ptr())), "argument");
+        }
+        assert_eq!(
+            kind(jue_session_set_limits(s, std::ptr::null())),
+            "argument"
+        );
+        ok(jue_session_set_limits(
+            s,
+            c(r#"{"steps": 100000000000, "timeout_ms": 30}"#).as_ptr(),
+        ));
+        assert_eq!(
+            kind(jue_call(s, c("loop").as_ptr(), c("[0]").as_ptr())),
+            "timeout"
+        );
+        ok(jue_session_set_limits(
+            s,
+            c(r#"{"timeout_ms": null}"#).as_ptr(),
+        ));
+
+        // An interrupt raised while idle is dropped.
+        assert_eq!(jue_interrupt(s), 0);
+        assert_eq!(jue_interrupt(std::ptr::null_mut()), -1);
+        assert_eq!(ok(jue_eval(s, c("(+ 1 2)").as_ptr())), 3);
+
+        // From another thread, while a call runs.
+        let p = AtomicPtr::new(s);
+        std::thread::scope(|sc| {
+            sc.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                jue_interrupt(p.load(Ordering::SeqCst));
+            });
+            let t = std::time::Instant::now();
+            assert_eq!(
+                kind(jue_call(s, c("loop").as_ptr(), c("[0]").as_ptr())),
+                "interrupted"
+            );
+            assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        });
+        assert_eq!(ok(jue_eval(s, c("(+ 2 2)").as_ptr())), 4);
+
+        // The output hook.
+        unsafe extern "C" fn sink(ud: *mut c_void, text: *const c_char, len: usize) {
+            let out = unsafe { &mut *(ud as *mut Vec<u8>) };
+            out.extend_from_slice(unsafe { std::slice::from_raw_parts(text.cast(), len) });
+            assert_eq!(unsafe { *text.add(len) }, 0);
+        }
+        let mut got: Vec<u8> = Vec::new();
+        ok(jue_set_output(
+            s,
+            Some(sink),
+            (&mut got as *mut Vec<u8>).cast(),
+        ));
+        ok(jue_eval(s, c(r#"(println "hi" 1) (print "x")"#).as_ptr()));
+        assert_eq!(String::from_utf8_lossy(&got), "hi 1\nx");
+        ok(jue_set_output(s, None, std::ptr::null_mut()));
+        ok(jue_eval(s, c(r#"(print "")"#).as_ptr()));
+        assert_eq!(String::from_utf8_lossy(&got), "hi 1\nx");
+        assert_eq!(
+            kind(jue_set_output(
+                std::ptr::null_mut(),
+                Some(sink),
+                std::ptr::null_mut()
+            )),
+            "argument"
+        );
+        jue_session_free(s);
+    }
+}
+
+#[test]
+fn calls_keep_no_arguments() {
+    // A 200,000-character string passed 300 times (60 MB) fits a 16 MB heap
+    // only if each call's argument is released when it returns.
+    let s = jue_session_new();
+    unsafe {
+        ok(jue_session_set_limits(
+            s,
+            c(r#"{"memory": 16777216}"#).as_ptr(),
+        ));
+        let big = format!("[\"{}\"]", "x".repeat(200_000));
+        let arg = c(&big);
+        for _ in 0..300 {
+            assert_eq!(
+                ok(jue_call(s, c("string-length").as_ptr(), arg.as_ptr())),
+                200_000
+            );
+        }
+        jue_session_free(s);
+    }
+}

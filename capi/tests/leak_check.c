@@ -1,9 +1,12 @@
 /* Leak check driver for capi/valgrind.sh: a loop of create / eval / call /
  * register / grant / revoke / registry / error paths / free, every returned
  * string freed with jue_string_free. Exits non-zero if an envelope is wrong. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "jue.h"
 
 static const char *reply_ok = "{\"status\":\"success\",\"result\":[1,\"two\",{\"symbol\":\"three\"}]}";
@@ -15,6 +18,26 @@ static const char *cb(void *user_data, const char *args_json) {
 }
 
 static int failures = 0;
+
+/* Output hook: appends to a fixed buffer. */
+struct sink { char buf[256]; size_t len; };
+
+static void on_output(void *user_data, const char *text, size_t len) {
+    struct sink *k = user_data;
+    if (k->len + len < sizeof k->buf) {
+        memcpy(k->buf + k->len, text, len);
+        k->len += len;
+        k->buf[k->len] = 0;
+    }
+}
+
+/* Interrupts the session after 100 ms, from another thread. */
+static void *interrupter(void *arg) {
+    struct timespec t = {0, 100 * 1000 * 1000};
+    nanosleep(&t, NULL);
+    jue_interrupt(arg);
+    return NULL;
+}
 
 static void expect(char *env, const char *needle) {
     if (!env || !strstr(env, needle)) {
@@ -61,6 +84,34 @@ int main(int argc, char **argv) {
         expect(jue_grant(s, "IoPersist"), "success");
         expect(jue_call(s, "c:err", "[]"), "boom");
         expect(jue_registry(s), "math:add");
+
+        /* Control: limits, interrupts, the output hook. */
+        expect(jue_session_set_limits(s, "{\"steps\": 5000}"), "\"steps\":5000");
+        expect(jue_eval(s, "(define (loop n) (loop (+ n 1))) (loop 0)"), "step-limit");
+        expect(jue_session_set_limits(s, "{\"steps\": 1000000000000, \"timeout_ms\": 50}"),
+               "\"timeout_ms\":50");
+        expect(jue_call(s, "loop", "[0]"), "timeout");
+        expect(jue_session_set_limits(s, "{\"timeout_ms\": null}"), "\"timeout_ms\":null");
+        expect(jue_session_set_limits(s, "{\"stepz\": 1}"), "argument");
+        expect(jue_session_set_limits(s, "{\"steps\": -1}"), "argument");
+        expect(jue_session_set_limits(s, "[1]"), "argument");
+        if (jue_interrupt(s) != 0 || jue_interrupt(NULL) != -1) failures++;
+        expect(jue_eval(s, "(+ 40 2)"), "42"); /* an idle interrupt is dropped */
+        if (i == 0) {
+            pthread_t th;
+            pthread_create(&th, NULL, interrupter, s);
+            expect(jue_call(s, "loop", "[0]"), "interrupted");
+            pthread_join(th, NULL);
+        }
+        struct sink k = {{0}, 0};
+        expect(jue_set_output(s, on_output, &k), "success");
+        expect(jue_eval(s, "(println \"hi\" 1) (print \"x\")"), "success");
+        if (strcmp(k.buf, "hi 1\nx") != 0) {
+            fprintf(stderr, "output hook got [%s]\n", k.buf);
+            failures++;
+        }
+        expect(jue_set_output(s, NULL, NULL), "success");
+        expect(jue_set_output(NULL, on_output, &k), "argument");
         jue_session_free(s);
     }
     jue_string_free(NULL);

@@ -7,6 +7,7 @@
 //! compiler's linker, and keeps what the REPL rules need between inputs.
 
 pub mod config;
+mod embed;
 pub mod grants;
 pub mod report;
 

@@ -1,5 +1,5 @@
 import sys
 from pathlib import Path
 
-# Import capi/python/jue.py from the tests.
+# Import capi/ctypes/jue_ctypes.py from the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

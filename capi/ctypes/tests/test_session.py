@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import jue
-from jue import JueError, Session, Symbol
+import jue_ctypes as jue
+from jue_ctypes import JueError, Session, Symbol
 
 PYDIR = Path(__file__).resolve().parent.parent
 
@@ -316,14 +316,14 @@ def _run(code, env):
 
 def test_jue_lib_env_is_used():
     env = dict(os.environ, JUE_LIB="/nonexistent/libjue.so")
-    out = _run("import jue; jue.version()", env)
+    out = _run("import jue_ctypes as jue; jue.version()", env)
     assert out.returncode != 0
     assert "/nonexistent/libjue.so" in out.stderr
 
 
 def test_workspace_lookup_without_env():
     env = {k: v for k, v in os.environ.items() if k != "JUE_LIB"}
-    out = _run("import jue; print(jue._find_library())", env)
+    out = _run("import jue_ctypes as jue; print(jue._find_library())", env)
     assert out.returncode == 0, out.stderr
     p = Path(out.stdout.strip())
     assert p.parent.parent.name == "target" and p.parent.name in ("release", "debug")

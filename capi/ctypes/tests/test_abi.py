@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import jue
+import jue_ctypes as jue
 
 lib = jue.load_library()
 CB = jue._CALLBACK

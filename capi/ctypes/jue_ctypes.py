@@ -4,7 +4,7 @@ Standard library only. The library is found through the environment variable
 ``JUE_LIB`` (a path to the shared library), else ``target/release`` then
 ``target/debug`` of the Cargo workspace this file sits in.
 
-    import jue
+    import jue_ctypes as jue
     with jue.Session() as s:
         s.eval("(define (sq x) (* x x))")
         assert s.call("sq", 7) == 49
@@ -137,7 +137,7 @@ def _find_library() -> Path:
                 f"{_lib_name()} is in neither {d / 'target/release'} nor {d / 'target/debug'}; "
                 "build it with `cargo build -p jue-capi` or set JUE_LIB",
             )
-    raise JueError("argument", "no Cargo workspace above jue.py; set JUE_LIB")
+    raise JueError("argument", "no Cargo workspace above jue_ctypes.py; set JUE_LIB")
 
 
 _lib: Optional[ctypes.CDLL] = None
@@ -164,6 +164,7 @@ def load_library() -> ctypes.CDLL:
             "jue_call": (vp, [sp, cp, cp]),
             "jue_register": (vp, [sp, cp, _CALLBACK, vp]),
             "jue_registry": (vp, [sp]),
+            "jue_interrupt": (ctypes.c_int, [sp]),
         }
         for name, (res, args) in decl.items():
             fn = getattr(lib, name)
@@ -205,9 +206,10 @@ def _c(s: str, what: str) -> bytes:
 class _Callback:
     """A registered Python function: the ctypes trampoline and the reply it keeps alive."""
 
-    def __init__(self, name: str, fn: Callable[..., Any]):
+    def __init__(self, name: str, fn: Callable[..., Any], session: "Session"):
         self.name = name
         self.fn = fn
+        self.session = session
         self.reply: Optional[ctypes.Array] = None  # the last reply, alive until the next call
         self.c_fn = _CALLBACK(self._call)
 
@@ -216,9 +218,16 @@ class _Callback:
             args = json.loads((args_json or b"[]").decode("utf-8"))
             result = self.fn(*[_from_json(a) for a in args])
             text = _dumps({"status": "success", "result": _to_json(result)})
-        except Exception as e:  # the Jue program sees a `host` error
+        except BaseException as e:  # the Jue program sees a `host` error
+            # Never let an exception escape into ctypes: it would return garbage.
+            # KeyboardInterrupt, SystemExit and the like also stop the evaluation and
+            # are raised again when eval/call returns.
             msg = f"{type(e).__name__}: {e}"
             text = _dumps({"status": "error", "error": {"kind": "host", "message": msg}})
+            if not isinstance(e, Exception):
+                self.session._pending = e
+                if self.session._ptr:
+                    self.session._lib.jue_interrupt(self.session._ptr)
         # The library copies the reply as soon as this returns; keep it alive until then
         # (and past it: it is replaced on the next call and freed with the session).
         self.reply = ctypes.create_string_buffer(text)
@@ -236,6 +245,7 @@ class Session:
         if not ptr:
             raise JueError("panic", "could not create a session")
         self._ptr: Optional[int] = ptr
+        self._pending: Optional[BaseException] = None
 
     # -- lifetime
     def close(self) -> None:
@@ -265,15 +275,26 @@ class Session:
             raise JueError("argument", "the session is closed")
         return self._ptr
 
+    def _finish(self, ptr: Optional[int]) -> Any:
+        """Takes an envelope; a BaseException a callback raised comes out first."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            if ptr:
+                self._lib.jue_string_free(ptr)
+            raise pending
+        return _take(self._lib, ptr)
+
     # -- API
     def eval(self, source: str) -> Any:
         """Checks, compiles and runs source; returns the value of the last form."""
-        return _take(self._lib, self._lib.jue_eval(self._handle(), _c(source, "source")))
+        self._pending = None
+        return self._finish(self._lib.jue_eval(self._handle(), _c(source, "source")))
 
     def call(self, name: str, *args: Any) -> Any:
         """Calls a Jue or FFI function by name with positional arguments."""
         payload = _dumps([_to_json(a) for a in args])
-        return _take(self._lib, self._lib.jue_call(self._handle(), _c(name, "name"), payload))
+        self._pending = None
+        return self._finish(self._lib.jue_call(self._handle(), _c(name, "name"), payload))
 
     def grant(self, cap: str, scope: Optional[str] = None) -> Any:
         """Grants a capability (``--grant`` syntax); ``scope`` adds ``=SCOPE``."""
@@ -309,7 +330,7 @@ class Session:
             "tier": tier,
             "documentation": doc,
         }
-        cb = _Callback(name, fn)
+        cb = _Callback(name, fn, self)
         with self._lock:
             out = _take(
                 self._lib,

@@ -1,0 +1,254 @@
+//! What hosts that convert values themselves (the Python package, the C ABI) need
+//! beyond `eval` and `call`: replacing the output hook, building arguments in the
+//! heap, and calling a procedure *value* with no new code per call.
+//!
+//! A call goes through one trampoline prototype per arity, made once and found
+//! again through a hidden global; the callee and the arguments pass through
+//! hidden globals that are cleared when the call ends, so a call adds no
+//! prototype and keeps nothing alive after it returns. Hidden names start with
+//! `\u{1}`, which no Jue symbol can contain.
+
+use super::Session;
+use crate::builtins;
+use crate::compile::instr::{Instr, Proto};
+use crate::syntax::span::{SourceFile, Span};
+use crate::vm::error::{ErrorKind, RuntimeError};
+use crate::vm::heap::Heap;
+use crate::vm::output::Output;
+use crate::vm::symbols::Symbols;
+use crate::vm::value::Value;
+use std::borrow::Cow;
+
+/// Most arguments [`Session::call_value`] passes (registers are 16-bit).
+const MAX_CALL_ARGS: usize = 1_000;
+
+const CALLEE: &str = "\u{1}embed:callee";
+const ARGS: [&str; 8] = [
+    "\u{1}embed:arg0",
+    "\u{1}embed:arg1",
+    "\u{1}embed:arg2",
+    "\u{1}embed:arg3",
+    "\u{1}embed:arg4",
+    "\u{1}embed:arg5",
+    "\u{1}embed:arg6",
+    "\u{1}embed:arg7",
+];
+const TRAMPOLINES: [&str; 8] = [
+    "\u{1}embed:call0",
+    "\u{1}embed:call1",
+    "\u{1}embed:call2",
+    "\u{1}embed:call3",
+    "\u{1}embed:call4",
+    "\u{1}embed:call5",
+    "\u{1}embed:call6",
+    "\u{1}embed:call7",
+];
+
+fn arg_name(i: usize) -> Cow<'static, str> {
+    ARGS.get(i).map_or_else(
+        || Cow::Owned(format!("\u{1}embed:arg{i}")),
+        |s| Cow::Borrowed(*s),
+    )
+}
+
+fn trampoline_name(n: usize) -> Cow<'static, str> {
+    TRAMPOLINES.get(n).map_or_else(
+        || Cow::Owned(format!("\u{1}embed:call{n}")),
+        |s| Cow::Borrowed(*s),
+    )
+}
+
+/// Whether a value refers to a heap object (which a stale global would keep alive).
+fn holds_heap(v: Value) -> bool {
+    matches!(
+        v,
+        Value::Str(_) | Value::Pair(_) | Value::Closure(_) | Value::Error(_) | Value::Cell(_)
+    )
+}
+
+fn fault(kind: ErrorKind, message: String) -> RuntimeError {
+    RuntimeError {
+        kind,
+        message,
+        stack: Vec::new(),
+    }
+}
+
+impl Session {
+    /// Replaces where `print` and `println` write (flushing the old output first);
+    /// returns the old output.
+    pub fn set_output(&mut self, out: Output) -> Output {
+        self.vm.out.flush();
+        std::mem::replace(&mut self.vm.out, out)
+    }
+
+    /// The heap and the symbol table, to build arguments for
+    /// [`Session::call_value`] and to read results. A value built here or
+    /// returned by an evaluation is valid until the next evaluation starts (a
+    /// collection may then reclaim it) unless the host roots it, e.g. in a global
+    /// ([`Session::set_global`]).
+    pub fn heap_and_symbols(&mut self) -> (&mut Heap, &mut Symbols) {
+        (&mut self.vm.heap, &mut self.vm.symbols)
+    }
+
+    /// The procedure `name` names, found as [`Session::call`] finds it: a Jue
+    /// global, a built-in, or an FFI function of the registry.
+    pub fn procedure(&self, name: &str) -> Result<Value, RuntimeError> {
+        let callee = if let Some(v) = self
+            .vm
+            .global(name)
+            .filter(|_| self.globals.contains_key(name))
+        {
+            v
+        } else if let Some(id) = builtins::find(name, false) {
+            match builtins::get(id).imp {
+                builtins::Imp::Native(_) => Value::Builtin(id),
+                builtins::Imp::Prelude => self
+                    .vm
+                    .global(&format!("{}{name}", crate::analysis::PRELUDE_PREFIX))
+                    .ok_or_else(|| fault(ErrorKind::Unbound, format!("`{name}` is not loaded")))?,
+            }
+        } else if let Some(i) = self.registry.index_of(name) {
+            Value::Ffi(i)
+        } else {
+            return Err(fault(
+                ErrorKind::Unbound,
+                format!("no function named `{name}`"),
+            ));
+        };
+        if !callee.is_procedure() {
+            return Err(fault(
+                ErrorKind::Type,
+                format!("`{name}` is not a procedure"),
+            ));
+        }
+        Ok(callee)
+    }
+
+    /// Calls a procedure value with arguments already in the heap, under the
+    /// limits of the default tier; capability checks apply as for any call. The
+    /// result is a VM value, valid as [`Session::heap_and_symbols`] says.
+    pub fn call_value(&mut self, callee: Value, args: &[Value]) -> Result<Value, RuntimeError> {
+        if !callee.is_procedure() {
+            return Err(fault(
+                ErrorKind::Type,
+                format!("{} is not a procedure", self.vm.show(callee)),
+            ));
+        }
+        if args.len() > MAX_CALL_ARGS {
+            return Err(fault(
+                ErrorKind::Arity,
+                format!(
+                    "{} arguments: a host call passes at most {MAX_CALL_ARGS}",
+                    args.len()
+                ),
+            ));
+        }
+        let proto = self.trampoline(args.len());
+        self.vm.set_global(CALLEE, callee);
+        for (i, a) in args.iter().enumerate() {
+            self.vm.set_global(&arg_name(i), *a);
+        }
+        let limits = self.effective_limits(self.default_tier);
+        let r = self.vm.run(proto, limits);
+        self.last_steps = self.vm.steps_used();
+        // Nothing of the call stays reachable through the hidden globals (values
+        // that are not heap objects hold nothing, and skipping them saves lookups).
+        if holds_heap(callee) {
+            self.vm.set_global(CALLEE, Value::Nil);
+        }
+        for (i, a) in args.iter().enumerate() {
+            if holds_heap(*a) {
+                self.vm.set_global(&arg_name(i), Value::Nil);
+            }
+        }
+        r
+    }
+
+    /// The trampoline of `n` arguments, made on first use: loads the callee and
+    /// the arguments from the hidden globals, calls, returns the result.
+    fn trampoline(&mut self, n: usize) -> u32 {
+        let name = trampoline_name(n);
+        if let Some(Value::Int(p)) = self.vm.global(&name) {
+            return p as u32;
+        }
+        let mut code = vec![Instr::GetGlobal(0, self.vm.global_slot(CALLEE))];
+        for i in 0..n {
+            let slot = self.vm.global_slot(&arg_name(i));
+            code.push(Instr::GetGlobal((i + 1) as u16, slot));
+        }
+        code.push(Instr::Call(0, n as u16));
+        code.push(Instr::Return(0));
+        let source = self.sources.len() as u32;
+        self.sources.push(SourceFile::new("<host call>", ""));
+        let proto = self.vm.add_proto(Proto {
+            name: "<host call>".into(),
+            nparams: 0,
+            variadic: false,
+            nregs: (n + 1) as u16,
+            spans: vec![Span::default(); code.len()],
+            code,
+            consts: Vec::new(),
+            captures: Vec::new(),
+            source,
+            tier: self.default_tier,
+        });
+        self.vm.set_global(&name, Value::Int(i64::from(proto)));
+        proto
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_value_runs_and_adds_no_code_per_call() {
+        let mut s = Session::new();
+        s.eval(SourceFile::new(
+            "t",
+            "(define (add a b) (+ a b)) (define (id x) x)",
+        ))
+        .unwrap();
+        let f = s.procedure("add").unwrap();
+        let r = s.call_value(f, &[Value::Int(2), Value::Int(3)]).unwrap();
+        assert!(matches!(r, Value::Int(5)));
+        let protos = s.vm().protos().len();
+        for i in 0..100 {
+            let r = s.call_value(f, &[Value::Int(i), Value::Int(1)]).unwrap();
+            assert!(matches!(r, Value::Int(x) if x == i + 1));
+        }
+        assert_eq!(s.vm().protos().len(), protos);
+        // The arguments do not stay reachable.
+        let (heap, _) = s.heap_and_symbols();
+        let big = heap.string("x".repeat(1 << 20));
+        let id = s.procedure("id").unwrap();
+        s.call_value(id, &[big]).unwrap();
+        let before = s.vm().heap.live_bytes();
+        s.collect_garbage();
+        assert!(s.vm().heap.live_bytes() + (1 << 20) <= before);
+    }
+
+    #[test]
+    fn errors_and_non_procedures() {
+        let mut s = Session::new();
+        let e = s.call_value(Value::Int(1), &[]).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Type);
+        assert_eq!(s.procedure("nope").unwrap_err().kind, ErrorKind::Unbound);
+        let car = s.procedure("car").unwrap();
+        let e = s.call_value(car, &[Value::Int(1)]).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Type);
+        let plus = s.procedure("+").unwrap();
+        let many = vec![Value::Int(1); 20];
+        assert!(matches!(s.call_value(plus, &many), Ok(Value::Int(20))));
+    }
+
+    #[test]
+    fn set_output_redirects_print() {
+        let mut s = Session::new();
+        let buf = crate::vm::output::Captured::default();
+        s.set_output(Output::new(Box::new(buf.clone())));
+        s.eval(SourceFile::new("t", "(println \"hi\" 1)")).unwrap();
+        assert_eq!(buf.text(), "hi 1\n");
+    }
+}
