@@ -427,7 +427,7 @@ pub unsafe extern "C" fn jue_call(
             let mut argv = Vec::with_capacity(args.len());
             for a in &args {
                 argv.push(
-                    a.to_vm(heap, symbols)
+                    jue_engine::vm::convert::from_host(a, heap, symbols)
                         .map_err(|m| Failure::new("type", m))?,
                 );
             }

@@ -1,70 +1,17 @@
 //! What hosts that convert values themselves (the Python package, the C ABI) need
 //! beyond `eval` and `call`: replacing the output hook, building arguments in the
-//! heap, and calling a procedure *value* with no new code per call.
-//!
-//! A call goes through one trampoline prototype per arity, made once and found
-//! again through a hidden global; the callee and the arguments pass through
-//! hidden globals that are cleared when the call ends, so a call adds no
-//! prototype and keeps nothing alive after it returns. Hidden names start with
-//! `\u{1}`, which no Jue symbol can contain.
+//! heap, and calling a procedure *value* with no new code per call (the VM's
+//! `call`: a closure runs as the entry frame, other procedures through one
+//! trampoline per argument count, so a call adds no prototype and keeps nothing
+//! alive after it returns).
 
 use super::Session;
-use crate::builtins;
-use crate::compile::instr::{Instr, Proto};
-use crate::syntax::span::{SourceFile, Span};
+use crate::ground::builtins;
 use crate::vm::error::{ErrorKind, RuntimeError};
 use crate::vm::heap::Heap;
 use crate::vm::output::Output;
 use crate::vm::symbols::Symbols;
 use crate::vm::value::Value;
-use std::borrow::Cow;
-
-/// Most arguments [`Session::call_value`] passes (registers are 16-bit).
-const MAX_CALL_ARGS: usize = 1_000;
-
-const CALLEE: &str = "\u{1}embed:callee";
-const ARGS: [&str; 8] = [
-    "\u{1}embed:arg0",
-    "\u{1}embed:arg1",
-    "\u{1}embed:arg2",
-    "\u{1}embed:arg3",
-    "\u{1}embed:arg4",
-    "\u{1}embed:arg5",
-    "\u{1}embed:arg6",
-    "\u{1}embed:arg7",
-];
-const TRAMPOLINES: [&str; 8] = [
-    "\u{1}embed:call0",
-    "\u{1}embed:call1",
-    "\u{1}embed:call2",
-    "\u{1}embed:call3",
-    "\u{1}embed:call4",
-    "\u{1}embed:call5",
-    "\u{1}embed:call6",
-    "\u{1}embed:call7",
-];
-
-fn arg_name(i: usize) -> Cow<'static, str> {
-    ARGS.get(i).map_or_else(
-        || Cow::Owned(format!("\u{1}embed:arg{i}")),
-        |s| Cow::Borrowed(*s),
-    )
-}
-
-fn trampoline_name(n: usize) -> Cow<'static, str> {
-    TRAMPOLINES.get(n).map_or_else(
-        || Cow::Owned(format!("\u{1}embed:call{n}")),
-        |s| Cow::Borrowed(*s),
-    )
-}
-
-/// Whether a value refers to a heap object (which a stale global would keep alive).
-fn holds_heap(v: Value) -> bool {
-    matches!(
-        v,
-        Value::Str(_) | Value::Pair(_) | Value::Closure(_) | Value::Error(_) | Value::Cell(_)
-    )
-}
 
 fn fault(kind: ErrorKind, message: String) -> RuntimeError {
     RuntimeError {
@@ -102,10 +49,10 @@ impl Session {
             v
         } else if let Some(id) = builtins::find(name, false) {
             match builtins::get(id).imp {
-                builtins::Imp::Native(_) => Value::Builtin(id),
+                builtins::Imp::Native => Value::Builtin(id),
                 builtins::Imp::Prelude => self
                     .vm
-                    .global(&format!("{}{name}", crate::analysis::PRELUDE_PREFIX))
+                    .global(&format!("{}{name}", builtins::PRELUDE_PREFIX))
                     .ok_or_else(|| fault(ErrorKind::Unbound, format!("`{name}` is not loaded")))?,
             }
         } else if let Some(i) = self.registry.index_of(name) {
@@ -135,72 +82,17 @@ impl Session {
                 format!("{} is not a procedure", self.vm.show(callee)),
             ));
         }
-        if args.len() > MAX_CALL_ARGS {
-            return Err(fault(
-                ErrorKind::Arity,
-                format!(
-                    "{} arguments: a host call passes at most {MAX_CALL_ARGS}",
-                    args.len()
-                ),
-            ));
-        }
-        let proto = self.trampoline(args.len());
-        self.vm.set_global(CALLEE, callee);
-        for (i, a) in args.iter().enumerate() {
-            self.vm.set_global(&arg_name(i), *a);
-        }
         let limits = self.effective_limits(self.default_tier);
-        let r = self.vm.run(proto, limits);
+        let r = self.vm.call(callee, args, limits, self.default_tier);
         self.last_steps = self.vm.steps_used();
-        // Nothing of the call stays reachable through the hidden globals (values
-        // that are not heap objects hold nothing, and skipping them saves lookups).
-        if holds_heap(callee) {
-            self.vm.set_global(CALLEE, Value::Nil);
-        }
-        for (i, a) in args.iter().enumerate() {
-            if holds_heap(*a) {
-                self.vm.set_global(&arg_name(i), Value::Nil);
-            }
-        }
         r
-    }
-
-    /// The trampoline of `n` arguments, made on first use: loads the callee and
-    /// the arguments from the hidden globals, calls, returns the result.
-    fn trampoline(&mut self, n: usize) -> u32 {
-        let name = trampoline_name(n);
-        if let Some(Value::Int(p)) = self.vm.global(&name) {
-            return p as u32;
-        }
-        let mut code = vec![Instr::GetGlobal(0, self.vm.global_slot(CALLEE))];
-        for i in 0..n {
-            let slot = self.vm.global_slot(&arg_name(i));
-            code.push(Instr::GetGlobal((i + 1) as u16, slot));
-        }
-        code.push(Instr::Call(0, n as u16));
-        code.push(Instr::Return(0));
-        let source = self.sources.len() as u32;
-        self.sources.push(SourceFile::new("<host call>", ""));
-        let proto = self.vm.add_proto(Proto {
-            name: "<host call>".into(),
-            nparams: 0,
-            variadic: false,
-            nregs: (n + 1) as u16,
-            spans: vec![Span::default(); code.len()],
-            code,
-            consts: Vec::new(),
-            captures: Vec::new(),
-            source,
-            tier: self.default_tier,
-        });
-        self.vm.set_global(&name, Value::Int(i64::from(proto)));
-        proto
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ground::span::SourceFile;
 
     #[test]
     fn call_value_runs_and_adds_no_code_per_call() {

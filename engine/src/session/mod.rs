@@ -13,7 +13,6 @@ pub mod report;
 
 use crate::analysis::{self, Analysis, Env, GlobalInfo, Mode};
 use crate::compile::{self, TooLarge};
-use crate::ground::builtins;
 use crate::ground::diagnostic::{Code, Diagnostic};
 use crate::ground::ffi::Implementation;
 use crate::ground::ffi::Value as HostValue;
@@ -579,50 +578,14 @@ impl Session {
                 stack: Vec::new(),
             })
         };
-        use crate::vm::error::ErrorKind;
-        let callee = if let Some(v) = self
-            .vm
-            .global(name)
-            .filter(|_| self.globals.contains_key(name))
-        {
-            v
-        } else if let Some(id) = builtins::find(name, false) {
-            match builtins::get(id).imp {
-                builtins::Imp::Native => Value::Builtin(id),
-                builtins::Imp::Prelude => self
-                    .vm
-                    .global(&format!(
-                        "{}{name}",
-                        crate::ground::builtins::PRELUDE_PREFIX
-                    ))
-                    .ok_or_else(|| {
-                        runtime(ErrorKind::Unbound, format!("`{name}` is not loaded"))
-                    })?,
-            }
-        } else if let Some(i) = self.registry.index_of(name) {
-            Value::Ffi(i)
-        } else {
-            return Err(runtime(
-                ErrorKind::Unbound,
-                format!("no function named `{name}`"),
-            ));
-        };
-        if !callee.is_procedure() {
-            return Err(runtime(
-                ErrorKind::Type,
-                format!("`{name}` is not a procedure"),
-            ));
-        }
+        let callee = self.procedure(name).map_err(EvalError::Runtime)?;
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
             let v = convert::from_host(a, &mut self.vm.heap, &mut self.vm.symbols)
                 .map_err(|m| runtime(ErrorKind::Type, m))?;
             vals.push(v);
         }
-        let limits = self.effective_limits(self.default_tier);
-        let r = self.vm.call(callee, &vals, limits, self.default_tier);
-        self.last_steps = self.vm.steps_used();
-        let v = r.map_err(EvalError::Runtime)?;
+        let v = self.call_value(callee, &vals).map_err(EvalError::Runtime)?;
         self.to_host(v).map_err(|m| runtime(ErrorKind::Host, m))
     }
 
