@@ -218,3 +218,26 @@ fn too_many_registers_are_a_compile_error_not_a_panic() {
     }
     still_usable(&mut s);
 }
+
+#[test]
+fn set_of_a_global_is_held_to_the_redefinition_tier_rule() {
+    let mut s = Session::new();
+    s.set_repl_mode(true);
+    s.eval_str("1", "@formal (define (safe x) (* x 2))")
+        .expect("defines");
+    s.eval_str("2", "@formal (define (user y) (safe y))")
+        .expect("defines");
+    match s.eval_str("3", "(set! safe (lambda (x) (* x 3)))") {
+        Err(EvalError::Compile { diagnostics, .. }) => assert!(
+            diagnostics.iter().any(|d| d.code.to_string() == "E0201"),
+            "{diagnostics:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // The old value stays.
+    assert_eq!(s.eval_str("4", "(user 2)").expect("runs"), Value::Int(4));
+    // A procedure of the same tier may be assigned.
+    s.eval_str("5", "(set! safe (:formal (lambda (x) (* x 5))))")
+        .expect("assigns");
+    assert_eq!(s.eval_str("6", "(user 2)").expect("runs"), Value::Int(10));
+}

@@ -154,7 +154,7 @@ impl Collect<'_> {
                     self.expr(b, g);
                 }
             }
-            _ => for_each_child(e, |c| self.expr(c, g)),
+            _ => e.for_each_child(|c| self.expr(c, g)),
         }
     }
 }
@@ -579,49 +579,7 @@ impl Warn<'_, '_> {
                     self.sequence(&c.body.iter().collect::<Vec<_>>(), declared, None);
                 }
             }
-            _ => for_each_child(e, |c| self.expr(c, declared)),
-        }
-    }
-}
-
-/// Calls `f` on each direct sub-expression.
-fn for_each_child(e: &Expr, mut f: impl FnMut(&Expr)) {
-    match &e.kind {
-        ExprKind::Const(_)
-        | ExprKind::Local(_)
-        | ExprKind::Global(_)
-        | ExprKind::Builtin(_)
-        | ExprKind::Ffi(_)
-        | ExprKind::RequireCap(_)
-        | ExprKind::HasCap(_) => {}
-        ExprKind::If(a, b, c) => {
-            f(a);
-            f(b);
-            f(c);
-        }
-        ExprKind::Cond(clauses) => {
-            for c in clauses {
-                if let Some(t) = &c.test {
-                    f(t);
-                }
-                c.body.iter().for_each(&mut f);
-            }
-        }
-        ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Begin(es) => es.iter().for_each(f),
-        ExprKind::Lambda(l) => l.body.iter().for_each(f),
-        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
-            binds.iter().for_each(|(_, e)| f(e));
-            body.iter().for_each(f);
-        }
-        ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::Define(_, v) => f(v),
-        ExprKind::Call(callee, args) => {
-            f(callee);
-            args.iter().for_each(f);
-        }
-        ExprKind::CallBuiltin(_, args) | ExprKind::CallFfi(_, args, _) => args.iter().for_each(f),
-        ExprKind::Try(body, _, handler) => {
-            body.iter().for_each(&mut f);
-            handler.iter().for_each(f);
+            _ => e.for_each_child(|c| self.expr(c, declared)),
         }
     }
 }

@@ -151,3 +151,49 @@ pub struct TopItem {
     /// (`:type` shows that as `Any`).
     pub ty: Option<crate::ground::ffi::Type>,
 }
+
+impl Expr {
+    /// Calls `f` on each direct sub-expression.
+    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
+        match &self.kind {
+            ExprKind::Const(_)
+            | ExprKind::Local(_)
+            | ExprKind::Global(_)
+            | ExprKind::Builtin(_)
+            | ExprKind::Ffi(_)
+            | ExprKind::RequireCap(_)
+            | ExprKind::HasCap(_) => {}
+            ExprKind::If(a, b, c) => {
+                f(a);
+                f(b);
+                f(c);
+            }
+            ExprKind::Cond(clauses) => {
+                for c in clauses {
+                    if let Some(t) = &c.test {
+                        f(t);
+                    }
+                    c.body.iter().for_each(&mut f);
+                }
+            }
+            ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Begin(es) => es.iter().for_each(f),
+            ExprKind::Lambda(l) => l.body.iter().for_each(f),
+            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+                binds.iter().for_each(|(_, e)| f(e));
+                body.iter().for_each(f);
+            }
+            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::Define(_, v) => f(v),
+            ExprKind::Call(callee, args) => {
+                f(callee);
+                args.iter().for_each(f);
+            }
+            ExprKind::CallBuiltin(_, args) | ExprKind::CallFfi(_, args, _) => {
+                args.iter().for_each(f)
+            }
+            ExprKind::Try(body, _, handler) => {
+                body.iter().for_each(&mut f);
+                handler.iter().for_each(f);
+            }
+        }
+    }
+}

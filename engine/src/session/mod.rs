@@ -464,6 +464,7 @@ impl Session {
         if self.mode != Mode::Repl {
             return;
         }
+        self.check_set_tiers(analysis);
         for d in &analysis.definitions {
             let Some(callers) = self.callers.get(&d.name) else {
                 continue;
@@ -485,6 +486,52 @@ impl Session {
                         ),
                     )
                     .with_help(format!("define it at tier {tier} or higher (`@{tier}`); the old definition stays")),
+                );
+            }
+        }
+    }
+
+    /// REPL: `set!` of a global is a redefinition for the tier rule (§7): a
+    /// procedure of lower tier than a caller defined earlier may not be assigned
+    /// to it; E0201 at the assignment, and the old value stays (nothing runs).
+    fn check_set_tiers(&self, analysis: &mut Analysis) {
+        let mut found: Vec<(String, TrustTier, crate::ground::span::Span)> = Vec::new();
+        let mut work: Vec<&crate::analysis::ir::Expr> =
+            analysis.items.iter().map(|i| &i.expr).collect();
+        while let Some(e) = work.pop() {
+            if let crate::analysis::ir::ExprKind::SetGlobal(name, v) = &e.kind {
+                let tier = match &v.kind {
+                    crate::analysis::ir::ExprKind::Lambda(l) => Some(l.tier),
+                    crate::analysis::ir::ExprKind::Global(g) => {
+                        self.globals.get(&**g).and_then(|g| g.arity.map(|_| g.tier))
+                    }
+                    _ => None,
+                };
+                if let Some(t) = tier {
+                    found.push((name.to_string(), t, e.span));
+                }
+            }
+            e.for_each_child(|c| work.push(c));
+        }
+        for (name, tier, span) in found {
+            let Some(callers) = self.callers.get(&name) else {
+                continue;
+            };
+            if let Some((caller, ctier)) = callers
+                .iter()
+                .find(|(c, t)| c != &name && !t.may_call(tier))
+            {
+                analysis.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0201,
+                        span,
+                        format!(
+                            "assigning a procedure of tier {tier} to `{name}` would break `{caller}`, which is {ctier} and calls it"
+                        ),
+                    )
+                    .with_help(format!(
+                        "`set!` of a global is a redefinition: give the new procedure tier {ctier} or higher"
+                    )),
                 );
             }
         }
