@@ -72,7 +72,11 @@ pub fn main(args: RunArgs) -> ExitCode {
             }
             return ExitCode::from(2);
         }
-        Err(EvalError::Runtime(_)) => return ExitCode::from(1),
+        Err(EvalError::Runtime(e)) => {
+            // Refused before it ran (a text too large to compile under the limit).
+            eprint!("{}", render_runtime_error(&e, &session, color));
+            return ExitCode::from(1);
+        }
     };
     if args.disassemble {
         let protos = session.vm().protos();

@@ -241,3 +241,11 @@ fn set_of_a_global_is_held_to_the_redefinition_tier_rule() {
         .expect("assigns");
     assert_eq!(s.eval_str("6", "(user 2)").expect("runs"), Value::Int(10));
 }
+
+#[test]
+fn a_text_too_large_to_compile_under_the_limit_is_refused_before_it_is_read() {
+    let mut s = session(small(1 << 20, None));
+    let text = "(define (f x) (+ x 1))\n".repeat(4_000); // 92 KB
+    assert_eq!(kind_of(&mut s, &text), ErrorKind::MemoryLimit);
+    still_usable(&mut s);
+}
