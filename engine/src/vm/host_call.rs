@@ -205,9 +205,18 @@ impl Vm {
         at: usize,
         argc: usize,
     ) -> Result<Value, Box<Fault>> {
+        // Steps left before the limit: what earlier chunks used, and this chunk's
+        // fuel as the dispatch loop last stored it.
+        let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
+        let meter = super::meter::Meter::new(
+            self.limits.steps.saturating_sub(used),
+            &self.interrupt,
+            self.limits.timeout_ms,
+        );
         let (stack, mut cx) = (
             &self.stack,
             Ctx {
+                meter,
                 heap: &mut self.heap,
                 symbols: &mut self.symbols,
                 out: &mut self.out,
@@ -217,7 +226,10 @@ impl Vm {
                 deadline: self.deadline,
             },
         );
-        f(&mut cx, &stack[at..at + argc])
+        let r = f(&mut cx, &stack[at..at + argc]);
+        // What the native charged counts as steps of the evaluation.
+        self.steps_used += cx.meter.used;
+        r
     }
 
     /// Calls a built-in reached through a value: its argument count was not checked

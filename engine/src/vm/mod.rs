@@ -16,12 +16,16 @@
 
 pub mod audit;
 pub mod convert;
+mod data;
+mod json;
+pub mod dict;
 mod dispatch;
 pub mod error;
 pub mod ffi_math;
 pub mod heap;
 mod host_call;
 pub mod limits;
+pub mod meter;
 mod load;
 pub mod natives;
 pub mod output;
@@ -96,6 +100,8 @@ pub struct Vm {
     /// Where `print` writes.
     pub out: Output,
     limits: Limits,
+    /// The id of `apply`, which the call instructions carry out themselves.
+    apply_id: u16,
     steps_used: u64,
     chunk: i64,
     fuel: i64,
@@ -127,6 +133,7 @@ impl Vm {
             interrupt: Interrupt::default(),
             out,
             limits: Limits::DEFAULT,
+            apply_id: crate::ground::builtins::find("apply", false).unwrap_or(u16::MAX),
             steps_used: 0,
             chunk: 0,
             fuel: 0,

@@ -127,6 +127,11 @@ impl Lowerer<'_> {
             }
             return;
         }
+        // With two signatures (`sort`), a call is fine if either accepts its
+        // known argument types; otherwise the first one's complaints are reported.
+        if sig.alt.is_some() && sig.alternatives().any(|s| accepts_known(s, arg_exprs)) {
+            return;
+        }
         for (i, (a, (_, ty))) in args.iter().zip(arg_exprs).enumerate() {
             let (Some(known), Some(param)) = (ty, sig.param(i)) else {
                 continue;
@@ -146,6 +151,20 @@ impl Lowerer<'_> {
     }
 }
 
+/// Whether a signature accepts the count and every known argument type.
+fn accepts_known(sig: &Signature, args: &[(Expr, Ty)]) -> bool {
+    let mut one = sig.clone();
+    one.alt = None;
+    one.accepts_count(args.len())
+        && args
+            .iter()
+            .enumerate()
+            .all(|(i, (_, t))| match (t, one.param(i)) {
+                (Some(k), Some(p)) => !p.rejects(*k),
+                _ => true,
+            })
+}
+
 pub(super) fn given(n: usize) -> String {
     match n {
         1 => "1 was".into(),
@@ -163,6 +182,17 @@ pub(super) fn builtin_result_type(name: &str, sig: &Signature, args: &[(Expr, Ty
             return Some(Type::Int);
         }
         return Some(Type::Number);
+    }
+    if sig.alt.is_some() {
+        // Known only when the known argument types select one signature.
+        let fits: Vec<&Signature> = sig
+            .alternatives()
+            .filter(|s| accepts_known(s, args))
+            .collect();
+        return match fits.as_slice() {
+            [one] if args.iter().all(|(_, t)| t.is_some()) || fits.len() == 1 => one.known_return(),
+            _ => None,
+        };
     }
     sig.known_return()
 }
