@@ -18,7 +18,7 @@ impl Lowerer<'_> {
             if SPECIAL_FORMS.contains(&name) && self.lookup_local(name).is_none() {
                 unreachable!("special forms are handled before calls")
             }
-            let Some((kind, _, arity)) = self.resolve(name, head.span) else {
+            let Some((kind, head_ty, arity)) = self.resolve(name, head.span) else {
                 return (Expr::nil(span), None);
             };
             match kind {
@@ -47,6 +47,14 @@ impl Lowerer<'_> {
                     );
                 }
                 kind => {
+                    // A local of known non-procedure type in head position.
+                    if let Some(t) = head_ty.filter(|t| Type::Fn.rejects(*t)) {
+                        self.error(
+                            Code::E0104,
+                            head.span,
+                            format!("`{name}` is of type {t}, not a procedure"),
+                        );
+                    }
                     if let Some(a) = arity
                         && !a.accepts(args.len())
                     {
