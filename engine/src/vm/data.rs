@@ -91,13 +91,10 @@ pub(super) fn make_list(cx: &mut Ctx, items: &[Value]) -> FaultResult<Value> {
 
 // ----- vectors -----
 
-fn vec_arg(cx: &Ctx, who: &str, v: Value) -> FaultResult<super::value::ObjRef> {
+fn vec_arg(who: &str, v: Value) -> FaultResult<super::value::ObjRef> {
     match v {
         Value::Vector(r) => Ok(r),
-        o => {
-            let _ = cx;
-            Err(type_err(who, "a vector", o))
-        }
+        o => Err(type_err(who, "a vector", o)),
     }
 }
 
@@ -123,7 +120,7 @@ fn is_vector(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 }
 
 fn vector_length(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let r = vec_arg(cx, "vector-length", a[0])?;
+    let r = vec_arg("vector-length", a[0])?;
     Ok(Value::Int(cx.heap.vec(r).len() as i64))
 }
 
@@ -138,14 +135,14 @@ fn index(who: &str, i: Value, len: usize) -> FaultResult<usize> {
 }
 
 fn vector_ref(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let r = vec_arg(cx, "vector-ref", a[0])?;
+    let r = vec_arg("vector-ref", a[0])?;
     let v = cx.heap.vec(r);
     let i = index("vector-ref", a[1], v.len())?;
     Ok(v[i])
 }
 
 fn vector_set(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let r = vec_arg(cx, "vector-set!", a[0])?;
+    let r = vec_arg("vector-set!", a[0])?;
     match cx.heap.get_mut(r) {
         Obj::Vector(items, mutable) => {
             let i = index("vector-set!", a[1], items.len())?;
@@ -163,7 +160,7 @@ fn vector_set(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 }
 
 fn vector_to_list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let r = vec_arg(cx, "vector->list", a[0])?;
+    let r = vec_arg("vector->list", a[0])?;
     let items = cx.heap.vec(r).to_vec();
     make_list(cx, &items)
 }
@@ -175,7 +172,7 @@ fn list_to_vector(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 
 fn check_vector(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let who = cx.str(a[1]).to_string();
-    vec_arg(cx, &who, a[0]).map(|_| Value::Nil)
+    vec_arg(&who, a[0]).map(|_| Value::Nil)
 }
 
 // ----- dicts -----

@@ -14,7 +14,6 @@ use super::natives::is_equal;
 use super::value::{ObjRef, Value};
 use crate::vm::error::{ErrorKind, Fault, FaultResult};
 use std::hash::{BuildHasher, Hasher};
-use std::sync::LazyLock;
 
 /// The hash of a key is already mixed: the trie uses it as it is.
 #[derive(Clone, Copy, Default, Debug)]
@@ -72,7 +71,11 @@ impl Bucket {
     }
 }
 
-type Map = imbl::GenericHashMap<u64, Bucket, PreHashed, imbl::shared_ptr::DefaultSharedPtr>;
+/// Non-atomic reference counts: a dict's nodes are shared only between
+/// versions in one heap, on the thread that runs that VM (see `Send` below).
+type Ptr = imbl::shared_ptr::RcK;
+type Map = imbl::GenericHashMap<u64, Bucket, PreHashed, Ptr>;
+type Order = imbl::GenericVector<Slot, Ptr>;
 
 /// A slot of the order: the key's hash and the key, or a hole.
 #[derive(Clone, Copy, Debug)]
@@ -85,18 +88,18 @@ struct Slot {
 #[derive(Clone, Debug, Default)]
 pub struct Dict {
     map: Map,
-    order: imbl::Vector<Slot>,
+    order: Order,
     len: usize,
 }
 
-static EMPTY: LazyLock<Dict> = LazyLock::new(Dict::default);
+// SAFETY: the `Rc`s inside a dict are shared only with other versions of it,
+// and every version lives in one VM's heap (or, during a native call, in that
+// VM thread's locals): no clone is ever reachable from two threads at once, so
+// moving the whole VM to another thread moves every clone together. Dicts
+// cross to hosts only as owned snapshots (`convert`), never as `Dict`.
+unsafe impl Send for Dict {}
 
 impl Dict {
-    /// An empty dict, borrowed.
-    pub fn empty_ref() -> &'static Dict {
-        &EMPTY
-    }
-
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.len
@@ -184,7 +187,7 @@ impl Dict {
     /// Renumbers the order without holes.
     fn compact(&mut self) {
         let slots: Vec<Slot> = self.order.iter().filter(|s| s.key.is_some()).copied().collect();
-        self.order = imbl::Vector::new();
+        self.order = Order::new();
         for (i, s) in slots.into_iter().enumerate() {
             if let Some(b) = self.map.get_mut(&s.hash) {
                 let k = s.key;
@@ -375,9 +378,8 @@ fn walk_key(
                 // `equal?` ignores order, so the hash takes only the size; the
                 // entries are still walked, to check them.
                 let d = heap.dict(r);
-                for (k, val) in d.entries() {
+                for (_, val) in d.entries() {
                     work.push(Walk::Visit(val));
-                    let _ = k;
                 }
                 mix(mix(h, 9), d.len() as u64)
             }

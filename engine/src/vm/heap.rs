@@ -41,7 +41,7 @@ pub enum Obj {
 pub const DICT_ENTRY_BYTES: usize = 64;
 /// Bytes a new version of a dict accounts for when made: its own nodes, not the
 /// entries it shares with the version it came from (those count once live).
-pub const DICT_VERSION_BYTES: usize = 256;
+pub const DICT_VERSION_BYTES: usize = 1024;
 
 const NO_FREE: u32 = u32::MAX;
 /// Collections never run more often than every this many allocated bytes.
@@ -57,6 +57,8 @@ pub struct Heap {
     threshold: usize,
     limit: usize,
     collections: u64,
+    /// What [`Heap::dict`] lends for a handle that is not a dict.
+    empty_dict: Dict,
 }
 
 impl Default for Heap {
@@ -89,6 +91,7 @@ impl Heap {
             threshold: MIN_THRESHOLD,
             limit: usize::MAX,
             collections: 0,
+            empty_dict: Dict::default(),
         }
     }
 
@@ -217,7 +220,7 @@ impl Heap {
     pub fn dict(&self, r: ObjRef) -> &Dict {
         match &self.objs[r.0 as usize] {
             Obj::Dict(d) => d,
-            _ => Dict::empty_ref(),
+            _ => &self.empty_dict,
         }
     }
 

@@ -25,6 +25,16 @@ impl Lowerer<'_> {
                 ExprKind::Builtin(id) => {
                     let b = builtins::get(id);
                     self.check_signature(name, &b.sig, head.span, args, &arg_exprs, None);
+                    if b.name == "dict" && args.len() % 2 == 1 {
+                        self.error(
+                            Code::E0103,
+                            head.span,
+                            format!(
+                                "`{name}` takes keys and values in pairs, but {} given",
+                                given(args.len())
+                            ),
+                        );
+                    }
                     let ty = builtin_result_type(name, &b.sig, &arg_exprs);
                     return (
                         Expr {
@@ -198,7 +208,7 @@ pub(super) fn builtin_result_type(name: &str, sig: &Signature, args: &[(Expr, Ty
             .filter(|s| accepts_known(s, args))
             .collect();
         return match fits.as_slice() {
-            [one] if args.iter().all(|(_, t)| t.is_some()) || fits.len() == 1 => one.known_return(),
+            [one] => one.known_return(),
             _ => None,
         };
     }
