@@ -290,14 +290,22 @@ static TABLE: LazyLock<Vec<BuiltinDef>> = LazyLock::new(|| {
 fn data_builtins() -> Vec<BuiltinDef> {
     let pred = |name, doc| def(name, sig(&[Any], Bool), doc);
     let mut t = vec![
-        def("vector", sig(&[], Vector).rest(Any), "A new mutable vector of the arguments."),
+        def(
+            "vector",
+            sig(&[], Vector).rest(Any),
+            "A new mutable vector of the arguments.",
+        ),
         def(
             "make-vector",
             sig(&[Int], Vector).opt(&[Any]),
             "`(make-vector n fill)`: n slots all holding fill (nil when omitted).",
         ),
         pred("vector?", "Whether the value is a vector."),
-        def("vector-length", sig(&[Vector], Int), "Number of slots of a vector."),
+        def(
+            "vector-length",
+            sig(&[Vector], Int),
+            "Number of slots of a vector.",
+        ),
         def(
             "vector-ref",
             sig(&[Vector, Int], Any),
@@ -308,8 +316,16 @@ fn data_builtins() -> Vec<BuiltinDef> {
             sig(&[Vector, Int, Any], Nil),
             "Sets a slot; a literal vector is kind `immutable`.",
         ),
-        def("vector->list", sig(&[Vector], List), "The elements as a list."),
-        def("list->vector", sig(&[List], Vector), "A new mutable vector of a list's elements."),
+        def(
+            "vector->list",
+            sig(&[Vector], List),
+            "The elements as a list.",
+        ),
+        def(
+            "list->vector",
+            sig(&[List], Vector),
+            "A new mutable vector of a list's elements.",
+        ),
         prelude(
             "vector-map",
             sig(&[Fn, Vector], Vector),
@@ -332,22 +348,42 @@ fn data_builtins() -> Vec<BuiltinDef> {
             sig(&[Dict, Any], Any).opt(&[Any]),
             "The key's value; a missing key gives the default, or kind `key` without one.",
         ),
-        def("dict-has?", sig(&[Dict, Any], Bool), "Whether the key is in the dict."),
+        def(
+            "dict-has?",
+            sig(&[Dict, Any], Bool),
+            "Whether the key is in the dict.",
+        ),
         def(
             "dict-set",
             sig(&[Dict, Any, Any], Dict),
             "A dict with the key set: a new key is appended, a present one keeps its place.",
         ),
-        def("dict-remove", sig(&[Dict, Any], Dict), "A dict without the key."),
+        def(
+            "dict-remove",
+            sig(&[Dict, Any], Dict),
+            "A dict without the key.",
+        ),
         prelude(
             "dict-update",
             sig(&[Dict, Any, Fn], Dict).opt(&[Any]),
             "`(dict-set d k (f (dict-ref d k)))`; with a default, a missing key gives `(f default)`.",
         ),
         def("dict-keys", sig(&[Dict], List), "The keys, in order."),
-        def("dict-values", sig(&[Dict], List), "The values, in the order of their keys."),
-        def("dict->list", sig(&[Dict], List), "Pairs `(k . v)`, in order."),
-        def("list->dict", sig(&[List], Dict), "A dict from pairs `(k . v)`, set left to right."),
+        def(
+            "dict-values",
+            sig(&[Dict], List),
+            "The values, in the order of their keys.",
+        ),
+        def(
+            "dict->list",
+            sig(&[Dict], List),
+            "Pairs `(k . v)`, in order.",
+        ),
+        def(
+            "list->dict",
+            sig(&[List], Dict),
+            "A dict from pairs `(k . v)`, set left to right.",
+        ),
         def(
             "dict-merge",
             sig(&[], Dict).rest(Dict),
@@ -393,8 +429,16 @@ fn data_builtins() -> Vec<BuiltinDef> {
             sig(&[String, String, String], String),
             "Every occurrence of old replaced by new, left to right.",
         ),
-        def("string-upcase", sig(&[String], String), "Upper case (Unicode full mapping)."),
-        def("string-downcase", sig(&[String], String), "Lower case (Unicode full mapping)."),
+        def(
+            "string-upcase",
+            sig(&[String], String),
+            "Upper case (Unicode full mapping).",
+        ),
+        def(
+            "string-downcase",
+            sig(&[String], String),
+            "Lower case (Unicode full mapping).",
+        ),
         def(
             "string-trim",
             sig(&[String], String),
@@ -410,7 +454,11 @@ fn data_builtins() -> Vec<BuiltinDef> {
             sig(&[Fn, Any], Any).rest(Any),
             "`(apply f a ... lst)` calls f with a ... and the elements of lst.",
         ),
-        prelude("for-each", sig(&[Fn, List], Nil), "`(f x)` for each element, in order."),
+        prelude(
+            "for-each",
+            sig(&[Fn, List], Nil),
+            "`(f x)` for each element, in order.",
+        ),
         prelude(
             "filter-map",
             sig(&[Fn, List], List),
@@ -451,7 +499,11 @@ fn data_builtins() -> Vec<BuiltinDef> {
             sig(&[List, Int], List),
             "The list without its first k elements.",
         ),
-        def("last", sig(&[List], Any), "The last element; nil is a `range` error."),
+        def(
+            "last",
+            sig(&[List], Any),
+            "The last element; nil is a `range` error.",
+        ),
         def(
             "json-parse",
             sig(&[String], Any),

@@ -198,10 +198,13 @@ fn set_all(cx: &mut Ctx, who: &str, mut d: Dict, pairs: &[(Value, Value)]) -> Fa
 }
 
 fn dict_new(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    if a.len() % 2 != 0 {
+    if !a.len().is_multiple_of(2) {
         return Err(Fault::new(
             ErrorKind::Arity,
-            format!("`dict` takes keys and values in pairs, but {} arguments were given", a.len()),
+            format!(
+                "`dict` takes keys and values in pairs, but {} arguments were given",
+                a.len()
+            ),
         ));
     }
     let pairs: Vec<(Value, Value)> = a.chunks(2).map(|c| (c[0], c[1])).collect();
@@ -262,12 +265,18 @@ fn entries(cx: &mut Ctx, who: &str, v: Value) -> FaultResult<Vec<(Value, Value)>
 }
 
 fn dict_keys(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let ks: Vec<Value> = entries(cx, "dict-keys", a[0])?.into_iter().map(|e| e.0).collect();
+    let ks: Vec<Value> = entries(cx, "dict-keys", a[0])?
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
     make_list(cx, &ks)
 }
 
 fn dict_values(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let vs: Vec<Value> = entries(cx, "dict-values", a[0])?.into_iter().map(|e| e.1).collect();
+    let vs: Vec<Value> = entries(cx, "dict-values", a[0])?
+        .into_iter()
+        .map(|e| e.1)
+        .collect();
     make_list(cx, &vs)
 }
 

@@ -140,7 +140,10 @@ impl Dict {
         }
         let seq = self.order.len() as u32;
         let e = Entry { key, value, seq };
-        self.order.push_back(Slot { hash: h, key: Some(key) });
+        self.order.push_back(Slot {
+            hash: h,
+            key: Some(key),
+        });
         match self.map.get_mut(&h) {
             Some(b) => {
                 let mut v = b.entries().to_vec();
@@ -176,7 +179,8 @@ impl Dict {
                 self.map.insert(h, Bucket::Many(rest));
             }
         }
-        self.order.set(gone.seq as usize, Slot { hash: h, key: None });
+        self.order
+            .set(gone.seq as usize, Slot { hash: h, key: None });
         self.len -= 1;
         if self.order.len() > 2 * self.len + 32 {
             self.compact();
@@ -186,7 +190,12 @@ impl Dict {
 
     /// Renumbers the order without holes.
     fn compact(&mut self) {
-        let slots: Vec<Slot> = self.order.iter().filter(|s| s.key.is_some()).copied().collect();
+        let slots: Vec<Slot> = self
+            .order
+            .iter()
+            .filter(|s| s.key.is_some())
+            .copied()
+            .collect();
         self.order = Order::new();
         for (i, s) in slots.into_iter().enumerate() {
             if let Some(b) = self.map.get_mut(&s.hash) {
@@ -306,7 +315,9 @@ pub fn key_hash(heap: &Heap, meter: &mut Meter, who: &str, key: Value) -> FaultR
 
 /// The hash of a key already stored (so already checked), with no steps charged.
 pub fn plain_hash(heap: &Heap, key: Value) -> Option<u64> {
-    walk_key(heap, "equal?", key, &mut |_| Ok(())).ok().map(|r| r.0)
+    walk_key(heap, "equal?", key, &mut |_| Ok(()))
+        .ok()
+        .map(|r| r.0)
 }
 
 fn walk_key(

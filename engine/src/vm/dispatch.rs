@@ -270,65 +270,65 @@ impl Vm {
             ($f:expr, $argc:expr) => {{
                 let f: usize = $f;
                 let argc: usize = $argc;
-                        let left = tick!();
-                        let at = base + f as usize;
-                        // SAFETY: `f` is inside the frame (see `r!`).
-                        if let Some(c) = unsafe { read_closure(rp!(f)) } {
-                            let callee = self.closure_proto(c);
-                            let p = &self.protos[callee as usize];
-                            let new_base = at + 1;
-                            // The common case inline: fixed arity matched, depth and
-                            // stack room fine. Everything else goes through `enter`.
-                            if argc == p.nparams as usize
-                                && !p.variadic
-                                && self.frames.len() < depth_limit
-                                && new_base + p.nregs as usize + STACK_SLACK <= self.stack.len()
-                            {
-                                // The caller's pc is the return address.
-                                if let Some(fr) = self.frames.last_mut() {
-                                    fr.pc = pc as u32;
-                                }
-                            } else {
-                                if self.frames.len() >= depth_limit {
-                                    fail!(self.depth_fault());
-                                }
-                                save!();
-                                self.enter(callee, new_base, argc)?;
-                            }
-                            code = self.code_of(callee);
-                            self.frames.push(Frame {
-                                code,
-                                proto: callee,
-                                base: new_base as u32,
-                                pc: 0,
-                            });
-                            base = new_base;
-                            pc = 0;
-                            budget = left;
-                            rebase!();
-                        } else {
-                            budget = left + pc as i64;
-                            self.fuel = left;
-                            match r!(f) {
-                                Value::Builtin(id) => {
-                                    let v = self.call_builtin_value(id, at + 1, argc);
-                                    match v {
-                                        Ok(v) => put!(f, v),
-                                        Err(e) => fail!(e),
-                                    }
-                                    gc_point!();
-                                }
-                                Value::Ffi(i) => {
-                                    save!();
-                                    match self.host_call(i as usize, at + 1, argc) {
-                                        Ok(v) => put!(f, v),
-                                        Err(e) => return Err(e),
-                                    }
-                                    gc_point!();
-                                }
-                                other => fail!(self.not_callable(other)),
-                            }
+                let left = tick!();
+                let at = base + f as usize;
+                // SAFETY: `f` is inside the frame (see `r!`).
+                if let Some(c) = unsafe { read_closure(rp!(f)) } {
+                    let callee = self.closure_proto(c);
+                    let p = &self.protos[callee as usize];
+                    let new_base = at + 1;
+                    // The common case inline: fixed arity matched, depth and
+                    // stack room fine. Everything else goes through `enter`.
+                    if argc == p.nparams as usize
+                        && !p.variadic
+                        && self.frames.len() < depth_limit
+                        && new_base + p.nregs as usize + STACK_SLACK <= self.stack.len()
+                    {
+                        // The caller's pc is the return address.
+                        if let Some(fr) = self.frames.last_mut() {
+                            fr.pc = pc as u32;
                         }
+                    } else {
+                        if self.frames.len() >= depth_limit {
+                            fail!(self.depth_fault());
+                        }
+                        save!();
+                        self.enter(callee, new_base, argc)?;
+                    }
+                    code = self.code_of(callee);
+                    self.frames.push(Frame {
+                        code,
+                        proto: callee,
+                        base: new_base as u32,
+                        pc: 0,
+                    });
+                    base = new_base;
+                    pc = 0;
+                    budget = left;
+                    rebase!();
+                } else {
+                    budget = left + pc as i64;
+                    self.fuel = left;
+                    match r!(f) {
+                        Value::Builtin(id) => {
+                            let v = self.call_builtin_value(id, at + 1, argc);
+                            match v {
+                                Ok(v) => put!(f, v),
+                                Err(e) => fail!(e),
+                            }
+                            gc_point!();
+                        }
+                        Value::Ffi(i) => {
+                            save!();
+                            match self.host_call(i as usize, at + 1, argc) {
+                                Ok(v) => put!(f, v),
+                                Err(e) => return Err(e),
+                            }
+                            gc_point!();
+                        }
+                        other => fail!(self.not_callable(other)),
+                    }
+                }
             }};
         }
         loop {
@@ -519,7 +519,7 @@ impl Vm {
                         // loop: `copy_within` is a `memmove` call, a quarter of the
                         // time of a tail-call loop.
                         let from = f as usize;
-                        for i in 0..=argc as usize {
+                        for i in 0..=argc {
                             // SAFETY: registers `f..=f + argc` are inside the frame
                             // (`Proto::validate` checks the call window), and
                             // `base - 1 + i < base + f + i` stays below them.
@@ -531,7 +531,7 @@ impl Vm {
                             && base + p.nregs as usize + STACK_SLACK <= self.stack.len())
                         {
                             save!();
-                            self.enter(callee, base, argc as usize)?;
+                            self.enter(callee, base, argc)?;
                             rebase!();
                         }
                         code = self.code_of(callee);
@@ -545,7 +545,7 @@ impl Vm {
                         self.fuel = left;
                         match r!(f) {
                             Value::Builtin(id) => {
-                                let v = self.call_builtin_value(id, at + 1, argc as usize);
+                                let v = self.call_builtin_value(id, at + 1, argc);
                                 match v {
                                     Ok(v) => do_return!(&v),
                                     Err(e) => fail!(e),
@@ -553,7 +553,7 @@ impl Vm {
                             }
                             Value::Ffi(i) => {
                                 save!();
-                                let v = self.host_call(i as usize, at + 1, argc as usize)?;
+                                let v = self.host_call(i as usize, at + 1, argc)?;
                                 do_return!(&v);
                             }
                             other => fail!(self.not_callable(other)),
@@ -562,7 +562,8 @@ impl Vm {
                 }
                 Instr::CallBuiltin(a, id, argc) if id == self.apply_id => {
                     save!();
-                    let mut argc = match self.spread_apply(base + a as usize, argc as usize, false) {
+                    let mut argc = match self.spread_apply(base + a as usize, argc as usize, false)
+                    {
                         Ok(n) => n,
                         Err(e) => fail!(e),
                     };
@@ -646,7 +647,12 @@ impl Vm {
     /// arguments start after it. Charges a step per element (language §10).
     #[cold]
     #[inline(never)]
-    pub(super) fn spread_apply(&mut self, at: usize, argc: usize, shift: bool) -> Result<usize, Box<Fault>> {
+    pub(super) fn spread_apply(
+        &mut self,
+        at: usize,
+        argc: usize,
+        shift: bool,
+    ) -> Result<usize, Box<Fault>> {
         if argc < 2 {
             return Err(Fault::new(
                 ErrorKind::Arity,

@@ -134,7 +134,11 @@ fn parse_text(text: &str) -> Result<J, Box<Fault>> {
         }
         let at = offset_of(text, e.line(), e.column());
         let msg = e.to_string();
-        let msg = msg.split(" at line ").next().unwrap_or("not JSON").to_string();
+        let msg = msg
+            .split(" at line ")
+            .next()
+            .unwrap_or("not JSON")
+            .to_string();
         let bytes = text.as_bytes();
         if msg.contains("surrogate") || msg.contains("escape") {
             // At the `\` of the escape.
@@ -331,7 +335,9 @@ pub(super) fn stringify(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
                         if !seen.insert(n.as_str()) {
                             return Err(Fault::new(
                                 ErrorKind::Type,
-                                format!("`json-stringify`: two keys of a dict give the name \"{n}\""),
+                                format!(
+                                    "`json-stringify`: two keys of a dict give the name \"{n}\""
+                                ),
                             ));
                         }
                     }

@@ -25,7 +25,7 @@ impl Lowerer<'_> {
                 ExprKind::Builtin(id) => {
                     let b = builtins::get(id);
                     self.check_signature(name, &b.sig, head.span, args, &arg_exprs, None);
-                    if b.name == "dict" && args.len() % 2 == 1 {
+                    if b.name == "dict" && !args.len().is_multiple_of(2) {
                         self.error(
                             Code::E0103,
                             head.span,
