@@ -340,7 +340,8 @@ fn a_scope_denied_call_is_audited_once_as_denied() {
     assert!(counts.contains("denied"), "{counts}");
     // How to widen the scope is said once the report is out.
     assert!(
-        o.stderr.contains("hint: `:grant IoPersist DIR` adds a directory to the scope"),
+        o.stderr
+            .contains("hint: `:grant IoPersist DIR` adds a directory to the scope"),
         "{}",
         o.stderr
     );

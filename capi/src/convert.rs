@@ -1,7 +1,9 @@
 //! Values across the boundary (tooling §5): JSON integers are Ints, numbers with
 //! `.` or an exponent Floats; strings, booleans, null and arrays are String, Bool,
-//! nil and lists; `{"symbol": "name"}` is a Symbol. Improper pairs, procedures,
-//! capabilities, actors and error values do not cross (kind `type`).
+//! nil and lists; `{"symbol": "name"}` is a Symbol, `{"vector": [...]}` a
+//! Vector, `{"dict": {...}}` and every other object a Dict with String keys.
+//! Improper pairs, procedures, capabilities, actors, error values and dicts with
+//! other keys do not cross (kind `type`).
 
 use crate::Failure;
 use jue_engine::Value;
@@ -35,6 +37,37 @@ pub fn value_to_json(v: &Value) -> Result<Json, Failure> {
                 .map(value_to_json)
                 .collect::<Result<Vec<_>, _>>()?,
         ),
+        Value::Vector(items) => {
+            let arr = items
+                .iter()
+                .map(value_to_json)
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut m = Map::new();
+            m.insert("vector".into(), Json::Array(arr));
+            Json::Object(m)
+        }
+        Value::Dict(entries) => {
+            let mut m = Map::new();
+            for (k, val) in entries {
+                let Value::String(k) = k else {
+                    return no(format!("a dict with the key {k} (only String keys cross)"));
+                };
+                m.insert(k.clone(), value_to_json(val)?);
+            }
+            // A dict whose only key is a tag name goes out tagged, so that it comes
+            // back as a dict.
+            let tag_like = m.len() == 1
+                && m.keys()
+                    .next()
+                    .is_some_and(|k| matches!(k.as_str(), "symbol" | "vector" | "dict"));
+            if tag_like {
+                let mut outer = Map::new();
+                outer.insert("dict".into(), Json::Object(m));
+                Json::Object(outer)
+            } else {
+                Json::Object(m)
+            }
+        }
         Value::Pair(..) => return no(format!("an improper list {v}")),
         Value::Procedure(p) => return no(format!("a procedure ({p})")),
         Value::Capability(c) => return no(format!("a capability ({c})")),
@@ -76,15 +109,40 @@ pub fn json_to_value(j: &Json) -> Result<Value, Failure> {
                 )
             }
         }
-        Json::Object(m) => match (m.len(), m.get("symbol")) {
-            (1, Some(Json::String(s))) if !s.is_empty() => Value::Symbol(s.clone()),
-            _ => {
-                return bad(format!(
-                    "the object {j} is not a value: only {{\"symbol\": \"name\"}} objects cross"
-                ));
+        Json::Object(m) => {
+            let tag = if m.len() == 1 {
+                m.iter().next().map(|(k, v)| (k.as_str(), v))
+            } else {
+                None
+            };
+            match tag {
+                Some(("symbol", Json::String(s))) if !s.is_empty() => Value::Symbol(s.clone()),
+                Some(("vector", Json::Array(items))) => Value::Vector(
+                    items
+                        .iter()
+                        .map(json_to_value)
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+                Some(("dict", Json::Object(inner))) => dict_of(inner)?,
+                Some(("symbol" | "vector" | "dict", other)) => {
+                    return Err(Failure::new(
+                        "type",
+                        format!("the tag object {j} holds {other}, which is not its kind"),
+                    ));
+                }
+                _ => dict_of(m)?,
             }
-        },
+        }
     })
+}
+
+/// A JSON object as a Dict with String keys, in its order.
+fn dict_of(m: &Map<String, Json>) -> Result<Value, Failure> {
+    let mut entries = Vec::with_capacity(m.len());
+    for (k, v) in m {
+        entries.push((Value::String(k.clone()), json_to_value(v)?));
+    }
+    Ok(Value::Dict(entries))
 }
 
 /// serde_json reads an integer too large for 64 bits as a float; the spec makes
@@ -142,7 +200,17 @@ mod tests {
         assert!(json_to_value(&json!(u64::MAX)).is_err());
         assert!(check_integer_literals("[1, \"18446744073709551616\", 2.5e300]").is_ok());
         assert!(check_integer_literals("[18446744073709551616]").is_err());
-        assert!(json_to_value(&json!({"x": 1})).is_err());
+        // Objects are dicts; the tags make symbols, vectors and tag-like dicts.
+        assert_eq!(
+            json_to_value(&json!({"x": 1})).unwrap(),
+            Value::Dict(vec![(Value::String("x".into()), Value::Int(1))])
+        );
+        let tagged = json!([{"vector": [1, "a"]}, {"dict": {"symbol": 1}}]);
+        let v = json_to_value(&tagged).unwrap();
+        assert!(matches!(&v, Value::List(items) if matches!(items[0], Value::Vector(_))));
+        assert_eq!(value_to_json(&v).unwrap(), tagged);
+        assert!(json_to_value(&json!({"symbol": 5})).is_err());
+        assert!(value_to_json(&Value::Dict(vec![(Value::Int(1), Value::Nil)])).is_err());
         assert!(value_to_json(&Value::Float(f64::NAN)).is_err());
         assert!(value_to_json(&Value::Procedure("#<procedure f>".into())).is_err());
     }

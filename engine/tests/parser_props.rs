@@ -477,6 +477,7 @@ fn strip(n: &Node) -> D {
             l.bracket == Bracket::Square,
         ),
         NodeKind::Quote(q) => D::Quote(Box::new(strip(q))),
+        NodeKind::Vector(_) | NodeKind::Dict(_) => panic!("the generator writes no vector or dict"),
         NodeKind::Error => panic!("error node in a balanced text"),
     }
 }

@@ -55,7 +55,8 @@ fn parse(text: &str) -> Option<Vec<Item>> {
         let (blank, newline) = pending_gap.take().unwrap_or((nl >= 2, nl >= 1));
         let word = &text[s..e];
         let elem = match &t.kind {
-            TokenKind::LParen | TokenKind::LBracket => {
+            TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace | TokenKind::HashParen => {
+                // `#` stands for the vector opener `#(`.
                 stack.push((word.chars().next().unwrap_or('('), Vec::new()));
                 // The list's own gap is recorded when it closes.
                 stack.last_mut()?.1.push(Item {
@@ -65,13 +66,17 @@ fn parse(text: &str) -> Option<Vec<Item>> {
                 });
                 continue;
             }
-            TokenKind::RParen | TokenKind::RBracket => {
+            TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace => {
                 let (open, mut items) = stack.pop()?;
                 if stack.is_empty() {
                     return None;
                 }
                 let marker = items.remove(0);
-                let close = if open == '[' { ']' } else { ')' };
+                let close = match open {
+                    '[' => ']',
+                    '{' => '}',
+                    _ => ')',
+                };
                 let mut elem = Elem::List { open, close, items };
                 while quotes.last() == Some(&stack.len()) {
                     quotes.pop();
@@ -126,7 +131,7 @@ fn flat(e: &Elem) -> Option<String> {
             for i in items {
                 parts.push(flat(&i.elem)?);
             }
-            Some(format!("{open}{}{close}", parts.join(" ")))
+            Some(format!("{}{}{close}", open_text(*open), parts.join(" ")))
         }
     }
 }
@@ -179,7 +184,7 @@ fn render(e: &Elem, col: usize, out: &mut String) {
                     return;
                 }
             }
-            out.push(*open);
+            out.push_str(open_text(*open));
             if items.is_empty() {
                 out.push(*close);
                 return;
@@ -319,6 +324,20 @@ mod tests {
     }
 
     #[test]
+    fn vectors_and_dicts_keep_their_delimiters() {
+        assert_eq!(
+            idem("(define   v  #(1  2 \"a\"))\n(define d {\"a\"   #(1)  :b   '{x 1}})"),
+            "(define v #(1 2 \"a\"))\n(define d {\"a\" #(1) :b '{x 1}})\n"
+        );
+        let long = "(define config {\"name\" \"a fairly long name here\" \"items\" #(1 2 3 4 5 6 7 8 9 10) \"nested\" {:k #(\"x\" \"y\")}})";
+        let out = idem(long);
+        assert!(
+            out.contains("#(1 2 3 4 5 6 7 8 9 10)") && out.contains("{:k #(\"x\" \"y\")}"),
+            "{out}"
+        );
+    }
+
+    #[test]
     fn short_forms_stay_on_one_line() {
         assert_eq!(
             idem("(define   (f x)\n   (* x 2))\n\n\n\n(f 21)"),
@@ -363,5 +382,15 @@ mod tests {
     fn syntax_errors_are_left_alone() {
         assert!(format_text("(define (f x)").is_none());
         assert_eq!(format_text("").as_deref(), Some(""));
+    }
+}
+
+/// The opening delimiter a list was written with (`#` stands for `#(`).
+fn open_text(open: char) -> &'static str {
+    match open {
+        '#' => "#(",
+        '[' => "[",
+        '{' => "{",
+        _ => "(",
     }
 }

@@ -342,8 +342,11 @@ impl Highlighter for JueHelper {
             let style = match &t.kind {
                 TokenKind::LParen
                 | TokenKind::LBracket
+                | TokenKind::LBrace
+                | TokenKind::HashParen
                 | TokenKind::RParen
-                | TokenKind::RBracket => {
+                | TokenKind::RBracket
+                | TokenKind::RBrace => {
                     if pair.is_some_and(|(a, b)| a == s || b == s) {
                         Some(Style::new().bold().underline().fg(Color::LightYellow))
                     } else {

@@ -105,11 +105,21 @@ def test_malformed_json_arguments(sp, args):
 
 @pytest.mark.parametrize(
     "args",
-    [b"1", b'"x"', b"null", b"true", b'{"args": 3}', b'[{"a": 1}]', b'[{"symbol": 3}]',
+    [b"1", b'"x"', b"null", b"true", b'{"args": 3}',
      b"[18446744073709551616]", b"[9223372036854775808]"],
 )
 def test_wrongly_shaped_json_arguments(sp, args):
     assert err_kind(lib.jue_call(sp, b"list", args)) == "argument"
+
+
+def test_objects_are_dicts_and_tags_must_hold_their_kind(sp):
+    # Tooling §5: an object is a Dict with String keys; a one-member object named
+    # symbol, vector or dict is that tag, and its value must be of the tag's kind.
+    assert ok(lib.jue_call(sp, b"list", b'[{"a": 1}, {"vector": [1, 2]}]')) == [
+        {"a": 1},
+        {"vector": [1, 2]},
+    ]
+    assert err_kind(lib.jue_call(sp, b"list", b'[{"symbol": 3}]')) == "type"
 
 
 def test_call_accepts_object_with_args_and_ignores_capability(sp):

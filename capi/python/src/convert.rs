@@ -178,6 +178,29 @@ fn out(
                 format!("an error value ({shown}) cannot cross to Python"),
             ));
         }
+        VmValue::Vector(r) => {
+            let list = PyList::empty(py);
+            for x in heap.vec(r) {
+                list.append(out(py, me, this, s, *x, roots, depth + 1)?)?;
+            }
+            list.into_any().unbind()
+        }
+        VmValue::Dict(r) => {
+            let d = pyo3::types::PyDict::new(py);
+            for (k, x) in heap.dict(r).entries() {
+                let VmValue::Str(kr) = k else {
+                    return Err(jue_error(
+                        "type",
+                        format!(
+                            "a dict with the key {} cannot cross to Python (only String keys)",
+                            s.show(k)
+                        ),
+                    ));
+                };
+                d.set_item(heap.str(kr), out(py, me, this, s, x, roots, depth + 1)?)?;
+            }
+            d.into_any().unbind()
+        }
         VmValue::Capability(_) | VmValue::Actor(_) => {
             return Err(jue_error(
                 "type",

@@ -137,12 +137,12 @@ static TABLE: LazyLock<Vec<BuiltinDef>> = LazyLock::new(|| {
         def(
             "eq?",
             sig(&[Any, Any], Bool),
-            "Identity: numbers, booleans, nil and symbols by value; strings, pairs and procedures by identity.",
+            "Identity: numbers, booleans, nil and symbols by value; strings, pairs, vectors, dicts and procedures by identity.",
         ),
         def(
             "equal?",
             sig(&[Any, Any], Bool),
-            "Structural equality, no numeric conversion: `(equal? 1 1.0)` is false.",
+            "Structural equality, no numeric conversion: `(equal? 1 1.0)` is false; dicts in any order.",
         ),
         def("cons", sig(&[Any, Any], Pair), "A new pair."),
         def("car", sig(&[Pair], Any), "First element of a pair."),
@@ -261,6 +261,7 @@ static TABLE: LazyLock<Vec<BuiltinDef>> = LazyLock::new(|| {
             "The message of an error value.",
         ),
     ];
+    t.extend(data_builtins());
     let mut print = def(
         "print",
         sig(&[], Nil).rest(Any),
@@ -284,6 +285,245 @@ static TABLE: LazyLock<Vec<BuiltinDef>> = LazyLock::new(|| {
     t.push(check);
     t
 });
+
+/// The built-ins of language §12: vectors, dicts, strings, lists, JSON.
+fn data_builtins() -> Vec<BuiltinDef> {
+    let pred = |name, doc| def(name, sig(&[Any], Bool), doc);
+    let mut t = vec![
+        def(
+            "vector",
+            sig(&[], Vector).rest(Any),
+            "A new mutable vector of the arguments.",
+        ),
+        def(
+            "make-vector",
+            sig(&[Int], Vector).opt(&[Any]),
+            "`(make-vector n fill)`: n slots all holding fill (nil when omitted).",
+        ),
+        pred("vector?", "Whether the value is a vector."),
+        def(
+            "vector-length",
+            sig(&[Vector], Int),
+            "Number of slots of a vector.",
+        ),
+        def(
+            "vector-ref",
+            sig(&[Vector, Int], Any),
+            "The element at a 0-based index; out of range is a `range` error.",
+        ),
+        def(
+            "vector-set!",
+            sig(&[Vector, Int, Any], Nil),
+            "Sets a slot; a literal vector is kind `immutable`.",
+        ),
+        def(
+            "vector->list",
+            sig(&[Vector], List),
+            "The elements as a list.",
+        ),
+        def(
+            "list->vector",
+            sig(&[List], Vector),
+            "A new mutable vector of a list's elements.",
+        ),
+        prelude(
+            "vector-map",
+            sig(&[Fn, Vector], Vector),
+            "A new vector of `(f x)` for each element, in index order.",
+        ),
+        prelude(
+            "vector-for-each",
+            sig(&[Fn, Vector], Nil),
+            "`(f x)` for each element, in index order.",
+        ),
+        def(
+            "dict",
+            sig(&[], Dict).rest(Any),
+            "`(dict k1 v1 k2 v2 ...)`: a dict of these entries, set left to right.",
+        ),
+        pred("dict?", "Whether the value is a dict."),
+        def("dict-size", sig(&[Dict], Int), "Number of entries."),
+        def(
+            "dict-ref",
+            sig(&[Dict, Any], Any).opt(&[Any]),
+            "The key's value; a missing key gives the default, or kind `key` without one.",
+        ),
+        def(
+            "dict-has?",
+            sig(&[Dict, Any], Bool),
+            "Whether the key is in the dict.",
+        ),
+        def(
+            "dict-set",
+            sig(&[Dict, Any, Any], Dict),
+            "A dict with the key set: a new key is appended, a present one keeps its place.",
+        ),
+        def(
+            "dict-remove",
+            sig(&[Dict, Any], Dict),
+            "A dict without the key.",
+        ),
+        prelude(
+            "dict-update",
+            sig(&[Dict, Any, Fn], Dict).opt(&[Any]),
+            "`(dict-set d k (f (dict-ref d k)))`; with a default, a missing key gives `(f default)`.",
+        ),
+        def("dict-keys", sig(&[Dict], List), "The keys, in order."),
+        def(
+            "dict-values",
+            sig(&[Dict], List),
+            "The values, in the order of their keys.",
+        ),
+        def(
+            "dict->list",
+            sig(&[Dict], List),
+            "Pairs `(k . v)`, in order.",
+        ),
+        def(
+            "list->dict",
+            sig(&[List], Dict),
+            "A dict from pairs `(k . v)`, set left to right.",
+        ),
+        def(
+            "dict-merge",
+            sig(&[], Dict).rest(Dict),
+            "The first dict with the entries of the later ones set into it in order.",
+        ),
+        def(
+            "string-ref",
+            sig(&[String, Int], String),
+            "The one-character string at a character index.",
+        ),
+        def(
+            "string-split",
+            sig(&[String], List).opt(&[String]),
+            "The pieces between occurrences of sep; without sep, split at white space.",
+        ),
+        def(
+            "string-join",
+            sig(&[List, String], String),
+            "The strings of a list with sep between them.",
+        ),
+        def(
+            "string-contains?",
+            sig(&[String, String], Bool),
+            "Whether part occurs in the string.",
+        ),
+        def(
+            "string-index",
+            sig(&[String, String], Int).optional(),
+            "Character index of the first occurrence of part, or nil.",
+        ),
+        def(
+            "string-starts-with?",
+            sig(&[String, String], Bool),
+            "Whether the string starts with the prefix.",
+        ),
+        def(
+            "string-ends-with?",
+            sig(&[String, String], Bool),
+            "Whether the string ends with the suffix.",
+        ),
+        def(
+            "string-replace",
+            sig(&[String, String, String], String),
+            "Every occurrence of old replaced by new, left to right.",
+        ),
+        def(
+            "string-upcase",
+            sig(&[String], String),
+            "Upper case (Unicode full mapping).",
+        ),
+        def(
+            "string-downcase",
+            sig(&[String], String),
+            "Lower case (Unicode full mapping).",
+        ),
+        def(
+            "string-trim",
+            sig(&[String], String),
+            "Without leading and trailing white space.",
+        ),
+        def(
+            "format",
+            sig(&[String], String).rest(Any),
+            "The template with `~a` (as print writes), `~s` (printed form) and `~~` replaced.",
+        ),
+        def(
+            "apply",
+            sig(&[Fn, Any], Any).rest(Any),
+            "`(apply f a ... lst)` calls f with a ... and the elements of lst.",
+        ),
+        prelude(
+            "for-each",
+            sig(&[Fn, List], Nil),
+            "`(f x)` for each element, in order.",
+        ),
+        prelude(
+            "filter-map",
+            sig(&[Fn, List], List),
+            "The true results of `(f x)`, in order.",
+        ),
+        prelude(
+            "any",
+            sig(&[Fn, List], Any),
+            "The first true result of `(f x)`, else false.",
+        ),
+        prelude(
+            "every",
+            sig(&[Fn, List], Any),
+            "False at the first false result of `(f x)`, else the last result; true for nil.",
+        ),
+        prelude(
+            "sort",
+            sig(&[List, Fn], List).or(sig(&[Vector, Fn], Vector)),
+            "`(sort seq less?)`: a stable sort into a new list or mutable vector.",
+        ),
+        def(
+            "assoc",
+            sig(&[Any, List], Pair).optional(),
+            "The first pair whose car is equal? to the key, or nil.",
+        ),
+        def(
+            "member",
+            sig(&[Any, List], List),
+            "The first tail whose car is equal? to x, or nil.",
+        ),
+        def(
+            "range",
+            sig(&[Int], List).opt(&[Int, Int]),
+            "`(range n)`, `(range a b)`, `(range a b step)`: a list of Ints.",
+        ),
+        def(
+            "list-tail",
+            sig(&[List, Int], List),
+            "The list without its first k elements.",
+        ),
+        def(
+            "last",
+            sig(&[List], Any),
+            "The last element; nil is a `range` error.",
+        ),
+        def(
+            "json-parse",
+            sig(&[String], Any),
+            "The value of one JSON text: objects as dicts, arrays as vectors.",
+        ),
+        def(
+            "json-stringify",
+            sig(&[Any], String),
+            "Compact JSON of the value.",
+        ),
+    ];
+    let mut check = def(
+        "__check-vector",
+        sig(&[Any, Any], Nil),
+        "Raises a type error unless the value is a vector.",
+    );
+    check.hidden = true;
+    t.push(check);
+    t
+}
 
 static BY_NAME: LazyLock<HashMap<&'static str, u16>> = LazyLock::new(|| {
     TABLE

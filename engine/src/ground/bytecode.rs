@@ -118,6 +118,10 @@ pub enum Datum {
     Sym(Box<str>),
     /// List with optional improper tail.
     List(Vec<Datum>, Option<Box<Datum>>),
+    /// A vector literal (immutable when loaded).
+    Vector(Vec<Datum>),
+    /// A dict written as data: keys and values in the order written.
+    Dict(Vec<(Datum, Datum)>),
 }
 
 /// A constant of compiled code.

@@ -23,6 +23,10 @@ pub enum Type {
     List,
     /// Pair.
     Pair,
+    /// Any vector (literal or not).
+    Vector,
+    /// Any dict.
+    Dict,
     /// Any procedure.
     Fn,
     /// Capability token.
@@ -58,10 +62,14 @@ pub const CAP: u16 = 256;
 pub const ACTOR: u16 = 512;
 /// Kind bit of errors.
 pub const ERR: u16 = 1024;
+/// Kind bit of vectors.
+pub const VEC: u16 = 2048;
+/// Kind bit of dicts.
+pub const DICT: u16 = 4096;
 
 impl Type {
     /// All type names.
-    pub const ALL: [Type; 14] = [
+    pub const ALL: [Type; 16] = [
         Type::Int,
         Type::Float,
         Type::Number,
@@ -71,6 +79,8 @@ impl Type {
         Type::Nil,
         Type::List,
         Type::Pair,
+        Type::Vector,
+        Type::Dict,
         Type::Fn,
         Type::Capability,
         Type::ActorId,
@@ -90,6 +100,8 @@ impl Type {
             Type::Nil => "Nil",
             Type::List => "List",
             Type::Pair => "Pair",
+            Type::Vector => "Vector",
+            Type::Dict => "Dict",
             Type::Fn => "Fn",
             Type::Capability => "Capability",
             Type::ActorId => "ActorId",
@@ -115,6 +127,8 @@ impl Type {
             Type::Nil => NIL,
             Type::List => NIL | PAIR,
             Type::Pair => PAIR,
+            Type::Vector => VEC,
+            Type::Dict => DICT,
             Type::Fn => FN,
             Type::Capability => CAP,
             Type::ActorId => ACTOR,
@@ -145,6 +159,12 @@ impl fmt::Display for Type {
 pub struct Signature {
     /// Required parameters.
     pub params: Vec<Type>,
+    /// Optional parameters after the required ones (built-ins only), written in
+    /// brackets: `(Dict Any [Any]) → Any`.
+    pub optional: Vec<Type>,
+    /// A second signature of the same built-in (`sort`: lists and vectors); a
+    /// call is accepted if either accepts it.
+    pub alt: Option<Box<Signature>>,
     /// Type of each extra argument, for `T...`.
     pub rest: Option<Type>,
     /// Return type.
@@ -158,6 +178,8 @@ impl Signature {
     pub fn new(params: &[Type], ret: Type) -> Signature {
         Signature {
             params: params.to_vec(),
+            optional: Vec::new(),
+            alt: None,
             rest: None,
             ret,
             ret_optional: false,
@@ -168,6 +190,20 @@ impl Signature {
         self.rest = Some(t);
         self
     }
+    /// Adds optional parameters (in brackets).
+    pub fn opt(mut self, types: &[Type]) -> Signature {
+        self.optional = types.to_vec();
+        self
+    }
+    /// Adds a second signature.
+    pub fn or(mut self, other: Signature) -> Signature {
+        self.alt = Some(Box::new(other));
+        self
+    }
+    /// This signature and its alternative, if any.
+    pub fn alternatives(&self) -> impl Iterator<Item = &Signature> {
+        std::iter::once(self).chain(self.alt.as_deref())
+    }
     /// Marks the return as `T?`.
     pub fn optional(mut self) -> Signature {
         self.ret_optional = true;
@@ -175,15 +211,20 @@ impl Signature {
     }
     /// Whether `n` arguments are accepted.
     pub fn accepts_count(&self, n: usize) -> bool {
-        if self.rest.is_some() {
+        let one = if self.rest.is_some() {
             n >= self.params.len()
         } else {
-            n == self.params.len()
-        }
+            n >= self.params.len() && n <= self.params.len() + self.optional.len()
+        };
+        one || self.alt.as_ref().is_some_and(|a| a.accepts_count(n))
     }
     /// The parameter type of argument `i`.
     pub fn param(&self, i: usize) -> Option<Type> {
-        self.params.get(i).copied().or(self.rest)
+        self.params
+            .get(i)
+            .or_else(|| self.optional.get(i - self.params.len()))
+            .copied()
+            .or(self.rest)
     }
     /// The statically known result type: none for `T?` and `Any`.
     pub fn known_return(&self) -> Option<Type> {
@@ -192,10 +233,18 @@ impl Signature {
     /// Describes the accepted argument count ("2", "at least 1").
     pub fn arity_text(&self) -> String {
         let n = self.params.len();
-        let s = if n == 1 { "" } else { "s" };
+        let m = n + self.optional.len();
         if self.rest.is_some() {
+            let s = if n == 1 { "" } else { "s" };
             format!("at least {n} argument{s}")
+        } else if m > n {
+            if m == n + 1 {
+                format!("{n} or {m} arguments")
+            } else {
+                format!("{n} to {m} arguments")
+            }
         } else {
+            let s = if n == 1 { "" } else { "s" };
             format!("{n} argument{s}")
         }
     }
@@ -225,6 +274,7 @@ impl Signature {
     /// The parameter types as seed-style strings.
     pub fn param_strings(&self) -> Vec<String> {
         let mut v: Vec<String> = self.params.iter().map(|t| t.name().to_string()).collect();
+        v.extend(self.optional.iter().map(|t| format!("[{t}]")));
         if let Some(r) = self.rest {
             v.push(format!("{r}..."));
         }
@@ -237,14 +287,19 @@ impl Signature {
 }
 
 impl fmt::Display for Signature {
-    /// `(Int Int) → Int`, `(Number...) → Number`, `(String) → String?`.
+    /// `(Int Int) → Int`, `(Number...) → Number`, `(String) → String?`,
+    /// `(List Fn) → List, (Vector Fn) → Vector`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "({}) → {}",
             self.param_strings().join(" "),
             self.return_string()
-        )
+        )?;
+        if let Some(a) = &self.alt {
+            write!(f, ", {a}")?;
+        }
+        Ok(())
     }
 }
 

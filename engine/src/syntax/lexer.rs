@@ -16,6 +16,12 @@ pub enum TokenKind {
     LBracket,
     /// `]`
     RBracket,
+    /// `{`, opening a dict literal.
+    LBrace,
+    /// `}`
+    RBrace,
+    /// `#(`, opening a vector literal (closed by `)`).
+    HashParen,
     /// `'`
     Quote,
     /// A lone `.`
@@ -43,11 +49,17 @@ pub enum TokenKind {
 impl TokenKind {
     /// Whether this opens a list.
     pub fn is_open(&self) -> bool {
-        matches!(self, TokenKind::LParen | TokenKind::LBracket)
+        matches!(
+            self,
+            TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace | TokenKind::HashParen
+        )
     }
     /// Whether this closes a list.
     pub fn is_close(&self) -> bool {
-        matches!(self, TokenKind::RParen | TokenKind::RBracket)
+        matches!(
+            self,
+            TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace
+        )
     }
 }
 
@@ -143,6 +155,21 @@ impl<'a> Lexer<'a> {
                 ')' => self.single(TokenKind::RParen),
                 '[' => self.single(TokenKind::LBracket),
                 ']' => self.single(TokenKind::RBracket),
+                '{' => self.single(TokenKind::LBrace),
+                '}' => self.single(TokenKind::RBrace),
+                '#' if self.text[start..].starts_with("#(") => {
+                    self.pos += 2;
+                    self.push(TokenKind::HashParen, start);
+                }
+                '#' => {
+                    self.pos += 1;
+                    self.word();
+                    self.push(TokenKind::Error, start);
+                    self.error(
+                        Span::new(start, self.pos),
+                        "`#` starts only a vector literal `#(`",
+                    );
+                }
                 '\'' => self.single(TokenKind::Quote),
                 ';' => {
                     // A comment ends at any line end: `\n`, `\r\n` or a lone `\r`.
@@ -192,7 +219,9 @@ impl<'a> Lexer<'a> {
         while i < bytes.len() {
             let b = bytes[i];
             if b < 0x80 {
-                if b.is_ascii_whitespace() || matches!(b, b'(' | b')' | b'[' | b']' | b'"' | b';') {
+                if b.is_ascii_whitespace()
+                    || matches!(b, b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b';')
+                {
                     break;
                 }
                 i += 1;
@@ -326,8 +355,8 @@ pub fn is_incomplete(text: &str) -> bool {
     let mut last_significant = None;
     for t in &lexed.tokens {
         match t.kind {
-            TokenKind::LParen | TokenKind::LBracket => depth += 1,
-            TokenKind::RParen | TokenKind::RBracket => depth = (depth - 1).max(0),
+            ref k if k.is_open() => depth += 1,
+            ref k if k.is_close() => depth = (depth - 1).max(0),
             _ => {}
         }
         if t.kind != TokenKind::Comment {

@@ -295,17 +295,18 @@ impl<'a> Parser<'a> {
                 self.comments.push(span);
                 return;
             }
-            TokenKind::LParen | TokenKind::LBracket => {
+            TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace | TokenKind::HashParen => {
                 if self.recover_at_column_zero
                     && !self.stack.is_empty()
                     && self.at_column_zero(span)
                 {
                     self.close_all_unclosed();
                 }
-                let bracket = if tok.kind == TokenKind::LParen {
-                    Bracket::Paren
-                } else {
-                    Bracket::Square
+                let bracket = match tok.kind {
+                    TokenKind::LParen => Bracket::Paren,
+                    TokenKind::LBrace => Bracket::Brace,
+                    TokenKind::HashParen => Bracket::Vector,
+                    _ => Bracket::Square,
                 };
                 if self.stack.len() + self.quotes.len() >= MAX_NESTING {
                     self.error(
@@ -328,9 +329,9 @@ impl<'a> Parser<'a> {
                     dot: Dot::None,
                 });
             }
-            TokenKind::RParen | TokenKind::RBracket => {
-                self.close(span, tok.kind == TokenKind::RParen)
-            }
+            TokenKind::RParen => self.close(span, ')'),
+            TokenKind::RBracket => self.close(span, ']'),
+            TokenKind::RBrace => self.close(span, '}'),
             TokenKind::Quote => {
                 // Quotes nest too: `''''a` is as deep as `((((a))))`.
                 if self.stack.len() + self.quotes.len() >= MAX_NESTING {
@@ -406,13 +407,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn close(&mut self, span: Span, paren: bool) {
-        let want = if paren {
-            Bracket::Paren
-        } else {
-            Bracket::Square
-        };
-        let ch = if paren { ')' } else { ']' };
+    fn close(&mut self, span: Span, ch: char) {
         match self.stack.last() {
             None => {
                 self.error(
@@ -421,7 +416,7 @@ impl<'a> Parser<'a> {
                     format!("unexpected `{ch}` with no opening delimiter"),
                 );
             }
-            Some(f) if f.bracket != want => {
+            Some(f) if f.bracket.close() != ch => {
                 // The opener is named by a related span, not a line number, so the
                 // message stays true when lines are added above (incremental reuse).
                 let (open, opened, close) = (f.bracket.open(), f.open, f.bracket.close());
@@ -447,6 +442,24 @@ impl<'a> Parser<'a> {
         self.dangling_quotes(self.stack.len() + 1);
         if let Dot::After(d) = frame.dot {
             self.error(Code::E0001, d, "`.` must be followed by exactly one datum");
+        }
+        if matches!(frame.bracket, Bracket::Brace | Bracket::Vector) {
+            let items = frame.items;
+            let kind = if frame.bracket == Bracket::Vector {
+                NodeKind::Vector(items)
+            } else {
+                if items.len() % 2 == 1 {
+                    let last = items[items.len() - 1].span;
+                    self.error(
+                        Code::E0001,
+                        last,
+                        "a dict literal needs a value after each key: this key has none",
+                    );
+                }
+                NodeKind::Dict(items)
+            };
+            self.complete(Node { kind, span });
+            return;
         }
         let list = List {
             items: frame.items,
@@ -475,6 +488,14 @@ impl<'a> Parser<'a> {
             self.error(Code::E0001, span, "`.` outside a list");
             return;
         };
+        if matches!(frame.bracket, Bracket::Brace | Bracket::Vector) {
+            self.error(
+                Code::E0001,
+                span,
+                "a `.` cannot stand in a vector or dict literal",
+            );
+            return;
+        }
         if frame.items.is_empty() || !matches!(frame.dot, Dot::None) {
             self.error(Code::E0001, span, "misplaced `.`: write `(a . b)`");
             return;

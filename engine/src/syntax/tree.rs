@@ -10,21 +10,28 @@ pub enum Bracket {
     Paren,
     /// `[ ]`
     Square,
+    /// `{ }`: a dict literal (parsed into [`NodeKind::Dict`], never a list).
+    Brace,
+    /// `#( )`: a vector literal (parsed into [`NodeKind::Vector`]).
+    Vector,
 }
 
 impl Bracket {
     /// The closing character.
     pub fn close(self) -> char {
         match self {
-            Bracket::Paren => ')',
+            Bracket::Paren | Bracket::Vector => ')',
             Bracket::Square => ']',
+            Bracket::Brace => '}',
         }
     }
-    /// The opening character.
-    pub fn open(self) -> char {
+    /// The opening delimiter.
+    pub fn open(self) -> &'static str {
         match self {
-            Bracket::Paren => '(',
-            Bracket::Square => '[',
+            Bracket::Paren => "(",
+            Bracket::Square => "[",
+            Bracket::Brace => "{",
+            Bracket::Vector => "#(",
         }
     }
 }
@@ -59,6 +66,10 @@ pub enum NodeKind {
     List(Box<List>),
     /// `'datum`.
     Quote(Box<Node>),
+    /// `#(d ...)`: a vector literal, its elements data.
+    Vector(Vec<Node>),
+    /// `{k v ...}`: a dict literal, keys and values alternating.
+    Dict(Vec<Node>),
     /// Something that could not be read (already diagnosed).
     Error,
 }
@@ -108,6 +119,7 @@ impl Node {
             let children: Vec<&Node> = match &cur.kind {
                 NodeKind::List(l) => l.items.iter().chain(l.tail.iter()).collect(),
                 NodeKind::Quote(q) => vec![q],
+                NodeKind::Vector(v) | NodeKind::Dict(v) => v.iter().collect(),
                 _ => return Some(cur),
             };
             for c in children {
@@ -146,6 +158,7 @@ impl TopForm {
             match &mut n.kind {
                 NodeKind::List(l) => work.extend(l.items.iter_mut().chain(l.tail.iter_mut())),
                 NodeKind::Quote(q) => work.push(q),
+                NodeKind::Vector(v) | NodeKind::Dict(v) => work.extend(v.iter_mut()),
                 _ => {}
             }
         }

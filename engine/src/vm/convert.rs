@@ -1,6 +1,7 @@
 //! Crossing between the VM's values and the owned values hosts hold
 //! (`ground::ffi::Value`): copies out of the heap, and allocation into it.
 
+use super::dict::{self, Dict};
 use super::error::ErrorKind;
 use super::heap::{Heap, Obj};
 use super::symbols::Symbols;
@@ -51,6 +52,23 @@ fn from_vm_at(
             _ => Value::Nil,
         },
         VmValue::Cell(_) => Value::Nil,
+        VmValue::Vector(r) => {
+            let mut out = Vec::with_capacity(heap.vec(r).len());
+            for it in heap.vec(r) {
+                out.push(from_vm_at(*it, heap, symbols, show, depth + 1)?);
+            }
+            Value::Vector(out)
+        }
+        VmValue::Dict(r) => {
+            let mut out = Vec::with_capacity(heap.dict(r).len());
+            for (k, it) in heap.dict(r).entries() {
+                out.push((
+                    from_vm_at(k, heap, symbols, show, depth + 1)?,
+                    from_vm_at(it, heap, symbols, show, depth + 1)?,
+                ));
+            }
+            Value::Dict(out)
+        }
         VmValue::Pair(_) => {
             let mut items = Vec::new();
             let mut cur = v;
@@ -106,6 +124,27 @@ fn to_vm_at(
             let a = to_vm_at(a, heap, symbols, depth + 1)?;
             let d = to_vm_at(d, heap, symbols, depth + 1)?;
             heap.cons(a, d)
+        }
+        Value::Vector(items) => {
+            let vals = items
+                .iter()
+                .map(|i| to_vm_at(i, heap, symbols, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            heap.vector(vals, true)
+        }
+        Value::Dict(entries) => {
+            let mut d = Dict::default();
+            let mut added = 0;
+            for (k, v) in entries {
+                let k = to_vm_at(k, heap, symbols, depth + 1)?;
+                let v = to_vm_at(v, heap, symbols, depth + 1)?;
+                let key =
+                    dict::store_key_unmetered(heap, "a host dict", k).map_err(|f| f.message)?;
+                if d.insert(heap, key.hash, key.value, v) {
+                    added += 1;
+                }
+            }
+            heap.alloc_dict(d, added)
         }
     })
 }

@@ -27,7 +27,14 @@ impl Vm {
     fn grow_stack(&mut self, need: usize) -> Step {
         const SLOT: usize = std::mem::size_of::<Value>();
         let limit = usize::try_from(self.limits.memory).unwrap_or(usize::MAX);
-        let room = limit.saturating_sub(self.heap.live_bytes()) / SLOT;
+        let mut room = limit.saturating_sub(self.heap.live_bytes()) / SLOT;
+        if need > room {
+            // Garbage may be what fills the limit: collect (every register is a
+            // root here, stale ones too, which only keeps more alive) and look again.
+            let top = self.stack.len();
+            self.collect_with_top(top, &[]);
+            room = limit.saturating_sub(self.heap.live_bytes()) / SLOT;
+        }
         if need > room {
             return Err(Fault::new(
                 ErrorKind::MemoryLimit,
@@ -296,6 +303,76 @@ impl Vm {
             }};
         }
 
+        // A call of the value in register `$f` with `$argc` arguments after it
+        // (the body of `Call`, shared with `apply`).
+        macro_rules! call_at {
+            ($f:expr, $argc:expr) => {{
+                let f: usize = $f;
+                let argc: usize = $argc;
+                let left = tick!();
+                let at = base + f as usize;
+                // SAFETY: `f` is inside the frame (see `r!`).
+                if let Some(c) = unsafe { read_closure(rp!(f)) } {
+                    let callee = self.closure_proto(c);
+                    let p = &self.protos[callee as usize];
+                    let new_base = at + 1;
+                    // The common case inline: fixed arity matched, depth and
+                    // stack room fine. Everything else goes through `enter`.
+                    if argc == p.nparams as usize
+                        && !p.variadic
+                        && self.frames.len() < depth_limit
+                        && new_base + p.nregs as usize + STACK_SLACK <= self.stack.len()
+                    {
+                        // The caller's pc is the return address.
+                        if let Some(fr) = self.frames.last_mut() {
+                            fr.pc = pc as u32;
+                        }
+                    } else {
+                        if self.frames.len() >= depth_limit {
+                            fail!(self.depth_fault());
+                        }
+                        save!();
+                        self.enter(callee, new_base, argc)?;
+                    }
+                    code = self.code_of(callee);
+                    self.frames.push(Frame {
+                        code,
+                        proto: callee,
+                        base: new_base as u32,
+                        pc: 0,
+                    });
+                    base = new_base;
+                    pc = 0;
+                    budget = left;
+                    rebase!();
+                } else {
+                    budget = left + pc as i64;
+                    self.fuel = left;
+                    match r!(f) {
+                        Value::Builtin(id) => {
+                            let v = self.call_builtin_value(id, at + 1, argc);
+                            budget -= self.take_work();
+                            match v {
+                                Ok(v) => put!(f, v),
+                                Err(e) => fail!(e),
+                            }
+                            gc_point!();
+                        }
+                        Value::Ffi(i) => {
+                            save!();
+                            let v = self.host_call(i as usize, at + 1, argc);
+                            budget -= self.take_work();
+                            match v {
+                                Ok(v) => put!(f, v),
+                                Err(e) => return Err(e),
+                            }
+                            gc_point!();
+                        }
+                        other => fail!(self.not_callable(other)),
+                    }
+                }
+            }};
+        }
         loop {
             debug_assert!(pc < code.len());
             // SAFETY: validated code ends in a terminator and jumps stay inside it.
@@ -446,69 +523,34 @@ impl Vm {
                     }
                 }
                 Instr::Call(f, argc) => {
-                    let left = tick!();
-                    let at = base + f as usize;
-                    // SAFETY: `f` is inside the frame (see `r!`).
-                    if let Some(c) = unsafe { read_closure(rp!(f)) } {
-                        let callee = self.closure_proto(c);
-                        let p = &self.protos[callee as usize];
-                        let new_base = at + 1;
-                        // The common case inline: fixed arity matched, depth and
-                        // stack room fine. Everything else goes through `enter`.
-                        if argc == p.nparams
-                            && !p.variadic
-                            && self.frames.len() < depth_limit
-                            && new_base + p.nregs as usize + STACK_SLACK <= self.stack.len()
-                        {
-                            // The caller's pc is the return address.
-                            if let Some(fr) = self.frames.last_mut() {
-                                fr.pc = pc as u32;
-                            }
-                        } else {
-                            if self.frames.len() >= depth_limit {
-                                fail!(self.depth_fault());
-                            }
-                            save!();
-                            self.enter(callee, new_base, argc as usize)?;
+                    let f = f as usize;
+                    let mut argc = argc as usize;
+                    while let Value::Builtin(id) = r!(f) {
+                        if id != self.apply_id {
+                            break;
                         }
-                        code = self.code_of(callee);
-                        self.frames.push(Frame {
-                            code,
-                            proto: callee,
-                            base: new_base as u32,
-                            pc: 0,
-                        });
-                        base = new_base;
-                        pc = 0;
-                        budget = left;
+                        save!();
+                        match self.spread_apply(base + f, argc, true) {
+                            Ok(n) => argc = n,
+                            Err(e) => fail!(e),
+                        }
                         rebase!();
-                    } else {
-                        budget = left + pc as i64;
-                        match r!(f) {
-                            Value::Builtin(id) => {
-                                let v = self.call_builtin_value(id, at + 1, argc as usize);
-                                budget -= self.take_work();
-                                match v {
-                                    Ok(v) => put!(f, v),
-                                    Err(e) => fail!(e),
-                                }
-                                gc_point!();
-                            }
-                            Value::Ffi(i) => {
-                                save!();
-                                let v = self.host_call(i as usize, at + 1, argc as usize);
-                                budget -= self.take_work();
-                                match v {
-                                    Ok(v) => put!(f, v),
-                                    Err(e) => return Err(e),
-                                }
-                                gc_point!();
-                            }
-                            other => fail!(self.not_callable(other)),
-                        }
                     }
+                    call_at!(f, argc);
                 }
                 Instr::TailCall(f, argc) => {
+                    let mut argc = argc as usize;
+                    while let Value::Builtin(id) = r!(f) {
+                        if id != self.apply_id {
+                            break;
+                        }
+                        save!();
+                        match self.spread_apply(base + f as usize, argc, true) {
+                            Ok(n) => argc = n,
+                            Err(e) => fail!(e),
+                        }
+                        rebase!();
+                    }
                     let left = tick!();
                     let at = base + f as usize;
                     // SAFETY: `f` is inside the frame (see `r!`).
@@ -526,7 +568,7 @@ impl Vm {
                             unsafe { copy_value(regs.sub(1).add(i), regs.add(from + i)) };
                         }
                         let p = &self.protos[callee as usize];
-                        if !(argc == p.nparams
+                        if !(argc == p.nparams as usize
                             && !p.variadic
                             && base + p.nregs as usize + STACK_SLACK <= self.stack.len())
                         {
@@ -542,6 +584,7 @@ impl Vm {
                         pc = 0;
                         budget = left;
                     } else {
+                        self.fuel = left;
                         match r!(f) {
                             Value::Builtin(id) => {
                                 let v = self.call_builtin_value(id, at + 1, argc as usize);
@@ -561,8 +604,30 @@ impl Vm {
                         }
                     }
                 }
+                Instr::CallBuiltin(a, id, argc) if id == self.apply_id => {
+                    save!();
+                    let mut argc = match self.spread_apply(base + a as usize, argc as usize, false)
+                    {
+                        Ok(n) => n,
+                        Err(e) => fail!(e),
+                    };
+                    rebase!();
+                    while let Value::Builtin(id) = r!(a) {
+                        if id != self.apply_id {
+                            break;
+                        }
+                        match self.spread_apply(base + a as usize, argc, true) {
+                            Ok(n) => argc = n,
+                            Err(e) => fail!(e),
+                        }
+                        rebase!();
+                    }
+                    call_at!(a as usize, argc);
+                }
                 Instr::CallBuiltin(a, id, argc) => {
                     let at = base + a as usize;
+                    // The fuel as of here, for the steps a native charges.
+                    self.fuel = budget - pc as i64;
                     let v = match natives::builtin(id) {
                         Some(nf) => self.call_native(nf, at, argc as usize),
                         None => Err(Fault::new(ErrorKind::Host, "prelude not loaded")),
@@ -621,6 +686,44 @@ impl Vm {
                 }
             }
         }
+    }
+
+    /// Spreads the last argument of an `apply` at `at` into the arguments of a
+    /// call: afterwards the procedure is at `at` and the returned count of
+    /// arguments follows it. With `shift`, `at` holds `apply` itself and the
+    /// arguments start after it. Charges a step per element (language §10).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn spread_apply(
+        &mut self,
+        at: usize,
+        argc: usize,
+        shift: bool,
+    ) -> Result<usize, Box<Fault>> {
+        if argc < 2 {
+            return Err(Fault::new(
+                ErrorKind::Arity,
+                format!("`apply` takes at least 2 arguments, but {argc} were given"),
+            ));
+        }
+        if shift {
+            for i in 0..argc {
+                self.stack[at + i] = self.stack[at + i + 1];
+            }
+        }
+        let list_at = at + argc - 1;
+        let lst = self.stack[list_at];
+        // One step per element, charged as a built-in's work is.
+        let items = natives::list_items_charging(&self.heap, &mut |_| Ok(()), "apply", lst)?;
+        let n = argc - 2 + items.len();
+        self.work = self.work.saturating_add(items.len() as u64);
+        let bytes = items.len().saturating_mul(std::mem::size_of::<Value>());
+        self.heap
+            .check_room(bytes)
+            .map_err(|m| Fault::new(ErrorKind::MemoryLimit, m))?;
+        self.ensure_stack(at + 1, n)?;
+        self.stack[list_at..list_at + items.len()].copy_from_slice(&items);
+        Ok(n)
     }
 
     /// The prototype a closure object runs.

@@ -35,11 +35,19 @@ pub enum ErrorKind {
     Host,
     /// Raised by `error`.
     User,
+    /// `vector-set!` on a literal vector (language §12.1).
+    Immutable,
+    /// A dict key that is not there (§12.2).
+    Key,
+    /// A bad `format` template or argument count (§12.3).
+    Format,
+    /// A text that is not JSON, or a JSON number out of range (§12.5).
+    Json,
 }
 
 impl ErrorKind {
     /// All kinds.
-    pub const ALL: [ErrorKind; 14] = [
+    pub const ALL: [ErrorKind; 18] = [
         ErrorKind::Type,
         ErrorKind::Arity,
         ErrorKind::Unbound,
@@ -54,6 +62,10 @@ impl ErrorKind {
         ErrorKind::Interrupted,
         ErrorKind::Host,
         ErrorKind::User,
+        ErrorKind::Immutable,
+        ErrorKind::Key,
+        ErrorKind::Format,
+        ErrorKind::Json,
     ];
     /// The kind's name as `error-kind` returns it (`division-by-zero`).
     pub fn name(self) -> &'static str {
@@ -72,6 +84,10 @@ impl ErrorKind {
             ErrorKind::Interrupted => "interrupted",
             ErrorKind::Host => "host",
             ErrorKind::User => "user",
+            ErrorKind::Immutable => "immutable",
+            ErrorKind::Key => "key",
+            ErrorKind::Format => "format",
+            ErrorKind::Json => "json",
         }
     }
     /// Parses a kind name.

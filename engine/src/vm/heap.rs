@@ -2,6 +2,7 @@
 //! mark-sweep collector that frees cycles. Marking uses an explicit worklist,
 //! so data of any depth is safe.
 
+use super::dict::Dict;
 use super::error::ErrorKind;
 use super::value::{ObjRef, Value};
 
@@ -29,7 +30,18 @@ pub enum Obj {
     Error(ErrorKind, Box<str>),
     /// Box for an assigned, captured variable.
     Cell(Value),
+    /// A vector: its slots, and whether `vector-set!` may change them (literals
+    /// and dict keys are immutable).
+    Vector(Vec<Value>, bool),
+    /// A dict (persistent: versions share their entries).
+    Dict(Box<Dict>),
 }
+
+/// Bytes a dict accounts for per entry when live (the spec's floor is 16).
+pub const DICT_ENTRY_BYTES: usize = 64;
+/// Bytes a new version of a dict accounts for when made: its own nodes, not the
+/// entries it shares with the version it came from (those count once live).
+pub const DICT_VERSION_BYTES: usize = 1024;
 
 const NO_FREE: u32 = u32::MAX;
 /// Bytes a pair accounts for.
@@ -49,6 +61,8 @@ pub struct Heap {
     collections: u64,
     /// Bytes held for good outside the arena (interned symbols), counted as live.
     pinned: usize,
+    /// What [`Heap::dict`] lends for a handle that is not a dict.
+    empty_dict: Dict,
 }
 
 impl Default for Heap {
@@ -64,6 +78,8 @@ fn cost(o: &Obj) -> usize {
             Obj::Str(s) => s.len(),
             Obj::Closure(c) => c.captures.len() * std::mem::size_of::<Value>(),
             Obj::Error(_, m) => m.len(),
+            Obj::Vector(v, _) => v.len() * std::mem::size_of::<Value>(),
+            Obj::Dict(d) => d.len() * DICT_ENTRY_BYTES,
             _ => 0,
         }
 }
@@ -80,6 +96,7 @@ impl Heap {
             limit: usize::MAX,
             collections: 0,
             pinned: 0,
+            empty_dict: Dict::default(),
         }
     }
 
@@ -120,7 +137,44 @@ impl Heap {
     /// Allocates an object.
     #[inline]
     pub fn alloc(&mut self, obj: Obj) -> ObjRef {
-        self.live_bytes += cost(&obj);
+        let bytes = cost(&obj);
+        self.alloc_counted(obj, bytes)
+    }
+
+    /// Allocates a new version of a dict: counted by what it adds, since it
+    /// shares the rest with the version it came from; a collection counts every
+    /// live dict in full.
+    pub fn alloc_dict(&mut self, d: Dict, added_entries: usize) -> Value {
+        let bytes =
+            std::mem::size_of::<Obj>() + DICT_VERSION_BYTES + added_entries * DICT_ENTRY_BYTES;
+        Value::Dict(self.alloc_counted(Obj::Dict(Box::new(d)), bytes))
+    }
+
+    /// A new vector.
+    pub fn vector(&mut self, items: Vec<Value>, mutable: bool) -> Value {
+        Value::Vector(self.alloc(Obj::Vector(items, mutable)))
+    }
+
+    /// The limit on live bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Refuses, before anything is allocated, a new object of `bytes` that could
+    /// never fit under the limit (language §10: `(make-vector 1000000000000 0)`).
+    pub fn check_room(&self, bytes: usize) -> Result<(), String> {
+        if bytes > self.limit {
+            return Err(format!(
+                "an allocation of {bytes} bytes passes the memory limit of {} bytes",
+                self.limit
+            ));
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn alloc_counted(&mut self, obj: Obj, bytes: usize) -> ObjRef {
+        self.live_bytes += bytes;
         if self.free != NO_FREE {
             let i = self.free;
             if let Obj::Free(next) = self.objs[i as usize] {
@@ -166,6 +220,22 @@ impl Heap {
         }
     }
 
+    /// The slots of a vector handle.
+    pub fn vec(&self, r: ObjRef) -> &[Value] {
+        match &self.objs[r.0 as usize] {
+            Obj::Vector(v, _) => v,
+            _ => &[],
+        }
+    }
+
+    /// The dict behind a handle.
+    pub fn dict(&self, r: ObjRef) -> &Dict {
+        match &self.objs[r.0 as usize] {
+            Obj::Dict(d) => d,
+            _ => &self.empty_dict,
+        }
+    }
+
     /// The text of a string handle.
     pub fn str(&self, r: ObjRef) -> &str {
         match &self.objs[r.0 as usize] {
@@ -207,6 +277,13 @@ impl Heap {
                 }
                 Obj::Closure(c) => work.extend(c.captures.iter().filter_map(|v| v.obj())),
                 Obj::Cell(v) => work.extend(v.obj()),
+                Obj::Vector(items, _) => work.extend(items.iter().filter_map(|v| v.obj())),
+                Obj::Dict(d) => {
+                    for (k, v) in d.entries_unordered() {
+                        work.extend(k.obj());
+                        work.extend(v.obj());
+                    }
+                }
                 Obj::Free(_) | Obj::Str(_) | Obj::Error(..) => {}
             }
         }

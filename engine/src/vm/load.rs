@@ -66,6 +66,23 @@ impl Vm {
                 }
                 acc
             }
+            Datum::Vector(items) => {
+                let vals = items.iter().map(|d| self.datum(d)).collect();
+                self.heap.vector(vals, false)
+            }
+            Datum::Dict(entries) => {
+                let mut d = super::dict::Dict::default();
+                for (k, v) in entries {
+                    let k = self.datum(k);
+                    let v = self.datum(v);
+                    // Data keys are literals: never a procedure, NaN or a cycle.
+                    if let Ok(key) = super::dict::store_key_unmetered(&mut self.heap, "dict", k) {
+                        d.insert(&self.heap, key.hash, key.value, v);
+                    }
+                }
+                let n = d.len();
+                self.heap.alloc_dict(d, n)
+            }
         }
     }
 }

@@ -16,11 +16,14 @@
 
 pub mod audit;
 pub mod convert;
+mod data;
+pub mod dict;
 mod dispatch;
 pub mod error;
 pub mod ffi_math;
 pub mod heap;
 mod host_call;
+mod json;
 pub mod limits;
 mod load;
 pub mod meter;
@@ -97,6 +100,8 @@ pub struct Vm {
     /// Where `print` writes.
     pub out: Output,
     limits: Limits,
+    /// The id of `apply`, which the call instructions carry out themselves.
+    apply_id: u16,
     steps_used: u64,
     chunk: i64,
     fuel: i64,
@@ -130,6 +135,7 @@ impl Vm {
             interrupt: Interrupt::default(),
             out,
             limits: Limits::DEFAULT,
+            apply_id: crate::ground::builtins::find("apply", false).unwrap_or(u16::MAX),
             steps_used: 0,
             chunk: 0,
             fuel: 0,
@@ -333,10 +339,18 @@ impl Vm {
         limits: Limits,
     ) -> Result<Value, RuntimeError> {
         self.begin(limits);
+        // The arguments are not rooted yet, so no collection here: room is checked
+        // against the heap as it is.
         let need = 1 + args.len() + STACK_SLACK;
-        if let Err(fault) = self.ensure_stack(0, need) {
-            return Err(self.runtime_error(*fault));
+        let limit = usize::try_from(limits.memory).unwrap_or(usize::MAX);
+        let room = limit.saturating_sub(self.heap.live_bytes()) / std::mem::size_of::<Value>();
+        if need > room || self.stack.try_reserve(need).is_err() {
+            return Err(self.runtime_error(*Fault::new(
+                ErrorKind::MemoryLimit,
+                format!("{} arguments do not fit under the memory limit", args.len()),
+            )));
         }
+        self.stack.resize(need, Value::Nil);
         self.stack[0] = f;
         self.stack[1..1 + args.len()].copy_from_slice(args);
         self.frames.push(Frame {

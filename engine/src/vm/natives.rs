@@ -151,12 +151,12 @@ fn by_name(name: &str) -> Option<NativeFn> {
         "print" => print,
         "println" => println,
         "__check-list" => check_list,
-        _ => return None,
+        _ => return super::data::by_name(name),
     })
 }
 
 #[cold]
-fn type_err(who: &str, want: &str, got: Value) -> Box<Fault> {
+pub(super) fn type_err(who: &str, want: &str, got: Value) -> Box<Fault> {
     Fault::new(
         ErrorKind::Type,
         format!("`{who}` expects {want}, but got {}", got.type_name()),
@@ -337,6 +337,8 @@ pub fn mul(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 /// `-`
 pub fn sub(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     match a {
+        // `(- 0.0)` is `-0.0`: a Float is negated, not subtracted from 0.
+        [Value::Float(f)] => Ok(Value::Float(-f)),
         [x] => arith2(ArithOp::Sub, Value::Int(0), *x),
         [x, rest @ ..] => fold(ArithOp::Sub, *x, rest),
         [] => Err(Fault::new(
@@ -444,6 +446,8 @@ pub fn is_eq(a: Value, b: Value) -> bool {
         (Value::Sym(x), Value::Sym(y)) => x == y,
         (Value::Str(x), Value::Str(y))
         | (Value::Pair(x), Value::Pair(y))
+        | (Value::Vector(x), Value::Vector(y))
+        | (Value::Dict(x), Value::Dict(y))
         | (Value::Closure(x), Value::Closure(y))
         | (Value::Error(x), Value::Error(y)) => x == y,
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
@@ -454,12 +458,31 @@ pub fn is_eq(a: Value, b: Value) -> bool {
     }
 }
 
-/// Structural equality, iterative, charging one step per pair of values compared
-/// (shared data is compared along every path, so the charge is what bounds it).
+/// Structural equality, iterative (language §5, §12): vectors element by
+/// element, dicts by their entries in any order; two vectors met again while
+/// they are being compared count as equal, so cyclic data terminates. One step
+/// is charged per pair of values compared (shared data is compared along every
+/// path, so the charge is what bounds it).
 pub fn is_equal(heap: &Heap, meter: &mut Meter, a: Value, b: Value) -> FaultResult<bool> {
+    equal_charging(heap, &mut |n| meter.charge(n), a, b)
+}
+
+/// `equal?` for the engine's own bounded comparisons (dict keys, which were
+/// charged when hashed): no meter.
+pub fn is_equal_plain(heap: &Heap, a: Value, b: Value) -> bool {
+    equal_charging(heap, &mut |_| Ok(()), a, b).unwrap_or(false)
+}
+
+fn equal_charging(
+    heap: &Heap,
+    charge: &mut dyn FnMut(u64) -> FaultResult<()>,
+    a: Value,
+    b: Value,
+) -> FaultResult<bool> {
     let mut work = vec![(a, b)];
+    let mut seen: std::collections::HashSet<(u32, u32)> = Default::default();
     while let Some((x, y)) = work.pop() {
-        meter.charge(1)?;
+        charge(1)?;
         match (x, y) {
             (Value::Pair(p), Value::Pair(q)) => {
                 if p == q {
@@ -471,7 +494,43 @@ pub fn is_equal(heap: &Heap, meter: &mut Meter, a: Value, b: Value) -> FaultResu
             }
             (Value::Str(p), Value::Str(q)) => {
                 let (p, q) = (heap.str(p), heap.str(q));
-                meter.charge(p.len().min(q.len()) as u64 / 64)?;
+                charge(p.len().min(q.len()) as u64 / 64)?;
+                if p != q {
+                    return Ok(false);
+                }
+            }
+            (Value::Vector(p), Value::Vector(q)) => {
+                if p == q || !seen.insert((p.0, q.0)) {
+                    continue;
+                }
+                let (u, v) = (heap.vec(p), heap.vec(q));
+                if u.len() != v.len() {
+                    return Ok(false);
+                }
+                work.extend(u.iter().copied().zip(v.iter().copied()).rev());
+            }
+            (Value::Dict(p), Value::Dict(q)) => {
+                if p == q {
+                    continue;
+                }
+                let (d, e) = (heap.dict(p), heap.dict(q));
+                charge(d.len() as u64)?;
+                if d.len() != e.len() {
+                    return Ok(false);
+                }
+                for (k, v) in d.entries() {
+                    // Keys were checked when stored, so hashing cannot fail.
+                    let Some(h) = super::dict::plain_hash(heap, k) else {
+                        return Ok(false);
+                    };
+                    match e.get(heap, h, k) {
+                        Some(other) => work.push((v, other.value)),
+                        None => return Ok(false),
+                    }
+                }
+            }
+            (Value::Float(p), Value::Float(q)) => {
+                // 0.0 and -0.0 are equal?; NaN is not equal? to itself.
                 if p != q {
                     return Ok(false);
                 }
@@ -531,13 +590,23 @@ pub fn list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 
 /// The elements of a proper list, or a type error naming `who`; one step each.
 pub fn list_items(heap: &Heap, meter: &mut Meter, who: &str, v: Value) -> FaultResult<Vec<Value>> {
+    list_items_charging(heap, &mut |n| meter.charge(n), who, v)
+}
+
+/// The elements of a proper list, charging one step each to `charge`.
+pub fn list_items_charging(
+    heap: &Heap,
+    charge: &mut dyn FnMut(u64) -> FaultResult<()>,
+    who: &str,
+    v: Value,
+) -> FaultResult<Vec<Value>> {
     let mut out = Vec::new();
     let mut cur = v;
     loop {
         match cur {
             Value::Nil => return Ok(out),
             Value::Pair(r) => {
-                meter.charge(1)?;
+                charge(1)?;
                 let (a, d) = heap.pair(r);
                 out.push(a);
                 cur = d;
@@ -656,7 +725,7 @@ pub fn is_list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 
 // ----- strings -----
 
-fn string_arg<'c>(cx: &'c Ctx, who: &str, v: Value) -> FaultResult<&'c str> {
+pub(super) fn string_arg<'c>(cx: &'c Ctx, who: &str, v: Value) -> FaultResult<&'c str> {
     match v {
         Value::Str(r) => Ok(cx.heap.str(r)),
         o => Err(type_err(who, "a string", o)),

@@ -24,6 +24,8 @@ enum Task {
     Value(Value),
     Rest(Value),
     Text(&'static str),
+    /// The end of a vector: `)`, and it is no longer being printed.
+    Leave(super::value::ObjRef),
 }
 
 /// Longest text the infallible printers write before they cut it with a marker:
@@ -82,6 +84,8 @@ pub fn write_metered(
     }
     let mut work = vec![Task::Value(v)];
     let mut visited = 0u64;
+    // Vectors being printed: one met again inside itself prints `#(...)`.
+    let mut open: std::collections::HashSet<super::value::ObjRef> = Default::default();
     while let Some(t) = work.pop() {
         visited += 1;
         if visited == 256 {
@@ -93,6 +97,10 @@ pub fn write_metered(
         }
         match t {
             Task::Text(s) => out.push_str(s),
+            Task::Leave(r) => {
+                out.push(')');
+                open.remove(&r);
+            }
             Task::Rest(v) => match v {
                 Value::Nil => out.push(')'),
                 Value::Pair(r) => {
@@ -113,6 +121,33 @@ pub fn write_metered(
                     out.push('(');
                     work.push(Task::Rest(d));
                     work.push(Task::Value(a));
+                }
+                Value::Vector(r) => {
+                    if !open.insert(r) {
+                        out.push_str("#(...)");
+                        continue;
+                    }
+                    out.push_str("#(");
+                    work.push(Task::Leave(r));
+                    for (i, it) in cx.heap.vec(r).iter().enumerate().rev() {
+                        work.push(Task::Value(*it));
+                        if i > 0 {
+                            work.push(Task::Text(" "));
+                        }
+                    }
+                }
+                Value::Dict(r) => {
+                    out.push('{');
+                    work.push(Task::Text("}"));
+                    let entries: Vec<(Value, Value)> = cx.heap.dict(r).entries().collect();
+                    for (i, (k, v)) in entries.into_iter().enumerate().rev() {
+                        work.push(Task::Value(v));
+                        work.push(Task::Text(" "));
+                        work.push(Task::Value(k));
+                        if i > 0 {
+                            work.push(Task::Text(" "));
+                        }
+                    }
                 }
                 other => write_atom(out, other, cx),
             },
@@ -307,7 +342,9 @@ fn write_atom(out: &mut String, v: Value, cx: &PrintCtx<'_>) {
         }
         Value::Undefined => out.push_str("#<undefined>"),
         Value::Cell(_) => out.push_str("#<cell>"),
-        Value::Pair(_) => unreachable!("pairs are handled by write_value"),
+        Value::Pair(_) | Value::Vector(_) | Value::Dict(_) => {
+            unreachable!("pairs, vectors and dicts are handled by write_value")
+        }
     }
 }
 

@@ -49,6 +49,10 @@ pub enum Value {
     Error(ObjRef),
     /// Reserved for actors.
     Actor(u32),
+    /// A vector (mutable, or immutable when it came from a literal).
+    Vector(ObjRef),
+    /// An immutable, insertion-ordered dict.
+    Dict(ObjRef),
     /// Internal: a global or letrec slot that has not been assigned yet.
     Undefined,
     /// Internal: a box holding a captured variable that is assigned.
@@ -96,6 +100,8 @@ impl Value {
             | Value::Pair(r)
             | Value::Closure(r)
             | Value::Error(r)
+            | Value::Vector(r)
+            | Value::Dict(r)
             | Value::Cell(r) => Some(r),
             _ => None,
         }
@@ -110,6 +116,8 @@ impl Value {
             Value::Str(_) => "String",
             Value::Sym(_) => "Symbol",
             Value::Pair(_) => "Pair",
+            Value::Vector(_) => "Vector",
+            Value::Dict(_) => "Dict",
             Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_) => "Fn",
             Value::Capability(_) => "Capability",
             Value::Error(_) => "Error",
@@ -129,6 +137,8 @@ impl Value {
             Value::Str(_) => t::STR,
             Value::Sym(_) => t::SYM,
             Value::Pair(_) => t::PAIR,
+            Value::Vector(_) => t::VEC,
+            Value::Dict(_) => t::DICT,
             Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_) => t::FN,
             Value::Capability(_) => t::CAP,
             Value::Actor(_) => t::ACTOR,

@@ -18,13 +18,23 @@ impl Lowerer<'_> {
             if SPECIAL_FORMS.contains(&name) && self.lookup_local(name).is_none() {
                 unreachable!("special forms are handled before calls")
             }
-            let Some((kind, _, arity)) = self.resolve(name, head.span) else {
+            let Some((kind, head_ty, arity)) = self.resolve(name, head.span) else {
                 return (Expr::nil(span), None);
             };
             match kind {
                 ExprKind::Builtin(id) => {
                     let b = builtins::get(id);
                     self.check_signature(name, &b.sig, head.span, args, &arg_exprs, None);
+                    if b.name == "dict" && !args.len().is_multiple_of(2) {
+                        self.error(
+                            Code::E0103,
+                            head.span,
+                            format!(
+                                "`{name}` takes keys and values in pairs, but {} given",
+                                given(args.len())
+                            ),
+                        );
+                    }
                     let ty = builtin_result_type(name, &b.sig, &arg_exprs);
                     return (
                         Expr {
@@ -47,6 +57,14 @@ impl Lowerer<'_> {
                     );
                 }
                 kind => {
+                    // A local of known non-procedure type in head position.
+                    if let Some(t) = head_ty.filter(|t| Type::Fn.rejects(*t)) {
+                        self.error(
+                            Code::E0104,
+                            head.span,
+                            format!("`{name}` is of type {t}, not a procedure"),
+                        );
+                    }
                     if let Some(a) = arity
                         && !a.accepts(args.len())
                     {
@@ -127,6 +145,11 @@ impl Lowerer<'_> {
             }
             return;
         }
+        // With two signatures (`sort`), a call is fine if either accepts its
+        // known argument types; otherwise the first one's complaints are reported.
+        if sig.alt.is_some() && sig.alternatives().any(|s| accepts_known(s, arg_exprs)) {
+            return;
+        }
         for (i, (a, (_, ty))) in args.iter().zip(arg_exprs).enumerate() {
             let (Some(known), Some(param)) = (ty, sig.param(i)) else {
                 continue;
@@ -146,6 +169,20 @@ impl Lowerer<'_> {
     }
 }
 
+/// Whether a signature accepts the count and every known argument type.
+fn accepts_known(sig: &Signature, args: &[(Expr, Ty)]) -> bool {
+    let mut one = sig.clone();
+    one.alt = None;
+    one.accepts_count(args.len())
+        && args
+            .iter()
+            .enumerate()
+            .all(|(i, (_, t))| match (t, one.param(i)) {
+                (Some(k), Some(p)) => !p.rejects(*k),
+                _ => true,
+            })
+}
+
 pub(super) fn given(n: usize) -> String {
     match n {
         1 => "1 was".into(),
@@ -163,6 +200,17 @@ pub(super) fn builtin_result_type(name: &str, sig: &Signature, args: &[(Expr, Ty
             return Some(Type::Int);
         }
         return Some(Type::Number);
+    }
+    if sig.alt.is_some() {
+        // Known only when the known argument types select one signature.
+        let fits: Vec<&Signature> = sig
+            .alternatives()
+            .filter(|s| accepts_known(s, args))
+            .collect();
+        return match fits.as_slice() {
+            [one] => one.known_return(),
+            _ => None,
+        };
     }
     sig.known_return()
 }

@@ -339,8 +339,26 @@ impl Lowerer<'_> {
         }
         let mark = self.scopes.len();
         let mut parts = Vec::new();
+        let mut seen: Vec<(String, Span)> = Vec::new();
         for d in &nodes[..defs_end] {
             if let Some((name, value)) = self.define_parts(d) {
+                // Two internal definitions of one name in one body (E0105).
+                let n = name.as_symbol().unwrap_or_default().to_string();
+                if let Some((_, first)) = seen.iter().find(|(m, _)| *m == n) {
+                    let first = *first;
+                    self.error(
+                        Code::E0105,
+                        name.span,
+                        format!("`{n}` is already defined in this body"),
+                    )
+                    .related
+                    .push(crate::ground::diagnostic::Related {
+                        span: first,
+                        message: "first defined here".into(),
+                    });
+                    continue;
+                }
+                seen.push((n, name.span));
                 let arity = match &value {
                     DefValue::Lambda { params, .. } => src_arity(*params),
                     DefValue::Expr(v) => lambda_arity(v),
@@ -625,7 +643,7 @@ impl Lowerer<'_> {
             "let*" => {
                 for (n, v) in &bindings {
                     let (e, t) = self.expr_named(v, n.as_symbol());
-                    let arity = lambda_arity_of(&e);
+                    let arity = self.value_arity(&e);
                     let id = self.bind(n, LocalKind::Let, t, arity);
                     binds.push((id, e));
                 }
@@ -636,7 +654,7 @@ impl Lowerer<'_> {
                     .map(|(n, v)| self.expr_named(v, n.as_symbol()))
                     .collect();
                 for ((n, _), (e, t)) in bindings.iter().zip(values) {
-                    let arity = lambda_arity_of(&e);
+                    let arity = self.value_arity(&e);
                     let id = self.bind(n, LocalKind::Let, t, arity);
                     binds.push((id, e));
                 }
@@ -1006,6 +1024,25 @@ pub(super) fn src_arity(p: ParamSrc<'_>) -> Option<Arity> {
             required: items.len(),
             variadic: tail.is_some(),
         }),
+    }
+}
+
+impl Lowerer<'_> {
+    /// The arity of a bound value when it is a known function: a lambda, or a
+    /// local or global known function (so `(let ((h f)) (h 1 2))` is checked).
+    pub(super) fn value_arity(&mut self, e: &Expr) -> Option<Arity> {
+        match &e.kind {
+            ExprKind::Local(id) => self.local_arity[*id as usize],
+            ExprKind::Global(g) => {
+                let g = g.strip_prefix(PRELUDE_PREFIX).unwrap_or(g).to_string();
+                match self.text_global(&g) {
+                    Some((a, _)) if !self.is_assigned(&g) => a,
+                    Some(_) => None,
+                    None => self.env.globals.get(g.as_str()).and_then(|gi| gi.arity),
+                }
+            }
+            _ => lambda_arity_of(e),
+        }
     }
 }
 

@@ -406,6 +406,21 @@ impl<'a> Lowerer<'a> {
             NodeKind::Symbol(s) if s.starts_with(':') => konst(Datum::Sym(s.clone()), Type::Symbol),
             NodeKind::Symbol(s) => self.variable(s, span),
             NodeKind::Error => (Expr::nil(span), None),
+            // A vector literal is self-quoting (language §12.1).
+            NodeKind::Vector(_) => self.quoted(node, span),
+            // A dict literal evaluates its keys and values: `(dict k1 v1 ...)`.
+            NodeKind::Dict(items) => {
+                let args: Vec<Expr> = items.iter().map(|n| self.expr(n).0).collect();
+                let id =
+                    crate::ground::builtins::find("dict", false).expect("`dict` is a built-in");
+                (
+                    Expr {
+                        kind: ExprKind::CallBuiltin(id, args),
+                        span,
+                    },
+                    Some(Type::Dict),
+                )
+            }
             NodeKind::List(l) => {
                 if l.tail.is_some() {
                     self.error(Code::E0105, span, "a dotted list cannot be evaluated")
@@ -431,6 +446,8 @@ impl<'a> Lowerer<'a> {
             Datum::Sym(_) => Type::Symbol,
             Datum::List(_, None) => Type::List,
             Datum::List(_, Some(_)) => Type::Pair,
+            Datum::Vector(_) => Type::Vector,
+            Datum::Dict(_) => Type::Dict,
         };
         (
             Expr {
@@ -452,6 +469,13 @@ pub fn to_const(n: &Node) -> Datum {
         NodeKind::Bool(b) => Datum::Bool(*b),
         NodeKind::Nil | NodeKind::Error => Datum::Nil,
         NodeKind::Quote(q) => Datum::List(vec![Datum::Sym("quote".into()), to_const(q)], None),
+        NodeKind::Vector(items) => Datum::Vector(items.iter().map(to_const).collect()),
+        NodeKind::Dict(items) => Datum::Dict(
+            items
+                .chunks_exact(2)
+                .map(|c| (to_const(&c[0]), to_const(&c[1])))
+                .collect(),
+        ),
         NodeKind::List(l) => {
             if l.items.is_empty() && l.tail.is_none() {
                 return Datum::Nil;

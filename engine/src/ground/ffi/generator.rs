@@ -153,7 +153,13 @@ fn check_constant(v: &Value) -> Result<(), GenerateError> {
             Value::Procedure(_) | Value::Capability(_) | Value::Actor(_) => {
                 return Err(GenerateError::NotAConstant(v.to_string()));
             }
-            Value::List(items) => work.extend(items.iter()),
+            Value::List(items) | Value::Vector(items) => work.extend(items.iter()),
+            Value::Dict(entries) => {
+                for (k, x) in entries {
+                    work.push(k);
+                    work.push(x);
+                }
+            }
             Value::Pair(a, d) => {
                 work.push(a);
                 work.push(d);

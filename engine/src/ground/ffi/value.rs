@@ -37,6 +37,10 @@ pub enum Value {
     Procedure(String),
     /// An actor id.
     Actor(u32),
+    /// A vector: a snapshot of its elements (language §6).
+    Vector(Vec<Value>),
+    /// A dict: a snapshot of its entries, in order.
+    Dict(Vec<(Value, Value)>),
 }
 
 /// Deepest data converted between host and VM: deeper data is an error, not a crash.
@@ -57,6 +61,8 @@ impl Value {
             Value::Error { .. } => "Error",
             Value::Procedure(_) => "Fn",
             Value::Actor(_) => "ActorId",
+            Value::Vector(_) => "Vector",
+            Value::Dict(_) => "Dict",
         }
     }
 }
@@ -83,6 +89,28 @@ fn write_owned(out: &mut String, v: &Value) {
         Value::Error { kind, message } => out.push_str(&format!("#<error {kind}: {message}>")),
         Value::Procedure(p) => out.push_str(p),
         Value::Actor(a) => out.push_str(&format!("#<actor {a}>")),
+        Value::Vector(items) => {
+            out.push_str("#(");
+            for (i, it) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                write_owned(out, it);
+            }
+            out.push(')');
+        }
+        Value::Dict(entries) => {
+            out.push('{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                write_owned(out, k);
+                out.push(' ');
+                write_owned(out, v);
+            }
+            out.push('}');
+        }
         Value::List(items) => {
             out.push('(');
             for (i, it) in items.iter().enumerate() {
