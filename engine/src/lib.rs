@@ -37,6 +37,6 @@ pub use ground::ffi::{
 };
 pub use ground::span::{SourceFile, Span};
 pub use session::grants::{GrantError, GrantSource};
-pub use session::{EvalError, Prepared, Session};
+pub use session::{CodeStats, EvalError, Prepared, Session};
 pub use vm::error::{ErrorKind, RuntimeError};
 pub use vm::limits::Limits;

@@ -79,6 +79,8 @@ pub struct Prepared {
     pub analysis: Analysis,
     /// Its forms, compiled.
     pub items: Vec<PreparedItem>,
+    /// Keeps its code from the code collector while this (or a clone) lives.
+    pin: std::sync::Arc<()>,
 }
 
 /// The prelude's Jue source: the built-ins written in Jue. Loops, not recursion,
@@ -95,7 +97,16 @@ pub struct Session {
     callers: HashMap<String, Vec<(String, TrustTier)>>,
     last_steps: u64,
     globals: HashMap<String, GlobalInfo>,
-    sources: Vec<SourceFile>,
+    /// Source texts by id, kept while code from them lives (see `collect_code`).
+    sources: HashMap<u32, SourceFile>,
+    next_source: u32,
+    /// Code that prepared forms still hold: the code collector keeps it.
+    pins: Vec<Pin>,
+    /// The last evaluation's pin: its source stays readable (error reports) until
+    /// the next evaluation.
+    last_pin: Option<std::sync::Arc<()>>,
+    /// Live prototypes after the last code collection.
+    live_after_sweep: usize,
     /// Limits of formal, verified and empirical code.
     pub limits: Limits,
     /// Tier of code with no annotation.
@@ -127,7 +138,11 @@ impl Session {
             callers: HashMap::new(),
             last_steps: 0,
             globals: HashMap::new(),
-            sources: Vec::new(),
+            sources: HashMap::new(),
+            next_source: 0,
+            pins: Vec::new(),
+            last_pin: None,
+            live_after_sweep: 0,
             limits: Limits::DEFAULT,
             default_tier: TrustTier::Empirical,
             mode: Mode::File,
@@ -298,7 +313,7 @@ impl Session {
 
     /// A source text by id.
     pub fn source(&self, id: u32) -> Option<&SourceFile> {
-        self.sources.get(id as usize)
+        self.sources.get(&id)
     }
 
     /// The VM (for printing and inspection).
@@ -368,8 +383,10 @@ impl Session {
                 diagnostics: analysis.diagnostics,
             });
         }
-        let source_id = self.sources.len() as u32;
-        self.sources.push(source.clone());
+        // Ids are never reused: an error kept by the host names its source by id.
+        let source_id = self.next_source;
+        self.next_source = self.next_source.wrapping_add(1) % u32::MAX;
+        self.sources.insert(source_id, source.clone());
         let mut items = Vec::new();
         let forms = parse.forms.iter().filter(|f| !f.has_error);
         for (item, form) in analysis.items.iter().zip(forms) {
@@ -380,6 +397,8 @@ impl Session {
                     is_definition: is_definition_form(&form.node),
                 }),
                 Err(TooLarge(span)) => {
+                    // Its forms compiled so far are unpinned: the collector frees them.
+                    self.sources.remove(&source_id);
                     analysis.diagnostics.push(Diagnostic::new(
                         Code::E0105,
                         span,
@@ -427,10 +446,17 @@ impl Session {
                 },
             );
         }
+        let pin = std::sync::Arc::new(());
+        self.pins.push(Pin {
+            token: std::sync::Arc::downgrade(&pin),
+            protos: items.iter().map(|i| i.proto).collect(),
+            source: source_id,
+        });
         Ok(Prepared {
             source,
             analysis,
             items,
+            pin,
         })
     }
 
@@ -500,7 +526,9 @@ impl Session {
 
     /// Checks, compiles and runs a text; returns the value of its last form.
     pub fn eval(&mut self, source: SourceFile) -> Result<Value, EvalError> {
+        self.maybe_collect_code();
         let prepared = self.prepare(source)?;
+        self.last_pin = Some(prepared.pin.clone());
         self.run(&prepared).map_err(EvalError::Runtime)
     }
 
@@ -581,10 +609,55 @@ impl Session {
         self.to_host(v).map_err(|m| runtime(ErrorKind::Host, m))
     }
 
-    /// Collects garbage now.
+    /// Collects garbage now: the heap, and the code and source texts nothing
+    /// reachable needs any more.
     pub fn collect_garbage(&mut self) {
-        self.vm.collect(&[]);
+        self.collect_code();
     }
+
+    /// Collects code when enough was added since the last time: the cost of a
+    /// collection is spread over at least as much new code as was live.
+    fn maybe_collect_code(&mut self) {
+        if self.vm.protos_since_sweep() > self.live_after_sweep.max(256) {
+            self.collect_code();
+        }
+    }
+
+    /// The heap and code collection (between evaluations only).
+    fn collect_code(&mut self) {
+        self.pins.retain(|p| p.token.strong_count() > 0);
+        let pinned: Vec<u32> = self.pins.iter().flat_map(|p| p.protos.iter().copied()).collect();
+        let sweep = self.vm.collect_code(&pinned, &[]);
+        self.live_after_sweep = sweep.live_protos;
+        let pins = &self.pins;
+        self.sources.retain(|id, _| {
+            sweep.live_sources.binary_search(id).is_ok() || pins.iter().any(|p| p.source == *id)
+        });
+    }
+
+    /// How much code and source the session holds now.
+    pub fn code_stats(&self) -> CodeStats {
+        CodeStats {
+            protos: self.vm.live_protos(),
+            sources: self.sources.len(),
+        }
+    }
+}
+
+/// Prepared code the code collector must keep while its token lives.
+struct Pin {
+    token: std::sync::Weak<()>,
+    protos: Vec<u32>,
+    source: u32,
+}
+
+/// How much code a session holds (see [`Session::code_stats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeStats {
+    /// Compiled functions alive.
+    pub protos: usize,
+    /// Source texts kept.
+    pub sources: usize,
 }
 
 /// The session's host state, which it put in its VM.

@@ -660,9 +660,9 @@ impl Vm {
     #[inline(always)]
     pub(super) fn code_of(&self, proto: u32) -> &'static [Instr] {
         let code: &[Instr] = &self.protos[proto as usize].code;
-        // SAFETY: prototypes are only ever appended (never removed or mutated) and
-        // appending moves the `Proto` structs, not their code buffers; no prototype is
-        // added while `run` runs. The slice is used only inside `run` (in `execute`'s
+        // SAFETY: while `run` runs no prototype is added, replaced or freed (the code
+        // collector, `collect_code`, refuses to run with frames), and moving the
+        // `Proto` structs does not move their code buffers. The slice is used only inside `run` (in `execute`'s
         // locals and in `self.frames`, which `run` clears before it returns), so it
         // outlives every use.
         unsafe { &*(code as *const [Instr]) }

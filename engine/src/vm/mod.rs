@@ -15,6 +15,7 @@
 //! `heap.rs`, `symbols.rs`), printing (`printer.rs`), limits and errors.
 
 pub mod audit;
+mod code;
 pub mod convert;
 mod dispatch;
 pub mod error;
@@ -30,6 +31,7 @@ pub mod printer;
 pub mod symbols;
 pub mod value;
 
+pub use code::CodeSweep;
 pub use host_call::{HostCode, HostEntry};
 
 use crate::ground::bytecode::{Instr, Proto};
@@ -72,6 +74,10 @@ pub struct Vm {
     /// Interned symbols.
     pub symbols: symbols::Symbols,
     protos: Vec<Proto<Value>>,
+    /// Prototype slots freed by the code collector, reused first.
+    free_protos: Vec<u32>,
+    /// Prototypes added since the last code collection.
+    added_since_sweep: usize,
     globals: Vec<Value>,
     global_names: Vec<Box<str>>,
     global_index: HashMap<Box<str>, u32>,
@@ -114,6 +120,8 @@ impl Vm {
             heap: Heap::new(),
             symbols: Default::default(),
             protos: Vec::new(),
+            free_protos: Vec::new(),
+            added_since_sweep: 0,
             globals: Vec::new(),
             global_names: Vec::new(),
             global_index: HashMap::new(),
@@ -137,7 +145,7 @@ impl Vm {
         }
     }
 
-    /// The compiled functions.
+    /// The compiled functions (freed slots have no code).
     pub fn protos(&self) -> &[Proto<Value>] {
         &self.protos
     }
@@ -290,8 +298,7 @@ impl Vm {
         if let Err(e) = p.validate() {
             unreachable!("trampoline: {e}");
         }
-        self.protos.push(p);
-        let i = (self.protos.len() - 1) as u32;
+        let i = self.place_proto(p);
         self.trampolines.insert((argc, tier as u8), i);
         i
     }
