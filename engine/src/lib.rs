@@ -30,7 +30,8 @@ pub use ground::{builtins, diagnostic, ffi, intern, suggest};
 pub use session::{config, report};
 
 pub use ground::diagnostic::{Code, Diagnostic, Severity};
-pub use ground::ffi::{
+pub use ground::ffi::{Function, HostCx, HostData, Rooted,
+    
     CapSet, Capability, FfiCallGenerator, FfiFunction, FfiOp, FfiRegistry, HostError,
     HostErrorKind, HostFunction, HostImpl, RegistryError, Signature, SourceLocation, TrustTier,
     Type, Value,

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod grants;
+mod handles;
 pub mod report;
 
 use crate::analysis::{self, Analysis, Env, GlobalInfo, Mode};
@@ -526,6 +527,11 @@ impl Session {
 
     /// Checks, compiles and runs a text; returns the value of its last form.
     pub fn eval(&mut self, source: SourceFile) -> Result<Value, EvalError> {
+        self.eval_raw(source)
+    }
+
+    /// [`Session::eval`] with the VM's value: valid only until the next collection.
+    pub(crate) fn eval_raw(&mut self, source: SourceFile) -> Result<Value, EvalError> {
         self.maybe_collect_code();
         let prepared = self.prepare(source)?;
         self.last_pin = Some(prepared.pin.clone());
@@ -534,7 +540,7 @@ impl Session {
 
     /// Evaluates a named string; the result copied out as an owned value.
     pub fn eval_str(&mut self, name: &str, text: &str) -> Result<HostValue, EvalError> {
-        let v = self.eval(SourceFile::new(name, text))?;
+        let v = self.eval_raw(SourceFile::new(name, text))?;
         self.to_host(v).map_err(|message| {
             EvalError::Runtime(RuntimeError {
                 kind: crate::vm::error::ErrorKind::Host,
@@ -548,7 +554,7 @@ impl Session {
     /// [`crate::ground::ffi::value::MAX_DEPTH`] is an error.
     pub fn to_host(&self, v: Value) -> Result<HostValue, String> {
         let show = |v: Value| self.vm.show(v);
-        convert::to_host(v, &self.vm.heap, &self.vm.symbols, &show)
+        convert::to_host_rooted(v, &self.vm.heap, &self.vm.symbols, &self.vm.roots, &show)
     }
 
     /// Calls a Jue global, built-in or FFI function by name with owned arguments
@@ -596,10 +602,28 @@ impl Session {
                 format!("`{name}` is not a procedure"),
             ));
         }
+        self.call_value(callee, args)
+    }
+
+    /// Calls a procedure value on owned arguments under the default tier's limits.
+    fn call_value(&mut self, callee: Value, args: &[HostValue]) -> Result<HostValue, EvalError> {
+        use crate::vm::error::ErrorKind;
+        let runtime = |kind, message: String| {
+            EvalError::Runtime(RuntimeError {
+                kind,
+                message,
+                stack: Vec::new(),
+            })
+        };
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
-            let v = convert::from_host(a, &mut self.vm.heap, &mut self.vm.symbols)
-                .map_err(|m| runtime(ErrorKind::Type, m))?;
+            let v = convert::from_host_rooted(
+                a,
+                &mut self.vm.heap,
+                &mut self.vm.symbols,
+                &self.vm.roots,
+            )
+            .map_err(|m| runtime(ErrorKind::Type, m))?;
             vals.push(v);
         }
         let limits = self.effective_limits(self.default_tier);

@@ -87,6 +87,7 @@ impl Vm {
             .iter()
             .chain(extra.iter())
             .copied()
+            .chain(self.roots.values())
             .chain(roots.into_iter().map(Value::Str))
             .collect();
         // `Value::Str` above only carries the handle to the marker, which follows

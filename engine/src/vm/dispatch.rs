@@ -497,6 +497,8 @@ impl Vm {
                             Value::Ffi(i) => {
                                 save!();
                                 let v = self.host_call(i as usize, at + 1, argc as usize);
+                                // A callback from the host may have grown the stack.
+                                rebase!();
                                 budget -= self.take_work();
                                 match v {
                                     Ok(v) => put!(f, v),
@@ -554,6 +556,8 @@ impl Vm {
                             Value::Ffi(i) => {
                                 save!();
                                 let v = self.host_call(i as usize, at + 1, argc as usize);
+                                // A callback from the host may have grown the stack.
+                                rebase!();
                                 budget -= self.take_work();
                                 do_return!(&v?);
                             }
@@ -578,6 +582,8 @@ impl Vm {
                     // The frame state is saved only if the call fails: host calls
                     // neither read it nor collect garbage.
                     let v = self.host_call(idx as usize, base + a as usize, argc as usize);
+                    // A callback from the host may have grown the stack.
+                    rebase!();
                     budget -= self.take_work();
                     match v {
                         Ok(v) => put!(a, v),

@@ -15,6 +15,7 @@
 //! `heap.rs`, `symbols.rs`), printing (`printer.rs`), limits and errors.
 
 pub mod audit;
+pub mod callback;
 mod code;
 pub mod convert;
 mod dispatch;
@@ -28,6 +29,7 @@ pub mod meter;
 pub mod natives;
 pub mod output;
 pub mod printer;
+pub mod roots;
 pub mod symbols;
 pub mod value;
 
@@ -102,6 +104,14 @@ pub struct Vm {
     pub interrupt: Interrupt,
     /// Where `print` writes.
     pub out: Output,
+    /// Values the host holds through handles.
+    pub roots: roots::RootTable,
+    /// The host's per-session data, which host closures reach through `HostCx`.
+    pub host_user: crate::ground::ffi::HostData,
+    /// Host → Jue callbacks running now (see `callback`).
+    callback_depth: u32,
+    /// A limit or interrupt a callback met: it ends the evaluation.
+    pending_stop: Option<Box<Fault>>,
     limits: Limits,
     steps_used: u64,
     chunk: i64,
@@ -137,6 +147,10 @@ impl Vm {
             audit: Audit::default(),
             interrupt: Interrupt::default(),
             out,
+            roots: roots::RootTable::new(),
+            host_user: Default::default(),
+            callback_depth: 0,
+            pending_stop: None,
             limits: Limits::DEFAULT,
             steps_used: 0,
             chunk: 0,
@@ -235,7 +249,8 @@ impl Vm {
             .chain(self.globals.iter())
             .chain(self.protos.iter().flat_map(|p| p.consts.iter()))
             .chain(extra.iter())
-            .copied();
+            .copied()
+            .chain(self.roots.values());
         let roots: Vec<Value> = roots.collect();
         self.heap.collect(roots);
     }
@@ -317,6 +332,8 @@ impl Vm {
         self.chunk = 0;
         self.fuel = 0;
         self.stack.clear();
+        self.pending_stop = None;
+        self.callback_depth = 0;
         self.frames.clear();
         self.handlers.clear();
         let nregs = self.protos[proto as usize].nregs as usize;
