@@ -993,7 +993,8 @@ fn generated_programs_run_without_panicking() {
         compiled.get()
     );
     let s = session.borrow();
-    for p in s.vm().protos() {
+    // Slots the code collector freed have no code; every other one must validate.
+    for p in s.vm().protos().iter().filter(|p| !p.code.is_empty()) {
         p.validate().expect("valid bytecode");
     }
 }

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod grants;
 mod handles;
+pub mod register;
 pub mod report;
 
 use crate::analysis::{self, Analysis, Env, GlobalInfo, Mode};
