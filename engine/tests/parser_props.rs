@@ -678,7 +678,7 @@ fn balanced_data_evaluate_as_quoted_constants() {
         let text = format!("'{}", print_forms(std::slice::from_ref(&d), 7));
         let mut s = session.borrow_mut();
         let v = s
-            .eval(SourceFile::new("quoted.jue", text.as_str()))
+            .eval_vm(SourceFile::new("quoted.jue", text.as_str()))
             .map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
         let printed = s.show(v);
         let p = parse(&printed);

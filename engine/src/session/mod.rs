@@ -61,6 +61,52 @@ impl std::fmt::Display for EvalError {
 
 impl std::error::Error for EvalError {}
 
+/// An evaluation error as a miette report: a compile error points into its
+/// source (every error diagnostic labelled); a run-time error names its kind and
+/// call stack (render it with [`report::render_runtime_error`] for the source lines,
+/// which the session holds).
+impl miette::Diagnostic for EvalError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            EvalError::Compile { diagnostics, .. } => diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map(|d| Box::new(d.code) as Box<dyn std::fmt::Display>),
+            EvalError::Runtime(e) => Some(Box::new(format!("run-time error: {}", e.kind))),
+        }
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            EvalError::Compile { diagnostics, .. } => diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .and_then(|d| d.help.as_ref())
+                .map(|h| Box::new(h) as Box<dyn std::fmt::Display>),
+            EvalError::Runtime(e) if !e.stack.is_empty() => {
+                let names: Vec<&str> = e.stack.iter().map(|f| f.function.as_str()).collect();
+                Some(Box::new(format!("call stack: {}", names.join(" ← "))))
+            }
+            EvalError::Runtime(_) => None,
+        }
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        match self {
+            EvalError::Compile { source, .. } => Some(source as &dyn miette::SourceCode),
+            EvalError::Runtime(_) => None,
+        }
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        match self {
+            EvalError::Compile { diagnostics, .. } => Some(Box::new(
+                diagnostics.iter().filter(|d| d.is_error()).map(|d| {
+                    miette::LabeledSpan::new_with_span(Some(d.message.clone()), d.span)
+                }),
+            )),
+            EvalError::Runtime(_) => None,
+        }
+    }
+}
+
 /// One compiled top-level form.
 #[derive(Clone, Debug)]
 pub struct PreparedItem {
@@ -280,7 +326,7 @@ impl Session {
 
     fn load_prelude(&mut self) {
         let saved = std::mem::replace(&mut self.mode, Mode::Prelude);
-        let r = self.eval(SourceFile::new("<prelude>", PRELUDE));
+        let r = self.eval_raw(SourceFile::new("<prelude>", PRELUDE));
         self.mode = saved;
         if let Err(e) = r {
             // The prelude is part of the engine: failing to load it is a bug, caught by tests.
@@ -319,11 +365,13 @@ impl Session {
     }
 
     /// The VM (for printing and inspection).
+    #[doc(hidden)]
     pub fn vm(&self) -> &Vm {
         &self.vm
     }
 
     /// The printed form of a value.
+    #[doc(hidden)]
     pub fn show(&self, v: Value) -> String {
         self.vm.show(v)
     }
@@ -343,6 +391,7 @@ impl Session {
     }
 
     /// Defines a global from the host (REPL `*1`): code compiled afterwards sees it.
+    #[doc(hidden)]
     pub fn set_global(&mut self, name: &str, v: Value) {
         self.vm.set_global(name, v);
         self.globals.entry(name.to_string()).or_insert(GlobalInfo {
@@ -496,6 +545,7 @@ impl Session {
 
     /// Runs prepared forms in order; returns the value of the last. The limits
     /// count from the start of the whole evaluation, not of each form.
+    #[doc(hidden)]
     pub fn run(&mut self, prepared: &Prepared) -> Result<Value, RuntimeError> {
         let start = std::time::Instant::now();
         let mut steps = 0u64;
@@ -519,6 +569,7 @@ impl Session {
     }
 
     /// Runs one prepared form alone, under the limits its tier allows.
+    #[doc(hidden)]
     pub fn run_item(&mut self, item: &PreparedItem) -> Result<Value, RuntimeError> {
         let limits = self.effective_limits(item.tier);
         let r = self.vm.run(item.proto, limits);
@@ -526,8 +577,23 @@ impl Session {
         r
     }
 
-    /// Checks, compiles and runs a text; returns the value of its last form.
-    pub fn eval(&mut self, source: SourceFile) -> Result<Value, EvalError> {
+    /// Checks, compiles and runs a text; returns the value of its last form,
+    /// copied out (procedures as callable [`Function`](crate::Function) handles).
+    pub fn eval(&mut self, source: SourceFile) -> Result<HostValue, EvalError> {
+        let v = self.eval_raw(source)?;
+        self.to_host(v).map_err(|message| {
+            EvalError::Runtime(RuntimeError {
+                kind: crate::vm::error::ErrorKind::Host,
+                message,
+                stack: Vec::new(),
+            })
+        })
+    }
+
+    /// [`Session::eval`] returning the VM's own value, which is valid only until
+    /// the next collection (the REPL prints it at once). Not for hosts.
+    #[doc(hidden)]
+    pub fn eval_vm(&mut self, source: SourceFile) -> Result<Value, EvalError> {
         self.eval_raw(source)
     }
 
@@ -541,18 +607,12 @@ impl Session {
 
     /// Evaluates a named string; the result copied out as an owned value.
     pub fn eval_str(&mut self, name: &str, text: &str) -> Result<HostValue, EvalError> {
-        let v = self.eval_raw(SourceFile::new(name, text))?;
-        self.to_host(v).map_err(|message| {
-            EvalError::Runtime(RuntimeError {
-                kind: crate::vm::error::ErrorKind::Host,
-                message,
-                stack: Vec::new(),
-            })
-        })
+        self.eval(SourceFile::new(name, text))
     }
 
     /// A VM value as an owned value; data nested deeper than
     /// [`crate::ground::ffi::value::MAX_DEPTH`] is an error.
+    #[doc(hidden)]
     pub fn to_host(&self, v: Value) -> Result<HostValue, String> {
         let show = |v: Value| self.vm.show(v);
         convert::to_host_rooted(v, &self.vm.heap, &self.vm.symbols, &self.vm.roots, &show)
