@@ -578,7 +578,7 @@ impl Session {
     }
 
     /// Checks, compiles and runs a text; returns the value of its last form,
-    /// copied out (procedures as callable [`Function`](crate::Function) handles).
+    /// copied out (procedures as callable [`Function`](crate::ground::ffi::Function) handles).
     pub fn eval(&mut self, source: SourceFile) -> Result<HostValue, EvalError> {
         let v = self.eval_raw(source)?;
         self.to_host(v).map_err(|message| {
