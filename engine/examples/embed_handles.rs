@@ -30,10 +30,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mapped = s.call(
         "map",
-        &[Value::Function(adder), Value::List(vec![Value::Int(1), Value::Int(2)])],
+        &[
+            Value::Function(adder),
+            Value::List(vec![Value::Int(1), Value::Int(2)]),
+        ],
     )?;
     println!("map -> {mapped}");
-    assert_eq!(s.call_function(&square, &[Value::Int(6), Value::Int(7)])?, Value::Int(42));
+    assert_eq!(
+        s.call_function(&square, &[Value::Int(6), Value::Int(7)])?,
+        Value::Int(42)
+    );
 
     // Any value can stay in the heap behind a `Rooted` handle.
     let table = s.eval_rooted("table", "(list (list 'a 1) (list 'b 2))")?;

@@ -19,11 +19,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     s.set_host_data(Metrics { calls: 0 });
 
     // Reaches the session's host data.
-    s.register_fn_cx("app:tick", None, TrustTier::Empirical, "Counts ticks.", |cx: &mut HostCx<'_>| {
-        let m = cx.host_data::<Metrics>().ok_or_else(|| HostError::host("no metrics"))?;
-        m.calls += 1;
-        Ok::<i64, HostError>(m.calls)
-    })?;
+    s.register_fn_cx(
+        "app:tick",
+        None,
+        TrustTier::Empirical,
+        "Counts ticks.",
+        |cx: &mut HostCx<'_>| {
+            let m = cx
+                .host_data::<Metrics>()
+                .ok_or_else(|| HostError::host("no metrics"))?;
+            m.calls += 1;
+            Ok::<i64, HostError>(m.calls)
+        },
+    )?;
 
     // Calls back a Jue procedure under the evaluation's limits.
     s.register_function(
@@ -49,8 +57,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(Value::Nil)
         }),
     )?;
-    let v = s.eval_str("retry", "(app:retry (lambda (i) (app:tick) (if (= i 3) 'done nil)) 10)")?;
-    println!("retry -> {v}, ticks: {}", s.host_data::<Metrics>().map_or(0, |m| m.calls));
+    let v = s.eval_str(
+        "retry",
+        "(app:retry (lambda (i) (app:tick) (if (= i 3) 'done nil)) 10)",
+    )?;
+    println!(
+        "retry -> {v}, ticks: {}",
+        s.host_data::<Metrics>().map_or(0, |m| m.calls)
+    );
     assert_eq!(v, Value::Symbol("done".into()));
 
     // A file reader held to the IoPersist grant's directory (cap-std beneath).
@@ -75,10 +89,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
     )?;
     s.grant(Capability::IoPersist, dir.to_str(), GrantSource::Host)?;
-    let inside = s.call("app:read", &[Value::String(dir.join("notes.txt").display().to_string())])?;
+    let inside = s.call(
+        "app:read",
+        &[Value::String(dir.join("notes.txt").display().to_string())],
+    )?;
     println!("inside -> {inside}");
     let outside = s.call("app:read", &[Value::String("/etc/passwd".into())]);
-    println!("outside -> {}", outside.as_ref().map_or_else(|e| e.to_string(), |v| v.to_string()));
+    println!(
+        "outside -> {}",
+        outside
+            .as_ref()
+            .map_or_else(|e| e.to_string(), |v| v.to_string())
+    );
     assert!(outside.is_err());
     std::fs::remove_dir_all(&dir)?;
 

@@ -8,17 +8,27 @@
 use jue_engine::{Output, Session, Value};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let calls: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let calls: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20_000);
     run(calls, calls / 10)
 }
 
 fn run(calls: u64, evals: u64) -> Result<(), Box<dyn std::error::Error>> {
     let mut s = Session::with_output(Output::new(Box::new(std::io::sink())));
-    s.eval_str("setup", "(define (score xs label) (+ (length xs) (string-length label)))")?;
+    s.eval_str(
+        "setup",
+        "(define (score xs label) (+ (length xs) (string-length label)))",
+    )?;
     let label = "x".repeat(1_000);
     let mut peak_protos = 0;
     for i in 0..calls {
-        let xs = Value::List(vec![Value::Int(i as i64), Value::Float(0.5), Value::String("a".into())]);
+        let xs = Value::List(vec![
+            Value::Int(i as i64),
+            Value::Float(0.5),
+            Value::String("a".into()),
+        ]);
         let v = s.call("score", &[xs, Value::String(label.clone())])?;
         assert_eq!(v, Value::Int(1_003));
     }

@@ -11,15 +11,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     s.register_fn("app:mean", |xs: Vec<f64>| -> Option<f64> {
         (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
     })?;
-    s.register_fn_with("app:uptime", Some(Capability::SysClock), TrustTier::Empirical, "Seconds up.", || 42i64)?;
+    s.register_fn_with(
+        "app:uptime",
+        Some(Capability::SysClock),
+        TrustTier::Empirical,
+        "Seconds up.",
+        || 42i64,
+    )?;
     for name in ["app:hypot", "app:mean", "app:uptime"] {
         if let Some(f) = s.registry().find_function(name) {
-            println!("{name}: ({}) -> {}", f.parameter_types.join(" "), f.return_type);
+            println!(
+                "{name}: ({}) -> {}",
+                f.parameter_types.join(" "),
+                f.return_type
+            );
         }
     }
     // An Int widens where a float is expected.
     assert_eq!(s.eval_str("t", "(app:hypot 3 4)")?, Value::Float(5.0));
-    assert_eq!(s.eval_str("t", "(app:mean (list 1 2.5 4.5))")?, Value::Float(8.0 / 3.0));
+    assert_eq!(
+        s.eval_str("t", "(app:mean (list 1 2.5 4.5))")?,
+        Value::Float(8.0 / 3.0)
+    );
     assert_eq!(s.eval_str("t", "(app:mean nil)")?, Value::Nil);
     // A wrong element type is an error of kind `type` naming the argument.
     match s.eval_str("t", "(app:mean (list 1 \"x\"))") {

@@ -74,16 +74,15 @@ pub use ground::{builtins, diagnostic, ffi, intern, suggest};
 pub use session::{config, report};
 
 pub use ground::diagnostic::{Code, Diagnostic, Severity};
-pub use ground::ffi::{Function, HostCx, HostData, Rooted,
-    
-    CapSet, Capability, FfiCallGenerator, FfiFunction, FfiOp, FfiRegistry, HostError,
-    HostErrorKind, HostFunction, HostImpl, RegistryError, Signature, SourceLocation, TrustTier,
-    Type, Value,
+pub use ground::ffi::{
+    CapSet, Capability, FfiCallGenerator, FfiFunction, FfiOp, FfiRegistry, Function, HostCx,
+    HostData, HostError, HostErrorKind, HostFunction, HostImpl, RegistryError, Rooted, Signature,
+    SourceLocation, TrustTier, Type, Value,
 };
 pub use ground::span::{SourceFile, Span};
 pub use session::grants::{GrantError, GrantSource};
+pub use session::register::{FromJue, IntoJue, TypedCxFn, TypedFn};
 pub use session::{CodeStats, EvalError, Prepared, Session};
 pub use vm::error::{ErrorKind, RuntimeError};
-pub use session::register::{FromJue, IntoJue, TypedCxFn, TypedFn};
 pub use vm::limits::{Interrupt, Limits};
 pub use vm::output::Output;

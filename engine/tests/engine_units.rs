@@ -970,7 +970,8 @@ fn errors_stop_everything_from_running() {
     }
     assert_eq!(out.text(), "");
     // Warnings do not stop anything.
-    s.eval_vm(src("(let ((unused 1)) (println \"ran\"))")).unwrap();
+    s.eval_vm(src("(let ((unused 1)) (println \"ran\"))"))
+        .unwrap();
     assert_eq!(out.text(), "ran\n");
 }
 
@@ -1125,7 +1126,8 @@ fn every_prototype_validates() {
         "(map (lambda (x) (* x x)) '(1 2 3))",
         "(foldl + 0 '(1 2 3))",
     ] {
-        s.eval_vm(src(text)).unwrap_or_else(|e| panic!("{text}: {e}"));
+        s.eval_vm(src(text))
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
     }
     assert!(s.vm().protos().len() > 10);
     all_protos_validate(&s);

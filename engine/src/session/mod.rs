@@ -97,11 +97,11 @@ impl miette::Diagnostic for EvalError {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         match self {
-            EvalError::Compile { diagnostics, .. } => Some(Box::new(
-                diagnostics.iter().filter(|d| d.is_error()).map(|d| {
-                    miette::LabeledSpan::new_with_span(Some(d.message.clone()), d.span)
-                }),
-            )),
+            EvalError::Compile { diagnostics, .. } => {
+                Some(Box::new(diagnostics.iter().filter(|d| d.is_error()).map(
+                    |d| miette::LabeledSpan::new_with_span(Some(d.message.clone()), d.span),
+                )))
+            }
             EvalError::Runtime(_) => None,
         }
     }
@@ -711,7 +711,11 @@ impl Session {
     /// The heap and code collection (between evaluations only).
     fn collect_code(&mut self) {
         self.pins.retain(|p| p.token.strong_count() > 0);
-        let pinned: Vec<u32> = self.pins.iter().flat_map(|p| p.protos.iter().copied()).collect();
+        let pinned: Vec<u32> = self
+            .pins
+            .iter()
+            .flat_map(|p| p.protos.iter().copied())
+            .collect();
         let sweep = self.vm.collect_code(&pinned, &[]);
         self.live_after_sweep = sweep.live_protos;
         let pins = &self.pins;

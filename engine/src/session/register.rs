@@ -276,15 +276,21 @@ pub trait TypedCxFn<Args>: Send + Sync + 'static {
     /// The registry's return type name.
     fn return_type() -> String;
     /// Converts the arguments, calls, converts the result.
-    fn call_typed(&self, cx: &mut HostCx<'_>, name: &str, args: &[Value]) -> Result<Value, HostError>;
+    fn call_typed(
+        &self,
+        cx: &mut HostCx<'_>,
+        name: &str,
+        args: &[Value],
+    ) -> Result<Value, HostError>;
 }
 
 /// Converts argument `i` (0-based) of `name`, naming it in the error.
 fn arg<T: FromJue>(name: &str, args: &[Value], i: usize) -> Result<T, HostError> {
-    let v = args.get(i).ok_or_else(|| {
-        HostError::type_error(format!("`{name}` is missing argument {}", i + 1))
-    })?;
-    T::from_jue(v).map_err(|m| HostError::type_error(format!("argument {} of `{name}`: {m}", i + 1)))
+    let v = args
+        .get(i)
+        .ok_or_else(|| HostError::type_error(format!("`{name}` is missing argument {}", i + 1)))?;
+    T::from_jue(v)
+        .map_err(|m| HostError::type_error(format!("argument {} of `{name}`: {m}", i + 1)))
 }
 
 macro_rules! typed_fn {
@@ -383,7 +389,14 @@ impl Session {
         doc: &str,
         f: F,
     ) -> Result<(), RegistryError> {
-        let entry = typed_entry(name, F::param_types(), F::return_type(), capability, tier, doc);
+        let entry = typed_entry(
+            name,
+            F::param_types(),
+            F::return_type(),
+            capability,
+            tier,
+            doc,
+        );
         let owned = name.to_string();
         self.register_function(entry.with_implementation(move |args| f.call_typed(&owned, args)))
     }
@@ -397,7 +410,14 @@ impl Session {
         doc: &str,
         f: F,
     ) -> Result<(), RegistryError> {
-        let entry = typed_entry(name, F::param_types(), F::return_type(), capability, tier, doc);
+        let entry = typed_entry(
+            name,
+            F::param_types(),
+            F::return_type(),
+            capability,
+            tier,
+            doc,
+        );
         let owned = name.to_string();
         self.register_function(
             entry.with_context_implementation(move |cx, args| f.call_typed(cx, &owned, args)),

@@ -6,7 +6,7 @@
 
 use super::error::{ErrorKind, Fault};
 use super::value::Value;
-use super::{Frame, STACK_SLACK, Vm, convert};
+use super::{Frame, Vm, convert};
 use crate::ground::ffi::context::{HostContext, HostCx, HostData};
 use crate::ground::ffi::function::HostClosure;
 use crate::ground::ffi::{Capability, Function, HostError, Value as HostValue};
@@ -162,7 +162,6 @@ impl Vm {
         self.ensure_stack(base, argc as usize + 1)?;
         self.stack[base] = f;
         self.stack[base + 1..base + 1 + args.len()].copy_from_slice(args);
-        let _ = STACK_SLACK;
         let frames = std::mem::take(&mut self.frames);
         let handlers = std::mem::take(&mut self.handlers);
         // The nested run counts its own fuel; its steps are charged to the caller

@@ -97,7 +97,6 @@ impl Vm {
             scratch.push(p);
             mark(&mut scratch, work);
         });
-        drop(mark);
         let mut freed = 0;
         for (i, live) in marked.iter().enumerate() {
             if *live || self.is_free_slot(i) {

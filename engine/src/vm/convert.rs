@@ -5,8 +5,8 @@ use super::error::ErrorKind;
 use super::heap::{Heap, Obj};
 use super::roots::RootTable;
 use super::symbols::Symbols;
-use crate::ground::ffi::Function;
 use super::value::Value as VmValue;
+use crate::ground::ffi::Function;
 use crate::ground::ffi::Value;
 use crate::ground::ffi::value::MAX_DEPTH;
 
@@ -129,7 +129,12 @@ fn to_vm_at(
         Value::Procedure(p) => return Err(format!("a procedure ({p}) cannot cross into Jue")),
         Value::Function(f) => match roots {
             Some(r) => r.get(&f.core)?,
-            None => return Err(format!("a function handle ({}) needs its session to cross into Jue", f.printed())),
+            None => {
+                return Err(format!(
+                    "a function handle ({}) needs its session to cross into Jue",
+                    f.printed()
+                ));
+            }
         },
         Value::List(items) => {
             let vals = items

@@ -2,10 +2,10 @@
 //! only declares it; the VM provides it ([`HostContext`]) when it calls a host
 //! closure, and the host floor adds the scope helpers (`host::context`).
 
-use crate::ground::capability::Capability;
 use super::error::HostError;
 use super::handle::Function;
 use super::value::Value;
+use crate::ground::capability::Capability;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::time::Instant;
