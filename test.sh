@@ -23,6 +23,9 @@ fi
 # The engine, the CLI, the REPL, the language server (with headless Neovim) and the
 # C ABI (Rust tests, conformance suite included).
 JUE_REQUIRE_NVIM=1 cargo test --workspace
+# Embedding for long-running hosts: a million calls and 100,000 evals with flat
+# resident memory (ignored in debug runs; meaningful only optimised).
+cargo test --release -p jue-engine --test embed_memory -- --ignored
 # The C ABI from Python (pytest) and its leak check under valgrind.
 capi/test.sh
 # The VS Code extension: typecheck, bundle, grammar tests, LSP tests against the jue
