@@ -666,9 +666,11 @@ impl Vm {
     #[inline(always)]
     pub(super) fn code_of(&self, proto: u32) -> &'static [Instr] {
         let code: &[Instr] = &self.protos[proto as usize].code;
-        // SAFETY: while `run` runs no prototype is added, replaced or freed (the code
-        // collector, `collect_code`, refuses to run with frames), and moving the
-        // `Proto` structs does not move their code buffers. The slice is used only inside `run` (in `execute`'s
+        // SAFETY: while `run` runs no prototype in use is replaced or freed (the code
+        // collector, `collect_code`, refuses to run with frames); the only prototype
+        // added meanwhile is a callback's trampoline (`callback.rs`), appended or put
+        // in a freed slot, and moving the `Proto` structs does not move their code
+        // buffers. The slice is used only inside `run` (in `execute`'s
         // locals and in `self.frames`, which `run` clears before it returns), so it
         // outlives every use.
         unsafe { &*(code as *const [Instr]) }
