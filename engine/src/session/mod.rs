@@ -424,6 +424,8 @@ impl Session {
 
     /// Checks and compiles a text. With any error diagnostic nothing is compiled.
     pub fn prepare(&mut self, source: SourceFile) -> Result<Prepared, EvalError> {
+        // Between evaluations, before new code: prepared forms still held are pinned.
+        self.maybe_collect_code();
         let parse = crate::syntax::parse(source.text());
         let env = self.env();
         let mut analysis = analysis::analyze(&parse, &env);
@@ -599,7 +601,6 @@ impl Session {
 
     /// [`Session::eval`] with the VM's value: valid only until the next collection.
     pub(crate) fn eval_raw(&mut self, source: SourceFile) -> Result<Value, EvalError> {
-        self.maybe_collect_code();
         let prepared = self.prepare(source)?;
         self.last_pin = Some(prepared.pin.clone());
         self.run(&prepared).map_err(EvalError::Runtime)
