@@ -464,3 +464,43 @@ fn typed_registration_derives_the_entry_and_checks_both_ways() {
         .unwrap();
     assert_eq!(s.eval_str("<t>", "(app:now)").unwrap(), Value::Int(42));
 }
+
+#[test]
+fn an_interrupt_from_another_thread_stops_a_callback_and_not_the_next_evaluation() {
+    let mut s = session();
+    s.register_fn_cx(
+        "app:each",
+        None,
+        TrustTier::Empirical,
+        "Calls f forever, until an error.",
+        |cx: &mut jue_engine::HostCx<'_>, f: Function| -> Result<i64, HostError> {
+            let mut n = 0;
+            loop {
+                cx.call(&f, &[Value::Int(n)])?;
+                n += 1;
+            }
+        },
+    )
+    .unwrap();
+    let interrupt = s.interrupt();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let raiser = std::thread::spawn(move || {
+        // Wait until the evaluation runs, then raise from this thread.
+        let _ = rx.recv();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        interrupt.raise();
+    });
+    s.register_fn("app:started", move || {
+        let _ = tx.send(());
+    })
+    .unwrap();
+    let r = s.eval(jue_engine::SourceFile::new(
+        "<i>",
+        "(app:started) (app:each (lambda (i) (+ i 1)))",
+    ));
+    raiser.join().unwrap();
+    assert_eq!(kind(r), ErrorKind::Interrupted);
+    // Raised while idle: dropped, the next evaluation runs.
+    s.interrupt().raise();
+    assert_eq!(s.eval_str("<i>", "(+ 1 2)").unwrap(), Value::Int(3));
+}
