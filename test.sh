@@ -45,6 +45,10 @@ fi
 JUE_REQUIRE_NVIM=1 cargo test --workspace --exclude jue-python
 # The C ABI from Python (pytest) and its leak check under valgrind.
 capi/test.sh
+# Embedding for long-running hosts: a million calls and 100,000 evals with flat
+# resident memory. Ignored in debug runs (meaningful only optimised); built with
+# the `wheel` profile, which the Python package's build above already compiled.
+cargo test --profile wheel -p jue-engine --test embed_memory -- --ignored
 # The VS Code extension: typecheck, bundle, grammar tests, LSP tests against the jue
 # just built, then the .vsix.
 JUE_BIN="$PWD/target/debug/jue" editors/vscode/build.sh

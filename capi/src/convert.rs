@@ -70,6 +70,7 @@ pub fn value_to_json(v: &Value) -> Result<Json, Failure> {
         }
         Value::Pair(..) => return no(format!("an improper list {v}")),
         Value::Procedure(p) => return no(format!("a procedure ({p})")),
+        Value::Function(f) => return no(format!("a procedure ({})", f.printed())),
         Value::Capability(c) => return no(format!("a capability ({c})")),
         Value::Actor(a) => return no(format!("an actor ({a})")),
         Value::Error { kind, message } => {

@@ -679,7 +679,7 @@ fn balanced_data_evaluate_as_quoted_constants() {
         let text = format!("'{}", print_forms(std::slice::from_ref(&d), 7));
         let mut s = session.borrow_mut();
         let v = s
-            .eval(SourceFile::new("quoted.jue", text.as_str()))
+            .eval_vm(SourceFile::new("quoted.jue", text.as_str()))
             .map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
         let printed = s.show(v);
         let p = parse(&printed);
@@ -994,7 +994,8 @@ fn generated_programs_run_without_panicking() {
         compiled.get()
     );
     let s = session.borrow();
-    for p in s.vm().protos() {
+    // Slots the code collector freed have no code; every other one must validate.
+    for p in s.vm().protos().iter().filter(|p| !p.code.is_empty()) {
         p.validate().expect("valid bytecode");
     }
 }

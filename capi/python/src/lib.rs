@@ -389,7 +389,7 @@ impl Session {
         let saved = s.limits;
         extra.apply(&mut s.limits);
         let file = SourceFile::new(name, source);
-        let r = this.run(py, &me, s, |s| s.eval(file));
+        let r = this.run(py, &me, s, |s| s.eval_vm(file));
         if !extra.is_empty() {
             s.limits = saved;
         }

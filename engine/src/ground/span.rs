@@ -153,6 +153,27 @@ impl SourceFile {
     }
 }
 
+/// A source file is a miette source: reports (e.g. an `EvalError`) point into it
+/// by name without copying the text.
+impl miette::SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.text().read_span(span, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name().to_string(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
 /// A source that is not valid UTF-8.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Utf8Error {

@@ -8,6 +8,7 @@
 //! (rusqlite) are cargo features, on by default.
 
 pub mod clock;
+mod context;
 #[cfg(feature = "db")]
 pub mod db;
 pub mod fs;

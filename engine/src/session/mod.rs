@@ -9,6 +9,8 @@
 pub mod config;
 mod embed;
 pub mod grants;
+mod handles;
+pub mod register;
 pub mod report;
 
 use crate::analysis::{self, Analysis, Env, GlobalInfo, Mode};
@@ -59,6 +61,52 @@ impl std::fmt::Display for EvalError {
 
 impl std::error::Error for EvalError {}
 
+/// An evaluation error as a miette report: a compile error points into its
+/// source (every error diagnostic labelled); a run-time error names its kind and
+/// call stack (render it with [`report::render_runtime_error`] for the source lines,
+/// which the session holds).
+impl miette::Diagnostic for EvalError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            EvalError::Compile { diagnostics, .. } => diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map(|d| Box::new(d.code) as Box<dyn std::fmt::Display>),
+            EvalError::Runtime(e) => Some(Box::new(format!("run-time error: {}", e.kind))),
+        }
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            EvalError::Compile { diagnostics, .. } => diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .and_then(|d| d.help.as_ref())
+                .map(|h| Box::new(h) as Box<dyn std::fmt::Display>),
+            EvalError::Runtime(e) if !e.stack.is_empty() => {
+                let names: Vec<&str> = e.stack.iter().map(|f| f.function.as_str()).collect();
+                Some(Box::new(format!("call stack: {}", names.join(" ← "))))
+            }
+            EvalError::Runtime(_) => None,
+        }
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        match self {
+            EvalError::Compile { source, .. } => Some(source as &dyn miette::SourceCode),
+            EvalError::Runtime(_) => None,
+        }
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        match self {
+            EvalError::Compile { diagnostics, .. } => {
+                Some(Box::new(diagnostics.iter().filter(|d| d.is_error()).map(
+                    |d| miette::LabeledSpan::new_with_span(Some(d.message.clone()), d.span),
+                )))
+            }
+            EvalError::Runtime(_) => None,
+        }
+    }
+}
+
 /// One compiled top-level form.
 #[derive(Clone, Debug)]
 pub struct PreparedItem {
@@ -79,6 +127,8 @@ pub struct Prepared {
     pub analysis: Analysis,
     /// Its forms, compiled.
     pub items: Vec<PreparedItem>,
+    /// Keeps its code from the code collector while this (or a clone) lives.
+    pin: std::sync::Arc<()>,
 }
 
 /// The prelude's Jue source: the built-ins written in Jue. Loops, not recursion,
@@ -99,7 +149,16 @@ pub struct Session {
     callers: HashMap<String, Vec<(String, TrustTier)>>,
     last_steps: u64,
     globals: HashMap<String, GlobalInfo>,
-    sources: Vec<SourceFile>,
+    /// Source texts by id, kept while code from them lives (see `collect_code`).
+    sources: HashMap<u32, SourceFile>,
+    next_source: u32,
+    /// Code that prepared forms still hold: the code collector keeps it.
+    pins: Vec<Pin>,
+    /// The last evaluation's pin: its source stays readable (error reports) until
+    /// the next evaluation.
+    last_pin: Option<std::sync::Arc<()>>,
+    /// Live prototypes after the last code collection.
+    live_after_sweep: usize,
     /// Limits of formal, verified and empirical code.
     pub limits: Limits,
     /// Tier of code with no annotation.
@@ -131,7 +190,11 @@ impl Session {
             callers: HashMap::new(),
             last_steps: 0,
             globals: HashMap::new(),
-            sources: Vec::new(),
+            sources: HashMap::new(),
+            next_source: 0,
+            pins: Vec::new(),
+            last_pin: None,
+            live_after_sweep: 0,
             limits: Limits::DEFAULT,
             default_tier: TrustTier::Empirical,
             mode: Mode::File,
@@ -267,7 +330,7 @@ impl Session {
 
     fn load_prelude(&mut self) {
         let saved = std::mem::replace(&mut self.mode, Mode::Prelude);
-        let r = self.eval(SourceFile::new("<prelude>", PRELUDE));
+        let r = self.eval_raw(SourceFile::new("<prelude>", PRELUDE));
         self.mode = saved;
         if let Err(e) = r {
             // The prelude is part of the engine: failing to load it is a bug, caught by tests.
@@ -302,15 +365,17 @@ impl Session {
 
     /// A source text by id.
     pub fn source(&self, id: u32) -> Option<&SourceFile> {
-        self.sources.get(id as usize)
+        self.sources.get(&id)
     }
 
     /// The VM (for printing and inspection).
+    #[doc(hidden)]
     pub fn vm(&self) -> &Vm {
         &self.vm
     }
 
     /// The printed form of a value.
+    #[doc(hidden)]
     pub fn show(&self, v: Value) -> String {
         self.vm.show(v)
     }
@@ -330,6 +395,7 @@ impl Session {
     }
 
     /// Defines a global from the host (REPL `*1`): code compiled afterwards sees it.
+    #[doc(hidden)]
     pub fn set_global(&mut self, name: &str, v: Value) {
         self.vm.set_global(name, v);
         self.globals.entry(name.to_string()).or_insert(GlobalInfo {
@@ -370,6 +436,8 @@ impl Session {
     /// Checks and compiles a text. With any error diagnostic nothing is compiled.
     pub fn prepare(&mut self, source: SourceFile) -> Result<Prepared, EvalError> {
         self.room_to_compile(&source)?;
+        // Between evaluations, before new code: prepared forms still held are pinned.
+        self.maybe_collect_code();
         let parse = crate::syntax::parse(source.text());
         let env = self.env();
         let mut analysis = analysis::analyze(&parse, &env);
@@ -380,8 +448,10 @@ impl Session {
                 diagnostics: analysis.diagnostics,
             });
         }
-        let source_id = self.sources.len() as u32;
-        self.sources.push(source.clone());
+        // Ids are never reused: an error kept by the host names its source by id.
+        let source_id = self.next_source;
+        self.next_source = self.next_source.wrapping_add(1) % u32::MAX;
+        self.sources.insert(source_id, source.clone());
         let mut items = Vec::new();
         let forms = parse.forms.iter().filter(|f| !f.has_error);
         for (item, form) in analysis.items.iter().zip(forms) {
@@ -392,6 +462,8 @@ impl Session {
                     is_definition: is_definition_form(&form.node),
                 }),
                 Err(TooLarge(span)) => {
+                    // Its forms compiled so far are unpinned: the collector frees them.
+                    self.sources.remove(&source_id);
                     analysis.diagnostics.push(Diagnostic::new(
                         Code::E0105,
                         span,
@@ -456,10 +528,17 @@ impl Session {
                 }
             }
         }
+        let pin = std::sync::Arc::new(());
+        self.pins.push(Pin {
+            token: std::sync::Arc::downgrade(&pin),
+            protos: items.iter().map(|i| i.proto).collect(),
+            source: source_id,
+        });
         Ok(Prepared {
             source,
             analysis,
             items,
+            pin,
         })
     }
 
@@ -565,6 +644,7 @@ impl Session {
 
     /// Runs prepared forms in order; returns the value of the last. The limits
     /// count from the start of the whole evaluation, not of each form.
+    #[doc(hidden)]
     pub fn run(&mut self, prepared: &Prepared) -> Result<Value, RuntimeError> {
         let start = std::time::Instant::now();
         let mut steps = 0u64;
@@ -608,6 +688,7 @@ impl Session {
     }
 
     /// Runs one prepared form alone, under the limits its tier allows.
+    #[doc(hidden)]
     pub fn run_item(&mut self, item: &PreparedItem) -> Result<Value, RuntimeError> {
         let limits = self.effective_limits(item.tier);
         let r = self.vm.run(item.proto, limits);
@@ -615,15 +696,10 @@ impl Session {
         r
     }
 
-    /// Checks, compiles and runs a text; returns the value of its last form.
-    pub fn eval(&mut self, source: SourceFile) -> Result<Value, EvalError> {
-        let prepared = self.prepare(source)?;
-        self.run(&prepared).map_err(EvalError::Runtime)
-    }
-
-    /// Evaluates a named string; the result copied out as an owned value.
-    pub fn eval_str(&mut self, name: &str, text: &str) -> Result<HostValue, EvalError> {
-        let v = self.eval(SourceFile::new(name, text))?;
+    /// Checks, compiles and runs a text; returns the value of its last form,
+    /// copied out (procedures as callable [`Function`](crate::ground::ffi::Function) handles).
+    pub fn eval(&mut self, source: SourceFile) -> Result<HostValue, EvalError> {
+        let v = self.eval_raw(source)?;
         self.to_host(v).map_err(|message| {
             EvalError::Runtime(RuntimeError {
                 kind: crate::vm::error::ErrorKind::Host,
@@ -633,17 +709,44 @@ impl Session {
         })
     }
 
+    /// [`Session::eval`] returning the VM's own value, which is valid only until
+    /// the next collection (the REPL prints it at once). Not for hosts.
+    #[doc(hidden)]
+    pub fn eval_vm(&mut self, source: SourceFile) -> Result<Value, EvalError> {
+        self.eval_raw(source)
+    }
+
+    /// [`Session::eval`] with the VM's value: valid only until the next collection.
+    pub(crate) fn eval_raw(&mut self, source: SourceFile) -> Result<Value, EvalError> {
+        let prepared = self.prepare(source)?;
+        self.last_pin = Some(prepared.pin.clone());
+        self.run(&prepared).map_err(EvalError::Runtime)
+    }
+
+    /// Evaluates a named string; the result copied out as an owned value.
+    pub fn eval_str(&mut self, name: &str, text: &str) -> Result<HostValue, EvalError> {
+        self.eval(SourceFile::new(name, text))
+    }
+
     /// A VM value as an owned value; data nested deeper than
     /// [`crate::ground::ffi::value::MAX_DEPTH`] is an error.
+    #[doc(hidden)]
     pub fn to_host(&self, v: Value) -> Result<HostValue, String> {
         let show = |v: Value| self.vm.show(v);
-        convert::to_host(v, &self.vm.heap, &self.vm.symbols, &show)
+        convert::to_host_rooted(v, &self.vm.heap, &self.vm.symbols, &self.vm.roots, &show)
     }
 
     /// Calls a Jue global, built-in or FFI function by name with owned arguments
     /// (the embedding API); the result copied out. Capability checks apply as for
     /// any call: a host function needing a capability the session lacks is denied.
     pub fn call(&mut self, name: &str, args: &[HostValue]) -> Result<HostValue, EvalError> {
+        let callee = self.procedure(name).map_err(EvalError::Runtime)?;
+        self.call_owned(callee, args)
+    }
+
+    /// Calls a procedure value on owned arguments under the default tier's limits.
+    fn call_owned(&mut self, callee: Value, args: &[HostValue]) -> Result<HostValue, EvalError> {
+        use crate::vm::error::ErrorKind;
         let runtime = |kind, message: String| {
             EvalError::Runtime(RuntimeError {
                 kind,
@@ -651,21 +754,74 @@ impl Session {
                 stack: Vec::new(),
             })
         };
-        let callee = self.procedure(name).map_err(EvalError::Runtime)?;
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
-            let v = convert::from_host(a, &mut self.vm.heap, &mut self.vm.symbols)
-                .map_err(|m| runtime(ErrorKind::Type, m))?;
+            let v = convert::from_host_rooted(
+                a,
+                &mut self.vm.heap,
+                &mut self.vm.symbols,
+                &self.vm.roots,
+            )
+            .map_err(|m| runtime(ErrorKind::Type, m))?;
             vals.push(v);
         }
         let v = self.call_value(callee, &vals).map_err(EvalError::Runtime)?;
         self.to_host(v).map_err(|m| runtime(ErrorKind::Host, m))
     }
 
-    /// Collects garbage now.
+    /// Collects garbage now: the heap, and the code and source texts nothing
+    /// reachable needs any more.
     pub fn collect_garbage(&mut self) {
-        self.vm.collect(&[]);
+        self.collect_code();
     }
+
+    /// Collects code when enough was added since the last time: the cost of a
+    /// collection is spread over at least as much new code as was live.
+    fn maybe_collect_code(&mut self) {
+        if self.vm.protos_since_sweep() > self.live_after_sweep.max(256) {
+            self.collect_code();
+        }
+    }
+
+    /// The heap and code collection (between evaluations only).
+    fn collect_code(&mut self) {
+        self.pins.retain(|p| p.token.strong_count() > 0);
+        let pinned: Vec<u32> = self
+            .pins
+            .iter()
+            .flat_map(|p| p.protos.iter().copied())
+            .collect();
+        let sweep = self.vm.collect_code(&pinned, &[]);
+        self.live_after_sweep = sweep.live_protos;
+        let pins = &self.pins;
+        self.sources.retain(|id, _| {
+            sweep.live_sources.binary_search(id).is_ok() || pins.iter().any(|p| p.source == *id)
+        });
+    }
+
+    /// How much code and source the session holds now.
+    pub fn code_stats(&self) -> CodeStats {
+        CodeStats {
+            protos: self.vm.live_protos(),
+            sources: self.sources.len(),
+        }
+    }
+}
+
+/// Prepared code the code collector must keep while its token lives.
+struct Pin {
+    token: std::sync::Weak<()>,
+    protos: Vec<u32>,
+    source: u32,
+}
+
+/// How much code a session holds (see [`Session::code_stats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeStats {
+    /// Compiled functions alive.
+    pub protos: usize,
+    /// Source texts kept.
+    pub sources: usize,
 }
 
 /// The session's host state, which it put in its VM.

@@ -75,7 +75,7 @@ pub fn parse_slots_whole(text: &str) -> (Vec<Slot>, bool) {
 }
 
 /// The forms of one slot of a text parsed with recovery (see
-/// [`parse_slots_recovering`]), read from the slot's text alone.
+/// [`parse_slots_whole`]), read from the slot's text alone.
 pub fn parse_slot_recovering(slot: &str) -> Vec<TopForm> {
     let mut p = Parser::new(slot, None, true);
     p.run();

@@ -361,6 +361,8 @@ impl Vm {
                         Value::Ffi(i) => {
                             save!();
                             let v = self.host_call(i as usize, at + 1, argc);
+                            // A callback from the host may have grown the stack.
+                            rebase!();
                             budget -= self.take_work();
                             match v {
                                 Ok(v) => put!(f, v),
@@ -597,6 +599,8 @@ impl Vm {
                             Value::Ffi(i) => {
                                 save!();
                                 let v = self.host_call(i as usize, at + 1, argc as usize);
+                                // A callback from the host may have grown the stack.
+                                rebase!();
                                 budget -= self.take_work();
                                 do_return!(&v?);
                             }
@@ -643,6 +647,8 @@ impl Vm {
                     // The frame state is saved only if the call fails: host calls
                     // neither read it nor collect garbage.
                     let v = self.host_call(idx as usize, base + a as usize, argc as usize);
+                    // A callback from the host may have grown the stack.
+                    rebase!();
                     budget -= self.take_work();
                     match v {
                         Ok(v) => put!(a, v),
@@ -763,9 +769,11 @@ impl Vm {
     #[inline(always)]
     pub(super) fn code_of(&self, proto: u32) -> &'static [Instr] {
         let code: &[Instr] = &self.protos[proto as usize].code;
-        // SAFETY: prototypes are only ever appended (never removed or mutated) and
-        // appending moves the `Proto` structs, not their code buffers; no prototype is
-        // added while `run` runs. The slice is used only inside `run` (in `execute`'s
+        // SAFETY: while `run` runs no prototype in use is replaced or freed (the code
+        // collector, `collect_code`, refuses to run with frames); the only prototype
+        // added meanwhile is a callback's trampoline (`callback.rs`), appended or put
+        // in a freed slot, and moving the `Proto` structs does not move their code
+        // buffers. The slice is used only inside `run` (in `execute`'s
         // locals and in `self.frames`, which `run` clears before it returns), so it
         // outlives every use.
         unsafe { &*(code as *const [Instr]) }

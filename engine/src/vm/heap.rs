@@ -260,6 +260,17 @@ impl Heap {
 
     /// Collects garbage: marks from `roots`, frees everything else.
     pub fn collect(&mut self, roots: impl IntoIterator<Item = Value>) {
+        self.collect_traced(roots, &mut |_, _| {});
+    }
+
+    /// Collects garbage, telling `trace` the prototype of every live closure; `trace`
+    /// pushes whatever that prototype keeps alive (its constants) onto the worklist.
+    /// The code collector uses it to find live prototypes in the same pass.
+    pub fn collect_traced(
+        &mut self,
+        roots: impl IntoIterator<Item = Value>,
+        trace: &mut dyn FnMut(u32, &mut Vec<ObjRef>),
+    ) {
         self.collections += 1;
         self.marks.clear();
         self.marks.resize(self.objs.len(), false);
@@ -275,7 +286,10 @@ impl Heap {
                     work.extend(a.obj());
                     work.extend(d.obj());
                 }
-                Obj::Closure(c) => work.extend(c.captures.iter().filter_map(|v| v.obj())),
+                Obj::Closure(c) => {
+                    work.extend(c.captures.iter().filter_map(|v| v.obj()));
+                    trace(c.proto, &mut work);
+                }
                 Obj::Cell(v) => work.extend(v.obj()),
                 Obj::Vector(items, _) => work.extend(items.iter().filter_map(|v| v.obj())),
                 Obj::Dict(d) => {

@@ -6,7 +6,7 @@ use super::error::{ErrorKind, Fault};
 use super::meter::Meter;
 use super::natives::{self, Ctx, NativeFn};
 use super::value::Value;
-use super::{Step, Vm, convert};
+use super::{Step, Vm};
 use crate::ground::ffi::Capability;
 use crate::ground::ffi::function::HostClosure;
 use std::sync::Arc;
@@ -81,7 +81,7 @@ impl Vm {
             }
             Some(HostCode::Closure(f)) => {
                 let f = Arc::clone(f);
-                self.call_closure(&*f, at, argc)
+                self.call_closure(&*f, idx, at, argc)
             }
             None => Err(self.no_implementation_fault(idx)),
         };
@@ -196,25 +196,6 @@ impl Vm {
                 self.host[idx].name
             ),
         )
-    }
-
-    /// Calls a host closure: arguments copied out as owned values, the result copied in.
-    pub(super) fn call_closure(
-        &mut self,
-        f: &HostClosure,
-        at: usize,
-        argc: usize,
-    ) -> Result<Value, Box<Fault>> {
-        let mut args = Vec::with_capacity(argc);
-        for v in &self.stack[at..at + argc] {
-            let show = |v: Value| self.show(v);
-            let owned = convert::to_host(*v, &self.heap, &self.symbols, &show)
-                .map_err(|m| Fault::new(ErrorKind::Type, m))?;
-            args.push(owned);
-        }
-        let out = f(&args).map_err(Fault::from_host)?;
-        convert::from_host(&out, &mut self.heap, &mut self.symbols)
-            .map_err(|m| Fault::new(ErrorKind::Host, m))
     }
 
     pub(super) fn call_native(

@@ -21,7 +21,7 @@ impl Linker for Vm {
             panic!("invalid bytecode from the compiler: {e}");
         }
         let consts = p.consts.iter().map(|k| self.constant(k)).collect();
-        self.protos.push(Proto {
+        self.place_proto(Proto {
             name: p.name,
             nparams: p.nparams,
             variadic: p.variadic,
@@ -32,8 +32,7 @@ impl Linker for Vm {
             captures: p.captures,
             source: p.source,
             tier: p.tier,
-        });
-        (self.protos.len() - 1) as u32
+        })
     }
 }
 

@@ -15,6 +15,8 @@
 //! `heap.rs`, `symbols.rs`), printing (`printer.rs`), limits and errors.
 
 pub mod audit;
+pub mod callback;
+mod code;
 pub mod convert;
 mod data;
 pub mod dict;
@@ -30,9 +32,11 @@ pub mod meter;
 pub mod natives;
 pub mod output;
 pub mod printer;
+pub mod roots;
 pub mod symbols;
 pub mod value;
 
+pub use code::CodeSweep;
 pub use host_call::{HostCode, HostEntry};
 
 use crate::ground::bytecode::{Instr, Proto};
@@ -75,6 +79,10 @@ pub struct Vm {
     /// Interned symbols.
     pub symbols: symbols::Symbols,
     protos: Vec<Proto<Value>>,
+    /// Prototype slots freed by the code collector, reused first.
+    free_protos: Vec<u32>,
+    /// Prototypes added since the last code collection.
+    added_since_sweep: usize,
     globals: Vec<Value>,
     global_names: Vec<Box<str>>,
     global_index: HashMap<Box<str>, u32>,
@@ -99,6 +107,14 @@ pub struct Vm {
     pub interrupt: Interrupt,
     /// Where `print` writes.
     pub out: Output,
+    /// Values the host holds through handles.
+    pub roots: roots::RootTable,
+    /// The host's per-session data, which host closures reach through `HostCx`.
+    pub host_user: crate::ground::ffi::HostData,
+    /// Host → Jue callbacks running now (see `callback`).
+    callback_depth: u32,
+    /// A limit or interrupt a callback met: it ends the evaluation.
+    pending_stop: Option<Box<Fault>>,
     limits: Limits,
     /// The id of `apply`, which the call instructions carry out themselves.
     apply_id: u16,
@@ -119,6 +135,8 @@ impl Vm {
             heap: Heap::new(),
             symbols: Default::default(),
             protos: Vec::new(),
+            free_protos: Vec::new(),
+            added_since_sweep: 0,
             globals: Vec::new(),
             global_names: Vec::new(),
             global_index: HashMap::new(),
@@ -134,6 +152,10 @@ impl Vm {
             audit: Audit::default(),
             interrupt: Interrupt::default(),
             out,
+            roots: roots::RootTable::new(),
+            host_user: Default::default(),
+            callback_depth: 0,
+            pending_stop: None,
             limits: Limits::DEFAULT,
             apply_id: crate::ground::builtins::find("apply", false).unwrap_or(u16::MAX),
             steps_used: 0,
@@ -143,7 +165,7 @@ impl Vm {
         }
     }
 
-    /// The compiled functions.
+    /// The compiled functions (freed slots have no code).
     pub fn protos(&self) -> &[Proto<Value>] {
         &self.protos
     }
@@ -233,7 +255,8 @@ impl Vm {
             .chain(self.globals.iter())
             .chain(self.protos.iter().flat_map(|p| p.consts.iter()))
             .chain(extra.iter())
-            .copied();
+            .copied()
+            .chain(self.roots.values());
         let roots: Vec<Value> = roots.collect();
         self.heap.collect(roots);
     }
@@ -302,8 +325,7 @@ impl Vm {
         if let Err(e) = p.validate() {
             unreachable!("trampoline: {e}");
         }
-        self.protos.push(p);
-        let i = (self.protos.len() - 1) as u32;
+        let i = self.place_proto(p);
         self.trampolines.insert((argc, tier as u8), i);
         i
     }
@@ -376,6 +398,8 @@ impl Vm {
         self.chunk = 0;
         self.fuel = 0;
         self.stack.clear();
+        self.pending_stop = None;
+        self.callback_depth = 0;
         self.frames.clear();
         self.handlers.clear();
         // An interrupt raised while nothing ran belongs to no evaluation: drop it.

@@ -1,6 +1,7 @@
 //! `FfiFunction`: one host function's entry, with the seed's seven fields plus its
 //! tier and its implementation.
 
+use super::context::HostCx;
 use super::error::HostError;
 use super::host_function::HostFunction;
 use super::value::Value;
@@ -32,8 +33,8 @@ impl SourceLocation {
     }
 }
 
-/// A host closure: receives the arguments, returns a value or an error.
-pub type HostClosure = dyn Fn(&[Value]) -> Result<Value, HostError> + Send + Sync;
+/// A host closure: receives its context and the arguments, returns a value or an error.
+pub type HostClosure = dyn Fn(&mut HostCx<'_>, &[Value]) -> Result<Value, HostError> + Send + Sync;
 
 /// The implementation of an FFI function: a host's closure over owned values. The
 /// ground floor only holds it; the VM calls it.
@@ -41,9 +42,16 @@ pub type HostClosure = dyn Fn(&[Value]) -> Result<Value, HostError> + Send + Syn
 pub struct HostImpl(Arc<HostClosure>);
 
 impl HostImpl {
-    /// Wraps a host closure.
+    /// Wraps a host closure over the arguments alone.
     pub fn new(
         f: impl Fn(&[Value]) -> Result<Value, HostError> + Send + Sync + 'static,
+    ) -> HostImpl {
+        HostImpl(Arc::new(move |_: &mut HostCx<'_>, args: &[Value]| f(args)))
+    }
+
+    /// Wraps a host closure that also receives its context.
+    pub fn with_context(
+        f: impl Fn(&mut HostCx<'_>, &[Value]) -> Result<Value, HostError> + Send + Sync + 'static,
     ) -> HostImpl {
         HostImpl(Arc::new(f))
     }
@@ -136,6 +144,16 @@ impl FfiFunction {
         f: impl Fn(&[Value]) -> Result<Value, HostError> + Send + Sync + 'static,
     ) -> FfiFunction {
         self.implementation = Some(HostImpl::new(f));
+        self
+    }
+
+    /// Sets the implementation to a host closure that receives a [`HostCx`]: the
+    /// grant's scope, the deadline, callbacks into Jue, per-session data.
+    pub fn with_context_implementation(
+        mut self,
+        f: impl Fn(&mut HostCx<'_>, &[Value]) -> Result<Value, HostError> + Send + Sync + 'static,
+    ) -> FfiFunction {
+        self.implementation = Some(HostImpl::with_context(f));
         self
     }
 }

@@ -150,7 +150,7 @@ fn check_constant(v: &Value) -> Result<(), GenerateError> {
     let mut work = vec![v];
     while let Some(v) = work.pop() {
         match v {
-            Value::Procedure(_) | Value::Capability(_) | Value::Actor(_) => {
+            Value::Procedure(_) | Value::Function(_) | Value::Capability(_) | Value::Actor(_) => {
                 return Err(GenerateError::NotAConstant(v.to_string()));
             }
             Value::List(items) | Value::Vector(items) => work.extend(items.iter()),

@@ -33,8 +33,13 @@ pub enum Value {
         /// Its message.
         message: String,
     },
-    /// A procedure, by its printed form; it cannot cross back into Jue.
+    /// A procedure, by its printed form only (printing, JSON, the call
+    /// generator); it cannot cross back into Jue.
     Procedure(String),
+    /// A Jue procedure as a callable handle: what a session hands the host for a
+    /// procedure. It crosses back into Jue (as an argument or a result) within
+    /// its own session.
+    Function(super::handle::Function),
     /// An actor id.
     Actor(u32),
     /// A vector: a snapshot of its elements (language §6).
@@ -59,7 +64,7 @@ impl Value {
             Value::List(_) | Value::Pair(..) => "Pair",
             Value::Capability(_) => "Capability",
             Value::Error { .. } => "Error",
-            Value::Procedure(_) => "Fn",
+            Value::Procedure(_) | Value::Function(_) => "Fn",
             Value::Actor(_) => "ActorId",
             Value::Vector(_) => "Vector",
             Value::Dict(_) => "Dict",
@@ -88,6 +93,7 @@ fn write_owned(out: &mut String, v: &Value) {
         Value::Capability(c) => out.push_str(&format!("#<capability {c}>")),
         Value::Error { kind, message } => out.push_str(&format!("#<error {kind}: {message}>")),
         Value::Procedure(p) => out.push_str(p),
+        Value::Function(f) => out.push_str(f.printed()),
         Value::Actor(a) => out.push_str(&format!("#<actor {a}>")),
         Value::Vector(items) => {
             out.push_str("#(");

@@ -1,0 +1,96 @@
+//! What a host function sees besides its arguments: [`HostCx`]. The ground floor
+//! only declares it; the VM provides it ([`HostContext`]) when it calls a host
+//! closure, and the host floor adds the scope helpers (`host::context`).
+
+use super::error::HostError;
+use super::handle::Function;
+use super::value::Value;
+use crate::ground::capability::Capability;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Per-session host data, one value per type (`Session::set_host_data`).
+pub type HostData = HashMap<TypeId, Box<dyn Any + Send>>;
+
+/// What the caller of a host closure provides (the VM implements it).
+pub trait HostContext {
+    /// The registry name of the function being called.
+    fn function_name(&self) -> &str;
+    /// The capability the function was registered with, if any.
+    fn capability(&self) -> Option<Capability>;
+    /// When the running evaluation must stop, if it has a time limit.
+    fn deadline(&self) -> Option<Instant>;
+    /// Whether the evaluation was asked to stop (an interrupt).
+    fn interrupted(&self) -> bool;
+    /// The session's own host state (scopes), opaque here.
+    fn host_state(&mut self) -> &mut dyn Any;
+    /// The host's per-session data.
+    fn host_data(&mut self) -> &mut HostData;
+    /// Calls a Jue procedure under the running evaluation's limits.
+    fn call(&mut self, f: &Function, args: &[Value]) -> Result<Value, HostError>;
+}
+
+/// The context a host function receives (register it with
+/// `FfiFunction::with_context_implementation`): the grant it runs under, the
+/// deadline, Jue procedures to call back, and per-session host data.
+pub struct HostCx<'a> {
+    inner: &'a mut dyn HostContext,
+}
+
+impl<'a> HostCx<'a> {
+    /// Wraps what the caller provides.
+    pub fn new(inner: &'a mut dyn HostContext) -> HostCx<'a> {
+        HostCx { inner }
+    }
+
+    /// The registry name of the function being called.
+    pub fn function_name(&self) -> &str {
+        self.inner.function_name()
+    }
+
+    /// The capability the function was registered with (and the session was
+    /// checked to hold before the call), if any.
+    pub fn capability(&self) -> Option<Capability> {
+        self.inner.capability()
+    }
+
+    /// When the evaluation must stop, if it has a time limit: a slow host function
+    /// should give up by then (the VM cannot interrupt host code).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.inner.deadline()
+    }
+
+    /// Time left before the deadline (`None` without a time limit).
+    pub fn time_left(&self) -> Option<std::time::Duration> {
+        self.deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Whether the evaluation was interrupted: a long host function should stop.
+    pub fn interrupted(&self) -> bool {
+        self.inner.interrupted()
+    }
+
+    /// Calls a Jue procedure passed to this function (a [`Value::Function`])
+    /// under the running evaluation's limits: its steps count, and a limit or an
+    /// interrupt it hits stops the whole evaluation even if this function
+    /// swallows the error.
+    pub fn call(&mut self, f: &Function, args: &[Value]) -> Result<Value, HostError> {
+        self.inner.call(f, args)
+    }
+
+    /// The session's data of type `T`, set with `Session::set_host_data`.
+    pub fn host_data<T: Any + Send>(&mut self) -> Option<&mut T> {
+        self.inner
+            .host_data()
+            .get_mut(&TypeId::of::<T>())
+            .and_then(|b| b.downcast_mut::<T>())
+    }
+
+    /// The session's host state, opaque (the host floor reads its scopes).
+    #[doc(hidden)]
+    pub fn host_state_any(&mut self) -> &mut dyn Any {
+        self.inner.host_state()
+    }
+}
