@@ -445,6 +445,55 @@ impl Vm {
                         jump!(off);
                     }
                 }
+                Instr::JumpIfNil(c, off) => {
+                    if let Value::Nil = r!(c) {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfNotNil(c, off) => {
+                    if !matches!(r!(c), Value::Nil) {
+                        jump!(off);
+                    }
+                }
+                Instr::Car(d, s) => match r!(s) {
+                    Value::Pair(p) => {
+                        let v = self.heap.pair(p).0;
+                        r!(d) = v;
+                    }
+                    other => fail!(natives::pair_expected("car", other)),
+                },
+                Instr::Cdr(d, s) => match r!(s) {
+                    Value::Pair(p) => {
+                        let v = self.heap.pair(p).1;
+                        r!(d) = v;
+                    }
+                    other => fail!(natives::pair_expected("cdr", other)),
+                },
+                Instr::Cons(d, a, b) => {
+                    let v = self.heap.cons(r!(a), r!(b));
+                    r!(d) = v;
+                    gc_point!();
+                }
+                Instr::IsNil(d, s) => {
+                    let b = matches!(r!(s), Value::Nil);
+                    // SAFETY: the register is inside the frame (see `r!`).
+                    unsafe { write_bool(rp!(d), b) };
+                }
+                Instr::IsPair(d, s) => {
+                    let b = matches!(r!(s), Value::Pair(_));
+                    // SAFETY: as above.
+                    unsafe { write_bool(rp!(d), b) };
+                }
+                Instr::Not(d, s) => {
+                    let b = !r!(s).is_truthy();
+                    // SAFETY: as above.
+                    unsafe { write_bool(rp!(d), b) };
+                }
+                Instr::Eq(d, a, b) => {
+                    let b = natives::is_eq(r!(a), r!(b));
+                    // SAFETY: as above.
+                    unsafe { write_bool(rp!(d), b) };
+                }
                 Instr::Call(f, argc) => {
                     let left = tick!();
                     let at = base + f as usize;
