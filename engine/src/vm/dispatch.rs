@@ -2,7 +2,7 @@
 //! of calls, and the arithmetic slow paths.
 
 use super::error::{ErrorKind, Fault};
-use super::heap::{Closure, Obj};
+use super::heap::Obj;
 use super::natives::{self, ArithOp};
 use super::value::{self, Value, copy_value, read_closure, read_int, write_bool, write_int};
 use super::{Frame, Handler, STACK_SLACK, Step, Vm};
@@ -368,18 +368,24 @@ impl Vm {
                     }
                 }
                 Instr::Closure(d, p) => {
-                    let caps: Box<[Value]> = self.protos[p as usize]
-                        .captures
-                        .iter()
-                        .map(|src| match *src {
+                    // The first three captures gathered without allocating (see
+                    // `heap::Closure`); more only for closures that capture more.
+                    let srcs = &self.protos[p as usize].captures;
+                    let n = srcs.len();
+                    let mut small = [Value::Nil; 3];
+                    let mut more = Vec::new();
+                    for (k, src) in srcs.iter().enumerate() {
+                        let v = match *src {
                             CaptureSrc::Reg(r) => self.stack[base + r as usize],
                             CaptureSrc::Capture(i) => self.capture(base, i),
-                        })
-                        .collect();
-                    let c = self.heap.alloc(Obj::Closure(Closure {
-                        proto: p,
-                        captures: caps,
-                    }));
+                        };
+                        if k < 3 {
+                            small[k] = v;
+                        } else {
+                            more.push(v);
+                        }
+                    }
+                    let c = self.heap.closure(p, n, small, more);
                     r!(d) = Value::Closure(c);
                     gc_point!();
                 }
@@ -698,7 +704,7 @@ impl Vm {
     pub(super) fn capture(&self, base: usize, i: u16) -> Value {
         match self.stack[base - 1] {
             Value::Closure(c) => match self.heap.get(c) {
-                Obj::Closure(c) => c.captures[i as usize],
+                Obj::Closure(c) => self.heap.capture(c, i),
                 _ => Value::Nil,
             },
             _ => Value::Nil,

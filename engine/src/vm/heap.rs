@@ -5,14 +5,23 @@
 use super::error::ErrorKind;
 use super::value::{ObjRef, Value};
 
-/// A closure: its compiled prototype and captured values.
+/// A closure: its compiled prototype and captured values, in one arena slot
+/// when it captures at most one value. A second and third capture sit in one
+/// more slot (a pair), more than three in one `Obj::Captures`: either way no
+/// allocation outside the arena for the common closures, and the slot stays
+/// the size of a pair (memory per cons cell unchanged).
 #[derive(Debug, Clone)]
 pub struct Closure {
     /// Index of the prototype in the session's code table.
     pub proto: u32,
-    /// Captured values (cells for assigned variables).
-    pub captures: Box<[Value]>,
+    /// The arena slot of the captures after the first (`NO_REST` if none).
+    rest: u32,
+    /// The first captured value (nil when none); cells for assigned variables.
+    first: Value,
 }
+
+/// A closure that captures at most one value has no `rest` slot.
+const NO_REST: u32 = u32::MAX;
 
 /// A heap object.
 #[derive(Debug, Clone)]
@@ -29,6 +38,8 @@ pub enum Obj {
     Error(ErrorKind, Box<str>),
     /// Box for an assigned, captured variable.
     Cell(Value),
+    /// The captures after the first of a closure that captures more than three.
+    Captures(Box<[Value]>),
 }
 
 const NO_FREE: u32 = u32::MAX;
@@ -62,7 +73,7 @@ fn cost(o: &Obj) -> usize {
     std::mem::size_of::<Obj>()
         + match o {
             Obj::Str(s) => s.len(),
-            Obj::Closure(c) => c.captures.len() * std::mem::size_of::<Value>(),
+            Obj::Captures(c) => c.len() * std::mem::size_of::<Value>(),
             Obj::Error(_, m) => m.len(),
             _ => 0,
         }
@@ -145,6 +156,47 @@ impl Heap {
         Value::Str(self.alloc(Obj::Str(s.into())))
     }
 
+    /// A new closure of `proto` capturing `caps` (see [`Closure`]): `small` holds
+    /// the first three captures, `more` the ones after (only when there are more
+    /// than three).
+    pub fn closure(&mut self, proto: u32, n: usize, small: [Value; 3], more: Vec<Value>) -> ObjRef {
+        let rest = match n {
+            0 | 1 => NO_REST,
+            2 | 3 => self.alloc(Obj::Pair(small[1], small[2])).0,
+            _ => {
+                let mut all = Vec::with_capacity(n - 1);
+                all.extend_from_slice(&small[1..]);
+                all.extend(more);
+                self.alloc(Obj::Captures(all.into())).0
+            }
+        };
+        self.alloc(Obj::Closure(Closure {
+            proto,
+            rest,
+            first: small[0],
+        }))
+    }
+
+    /// Capture `i` of a closure (nil past its captures: the compiler never asks).
+    #[inline(always)]
+    pub fn capture(&self, c: &Closure, i: u16) -> Value {
+        if i == 0 {
+            return c.first;
+        }
+        if c.rest == NO_REST {
+            return Value::Nil;
+        }
+        match &self.objs[c.rest as usize] {
+            Obj::Pair(a, b) => match i {
+                1 => *a,
+                2 => *b,
+                _ => Value::Nil,
+            },
+            Obj::Captures(v) => v.get(i as usize - 1).copied().unwrap_or(Value::Nil),
+            _ => Value::Nil,
+        }
+    }
+
     /// The object behind a handle.
     #[inline(always)]
     pub fn get(&self, r: ObjRef) -> &Obj {
@@ -205,7 +257,13 @@ impl Heap {
                     work.extend(a.obj());
                     work.extend(d.obj());
                 }
-                Obj::Closure(c) => work.extend(c.captures.iter().filter_map(|v| v.obj())),
+                Obj::Closure(c) => {
+                    work.extend(c.first.obj());
+                    if c.rest != NO_REST {
+                        work.push(ObjRef(c.rest));
+                    }
+                }
+                Obj::Captures(v) => work.extend(v.iter().filter_map(|v| v.obj())),
                 Obj::Cell(v) => work.extend(v.obj()),
                 Obj::Free(_) | Obj::Str(_) | Obj::Error(..) => {}
             }
@@ -259,10 +317,7 @@ mod tests {
         let keep = h.cons(Value::Int(1), Value::Nil);
         // A cycle through a cell and a closure, unreachable.
         let cell = h.alloc(Obj::Cell(Value::Nil));
-        let clo = h.alloc(Obj::Closure(Closure {
-            proto: 0,
-            captures: vec![Value::Cell(cell)].into(),
-        }));
+        let clo = h.closure(0, 1, [Value::Cell(cell), Value::Nil, Value::Nil], Vec::new());
         *h.get_mut(cell) = Obj::Cell(Value::Closure(clo));
         let before = h.live_bytes();
         h.collect([keep]);
@@ -276,6 +331,34 @@ mod tests {
             .type_name(),
             "Int"
         );
+    }
+
+    #[test]
+    fn closures_keep_every_capture_and_stay_pair_sized() {
+        assert!(std::mem::size_of::<Obj>() <= 32);
+        for n in 0..7usize {
+            let mut h = Heap::new();
+            let caps: Vec<Value> = (0..n)
+                .map(|i| h.cons(Value::Int(i as i64), Value::Nil))
+                .collect();
+            let mut small = [Value::Nil; 3];
+            for (k, v) in caps.iter().take(3).enumerate() {
+                small[k] = *v;
+            }
+            let more = caps.iter().skip(3).copied().collect();
+            let c = h.closure(7, n, small, more);
+            h.collect([Value::Closure(c)]);
+            let Obj::Closure(clo) = h.get(c).clone() else {
+                panic!("not a closure")
+            };
+            assert_eq!(clo.proto, 7);
+            for i in 0..n {
+                let Value::Pair(r) = h.capture(&clo, i as u16) else {
+                    panic!("capture {i} of {n} lost")
+                };
+                assert!(matches!(h.pair(r).0, Value::Int(k) if k == i as i64));
+            }
+        }
     }
 
     #[test]
