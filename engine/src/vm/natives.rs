@@ -812,11 +812,44 @@ pub fn symbol_to_string(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         o => Err(type_err("symbol->string", "a symbol", o)),
     }
 }
-/// `number->string`
+/// `number->string`: the printed form of a number (what `cx.show` writes),
+/// written straight into the string the heap keeps, with the same charge (one
+/// step) and the same bound (the memory left) as printing it.
 pub fn number_to_string(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    require_number("number->string", a[0])?;
-    let s = cx.show(a[0], false)?;
-    Ok(cx.heap.string(s))
+    let mut digits = [0u8; 20];
+    let mut float = String::new();
+    let text: &str = match a[0] {
+        Value::Int(i) => int_text(i, &mut digits),
+        Value::Float(f) => {
+            printer::write_float(&mut float, f);
+            &float
+        }
+        o => return Err(type_err("number->string", "a number", o)),
+    };
+    cx.meter.charge(1)?;
+    if text.len() > cx.meter.room {
+        return Err(printer::too_long(cx.meter.room));
+    }
+    Ok(cx.heap.string(text))
+}
+/// The decimal digits of `i` (with its sign), written at the end of `buf`.
+fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
+    let mut n = i.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    // Only ASCII digits and '-' were written.
+    std::str::from_utf8(&buf[at..]).unwrap_or("")
 }
 /// `string->number`
 pub fn string_to_number(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
@@ -904,6 +937,14 @@ pub fn println(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn int_text_matches_display() {
+        for i in [0, 7, -7, 10, 99, -100, 1234567890, i64::MAX, i64::MIN] {
+            let mut buf = [0u8; 20];
+            assert_eq!(int_text(i, &mut buf), i.to_string());
+        }
+    }
 
     #[test]
     fn every_declared_native_built_in_has_an_implementation() {
