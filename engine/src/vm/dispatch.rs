@@ -4,7 +4,10 @@
 use super::error::{ErrorKind, Fault};
 use super::heap::Obj;
 use super::natives::{self, ArithOp};
-use super::value::{self, Value, copy_value, read_closure, read_int, write_bool, write_int};
+use super::value::{
+    self, TAG_CLOSURE, TAG_PAIR, Value, copy_value, read_closure, read_int, write_bool, write_handle,
+    write_int,
+};
 use super::{Frame, Handler, STACK_SLACK, Step, Vm};
 use crate::ground::bytecode::{CaptureSrc, Instr};
 use crate::ground::ffi::Capability;
@@ -386,7 +389,8 @@ impl Vm {
                         }
                     }
                     let c = self.heap.closure(p, n, small, more);
-                    r!(d) = Value::Closure(c);
+                    // SAFETY: the register is inside the frame (see `r!`).
+                    unsafe { write_handle(rp!(d), TAG_CLOSURE, c) };
                     gc_point!();
                 }
                 Instr::Jump(off) => {
@@ -476,8 +480,9 @@ impl Vm {
                     other => fail!(natives::pair_expected("cdr", other)),
                 },
                 Instr::Cons(d, a, b) => {
-                    let v = self.heap.cons(r!(a), r!(b));
-                    r!(d) = v;
+                    let c = self.heap.alloc(Obj::Pair(r!(a), r!(b)));
+                    // SAFETY: the register is inside the frame (see `r!`).
+                    unsafe { write_handle(rp!(d), TAG_PAIR, c) };
                     gc_point!();
                 }
                 Instr::IsNil(d, s) => {
