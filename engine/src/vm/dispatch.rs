@@ -5,8 +5,8 @@ use super::error::{ErrorKind, Fault};
 use super::heap::Obj;
 use super::natives::{self, ArithOp};
 use super::value::{
-    self, TAG_CLOSURE, TAG_PAIR, Value, copy_value, read_closure, read_int, write_bool, write_handle,
-    write_int,
+    self, TAG_CLOSURE, TAG_PAIR, Value, copy_value, read_closure, read_int, write_bool,
+    write_handle, write_int,
 };
 use super::{Frame, Handler, STACK_SLACK, Step, Vm};
 use crate::ground::bytecode::{CaptureSrc, Instr};

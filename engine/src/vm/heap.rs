@@ -322,7 +322,12 @@ mod tests {
         let keep = h.cons(Value::Int(1), Value::Nil);
         // A cycle through a cell and a closure, unreachable.
         let cell = h.alloc(Obj::Cell(Value::Nil));
-        let clo = h.closure(0, 1, [Value::Cell(cell), Value::Nil, Value::Nil], Vec::new());
+        let clo = h.closure(
+            0,
+            1,
+            [Value::Cell(cell), Value::Nil, Value::Nil],
+            Vec::new(),
+        );
         *h.get_mut(cell) = Obj::Cell(Value::Closure(clo));
         let before = h.live_bytes();
         h.collect([keep]);
