@@ -166,7 +166,12 @@ impl Compiler<'_> {
             | Instr::JumpIfNil(_, o)
             | Instr::JumpIfNotNil(_, o)
             | Instr::PushHandler(_, o) => *o = off,
-            Instr::JumpIfNotLtImm(_, _, o) | Instr::JumpIfNotEqImm(_, _, o) => {
+            Instr::JumpIfNotLtImm(_, _, o)
+            | Instr::JumpIfNotEqImm(_, _, o)
+            | Instr::JumpIfLt(_, _, o)
+            | Instr::JumpIfNotLt(_, _, o)
+            | Instr::JumpIfGt(_, _, o)
+            | Instr::JumpIfNotGt(_, _, o) => {
                 *o = i16::try_from(off).unwrap_or_else(|_| {
                     self.too_large.get_or_insert(self.f.span);
                     0
@@ -616,6 +621,24 @@ impl Compiler<'_> {
                 ([a, k], "<" | "=", false) => small_int(k).map(|imm| (a, imm)),
                 _ => None,
             };
+            // `(< a b)` and `(> a b)` of two registers: one compare-and-branch
+            // (the slow path names the operator and checks `a` first, as `Lt`
+            // and `Gt` do).
+            if let ([x, y], "<" | ">", None) = (args.as_slice(), name, fused) {
+                let a = self.operand(x);
+                let b = self.operand(y);
+                let saved = std::mem::replace(&mut self.f.span, c.span);
+                let j = match (name, when) {
+                    ("<", true) => Instr::JumpIfLt(a, b, 0),
+                    ("<", false) => Instr::JumpIfNotLt(a, b, 0),
+                    (_, true) => Instr::JumpIfGt(a, b, 0),
+                    (_, false) => Instr::JumpIfNotGt(a, b, 0),
+                };
+                let at = self.emit(j);
+                self.f.span = saved;
+                self.release(m);
+                return at;
+            }
             if let Some((a, imm)) = fused {
                 let r = self.operand(a);
                 let saved = std::mem::replace(&mut self.f.span, c.span);

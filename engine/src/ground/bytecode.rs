@@ -70,6 +70,14 @@ pub enum Instr {
     JumpIfNotLtImm(Reg, i16, i16),
     /// if !(a = b) pc += offset
     JumpIfNotEqImm(Reg, i16, i16),
+    /// if a < b, pc += offset (`(if (not (< a b)) ...)`)
+    JumpIfLt(Reg, Reg, i16),
+    /// if !(a < b), pc += offset (`(if (< a b) ...)`)
+    JumpIfNotLt(Reg, Reg, i16),
+    /// if a > b, pc += offset
+    JumpIfGt(Reg, Reg, i16),
+    /// if !(a > b), pc += offset
+    JumpIfNotGt(Reg, Reg, i16),
     /// if R is nil, pc += offset (`(if (null? x) ...)` inverted)
     JumpIfNil(Reg, i32),
     /// if R is not nil, pc += offset (`(if (null? x) ...)`)
@@ -218,7 +226,11 @@ impl Instr {
             | Instr::Cdr(a, b)
             | Instr::IsNil(a, b)
             | Instr::IsPair(a, b)
-            | Instr::Not(a, b) => (Some(a), Some(b), None),
+            | Instr::Not(a, b)
+            | Instr::JumpIfLt(a, b, _)
+            | Instr::JumpIfNotLt(a, b, _)
+            | Instr::JumpIfGt(a, b, _)
+            | Instr::JumpIfNotGt(a, b, _) => (Some(a), Some(b), None),
             Instr::Add(a, b, c)
             | Instr::Sub(a, b, c)
             | Instr::Mul(a, b, c)
@@ -248,7 +260,12 @@ impl Instr {
             | Instr::JumpIfNil(_, o)
             | Instr::JumpIfNotNil(_, o)
             | Instr::PushHandler(_, o) => Some(o as i64),
-            Instr::JumpIfNotLtImm(_, _, o) | Instr::JumpIfNotEqImm(_, _, o) => Some(o as i64),
+            Instr::JumpIfNotLtImm(_, _, o)
+            | Instr::JumpIfNotEqImm(_, _, o)
+            | Instr::JumpIfLt(_, _, o)
+            | Instr::JumpIfNotLt(_, _, o)
+            | Instr::JumpIfGt(_, _, o)
+            | Instr::JumpIfNotGt(_, _, o) => Some(o as i64),
             _ => None,
         }
     }

@@ -258,17 +258,23 @@ impl Vm {
                 }
             }};
         }
+        // The truth of a comparison of two registers (Int, Int inline).
         macro_rules! compare {
-            ($d:expr, $a:expr, $b:expr, $op:expr, $fast:expr) => {{
+            ($a:expr, $b:expr, $op:expr, $fast:expr) => {{
                 // SAFETY: the registers are inside the frame (see `r!`).
-                let b = match unsafe { (read_int(rp!($a)), read_int(rp!($b))) } {
+                match unsafe { (read_int(rp!($a)), read_int(rp!($b))) } {
                     (Some(p), Some(q)) => $fast(p, q),
                     _ => match compare_slow($op, r!($a), r!($b)) {
                         Ok(b) => b,
                         Err(e) => fail!(e),
                     },
-                };
-                // SAFETY: as above.
+                }
+            }};
+        }
+        macro_rules! compare_into {
+            ($d:expr, $a:expr, $b:expr, $op:expr, $fast:expr) => {{
+                let b = compare!($a, $b, $op, $fast);
+                // SAFETY: the register is inside the frame (see `r!`).
                 unsafe { write_bool(rp!($d), b) };
             }};
         }
@@ -424,11 +430,13 @@ impl Vm {
                         },
                     }
                 }
-                Instr::Lt(d, a, b) => compare!(d, a, b, ArithOp::Lt, |p: i64, q: i64| p < q),
-                Instr::Le(d, a, b) => compare!(d, a, b, ArithOp::Le, |p: i64, q: i64| p <= q),
-                Instr::Gt(d, a, b) => compare!(d, a, b, ArithOp::Gt, |p: i64, q: i64| p > q),
-                Instr::Ge(d, a, b) => compare!(d, a, b, ArithOp::Ge, |p: i64, q: i64| p >= q),
-                Instr::NumEq(d, a, b) => compare!(d, a, b, ArithOp::NumEq, |p: i64, q: i64| p == q),
+                Instr::Lt(d, a, b) => compare_into!(d, a, b, ArithOp::Lt, |p: i64, q: i64| p < q),
+                Instr::Le(d, a, b) => compare_into!(d, a, b, ArithOp::Le, |p: i64, q: i64| p <= q),
+                Instr::Gt(d, a, b) => compare_into!(d, a, b, ArithOp::Gt, |p: i64, q: i64| p > q),
+                Instr::Ge(d, a, b) => compare_into!(d, a, b, ArithOp::Ge, |p: i64, q: i64| p >= q),
+                Instr::NumEq(d, a, b) => {
+                    compare_into!(d, a, b, ArithOp::NumEq, |p: i64, q: i64| p == q)
+                }
                 Instr::JumpIfNotLtImm(a, imm, off) => {
                     // SAFETY: the register is inside the frame (see `r!`).
                     let ok = match unsafe { read_int(rp!(a)) } {
@@ -452,6 +460,26 @@ impl Vm {
                         },
                     };
                     if !ok {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfLt(a, b, off) => {
+                    if compare!(a, b, ArithOp::Lt, |p: i64, q: i64| p < q) {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfNotLt(a, b, off) => {
+                    if !compare!(a, b, ArithOp::Lt, |p: i64, q: i64| p < q) {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfGt(a, b, off) => {
+                    if compare!(a, b, ArithOp::Gt, |p: i64, q: i64| p > q) {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfNotGt(a, b, off) => {
+                    if !compare!(a, b, ArithOp::Gt, |p: i64, q: i64| p > q) {
                         jump!(off);
                     }
                 }
