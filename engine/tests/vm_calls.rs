@@ -162,3 +162,30 @@ fn builtins_called_through_values_are_counted_once() {
         "{through}"
     );
 }
+
+/// Language §4: code compiled before a global shadows a built-in keeps the
+/// built-in (compiled inline for `car`, `null?`, `not`, `cons`); code compiled
+/// after calls the user's function.
+#[test]
+fn inline_built_ins_follow_the_shadowing_rule() {
+    let mut s = Session::new();
+    ev(
+        &mut s,
+        "(define (before l) (list (car l) (null? l) (not l) (cons 1 2)))",
+    );
+    ev(&mut s, "(define (car _x) 'mine)");
+    ev(&mut s, "(define (null? _x) 'mine)");
+    ev(&mut s, "(define (not _x) 'mine)");
+    ev(&mut s, "(define (cons _x _y) 'mine)");
+    assert_eq!(
+        ev(&mut s, "(before '(7))"),
+        ev(&mut s, "(list 7 false false '(1 . 2))")
+    );
+    assert_eq!(
+        ev(
+            &mut s,
+            "(list (car '(7)) (null? nil) (not false) (cons 1 2) (if (null? 1) 1 2))"
+        ),
+        ev(&mut s, "(list 'mine 'mine 'mine 'mine 1)")
+    );
+}

@@ -163,8 +163,15 @@ impl Compiler<'_> {
             Instr::Jump(o)
             | Instr::JumpIfFalse(_, o)
             | Instr::JumpIfTrue(_, o)
+            | Instr::JumpIfNil(_, o)
+            | Instr::JumpIfNotNil(_, o)
             | Instr::PushHandler(_, o) => *o = off,
-            Instr::JumpIfNotLtImm(_, _, o) | Instr::JumpIfNotEqImm(_, _, o) => {
+            Instr::JumpIfNotLtImm(_, _, o)
+            | Instr::JumpIfNotEqImm(_, _, o)
+            | Instr::JumpIfLt(_, _, o)
+            | Instr::JumpIfNotLt(_, _, o)
+            | Instr::JumpIfGt(_, _, o)
+            | Instr::JumpIfNotGt(_, _, o) => {
                 *o = i16::try_from(off).unwrap_or_else(|_| {
                     self.too_large.get_or_insert(self.f.span);
                     0
@@ -493,6 +500,36 @@ impl Compiler<'_> {
             self.f.span = span;
             return self.call_at(base, args.len(), dst, tail);
         }
+        // The small built-ins as instructions of their own. Only reached when the
+        // head resolved to the built-in (analysis gives a user's redefinition a
+        // global or local head instead), and only at the built-in's own arity.
+        if args.len() == 1 {
+            let op: Option<fn(Reg, Reg) -> Instr> = match b.name {
+                "car" => Some(Instr::Car),
+                "cdr" => Some(Instr::Cdr),
+                "null?" | "nil?" => Some(Instr::IsNil),
+                "pair?" => Some(Instr::IsPair),
+                "not" => Some(Instr::Not),
+                _ => None,
+            };
+            if let Some(op) = op {
+                let a = self.operand(&args[0]);
+                self.f.span = span;
+                self.emit(op(dst, a));
+                return self.ret_if(tail, dst);
+            }
+        }
+        if args.len() == 2 && matches!(b.name, "cons" | "eq?") {
+            let a = self.operand(&args[0]);
+            let c = self.operand(&args[1]);
+            self.f.span = span;
+            self.emit(if b.name == "cons" {
+                Instr::Cons(dst, a, c)
+            } else {
+                Instr::Eq(dst, a, c)
+            });
+            return self.ret_if(tail, dst);
+        }
         if args.len() == 2 {
             let op: Option<fn(Reg, Reg, Reg) -> Instr> = match b.name {
                 "+" => Some(Instr::Add),
@@ -546,15 +583,62 @@ impl Compiler<'_> {
     }
 
     /// Emits a test of `c` that jumps when it is false; returns the jump to patch.
-    /// `(< x K)` and `(= x K)` with a small constant become one compare-and-branch.
     fn branch_if_false(&mut self, c: &Expr) -> usize {
+        self.branch(c, false)
+    }
+
+    /// Emits a test of `c` that jumps when its truth is `when`; returns the jump
+    /// to patch. `(< x K)` and `(= x K)` with a small constant become one
+    /// compare-and-branch, `(null? x)` a test of x's tag, and `(not e)` the
+    /// opposite test of `e` (when `not` is the built-in).
+    fn branch(&mut self, c: &Expr, when: bool) -> usize {
         let m = self.mark();
         if let ExprKind::CallBuiltin(id, args) = &c.kind {
-            let name = builtins::get(*id).name;
-            let fused = match (args.as_slice(), name) {
-                ([a, k], "<" | "=") => small_int(k).map(|imm| (a, imm)),
+            let b = builtins::get(*id);
+            let name = if let Imp::Prelude = b.imp { "" } else { b.name };
+            match (args.as_slice(), name) {
+                ([e], "not") => {
+                    let at = self.branch(e, !when);
+                    self.release(m);
+                    return at;
+                }
+                ([e], "null?" | "nil?") => {
+                    let r = self.operand(e);
+                    let saved = std::mem::replace(&mut self.f.span, c.span);
+                    // Jumps when `(null? e)` is `when`.
+                    let at = self.emit(if when {
+                        Instr::JumpIfNil(r, 0)
+                    } else {
+                        Instr::JumpIfNotNil(r, 0)
+                    });
+                    self.f.span = saved;
+                    self.release(m);
+                    return at;
+                }
+                _ => {}
+            }
+            let fused = match (args.as_slice(), name, when) {
+                ([a, k], "<" | "=", false) => small_int(k).map(|imm| (a, imm)),
                 _ => None,
             };
+            // `(< a b)` and `(> a b)` of two registers: one compare-and-branch
+            // (the slow path names the operator and checks `a` first, as `Lt`
+            // and `Gt` do).
+            if let ([x, y], "<" | ">", None) = (args.as_slice(), name, fused) {
+                let a = self.operand(x);
+                let b = self.operand(y);
+                let saved = std::mem::replace(&mut self.f.span, c.span);
+                let j = match (name, when) {
+                    ("<", true) => Instr::JumpIfLt(a, b, 0),
+                    ("<", false) => Instr::JumpIfNotLt(a, b, 0),
+                    (_, true) => Instr::JumpIfGt(a, b, 0),
+                    (_, false) => Instr::JumpIfNotGt(a, b, 0),
+                };
+                let at = self.emit(j);
+                self.f.span = saved;
+                self.release(m);
+                return at;
+            }
             if let Some((a, imm)) = fused {
                 let r = self.operand(a);
                 let saved = std::mem::replace(&mut self.f.span, c.span);
@@ -570,7 +654,11 @@ impl Compiler<'_> {
             }
         }
         let r = self.operand(c);
-        let at = self.emit(Instr::JumpIfFalse(r, 0));
+        let at = self.emit(if when {
+            Instr::JumpIfTrue(r, 0)
+        } else {
+            Instr::JumpIfFalse(r, 0)
+        });
         self.release(m);
         at
     }

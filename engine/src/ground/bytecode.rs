@@ -70,6 +70,32 @@ pub enum Instr {
     JumpIfNotLtImm(Reg, i16, i16),
     /// if !(a = b) pc += offset
     JumpIfNotEqImm(Reg, i16, i16),
+    /// if a < b, pc += offset (`(if (not (< a b)) ...)`)
+    JumpIfLt(Reg, Reg, i16),
+    /// if !(a < b), pc += offset (`(if (< a b) ...)`)
+    JumpIfNotLt(Reg, Reg, i16),
+    /// if a > b, pc += offset
+    JumpIfGt(Reg, Reg, i16),
+    /// if !(a > b), pc += offset
+    JumpIfNotGt(Reg, Reg, i16),
+    /// if R is nil, pc += offset (`(if (null? x) ...)` inverted)
+    JumpIfNil(Reg, i32),
+    /// if R is not nil, pc += offset (`(if (null? x) ...)`)
+    JumpIfNotNil(Reg, i32),
+    /// dst = car of src (the built-in `car`: a type error unless a pair)
+    Car(Reg, Reg),
+    /// dst = cdr of src (the built-in `cdr`)
+    Cdr(Reg, Reg),
+    /// dst = a new pair of a and b (the built-in `cons`)
+    Cons(Reg, Reg, Reg),
+    /// dst = whether src is nil (`null?`, `nil?`)
+    IsNil(Reg, Reg),
+    /// dst = whether src is a pair (`pair?`)
+    IsPair(Reg, Reg),
+    /// dst = whether src is false or nil (`not`)
+    Not(Reg, Reg),
+    /// dst = whether a and b are identical (`eq?`)
+    Eq(Reg, Reg, Reg),
     /// Call R with the argc values after it; the result replaces R.
     Call(Reg, u16),
     /// Call R with the argc values after it, reusing this frame.
@@ -189,6 +215,8 @@ impl Instr {
             | Instr::JumpIfTrue(r, _)
             | Instr::JumpIfNotLtImm(r, _, _)
             | Instr::JumpIfNotEqImm(r, _, _)
+            | Instr::JumpIfNil(r, _)
+            | Instr::JumpIfNotNil(r, _)
             | Instr::Return(r)
             | Instr::RequireCap(r, _)
             | Instr::HasCap(r, _)
@@ -197,7 +225,16 @@ impl Instr {
             | Instr::MoveChecked(a, b)
             | Instr::CellGet(a, b)
             | Instr::CellSet(a, b)
-            | Instr::AddImm(a, b, _) => (Some(a), Some(b), None),
+            | Instr::AddImm(a, b, _)
+            | Instr::Car(a, b)
+            | Instr::Cdr(a, b)
+            | Instr::IsNil(a, b)
+            | Instr::IsPair(a, b)
+            | Instr::Not(a, b)
+            | Instr::JumpIfLt(a, b, _)
+            | Instr::JumpIfNotLt(a, b, _)
+            | Instr::JumpIfGt(a, b, _)
+            | Instr::JumpIfNotGt(a, b, _) => (Some(a), Some(b), None),
             Instr::Add(a, b, c)
             | Instr::Sub(a, b, c)
             | Instr::Mul(a, b, c)
@@ -205,7 +242,9 @@ impl Instr {
             | Instr::Le(a, b, c)
             | Instr::Gt(a, b, c)
             | Instr::Ge(a, b, c)
-            | Instr::NumEq(a, b, c) => (Some(a), Some(b), Some(c)),
+            | Instr::NumEq(a, b, c)
+            | Instr::Cons(a, b, c)
+            | Instr::Eq(a, b, c) => (Some(a), Some(b), Some(c)),
             // A call window: the callee (or first argument) and every argument after it.
             Instr::Call(a, n) | Instr::TailCall(a, n) => (Some(a), Some(a.saturating_add(n)), None),
             Instr::CallBuiltin(a, _, n) | Instr::CallFfi(a, _, n) => {
@@ -222,8 +261,15 @@ impl Instr {
             Instr::Jump(o)
             | Instr::JumpIfFalse(_, o)
             | Instr::JumpIfTrue(_, o)
+            | Instr::JumpIfNil(_, o)
+            | Instr::JumpIfNotNil(_, o)
             | Instr::PushHandler(_, o) => Some(o as i64),
-            Instr::JumpIfNotLtImm(_, _, o) | Instr::JumpIfNotEqImm(_, _, o) => Some(o as i64),
+            Instr::JumpIfNotLtImm(_, _, o)
+            | Instr::JumpIfNotEqImm(_, _, o)
+            | Instr::JumpIfLt(_, _, o)
+            | Instr::JumpIfNotLt(_, _, o)
+            | Instr::JumpIfGt(_, _, o)
+            | Instr::JumpIfNotGt(_, _, o) => Some(o as i64),
             _ => None,
         }
     }

@@ -2,9 +2,12 @@
 //! of calls, and the arithmetic slow paths.
 
 use super::error::{ErrorKind, Fault};
-use super::heap::{Closure, Obj};
+use super::heap::Obj;
 use super::natives::{self, ArithOp};
-use super::value::{self, Value, copy_value, read_closure, read_int, write_bool, write_int};
+use super::value::{
+    self, TAG_CLOSURE, TAG_PAIR, Value, copy_value, read_closure, read_int, write_bool,
+    write_handle, write_int,
+};
 use super::{Frame, Handler, STACK_SLACK, Step, Vm};
 use crate::ground::bytecode::{CaptureSrc, Instr};
 use crate::ground::ffi::Capability;
@@ -262,17 +265,23 @@ impl Vm {
                 }
             }};
         }
+        // The truth of a comparison of two registers (Int, Int inline).
         macro_rules! compare {
-            ($d:expr, $a:expr, $b:expr, $op:expr, $fast:expr) => {{
+            ($a:expr, $b:expr, $op:expr, $fast:expr) => {{
                 // SAFETY: the registers are inside the frame (see `r!`).
-                let b = match unsafe { (read_int(rp!($a)), read_int(rp!($b))) } {
+                match unsafe { (read_int(rp!($a)), read_int(rp!($b))) } {
                     (Some(p), Some(q)) => $fast(p, q),
                     _ => match compare_slow($op, r!($a), r!($b)) {
                         Ok(b) => b,
                         Err(e) => fail!(e),
                     },
-                };
-                // SAFETY: as above.
+                }
+            }};
+        }
+        macro_rules! compare_into {
+            ($d:expr, $a:expr, $b:expr, $op:expr, $fast:expr) => {{
+                let b = compare!($a, $b, $op, $fast);
+                // SAFETY: the register is inside the frame (see `r!`).
                 unsafe { write_bool(rp!($d), b) };
             }};
         }
@@ -447,19 +456,26 @@ impl Vm {
                     }
                 }
                 Instr::Closure(d, p) => {
-                    let caps: Box<[Value]> = self.protos[p as usize]
-                        .captures
-                        .iter()
-                        .map(|src| match *src {
+                    // The first three captures gathered without allocating (see
+                    // `heap::Closure`); more only for closures that capture more.
+                    let srcs = &self.protos[p as usize].captures;
+                    let n = srcs.len();
+                    let mut small = [Value::Nil; 3];
+                    let mut more = Vec::new();
+                    for (k, src) in srcs.iter().enumerate() {
+                        let v = match *src {
                             CaptureSrc::Reg(r) => self.stack[base + r as usize],
                             CaptureSrc::Capture(i) => self.capture(base, i),
-                        })
-                        .collect();
-                    let c = self.heap.alloc(Obj::Closure(Closure {
-                        proto: p,
-                        captures: caps,
-                    }));
-                    r!(d) = Value::Closure(c);
+                        };
+                        if k < 3 {
+                            small[k] = v;
+                        } else {
+                            more.push(v);
+                        }
+                    }
+                    let c = self.heap.closure(p, n, small, more);
+                    // SAFETY: the register is inside the frame (see `r!`).
+                    unsafe { write_handle(rp!(d), TAG_CLOSURE, c) };
                     gc_point!();
                 }
                 Instr::Jump(off) => {
@@ -493,11 +509,13 @@ impl Vm {
                         },
                     }
                 }
-                Instr::Lt(d, a, b) => compare!(d, a, b, ArithOp::Lt, |p: i64, q: i64| p < q),
-                Instr::Le(d, a, b) => compare!(d, a, b, ArithOp::Le, |p: i64, q: i64| p <= q),
-                Instr::Gt(d, a, b) => compare!(d, a, b, ArithOp::Gt, |p: i64, q: i64| p > q),
-                Instr::Ge(d, a, b) => compare!(d, a, b, ArithOp::Ge, |p: i64, q: i64| p >= q),
-                Instr::NumEq(d, a, b) => compare!(d, a, b, ArithOp::NumEq, |p: i64, q: i64| p == q),
+                Instr::Lt(d, a, b) => compare_into!(d, a, b, ArithOp::Lt, |p: i64, q: i64| p < q),
+                Instr::Le(d, a, b) => compare_into!(d, a, b, ArithOp::Le, |p: i64, q: i64| p <= q),
+                Instr::Gt(d, a, b) => compare_into!(d, a, b, ArithOp::Gt, |p: i64, q: i64| p > q),
+                Instr::Ge(d, a, b) => compare_into!(d, a, b, ArithOp::Ge, |p: i64, q: i64| p >= q),
+                Instr::NumEq(d, a, b) => {
+                    compare_into!(d, a, b, ArithOp::NumEq, |p: i64, q: i64| p == q)
+                }
                 Instr::JumpIfNotLtImm(a, imm, off) => {
                     // SAFETY: the register is inside the frame (see `r!`).
                     let ok = match unsafe { read_int(rp!(a)) } {
@@ -523,6 +541,76 @@ impl Vm {
                     if !ok {
                         jump!(off);
                     }
+                }
+                Instr::JumpIfLt(a, b, off) => {
+                    if compare!(a, b, ArithOp::Lt, |p: i64, q: i64| p < q) {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfNotLt(a, b, off) => {
+                    if !compare!(a, b, ArithOp::Lt, |p: i64, q: i64| p < q) {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfGt(a, b, off) => {
+                    if compare!(a, b, ArithOp::Gt, |p: i64, q: i64| p > q) {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfNotGt(a, b, off) => {
+                    if !compare!(a, b, ArithOp::Gt, |p: i64, q: i64| p > q) {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfNil(c, off) => {
+                    if let Value::Nil = r!(c) {
+                        jump!(off);
+                    }
+                }
+                Instr::JumpIfNotNil(c, off) => {
+                    if !matches!(r!(c), Value::Nil) {
+                        jump!(off);
+                    }
+                }
+                Instr::Car(d, s) => match r!(s) {
+                    Value::Pair(p) => {
+                        let v = self.heap.pair(p).0;
+                        r!(d) = v;
+                    }
+                    other => fail!(natives::pair_expected("car", other)),
+                },
+                Instr::Cdr(d, s) => match r!(s) {
+                    Value::Pair(p) => {
+                        let v = self.heap.pair(p).1;
+                        r!(d) = v;
+                    }
+                    other => fail!(natives::pair_expected("cdr", other)),
+                },
+                Instr::Cons(d, a, b) => {
+                    let c = self.heap.alloc(Obj::Pair(r!(a), r!(b)));
+                    // SAFETY: the register is inside the frame (see `r!`).
+                    unsafe { write_handle(rp!(d), TAG_PAIR, c) };
+                    gc_point!();
+                }
+                Instr::IsNil(d, s) => {
+                    let b = matches!(r!(s), Value::Nil);
+                    // SAFETY: the register is inside the frame (see `r!`).
+                    unsafe { write_bool(rp!(d), b) };
+                }
+                Instr::IsPair(d, s) => {
+                    let b = matches!(r!(s), Value::Pair(_));
+                    // SAFETY: as above.
+                    unsafe { write_bool(rp!(d), b) };
+                }
+                Instr::Not(d, s) => {
+                    let b = !r!(s).is_truthy();
+                    // SAFETY: as above.
+                    unsafe { write_bool(rp!(d), b) };
+                }
+                Instr::Eq(d, a, b) => {
+                    let b = natives::is_eq(r!(a), r!(b));
+                    // SAFETY: as above.
+                    unsafe { write_bool(rp!(d), b) };
                 }
                 Instr::Call(f, argc) => {
                     let f = f as usize;
@@ -758,7 +846,7 @@ impl Vm {
     pub(super) fn capture(&self, base: usize, i: u16) -> Value {
         match self.stack[base - 1] {
             Value::Closure(c) => match self.heap.get(c) {
-                Obj::Closure(c) => c.captures[i as usize],
+                Obj::Closure(c) => self.heap.capture(c, i),
                 _ => Value::Nil,
             },
             _ => Value::Nil,

@@ -437,6 +437,7 @@ pub fn not(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 }
 
 /// Identity as `eq?` defines it.
+#[inline]
 pub fn is_eq(a: Value, b: Value) -> bool {
     match (a, b) {
         (Value::Nil, Value::Nil) => true,
@@ -583,6 +584,13 @@ pub fn cdr(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         o => Err(type_err("cdr", "a pair", o)),
     }
 }
+/// The type error of `car` or `cdr` (named by `who`) on a non-pair: the VM's
+/// `Car` and `Cdr` instructions fail with it, as the natives above do.
+#[cold]
+#[inline(never)]
+pub fn pair_expected(who: &str, got: Value) -> Box<Fault> {
+    type_err(who, "a pair", got)
+}
 /// `list`
 pub fn list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     Ok(cx.heap.list(a))
@@ -632,7 +640,8 @@ pub fn length(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         }
     }
 }
-/// `append`
+/// `append`: each list but the last is walked (one step a pair) and the room
+/// for its copy checked before the copy is built, pair by pair (no vector).
 pub fn append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let Some((last, init)) = a.split_last() else {
         return Ok(Value::Nil);
@@ -640,19 +649,69 @@ pub fn append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     if !matches!(last, Value::Nil | Value::Pair(_)) {
         return Err(type_err("append", "lists", *last));
     }
-    let mut items = Vec::new();
+    let mut count = 0usize;
     for l in init {
-        items.extend(list_items(cx.heap, &mut cx.meter, "append", *l)?);
-        cx.meter.room_for(items.len().saturating_mul(PAIR_BYTES))?;
+        count += proper_length(cx.heap, &mut cx.meter, "append", *l)?;
+        cx.meter.room_for(count.saturating_mul(PAIR_BYTES))?;
     }
-    Ok(cx.heap.list_with_tail(&items, *last))
+    // Copies in order: each new pair is linked in as the cdr of the one before.
+    let mut head = *last;
+    let mut tail: Option<super::value::ObjRef> = None;
+    for l in init {
+        let mut cur = *l;
+        while let Value::Pair(r) = cur {
+            let (x, d) = cx.heap.pair(r);
+            let cell = cx.heap.cons(x, *last);
+            match tail {
+                None => head = cell,
+                Some(t) => set_cdr(cx.heap, t, cell),
+            }
+            if let Value::Pair(c) = cell {
+                tail = Some(c);
+            }
+            cur = d;
+        }
+    }
+    Ok(head)
 }
-/// `reverse`
+/// Sets the cdr of a pair this built-in just made.
+fn set_cdr(heap: &mut Heap, pair: super::value::ObjRef, v: Value) {
+    if let Obj::Pair(_, d) = heap.get_mut(pair) {
+        *d = v;
+    }
+}
+/// The length of a proper list, or a type error naming `who`; one step a pair.
+fn proper_length(heap: &Heap, meter: &mut Meter, who: &str, v: Value) -> FaultResult<usize> {
+    let mut n = 0usize;
+    let mut cur = v;
+    loop {
+        match cur {
+            Value::Nil => return Ok(n),
+            Value::Pair(r) => {
+                meter.charge(1)?;
+                n += 1;
+                cur = heap.pair(r).1;
+            }
+            _ => return Err(type_err(who, "a proper list", v)),
+        }
+    }
+}
+/// `reverse`: one walk, no intermediate vector; one step a pair, as before. An
+/// improper list is the same type error (the pairs made before it are garbage).
 pub fn reverse(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let items = list_items(cx.heap, &mut cx.meter, "reverse", a[0])?;
     let mut acc = Value::Nil;
-    for v in items {
-        acc = cx.heap.cons(v, acc);
+    let mut cur = a[0];
+    loop {
+        match cur {
+            Value::Nil => break,
+            Value::Pair(r) => {
+                cx.meter.charge(1)?;
+                let (x, d) = cx.heap.pair(r);
+                acc = cx.heap.cons(x, acc);
+                cur = d;
+            }
+            _ => return Err(type_err("reverse", "a proper list", a[0])),
+        }
     }
     Ok(acc)
 }
@@ -680,10 +739,15 @@ pub fn list_ref(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         format!("index {i} is out of range for a list of length {k}"),
     ))
 }
-/// Raises a type error unless `a[0]` is a proper list (prelude helper).
+/// Raises a type error unless `a[0]` is a proper list (prelude helper): walks it
+/// without copying it, and names the caller from the string in `a[1]` without
+/// copying that either.
 pub fn check_list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let who = cx.str(a[1]).to_string();
-    list_items(cx.heap, &mut cx.meter, &who, a[0]).map(|_| Value::Nil)
+    let who = match a[1] {
+        Value::Str(r) => cx.heap.str(r),
+        _ => "",
+    };
+    proper_length(cx.heap, &mut cx.meter, who, a[0]).map(|_| Value::Nil)
 }
 
 // ----- predicates -----
@@ -817,11 +881,44 @@ pub fn symbol_to_string(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         o => Err(type_err("symbol->string", "a symbol", o)),
     }
 }
-/// `number->string`
+/// `number->string`: the printed form of a number (what `cx.show` writes),
+/// written straight into the string the heap keeps, with the same charge (one
+/// step) and the same bound (the memory left) as printing it.
 pub fn number_to_string(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    require_number("number->string", a[0])?;
-    let s = cx.show(a[0], false)?;
-    Ok(cx.heap.string(s))
+    let mut digits = [0u8; 20];
+    let mut float = String::new();
+    let text: &str = match a[0] {
+        Value::Int(i) => int_text(i, &mut digits),
+        Value::Float(f) => {
+            printer::write_float(&mut float, f);
+            &float
+        }
+        o => return Err(type_err("number->string", "a number", o)),
+    };
+    cx.meter.charge(1)?;
+    if text.len() > cx.meter.room {
+        return Err(printer::too_long(cx.meter.room));
+    }
+    Ok(cx.heap.string(text))
+}
+/// The decimal digits of `i` (with its sign), written at the end of `buf`.
+fn int_text(i: i64, buf: &mut [u8; 20]) -> &str {
+    let mut n = i.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    // Only ASCII digits and '-' were written.
+    std::str::from_utf8(&buf[at..]).unwrap_or("")
 }
 /// `string->number`
 pub fn string_to_number(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
@@ -909,6 +1006,14 @@ pub fn println(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn int_text_matches_display() {
+        for i in [0, 7, -7, 10, 99, -100, 1234567890, i64::MAX, i64::MIN] {
+            let mut buf = [0u8; 20];
+            assert_eq!(int_text(i, &mut buf), i.to_string());
+        }
+    }
 
     #[test]
     fn every_declared_native_built_in_has_an_implementation() {

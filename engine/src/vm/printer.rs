@@ -160,8 +160,9 @@ pub fn write_metered(
     Ok(())
 }
 
+/// The fault of a printed form longer than the memory left for it.
 #[cold]
-fn too_long(max_len: usize) -> Box<Fault> {
+pub(super) fn too_long(max_len: usize) -> Box<Fault> {
     Fault::new(
         ErrorKind::MemoryLimit,
         format!("the printed form passes the memory left for it ({max_len} bytes)"),
