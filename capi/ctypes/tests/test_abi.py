@@ -232,7 +232,7 @@ def test_callback_receives_user_data_and_args_json(sp):
         b"[1]",
         b'{"status":"error","error":{"kind":"io","message":"disk on fire"}}',
         b'{"status":"error"}',
-        b'{"status":"success","result":{"not":"a value"}}',
+        b'{"status":"success","result":{"symbol":3}}',
     ],
 )
 def test_callback_bad_replies_become_host_errors(sp, reply):
