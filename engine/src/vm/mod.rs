@@ -365,7 +365,16 @@ impl Vm {
         // against the heap as it is.
         let need = 1 + args.len() + STACK_SLACK;
         let limit = usize::try_from(limits.memory).unwrap_or(usize::MAX);
-        let room = limit.saturating_sub(self.heap.live_bytes()) / std::mem::size_of::<Value>();
+        let slot = std::mem::size_of::<Value>();
+        let mut room = limit.saturating_sub(self.heap.live_bytes()) / slot;
+        if need > room {
+            // Garbage may fill the limit: collect, the callee and arguments rooted.
+            let mut extra = Vec::with_capacity(args.len() + 1);
+            extra.push(f);
+            extra.extend_from_slice(args);
+            self.collect_with_top(0, &extra);
+            room = limit.saturating_sub(self.heap.live_bytes()) / slot;
+        }
         if need > room || self.stack.try_reserve(need).is_err() {
             return Err(self.runtime_error(*Fault::new(
                 ErrorKind::MemoryLimit,
