@@ -9,9 +9,17 @@
 //! uses directly); [`Inference::resolve`] joins the summaries of the whole text and
 //! propagates needs to a fixpoint (cheap: it sees only names); [`warn`] walks one
 //! unit's forms for W0301/W0302 given the needs.
+//!
+//! Guards: code that runs only when `(has-capability? C)` was true is not a use
+//! of C: the then-branch of an `if`/`when` on it, the body of a `cond` clause
+//! testing it, the rest of an `and` after it; negated with `not`: the
+//! else-branch, an `unless` body, the later `cond` clauses, the rest of an `or`
+//! (see [`guards`]). There is no W0301, and a function whose only uses of C are
+//! guarded does not need C. Each use keeps the capabilities guarding it (its
+//! mask), which the fixpoint subtracts from what the used function needs.
 
 use super::env::Env;
-use super::ir::{Expr, ExprKind, LocalId, LocalInfo, TopItem};
+use super::ir::{Clause, Expr, ExprKind, LocalId, LocalInfo, TopItem};
 use crate::ground::diagnostic::{Code, Diagnostic};
 use crate::ground::ffi::{CapSet, Capability, FfiRegistry};
 use crate::ground::span::Span;
@@ -41,14 +49,88 @@ enum Use {
 #[derive(Clone, Debug, PartialEq)]
 struct Group {
     owner: Owner,
-    /// Capabilities its own code uses directly.
+    /// Capabilities its own code uses directly, outside guards of them.
     direct: CapSet,
-    /// Names it uses directly, in order (globals not yet filtered to known functions).
-    uses: Vec<Use>,
+    /// Names it uses directly, in order (globals not yet filtered to known
+    /// functions), each with the capabilities guarding that use.
+    uses: Vec<(Use, CapSet)>,
     /// With the local functions it reaches folded in: their direct capabilities
-    /// and the globals they use.
+    /// and the globals they use (with the guards on the way).
     reach_direct: CapSet,
-    reach_globals: Vec<u32>,
+    reach_globals: Vec<(u32, CapSet)>,
+}
+
+/// `a` without the members of `b`.
+fn minus(a: CapSet, b: CapSet) -> CapSet {
+    CapSet(a.0 & !b.0)
+}
+
+/// What a test proves when it is true and when it is false: the capabilities
+/// `has-capability?` then says the session holds. `(has-capability? C)`, `not` of a
+/// test, `and` (true: all of its tests held) and `or` (false: none held).
+fn guards(test: &Expr) -> (CapSet, CapSet) {
+    match &test.kind {
+        ExprKind::HasCap(c) => ([*c].into_iter().collect(), CapSet::EMPTY),
+        ExprKind::CallBuiltin(b, args) if args.len() == 1 && is_not(*b) => {
+            let (t, f) = guards(&args[0]);
+            (f, t)
+        }
+        ExprKind::And(es) => (
+            es.iter()
+                .fold(CapSet::EMPTY, |acc, e| acc.union(guards(e).0)),
+            CapSet::EMPTY,
+        ),
+        ExprKind::Or(es) => (
+            CapSet::EMPTY,
+            es.iter()
+                .fold(CapSet::EMPTY, |acc, e| acc.union(guards(e).1)),
+        ),
+        _ => (CapSet::EMPTY, CapSet::EMPTY),
+    }
+}
+
+/// Whether a built-in id is `not`.
+fn is_not(b: u16) -> bool {
+    static NOT: std::sync::OnceLock<Option<u16>> = std::sync::OnceLock::new();
+    *NOT.get_or_init(|| crate::ground::builtins::find("not", true)) == Some(b)
+}
+
+/// Walks the children of `e`, giving each the capabilities guarding it: `guard`
+/// (the enclosing ones) plus what the tests before it prove.
+fn for_each_guarded<'a>(e: &'a Expr, guard: CapSet, mut f: impl FnMut(&'a Expr, CapSet)) {
+    match &e.kind {
+        ExprKind::If(c, t, el) => {
+            let (yes, no) = guards(c);
+            f(c, guard);
+            f(t, guard.union(yes));
+            f(el, guard.union(no));
+        }
+        ExprKind::Cond(clauses) => {
+            let mut g = guard;
+            for Clause { test, body } in clauses {
+                let (yes, no) = test
+                    .as_ref()
+                    .map_or_else(|| (CapSet::EMPTY, CapSet::EMPTY), guards);
+                if let Some(t) = test {
+                    f(t, g);
+                }
+                for b in body {
+                    f(b, g.union(yes));
+                }
+                g = g.union(no);
+            }
+        }
+        ExprKind::And(es) | ExprKind::Or(es) => {
+            let and = matches!(e.kind, ExprKind::And(_));
+            let mut g = guard;
+            for x in es {
+                f(x, g);
+                let (yes, no) = guards(x);
+                g = g.union(if and { yes } else { no });
+            }
+        }
+        _ => e.for_each_child(|c| f(c, guard)),
+    }
 }
 
 /// One unit's capability facts, read once from its lowered forms.
@@ -79,7 +161,7 @@ pub fn summarize(
     };
     c.new_group(Owner::Top);
     for item in items {
-        c.expr(&item.expr, 0);
+        c.expr(&item.expr, 0, CapSet::EMPTY);
     }
     let mut s = c.s;
     s.globals.sort_unstable();
@@ -114,10 +196,14 @@ impl Collect<'_> {
         !self.locals[id as usize].mutated
     }
 
-    fn expr(&mut self, e: &Expr, g: usize) {
+    /// Collects `e` into group `g`; `guard` holds the capabilities that
+    /// `has-capability?` tests around it proved held.
+    fn expr(&mut self, e: &Expr, g: usize, guard: CapSet) {
         match &e.kind {
             ExprKind::Ffi(i) | ExprKind::CallFfi(i, ..) => {
-                if let Some(c) = self.registry.function(*i).required_capability {
+                if let Some(c) = self.registry.function(*i).required_capability
+                    && !guard.contains(c)
+                {
                     self.s.groups[g].direct.insert(c);
                 }
             }
@@ -125,11 +211,11 @@ impl Collect<'_> {
                 let id = (self.intern)(name);
                 self.s.globals.push(id);
                 if matches!(e.kind, ExprKind::Global(_)) {
-                    self.s.groups[g].uses.push(Use::Global(id));
+                    self.s.groups[g].uses.push((Use::Global(id), guard));
                 }
             }
             ExprKind::Local(id) if self.known_local(*id) => {
-                self.s.groups[g].uses.push(Use::Local(*id));
+                self.s.groups[g].uses.push((Use::Local(*id), guard));
             }
             ExprKind::RequireCap(_) => self.s.declares = true,
             _ => {}
@@ -139,52 +225,58 @@ impl Collect<'_> {
             ExprKind::Define(name, v) => {
                 let id = (self.intern)(name);
                 let d = self.new_group(Owner::Define(id, g));
-                self.expr(v, d);
+                // A definition's needs are what calling it needs: guards around
+                // the definition itself do not guard its callers.
+                self.expr(v, d, CapSet::EMPTY);
             }
             ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
                 for (id, init) in binds {
                     if matches!(init.kind, ExprKind::Lambda(_)) && self.known_local(*id) {
+                        // Likewise a local function: its uses carry the guards.
                         let l = self.new_group(Owner::Local(*id));
-                        self.expr(init, l);
+                        self.expr(init, l, CapSet::EMPTY);
                     } else {
-                        self.expr(init, g);
+                        self.expr(init, g, guard);
                     }
                 }
                 for b in body {
-                    self.expr(b, g);
+                    self.expr(b, g, guard);
                 }
             }
-            _ => e.for_each_child(|c| self.expr(c, g)),
+            _ => for_each_guarded(e, guard, |c, cg| self.expr(c, g, cg)),
         }
     }
 }
 
 impl Summary {
-    /// Folds into each group the local functions it reaches.
+    /// Folds into each group the local functions it reaches, with the guards on
+    /// the way to each.
     fn fold_locals(&mut self) {
         for i in 0..self.groups.len() {
             let mut direct = CapSet::EMPTY;
             let mut globals = Vec::new();
-            let mut seen = vec![i];
-            let mut work = vec![i];
-            while let Some(g) = work.pop() {
+            // (group, guard) pairs: at most 2^14 guards per group, in practice few.
+            let mut seen = vec![(i, CapSet::EMPTY)];
+            let mut work = vec![(i, CapSet::EMPTY)];
+            while let Some((g, mask)) = work.pop() {
                 let grp = &self.groups[g];
-                direct = direct.union(grp.direct);
-                for u in &grp.uses {
+                direct = direct.union(minus(grp.direct, mask));
+                for (u, m) in &grp.uses {
+                    let m = mask.union(*m);
                     match u {
-                        Use::Global(id) => globals.push(*id),
+                        Use::Global(id) => globals.push((*id, m)),
                         Use::Local(l) => {
                             if let Some(&lg) = self.local_group.get(l)
-                                && !seen.contains(&lg)
+                                && !seen.contains(&(lg, m))
                             {
-                                seen.push(lg);
-                                work.push(lg);
+                                seen.push((lg, m));
+                                work.push((lg, m));
                             }
                         }
                     }
                 }
             }
-            globals.sort_unstable();
+            globals.sort_unstable_by_key(|(id, m)| (*id, m.0));
             globals.dedup();
             self.groups[i].reach_direct = direct;
             self.groups[i].reach_globals = globals;
@@ -230,13 +322,14 @@ impl Inference {
             }
         }
         let mut needs: Vec<Option<CapSet>> = vec![None; n];
-        let mut callers: Vec<Vec<u32>> = vec![Vec::new(); n];
+        // Per used name: its callers, each with the guards around the use.
+        let mut callers: Vec<Vec<(u32, CapSet)>> = vec![Vec::new(); n];
         let mut top = CapSet::EMPTY;
         let mut top_uses = Vec::new();
         for s in units {
             for g in &s.groups {
                 let owner = resolve_owner(&s.groups, g.owner, &known);
-                let uses_known = g.reach_globals.iter().filter(|u| known[**u as usize]);
+                let uses_known = g.reach_globals.iter().filter(|(u, _)| known[*u as usize]);
                 match owner {
                     None => {
                         top = top.union(g.reach_direct);
@@ -245,15 +338,15 @@ impl Inference {
                     Some(Key::Global(id)) => {
                         // An entry exists once anything was recorded for it.
                         let recorded = !g.direct.is_empty()
-                            || g.uses.iter().any(|u| match u {
+                            || g.uses.iter().any(|(u, _)| match u {
                                 Use::Global(u) => known[*u as usize],
                                 Use::Local(_) => true,
                             });
                         if recorded {
                             let cur = needs[id as usize].get_or_insert(CapSet::EMPTY);
                             *cur = cur.union(g.reach_direct);
-                            for u in uses_known {
-                                callers[*u as usize].push(id);
+                            for (u, mask) in uses_known {
+                                callers[*u as usize].push((id, *mask));
                             }
                         }
                     }
@@ -275,18 +368,18 @@ impl Inference {
             .collect();
         while let Some(k) = work.pop() {
             let nk = inf.need_of(k);
-            for &c in &callers[k as usize] {
+            for &(c, mask) in &callers[k as usize] {
                 let cur = inf.needs[c as usize].unwrap_or_default();
-                let new = cur.union(nk);
+                let new = cur.union(minus(nk, mask));
                 if new != cur {
                     inf.needs[c as usize] = Some(new);
                     work.push(c);
                 }
             }
         }
-        inf.input_needs = top_uses
-            .iter()
-            .fold(top, |acc, u| acc.union(inf.need_of(*u)));
+        inf.input_needs = top_uses.iter().fold(top, |acc, (u, mask)| {
+            acc.union(minus(inf.need_of(*u), *mask))
+        });
         inf
     }
 
@@ -327,7 +420,7 @@ impl Inference {
                     continue;
                 }
                 let list = out.entry(names.name(id).to_string()).or_default();
-                for u in &g.uses {
+                for (u, _) in &g.uses {
                     if let Use::Global(u) = u
                         && self.known(*u)
                     {
@@ -337,6 +430,34 @@ impl Inference {
             }
         }
     }
+
+    /// What each of a unit's known definitions needs by itself, appended to `out`:
+    /// its direct capabilities and the known globals it uses with the guards
+    /// around each use. A session recomputes needs from these when a definition
+    /// changes, so needs can shrink as well as grow.
+    pub fn own_needs(&self, s: &Summary, names: &Names, out: &mut HashMap<String, OwnNeeds>) {
+        for g in &s.groups {
+            if let Some(Key::Global(id)) = resolve_owner(&s.groups, g.owner, &self.known) {
+                let own = out.entry(names.name(id).to_string()).or_default();
+                own.direct = own.direct.union(g.reach_direct);
+                // Every global, known here or not: in a REPL session a name
+                // defined later as a function counts from then on.
+                for (u, mask) in &g.reach_globals {
+                    own.calls.push((names.name(*u).to_string(), *mask));
+                }
+            }
+        }
+    }
+}
+
+/// What a definition needs by itself (see [`Inference::own_needs`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OwnNeeds {
+    /// Capabilities its code (and its local functions) use directly, unguarded.
+    pub direct: CapSet,
+    /// Globals it names where a call can reach them, each with the capabilities
+    /// guarding the use.
+    pub calls: Vec<(String, CapSet)>,
 }
 
 enum Key {
@@ -470,8 +591,10 @@ impl Warn<'_, '_> {
                         let g = &self.i.summary.groups[g];
                         g.reach_globals
                             .iter()
-                            .filter(|u| inf.known(**u))
-                            .fold(g.reach_direct, |acc, u| acc.union(inf.need_of(*u)))
+                            .filter(|(u, _)| inf.known(*u))
+                            .fold(g.reach_direct, |acc, (u, m)| {
+                                acc.union(minus(inf.need_of(*u), *m))
+                            })
                     }
                     None => CapSet::EMPTY,
                 }
@@ -572,14 +695,22 @@ impl Warn<'_, '_> {
                 self.sequence(&handler.iter().collect::<Vec<_>>(), declared, None);
             }
             ExprKind::Cond(clauses) => {
+                // What earlier tests proved false guards the later clauses.
+                let mut held = declared;
                 for c in clauses {
+                    let (yes, no) = c
+                        .test
+                        .as_ref()
+                        .map_or((CapSet::EMPTY, CapSet::EMPTY), guards);
                     if let Some(t) = &c.test {
-                        self.expr(t, declared);
+                        self.expr(t, held);
                     }
-                    self.sequence(&c.body.iter().collect::<Vec<_>>(), declared, None);
+                    self.sequence(&c.body.iter().collect::<Vec<_>>(), held.union(yes), None);
+                    held = held.union(no);
                 }
             }
-            _ => e.for_each_child(|c| self.expr(c, declared)),
+            // A guarded use is as good as a declared one for W0301.
+            _ => for_each_guarded(e, declared, |c, held| self.expr(c, held)),
         }
     }
 }

@@ -796,6 +796,8 @@ impl Document {
                 .extend(l.references.iter().map(|r| r.shifted(base, first_local)));
             self.inference
                 .global_uses(&s.summary, &self.names, &mut an.global_uses);
+            self.inference
+                .own_needs(&s.summary, &self.names, &mut an.own_needs);
         }
         an
     }

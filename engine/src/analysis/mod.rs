@@ -84,6 +84,10 @@ pub struct Analysis {
     /// Per top-level definition, the known globals its body uses (for the REPL's
     /// redefinition rule of §7).
     pub global_uses: std::collections::HashMap<String, Vec<String>>,
+    /// Per top-level known function, what it needs by itself (its direct
+    /// capabilities and guarded calls): the session recomputes needs from these
+    /// when a definition is replaced.
+    pub own_needs: std::collections::HashMap<String, capabilities::OwnNeeds>,
 }
 
 impl Analysis {
@@ -216,6 +220,8 @@ pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
     }
     let mut global_uses = std::collections::HashMap::new();
     inference.global_uses(&summary, &names, &mut global_uses);
+    let mut own_needs = std::collections::HashMap::new();
+    inference.own_needs(&summary, &names, &mut own_needs);
     Analysis {
         items: lowered.items,
         locals: lowered.locals,
@@ -224,5 +230,6 @@ pub fn analyze(parse: &Parse, env: &Env<'_>) -> Analysis {
         references: lowered.references,
         input_needs: inference.input_needs,
         global_uses,
+        own_needs,
     }
 }

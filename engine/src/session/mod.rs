@@ -13,6 +13,7 @@ mod handles;
 pub mod register;
 pub mod report;
 
+use crate::analysis::capabilities::OwnNeeds;
 use crate::analysis::{self, Analysis, Env, GlobalInfo, Mode};
 use crate::compile::{self, TooLarge};
 use crate::ground::diagnostic::{Code, Diagnostic};
@@ -147,6 +148,10 @@ pub struct Session {
     assumed_extra: CapSet,
     /// For each global, the definitions that use it and their tiers (REPL rule of §7).
     callers: HashMap<String, Vec<(String, TrustTier)>>,
+    /// What each session definition needs by itself, and who calls whom through
+    /// those facts: needs are recomputed from them when a definition is replaced.
+    own_needs: HashMap<String, OwnNeeds>,
+    needs_callers: HashMap<String, Vec<String>>,
     last_steps: u64,
     globals: HashMap<String, GlobalInfo>,
     /// Source texts by id, kept while code from them lives (see `collect_code`).
@@ -188,6 +193,8 @@ impl Session {
             grants: Grants::default(),
             assumed_extra: CapSet::EMPTY,
             callers: HashMap::new(),
+            own_needs: HashMap::new(),
+            needs_callers: HashMap::new(),
             last_steps: 0,
             globals: HashMap::new(),
             sources: HashMap::new(),
@@ -392,6 +399,8 @@ impl Session {
             .undefine_globals(|n| !n.starts_with(crate::ground::builtins::PRELUDE_PREFIX));
         self.globals.clear();
         self.callers.clear();
+        self.own_needs.clear();
+        self.needs_callers.clear();
     }
 
     /// Defines a global from the host (REPL `*1`): code compiled afterwards sees it.
@@ -509,24 +518,18 @@ impl Session {
                 },
             );
         }
-        // Earlier definitions that call a (re)defined one need what it needs now.
-        let mut work: Vec<String> = user_definitions.iter().map(|d| d.name.clone()).collect();
-        while let Some(name) = work.pop() {
-            let needs = self.globals.get(&name).map(|g| g.needs).unwrap_or_default();
-            let callers: Vec<String> = self
-                .callers
-                .get(&name)
-                .map(|l| l.iter().map(|(c, _)| c.clone()).collect())
-                .unwrap_or_default();
-            for c in callers {
-                if let Some(g) = self.globals.get_mut(&c) {
-                    let union = g.needs.union(needs);
-                    if union != g.needs {
-                        g.needs = union;
-                        work.push(c);
+        if !user_definitions.is_empty() {
+            for d in user_definitions {
+                let own = analysis.own_needs.get(&d.name).cloned().unwrap_or_default();
+                for (callee, _) in &own.calls {
+                    let list = self.needs_callers.entry(callee.clone()).or_default();
+                    if !list.contains(&d.name) {
+                        list.push(d.name.clone());
                     }
                 }
+                self.own_needs.insert(d.name.clone(), own);
             }
+            self.recompute_needs(user_definitions.iter().map(|d| d.name.clone()).collect());
         }
         let pin = std::sync::Arc::new(());
         self.pins.push(Pin {
@@ -540,6 +543,52 @@ impl Session {
             items,
             pin,
         })
+    }
+
+    /// Recomputes what the (re)defined `names` and every definition that calls
+    /// them, directly or not, need: from scratch, so a redefinition that no longer
+    /// uses a capability drops it from its callers too. The least fixpoint,
+    /// starting from each one's own direct needs; work proportional to the callers.
+    fn recompute_needs(&mut self, names: Vec<String>) {
+        let mut affected: std::collections::HashSet<String> = names.iter().cloned().collect();
+        let mut work = names;
+        while let Some(n) = work.pop() {
+            for c in self.needs_callers.get(&n).into_iter().flatten() {
+                if affected.insert(c.clone()) {
+                    work.push(c.clone());
+                }
+            }
+        }
+        for a in &affected {
+            let direct = self.own_needs.get(a).map(|o| o.direct).unwrap_or_default();
+            if let Some(g) = self.globals.get_mut(a) {
+                g.needs = direct;
+            }
+        }
+        // Needs only grow from here, each by at most 14 capabilities: bounded.
+        let mut work: Vec<String> = affected.iter().cloned().collect();
+        while let Some(a) = work.pop() {
+            let Some(own) = self.own_needs.get(&a) else {
+                continue;
+            };
+            let mut new = own.direct;
+            for (callee, mask) in &own.calls {
+                if let Some(g) = self.globals.get(callee) {
+                    new = new.union(CapSet(g.needs.0 & !mask.0));
+                }
+            }
+            let Some(g) = self.globals.get_mut(&a) else {
+                continue;
+            };
+            if new != g.needs {
+                g.needs = new;
+                for c in self.needs_callers.get(&a).into_iter().flatten() {
+                    if affected.contains(c) {
+                        work.push(c.clone());
+                    }
+                }
+            }
+        }
     }
 
     /// Compiling holds the text's tree, analysis and code at once, about
