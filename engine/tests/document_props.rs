@@ -58,12 +58,16 @@ const FRAGMENTS: &[&str] = &[
     "@bogus (define z 1)\n",
     "(define (w . rest) rest)\n(w)\n",
     "(cond ((f 1) (fetch 2)) (else 3))\n",
+    "(define (guarded u) (if (has-capability? IoNetwork) (fetch u) 0))\n",
+    "(when (not (has-capability? 'IoPersist)) (read-config 1))\n",
+    "(define (cr a)\r  a)\r(cr 1)\r",
+    "(define (crlf b)\r\n  b)\r\n",
 ];
 
 /// Small pieces typed into the text: they break and mend forms.
 const TYPED: &[&str] = &[
     "(", ")", "]", "x", " ", "\n", ";", ";; ", "\"", "'", "@formal ", "f", "(f ", "1", "λ", "set!",
-    "define", "(g)", "fetch", ":formal",
+    "define", "(g)", "fetch", ":formal", "\r", "\r\n",
 ];
 
 #[derive(Clone, Debug)]
@@ -193,6 +197,7 @@ fn same(doc: &Document, session: &Session, with_ir: bool) -> Result<(), TestCase
         "global uses of {:?}",
         text
     );
+    prop_assert_eq!(&got.own_needs, &want.own_needs, "own needs of {:?}", text);
     Ok(())
 }
 

@@ -225,10 +225,16 @@ impl Document {
         }
         // The slot the edit starts in: the text before it is unchanged, so the
         // parser's state at its start is too.
-        let i = self
+        let mut i = self
             .starts
             .partition_point(|s| *s as usize <= a)
             .saturating_sub(1);
+        // A slot that starts just after a lone `\r`: text put there may turn it
+        // into half of a `\r\n`, which moves the boundary, so the slot before
+        // is read again too.
+        if i > 0 && self.starts[i] as usize == a && self.text.as_bytes()[a - 1] == b'\r' {
+            i -= 1;
+        }
         let delta = new_text.len() as i64 - (b - a) as i64;
         self.reparse_from(i, a + new_text.len(), b, delta);
         Ok(())

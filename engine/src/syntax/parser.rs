@@ -107,10 +107,7 @@ fn slots_from(
     };
     let mut pos = start;
     // Lines before the slot, for the line numbers messages name.
-    let mut line_base = text.as_bytes()[..start]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count();
+    let mut line_base = count_line_ends(&text.as_bytes()[..start]);
     loop {
         let rest = &text[pos..];
         let mut p = Parser::new(rest, None, recover);
@@ -139,7 +136,7 @@ fn slots_from(
             len: len as u32,
             parse: Parse { forms, diagnostics },
         });
-        line_base += slot_text.bytes().filter(|b| *b == b'\n').count();
+        line_base += count_line_ends(slot_text.as_bytes());
         pos += len;
         if end.is_none() || stop(pos) {
             return run;
@@ -159,6 +156,9 @@ struct Frame {
     items: Vec<Node>,
     tail: Option<Node>,
     dot: Dot,
+    /// A closer of the wrong kind was reported for it: its message already says
+    /// what to write, so it is not reported again as unclosed.
+    mismatched: bool,
 }
 
 struct Parser<'a> {
@@ -220,7 +220,8 @@ impl<'a> Parser<'a> {
     }
 
     fn at_column_zero(&self, span: Span) -> bool {
-        span.start == 0 || self.text.as_bytes()[span.start as usize - 1] == b'\n'
+        // After `\n` or a lone `\r` (the token itself is not a `\n`).
+        span.start == 0 || matches!(self.text.as_bytes()[span.start as usize - 1], b'\n' | b'\r')
     }
 
     /// 1-based line of the last token so far that is not a comment.
@@ -228,10 +229,7 @@ impl<'a> Parser<'a> {
         let off = self.last_end.saturating_sub(1);
         let line = match self.line_starts {
             Some(ls) => line_of(ls, off),
-            None => self.text.as_bytes()[..off as usize]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count(),
+            None => count_line_ends(&self.text.as_bytes()[..off as usize]),
         };
         self.line_base + line + 1
     }
@@ -279,9 +277,7 @@ impl<'a> Parser<'a> {
                 && self.annotation.is_none()
                 && !self.top_error;
             if !comment && clean {
-                boundary = self.text[span.end as usize..]
-                    .find('\n')
-                    .map(|i| span.end as usize + i + 1);
+                boundary = line_end_after(self.text, span.end as usize);
             }
         }
         self.finish();
@@ -327,6 +323,7 @@ impl<'a> Parser<'a> {
                     items: Vec::with_capacity(4),
                     tail: None,
                     dot: Dot::None,
+                    mismatched: false,
                 });
             }
             TokenKind::RParen => self.close(span, ')'),
@@ -392,14 +389,25 @@ impl<'a> Parser<'a> {
         self.text.len()
     }
 
-    /// Closes every open form, reporting the outermost as unclosed.
+    /// Closes every open form, reporting the outermost as unclosed. The innermost
+    /// forms that got a closer of the wrong kind count as closed by it (`(+ 1 2]`
+    /// is one error, at the `]`, whose help says to write `)`); the ones around
+    /// them are still reported.
     fn close_all_unclosed(&mut self) {
-        let closers: String = self.stack.iter().rev().map(|f| f.bracket.close()).collect();
-        let line = self.line_of_previous_token();
-        let outer = self.stack[0].open;
-        let open_char = self.stack[0].bracket.open();
-        self.error(Code::E0001, outer, format!("unclosed `{open_char}`"))
-            .help = Some(format!("add `{closers}` at the end of line {line}"));
+        let fixed = self.stack.iter().rev().take_while(|f| f.mismatched).count();
+        let open = self.stack.len() - fixed;
+        if open > 0 {
+            let closers: String = self.stack[..open]
+                .iter()
+                .rev()
+                .map(|f| f.bracket.close())
+                .collect();
+            let line = self.line_of_previous_token();
+            let outer = self.stack[0].open;
+            let open_char = self.stack[0].bracket.open();
+            self.error(Code::E0001, outer, format!("unclosed `{open_char}`"))
+                .help = Some(format!("add `{closers}` at the end of line {line}"));
+        }
         self.top_error = true;
         while let Some(frame) = self.stack.pop() {
             let end = self.last_any_end.max(frame.open.end);
@@ -426,6 +434,9 @@ impl<'a> Parser<'a> {
                     span: opened,
                     message: format!("`{open}` opened here"),
                 });
+                if let Some(f) = self.stack.last_mut() {
+                    f.mismatched = true;
+                }
             }
             Some(_) => {
                 let frame = self.stack.pop().expect("checked non-empty");
@@ -579,11 +590,34 @@ fn frame_end_floor(stack: &[Frame]) -> u32 {
     stack.last().map_or(0, |f| f.open.end)
 }
 
-/// Byte offsets where lines start.
+/// Byte offsets where lines start; `\n`, `\r\n` and a lone `\r` end a line, as
+/// for the lexer, `SourceFile` and the language server.
 fn line_starts(text: &str) -> Vec<u32> {
-    std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1))
-        .collect()
+    crate::ground::span::line_starts(text)
+}
+
+/// How many line ends `bytes` holds (`\r\n` is one; a `\r` at the very end counts).
+fn count_line_ends(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count()
+}
+
+/// The start of the line after the one holding `from`: just past its `\n`,
+/// `\r\n` or lone `\r`; `None` on the last line.
+fn line_end_after(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let i = from
+        + bytes[from..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')?;
+    Some(if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+        i + 2
+    } else {
+        i + 1
+    })
 }
 
 /// 0-based line of a byte offset.
