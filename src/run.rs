@@ -97,6 +97,13 @@ pub fn main(args: RunArgs) -> ExitCode {
     }
     let result = session.run(&prepared);
     let _ = std::io::stdout().flush();
+    if let Some(note) = session
+        .sensors()
+        .take_unset_reads()
+        .note("--sensor NAME=VALUE")
+    {
+        eprintln!("{note}");
+    }
     match result {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {

@@ -298,6 +298,15 @@ impl Repl {
                 true
             }
         };
+        // Like W0401, after the result line: what the input read of unset sensors.
+        if let Some(note) = self
+            .session
+            .sensors()
+            .take_unset_reads()
+            .note(":sensor NAME VALUE")
+        {
+            self.message(&note);
+        }
         if self.timing {
             self.message(&format!(
                 "time: {:.3} ms · steps: {steps}",

@@ -27,7 +27,7 @@ pub mod error {
 pub use db::SqlValue;
 pub use error::{HostError, HostErrorKind};
 pub use scope::{NetScopes, PersistScopes};
-pub use sensors::SensorBank;
+pub use sensors::{SensorBank, UnsetReads};
 
 /// What host functions may use of the session: scopes, sensors, the deadline.
 #[derive(Clone, Default)]

@@ -1,6 +1,6 @@
 //! The host-side bank of sensors and actuators read and written by Jue programs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// The last value written to an actuator and how many writes it received.
@@ -15,6 +15,26 @@ struct Actuator {
 struct Bank {
     sensors: BTreeMap<String, f64>,
     actuators: BTreeMap<String, Actuator>,
+    /// Sensors read since the last [`SensorBank::take_unset_reads`] that were
+    /// never set (they read 0.0), at most [`UNSET_NAMES_KEPT`] names.
+    unset_reads: BTreeSet<String>,
+    /// How many more distinct unset names were read past that bound.
+    unset_more: usize,
+}
+
+/// How many names of unset sensors read are kept for the note (a program reading
+/// a million made-up names must not grow the bank without bound).
+pub const UNSET_NAMES_KEPT: usize = 16;
+
+/// Sensors that were read without ever being set: each read 0.0 (language §6).
+/// The `jue` binary and the REPL say so after an evaluation, so a misspelt or
+/// forgotten sensor is not silently zero.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnsetReads {
+    /// Their names, sorted, at most [`UNSET_NAMES_KEPT`].
+    pub names: Vec<String>,
+    /// How many reads of further unset names there were past that bound.
+    pub more: usize,
 }
 
 /// Sensors and actuators shared by the engine, the embedding program and the REPL.
@@ -23,6 +43,38 @@ struct Bank {
 #[derive(Debug, Clone, Default)]
 pub struct SensorBank {
     inner: Arc<Mutex<Bank>>,
+}
+
+impl UnsetReads {
+    /// The note for a user, or `None` when no unset sensor was read; `how` says
+    /// how to set one, with `NAME` standing for the name (`--sensor NAME=VALUE`).
+    pub fn note(&self, how: &str) -> Option<String> {
+        // A name comes from a program's symbol: escaped, it cannot drive the terminal.
+        let names: Vec<String> = self
+            .names
+            .iter()
+            .map(|n| n.escape_debug().to_string())
+            .collect();
+        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        match (quoted.as_slice(), self.more) {
+            ([], 0) => None,
+            ([one], 0) => Some(format!(
+                "note: sensor {one} was never set and read 0.0; set it with `{}`",
+                how.replace("NAME", &names[0])
+            )),
+            (_, more) => {
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                Some(format!(
+                    "note: sensors {}{more} were never set and read 0.0; set them with `{how}`",
+                    quoted.join(", ")
+                ))
+            }
+        }
+    }
 }
 
 impl SensorBank {
@@ -41,9 +93,31 @@ impl SensorBank {
         self.lock().sensors.insert(name.to_string(), value);
     }
 
-    /// Reads a sensor; one never set reads 0.0.
+    /// Reads a sensor; one never set reads 0.0 and is remembered for
+    /// [`SensorBank::take_unset_reads`].
     pub fn read_sensor(&self, name: &str) -> f64 {
-        self.lock().sensors.get(name).copied().unwrap_or(0.0)
+        let mut bank = self.lock();
+        if let Some(v) = bank.sensors.get(name) {
+            return *v;
+        }
+        if !bank.unset_reads.contains(name) {
+            if bank.unset_reads.len() < UNSET_NAMES_KEPT {
+                bank.unset_reads.insert(name.to_string());
+            } else {
+                bank.unset_more = bank.unset_more.saturating_add(1);
+            }
+        }
+        0.0
+    }
+
+    /// The sensors read without ever being set since the last call, and forgets them.
+    pub fn take_unset_reads(&self) -> UnsetReads {
+        let mut bank = self.lock();
+        let names = std::mem::take(&mut bank.unset_reads).into_iter().collect();
+        UnsetReads {
+            names,
+            more: std::mem::take(&mut bank.unset_more),
+        }
     }
 
     /// Records a write to an actuator: its last value and one more write.
@@ -78,11 +152,40 @@ mod tests {
     use super::*;
     use std::thread;
 
-    /// Unset sensors read 0.0; set values are read back.
+    /// Unset sensors read 0.0 and are reported once; set values are read back.
     #[test]
     fn unset_sensor_reads_zero_and_set_values_stick() {
         let bank = SensorBank::new();
         assert_eq!(bank.read_sensor("default"), 0.0);
+        assert_eq!(bank.read_sensor("default"), 0.0);
+        assert_eq!(
+            bank.take_unset_reads(),
+            UnsetReads {
+                names: vec!["default".into()],
+                more: 0
+            }
+        );
+        assert_eq!(bank.take_unset_reads(), UnsetReads::default());
+        assert_eq!(UnsetReads::default().note("--sensor NAME=VALUE"), None);
+        bank.read_sensor("b");
+        bank.read_sensor("a");
+        assert_eq!(
+            bank.take_unset_reads()
+                .note(":sensor NAME VALUE")
+                .as_deref(),
+            Some(
+                "note: sensors `a`, `b` were never set and read 0.0; set them with `:sensor NAME VALUE`"
+            )
+        );
+        bank.read_sensor("temp");
+        assert_eq!(
+            bank.take_unset_reads()
+                .note("--sensor NAME=VALUE")
+                .as_deref(),
+            Some(
+                "note: sensor `temp` was never set and read 0.0; set it with `--sensor temp=VALUE`"
+            )
+        );
         bank.set_sensor("temp", 21.5);
         bank.set_sensor("default", -1.0);
         assert_eq!(bank.read_sensor("temp"), 21.5);
@@ -92,6 +195,21 @@ mod tests {
             bank.sensors(),
             vec![("default".to_string(), -1.0), ("temp".to_string(), 22.0)]
         );
+        // Set sensors are not reported.
+        assert_eq!(bank.take_unset_reads(), UnsetReads::default());
+    }
+
+    /// The names kept for the note are bounded; the rest are counted.
+    #[test]
+    fn unset_names_are_bounded() {
+        let bank = SensorBank::new();
+        for i in 0..1000 {
+            bank.read_sensor(&format!("s{i:04}"));
+        }
+        let u = bank.take_unset_reads();
+        assert_eq!(u.names.len(), UNSET_NAMES_KEPT);
+        assert_eq!(u.names[0], "s0000");
+        assert_eq!(u.more, 1000 - UNSET_NAMES_KEPT);
     }
 
     /// Actuators keep the last value and the number of writes, sorted by name.
