@@ -530,3 +530,52 @@ fn jue_toml_is_reread_when_it_changes() {
         "{h}"
     );
 }
+
+/// `has-capability?` guards reach the editor from the engine: no W0301 on a
+/// guarded use, and the inlay hint of a guarded definition names nothing.
+/// Lone-CR line ends: the server and the parser's messages name the same line.
+#[test]
+fn capability_guards_and_lone_cr_lines() {
+    let dir = temp_dir("guards");
+    let mut c = Client::spawn_in(&dir);
+    c.initialize(&dir, &[]);
+    let uri = file_uri(&dir.join("g.jue"));
+    let text = "(define (stamp)\r  (if (has-capability? SysClock) (get-wall-clock) 0))\r(define (now) (get-wall-clock))\r";
+    c.open(&uri, text);
+    let d = c.diagnostics(&uri, 1);
+    let w: Vec<u64> = d
+        .iter()
+        .filter(|d| d["code"] == "W0301")
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    // Only the unguarded use, on the third line (lone CRs end lines).
+    assert_eq!(w, vec![2], "{d:?}");
+    let hints = c.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 5, "character": 0}}}),
+    );
+    let labels: Vec<(u64, String)> = hints
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["position"]["line"].as_u64().unwrap(),
+                h["label"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(labels, vec![(2, "⟨SysClock⟩".to_string())], "{hints}");
+
+    // An unclosed form: the help names the line the editor shows.
+    let uri = file_uri(&dir.join("u.jue"));
+    c.open(&uri, "(define (f x)\r  (+ x 1)\r\r(define (g y) y)\r");
+    let d = c.diagnostics(&uri, 1);
+    let e = d.iter().find(|d| d["code"] == "E0001").expect("E0001");
+    assert_eq!(e["range"]["start"]["line"], 0, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("line 2")
+            || e.to_string().contains("at the end of line 2"),
+        "{e}"
+    );
+}

@@ -136,6 +136,48 @@ fn tab_completion_and_signature_hint() {
     p.expect("SysClock").unwrap();
     ask(&mut p, "", "granted SysClock");
     prompt(&mut p);
+    // Several candidates: a second Tab lists them with their signatures.
+    p.send("(string-").unwrap();
+    p.send("\t").unwrap();
+    p.send("\t").unwrap();
+    p.expect("string-length (String) → Int").unwrap();
+    p.send(ControlCode::EndOfText).unwrap();
+    prompt(&mut p);
+    quit(p);
+}
+
+#[test]
+fn edit_opens_the_editor_on_the_terminal_and_evaluates_the_saved_text() {
+    let dir = scratch("edit");
+    let editor = dir.join("ed.sh");
+    // The editor has the terminal: it can ask, and what it saves is evaluated.
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\n[ -t 0 ] && [ -t 1 ] || exit 3\nsed -i 's/21/(+ 40 2)/' \"$1\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jue"));
+    cmd.arg("repl")
+        .current_dir(&dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .env_remove("VISUAL")
+        .env("EDITOR", &editor);
+    let mut p = Session::spawn(cmd).expect("spawn jue repl in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(15)));
+    prompt(&mut p);
+    enter(&mut p, "(define (f) 21)");
+    prompt(&mut p);
+    enter(&mut p, ":edit f");
+    prompt(&mut p);
+    ask(&mut p, "(f)", "42\r\n");
+    prompt(&mut p);
     quit(p);
 }
 
@@ -232,12 +274,24 @@ fn every_command() {
     ask(&mut p, ":caps", "--grant");
     p.expect(":grant").unwrap();
     prompt(&mut p);
-    ask(&mut p, ":registry http", "net:http-get (String) → String");
+    ask(
+        &mut p,
+        ":registry net:http-get",
+        "net:http-get (String) → String",
+    );
     p.expect("needs IoNetwork (granted ✓)").unwrap();
+    prompt(&mut p);
+    // Several matches: one row each, with the grant mark.
+    ask(&mut p, ":registry cap:IoNetwork", "✓ http:get");
+    p.expect("functions · ✓ granted").unwrap();
     prompt(&mut p);
     ask(&mut p, ":revoke IoNetwork", "revoked IoNetwork");
     prompt(&mut p);
-    ask(&mut p, ":registry http", "needs IoNetwork (not granted ✗)");
+    ask(
+        &mut p,
+        ":registry net:http-get",
+        "needs IoNetwork (not granted ✗)",
+    );
     prompt(&mut p);
     ask(&mut p, ":doc math:add", "Adds two integers");
     prompt(&mut p);

@@ -38,6 +38,7 @@ pub fn run(repl: &mut Repl, line: &str, asker: &mut dyn Asker) -> bool {
         ":tier" => tier(repl, &args),
         ":load" => load(repl, rest, asker),
         ":save" => save(repl, rest),
+        ":edit" => crate::edit::edit(repl, rest, asker),
         ":history" => history(repl, rest),
         ":bt" => backtrace(repl),
         ":set" => set(repl, &args),
@@ -95,6 +96,17 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     out.trim_end().to_string()
 }
 
+/// Commands the `:help` list leaves to its last lines (`:quit` leaves), so the
+/// list fits 24 rows; `:help CMD` still describes them.
+const HELP_UNLISTED: &[&str] = &[":quit"];
+
+/// Pairs of commands the `:help` list shows on one row, with the row's text.
+const HELP_JOINED: &[(&str, &str, &str)] = &[(
+    ":sensor",
+    ":actuators",
+    " set a virtual sensor; actuators' last values",
+)];
+
 fn help(repl: &mut Repl, args: &[&str]) -> bool {
     if let Some(name) = args.first() {
         if let Some((_, text)) = TOPICS.iter().find(|(t, _)| t == name) {
@@ -135,11 +147,21 @@ fn help(repl: &mut Repl, args: &[&str]) -> bool {
         "commands: `:help CMD` for one; topics: keys results capabilities limits docs\n",
     );
     for c in COMMANDS {
+        if HELP_UNLISTED.contains(&c.name) {
+            continue;
+        }
+        if let Some((_, second, short)) = HELP_JOINED.iter().find(|j| j.0 == c.name) {
+            text.push_str(&format!("  {} {}, {second} {short}\n", c.name, c.args));
+            continue;
+        }
+        if HELP_JOINED.iter().any(|j| j.1 == c.name) {
+            continue;
+        }
         let head = format!("{} {}", c.name, c.args);
         text.push_str(&format!("  {head:<22} {}\n", c.short));
     }
     text.push_str(
-        "Enter evaluates once brackets balance · Ctrl-C discards or stops · `:q` leaves\n",
+        "Enter runs once brackets balance · Ctrl-C discards or stops · `:quit` leaves\n",
     );
     text.push_str("`*1 *2 *3` last results, `*e` last error · docs/language.md, docs/guide.md");
     repl.message(&text);
@@ -254,22 +276,127 @@ fn caps(repl: &mut Repl) -> bool {
     true
 }
 
+/// Whether an FFI function passes every word of a `:registry` filter:
+/// `tier:T` (or a bare tier), `cap:C` (or a bare capability; `cap:none` for
+/// pure functions), `ns:NS` (or `NS:`), `granted`, `denied`, else a word of
+/// its name, capability or documentation.
+fn registry_match(f: &jue_engine::FfiFunction, words: &[&str], held: jue_engine::CapSet) -> bool {
+    words.iter().all(|w| {
+        let tier = w.strip_prefix("tier:").unwrap_or(w);
+        if let Some(t) = TrustTier::from_name(tier) {
+            return f.tier == t;
+        }
+        let cap = w.strip_prefix("cap:").unwrap_or(w);
+        if cap == "none" && w.starts_with("cap:") {
+            return f.required_capability.is_none();
+        }
+        if let Some(c) = Capability::from_name(cap) {
+            return f.required_capability == Some(c);
+        }
+        if let Some(ns) = w.strip_prefix("ns:").or_else(|| w.strip_suffix(':')) {
+            return f.name.starts_with(&format!("{ns}:"));
+        }
+        match *w {
+            "granted" => f.required_capability.is_some_and(|c| held.contains(c)),
+            "denied" => f.required_capability.is_some_and(|c| !held.contains(c)),
+            _ => docs::matches_filter(f, w),
+        }
+    })
+}
+
 fn registry(repl: &mut Repl, filter: &str) -> bool {
     let reg = repl.session.registry();
-    let view = GrantView::Against(repl.session.grants());
-    let mut blocks = Vec::new();
-    for i in 0..reg.len() as u32 {
-        let f = reg.function(i);
-        if filter.is_empty() || docs::matches_filter(f, filter) {
-            blocks.push(docs::ffi_function(f, reg.signature(i), view));
+    let held = repl.session.grants();
+    let view = GrantView::Against(held);
+    let words: Vec<&str> = filter.split_whitespace().collect();
+    // A function's exact name shows that one; otherwise every match.
+    let found: Vec<u32> = match (words.as_slice(), reg.index_of(filter.trim())) {
+        ([_], Some(i)) => vec![i],
+        _ => (0..reg.len() as u32)
+            .filter(|i| registry_match(reg.function(*i), &words, held))
+            .collect(),
+    };
+    let text = match found.as_slice() {
+        [] => {
+            repl.message(&format!(
+                "no FFI function matches `{}` (filters: tier:T cap:C cap:none ns:NS granted denied, or any word)",
+                crate::preflight::escape_control(filter)
+            ));
+            return true;
+        }
+        // One function: its whole entry, through the one renderer.
+        [i] => docs::ffi_function(reg.function(*i), reg.signature(*i), view),
+        _ => {
+            let rows: Vec<[String; 5]> = found
+                .iter()
+                .map(|i| docs::ffi_row(reg.function(*i), reg.signature(*i), view))
+                .collect();
+            let width = |k: usize| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0);
+            let (w1, w2, w3) = (width(1), width(2), width(3));
+            let mut t = String::new();
+            for r in &rows {
+                let line = format!(
+                    "{} {:<w1$}  {:<w2$}  {:<w3$}  {}",
+                    r[0], r[1], r[2], r[3], r[4]
+                );
+                t.push_str(line.trim_end());
+                t.push('\n');
+            }
+            t.push_str(&format!(
+                "{} functions · ✓ granted, ✗ not, · no capability · `:doc NAME` for one",
+                rows.len()
+            ));
+            t
+        }
+    };
+    // Names and documentation may come from a host's registry file.
+    let text: Vec<String> = text.lines().map(crate::preflight::escape_control).collect();
+    let text = text.join("\n");
+    page(repl, &text);
+    true
+}
+
+/// Shows a long text through `$PAGER` (else `less -FRX`) when stdout and stderr
+/// are terminals and it is taller than the screen; otherwise on stderr.
+fn page(repl: &Repl, text: &str) {
+    let rows = text.lines().count();
+    if repl.interactive
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && rows + 1 > terminal_rows()
+    {
+        let pager = std::env::var("PAGER")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| "less -FRX".to_string());
+        let child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&pager)
+            .stdin(std::process::Stdio::piped())
+            .spawn();
+        if let Ok(mut child) = child {
+            if let Some(mut stdin) = child.stdin.take() {
+                // The pager may quit before reading it all (`q`): not an error.
+                let _ = std::io::Write::write_all(&mut stdin, text.as_bytes());
+            }
+            if child.wait().is_ok() {
+                return;
+            }
         }
     }
-    if blocks.is_empty() {
-        repl.message(&format!("no FFI function matches `{filter}`"));
-        return true;
+    repl.message(text);
+}
+
+/// The terminal's height in rows (24 when it cannot be asked).
+fn terminal_rows() -> usize {
+    // SAFETY: TIOCGWINSZ fills a winsize the call owns; failure leaves it zeroed.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+    if ok && ws.ws_row > 0 {
+        ws.ws_row as usize
+    } else {
+        24
     }
-    repl.message(&blocks.join("\n\n"));
-    true
 }
 
 fn doc(repl: &mut Repl, name: &str) -> bool {

@@ -94,6 +94,17 @@ impl Completer for JueHelper {
                 })
                 .collect()
         };
+        // Names of Jue code are listed with their signatures (`map (Procedure
+        // List) → List`), as the hint shows them; the replacement is the name.
+        let with_signatures = |mut v: Vec<Pair>| -> Vec<Pair> {
+            let names = self.names.borrow();
+            for p in &mut v {
+                if let Some(sig) = names.signature(&p.replacement) {
+                    p.display = sig;
+                }
+            }
+            v
+        };
         let trimmed = line.trim_start();
         if trimmed.starts_with(':') {
             let lead = line.len() - trimmed.len();
@@ -102,6 +113,9 @@ impl Completer for JueHelper {
             if start == lead {
                 let mut v = pairs(&mut COMMANDS.iter().map(|c| c.name.to_string()));
                 for p in &mut v {
+                    if let Some(c) = crate::table::find(&p.replacement) {
+                        p.display = format!("{} {}", c.name, c.args).trim_end().to_string();
+                    }
                     p.replacement.push(' ');
                 }
                 return Ok((start, v));
@@ -129,21 +143,20 @@ impl Completer for JueHelper {
                     .to_vec(),
                 ":load" | ":save" => return self.files.complete(line, pos, ctx),
                 ":doc" | ":type" | ":registry" => self.all_names(),
+                ":edit" => self.names.borrow().user.keys().cloned().collect(),
                 _ => Vec::new(),
             };
             return Ok((start, pairs(&mut candidates.into_iter())));
         }
-        let mut candidates = self.all_names();
         if matches!(
             enclosing_head(line, pos).as_deref(),
             Some("require-capability" | "has-capability?")
         ) {
-            candidates = Capability::ALL
-                .iter()
-                .map(|c| c.name().to_string())
-                .collect();
+            let caps = Capability::ALL.iter().map(|c| c.name().to_string());
+            return Ok((start, pairs(&mut caps.into_iter())));
         }
-        Ok((start, pairs(&mut candidates.into_iter())))
+        let candidates = self.all_names();
+        Ok((start, with_signatures(pairs(&mut candidates.into_iter()))))
     }
 }
 
@@ -436,6 +449,37 @@ mod tests {
         assert_eq!(indent_for("(define (f x)\n  (let ((a 1))"), 4);
         assert_eq!(indent_for("(list \"a ( b"), 0);
         assert_eq!(indent_for("(f ; (g\n"), 2);
+    }
+
+    #[test]
+    fn completions_show_signatures() {
+        let mut names = Names::default();
+        names.user.insert("area".into(), "(area w h)".into());
+        let h = JueHelper::new(Rc::new(RefCell::new(names)), false);
+        let history = rustyline::history::DefaultHistory::new();
+        let ctx = Context::new(&history);
+        let (start, got) = h.complete("(are", 4, &ctx).expect("complete");
+        assert_eq!(start, 1);
+        let area = got.iter().find(|p| p.replacement == "area").expect("area");
+        assert_eq!(area.display, "(area w h)");
+        // A built-in shows its signature; the replacement stays the bare name.
+        let (_, got) = h.complete("(string-len", 11, &ctx).expect("complete");
+        assert_eq!(
+            got.len(),
+            1,
+            "{:?}",
+            got.iter().map(|p| &p.display).collect::<Vec<_>>()
+        );
+        assert_eq!(got[0].replacement, "string-length");
+        assert!(
+            got[0].display.starts_with("string-length ("),
+            "{}",
+            got[0].display
+        );
+        // Commands show their arguments.
+        let (_, got) = h.complete(":ed", 3, &ctx).expect("complete");
+        assert_eq!(got[0].display, ":edit [NAME]");
+        assert_eq!(got[0].replacement, ":edit ");
     }
 
     #[test]

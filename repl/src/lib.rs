@@ -7,6 +7,7 @@
 //! Modules, one job each; imports point one way, top to bottom:
 //! - [`session`]: the loop (terminal or pipe), input accumulation, dispatch;
 //! - [`commands`]: what each `:command` does;
+//! - [`edit`]: `:edit`, the user's editor on an input or a definition;
 //! - [`helper`]: the rustyline helper (completion, hints, highlighting, validation);
 //! - [`state`]: the REPL around the engine session, one evaluation, `*1 *2 *3`;
 //! - [`table`]: the `:command` table (names, arguments, help);
@@ -16,6 +17,7 @@
 //! - [`interrupt`]: Ctrl-C during an evaluation.
 
 pub mod commands;
+pub mod edit;
 pub mod helper;
 pub mod history;
 pub mod interrupt;

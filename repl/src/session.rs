@@ -11,7 +11,9 @@ use jue_engine::SourceFile;
 use jue_engine::syntax::lexer::is_incomplete;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
-use rustyline::{Behavior, Config, Editor, EventHandler, KeyCode, KeyEvent, Modifiers};
+use rustyline::{
+    Behavior, CompletionType, Config, Editor, EventHandler, KeyCode, KeyEvent, Modifiers,
+};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::rc::Rc;
 
@@ -126,6 +128,9 @@ fn piped_loop(repl: &mut Repl) -> i32 {
 fn interactive_loop(repl: &mut Repl) -> i32 {
     let config = Config::builder()
         .behavior(Behavior::PreferTerm)
+        // Tab completes the common prefix, a second Tab lists the candidates
+        // with their signatures.
+        .completion_type(CompletionType::List)
         .auto_add_history(false)
         .history_ignore_space(true)
         .max_history_size(10_000)

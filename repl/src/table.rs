@@ -43,7 +43,7 @@ pub const COMMANDS: &[Command] = &[
         name: ":registry",
         args: "[FILTER]",
         short: "FFI functions: signature, granted ✓/✗, tier",
-        help: "live registry view: every FFI function with its signature, capability granted ✓/✗ now, tier and documentation; FILTER matches name, capability or documentation",
+        help: "live registry view: one row per FFI function with its signature, capability granted ✓/✗ now and tier, through $PAGER when taller than the terminal; one function (or an exact name) shows its whole entry. FILTER words must all match: tier:T, cap:C (cap:none for pure functions), ns:NS (or NS:), granted, denied, or any word of a name, capability or documentation",
     },
     Command {
         name: ":doc",
@@ -68,6 +68,12 @@ pub const COMMANDS: &[Command] = &[
         args: "FILE",
         short: "evaluate a file into the session",
         help: "evaluate a file into the session (relative to the current directory), through the capability prompt",
+    },
+    Command {
+        name: ":edit",
+        args: "[NAME]",
+        short: "edit the last input or a definition in $EDITOR",
+        help: "open the last input, or the definition of NAME as last made (with its `;;` comments), in $VISUAL or $EDITOR (vi when neither is set); when the file is saved and the editor exits, the text is evaluated as if typed; quitting without saving evaluates nothing",
     },
     Command {
         name: ":save",

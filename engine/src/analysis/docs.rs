@@ -191,3 +191,23 @@ pub fn matches_filter(f: &FfiFunction, word: &str) -> bool {
             .is_some_and(|c| c.name().to_lowercase().contains(&w))
         || f.documentation.to_lowercase().contains(&w)
 }
+
+/// One row of the compact registry table (the REPL's `:registry`): the grant
+/// mark (`✓`, `✗`, or `·` for no capability), the name, the signature, the
+/// capability (`-` for none) and the tier.
+pub fn ffi_row(f: &FfiFunction, sig: &Signature, view: GrantView) -> [String; 5] {
+    let mark = match (f.required_capability, view) {
+        (None, _) => "·",
+        (Some(_), GrantView::Unknown) => " ",
+        (Some(c), GrantView::Against(set)) if set.contains(c) => "✓",
+        (Some(_), GrantView::Against(_)) => "✗",
+    };
+    [
+        mark.to_string(),
+        f.name.clone(),
+        sig.to_string(),
+        f.required_capability
+            .map_or_else(|| "-".to_string(), |c| c.name().to_string()),
+        f.tier.to_string(),
+    ]
+}
