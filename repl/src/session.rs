@@ -33,14 +33,16 @@ pub fn handle_input(repl: &mut Repl, text: &str, asker: &mut dyn Asker) -> bool 
         repl.quit = true;
         return true;
     }
-    let ok = if trimmed.starts_with(':') {
-        commands::run(repl, trimmed.trim_end(), asker)
+    if trimmed.starts_with(':') {
+        let ok = commands::run(repl, trimmed.trim_end(), asker);
+        repl.refresh_names();
+        ok
     } else {
         let name = repl.next_input_name();
-        repl.eval_text(SourceFile::new(name, text.to_string()), true, asker)
-    };
-    repl.refresh_names();
-    ok
+        let ok = repl.eval_text(SourceFile::new(name, text.to_string()), true, asker);
+        repl.refresh_defined_names();
+        ok
+    }
 }
 
 /// Asks nothing: the answer is always "no" (pipes, `--no-prompt`).

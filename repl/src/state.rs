@@ -73,6 +73,8 @@ pub struct Repl {
     /// The session's definitions for `:save`, in the order they were last made:
     /// (name, text with its `;;` comments and annotations).
     pub definitions: Vec<(String, String)>,
+    /// Globals the Jue inputs since the last refresh of `names` (re)defined.
+    pub defined: Vec<String>,
     at_line_start: Arc<AtomicBool>,
     inputs: u32,
 }
@@ -100,6 +102,7 @@ impl Repl {
             last_error: None,
             history: Vec::new(),
             definitions: Vec::new(),
+            defined: Vec::new(),
             calls: std::collections::HashMap::new(),
             at_line_start,
             inputs: 0,
@@ -139,8 +142,15 @@ impl Repl {
     }
 
     /// Recomputes the names the editor helper completes and highlights.
-    pub fn refresh_names(&self) {
+    pub fn refresh_names(&mut self) {
+        self.defined.clear();
         *self.names.borrow_mut() = Names::from_session(&self.session);
+    }
+
+    /// Updates those names after Jue inputs: only what they defined.
+    pub fn refresh_defined_names(&mut self) {
+        let defined = std::mem::take(&mut self.defined);
+        self.names.borrow_mut().update(&self.session, &defined);
     }
 
     /// Flushes program output and ends an unfinished line.
@@ -195,6 +205,9 @@ impl Repl {
                 return false;
             }
         };
+        // The session knows them from here on, even if running fails.
+        self.defined
+            .extend(prepared.analysis.definitions.iter().map(|d| d.name.clone()));
         if !prepared.analysis.diagnostics.is_empty() {
             let mut text = String::new();
             for d in &prepared.analysis.diagnostics {
