@@ -17,6 +17,8 @@ pub struct Names {
     pub ffi: BTreeMap<String, String>,
     /// User definition name → `(name params...)`.
     pub user: BTreeMap<String, String>,
+    /// How many of the session's globals are the engine's own (the prelude's).
+    pub internal: usize,
 }
 
 impl Names {
@@ -34,8 +36,13 @@ impl Names {
             .iter()
             .filter(|(n, _)| !n.starts_with(jue_engine::analysis::PRELUDE_PREFIX))
             .map(|(n, g)| (n.clone(), user_signature(n, g)))
-            .collect();
-        Names { ffi, user }
+            .collect::<BTreeMap<_, _>>();
+        let internal = s.globals().len() - user.len();
+        Names {
+            ffi,
+            user,
+            internal,
+        }
     }
 
     /// Updates the entries of the user globals `changed` (an input's

@@ -147,10 +147,15 @@ impl Repl {
         *self.names.borrow_mut() = Names::from_session(&self.session);
     }
 
-    /// Updates those names after Jue inputs: only what they defined.
+    /// Updates those names after Jue inputs: only what they defined. Should
+    /// the session have gained globals another way, everything is read again.
     pub fn refresh_defined_names(&mut self) {
         let defined = std::mem::take(&mut self.defined);
-        self.names.borrow_mut().update(&self.session, &defined);
+        let mut names = self.names.borrow_mut();
+        names.update(&self.session, &defined);
+        if names.user.len() + names.internal != self.session.globals().len() {
+            *names = Names::from_session(&self.session);
+        }
     }
 
     /// Flushes program output and ends an unfinished line.
