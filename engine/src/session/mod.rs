@@ -151,7 +151,7 @@ pub struct Session {
     /// What each session definition needs by itself, and who calls whom through
     /// those facts: needs are recomputed from them when a definition is replaced.
     own_needs: HashMap<String, OwnNeeds>,
-    needs_callers: HashMap<String, Vec<String>>,
+    needs_callers: HashMap<String, std::collections::HashSet<String>>,
     last_steps: u64,
     globals: HashMap<String, GlobalInfo>,
     /// Source texts by id, kept while code from them lives (see `collect_code`).
@@ -521,10 +521,12 @@ impl Session {
         if !user_definitions.is_empty() {
             for d in user_definitions {
                 let own = analysis.own_needs.get(&d.name).cloned().unwrap_or_default();
+                // Callers that stopped calling stay listed: they are only
+                // recomputed for nothing, never wrong.
                 for (callee, _) in &own.calls {
-                    let list = self.needs_callers.entry(callee.clone()).or_default();
-                    if !list.contains(&d.name) {
-                        list.push(d.name.clone());
+                    let set = self.needs_callers.entry(callee.clone()).or_default();
+                    if !set.contains(&d.name) {
+                        set.insert(d.name.clone());
                     }
                 }
                 self.own_needs.insert(d.name.clone(), own);
