@@ -42,17 +42,22 @@ pub enum Obj {
     /// A vector: its slots, and whether `vector-set!` may change them (literals
     /// and dict keys are immutable).
     Vector(Box<[Value]>, bool),
-    /// A dict (persistent: versions share their entries).
-    Dict(Box<Dict>),
+    /// A dict: a handle to its trie (persistent: versions share nodes).
+    Dict(Dict),
+    /// A node of a dict's trie: one slot per present child (an entry or a
+    /// deeper node: handle and insertion number), and which hash digits those
+    /// are (see `dict`).
+    DictNode(Box<[u64]>, u32),
+    /// An entry of a dict: key and value.
+    DictEntry(Value, Value),
     /// The captures after the first of a closure that captures more than three.
     Captures(Box<[Value]>),
 }
 
-/// Bytes a dict accounts for per entry when live (the spec's floor is 16).
+/// Bytes a dict holds per entry at most (an entry's slot, its handle in a
+/// node, a share of the node's slot): what a dict is checked against the limit
+/// for before it grows.
 pub const DICT_ENTRY_BYTES: usize = 64;
-/// Bytes a new version of a dict accounts for when made: its own nodes, not the
-/// entries it shares with the version it came from (those count once live).
-pub const DICT_VERSION_BYTES: usize = 1024;
 
 const NO_FREE: u32 = u32::MAX;
 /// Bytes a pair accounts for.
@@ -72,8 +77,6 @@ pub struct Heap {
     collections: u64,
     /// Bytes held for good outside the arena (interned symbols), counted as live.
     pinned: usize,
-    /// What [`Heap::dict`] lends for a handle that is not a dict.
-    empty_dict: Dict,
 }
 
 impl Default for Heap {
@@ -90,7 +93,7 @@ fn cost(o: &Obj) -> usize {
             Obj::Captures(c) => c.len() * std::mem::size_of::<Value>(),
             Obj::Error(_, m) => m.len(),
             Obj::Vector(v, _) => v.len() * std::mem::size_of::<Value>(),
-            Obj::Dict(d) => d.len() * DICT_ENTRY_BYTES,
+            Obj::DictNode(s, _) => s.len() * std::mem::size_of::<u64>(),
             _ => 0,
         }
 }
@@ -107,7 +110,6 @@ impl Heap {
             limit: usize::MAX,
             collections: 0,
             pinned: 0,
-            empty_dict: Dict::default(),
         }
     }
 
@@ -155,13 +157,10 @@ impl Heap {
         self.alloc_counted(obj, bytes)
     }
 
-    /// Allocates a new version of a dict: counted by what it adds, since it
-    /// shares the rest with the version it came from; a collection counts every
-    /// live dict in full.
-    pub fn alloc_dict(&mut self, d: Dict, added_entries: usize) -> Value {
-        let bytes =
-            std::mem::size_of::<Obj>() + DICT_VERSION_BYTES + added_entries * DICT_ENTRY_BYTES;
-        Value::Dict(self.alloc_counted(Obj::Dict(Box::new(d)), bytes))
+    /// A dict value for a trie built in this heap (its nodes and entries were
+    /// counted as they were allocated).
+    pub fn alloc_dict(&mut self, d: Dict) -> Value {
+        Value::Dict(self.alloc(Obj::Dict(d)))
     }
 
     /// A new vector.
@@ -285,11 +284,12 @@ impl Heap {
         }
     }
 
-    /// The dict behind a handle.
-    pub fn dict(&self, r: ObjRef) -> &Dict {
+    /// The dict behind a handle (an empty one for a handle that is not a dict).
+    #[inline]
+    pub fn dict(&self, r: ObjRef) -> Dict {
         match &self.objs[r.0 as usize] {
-            Obj::Dict(d) => d,
-            _ => &self.empty_dict,
+            Obj::Dict(d) => *d,
+            _ => Dict::default(),
         }
     }
 
@@ -353,11 +353,11 @@ impl Heap {
                 Obj::Captures(v) => work.extend(v.iter().filter_map(|v| v.obj())),
                 Obj::Cell(v) => work.extend(v.obj()),
                 Obj::Vector(items, _) => work.extend(items.iter().filter_map(|v| v.obj())),
-                Obj::Dict(d) => {
-                    for (k, v) in d.entries_unordered() {
-                        work.extend(k.obj());
-                        work.extend(v.obj());
-                    }
+                Obj::Dict(d) => work.extend(d.root()),
+                Obj::DictNode(slots, _) => work.extend(slots.iter().map(|s| ObjRef(*s as u32))),
+                Obj::DictEntry(k, v) => {
+                    work.extend(k.obj());
+                    work.extend(v.obj());
                 }
                 Obj::Free(_) | Obj::Str(_) | Obj::Error(..) => {}
             }

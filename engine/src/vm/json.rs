@@ -222,8 +222,7 @@ fn build(cx: &mut Ctx, j: J) -> FaultResult<Value> {
                     let h = dict::lookup_key(cx.heap, &mut cx.meter, "json-parse", kv)?;
                     d.insert(cx.heap, h, kv, v);
                 }
-                let n = d.len();
-                out.push(cx.heap.alloc_dict(d, n));
+                out.push(cx.heap.alloc_dict(d));
             }
         }
     }
@@ -310,7 +309,7 @@ pub(super) fn stringify(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
                 push_items(&mut work, &items);
             }
             Value::Dict(r) => {
-                let entries: Vec<(Value, Value)> = cx.heap.dict(r).entries().collect();
+                let entries: Vec<(Value, Value)> = cx.heap.dict(r).entries(cx.heap);
                 let mut names: Vec<String> = Vec::with_capacity(entries.len());
                 let mut any_symbol = false;
                 for (k, _) in &entries {
