@@ -183,8 +183,21 @@ impl Dict {
     /// present key keeps its place and its first-stored key; a new one goes
     /// last. Returns whether the key was new. Allocates the new path in `heap`.
     pub fn insert(&mut self, heap: &mut Heap, h: u64, key: Value, value: Value) -> bool {
+        self.insert_hashed(heap, h, key, value, &|heap, k| plain_hash(heap, k).unwrap_or(0))
+    }
+
+    /// [`Dict::insert`] with the hash function of stored keys given (`rehash`:
+    /// a key pushed one level down needs its hash again).
+    fn insert_hashed(
+        &mut self,
+        heap: &mut Heap,
+        h: u64,
+        key: Value,
+        value: Value,
+        rehash: &dyn Fn(&Heap, Value) -> u64,
+    ) -> bool {
         if self.next_seq == u32::MAX {
-            self.renumber(heap);
+            self.renumber(heap, rehash);
         }
         let seq = self.next_seq;
         if self.root == NONE {
@@ -243,7 +256,7 @@ impl Dict {
                         out[idx] = slot(slot_seq(s), e);
                         false
                     } else {
-                        let kh = plain_hash(heap, k).unwrap_or(0);
+                        let kh = rehash(heap, k);
                         let e = heap.alloc(Obj::DictEntry(key, value)).0;
                         let sub = pair_node(heap, s, kh, slot(seq, e), h, shift + BITS);
                         out[idx] = slot(0, sub);
@@ -360,12 +373,11 @@ impl Dict {
     }
 
     /// The same dict with insertion numbers 0, 1, ... (when they run out).
-    fn renumber(&mut self, heap: &mut Heap) {
+    fn renumber(&mut self, heap: &mut Heap, rehash: &dyn Fn(&Heap, Value) -> u64) {
         let mut d = Dict::default();
         for (k, v) in self.entries(heap) {
-            if let Some(h) = plain_hash(heap, k) {
-                d.insert(heap, h, k, v);
-            }
+            let h = rehash(heap, k);
+            d.insert_hashed(heap, h, k, v, rehash);
         }
         *self = d;
     }
@@ -655,4 +667,108 @@ fn freeze(heap: &mut Heap, v: Value) -> Value {
         }
     }
     out.pop().unwrap_or(Value::Nil)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Hashes that force the trie's rare shapes: the real one, full 64-bit
+    /// collisions (collision lists at the bottom), and hashes that differ only
+    /// in their last digits (the deepest levels).
+    fn hash_of(mode: u8, k: i64) -> u64 {
+        match mode {
+            0 => fmix(mix(1, k as u64)),
+            1 => (k % 3) as u64,
+            _ => (((k as u64) & 15) << 60) | 0x0123_4567_89ab_cdef,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Inserts and removes against a model (a list in insertion order), with
+        /// collections in between: sizes, lookups and order agree, and old
+        /// versions stay as they were.
+        #[test]
+        fn trie_matches_a_model(
+            mode in 0u8..3,
+            ops in prop::collection::vec((0u8..3, 0i64..64, any::<i16>()), 0..120),
+        ) {
+            let mut heap = Heap::new();
+            let mut d = Dict::default();
+            let mut model: Vec<(i64, i64)> = Vec::new();
+            let mut old: Vec<(Value, Vec<(i64, i64)>)> = Vec::new();
+            for (i, (op, k, v)) in ops.into_iter().enumerate() {
+                let h = hash_of(mode, k);
+                let (k, v) = (k, v as i64);
+                if op < 2 {
+                    let rehash = |_: &Heap, k: Value| match k {
+                        Value::Int(k) => hash_of(mode, k),
+                        _ => 0,
+                    };
+                    let fresh = d.insert_hashed(&mut heap, h, Value::Int(k), Value::Int(v), &rehash);
+                    match model.iter_mut().find(|e| e.0 == k) {
+                        Some(e) => { prop_assert!(!fresh); e.1 = v; }
+                        None => { prop_assert!(fresh); model.push((k, v)); }
+                    }
+                } else {
+                    let was = d.remove(&mut heap, h, Value::Int(k));
+                    let pos = model.iter().position(|e| e.0 == k);
+                    prop_assert_eq!(was, pos.is_some());
+                    if let Some(p) = pos { model.remove(p); }
+                }
+                prop_assert_eq!(d.len(), model.len());
+                if i % 7 == 0 {
+                    // Keep this version, and collect with only the kept versions as roots.
+                    let dv = heap.alloc_dict(d);
+                    old.push((dv, model.clone()));
+                    heap.collect(old.iter().map(|o| o.0));
+                }
+            }
+            let dv = heap.alloc_dict(d);
+            old.push((dv, model));
+            for (dv, model) in &old {
+                let Value::Dict(r) = *dv else { unreachable!() };
+                let d = heap.dict(r);
+                let got: Vec<(i64, i64)> = d
+                    .entries(&heap)
+                    .into_iter()
+                    .map(|(k, v)| match (k, v) {
+                        (Value::Int(k), Value::Int(v)) => (k, v),
+                        _ => (-1, -1),
+                    })
+                    .collect();
+                prop_assert_eq!(&got, model);
+                for k in 0..64 {
+                    let want = model.iter().find(|e| e.0 == k).map(|e| e.1);
+                    let have = d.get(&heap, hash_of(mode, k), Value::Int(k)).map(|e| match e.value {
+                        Value::Int(v) => v,
+                        _ => -1,
+                    });
+                    prop_assert_eq!(have, want);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn insertion_numbers_are_renumbered_when_they_run_out() {
+        let mut heap = Heap::new();
+        let mut d = Dict::default();
+        for k in 0..3 {
+            d.insert(&mut heap, hash_of(0, k), Value::Int(k), Value::Int(k));
+        }
+        d.remove(&mut heap, hash_of(0, 1), Value::Int(1));
+        d.next_seq = u32::MAX;
+        d.insert(&mut heap, hash_of(0, 9), Value::Int(9), Value::Int(9));
+        let keys: Vec<i64> = d
+            .entries(&heap)
+            .into_iter()
+            .map(|(k, _)| if let Value::Int(k) = k { k } else { -1 })
+            .collect();
+        assert_eq!(keys, vec![0, 2, 9]);
+        assert_eq!(d.next_seq, 3);
+    }
 }
