@@ -3,12 +3,14 @@
 //!
 //! A hash array mapped trie (32-way, keyed by a key's 64-bit structural hash)
 //! whose nodes and entries live in the heap's arena, like pairs:
-//! - an entry is `Obj::DictEntry(key, value)`, one 32-byte slot;
-//! - a node is `Obj::DictNode(slots, bitmap)`: one `u64` per present child, the
-//!   child's handle in the low 32 bits and, for an entry, its insertion number
-//!   in the high 32 bits. A child is an entry or a deeper node; the bitmap says
-//!   which of the 32 hash digits are present. Below 64 bits of hash a node is a
-//!   plain list of entries whose hashes are equal (bitmap 0).
+//! - an entry is a pair `(key . value)` in the arena (one 32-byte slot), never
+//!   seen by programs (`dict->list` makes new pairs);
+//! - a node is `Obj::DictNode`: one `u64` per present child, the child's
+//!   handle in the low 32 bits and, for an entry, its insertion number in the
+//!   high 32 bits, kept in the heap's node slab (no allocator call per node); a
+//!   child is an entry or a deeper node; the bitmap says which of the 32 hash
+//!   digits are present. Below 64 bits of hash, `Obj::DictBucket` is a plain
+//!   list of the entries whose hashes are equal.
 //!
 //! So a new version copies only the nodes on one path (at most 32 × 8 bytes
 //! each) and never touches the rest: no reference counts (the collector frees
@@ -92,7 +94,8 @@ fn key_eq(heap: &Heap, a: Value, b: Value) -> bool {
 #[inline(always)]
 fn node(heap: &Heap, r: u32) -> (&[u64], u32) {
     match heap.get(ObjRef(r)) {
-        Obj::DictNode(s, b) => (s, *b),
+        Obj::DictNode { at, len, bitmap } => (heap.node_slots(*at, *len), *bitmap),
+        Obj::DictBucket(s) => (s, 0),
         _ => (&[], 0),
     }
 }
@@ -101,7 +104,7 @@ fn node(heap: &Heap, r: u32) -> (&[u64], u32) {
 #[inline(always)]
 fn entry(heap: &Heap, r: u32) -> Option<(Value, Value)> {
     match heap.get(ObjRef(r)) {
-        Obj::DictEntry(k, v) => Some((*k, *v)),
+        Obj::Pair(k, v) => Some((*k, *v)),
         _ => None,
     }
 }
@@ -166,10 +169,10 @@ impl Dict {
             }
             let s = slots[(bitmap & (bit - 1)).count_ones() as usize];
             match heap.get(ObjRef(slot_ref(s))) {
-                Obj::DictEntry(k, v) => {
+                Obj::Pair(k, v) => {
                     return key_eq(heap, *k, key).then_some(Entry { key: *k, value: *v });
                 }
-                Obj::DictNode(..) => {
+                Obj::DictNode { .. } | Obj::DictBucket(_) => {
                     r = slot_ref(s);
                     shift += BITS;
                 }
@@ -201,8 +204,8 @@ impl Dict {
         }
         let seq = self.next_seq;
         if self.root == NONE {
-            let e = heap.alloc(Obj::DictEntry(key, value)).0;
-            self.root = new_node(heap, vec![slot(seq, e)], 1 << digit(h, 0));
+            let e = heap.alloc(Obj::Pair(key, value)).0;
+            self.root = heap.dict_node(&[slot(seq, e)], 1 << digit(h, 0)).0;
             self.len = 1;
             self.next_seq = seq + 1;
             return true;
@@ -222,47 +225,49 @@ impl Dict {
                 let fresh = match found {
                     Some(i) => {
                         let k = entry(heap, slot_ref(out[i])).map_or(key, |e| e.0);
-                        let e = heap.alloc(Obj::DictEntry(k, value)).0;
+                        let e = heap.alloc(Obj::Pair(k, value)).0;
                         out[i] = slot(slot_seq(out[i]), e);
                         false
                     }
                     None => {
-                        let e = heap.alloc(Obj::DictEntry(key, value)).0;
+                        let e = heap.alloc(Obj::Pair(key, value)).0;
                         out.push(slot(seq, e));
                         true
                     }
                 };
-                break (new_node(heap, out, 0), fresh);
+                break (bucket(heap, out), fresh);
             }
             let bit = 1u32 << digit(h, shift);
             let idx = (bitmap & (bit - 1)).count_ones() as usize;
             if bitmap & bit == 0 {
-                let mut out = Vec::with_capacity(slots.len() + 1);
-                out.extend_from_slice(&slots[..idx]);
-                out.push(0);
-                out.extend_from_slice(&slots[idx..]);
-                let e = heap.alloc(Obj::DictEntry(key, value)).0;
+                let n = slots.len();
+                let mut out = [0u64; 32];
+                out[..idx].copy_from_slice(&slots[..idx]);
+                out[idx + 1..=n].copy_from_slice(&slots[idx..]);
+                let e = heap.alloc(Obj::Pair(key, value)).0;
                 out[idx] = slot(seq, e);
-                break (new_node(heap, out, bitmap | bit), true);
+                break (heap.dict_node(&out[..=n], bitmap | bit).0, true);
             }
             let s = slots[idx];
             let child = slot_ref(s);
             match heap.get(ObjRef(child)) {
-                Obj::DictEntry(k, _) => {
+                Obj::Pair(k, _) => {
                     let k = *k;
-                    let mut out = slots.to_vec();
+                    let n = slots.len();
+                    let mut out = [0u64; 32];
+                    out[..n].copy_from_slice(slots);
                     let fresh = if key_eq(heap, k, key) {
-                        let e = heap.alloc(Obj::DictEntry(k, value)).0;
+                        let e = heap.alloc(Obj::Pair(k, value)).0;
                         out[idx] = slot(slot_seq(s), e);
                         false
                     } else {
                         let kh = rehash(heap, k);
-                        let e = heap.alloc(Obj::DictEntry(key, value)).0;
+                        let e = heap.alloc(Obj::Pair(key, value)).0;
                         let sub = pair_node(heap, s, kh, slot(seq, e), h, shift + BITS);
                         out[idx] = slot(0, sub);
                         true
                     };
-                    break (new_node(heap, out, bitmap), fresh);
+                    break (heap.dict_node(&out[..n], bitmap).0, fresh);
                 }
                 _ => {
                     path.push(r, idx as u32);
@@ -306,7 +311,7 @@ impl Dict {
             let idx = (bitmap & (bit - 1)).count_ones() as usize;
             let child = slot_ref(slots[idx]);
             match heap.get(ObjRef(child)) {
-                Obj::DictEntry(k, _) => {
+                Obj::Pair(k, _) => {
                     if !key_eq(heap, *k, key) {
                         return false;
                     }
@@ -323,7 +328,7 @@ impl Dict {
         };
         // Up the path: a node left empty goes; a non-root node left with a single
         // entry is replaced by that entry (lookups compare keys at any depth).
-        let mut cur: Option<u64> = collapse(heap, slots_left, bitmap_left, path.n == 0);
+        let mut cur: Option<u64> = collapse(heap, slots_left, bitmap_left, path.n == 0, shift >= MAX_SHIFT);
         for i in (0..path.n).rev() {
             let Step { node: pr, idx } = path.steps[i];
             let (slots, bitmap) = node(heap, pr);
@@ -337,7 +342,7 @@ impl Dict {
                     bm &= !bit;
                 }
             }
-            cur = collapse(heap, out, bm, i == 0);
+            cur = collapse(heap, out, bm, i == 0, false);
         }
         self.root = match cur {
             Some(s) => slot_ref(s),
@@ -363,8 +368,8 @@ impl Dict {
         while let Some(r) = work.pop() {
             for s in node(heap, r).0 {
                 match heap.get(ObjRef(slot_ref(*s))) {
-                    Obj::DictEntry(k, v) => out.push((slot_seq(*s), *k, *v)),
-                    Obj::DictNode(..) => work.push(slot_ref(*s)),
+                    Obj::Pair(k, v) => out.push((slot_seq(*s), *k, *v)),
+                    Obj::DictNode { .. } | Obj::DictBucket(_) => work.push(slot_ref(*s)),
                     _ => {}
                 }
             }
@@ -394,33 +399,46 @@ fn bit_at(bitmap: u32, idx: usize) -> u32 {
 
 /// A node's replacement in its parent after a removal: none when empty, the
 /// entry itself when a single entry is left (not at the root), else a new node.
-fn collapse(heap: &mut Heap, slots: Vec<u64>, bitmap: u32, is_root: bool) -> Option<u64> {
+fn collapse(
+    heap: &mut Heap,
+    slots: Vec<u64>,
+    bitmap: u32,
+    is_root: bool,
+    is_bucket: bool,
+) -> Option<u64> {
     if slots.is_empty() {
         return None;
     }
     if !is_root && slots.len() == 1 && entry(heap, slot_ref(slots[0])).is_some() {
         return Some(slots[0]);
     }
-    Some(slot(0, new_node(heap, slots, bitmap)))
+    Some(slot(
+        0,
+        if is_bucket {
+            bucket(heap, slots)
+        } else {
+            heap.dict_node(&slots, bitmap).0
+        },
+    ))
 }
 
-/// A new node in the heap.
-fn new_node(heap: &mut Heap, slots: Vec<u64>, bitmap: u32) -> u32 {
-    heap.alloc(Obj::DictNode(slots.into_boxed_slice(), bitmap)).0
+/// A new collision list (below the last level of hash digits).
+fn bucket(heap: &mut Heap, slots: Vec<u64>) -> u32 {
+    heap.alloc(Obj::DictBucket(slots.into_boxed_slice())).0
 }
 
 /// A node at `shift` holding two entry slots of different keys.
 fn pair_node(heap: &mut Heap, a: u64, ha: u64, b: u64, hb: u64, shift: u32) -> u32 {
     if shift >= MAX_SHIFT {
-        return new_node(heap, vec![a, b], 0);
+        return bucket(heap, vec![a, b]);
     }
     let (da, db) = (digit(ha, shift), digit(hb, shift));
     if da == db {
         let sub = pair_node(heap, a, ha, b, hb, shift + BITS);
-        return new_node(heap, vec![slot(0, sub)], 1 << da);
+        return heap.dict_node(&[slot(0, sub)], 1 << da).0;
     }
-    let pair = if da < db { vec![a, b] } else { vec![b, a] };
-    new_node(heap, pair, (1 << da) | (1 << db))
+    let pair = if da < db { [a, b] } else { [b, a] };
+    heap.dict_node(&pair, (1 << da) | (1 << db)).0
 }
 
 /// Copies the nodes of `path` with the changed child put in: the new root.
@@ -428,9 +446,11 @@ fn rebuild(heap: &mut Heap, path: &Path, mut child: u32) -> u32 {
     for i in (0..path.n).rev() {
         let Step { node: r, idx } = path.steps[i];
         let (slots, bitmap) = node(heap, r);
-        let mut out = slots.to_vec();
+        let n = slots.len();
+        let mut out = [0u64; 32];
+        out[..n].copy_from_slice(slots);
         out[idx as usize] = slot(0, child);
-        child = new_node(heap, out, bitmap);
+        child = heap.dict_node(&out[..n], bitmap).0;
     }
     child
 }

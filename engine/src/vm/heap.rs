@@ -44,12 +44,19 @@ pub enum Obj {
     Vector(Box<[Value]>, bool),
     /// A dict: a handle to its trie (persistent: versions share nodes).
     Dict(Dict),
-    /// A node of a dict's trie: one slot per present child (an entry or a
-    /// deeper node: handle and insertion number), and which hash digits those
-    /// are (see `dict`).
-    DictNode(Box<[u64]>, u32),
-    /// An entry of a dict: key and value.
-    DictEntry(Value, Value),
+    /// A node of a dict's trie: `len` slots at `at` in the node slab, one per
+    /// present child (an entry or a deeper node: handle and insertion
+    /// number), and which hash digits those are (see `dict`).
+    DictNode {
+        /// Index of the first slot in the slab.
+        at: u32,
+        /// Number of slots (1 to 32).
+        len: u32,
+        /// The hash digits present.
+        bitmap: u32,
+    },
+    /// A collision list of a dict's trie: entries whose 64-bit hashes are equal.
+    DictBucket(Box<[u64]>),
     /// The captures after the first of a closure that captures more than three.
     Captures(Box<[Value]>),
 }
@@ -60,6 +67,57 @@ pub enum Obj {
 pub const DICT_ENTRY_BYTES: usize = 64;
 
 const NO_FREE: u32 = u32::MAX;
+
+/// Storage for the slots of dict trie nodes: one array of words, reused by
+/// size (a node has 1 to 32 slots), so that making and freeing a node calls
+/// no allocator. A freed range links to the next free one of its size
+/// through its first word.
+#[derive(Debug)]
+struct Slab {
+    words: Vec<u64>,
+    free: [u32; 33],
+}
+
+impl Default for Slab {
+    fn default() -> Self {
+        Slab {
+            words: Vec::new(),
+            free: [NO_FREE; 33],
+        }
+    }
+}
+
+impl Slab {
+    /// Stores `slots` (1 to 32 of them); returns where.
+    #[inline]
+    fn take(&mut self, slots: &[u64]) -> u32 {
+        let len = slots.len();
+        let head = self.free[len];
+        let at = if head != NO_FREE {
+            self.free[len] = self.words[head as usize] as u32;
+            head as usize
+        } else {
+            let at = self.words.len();
+            self.words.resize(at + len, 0);
+            at
+        };
+        self.words[at..at + len].copy_from_slice(slots);
+        at as u32
+    }
+
+    /// Frees the range at `at` of `len` slots.
+    fn give(&mut self, at: u32, len: u32) {
+        self.words[at as usize] = self.free[len as usize] as u64;
+        self.free[len as usize] = at;
+    }
+
+    #[inline(always)]
+    fn slots(&self, at: u32, len: u32) -> &[u64] {
+        self.words
+            .get(at as usize..at as usize + len as usize)
+            .unwrap_or(&[])
+    }
+}
 /// Bytes a pair accounts for.
 pub const PAIR_BYTES: usize = std::mem::size_of::<Obj>();
 /// Collections never run more often than every this many allocated bytes.
@@ -77,6 +135,8 @@ pub struct Heap {
     collections: u64,
     /// Bytes held for good outside the arena (interned symbols), counted as live.
     pinned: usize,
+    /// The slots of dict trie nodes.
+    slab: Slab,
 }
 
 impl Default for Heap {
@@ -93,7 +153,8 @@ fn cost(o: &Obj) -> usize {
             Obj::Captures(c) => c.len() * std::mem::size_of::<Value>(),
             Obj::Error(_, m) => m.len(),
             Obj::Vector(v, _) => v.len() * std::mem::size_of::<Value>(),
-            Obj::DictNode(s, _) => s.len() * std::mem::size_of::<u64>(),
+            Obj::DictNode { len, .. } => *len as usize * std::mem::size_of::<u64>(),
+            Obj::DictBucket(s) => s.len() * std::mem::size_of::<u64>(),
             _ => 0,
         }
 }
@@ -110,6 +171,7 @@ impl Heap {
             limit: usize::MAX,
             collections: 0,
             pinned: 0,
+            slab: Slab::default(),
         }
     }
 
@@ -267,6 +329,20 @@ impl Heap {
         &mut self.objs[r.0 as usize]
     }
 
+    /// A new node of a dict's trie holding `slots` (1 to 32), for the hash
+    /// digits of `bitmap`; counted like any object (its slot and 8 bytes a child).
+    pub fn dict_node(&mut self, slots: &[u64], bitmap: u32) -> ObjRef {
+        let len = slots.len() as u32;
+        let at = self.slab.take(slots);
+        self.alloc(Obj::DictNode { at, len, bitmap })
+    }
+
+    /// The slots of a dict trie node.
+    #[inline(always)]
+    pub fn node_slots(&self, at: u32, len: u32) -> &[u64] {
+        self.slab.slots(at, len)
+    }
+
     /// The car and cdr of a pair handle.
     #[inline(always)]
     pub fn pair(&self, r: ObjRef) -> (Value, Value) {
@@ -354,25 +430,33 @@ impl Heap {
                 Obj::Cell(v) => work.extend(v.obj()),
                 Obj::Vector(items, _) => work.extend(items.iter().filter_map(|v| v.obj())),
                 Obj::Dict(d) => work.extend(d.root()),
-                Obj::DictNode(slots, _) => work.extend(slots.iter().map(|s| ObjRef(*s as u32))),
-                Obj::DictEntry(k, v) => {
-                    work.extend(k.obj());
-                    work.extend(v.obj());
-                }
+                Obj::DictNode { at, len, .. } => work.extend(
+                    self.slab.slots(*at, *len).iter().map(|s| ObjRef(*s as u32)),
+                ),
+                Obj::DictBucket(slots) => work.extend(slots.iter().map(|s| ObjRef(*s as u32))),
                 Obj::Free(_) | Obj::Str(_) | Obj::Error(..) => {}
             }
         }
         let mut live = 0;
+        let mut live_nodes = false;
         for (i, obj) in self.objs.iter_mut().enumerate() {
             if matches!(obj, Obj::Free(_)) {
                 continue;
             }
             if self.marks[i] {
                 live += cost(obj);
+                live_nodes |= matches!(obj, Obj::DictNode { .. });
             } else {
+                if let Obj::DictNode { at, len, .. } = *obj {
+                    self.slab.give(at, len);
+                }
                 *obj = Obj::Free(self.free);
                 self.free = i as u32;
             }
+        }
+        if !live_nodes {
+            // No dict left: give the slab's memory back.
+            self.slab = Slab::default();
         }
         self.live_bytes = live + self.pinned;
         self.threshold = (live * 2).max(MIN_THRESHOLD).min(self.limit.max(1));
