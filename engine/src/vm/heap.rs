@@ -70,19 +70,20 @@ const NO_FREE: u32 = u32::MAX;
 
 /// Storage for the slots of dict trie nodes: one array of words, reused by
 /// size (a node has 1 to 32 slots), so that making and freeing a node calls
-/// no allocator. A freed range links to the next free one of its size
-/// through its first word.
+/// no allocator. The free ranges of each size are a stack of their starts
+/// (not links inside the ranges: reading a link from a cold range stalled
+/// every node made, measured).
 #[derive(Debug)]
 struct Slab {
     words: Vec<u64>,
-    free: [u32; 33],
+    free: [Vec<u32>; 33],
 }
 
 impl Default for Slab {
     fn default() -> Self {
         Slab {
             words: Vec::new(),
-            free: [NO_FREE; 33],
+            free: std::array::from_fn(|_| Vec::new()),
         }
     }
 }
@@ -92,10 +93,8 @@ impl Slab {
     #[inline]
     fn take(&mut self, slots: &[u64]) -> u32 {
         let len = slots.len();
-        let head = self.free[len];
-        let at = if head != NO_FREE {
-            self.free[len] = self.words[head as usize] as u32;
-            head as usize
+        let at = if let Some(at) = self.free[len].pop() {
+            at as usize
         } else {
             let at = self.words.len();
             self.words.resize(at + len, 0);
@@ -107,8 +106,7 @@ impl Slab {
 
     /// Frees the range at `at` of `len` slots.
     fn give(&mut self, at: u32, len: u32) {
-        self.words[at as usize] = self.free[len as usize] as u64;
-        self.free[len as usize] = at;
+        self.free[len as usize].push(at);
     }
 
     #[inline(always)]
