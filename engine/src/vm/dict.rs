@@ -186,7 +186,9 @@ impl Dict {
     /// present key keeps its place and its first-stored key; a new one goes
     /// last. Returns whether the key was new. Allocates the new path in `heap`.
     pub fn insert(&mut self, heap: &mut Heap, h: u64, key: Value, value: Value) -> bool {
-        self.insert_hashed(heap, h, key, value, &|heap, k| plain_hash(heap, k).unwrap_or(0))
+        self.insert_hashed(heap, h, key, value, &|heap, k| {
+            plain_hash(heap, k).unwrap_or(0)
+        })
     }
 
     /// [`Dict::insert`] with the hash function of stored keys given (`rehash`:
@@ -328,7 +330,13 @@ impl Dict {
         };
         // Up the path: a node left empty goes; a non-root node left with a single
         // entry is replaced by that entry (lookups compare keys at any depth).
-        let mut cur: Option<u64> = collapse(heap, slots_left, bitmap_left, path.n == 0, shift >= MAX_SHIFT);
+        let mut cur: Option<u64> = collapse(
+            heap,
+            slots_left,
+            bitmap_left,
+            path.n == 0,
+            shift >= MAX_SHIFT,
+        );
         for i in (0..path.n).rev() {
             let Step { node: pr, idx } = path.steps[i];
             let (slots, bitmap) = node(heap, pr);
@@ -655,8 +663,12 @@ fn freeze(heap: &mut Heap, v: Value) -> Value {
                     }
                 }
                 Value::Dict(r) => {
-                    let vals: Vec<Value> =
-                        heap.dict(r).entries(heap).into_iter().map(|(_, v)| v).collect();
+                    let vals: Vec<Value> = heap
+                        .dict(r)
+                        .entries(heap)
+                        .into_iter()
+                        .map(|(_, v)| v)
+                        .collect();
                     work.push(Build::Dict(r, vals.len()));
                     for it in vals.into_iter().rev() {
                         work.push(Build::Visit(it));

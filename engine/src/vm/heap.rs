@@ -435,9 +435,9 @@ impl Heap {
                 Obj::Cell(v) => work.extend(v.obj()),
                 Obj::Vector(items, _) => work.extend(items.iter().filter_map(|v| v.obj())),
                 Obj::Dict(d) => work.extend(d.root()),
-                Obj::DictNode { at, len, .. } => work.extend(
-                    self.slab.slots(*at, *len).iter().map(|s| ObjRef(*s as u32)),
-                ),
+                Obj::DictNode { at, len, .. } => {
+                    work.extend(self.slab.slots(*at, *len).iter().map(|s| ObjRef(*s as u32)))
+                }
                 Obj::DictBucket(slots) => work.extend(slots.iter().map(|s| ObjRef(*s as u32))),
                 Obj::Free(_) | Obj::Str(_) | Obj::Error(..) => {}
             }
