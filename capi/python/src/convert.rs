@@ -187,7 +187,7 @@ fn out(
         }
         VmValue::Dict(r) => {
             let d = pyo3::types::PyDict::new(py);
-            for (k, x) in heap.dict(r).entries() {
+            for (k, x) in heap.dict(r).entries(heap) {
                 let VmValue::Str(kr) = k else {
                     return Err(jue_error(
                         "type",

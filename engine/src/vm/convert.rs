@@ -92,7 +92,7 @@ fn from_vm_at(
         }
         VmValue::Dict(r) => {
             let mut out = Vec::with_capacity(heap.dict(r).len());
-            for (k, it) in heap.dict(r).entries() {
+            for (k, it) in heap.dict(r).entries(heap) {
                 out.push((
                     from_vm_at(k, heap, symbols, procs, depth + 1)?,
                     from_vm_at(it, heap, symbols, procs, depth + 1)?,
@@ -175,17 +175,14 @@ fn to_vm_at(
         }
         Value::Dict(entries) => {
             let mut d = Dict::default();
-            let mut added = 0;
             for (k, v) in entries {
                 let k = to_vm_at(k, heap, symbols, roots, depth + 1)?;
                 let v = to_vm_at(v, heap, symbols, roots, depth + 1)?;
                 let key =
                     dict::store_key_unmetered(heap, "a host dict", k).map_err(|f| f.message)?;
-                if d.insert(heap, key.hash, key.value, v) {
-                    added += 1;
-                }
+                d.insert(heap, key.hash, key.value, v);
             }
-            heap.alloc_dict(d, added)
+            heap.alloc_dict(d)
         }
     })
 }

@@ -179,22 +179,25 @@ fn check_vector(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 
 fn dict_arg(cx: &Ctx, who: &str, v: Value) -> FaultResult<Dict> {
     match v {
-        Value::Dict(r) => Ok(cx.heap.dict(r).clone()),
+        Value::Dict(r) => Ok(cx.heap.dict(r)),
         o => Err(type_err(who, "a dict", o)),
     }
 }
 
 /// Sets each (key, value) into `d`, left to right; returns the new dict.
+/// Refused before anything is allocated when the result could never fit under
+/// the memory limit; each insert allocates one path of the trie (counted as
+/// it is made, bounded by the trie's depth).
 fn set_all(cx: &mut Ctx, who: &str, mut d: Dict, pairs: &[(Value, Value)]) -> FaultResult<Value> {
-    let mut added = 0;
+    room(
+        cx,
+        (d.len().saturating_add(pairs.len())).saturating_mul(super::heap::DICT_ENTRY_BYTES),
+    )?;
     for &(k, v) in pairs {
         let key = dict::store_key(cx.heap, &mut cx.meter, who, k)?;
-        if d.insert(cx.heap, key.hash, key.value, v) {
-            added += 1;
-        }
+        d.insert(cx.heap, key.hash, key.value, v);
     }
-    room(cx, d.len().saturating_mul(super::heap::DICT_ENTRY_BYTES))?;
-    Ok(cx.heap.alloc_dict(d, added))
+    Ok(cx.heap.alloc_dict(d))
 }
 
 fn dict_new(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
@@ -255,13 +258,13 @@ fn dict_remove(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     if !d.remove(cx.heap, h, a[1]) {
         return Ok(a[0]);
     }
-    Ok(cx.heap.alloc_dict(d, 0))
+    Ok(cx.heap.alloc_dict(d))
 }
 
 fn entries(cx: &mut Ctx, who: &str, v: Value) -> FaultResult<Vec<(Value, Value)>> {
     let d = dict_arg(cx, who, v)?;
     cx.meter.charge(d.len() as u64)?;
-    Ok(d.entries().collect())
+    Ok(d.entries(cx.heap))
 }
 
 fn dict_keys(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
@@ -301,7 +304,7 @@ fn list_to_dict(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 
 fn dict_merge(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let Some((first, rest)) = a.split_first() else {
-        return Ok(cx.heap.alloc_dict(Dict::default(), 0));
+        return Ok(cx.heap.alloc_dict(Dict::default()));
     };
     let d = dict_arg(cx, "dict-merge", *first)?;
     let mut pairs = Vec::new();

@@ -8,7 +8,7 @@ use super::error::{ErrorKind, Fault, FaultResult};
 use super::natives::{Ctx, string_arg, type_err};
 use super::value::{ObjRef, Value};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 
 /// Deepest nesting of arrays and objects accepted.
@@ -178,7 +178,52 @@ pub(super) fn parse(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     }
     let j = parse_text(&text)?;
     room(cx, text.len())?;
-    build(cx, j)
+    let zeros = if text.contains("-0") {
+        negative_zeros(&text)
+    } else {
+        VecDeque::new()
+    };
+    build(cx, j, zeros)
+}
+
+/// For each number of the text whose value is negative zero, in document
+/// order: whether it is written as an integer (`-0`). serde_json gives `-0`
+/// and `-0.0` alike as the float -0.0; the integer `-0` is the Int 0 (an
+/// integer has no sign of zero), `-0.0` stays a Float.
+fn negative_zeros(text: &str) -> VecDeque<bool> {
+    let b = text.as_bytes();
+    let mut out = VecDeque::new();
+    let (mut i, mut in_str, mut esc) = (0, false, false);
+    while i < b.len() {
+        let c = b[i];
+        if in_str {
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'"' {
+            in_str = true;
+        } else if c == b'-' {
+            let start = i;
+            i += 1;
+            while i < b.len() && matches!(b[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+                i += 1;
+            }
+            let tok = &text[start..i];
+            if tok.parse::<f64>().is_ok_and(|f| f == 0.0) {
+                out.push_back(tok == "-0");
+            }
+            continue;
+        }
+        i += 1;
+    }
+    out
 }
 
 enum Build {
@@ -188,7 +233,9 @@ enum Build {
 }
 
 /// The VM value of a parsed tree, built without recursion.
-fn build(cx: &mut Ctx, j: J) -> FaultResult<Value> {
+/// `zeros` says, for each float -0.0 of the tree in document order, whether
+/// the text wrote it as the integer `-0` (see [`negative_zeros`]).
+fn build(cx: &mut Ctx, j: J, mut zeros: VecDeque<bool>) -> FaultResult<Value> {
     let mut out: Vec<Value> = Vec::new();
     let mut work = vec![Build::Visit(j)];
     while let Some(t) = work.pop() {
@@ -198,6 +245,13 @@ fn build(cx: &mut Ctx, j: J) -> FaultResult<Value> {
                 J::Null => out.push(Value::Nil),
                 J::Bool(b) => out.push(Value::Bool(b)),
                 J::Int(i) => out.push(Value::Int(i)),
+                J::Float(f) if f == 0.0 && f.is_sign_negative() => {
+                    if zeros.pop_front() == Some(true) {
+                        out.push(Value::Int(0));
+                    } else {
+                        out.push(Value::Float(f));
+                    }
+                }
                 J::Float(f) => out.push(Value::Float(f)),
                 J::Str(s) => out.push(cx.heap.string(s)),
                 J::Arr(items) => {
@@ -222,8 +276,7 @@ fn build(cx: &mut Ctx, j: J) -> FaultResult<Value> {
                     let h = dict::lookup_key(cx.heap, &mut cx.meter, "json-parse", kv)?;
                     d.insert(cx.heap, h, kv, v);
                 }
-                let n = d.len();
-                out.push(cx.heap.alloc_dict(d, n));
+                out.push(cx.heap.alloc_dict(d));
             }
         }
     }
@@ -310,7 +363,7 @@ pub(super) fn stringify(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
                 push_items(&mut work, &items);
             }
             Value::Dict(r) => {
-                let entries: Vec<(Value, Value)> = cx.heap.dict(r).entries().collect();
+                let entries: Vec<(Value, Value)> = cx.heap.dict(r).entries(cx.heap);
                 let mut names: Vec<String> = Vec::with_capacity(entries.len());
                 let mut any_symbol = false;
                 for (k, _) in &entries {

@@ -76,11 +76,10 @@ impl Vm {
                     let v = self.datum(v);
                     // Data keys are literals: never a procedure, NaN or a cycle.
                     if let Ok(key) = super::dict::store_key_unmetered(&mut self.heap, "dict", k) {
-                        d.insert(&self.heap, key.hash, key.value, v);
+                        d.insert(&mut self.heap, key.hash, key.value, v);
                     }
                 }
-                let n = d.len();
-                self.heap.alloc_dict(d, n)
+                self.heap.alloc_dict(d)
             }
         }
     }

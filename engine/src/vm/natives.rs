@@ -519,7 +519,7 @@ fn equal_charging(
                 if d.len() != e.len() {
                     return Ok(false);
                 }
-                for (k, v) in d.entries() {
+                for (k, v) in d.entries(heap) {
                     // Keys were checked when stored, so hashing cannot fail.
                     let Some(h) = super::dict::plain_hash(heap, k) else {
                         return Ok(false);

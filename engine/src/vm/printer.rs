@@ -139,7 +139,7 @@ pub fn write_metered(
                 Value::Dict(r) => {
                     out.push('{');
                     work.push(Task::Text("}"));
-                    let entries: Vec<(Value, Value)> = cx.heap.dict(r).entries().collect();
+                    let entries: Vec<(Value, Value)> = cx.heap.dict(r).entries(cx.heap);
                     for (i, (k, v)) in entries.into_iter().enumerate().rev() {
                         work.push(Task::Value(v));
                         work.push(Task::Text(" "));
