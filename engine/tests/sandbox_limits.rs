@@ -249,3 +249,56 @@ fn a_text_too_large_to_compile_under_the_limit_is_refused_before_it_is_read() {
     assert_eq!(kind_of(&mut s, &text), ErrorKind::MemoryLimit);
     still_usable(&mut s);
 }
+
+#[test]
+fn set_of_a_global_to_a_value_computed_at_run_time_is_tier_checked() {
+    // The compile-time check sees lambdas and known functions only; a procedure
+    // computed at run time is checked when assigned (kind `tier`), and the old
+    // value stays (language §7).
+    for repl in [true, false] {
+        let mut s = Session::new();
+        s.set_repl_mode(repl);
+        s.eval_str("1", "@formal (define (safe x) (* x 2))")
+            .expect("defines");
+        s.eval_str("2", "@formal (define (user y) (safe y))")
+            .expect("defines");
+        s.eval_str("3", "(define (pick) (lambda (x) (* x 3)))")
+            .expect("defines");
+        assert_eq!(kind_of(&mut s, "(set! safe (pick))"), ErrorKind::Tier);
+        assert_eq!(s.eval_str("4", "(user 2)").expect("runs"), Value::Int(4));
+        // Through a list, `car` of it: still checked.
+        assert_eq!(
+            kind_of(&mut s, "(set! safe (car (list println)))"),
+            ErrorKind::Tier
+        );
+        // A procedure of the caller's tier, computed at run time, is accepted.
+        s.eval_str("5", "@formal (define (pick-formal) (lambda (x) (* x 5)))")
+            .expect("defines");
+        s.eval_str("6", "(set! safe (pick-formal))")
+            .expect("assigns");
+        assert_eq!(s.eval_str("7", "(user 2)").expect("runs"), Value::Int(10));
+        // Data (not a procedure) is not a tier question.
+        s.eval_str(
+            "8",
+            "(define counter 0) (define (bump) (set! counter (+ counter 1)) counter)",
+        )
+        .expect("defines");
+        assert_eq!(s.eval_str("9", "(bump)").expect("runs"), Value::Int(1));
+        still_usable(&mut s);
+    }
+}
+
+#[test]
+fn an_empirical_global_may_be_set_to_an_experimental_closure_only_if_nothing_empirical_calls_it() {
+    let mut s = Session::new();
+    s.set_repl_mode(true);
+    s.eval_str("1", "(define (hook x) x) (define (run x) (hook x))")
+        .expect("defines");
+    s.eval_str("2", "@experimental (define (make) (lambda (x) (+ x 1)))")
+        .expect("defines");
+    assert_eq!(
+        kind_of(&mut s, "@experimental (set! hook (make))"),
+        ErrorKind::Tier
+    );
+    assert_eq!(s.eval_str("3", "(run 1)").expect("runs"), Value::Int(1));
+}

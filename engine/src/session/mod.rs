@@ -222,6 +222,7 @@ impl Session {
             } else {
                 sig.ret.kinds()
             };
+            self.vm.set_host_tier(i, f.tier);
             self.vm.set_host(
                 i,
                 HostEntry {
@@ -392,6 +393,7 @@ impl Session {
             .undefine_globals(|n| !n.starts_with(crate::ground::builtins::PRELUDE_PREFIX));
         self.globals.clear();
         self.callers.clear();
+        self.vm.clear_global_guards();
     }
 
     /// Defines a global from the host (REPL `*1`): code compiled afterwards sees it.
@@ -488,6 +490,12 @@ impl Session {
                 list.push((def.clone(), tier));
             }
         }
+        // `set!` of a called global is tier-checked at run time too (§7).
+        for uses in analysis.global_uses.values() {
+            for u in uses {
+                self.guard_global(u);
+            }
+        }
         let user_definitions = if self.mode == Mode::Prelude {
             &[][..]
         } else {
@@ -561,6 +569,23 @@ impl Session {
             }));
         }
         Ok(())
+    }
+
+    /// Guards `set!` of global `name` by its most trusted caller (itself aside).
+    fn guard_global(&mut self, name: &str) {
+        let strictest = self.callers.get(name).and_then(|list| {
+            list.iter()
+                .filter(|(c, _)| c != name)
+                .fold(None::<&(String, TrustTier)>, |best, c| match best {
+                    Some(b) if !b.1.may_call(c.1) => Some(b),
+                    _ => Some(c),
+                })
+                .map(|(c, t)| crate::vm::tiers::SetGuard {
+                    caller: c.as_str().into(),
+                    tier: *t,
+                })
+        });
+        self.vm.guard_global(name, strictest);
     }
 
     /// REPL: a new definition may not claim less than a caller defined earlier

@@ -424,6 +424,11 @@ impl Vm {
                             format!("cannot assign `{name}`: it is not defined yet")
                         ));
                     }
+                    if !self.set_guards.is_empty()
+                        && let Err(f) = self.check_set_tier(g, r!(s))
+                    {
+                        fail!(f);
+                    }
                     self.globals[g as usize] = r!(s);
                 }
                 Instr::DefGlobal(g, s) => self.globals[g as usize] = r!(s),

@@ -34,6 +34,7 @@ pub mod output;
 pub mod printer;
 pub mod roots;
 pub mod symbols;
+pub mod tiers;
 pub mod value;
 
 pub use code::CodeSweep;
@@ -123,6 +124,10 @@ pub struct Vm {
     fuel: i64,
     /// Steps built-ins charged that the dispatch loop has not counted yet.
     work: u64,
+    /// Globals whose `set!` is tier-checked at run time (`tiers`).
+    set_guards: HashMap<u32, tiers::SetGuard>,
+    /// The tier of each host function, by registry index.
+    host_tiers: Vec<crate::ground::tier::TrustTier>,
 }
 
 /// The result of a call into a native, before location is attached.
@@ -162,6 +167,8 @@ impl Vm {
             chunk: 0,
             fuel: 0,
             work: 0,
+            set_guards: HashMap::new(),
+            host_tiers: Vec::new(),
         }
     }
 
