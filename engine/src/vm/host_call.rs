@@ -37,6 +37,21 @@ pub struct HostEntry {
     pub imp: Option<HostCode>,
 }
 
+/// An integral result where the signature accepts a Float but not an Int: the
+/// Float (tooling §5: "an integral Int where a Float is declared widens"). Exact
+/// for every Int up to 2^53; larger ones round, as `int->float` does.
+#[cold]
+#[inline(never)]
+fn widen_result(accepted: u16, v: Value) -> Option<Value> {
+    use crate::ground::types as t;
+    match v {
+        Value::Int(i) if accepted & t::FLOAT != 0 && accepted & t::INT == 0 => {
+            Some(Value::Float(i as f64))
+        }
+        _ => None,
+    }
+}
+
 impl Vm {
     /// Calls host function `idx` on `argc` values at `at`: checks the grant (and
     /// records the check), the argument count and types, runs it, checks the result.
@@ -103,9 +118,28 @@ impl Vm {
             }
         };
         if ret & v.kind_bit() == 0 {
-            return Err(self.host_return_fault(idx, v));
+            return widen_result(ret, v).ok_or_else(|| self.host_return_fault(idx, v));
         }
         Ok(v)
+    }
+
+    /// Widens the host's Int arguments of a call of host function `idx` where its
+    /// signature declares a Float (tooling §5, "Conversions"): what an embedder
+    /// passes through `Session::call` converts as a host function's result does.
+    /// Jue code gets no such conversion (language §6: no implicit conversion).
+    pub fn widen_host_args(&self, idx: usize, args: &mut [Value]) {
+        let Some(entry) = self.host.get(idx) else {
+            return;
+        };
+        for (i, v) in args.iter_mut().enumerate() {
+            let mask = match entry.params.get(i) {
+                Some(m) => *m,
+                None => entry.rest.unwrap_or(u16::MAX),
+            };
+            if let Some(w) = widen_result(mask, *v) {
+                *v = w;
+            }
+        }
     }
 
     /// The grant check of a host call; a denial is recorded in the audit log here.
