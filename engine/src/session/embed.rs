@@ -97,6 +97,7 @@ impl Session {
             ));
         }
         let limits = self.effective_limits(self.default_tier);
+        self.vm.set_experimental_caps(self.experimental_caps());
         let r = match callee {
             // The host's Ints widen where the host function declares a Float.
             Value::Ffi(i) if args.iter().any(|a| matches!(a, Value::Int(_))) => {

@@ -329,6 +329,18 @@ impl Session {
         limits
     }
 
+    /// The caps experimental code runs under when it starts inside code of
+    /// another tier (amounts, counted from where it starts): §10's experimental
+    /// column with the ResourceExtra* grants on top.
+    pub(crate) fn experimental_caps(&self) -> Limits {
+        let mut cap = Limits::EXPERIMENTAL;
+        cap.memory = cap.memory.saturating_add(self.grants.extra_memory);
+        if let Some(t) = cap.timeout_ms.as_mut() {
+            *t = t.saturating_add(self.grants.extra_time_ms);
+        }
+        cap
+    }
+
     fn load_prelude(&mut self) {
         let saved = std::mem::replace(&mut self.mode, Mode::Prelude);
         let r = self.eval_raw(SourceFile::new("<prelude>", PRELUDE));
@@ -684,6 +696,7 @@ impl Session {
                 (t, o) => t.or(o.map(|o| o.saturating_sub(elapsed))),
             };
             let whole = self.effective_limits(item.tier);
+            self.vm.set_experimental_caps(self.experimental_caps());
             let r = self.vm.run(item.proto, limits);
             steps = steps.saturating_add(self.vm.steps_used());
             self.last_steps = steps;
@@ -716,6 +729,7 @@ impl Session {
     #[doc(hidden)]
     pub fn run_item(&mut self, item: &PreparedItem) -> Result<Value, RuntimeError> {
         let limits = self.effective_limits(item.tier);
+        self.vm.set_experimental_caps(self.experimental_caps());
         let r = self.vm.run(item.proto, limits);
         self.last_steps = self.vm.steps_used();
         r
