@@ -218,3 +218,13 @@ def test_callbacks_receive_and_return_dicts_and_vectors(s):
     with pytest.raises(JueError) as e:
         s.eval("(py:bad)")
     assert e.value.kind == "host" and "str" in e.value.message
+
+
+def test_int_argument_from_python_widens_to_a_declared_float(s):
+    s.register("py:half", lambda x: x / 2, ["Float"], "Float")
+    r = s.call("py:half", 3)
+    assert r == 1.5 and type(r) is float
+    # Jue code gets no implicit conversion (language §6).
+    with pytest.raises(JueError) as e:
+        s.eval("(define (n) 3) (py:half (n))")
+    assert e.value.kind == "type"
