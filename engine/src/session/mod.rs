@@ -233,9 +233,11 @@ impl Session {
                     ret,
                     imp: match self.registry.implementation(i) {
                         Implementation::Host(h) => Some(HostCode::Closure(h.closure().clone())),
-                        Implementation::Standard(h) => {
-                            crate::host::library::standard_native(h).map(HostCode::Native)
-                        }
+                        Implementation::Standard(h) => crate::vm::ffi_math::pure(h)
+                            .map(HostCode::Pure)
+                            .or_else(|| {
+                                crate::host::library::standard_native(h).map(HostCode::Native)
+                            }),
                         Implementation::Missing => None,
                     },
                 },
