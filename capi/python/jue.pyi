@@ -60,7 +60,9 @@ class Vector(list[Any]):
 
 @final
 class Procedure:
-    """A Jue procedure held by Python; valid until dropped."""
+    """A Jue procedure held by Python (a result, or a callback's argument);
+    valid until dropped. Called inside a callback of its session, it runs
+    within the evaluation that called the callback (under its limits)."""
 
     def __call__(self, *args: Value) -> Result: ...
 
