@@ -11,8 +11,10 @@ Standard library only. The library is found through the environment variable
         s.register("py:upper", lambda t: t.upper(), ["String"], "String")
         assert s.eval('(py:upper "hi")') == "HI"
 
-Values: int, float, bool, str, None and list (tuples too) cross both ways;
-``Symbol("name")`` is a Jue symbol. Booleans are checked before integers
+Values: int, float, bool, str, None, list (tuples too) and dict (str keys, in
+order) cross both ways; ``Symbol("name")`` is a Jue symbol; a Jue procedure
+comes back as a callable ``Handle`` (JSON ``{"handle": n}``), freed when the
+object goes. Booleans are checked before integers
 (``True`` is a Bool, never an Int). Failures raise ``JueError`` with ``.kind``
 and ``.message``. Program output (``print``) goes to the process's stdout.
 """
@@ -28,7 +30,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-__all__ = ["JueError", "Session", "Symbol", "load_library", "version"]
+__all__ = ["Handle", "JueError", "Session", "Symbol", "load_library", "version"]
 
 
 class JueError(Exception):
@@ -60,6 +62,36 @@ class Symbol:
         return f"Symbol({self.name!r})"
 
 
+class Handle:
+    """A Jue procedure held through the C ABI (``{"handle": n}``): call it, pass it
+    back in; ``free()`` (or dropping the object) gives the handle back."""
+
+    def __init__(self, session: "Session", number: int):
+        self.session = session
+        self.number = number
+
+    def __call__(self, *args: Any) -> Any:
+        s = self.session
+        payload = _dumps([_to_json(a) for a in args])
+        return s._finish(s._lib.jue_handle_call(s._handle(), self.number, payload))
+
+    def free(self) -> None:
+        """Frees the handle (idempotent; nothing once the session is closed)."""
+        n, self.number = self.number, 0
+        s = self.session
+        if n and s._ptr:
+            s._lib.jue_handle_free(s._ptr, n)
+
+    def __del__(self) -> None:
+        try:
+            self.free()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        return f"Handle({self.number})"
+
+
 # ---------------------------------------------------------------- values
 
 
@@ -83,19 +115,33 @@ def _to_json(v: Any, depth: int = 0) -> Any:
         return v
     if isinstance(v, Symbol):
         return {"symbol": v.name}
+    if isinstance(v, Handle):
+        return {"handle": v.number}
+    if isinstance(v, dict):
+        if not all(isinstance(k, str) for k in v):
+            raise JueError("type", "only dicts with str keys cross into Jue")
+        out = {k: _to_json(x, depth + 1) for k, x in v.items()}
+        return {"dict": out} if len(out) == 1 and next(iter(out)) in _TAGS else out
     if isinstance(v, (list, tuple)):
         return [_to_json(x, depth + 1) for x in v]
     raise JueError("type", f"a Python {type(v).__name__} cannot cross into Jue")
 
 
-def _from_json(v: Any) -> Any:
-    """JSON from the ABI as a Python value."""
+_TAGS = ("symbol", "vector", "dict", "handle")
+
+
+def _from_json(v: Any, session: Optional["Session"] = None) -> Any:
+    """JSON from the ABI as a Python value (handles need their session)."""
     if isinstance(v, list):
-        return [_from_json(x) for x in v]
+        return [_from_json(x, session) for x in v]
     if isinstance(v, dict):
         if set(v) == {"symbol"} and isinstance(v["symbol"], str):
             return Symbol(v["symbol"])
-        return {k: _from_json(x) for k, x in v.items()}
+        if set(v) == {"handle"} and isinstance(v["handle"], int) and session is not None:
+            return Handle(session, v["handle"])
+        if set(v) == {"dict"} and isinstance(v["dict"], dict):
+            return {k: _from_json(x, session) for k, x in v["dict"].items()}
+        return {k: _from_json(x, session) for k, x in v.items()}
     return v
 
 
@@ -165,6 +211,9 @@ def load_library() -> ctypes.CDLL:
             "jue_register": (vp, [sp, cp, _CALLBACK, vp]),
             "jue_registry": (vp, [sp]),
             "jue_interrupt": (ctypes.c_int, [sp]),
+            "jue_handle_call": (vp, [sp, ctypes.c_uint64, cp]),
+            "jue_handle_free": (ctypes.c_int, [sp, ctypes.c_uint64]),
+            "jue_handle_count": (ctypes.c_int64, [sp]),
         }
         for name, (res, args) in decl.items():
             fn = getattr(lib, name)
@@ -179,7 +228,7 @@ def version() -> str:
     return load_library().jue_version().decode("utf-8")
 
 
-def _take(lib: ctypes.CDLL, ptr: Optional[int]) -> Any:
+def _take(lib: ctypes.CDLL, ptr: Optional[int], session: Optional["Session"] = None) -> Any:
     """Reads and frees an envelope; returns its result or raises JueError."""
     if not ptr:
         raise JueError("panic", "the library returned no envelope")
@@ -189,7 +238,7 @@ def _take(lib: ctypes.CDLL, ptr: Optional[int]) -> Any:
         lib.jue_string_free(ptr)
     env = json.loads(text.decode("utf-8"))
     if env.get("status") == "success":
-        return _from_json(env.get("result"))
+        return _from_json(env.get("result"), session)
     err = env.get("error") or {}
     raise JueError(str(err.get("kind", "unknown")), str(err.get("message", "")))
 
@@ -216,7 +265,7 @@ class _Callback:
     def _call(self, _user_data: Optional[int], args_json: Optional[bytes]) -> Optional[int]:
         try:
             args = json.loads((args_json or b"[]").decode("utf-8"))
-            result = self.fn(*[_from_json(a) for a in args])
+            result = self.fn(*[_from_json(a, self.session) for a in args])
             text = _dumps({"status": "success", "result": _to_json(result)})
         except BaseException as e:  # the Jue program sees a `host` error
             # Never let an exception escape into ctypes: it would return garbage.
@@ -282,7 +331,7 @@ class Session:
             if ptr:
                 self._lib.jue_string_free(ptr)
             raise pending
-        return _take(self._lib, ptr)
+        return _take(self._lib, ptr, self)
 
     # -- API
     def eval(self, source: str) -> Any:

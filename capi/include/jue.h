@@ -21,8 +21,24 @@
  * VALUES. JSON integers are Jue Ints (64-bit; larger is an "argument" error),
  * numbers with `.` or an exponent are Floats; strings, booleans, null and arrays
  * are Strings, Bools, nil and lists ([] is nil; nil comes back as null);
- * {"symbol": "name"} is a Symbol. Improper pairs, procedures, capabilities,
- * actors, error values and non-finite floats do not cross (kind "type").
+ * {"symbol": "name"} is a Symbol, {"vector": [...]} a Vector, {"handle": n} a
+ * procedure (see HANDLES), {"dict": {...}} and every other object a Dict with
+ * String keys. Object members keep their order both ways (a Dict's entries go
+ * out in the Dict's order; an object's members come in in the text's order). A
+ * Dict whose only key is "symbol", "vector", "dict" or "handle" goes out as
+ * {"dict": {...}}. Improper pairs, capabilities, actors, error values, Dicts with
+ * a key that is not a String and non-finite floats do not cross (kind "type").
+ * An integral number passed by the host (jue_call, jue_handle_call) where an FFI
+ * function declares a Float, and a callback's integral result where its spec
+ * declares a Float, widen to a Float.
+ *
+ * HANDLES. A Jue procedure (closure, built-in or FFI function) in a result or
+ * in a callback's arguments goes out as {"handle": n}, n > 0: a number the host
+ * holds until it calls jue_handle_free(s, n). The procedure stays alive (across
+ * collections) while its handle is held; call it with jue_handle_call, pass it
+ * back in as {"handle": n} in any argument or callback result. Each crossing
+ * gives a new number (free each one); jue_session_free frees those still held,
+ * and jue_handle_count tells how many are.
  *
  * ERROR KINDS. The engine's run-time kinds (type, arity, unbound, range,
  * capability-denied, division-by-zero, overflow, step-limit, memory-limit,
@@ -61,6 +77,7 @@
 #define JUE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,8 +103,11 @@ typedef struct JueSession JueSession;
  * "host" (the message names the function and includes the callback's kind and
  * message). A result whose type the registered return type does not allow is a
  * "host" error too; arguments always match the registered parameter types.
- * The callback may not call jue_* functions on the same session (they return
- * "busy"); it may use other sessions.
+ * A procedure among the arguments arrives as {"handle": n}: the callback may
+ * call it with jue_handle_call (it runs within the running evaluation) and keep
+ * it past the call; it frees it with jue_handle_free either way.
+ * Otherwise the callback may not call jue_* functions on the same session (they
+ * return "busy"); it may use other sessions.
  */
 typedef const char *(*jue_callback)(void *user_data, const char *args_json);
 
@@ -187,6 +207,22 @@ typedef void (*jue_output)(void *user_data, const char *text, size_t len);
  * the session is freed or the hook replaced (the library never frees user_data).
  * Result: null. Errors: "argument", "busy". */
 char *jue_set_output(JueSession *s, jue_output output, void *user_data);
+
+/* Calls the procedure behind `handle` with a JSON array of positional
+ * arguments (as jue_call). From inside a callback of the same session, on the
+ * callback's thread, it runs within the running evaluation (its steps count
+ * and its limits hold; a limit it meets also ends that evaluation); otherwise it
+ * is a call of its own, like jue_call. Errors: "type" (a handle not held), the
+ * errors of jue_call. */
+char *jue_handle_call(JueSession *s, uint64_t handle, const char *args_json);
+
+/* Frees a handle: the procedure may then be collected. Any thread, any time
+ * (also from a callback). Returns 0, or -1 for a null session or a handle not
+ * held (already freed, never given). */
+int jue_handle_free(JueSession *s, uint64_t handle);
+
+/* How many handles the host holds in `s`, or -1 for a null session. */
+int64_t jue_handle_count(JueSession *s);
 
 #ifdef __cplusplus
 }

@@ -1,21 +1,40 @@
 """Jue embedded in Python: a native module over the Jue engine.
 
 Values cross natively: None, bool, int (64-bit), float, str, list (a tuple goes
-in as a list) and ``jue.Symbol``; Jue procedures come back as ``jue.Procedure``
-handles that can be called, kept and passed back in.
+in as a list), ``jue.Vector``, dict (str keys, order kept) and ``jue.Symbol``;
+Jue procedures come back as ``jue.Procedure`` handles that can be called, kept
+and passed back in, whether they are results or a callback's arguments.
 """
 
-from typing import Any, Callable, Optional, Protocol, Sequence, Union, final
+from typing import (
+    Any,
+    Callable,
+    Mapping,
+    Optional,
+    Protocol,
+    Sequence,
+    Union,
+    final,
+)
 
 from typing_extensions import TypeAlias
 
 Value: TypeAlias = Union[
-    None, bool, int, float, str, "Symbol", "Procedure", Sequence["Value"]
+    None,
+    bool,
+    int,
+    float,
+    str,
+    "Symbol",
+    "Procedure",
+    Sequence["Value"],
+    Mapping[str, "Value"],
 ]
-"""What crosses into Jue (a list or a tuple of values included)."""
+"""What crosses into Jue (a list, tuple, ``jue.Vector`` or str-keyed dict of values included)."""
 
 Result: TypeAlias = Any
-"""What comes back: None, bool, int, float, str, Symbol, Procedure or a list of these."""
+"""What comes back: None, bool, int, float, str, Symbol, Procedure, a list, a
+Vector or a dict of these."""
 
 class _Writer(Protocol):
     def write(self, text: str, /) -> object: ...
@@ -35,9 +54,15 @@ class Symbol:
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
 
+class Vector(list[Any]):
+    """A Jue vector: a ``list`` that crosses into Jue as a vector (a plain list
+    crosses as a Jue list). Jue vectors come back as ``Vector``."""
+
 @final
 class Procedure:
-    """A Jue procedure held by Python; valid until dropped."""
+    """A Jue procedure held by Python (a result, or a callback's argument);
+    valid until dropped. Called inside a callback of its session, it runs
+    within the evaluation that called the callback (under its limits)."""
 
     def __call__(self, *args: Value) -> Result: ...
 

@@ -12,18 +12,20 @@
 
 pub mod convert;
 
-use convert::{check_integer_literals, json_to_value, value_to_json};
+use convert::{Handles, Oj, check_integer_literals, json_to_value, value_to_json};
 use jue_engine::ffi::HostFunction;
 use jue_engine::session::grants::parse_capability;
 use jue_engine::vm::limits::Interrupt;
 use jue_engine::vm::output::Output;
-use jue_engine::{EvalError, FfiRegistry, GrantSource, HostError, Session};
+use jue_engine::{EvalError, FfiRegistry, Function, GrantSource, HostCx, HostError, Session};
+use serde::Serialize;
 use serde_json::{Value as Json, json};
-use std::cell::UnsafeCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// `jue_version()`: static, never freed.
 static VERSION: &CStr = c"jue 0.1.0";
@@ -96,18 +98,33 @@ impl From<EvalError> for Failure {
     }
 }
 
-fn success(result: Json) -> Json {
-    json!({"status": "success", "result": result})
+/// The envelope of every entry point (tooling §5).
+#[derive(Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+enum Envelope<'a, R: Serialize> {
+    Success { result: R },
+    Error { error: ErrorBody<'a> },
 }
 
-fn error_json(f: &Failure) -> Json {
-    json!({"status": "error", "error": {"kind": f.kind, "message": f.message}})
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    kind: &'a str,
+    message: &'a str,
+}
+
+fn error_json(f: &Failure) -> Envelope<'_, Json> {
+    Envelope::Error {
+        error: ErrorBody {
+            kind: &f.kind,
+            message: &f.message,
+        },
+    }
 }
 
 /// An envelope as a C string owned by the caller. serde_json escapes every control
 /// character, so the text has no interior NUL; should `CString::new` fail anyway,
 /// a fixed error envelope is returned instead of panicking.
-fn into_c(v: &Json) -> *mut c_char {
+fn into_c<R: Serialize>(v: &Envelope<'_, R>) -> *mut c_char {
     let text = serde_json::to_string(v).unwrap_or_else(|_| {
         r#"{"status":"error","error":{"kind":"panic","message":"could not serialise the result"}}"#
             .to_string()
@@ -132,20 +149,20 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Runs `f` under `catch_unwind` and turns its outcome into an envelope string.
-fn guard(f: impl FnOnce() -> Result<Json, Failure>) -> *mut c_char {
+fn guard<R: Serialize>(f: impl FnOnce() -> Result<R, Failure>) -> *mut c_char {
+    let failed = |e: &Failure| catch_unwind(AssertUnwindSafe(|| into_c(&error_json(e))));
     let out = match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(v)) => success(v),
-        Ok(Err(e)) => error_json(&e),
-        Err(p) => error_json(&Failure::new(
+        Ok(Ok(v)) => catch_unwind(AssertUnwindSafe(|| {
+            into_c(&Envelope::Success::<R> { result: v })
+        })),
+        Ok(Err(e)) => failed(&e),
+        Err(p) => failed(&Failure::new(
             kinds::PANIC,
             format!("internal error (caught panic): {}", panic_message(&*p)),
         )),
     };
     // Serialising cannot panic in practice; guard it anyway.
-    match catch_unwind(AssertUnwindSafe(|| into_c(&out))) {
-        Ok(p) => p,
-        Err(_) => std::ptr::null_mut(),
-    }
+    out.unwrap_or(std::ptr::null_mut())
 }
 
 /// Reads a C string argument: null and invalid UTF-8 are errors.
@@ -173,7 +190,23 @@ pub struct JueSession {
     /// The session's interrupt flag, shared: `jue_interrupt` raises it from any
     /// thread without touching the session itself.
     interrupt: Interrupt,
+    /// The procedures the host holds (`{"handle": n}`); shared with callbacks,
+    /// and reachable while the session runs (`jue_handle_free` from a callback).
+    handles: Arc<Mutex<Handles>>,
+    /// The engine session's id, which its handles carry.
+    id: u64,
     session: UnsafeCell<Session>,
+}
+
+impl JueSession {
+    fn handles(&self) -> MutexGuard<'_, Handles> {
+        lock(&self.handles)
+    }
+}
+
+/// A lock whose holder panicked is still sound here (the tables stay whole).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 // The session is only reached while `state` is BUSY, held by one thread at a time.
@@ -200,10 +233,10 @@ impl Write for FlushingStdout {
 ///
 /// # Safety
 /// `s` is null or a live pointer from [`jue_session_new`].
-unsafe fn with_session(
+unsafe fn with_session<R>(
     s: *mut JueSession,
-    f: impl FnOnce(&mut Session) -> Result<Json, Failure>,
-) -> Result<Json, Failure> {
+    f: impl FnOnce(&mut Session) -> Result<R, Failure>,
+) -> Result<R, Failure> {
     if s.is_null() {
         return Err(Failure::argument("session is a null pointer"));
     }
@@ -269,6 +302,8 @@ pub extern "C" fn jue_session_new() -> *mut JueSession {
             state: AtomicU8::new(IDLE),
             broken: AtomicBool::new(false),
             interrupt: session.interrupt(),
+            handles: Arc::new(Mutex::new(Handles::default())),
+            id: session.vm().roots.session(),
             session: UnsafeCell::new(session),
         }))
     })
@@ -374,25 +409,26 @@ pub unsafe extern "C" fn jue_revoke(s: *mut JueSession, cap: *const c_char) -> *
 pub unsafe extern "C" fn jue_eval(s: *mut JueSession, source: *const c_char) -> *mut c_char {
     guard(|| unsafe {
         let text = read_str(source, "source")?;
+        let js = session_ref(s)?;
         with_session(s, |sess| {
             // An interrupt raised while nothing ran is dropped.
             sess.interrupt().clear();
             let v = sess.eval_str("<capi>", text)?;
-            value_to_json(&v)
+            value_to_json(&v, &mut js.handles())
         })
     })
 }
 
 /// Reads call arguments: a JSON array, or an object whose `args` is one (other
 /// fields, `capability` included, are ignored).
-fn parse_args(text: &str) -> Result<Vec<jue_engine::Value>, Failure> {
-    let v: Json = serde_json::from_str(text)
+fn parse_args(text: &str, handles: &Handles) -> Result<Vec<jue_engine::Value>, Failure> {
+    let v = Oj::parse(text)
         .map_err(|e| Failure::argument(format!("arguments are not valid JSON: {e}")))?;
     check_integer_literals(text)?;
     let arr = match &v {
-        Json::Array(a) => a,
-        Json::Object(o) => match o.get("args") {
-            Some(Json::Array(a)) => a,
+        Oj::Arr(a) => a,
+        Oj::Obj(_) => match v.get("args") {
+            Some(Oj::Arr(a)) => a,
             None => return Ok(Vec::new()),
             Some(_) => return Err(Failure::argument("`args` must be a JSON array")),
         },
@@ -402,7 +438,40 @@ fn parse_args(text: &str) -> Result<Vec<jue_engine::Value>, Failure> {
             ));
         }
     };
-    arr.iter().map(json_to_value).collect()
+    arr.iter().map(|a| json_to_value(a, handles)).collect()
+}
+
+/// The session behind a pointer, for what may be touched while it runs (the
+/// handle table, the interrupt flag).
+///
+/// # Safety
+/// `s` is null or a live pointer from [`jue_session_new`].
+unsafe fn session_ref<'a>(s: *mut JueSession) -> Result<&'a JueSession, Failure> {
+    if s.is_null() {
+        return Err(Failure::argument("session is a null pointer"));
+    }
+    // SAFETY: live per the caller's contract; only shared fields are used.
+    Ok(unsafe { &*s })
+}
+
+/// Calls `callee` on owned arguments, through the session's heap; the result as
+/// JSON (procedures in it become handles).
+fn call_on(
+    sess: &mut Session,
+    handles: &Mutex<Handles>,
+    callee: jue_engine::vm::value::Value,
+    args: &[jue_engine::Value],
+) -> Result<Oj, Failure> {
+    // Through a procedure value: no code is added per call and the arguments
+    // are not kept once it returns.
+    let mut argv = Vec::with_capacity(args.len());
+    for a in args {
+        argv.push(sess.host_to_vm(a).map_err(|m| Failure::new("type", m))?);
+    }
+    sess.interrupt().clear();
+    let v = sess.call_value(callee, &argv).map_err(EvalError::Runtime)?;
+    let v = sess.to_host(v).map_err(|m| Failure::new("type", m))?;
+    value_to_json(&v, &mut lock(handles))
 }
 
 /// Calls a Jue global, built-in or FFI function by name with a JSON array of
@@ -418,23 +487,11 @@ pub unsafe extern "C" fn jue_call(
 ) -> *mut c_char {
     guard(|| unsafe {
         let name = read_str(name, "name")?;
-        let args = parse_args(read_str(args_json, "arguments")?)?;
+        let js = session_ref(s)?;
+        let args = parse_args(read_str(args_json, "arguments")?, &js.handles())?;
         with_session(s, |sess| {
-            // Through a procedure value: no code is added per call and the
-            // arguments are not kept once it returns.
             let callee = sess.procedure(name).map_err(EvalError::Runtime)?;
-            let (heap, symbols) = sess.heap_and_symbols();
-            let mut argv = Vec::with_capacity(args.len());
-            for a in &args {
-                argv.push(
-                    jue_engine::vm::convert::from_host(a, heap, symbols)
-                        .map_err(|m| Failure::new("type", m))?,
-                );
-            }
-            sess.interrupt().clear();
-            let v = sess.call_value(callee, &argv).map_err(EvalError::Runtime)?;
-            let v = sess.to_host(v).map_err(|m| Failure::new("type", m))?;
-            value_to_json(&v)
+            call_on(sess, &js.handles, callee, &args)
         })
     })
 }
@@ -448,6 +505,57 @@ struct Callback {
     f: unsafe extern "C" fn(*mut c_void, *const c_char) -> *const c_char,
     user_data: *mut c_void,
     name: String,
+    handles: Arc<Mutex<Handles>>,
+    session: u64,
+}
+
+/// The contexts of the callbacks running on this thread, innermost last: a
+/// `jue_handle_call` from inside a callback runs through the innermost one of
+/// its session (the session itself is busy then).
+mod active {
+    use super::*;
+
+    thread_local! {
+        static STACK: RefCell<Vec<(u64, *mut ())>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Keeps `cx` on the stack while it lives.
+    pub struct Entered(());
+
+    impl Entered {
+        pub fn new(session: u64, cx: &mut HostCx<'_>) -> Entered {
+            let p = cx as *mut HostCx<'_> as *mut ();
+            STACK.with(|s| s.borrow_mut().push((session, p)));
+            Entered(())
+        }
+    }
+
+    impl Drop for Entered {
+        fn drop(&mut self) {
+            STACK.with(|s| s.borrow_mut().pop());
+        }
+    }
+
+    /// Calls `f` through the innermost callback context of `session` on this
+    /// thread, if one is running.
+    pub fn call(
+        session: u64,
+        f: &Function,
+        args: &[jue_engine::Value],
+    ) -> Option<Result<jue_engine::Value, HostError>> {
+        let p = STACK.with(|s| {
+            s.borrow()
+                .iter()
+                .rev()
+                .find(|(id, _)| *id == session)
+                .map(|(_, p)| *p)
+        })?;
+        // SAFETY: pushed by `Entered::new` from a `HostCx` that outlives the
+        // `Entered`, which pops it; same thread, inside that callback, whose
+        // own code does not touch its context while the host's function runs.
+        let cx = unsafe { &mut *(p as *mut HostCx<'static>) };
+        Some(cx.call(f, args))
+    }
 }
 
 // The host promises its callback may be called from whichever thread runs the session.
@@ -455,18 +563,28 @@ unsafe impl Send for Callback {}
 unsafe impl Sync for Callback {}
 
 impl Callback {
-    fn invoke(&self, args: &[jue_engine::Value]) -> Result<jue_engine::Value, HostError> {
+    /// Procedures among the arguments become handles the host may call during
+    /// the callback (through `cx`) and keep after it (it frees them).
+    fn invoke(
+        &self,
+        cx: &mut HostCx<'_>,
+        args: &[jue_engine::Value],
+    ) -> Result<jue_engine::Value, HostError> {
         let name = &self.name;
-        let items = args
-            .iter()
-            .map(value_to_json)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| HostError::host(format!("`{name}`: {}", e.message)))?;
-        let text = serde_json::to_string(&Json::Array(items))
+        let items = {
+            let mut h = lock(&self.handles);
+            args.iter()
+                .map(|a| value_to_json(a, &mut h))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| HostError::host(format!("`{name}`: {}", e.message)))?
+        };
+        let text = serde_json::to_string(&Oj::Arr(items))
             .map_err(|e| HostError::host(format!("`{name}`: {e}")))?;
         let c = CString::new(text).map_err(|e| HostError::host(format!("`{name}`: {e}")))?;
+        let entered = active::Entered::new(self.session, cx);
         // SAFETY: the host registered this function pointer and user data.
         let out = unsafe { (self.f)(self.user_data, c.as_ptr()) };
+        drop(entered);
         if out.is_null() {
             return Err(HostError::host(format!(
                 "`{name}`: the callback returned null"
@@ -478,15 +596,15 @@ impl Callback {
         let reply = reply.map_err(|_| {
             HostError::host(format!("`{name}`: the callback returned invalid UTF-8"))
         })?;
-        let env: Json = serde_json::from_str(&reply).map_err(|e| {
+        let env = Oj::parse(&reply).map_err(|e| {
             HostError::host(format!("`{name}`: the callback returned invalid JSON: {e}"))
         })?;
         check_integer_literals(&reply)
             .map_err(|e| HostError::host(format!("`{name}`: {}", e.message)))?;
-        match env.get("status").and_then(Json::as_str) {
+        match env.get("status").and_then(Oj::as_str) {
             Some("success") => {
-                let r = env.get("result").unwrap_or(&Json::Null);
-                json_to_value(r).map_err(|e| {
+                let r = env.get("result").unwrap_or(&Oj::Null);
+                json_to_value(r, &lock(&self.handles)).map_err(|e| {
                     HostError::host(format!("`{name}`: the callback's result: {}", e.message))
                 })
             }
@@ -494,7 +612,7 @@ impl Callback {
                 let err = env.get("error");
                 let field = |k: &str| {
                     err.and_then(|e| e.get(k))
-                        .and_then(Json::as_str)
+                        .and_then(Oj::as_str)
                         .unwrap_or("")
                         .to_string()
                 };
@@ -566,6 +684,7 @@ pub unsafe extern "C" fn jue_register(
         let Some(cb) = callback else {
             return Err(Failure::argument("callback is a null pointer"));
         };
+        let js = session_ref(s)?;
         with_session(s, |sess| {
             let f = function_from_spec(spec, sess.registry())?;
             let name = f.name.clone();
@@ -573,8 +692,10 @@ pub unsafe extern "C" fn jue_register(
                 f: cb,
                 user_data,
                 name: name.clone(),
+                handles: Arc::clone(&js.handles),
+                session: js.id,
             };
-            let f = f.with_implementation(move |args| cb.invoke(args));
+            let f = f.with_context_implementation(move |cx, args| cb.invoke(cx, args));
             sess.register_function(f)
                 .map_err(|e| Failure::new(kinds::REGISTRY, e.to_string()))?;
             let listed = sess
@@ -709,4 +830,89 @@ pub unsafe extern "C" fn jue_set_output(
             Ok(Json::Null)
         })
     })
+}
+
+/// Calls the procedure behind `handle` (from a result or a callback's
+/// arguments, `{"handle": n}`) with a JSON array of positional arguments, as
+/// `jue_call` calls a name. From inside a callback of the same session it runs
+/// within the running evaluation (its steps count, its limits hold); otherwise as
+/// a new call. An unknown or freed handle is kind `type`.
+///
+/// # Safety
+/// As for [`jue_grant`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_handle_call(
+    s: *mut JueSession,
+    handle: u64,
+    args_json: *const c_char,
+) -> *mut c_char {
+    guard(|| unsafe {
+        let js = session_ref(s)?;
+        let text = read_str(args_json, "arguments")?;
+        let (f, args) = {
+            let h = js.handles();
+            let f = h.get(handle).cloned().ok_or_else(|| {
+                Failure::new(
+                    "type",
+                    format!("no handle {handle} is held (freed, or never given)"),
+                )
+            })?;
+            (f, parse_args(text, &h)?)
+        };
+        if let Some(r) = active::call(js.id, &f, &args) {
+            let v = r.map_err(|e| {
+                // The VM words it "kind: message": report the Jue kind.
+                match e.message.split_once(": ") {
+                    Some((k, m)) if jue_engine::ErrorKind::from_name(k).is_some() => {
+                        Failure::new(k, m)
+                    }
+                    _ => Failure::new(e.kind.as_str(), e.message),
+                }
+            })?;
+            return value_to_json(&v, &mut js.handles());
+        }
+        with_session(s, |sess| {
+            let callee = sess
+                .vm()
+                .roots
+                .get(f.core())
+                .map_err(|m| Failure::new("type", m))?;
+            call_on(sess, &js.handles, callee, &args)
+        })
+    })
+}
+
+/// Frees a procedure handle (the procedure may then be collected). Returns 0,
+/// or -1 for a null session or a handle not held. Any thread, any time, also
+/// from a callback; `jue_session_free` frees every handle still held.
+///
+/// # Safety
+/// `s` is null or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_handle_free(s: *mut JueSession, handle: u64) -> i32 {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: live per the contract; only the shared handle table is touched.
+        match unsafe { session_ref(s) } {
+            Ok(js) if js.handles().remove(handle) => 0,
+            _ => -1,
+        }
+    }))
+    .unwrap_or(-1)
+}
+
+/// How many procedure handles the host holds in `s` (-1 for a null session):
+/// a host can check it does not leak them.
+///
+/// # Safety
+/// `s` is null or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jue_handle_count(s: *mut JueSession) -> i64 {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: live per the contract; only the shared handle table is touched.
+        match unsafe { session_ref(s) } {
+            Ok(js) => js.handles().len() as i64,
+            Err(_) => -1,
+        }
+    }))
+    .unwrap_or(-1)
 }

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include "jue.h"
@@ -18,6 +19,30 @@ static const char *cb(void *user_data, const char *args_json) {
 }
 
 static int failures = 0;
+static JueSession *current; /* the session c:apply calls back into */
+static char apply_reply[256];
+
+/* The number in a {"handle":N} inside an envelope, or 0. */
+static uint64_t handle_in(const char *env) {
+    const char *p = env ? strstr(env, "{\"handle\":") : NULL;
+    return p ? strtoull(p + 10, NULL, 10) : 0;
+}
+
+/* c:apply (f x): calls the procedure handle it receives on x, from inside the
+ * callback, keeps nothing, and returns that call's envelope. */
+static const char *cb_apply(void *user_data, const char *args_json) {
+    (void)user_data;
+    uint64_t h = handle_in(args_json);
+    const char *comma = strchr(args_json, ',');
+    char args[64];
+    /* [{"handle":N},X] -> [X] */
+    snprintf(args, sizeof args, "[%s", comma ? comma + 1 : "]");
+    char *env = jue_handle_call(current, h, args);
+    snprintf(apply_reply, sizeof apply_reply, "%s", env ? env : "null");
+    jue_string_free(env);
+    if (jue_handle_free(current, h) != 0) failures++;
+    return apply_reply;
+}
 
 /* Output hook: appends to a fixed buffer. */
 struct sink { char buf[256]; size_t len; };
@@ -59,7 +84,32 @@ int main(int argc, char **argv) {
         expect(jue_call(s, "sq", "{\"args\": [3], \"capability\": \"IoPersist\"}"), "9");
         expect(jue_eval(s, "(+ 1"), "compile");
         expect(jue_eval(s, "(/ 1 0)"), "division-by-zero");
-        expect(jue_eval(s, "(lambda (x) x)"), "\"type\"");
+        /* Procedure handles: kept, called, passed back in, freed. */
+        char *env = jue_eval(s, "(let ((k 10)) (lambda (x) (+ x k)))");
+        uint64_t h = handle_in(env);
+        jue_string_free(env);
+        if (h == 0 || jue_handle_count(s) != 1) { fprintf(stderr, "no handle\n"); failures++; }
+        expect(jue_handle_call(s, h, "[5]"), "15");
+        char args[96];
+        snprintf(args, sizeof args, "[{\"handle\":%llu}, [1, 2]]", (unsigned long long)h);
+        expect(jue_call(s, "map", args), "[11,12]");
+        expect(jue_eval(s, "(define (churn n) (if (= n 0) 0 (begin (make-vector 20 n) (churn (- n 1))))) (churn 20000)"), "success");
+        expect(jue_handle_call(s, h, "[1]"), "11");
+        if (jue_handle_free(s, h) != 0 || jue_handle_free(s, h) != -1) failures++;
+        expect(jue_handle_call(s, h, "[1]"), "\"type\"");
+        expect(jue_handle_call(s, 0, "[1]"), "\"type\"");
+        if (jue_handle_free(NULL, 1) != -1 || jue_handle_count(NULL) != -1) failures++;
+        current = s;
+        expect(jue_register(s, "{\"name\":\"c:apply\",\"parameter_types\":[\"Fn\",\"Any\"],"
+                               "\"return_type\":\"Any\"}", cb_apply, NULL), "c:apply");
+        expect(jue_eval(s, "(c:apply (lambda (x) (* x 3)) 14)"), "42");
+        expect(jue_eval(s, "(c:apply car (list 7 8))"), "7");
+        /* Dicts keep their order across the envelope, both ways. */
+        expect(jue_eval(s, "{\"z\" 1 \"a\" (vector 2) \"m\" nil}"),
+               "{\"z\":1,\"a\":{\"vector\":[2]},\"m\":null}");
+        expect(jue_call(s, "dict-keys", "[{\"b\": 1, \"a\": 2, \"c\": 3}]"), "[\"b\",\"a\",\"c\"]");
+        expect(jue_call(s, "list", "[{\"dict\": {\"handle\": 1}}]"), "{\"dict\":{\"handle\":1}}");
+        if (jue_handle_count(s) != 0) { fprintf(stderr, "handles left\n"); failures++; }
         expect(jue_call(s, "no:such", "[]"), "unbound");
         expect(jue_call(s, "math:add", "[1,"), "argument");
         expect(jue_call(s, "math:add", NULL), "argument");

@@ -504,3 +504,61 @@ fn an_interrupt_from_another_thread_stops_a_callback_and_not_the_next_evaluation
     s.interrupt().raise();
     assert_eq!(s.eval_str("<i>", "(+ 1 2)").unwrap(), Value::Int(3));
 }
+
+#[test]
+fn integral_numbers_from_the_host_widen_where_a_float_is_declared() {
+    // Tooling §5 "Conversions": a hand-declared entry (parameters `Float`, not
+    // `Number` as typed registration declares them).
+    let mut s = session();
+    let f = FfiFunction::new(
+        "app:half",
+        HostFunction::Custom(100),
+        None,
+        vec!["Float".to_string()],
+        "Float",
+        "Half of a float.",
+        SourceLocation::default(),
+    )
+    .with_implementation(|args: &[Value]| match args {
+        [Value::Float(x)] => Ok(Value::Float(x / 2.0)),
+        other => Err(HostError::type_error(format!("got {other:?}"))),
+    });
+    s.register_function(f).unwrap();
+    // The host's Int argument widens on the way in.
+    assert_eq!(
+        s.call("app:half", &[Value::Int(3)]).unwrap(),
+        Value::Float(1.5)
+    );
+    assert_eq!(
+        s.call("fadd", &[Value::Int(1), Value::Float(0.5)]).unwrap(),
+        Value::Float(1.5)
+    );
+    // A host function's integral result widens where a Float is declared.
+    let g = FfiFunction::new(
+        "app:three",
+        HostFunction::Custom(101),
+        None,
+        Vec::<String>::new(),
+        "Float",
+        "Three, as an Int.",
+        SourceLocation::default(),
+    )
+    .with_implementation(|_: &[Value]| Ok(Value::Int(3)));
+    s.register_function(g).unwrap();
+    assert_eq!(s.eval_str("t", "(app:three)").unwrap(), Value::Float(3.0));
+    assert_eq!(
+        s.eval_str("t", "(fadd (app:three) 0.5)").unwrap(),
+        Value::Float(3.5)
+    );
+    // Jue code gets no implicit conversion (language §6): an Int computed at
+    // run time is still a `type` error where a Float is declared.
+    assert_eq!(
+        kind(s.eval_str("t", "(define (n) 3) (app:half (n))")),
+        ErrorKind::Type
+    );
+    // Non-integral mismatches are errors as before.
+    assert_eq!(
+        kind(s.call("app:half", &[Value::String("x".into())])),
+        ErrorKind::Type
+    );
+}

@@ -249,3 +249,187 @@ fn a_text_too_large_to_compile_under_the_limit_is_refused_before_it_is_read() {
     assert_eq!(kind_of(&mut s, &text), ErrorKind::MemoryLimit);
     still_usable(&mut s);
 }
+
+#[test]
+fn set_of_a_global_to_a_value_computed_at_run_time_is_tier_checked() {
+    // The compile-time check sees lambdas and known functions only; a procedure
+    // computed at run time is checked when assigned (kind `tier`), and the old
+    // value stays (language §7).
+    for repl in [true, false] {
+        let mut s = Session::new();
+        s.set_repl_mode(repl);
+        s.eval_str("1", "@formal (define (safe x) (* x 2))")
+            .expect("defines");
+        s.eval_str("2", "@formal (define (user y) (safe y))")
+            .expect("defines");
+        s.eval_str("3", "(define (pick) (lambda (x) (* x 3)))")
+            .expect("defines");
+        assert_eq!(kind_of(&mut s, "(set! safe (pick))"), ErrorKind::Tier);
+        assert_eq!(s.eval_str("4", "(user 2)").expect("runs"), Value::Int(4));
+        // Through a list, `car` of it: still checked.
+        assert_eq!(
+            kind_of(&mut s, "(set! safe (car (list println)))"),
+            ErrorKind::Tier
+        );
+        // A procedure of the caller's tier, computed at run time, is accepted.
+        s.eval_str("5", "@formal (define (pick-formal) (lambda (x) (* x 5)))")
+            .expect("defines");
+        s.eval_str("6", "(set! safe (pick-formal))")
+            .expect("assigns");
+        assert_eq!(s.eval_str("7", "(user 2)").expect("runs"), Value::Int(10));
+        // Data (not a procedure) is not a tier question.
+        s.eval_str(
+            "8",
+            "(define counter 0) (define (bump) (set! counter (+ counter 1)) counter)",
+        )
+        .expect("defines");
+        assert_eq!(s.eval_str("9", "(bump)").expect("runs"), Value::Int(1));
+        still_usable(&mut s);
+    }
+}
+
+#[test]
+fn an_empirical_global_may_be_set_to_an_experimental_closure_only_if_nothing_empirical_calls_it() {
+    let mut s = Session::new();
+    s.set_repl_mode(true);
+    s.eval_str("1", "(define (hook x) x) (define (run x) (hook x))")
+        .expect("defines");
+    s.eval_str("2", "@experimental (define (make) (lambda (x) (+ x 1)))")
+        .expect("defines");
+    assert_eq!(
+        kind_of(&mut s, "@experimental (set! hook (make))"),
+        ErrorKind::Tier
+    );
+    assert_eq!(s.eval_str("3", "(run 1)").expect("runs"), Value::Int(1));
+}
+
+/// A session where `deep` recurses `n` levels (non-tail) and `call-it` calls a
+/// value: both empirical.
+fn deep_session() -> Session {
+    let mut s = Session::new();
+    s.eval_str(
+        "lib.jue",
+        "(define (deep n) (if (= n 0) 0 (+ 1 (deep (- n 1)))))\n(define (call-it f x) (f x))\n(define (both f) (f 1) (deep 20000))",
+    )
+    .expect("defines");
+    s
+}
+
+#[test]
+fn an_experimental_closure_called_later_runs_under_the_experimental_caps() {
+    // The experimental depth cap is 10,000 (language §10); the default 100,000.
+    let mut s = deep_session();
+    assert_eq!(
+        s.call("deep", &[Value::Int(20_000)]).expect("runs"),
+        Value::Int(20_000)
+    );
+    let Value::Function(escape) = s
+        .eval_str("exp.jue", "(:experimental (lambda (n) (deep n)))")
+        .expect("returns the closure")
+    else {
+        panic!("not a procedure")
+    };
+    // Called by the host directly, through empirical code, through the prelude.
+    let cases: [(&str, Vec<Value>); 3] = [
+        ("direct", vec![]),
+        (
+            "call-it",
+            vec![Value::Function(escape.clone()), Value::Int(20_000)],
+        ),
+        (
+            "map",
+            vec![
+                Value::Function(escape.clone()),
+                Value::List(vec![Value::Int(20_000)]),
+            ],
+        ),
+    ];
+    for (how, args) in cases {
+        let r = if how == "direct" {
+            s.call_function(&escape, &[Value::Int(20_000)])
+        } else {
+            s.call(how, &args)
+        };
+        match r {
+            Err(EvalError::Runtime(e)) => assert_eq!(e.kind, ErrorKind::DepthLimit, "{how}: {e:?}"),
+            other => panic!("{how}: the experimental cap did not hold: {other:?}"),
+        }
+        still_usable(&mut s);
+    }
+    // Under the cap it runs.
+    assert_eq!(
+        s.call_function(&escape, &[Value::Int(5_000)])
+            .expect("runs"),
+        Value::Int(5_000)
+    );
+    // The caps come off when the experimental code returns: the empirical caller
+    // then recurses past 10,000.
+    assert_eq!(
+        s.call("both", &[Value::Function(escape.clone())])
+            .expect("runs"),
+        Value::Int(20_000)
+    );
+}
+
+#[test]
+fn an_experimental_closure_stored_in_data_is_capped_when_empirical_code_calls_it() {
+    let mut s = deep_session();
+    s.set_repl_mode(true);
+    s.eval_str("1", "(define box (list 0))").expect("defines");
+    // Experimental code stores a closure where empirical code finds it.
+    s.eval_str("2", "@experimental (set-car! box (lambda (n) (deep n)))")
+        .or_else(|_| s.eval_str("2", "@experimental (set! box (list (lambda (n) (deep n))))"))
+        .expect("stores");
+    assert_eq!(
+        kind_of(&mut s, "(call-it (car box) 20000)"),
+        ErrorKind::DepthLimit
+    );
+    // A step cap too: 50,000,000 steps, not the default 1,000,000,000.
+    s.eval_str("3", "(define (spin n) (if (= n 0) 0 (spin (- n 1))))")
+        .expect("defines");
+    s.eval_str("4", "@experimental (set! box (list (lambda (n) (spin n))))")
+        .expect("stores");
+    s.limits.timeout_ms = Some(60_000);
+    assert_eq!(
+        kind_of(&mut s, "(call-it (car box) 100000000)"),
+        ErrorKind::StepLimit
+    );
+    still_usable(&mut s);
+}
+
+#[test]
+fn experimental_caps_hold_through_the_prelude_and_come_off_after_an_unwind() {
+    let mut s = deep_session();
+    // A prelude function called from experimental code stays under the caps.
+    let Value::Function(via_map) = s
+        .eval_str(
+            "exp.jue",
+            "(:experimental (lambda (n) (map deep (list n))))",
+        )
+        .expect("returns the closure")
+    else {
+        panic!("not a procedure")
+    };
+    match s.call("call-it", &[Value::Function(via_map), Value::Int(20_000)]) {
+        Err(EvalError::Runtime(e)) => assert_eq!(e.kind, ErrorKind::DepthLimit),
+        other => panic!("the cap did not hold through `map`: {other:?}"),
+    }
+    // An error raised under the caps and caught by empirical code: the caps
+    // come off with the frames that put them on.
+    let Value::Function(fails) = s
+        .eval_str("exp.jue", "(:experimental (lambda (n) (error \"boom\")))")
+        .expect("returns the closure")
+    else {
+        panic!("not a procedure")
+    };
+    s.eval_str(
+        "lib2.jue",
+        "(define (guarded f) (try (f 1) (catch e (deep 20000))))",
+    )
+    .expect("defines");
+    assert_eq!(
+        s.call("guarded", &[Value::Function(fails)])
+            .expect("runs uncapped"),
+        Value::Int(20_000)
+    );
+}

@@ -1,11 +1,13 @@
 //! Values between Python and Jue, natively (tooling §5's table without the JSON
-//! column): None, bool, int, float, str, list/tuple and `jue.Symbol` both ways;
-//! Jue procedures out as `jue.Procedure` handles, which go back in as themselves.
-//! `bool` is tested before `int` (it is a subclass). Improper lists, capabilities,
-//! error values and actors do not cross (a `JueError` of kind `type`).
+//! column): None, bool, int, float, str, list/tuple, `jue.Vector`, dict (str
+//! keys, in order) and `jue.Symbol` both ways; Jue procedures out as
+//! `jue.Procedure` handles (results and callbacks' arguments alike), which go
+//! back in as themselves. `bool` is tested before `int` (it is a subclass) and
+//! `jue.Vector` before `list` (likewise). Improper lists, capabilities, error
+//! values, actors and dicts with keys that are not strings do not cross.
 
 use crate::errors::jue_error;
-use crate::{Procedure, Session, Symbol, handle_name};
+use crate::{Procedure, Session, Symbol, vector_type};
 use jue_engine::Value as HostValue;
 use jue_engine::vm::heap::Obj;
 use jue_engine::vm::value::Value as VmValue;
@@ -20,8 +22,15 @@ fn too_deep() -> PyErr {
     PyValueError::new_err("data is nested too deeply to cross into Jue (over 1000 levels)")
 }
 
-fn no_dicts() -> PyErr {
-    PyTypeError::new_err("a dict cannot cross into Jue: this engine has no Dict type yet")
+fn bad_key(k: &Bound<'_, PyAny>) -> PyErr {
+    let ty = k
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".into());
+    PyTypeError::new_err(format!(
+        "a dict key must be a str to cross into Jue, not a {ty} (tooling §5: Dicts cross with String keys)"
+    ))
 }
 
 fn cannot(obj: &Bound<'_, PyAny>) -> PyErr {
@@ -31,13 +40,19 @@ fn cannot(obj: &Bound<'_, PyAny>) -> PyErr {
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "object".into());
     PyTypeError::new_err(format!(
-        "a {ty} cannot cross into Jue (None, bool, int, float, str, list, tuple, jue.Symbol and jue.Procedure can)"
+        "a {ty} cannot cross into Jue (None, bool, int, float, str, list, tuple, dict, jue.Vector, jue.Symbol and jue.Procedure can)"
     ))
+}
+
+/// A procedure handle as the VM value it holds (an error for another session's).
+fn procedure_value(s: &jue_engine::Session, p: &Procedure) -> PyResult<VmValue> {
+    s.vm().roots.get(p.func.core()).map_err(|m| {
+        PyValueError::new_err(format!("this procedure belongs to another session ({m})"))
+    })
 }
 
 /// A Python object as a VM value, allocated in the session's heap.
 pub fn py_to_vm(
-    me: &Py<Session>,
     s: &mut jue_engine::Session,
     obj: &Bound<'_, PyAny>,
     depth: usize,
@@ -67,55 +82,64 @@ pub fn py_to_vm(
         return Ok(VmValue::Sym(symbols.intern(&sym.get().name)));
     }
     if let Ok(p) = obj.cast::<Procedure>() {
-        let p = p.borrow();
-        if !p.session.is(me) {
-            return Err(PyValueError::new_err(
-                "this procedure belongs to another session",
-            ));
-        }
-        return Ok(p.value);
+        return procedure_value(s, p.get());
     }
+    if obj.is_instance_of::<PyDict>() {
+        // Entries in the dict's order; values through the owned form, which
+        // takes procedure handles too.
+        let hv = py_to_host(obj, depth)?;
+        return s.host_to_vm(&hv).map_err(PyTypeError::new_err);
+    }
+    let vector = obj.is_instance(vector_type(obj.py())?)?;
     let items: Vec<Bound<'_, PyAny>> = if let Ok(l) = obj.cast::<PyList>() {
         l.iter().collect()
     } else if let Ok(t) = obj.cast::<PyTuple>() {
         t.iter().collect()
-    } else if obj.is_instance_of::<PyDict>() {
-        return Err(no_dicts());
     } else {
         return Err(cannot(obj));
     };
     let mut vals = Vec::with_capacity(items.len());
     for it in &items {
-        vals.push(py_to_vm(me, s, it, depth + 1)?);
+        vals.push(py_to_vm(s, it, depth + 1)?);
     }
     let (heap, _) = s.heap_and_symbols();
-    Ok(heap.list(&vals))
+    Ok(if vector {
+        heap.vector(vals, true)
+    } else {
+        heap.list(&vals)
+    })
 }
 
 /// A VM value as a Python object; procedures are rooted and become handles.
 pub fn vm_to_py(
     py: Python<'_>,
     me: &Py<Session>,
-    this: &Session,
-    s: &mut jue_engine::Session,
+    s: &jue_engine::Session,
     v: VmValue,
 ) -> PyResult<Py<PyAny>> {
-    let mut roots = Vec::new();
-    let r = out(py, me, this, s, v, &mut roots, 0);
-    // Root what became handles (also on error: their objects then release them).
-    for (slot, pv) in roots {
-        s.set_global(&handle_name(slot), pv);
-    }
-    r
+    out(py, me, s, v, 0)
+}
+
+fn procedure(py: Python<'_>, me: &Py<Session>, func: jue_engine::Function) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(
+        py,
+        Procedure {
+            session: me.clone_ref(py),
+            func,
+        },
+    )?
+    .into_any())
+}
+
+fn new_vector(py: Python<'_>, list: Bound<'_, PyList>) -> PyResult<Py<PyAny>> {
+    Ok(vector_type(py)?.call1((list,))?.unbind())
 }
 
 fn out(
     py: Python<'_>,
     me: &Py<Session>,
-    this: &Session,
     s: &jue_engine::Session,
     v: VmValue,
-    roots: &mut Vec<(u32, VmValue)>,
     depth: usize,
 ) -> PyResult<Py<PyAny>> {
     if depth > MAX_DEPTH {
@@ -138,26 +162,21 @@ fn out(
             },
         )?
         .into_any(),
-        VmValue::Closure(_) | VmValue::Builtin(_) | VmValue::Ffi(_) => {
-            let slot = this.new_slot()?;
-            roots.push((slot, v));
-            Py::new(
-                py,
-                Procedure {
-                    session: me.clone_ref(py),
-                    slot,
-                    value: v,
-                    shown: s.show(v),
-                },
-            )?
-            .into_any()
-        }
+        VmValue::Closure(_) | VmValue::Builtin(_) | VmValue::Ffi(_) => match s.to_host(v) {
+            Ok(HostValue::Function(f)) => procedure(py, me, f)?,
+            _ => {
+                return Err(jue_error(
+                    "type",
+                    format!("{} cannot cross to Python", s.show(v)),
+                ));
+            }
+        },
         VmValue::Pair(_) => {
             let list = PyList::empty(py);
             let mut cur = v;
             while let VmValue::Pair(r) = cur {
                 let (a, d) = heap.pair(r);
-                list.append(out(py, me, this, s, a, roots, depth + 1)?)?;
+                list.append(out(py, me, s, a, depth + 1)?)?;
                 cur = d;
             }
             if !matches!(cur, VmValue::Nil) {
@@ -181,12 +200,12 @@ fn out(
         VmValue::Vector(r) => {
             let list = PyList::empty(py);
             for x in heap.vec(r) {
-                list.append(out(py, me, this, s, *x, roots, depth + 1)?)?;
+                list.append(out(py, me, s, *x, depth + 1)?)?;
             }
-            list.into_any().unbind()
+            new_vector(py, list)?
         }
         VmValue::Dict(r) => {
-            let d = pyo3::types::PyDict::new(py);
+            let d = PyDict::new(py);
             for (k, x) in heap.dict(r).entries(heap) {
                 let VmValue::Str(kr) = k else {
                     return Err(jue_error(
@@ -197,7 +216,7 @@ fn out(
                         ),
                     ));
                 };
-                d.set_item(heap.str(kr), out(py, me, this, s, x, roots, depth + 1)?)?;
+                d.set_item(heap.str(kr), out(py, me, s, x, depth + 1)?)?;
             }
             d.into_any().unbind()
         }
@@ -210,8 +229,25 @@ fn out(
     })
 }
 
-/// An owned value (a callback's argument) as a Python object.
-pub fn host_to_py(py: Python<'_>, v: &HostValue) -> PyResult<Py<PyAny>> {
+/// An owned value (a callback's argument, a result of calling a procedure from
+/// a callback) as a Python object; a procedure becomes a handle of `me`.
+pub fn host_to_py(py: Python<'_>, me: &Py<Session>, v: &HostValue) -> PyResult<Py<PyAny>> {
+    host_out(py, me, v, 0)
+}
+
+fn host_out(py: Python<'_>, me: &Py<Session>, v: &HostValue, depth: usize) -> PyResult<Py<PyAny>> {
+    if depth > MAX_DEPTH {
+        return Err(PyValueError::new_err(
+            "data is nested too deeply to cross to Python (over 1000 levels)",
+        ));
+    }
+    let list_of = |items: &[HostValue]| -> PyResult<Bound<'_, PyList>> {
+        let list = PyList::empty(py);
+        for it in items {
+            list.append(host_out(py, me, it, depth + 1)?)?;
+        }
+        Ok(list)
+    };
     Ok(match v {
         HostValue::Nil => py.None(),
         HostValue::Bool(b) => PyBool::new(py, *b).to_owned().into_any().unbind(),
@@ -219,13 +255,21 @@ pub fn host_to_py(py: Python<'_>, v: &HostValue) -> PyResult<Py<PyAny>> {
         HostValue::Float(f) => PyFloat::new(py, *f).into_any().unbind(),
         HostValue::String(t) => PyString::new(py, t).into_any().unbind(),
         HostValue::Symbol(n) => Py::new(py, Symbol { name: n.clone() })?.into_any(),
-        HostValue::List(items) => {
-            let list = PyList::empty(py);
-            for it in items {
-                list.append(host_to_py(py, it)?)?;
+        HostValue::List(items) => list_of(items)?.into_any().unbind(),
+        HostValue::Vector(items) => new_vector(py, list_of(items)?)?,
+        HostValue::Dict(entries) => {
+            let d = PyDict::new(py);
+            for (k, x) in entries {
+                let HostValue::String(k) = k else {
+                    return Err(PyTypeError::new_err(format!(
+                        "a dict with the key {k} cannot cross to Python (only String keys)"
+                    )));
+                };
+                d.set_item(k, host_out(py, me, x, depth + 1)?)?;
             }
-            list.into_any().unbind()
+            d.into_any().unbind()
         }
+        HostValue::Function(f) => procedure(py, me, f.clone())?,
         other => {
             return Err(PyTypeError::new_err(format!(
                 "{other} ({}) cannot cross to Python",
@@ -235,7 +279,8 @@ pub fn host_to_py(py: Python<'_>, v: &HostValue) -> PyResult<Py<PyAny>> {
     })
 }
 
-/// A Python object (a callback's result) as an owned value.
+/// A Python object (a callback's result, an argument of a procedure called from
+/// a callback) as an owned value.
 pub fn py_to_host(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<HostValue> {
     if depth > MAX_DEPTH {
         return Err(too_deep());
@@ -258,28 +303,41 @@ pub fn py_to_host(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<HostValue> {
     if let Ok(sym) = obj.cast::<Symbol>() {
         return Ok(HostValue::Symbol(sym.get().name.clone()));
     }
-    if obj.is_instance_of::<Procedure>() {
-        return Err(PyTypeError::new_err(
-            "a callback cannot return a procedure: host functions exchange owned values",
-        ));
+    if let Ok(p) = obj.cast::<Procedure>() {
+        return Ok(HostValue::Function(p.get().func.clone()));
     }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut entries = Vec::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let Ok(ks) = k.cast::<PyString>() else {
+                return Err(bad_key(&k));
+            };
+            entries.push((
+                HostValue::String(ks.to_cow()?.into_owned()),
+                py_to_host(&v, depth + 1)?,
+            ));
+        }
+        return Ok(HostValue::Dict(entries));
+    }
+    let vector = obj.is_instance(vector_type(obj.py())?)?;
     let items: Vec<Bound<'_, PyAny>> = if let Ok(l) = obj.cast::<PyList>() {
         l.iter().collect()
     } else if let Ok(t) = obj.cast::<PyTuple>() {
         t.iter().collect()
-    } else if obj.is_instance_of::<PyDict>() {
-        return Err(no_dicts());
     } else {
         return Err(cannot(obj));
     };
-    if items.is_empty() {
-        return Ok(HostValue::Nil);
-    }
-    items
+    let vals = items
         .iter()
         .map(|i| py_to_host(i, depth + 1))
-        .collect::<PyResult<Vec<_>>>()
-        .map(HostValue::List)
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(if vector {
+        HostValue::Vector(vals)
+    } else if vals.is_empty() {
+        HostValue::Nil
+    } else {
+        HostValue::List(vals)
+    })
 }
 
 /// JSON (the registry listing) as Python objects.

@@ -22,11 +22,12 @@ use jue_engine::{
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyModule, PyTuple, PyType, PyWeakrefReference};
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 /// A value that is used only on the thread that made it, moved into
 /// `Python::detach` (which runs its closure on the current thread).
@@ -65,44 +66,105 @@ impl Symbol {
 }
 
 /// A Jue procedure held by Python: call it, keep it, pass it back in. It stays
-/// valid across collections until Python drops it.
+/// valid across collections until Python drops it (its engine handle is then
+/// given back at the session's next safe point).
 #[pyclass(module = "jue", frozen)]
 struct Procedure {
     session: Py<Session>,
-    slot: u32,
-    /// The rooted value: the collector does not move objects, and the handle's
-    /// global keeps this one alive while the Procedure exists.
-    value: VmValue,
-    shown: String,
+    func: jue_engine::Function,
 }
 
 #[pymethods]
 impl Procedure {
+    /// Calls the procedure. Inside a callback of its own session it runs through
+    /// the callback's context (under the running evaluation's limits); otherwise
+    /// as a new evaluation of the session.
     #[pyo3(signature = (*args))]
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        if let Some(r) = active::call(py, &self.session, &self.func, args) {
+            return r;
+        }
         let s = self.session.bind(py).borrow();
-        s.call_handle(py, &self.session, self.value, args)
+        s.call_function(py, &self.session, &self.func, args)
     }
     fn __repr__(&self) -> String {
-        self.shown.clone()
+        self.func.printed().to_string()
     }
 }
 
-impl Drop for Procedure {
-    fn drop(&mut self) {
-        Python::attach(|py| {
-            if let Ok(s) = self.session.bind(py).try_borrow() {
-                s.release(self.slot);
-            }
-        });
-    }
-}
+/// The contexts of the Python callbacks running on this thread, innermost last:
+/// a `Procedure` called from inside a callback goes through the innermost one of
+/// its session (the session itself is busy then).
+mod active {
+    use super::*;
+    use jue_engine::HostCx;
 
-/// The rooted handles of a session: hidden globals, reused through a free list.
-#[derive(Default)]
-struct Handles {
-    free: Vec<u32>,
-    next: u32,
+    thread_local! {
+        static STACK: RefCell<Vec<(u64, *mut ())>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Keeps `cx` on the stack while it lives.
+    pub struct Entered(());
+
+    impl Entered {
+        pub fn new(session: u64, cx: &mut HostCx<'_>) -> Entered {
+            let p = cx as *mut HostCx<'_> as *mut ();
+            STACK.with(|s| s.borrow_mut().push((session, p)));
+            Entered(())
+        }
+    }
+
+    impl Drop for Entered {
+        fn drop(&mut self) {
+            STACK.with(|s| s.borrow_mut().pop());
+        }
+    }
+
+    /// Calls `func` through the innermost callback context of its session, if a
+    /// callback of that session is running on this thread.
+    pub fn call(
+        py: Python<'_>,
+        me: &Py<Session>,
+        func: &jue_engine::Function,
+        args: &Bound<'_, PyTuple>,
+    ) -> Option<PyResult<Py<PyAny>>> {
+        let id = func.core().session_id();
+        let p = STACK.with(|s| {
+            s.borrow()
+                .iter()
+                .rev()
+                .find(|(sid, _)| *sid == id)
+                .map(|(_, p)| *p)
+        })?;
+        let argv = match args
+            .iter()
+            .map(|a| convert::py_to_host(&a, 0))
+            .collect::<PyResult<Vec<_>>>()
+        {
+            Ok(a) => a,
+            Err(e) => return Some(Err(e)),
+        };
+        // SAFETY: the pointer was pushed by `Entered::new` from a `HostCx` that
+        // outlives the `Entered`, which pops it; we are on the same thread, inside
+        // that callback (its entry is still on the stack), and the callback's own
+        // code does not touch its context while the Python function runs.
+        let cx = unsafe { &mut *(p as *mut HostCx<'static>) };
+        let stash = Arc::clone(&me.bind(py).get().stash);
+        Some(match cx.call(func, &argv) {
+            Ok(v) => convert::host_to_py(py, me, &v),
+            Err(e) => Err(stash
+                .take_cause(jue_engine::ErrorKind::Host, &e.message)
+                .unwrap_or_else(|| {
+                    // The VM words it "kind: message": raise the Jue kind.
+                    match e.message.split_once(": ") {
+                        Some((k, m)) if jue_engine::ErrorKind::from_name(k).is_some() => {
+                            errors::jue_error(k, m)
+                        }
+                        _ => errors::jue_error(e.kind.as_str(), &e.message),
+                    }
+                })),
+        })
+    }
 }
 
 /// State used only on the thread that made the session. The engine session is
@@ -137,21 +199,11 @@ impl<T> Local<T> {
     }
 }
 
-fn handle_name(slot: u32) -> String {
-    format!("\u{1}py:handle{slot}")
-}
-
 /// A Jue session. It is used from the thread that made it, except
 /// `interrupt()`, which any thread may call.
-#[pyclass(module = "jue", frozen)]
+#[pyclass(module = "jue", frozen, weakref)]
 struct Session {
     inner: Local<RefCell<Option<jue_engine::Session>>>,
-    handles: Local<RefCell<Handles>>,
-    /// Handles released while the session ran, or from another thread; unrooted
-    /// at the next entry.
-    pending: Mutex<Vec<u32>>,
-    /// Whether `pending` may be non-empty (read on every entry instead of locking).
-    pending_any: AtomicBool,
     /// Set when the engine panicked (a bug): its state is then unknown, so the
     /// session refuses further work.
     broken: AtomicBool,
@@ -209,7 +261,7 @@ impl Session {
                 "the session is already running (a callback may not re-enter its own session)",
             )
         })?;
-        let mut s = std::cell::RefMut::filter_map(guard, Option::as_mut)
+        let s = std::cell::RefMut::filter_map(guard, Option::as_mut)
             .map_err(|_| errors::jue_error("closed", "the session is closed"))?;
         if self.broken.load(Ordering::SeqCst) {
             return Err(errors::jue_error(
@@ -217,43 +269,7 @@ impl Session {
                 "the session was broken by an earlier internal error; make a new one",
             ));
         }
-        if self.pending_any.swap(false, Ordering::SeqCst) {
-            let pending =
-                std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
-            let mut h = self.handles.get()?.borrow_mut();
-            for slot in pending {
-                s.set_global(&handle_name(slot), VmValue::Nil);
-                h.free.push(slot);
-            }
-        }
         Ok(s)
-    }
-
-    /// A free handle slot (the caller roots its value in it).
-    fn new_slot(&self) -> PyResult<u32> {
-        let mut h = self.handles.get()?.borrow_mut();
-        Ok(h.free.pop().unwrap_or_else(|| {
-            h.next += 1;
-            h.next - 1
-        }))
-    }
-
-    /// Unroots a handle (now, or at the next entry if the session is running).
-    fn release(&self, slot: u32) {
-        if let (Ok(inner), Ok(handles)) = (self.inner.get(), self.handles.get())
-            && let Ok(mut g) = inner.try_borrow_mut()
-        {
-            if let Some(s) = g.as_mut() {
-                s.set_global(&handle_name(slot), VmValue::Nil);
-                handles.borrow_mut().free.push(slot);
-            }
-            return;
-        }
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(slot);
-        self.pending_any.store(true, Ordering::SeqCst);
     }
 
     /// Runs `f` on the engine with the GIL released, Ctrl-C armed and the
@@ -282,7 +298,7 @@ impl Session {
         match r.0 {
             Ok(Ok(v)) => match self.stash.take_fatal() {
                 Some(err) => Err(err),
-                None => vm_to_py(py, me, self, s, v),
+                None => vm_to_py(py, me, s, v),
             },
             Ok(Err(e)) => Err(eval_error(py, s, e, &self.stash)),
             Err(p) => {
@@ -298,16 +314,19 @@ impl Session {
         }
     }
 
-    fn call_handle(
+    fn call_function(
         &self,
         py: Python<'_>,
         me: &Py<Session>,
-        callee: VmValue,
+        func: &jue_engine::Function,
         args: &Bound<'_, PyTuple>,
     ) -> PyResult<Py<PyAny>> {
         let mut g = self.engine()?;
         let s = &mut *g;
-        let argv = build_args(me, s, args)?;
+        let callee = s.vm().roots.get(func.core()).map_err(|m| {
+            PyValueError::new_err(format!("this procedure belongs to another session ({m})"))
+        })?;
+        let argv = build_args(s, args)?;
         self.run(py, me, s, |s| {
             s.call_value(callee, &argv)
                 .map_err(jue_engine::EvalError::Runtime)
@@ -315,14 +334,10 @@ impl Session {
     }
 }
 
-fn build_args(
-    me: &Py<Session>,
-    s: &mut jue_engine::Session,
-    args: &Bound<'_, PyTuple>,
-) -> PyResult<Vec<VmValue>> {
+fn build_args(s: &mut jue_engine::Session, args: &Bound<'_, PyTuple>) -> PyResult<Vec<VmValue>> {
     let mut out = Vec::with_capacity(args.len());
     for a in args.iter() {
-        out.push(py_to_vm(me, s, &a, 0)?);
+        out.push(py_to_vm(s, &a, 0)?);
     }
     Ok(out)
 }
@@ -353,9 +368,6 @@ impl Session {
         .apply(&mut s.limits);
         Ok(Session {
             inner: Local::new(RefCell::new(Some(s))),
-            handles: Local::new(RefCell::new(Handles::default())),
-            pending: Mutex::new(Vec::new()),
-            pending_any: AtomicBool::new(false),
             broken: AtomicBool::new(false),
             interrupt,
             stash,
@@ -417,7 +429,7 @@ impl Session {
         let callee = s
             .procedure(name)
             .map_err(|e| eval_error(py, s, jue_engine::EvalError::Runtime(e), &this.stash))?;
-        let argv = build_args(&me, s, args)?;
+        let argv = build_args(s, args)?;
         let extra = LimitArgs {
             steps,
             memory,
@@ -461,8 +473,7 @@ impl Session {
     #[pyo3(signature = (name, function, params, ret, capability=None, tier="empirical", doc=""))]
     #[allow(clippy::too_many_arguments)]
     fn register(
-        &self,
-        py: Python<'_>,
+        slf: &Bound<'_, Session>,
         name: &str,
         function: Py<PyAny>,
         params: Vec<String>,
@@ -471,6 +482,8 @@ impl Session {
         tier: &str,
         doc: &str,
     ) -> PyResult<()> {
+        let py = slf.py();
+        let this = slf.borrow();
         if !function.bind(py).is_callable() {
             return Err(PyTypeError::new_err("the function must be callable"));
         }
@@ -483,7 +496,7 @@ impl Session {
                 format!("`{tier}` is not a tier (formal, verified, empirical, experimental)"),
             )
         })?;
-        let mut g = self.engine()?;
+        let mut g = this.engine()?;
         // A fresh custom id (from 100), as the C ABI gives.
         let id = g
             .registry()
@@ -507,12 +520,14 @@ impl Session {
         .with_tier(tier);
         let callback = Callback {
             function,
-            widen: matches!(ret.trim(), "Float" | "Float?"),
+            // Weak: the session holds its registry, which holds this callback.
+            session: PyWeakrefReference::new(slf.as_any())?.unbind(),
+            session_id: g.vm().roots.session(),
             name: name.to_string(),
-            stash: Arc::clone(&self.stash),
-            interrupt: self.interrupt.clone(),
+            stash: Arc::clone(&this.stash),
+            interrupt: this.interrupt.clone(),
         };
-        let f = f.with_implementation(move |args| callback.invoke(args));
+        let f = f.with_context_implementation(move |cx, args| callback.invoke(cx, args));
         g.register_function(f)
             .map_err(|e| errors::jue_error("registry", e.to_string()))
     }
@@ -597,8 +612,10 @@ impl Session {
 /// A Python callable registered as an FFI function.
 struct Callback {
     function: Py<PyAny>,
-    /// The declared result is a Float: an `int` result widens (tooling §5).
-    widen: bool,
+    /// The session, to hand procedures to the function as its handles.
+    session: Py<PyWeakrefReference>,
+    /// The engine session's id (its handles carry it).
+    session_id: u64,
     name: String,
     stash: Arc<Stash>,
     interrupt: Interrupt,
@@ -609,13 +626,29 @@ impl Callback {
     /// back out of `eval`/`call` as itself) and becomes a Jue `host` error; a
     /// `BaseException` that is not an `Exception` (KeyboardInterrupt,
     /// SystemExit) also stops the evaluation, so Jue code cannot catch it.
-    fn invoke(&self, args: &[jue_engine::Value]) -> Result<jue_engine::Value, HostError> {
+    /// Procedures among the arguments arrive as `jue.Procedure`s, callable
+    /// during the call (through `cx`) and after it. An `int` result where a
+    /// Float is declared widens in the VM (tooling §5).
+    fn invoke(
+        &self,
+        cx: &mut jue_engine::HostCx<'_>,
+        args: &[jue_engine::Value],
+    ) -> Result<jue_engine::Value, HostError> {
         let name = &self.name;
         let r = catch_unwind(AssertUnwindSafe(|| {
             Python::attach(|py| {
+                let me = match self.session.bind(py).upgrade() {
+                    Some(s) => match s.cast_into::<Session>() {
+                        Ok(s) => s.unbind(),
+                        Err(e) => return Err(HostError::host(format!("`{name}`: {e}"))),
+                    },
+                    None => {
+                        return Err(HostError::host(format!("`{name}`: its session is gone")));
+                    }
+                };
                 let items = args
                     .iter()
-                    .map(|a| host_to_py(py, a))
+                    .map(|a| host_to_py(py, &me, a))
                     .collect::<PyResult<Vec<_>>>();
                 let items = match items {
                     Ok(i) => i,
@@ -627,11 +660,11 @@ impl Callback {
                     Ok(t) => t,
                     Err(e) => return Err(HostError::host(format!("`{name}`: {e}"))),
                 };
-                match self.function.bind(py).call1(tuple) {
+                let entered = active::Entered::new(self.session_id, cx);
+                let r = self.function.bind(py).call1(tuple);
+                drop(entered);
+                match r {
                     Ok(v) => match py_to_host(&v, 0) {
-                        Ok(jue_engine::Value::Int(i)) if self.widen => {
-                            Ok(jue_engine::Value::Float(i as f64))
-                        }
                         Ok(v) => Ok(v),
                         Err(e) => Err(HostError::host(format!(
                             "`{name}` returned a value Jue cannot take: {e}"
@@ -651,6 +684,33 @@ impl Callback {
     }
 }
 
+/// `jue.Vector`: a `list` subclass that crosses into Jue as a vector (and is
+/// what a Jue vector becomes). Defined in Python: PyO3 cannot subclass `list`
+/// under the stable ABI.
+fn vector_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static VECTOR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    VECTOR
+        .get_or_try_init(py, || {
+            let m = PyModule::from_code(
+                py,
+                c"class Vector(list):
+    \"\"\"A Jue vector: a list that crosses into Jue as a vector, not a list.\"\"\"
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return 'jue.Vector(' + list.__repr__(self) + ')'
+
+Vector.__module__ = 'jue'
+",
+                c"<jue.Vector>",
+                c"jue._vector",
+            )?;
+            Ok::<_, PyErr>(m.getattr("Vector")?.cast_into::<PyType>()?.unbind())
+        })
+        .map(|t| t.bind(py))
+}
+
 /// The version of the engine this module was built with.
 #[pyfunction]
 fn version() -> &'static str {
@@ -666,12 +726,14 @@ fn jue_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Symbol>()?;
     m.add_class::<Procedure>()?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add("Vector", vector_type(py)?)?;
     errors::add_exceptions(py, m)?;
     let all = PyList::new(
         py,
         [
             "Session",
             "Symbol",
+            "Vector",
             "Procedure",
             "version",
             "JueError",

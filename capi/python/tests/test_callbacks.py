@@ -4,7 +4,7 @@ import traceback
 
 import pytest
 
-from jue import CapabilityError, JueError, Session, Symbol
+from jue import CapabilityError, JueError, LimitError, Procedure, Session, Symbol, Vector
 
 
 @pytest.fixture
@@ -144,3 +144,87 @@ def test_int_result_widens_to_a_declared_float(s):
     assert r == 3.0 and type(r) is float
     s.register("py:maybe", lambda: 2, [], "Float?")
     assert type(s.call("py:maybe")) is float
+
+
+def test_procedure_arguments_arrive_callable(s):
+    # A Jue closure passed to a Python callback is a jue.Procedure: callable
+    # during the callback (under the running evaluation) and kept for later.
+    kept = []
+
+    def apply_twice(f, x):
+        assert isinstance(f, Procedure)
+        kept.append(f)
+        return f(f(x))
+
+    s.register("py:twice", apply_twice, ["Fn", "Any"], "Any")
+    assert s.eval("(let ((k 10)) (py:twice (lambda (x) (+ x k)) 1))") == 21
+    assert s.eval("(py:twice car (list (list 7)))") == 7
+    # Kept past the callback: a handle like any other.
+    assert kept[0](5) == 15
+    assert s.call("map", kept[0], [1, 2]) == [11, 12]
+
+
+def test_procedure_called_from_a_callback_counts_against_limits(s):
+    s.register("py:call", lambda f: f(), ["Fn"], "Any")
+    s.eval("(define (spin n) (if (= n 0) 0 (spin (- n 1))))")
+    with pytest.raises(LimitError):
+        s.eval("(py:call (lambda () (spin 100000000)))", steps=100_000)
+    assert s.eval("(py:call (lambda () (spin 10)))") == 0
+
+
+def test_errors_of_a_procedure_called_from_a_callback(s):
+    caught = []
+
+    def call(f):
+        try:
+            return f(0)
+        except JueError as e:
+            caught.append(e.kind)
+            return "handled"
+
+    s.register("py:guard", call, ["Fn"], "Any")
+    assert s.eval("(py:guard (lambda (x) (/ 1 x)))") == "handled"
+    assert caught == ["division-by-zero"]
+
+
+def test_nested_callback_exception_comes_back_as_itself(s):
+    class Boom(Exception):
+        pass
+
+    def inner():
+        raise Boom("deep")
+
+    s.register("py:inner", inner, [], "Any")
+    s.register("py:outer", lambda f: f(), ["Fn"], "Any")
+    with pytest.raises(Boom, match="deep"):
+        s.eval("(py:outer (lambda () (py:inner)))")
+    assert s.eval("3") == 3
+
+
+def test_callbacks_receive_and_return_dicts_and_vectors(s):
+    seen = []
+
+    def look(x):
+        seen.append(x)
+        return x
+
+    s.register("py:look", look, ["Any"], "Any")
+    assert s.eval('(dict-keys (py:look {"b" 1 "a" (vector 1 2)}))') == ["b", "a"]
+    assert seen[0] == {"b": 1, "a": [1, 2]} and type(seen[0]["a"]) is Vector
+    assert s.eval("(vector? (py:look (vector 1)))") is True
+    s.register("py:mk", lambda: {"k": Vector([1]), "l": [1]}, [], "Dict")
+    assert s.eval('(vector? (dict-ref (py:mk) "k"))') is True
+    s.register("py:bad", lambda: {2: 1}, [], "Any")
+    with pytest.raises(JueError) as e:
+        s.eval("(py:bad)")
+    assert e.value.kind == "host" and "str" in e.value.message
+
+
+def test_int_argument_from_python_widens_to_a_declared_float(s):
+    s.register("py:half", lambda x: x / 2, ["Float"], "Float")
+    r = s.call("py:half", 3)
+    assert r == 1.5 and type(r) is float
+    # Jue code gets no implicit conversion (language §6).
+    with pytest.raises(JueError) as e:
+        s.eval("(define (n) 3) (py:half (n))")
+    assert e.value.kind == "type"

@@ -49,3 +49,23 @@ def test_mypy_sees_the_stub(tmp_path):
         ["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "c"), str(bad)])
     assert status == 1
     assert "steps" in stdout and "tier" in stdout
+
+
+def test_mypy_strict_clean_with_dicts_vectors_and_procedure_arguments(tmp_path):
+    good = tmp_path / "good.py"
+    good.write_text(
+        "import jue\n"
+        "\n"
+        "def twice(f: jue.Procedure, x: int) -> int:\n"
+        "    return int(f(f(x)))\n"
+        "\n"
+        "with jue.Session() as s:\n"
+        "    s.eval('(define (id x) x)')\n"
+        "    v: jue.Vector = jue.Vector([1, 'two'])\n"
+        "    d: dict[str, object] = s.call('id', {'a': v, 'b': [1.5, None]})\n"
+        "    s.register('py:twice', twice, ['Fn', 'Int'], 'Int')\n"
+        "    n: int = s.eval('(py:twice (lambda (x) (* x 2)) 3)')\n"
+    )
+    stdout, stderr, status = mypy.run(
+        ["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "c"), str(good)])
+    assert status == 0, stdout + stderr

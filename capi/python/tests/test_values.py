@@ -65,11 +65,47 @@ def test_integer_out_of_range_is_overflow_error(s):
         s.call("id", 2**63)
 
 
-def test_dict_and_object_do_not_cross(s):
-    with pytest.raises(TypeError, match="dict"):
-        s.call("id", {"a": 1})
+def test_dict_crosses_in_order(s):
+    d = {"z": 1, "a": [2, "x"], "m": {"inner": None}}
+    back = s.call("id", d)
+    assert back == d and list(back) == ["z", "a", "m"]
+    # It is a Jue Dict inside, in insertion order.
+    assert s.call("dict?", d) is True
+    assert s.call("dict-keys", d) == ["z", "a", "m"]
+    assert s.call("dict-ref", d, "a") == [2, "x"]
+    assert s.eval('(dict-set (dict "b" 1) "a" 2)') == {"b": 1, "a": 2}
+    assert s.call("id", {}) == {}
+
+
+def test_dict_with_other_keys_is_a_type_error(s):
+    with pytest.raises(TypeError, match="dict key must be a str"):
+        s.call("id", {1: "one"})
+    with pytest.raises(TypeError, match="dict key must be a str"):
+        s.call("id", [{"ok": 1}, {Symbol("k"): 2}])
+    # Out of Jue: a Dict with a key that is not a String is kind `type`.
+    with pytest.raises(JueError) as e:
+        s.eval("(dict 1 2)")
+    assert e.value.kind == "type"
+
+
+def test_vector_crosses_as_vector(s):
+    v = jue.Vector([1, "two", [3]])
+    assert isinstance(v, list) and repr(v) == "jue.Vector([1, 'two', [3]])"
+    assert s.call("vector?", v) is True
+    assert s.call("vector?", [1, 2]) is False
+    assert s.call("vector-ref", v, 1) == "two"
+    back = s.call("id", v)
+    assert type(back) is jue.Vector and back == [1, "two", [3]]
+    out = s.eval("(vector 1 (vector 2))")
+    assert type(out) is jue.Vector and type(out[1]) is jue.Vector
+    assert s.call("id", jue.Vector()) == jue.Vector() and s.call("vector-length", jue.Vector()) == 0
+
+
+def test_object_does_not_cross(s):
     with pytest.raises(TypeError, match="object"):
         s.call("id", object())
+    with pytest.raises(TypeError, match="set"):
+        s.call("id", {1, 2})
 
 
 def test_improper_list_does_not_cross(s):

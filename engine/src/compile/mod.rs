@@ -91,13 +91,19 @@ impl Compiler<'_> {
         captures: Vec<CaptureSrc>,
         tier: TrustTier,
     ) -> u32 {
+        let (mut code, mut spans) = (f.code, f.spans);
+        if tier == TrustTier::Experimental {
+            // Jumps are relative, so a first instruction shifts none of them.
+            code.insert(0, Instr::EnterExperimental);
+            spans.insert(0, spans.first().copied().unwrap_or(self.f.span));
+        }
         let proto = Proto {
             name,
             nparams,
             variadic,
             nregs: f.max.max(1) as u16,
-            code: f.code,
-            spans: f.spans,
+            code,
+            spans,
             consts: f.consts,
             captures,
             source: self.source,

@@ -106,6 +106,13 @@ pub enum Instr {
     CallFfi(Reg, u16, u16),
     /// Return R.
     Return(Reg),
+    /// The first instruction of code written at tier experimental: the VM puts
+    /// the experimental caps on the evaluation, if they are not on already, until
+    /// this frame returns (language §7: the limits belong to the code).
+    EnterExperimental,
+    /// Never compiled: where the caller of the frame that put the experimental
+    /// caps on resumes, so that they come off there.
+    LeaveExperimental,
     /// R = the capability's token, or a capability-denied error.
     RequireCap(Reg, u8),
     /// R = whether the session holds the capability.
@@ -250,7 +257,10 @@ impl Instr {
             Instr::CallBuiltin(a, _, n) | Instr::CallFfi(a, _, n) => {
                 (Some(a), Some(a.saturating_add(n.max(1) - 1)), None)
             }
-            Instr::Jump(_) | Instr::PopHandler => (None, None, None),
+            Instr::Jump(_)
+            | Instr::PopHandler
+            | Instr::EnterExperimental
+            | Instr::LeaveExperimental => (None, None, None),
         };
         a.into_iter().chain(b).chain(c)
     }

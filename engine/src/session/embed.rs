@@ -38,6 +38,20 @@ impl Session {
         (&mut self.vm.heap, &mut self.vm.symbols)
     }
 
+    /// An owned host value built in the heap ([`Function`] handles of this
+    /// session cross as the procedure they hold); valid as
+    /// [`Session::heap_and_symbols`] says.
+    ///
+    /// [`Function`]: crate::ground::ffi::Function
+    pub fn host_to_vm(&mut self, v: &crate::ground::ffi::Value) -> Result<Value, String> {
+        crate::vm::convert::from_host_rooted(
+            v,
+            &mut self.vm.heap,
+            &mut self.vm.symbols,
+            &self.vm.roots,
+        )
+    }
+
     /// The procedure `name` names, found as [`Session::call`] finds it: a Jue
     /// global, a built-in, or an FFI function of the registry.
     pub fn procedure(&self, name: &str) -> Result<Value, RuntimeError> {
@@ -83,7 +97,16 @@ impl Session {
             ));
         }
         let limits = self.effective_limits(self.default_tier);
-        let r = self.vm.call(callee, args, limits, self.default_tier);
+        self.vm.set_experimental_caps(self.experimental_caps());
+        let r = match callee {
+            // The host's Ints widen where the host function declares a Float.
+            Value::Ffi(i) if args.iter().any(|a| matches!(a, Value::Int(_))) => {
+                let mut args = args.to_vec();
+                self.vm.widen_host_args(i as usize, &mut args);
+                self.vm.call(callee, &args, limits, self.default_tier)
+            }
+            _ => self.vm.call(callee, args, limits, self.default_tier),
+        };
         self.last_steps = self.vm.steps_used();
         r
     }

@@ -229,6 +229,7 @@ impl Session {
             } else {
                 sig.ret.kinds()
             };
+            self.vm.set_host_tier(i, f.tier);
             self.vm.set_host(
                 i,
                 HostEntry {
@@ -239,9 +240,11 @@ impl Session {
                     ret,
                     imp: match self.registry.implementation(i) {
                         Implementation::Host(h) => Some(HostCode::Closure(h.closure().clone())),
-                        Implementation::Standard(h) => {
-                            crate::host::library::standard_native(h).map(HostCode::Native)
-                        }
+                        Implementation::Standard(h) => crate::vm::ffi_math::pure(h)
+                            .map(HostCode::Pure)
+                            .or_else(|| {
+                                crate::host::library::standard_native(h).map(HostCode::Native)
+                            }),
                         Implementation::Missing => None,
                     },
                 },
@@ -335,6 +338,18 @@ impl Session {
         limits
     }
 
+    /// The caps experimental code runs under when it starts inside code of
+    /// another tier (amounts, counted from where it starts): §10's experimental
+    /// column with the ResourceExtra* grants on top.
+    pub(crate) fn experimental_caps(&self) -> Limits {
+        let mut cap = Limits::EXPERIMENTAL;
+        cap.memory = cap.memory.saturating_add(self.grants.extra_memory);
+        if let Some(t) = cap.timeout_ms.as_mut() {
+            *t = t.saturating_add(self.grants.extra_time_ms);
+        }
+        cap
+    }
+
     fn load_prelude(&mut self) {
         let saved = std::mem::replace(&mut self.mode, Mode::Prelude);
         let r = self.eval_raw(SourceFile::new("<prelude>", PRELUDE));
@@ -401,6 +416,7 @@ impl Session {
         self.callers.clear();
         self.own_needs.clear();
         self.needs_callers.clear();
+        self.vm.clear_global_guards();
     }
 
     /// Defines a global from the host (REPL `*1`): code compiled afterwards sees it.
@@ -495,6 +511,12 @@ impl Session {
                 let list = self.callers.entry(u.clone()).or_default();
                 list.retain(|(c, _)| c != def);
                 list.push((def.clone(), tier));
+            }
+        }
+        // `set!` of a called global is tier-checked at run time too (§7).
+        for uses in analysis.global_uses.values() {
+            for u in uses {
+                self.guard_global(u);
             }
         }
         let user_definitions = if self.mode == Mode::Prelude {
@@ -614,6 +636,23 @@ impl Session {
         Ok(())
     }
 
+    /// Guards `set!` of global `name` by its most trusted caller (itself aside).
+    fn guard_global(&mut self, name: &str) {
+        let strictest = self.callers.get(name).and_then(|list| {
+            list.iter()
+                .filter(|(c, _)| c != name)
+                .fold(None::<&(String, TrustTier)>, |best, c| match best {
+                    Some(b) if !b.1.may_call(c.1) => Some(b),
+                    _ => Some(c),
+                })
+                .map(|(c, t)| crate::vm::tiers::SetGuard {
+                    caller: c.as_str().into(),
+                    tier: *t,
+                })
+        });
+        self.vm.guard_global(name, strictest);
+    }
+
     /// REPL: a new definition may not claim less than a caller defined earlier
     /// needs (§7); E0201 at the new definition, and the old one stays.
     fn check_redefinition_tiers(&self, analysis: &mut Analysis) {
@@ -710,6 +749,7 @@ impl Session {
                 (t, o) => t.or(o.map(|o| o.saturating_sub(elapsed))),
             };
             let whole = self.effective_limits(item.tier);
+            self.vm.set_experimental_caps(self.experimental_caps());
             let r = self.vm.run(item.proto, limits);
             steps = steps.saturating_add(self.vm.steps_used());
             self.last_steps = steps;
@@ -742,6 +782,7 @@ impl Session {
     #[doc(hidden)]
     pub fn run_item(&mut self, item: &PreparedItem) -> Result<Value, RuntimeError> {
         let limits = self.effective_limits(item.tier);
+        self.vm.set_experimental_caps(self.experimental_caps());
         let r = self.vm.run(item.proto, limits);
         self.last_steps = self.vm.steps_used();
         r

@@ -164,6 +164,9 @@ impl Vm {
         self.stack[base + 1..base + 1 + args.len()].copy_from_slice(args);
         let frames = std::mem::take(&mut self.frames);
         let handlers = std::mem::take(&mut self.handlers);
+        // Caps put on outside stay on through the nested run (its limits are
+        // the running ones); caps it puts on come off when it ends.
+        let outer_cap = self.cap.take();
         // The nested run counts its own fuel; its steps are charged to the caller
         // as a built-in's work.
         let (steps, chunk, fuel) = (self.steps_used, self.chunk, self.fuel);
@@ -196,6 +199,10 @@ impl Vm {
         self.work = self.work.saturating_add(used);
         self.frames = frames;
         self.handlers = handlers;
+        if self.cap.is_some() {
+            self.uncap_limits();
+        }
+        self.cap = outer_cap;
         if let Err(fault) = &result
             && !fault.kind.is_catchable()
         {

@@ -159,7 +159,7 @@ impl Vm {
         // needs no counting; calls, returns and backward jumps check it (`tick!`)
         // and move it to the new `pc` (`budget = left + new_pc`).
         let mut budget = self.fuel + pc as i64;
-        let depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
+        let mut depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
         assert!(base + self.protos[frame.proto as usize].nregs as usize <= self.stack.len());
         // The running frame's registers. Re-derived whenever the frame changes or the
         // stack may have grown (`rebase!`).
@@ -423,6 +423,11 @@ impl Vm {
                             ErrorKind::Unbound,
                             format!("cannot assign `{name}`: it is not defined yet")
                         ));
+                    }
+                    if !self.set_guards.is_empty()
+                        && let Err(f) = self.check_set_tier(g, r!(s))
+                    {
+                        fail!(f);
                     }
                     self.globals[g as usize] = r!(s);
                 }
@@ -777,6 +782,23 @@ impl Vm {
                 }
                 Instr::PopHandler => {
                     self.handlers.pop();
+                }
+                Instr::EnterExperimental => {
+                    if self.cap.is_none() {
+                        self.cap_experimental();
+                        depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
+                    }
+                }
+                Instr::LeaveExperimental => {
+                    // The frame that put the caps on returned here (`tiers`).
+                    let left = budget - pc as i64;
+                    self.leave_experimental();
+                    if let Some(f) = self.frames.last() {
+                        code = f.code;
+                        pc = f.pc as usize;
+                    }
+                    budget = left + pc as i64;
+                    depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
                 }
             }
         }

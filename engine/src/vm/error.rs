@@ -43,11 +43,13 @@ pub enum ErrorKind {
     Format,
     /// A text that is not JSON, or a JSON number out of range (§12.5).
     Json,
+    /// A `set!` of a global that the tier rule forbids (§7).
+    Tier,
 }
 
 impl ErrorKind {
     /// All kinds.
-    pub const ALL: [ErrorKind; 18] = [
+    pub const ALL: [ErrorKind; 19] = [
         ErrorKind::Type,
         ErrorKind::Arity,
         ErrorKind::Unbound,
@@ -66,6 +68,7 @@ impl ErrorKind {
         ErrorKind::Key,
         ErrorKind::Format,
         ErrorKind::Json,
+        ErrorKind::Tier,
     ];
     /// The kind's name as `error-kind` returns it (`division-by-zero`).
     pub fn name(self) -> &'static str {
@@ -88,6 +91,7 @@ impl ErrorKind {
             ErrorKind::Key => "key",
             ErrorKind::Format => "format",
             ErrorKind::Json => "json",
+            ErrorKind::Tier => "tier",
         }
     }
     /// Parses a kind name.

@@ -7,8 +7,12 @@ use super::natives::{ArithOp, Ctx, NativeFn, TWO_POW_63, arith2};
 use super::value::Value;
 use crate::ground::ffi::HostFunction;
 
-/// The native of a pure standard function, by host id.
-pub fn native(h: HostFunction) -> Option<NativeFn> {
+/// A pure standard function: its arguments only, no context (so a host call
+/// of one builds none).
+pub type PureFn = fn(&[Value]) -> FaultResult<Value>;
+
+/// The pure standard function of a host id.
+pub fn pure(h: HostFunction) -> Option<PureFn> {
     use HostFunction as H;
     Some(match h {
         H::IntAdd => add,
@@ -32,6 +36,25 @@ pub fn native(h: HostFunction) -> Option<NativeFn> {
     })
 }
 
+/// The native of a pure standard function, by host id (for callers that hold
+/// natives; the VM calls them as [`pure`] functions).
+pub fn native(h: HostFunction) -> Option<NativeFn> {
+    macro_rules! wrap {
+        ($($id:ident => $f:ident),* $(,)?) => {
+            match h {
+                $(HostFunction::$id => Some(|_: &mut Ctx<'_>, a: &[Value]| $f(a)),)*
+                _ => None,
+            }
+        };
+    }
+    wrap!(
+        IntAdd => add, IntSub => sub, IntMul => mul, IntDiv => div, IntMod => modulo,
+        FloatAdd => fadd, FloatSub => fsub, FloatMul => fmul, FloatDiv => fdiv,
+        IntToFloat => int_to_float, FloatToInt => float_to_int, IntEq => eq,
+        IntLt => lt, IntGt => gt, FloatEq => feq, FloatLt => flt, FloatGt => fgt,
+    )
+}
+
 #[inline(always)]
 fn int2(a: &[Value]) -> (i64, i64) {
     match (a[0], a[1]) {
@@ -47,58 +70,58 @@ fn float2(a: &[Value]) -> (f64, f64) {
     }
 }
 
-fn add(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn add(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = int2(a);
     // The overflow case (and its message) goes through the shared slow path.
     x.checked_add(y)
         .map(Value::Int)
         .map_or_else(|| arith2(ArithOp::Add, a[0], a[1]), Ok)
 }
-fn sub(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn sub(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = int2(a);
     x.checked_sub(y)
         .map(Value::Int)
         .map_or_else(|| arith2(ArithOp::Sub, a[0], a[1]), Ok)
 }
-fn mul(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn mul(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = int2(a);
     x.checked_mul(y)
         .map(Value::Int)
         .map_or_else(|| arith2(ArithOp::Mul, a[0], a[1]), Ok)
 }
-fn div(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn div(a: &[Value]) -> FaultResult<Value> {
     arith2(ArithOp::Div, a[0], a[1])
 }
-fn modulo(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn modulo(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = int2(a);
     if y == 0 {
         return Err(Fault::new(ErrorKind::DivisionByZero, "remainder by zero"));
     }
     Ok(Value::Int(x.checked_rem(y).unwrap_or(0)))
 }
-fn fadd(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn fadd(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = float2(a);
     Ok(Value::Float(x + y))
 }
-fn fsub(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn fsub(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = float2(a);
     Ok(Value::Float(x - y))
 }
-fn fmul(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn fmul(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = float2(a);
     Ok(Value::Float(x * y))
 }
-fn fdiv(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn fdiv(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = float2(a);
     Ok(Value::Float(x / y))
 }
-fn int_to_float(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn int_to_float(a: &[Value]) -> FaultResult<Value> {
     match a[0] {
         Value::Int(i) => Ok(Value::Float(i as f64)),
         _ => Ok(Value::Nil),
     }
 }
-fn float_to_int(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn float_to_int(a: &[Value]) -> FaultResult<Value> {
     let Value::Float(f) = a[0] else {
         return Ok(Value::Nil);
     };
@@ -111,27 +134,27 @@ fn float_to_int(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     }
     Ok(Value::Int(f.trunc() as i64))
 }
-fn eq(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn eq(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = int2(a);
     Ok(Value::Bool(x == y))
 }
-fn lt(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn lt(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = int2(a);
     Ok(Value::Bool(x < y))
 }
-fn gt(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn gt(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = int2(a);
     Ok(Value::Bool(x > y))
 }
-fn feq(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn feq(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = float2(a);
     Ok(Value::Bool(x == y))
 }
-fn flt(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn flt(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = float2(a);
     Ok(Value::Bool(x < y))
 }
-fn fgt(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+fn fgt(a: &[Value]) -> FaultResult<Value> {
     let (x, y) = float2(a);
     Ok(Value::Bool(x > y))
 }

@@ -16,6 +16,9 @@ use std::sync::Arc;
 pub enum HostCode {
     /// A native over VM values (the standard library; the host floor provides it).
     Native(NativeFn),
+    /// A pure standard function (`add`, `fadd`, …): called on its arguments
+    /// with no context built.
+    Pure(super::ffi_math::PureFn),
     /// A host's closure over owned values.
     Closure(Arc<HostClosure>),
 }
@@ -35,6 +38,21 @@ pub struct HostEntry {
     pub ret: u16,
     /// The implementation; entries loaded only for checking have none.
     pub imp: Option<HostCode>,
+}
+
+/// An integral result where the signature accepts a Float but not an Int: the
+/// Float (tooling §5: "an integral Int where a Float is declared widens"). Exact
+/// for every Int up to 2^53; larger ones round, as `int->float` does.
+#[cold]
+#[inline(never)]
+fn widen_result(accepted: u16, v: Value) -> Option<Value> {
+    use crate::ground::types as t;
+    match v {
+        Value::Int(i) if accepted & t::FLOAT != 0 && accepted & t::INT == 0 => {
+            Some(Value::Float(i as f64))
+        }
+        _ => None,
+    }
 }
 
 impl Vm {
@@ -57,31 +75,34 @@ impl Vm {
         }
         let entry = &self.host[idx];
         let n = entry.params.len();
+        let args = &self.stack[at..at + argc];
         if argc != n && !(entry.rest.is_some() && argc > n) {
-            self.audit_allowed(idx, cap);
-            return Err(self.host_arity_fault(idx, argc));
+            return Err(self.host_arity_fault_audited(idx, argc, cap));
         }
-        for (i, v) in self.stack[at..at + argc].iter().enumerate() {
-            let mask = if i < n {
-                entry.params[i]
-            } else {
-                entry.rest.unwrap_or(u16::MAX)
-            };
+        // The declared parameters, then the variadic rest (if any).
+        for (i, (mask, v)) in entry.params.iter().zip(args).enumerate() {
             if mask & v.kind_bit() == 0 {
-                let v = *v;
-                self.audit_allowed(idx, cap);
-                return Err(self.host_type_fault(idx, i, v));
+                return Err(self.host_type_fault_audited(idx, i, *v, cap));
+            }
+        }
+        if argc > n {
+            let mask = entry.rest.unwrap_or(u16::MAX);
+            for (i, v) in args.iter().enumerate().skip(n) {
+                if mask & v.kind_bit() == 0 {
+                    return Err(self.host_type_fault_audited(idx, i, *v, cap));
+                }
             }
         }
         let ret = entry.ret;
         let result = match &entry.imp {
+            Some(HostCode::Pure(f)) => f(args),
             Some(HostCode::Native(f)) => {
                 let f = *f;
-                self.call_native(f, at, argc)
+                self.host_native(f, at, argc)
             }
             Some(HostCode::Closure(f)) => {
                 let f = Arc::clone(f);
-                self.call_closure(&*f, idx, at, argc)
+                self.host_closure(&f, idx, at, argc)
             }
             None => Err(self.no_implementation_fault(idx)),
         };
@@ -89,23 +110,99 @@ impl Vm {
         // a host) refused it, else allowed.
         let v = match result {
             Ok(v) => {
-                self.audit_allowed(idx, cap);
+                if cap.is_some() {
+                    self.audit_allowed(idx, cap);
+                }
                 v
             }
-            Err(f) => {
-                match cap {
-                    Some(cap) if f.kind == ErrorKind::CapabilityDenied => {
-                        self.audit_scope_denial(idx, cap, &f);
-                    }
-                    _ => self.audit_allowed(idx, cap),
-                }
-                return Err(f);
-            }
+            Err(f) => return Err(self.host_failure_audited(idx, cap, f)),
         };
         if ret & v.kind_bit() == 0 {
-            return Err(self.host_return_fault(idx, v));
+            return widen_result(ret, v).ok_or_else(|| self.host_return_fault(idx, v));
         }
         Ok(v)
+    }
+
+    /// A native host function, out of line: building its context would make
+    /// `host_call` a large function that saves many registers on every call,
+    /// pure ones included.
+    #[inline(never)]
+    fn host_native(&mut self, f: NativeFn, at: usize, argc: usize) -> Result<Value, Box<Fault>> {
+        self.call_native(f, at, argc)
+    }
+
+    /// A host's closure, out of line (as `host_native`).
+    #[inline(never)]
+    fn host_closure(
+        &mut self,
+        f: &Arc<HostClosure>,
+        idx: usize,
+        at: usize,
+        argc: usize,
+    ) -> Result<Value, Box<Fault>> {
+        self.call_closure(&**f, idx, at, argc)
+    }
+
+    /// The audit record of a failed host call, then its fault.
+    #[cold]
+    #[inline(never)]
+    fn host_failure_audited(
+        &mut self,
+        idx: usize,
+        cap: Option<Capability>,
+        f: Box<Fault>,
+    ) -> Box<Fault> {
+        match cap {
+            Some(cap) if f.kind == ErrorKind::CapabilityDenied => {
+                self.audit_scope_denial(idx, cap, &f);
+            }
+            _ => self.audit_allowed(idx, cap),
+        }
+        f
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn host_arity_fault_audited(
+        &mut self,
+        idx: usize,
+        argc: usize,
+        cap: Option<Capability>,
+    ) -> Box<Fault> {
+        self.audit_allowed(idx, cap);
+        self.host_arity_fault(idx, argc)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn host_type_fault_audited(
+        &mut self,
+        idx: usize,
+        i: usize,
+        v: Value,
+        cap: Option<Capability>,
+    ) -> Box<Fault> {
+        self.audit_allowed(idx, cap);
+        self.host_type_fault(idx, i, v)
+    }
+
+    /// Widens the host's Int arguments of a call of host function `idx` where its
+    /// signature declares a Float (tooling §5, "Conversions"): what an embedder
+    /// passes through `Session::call` converts as a host function's result does.
+    /// Jue code gets no such conversion (language §6: no implicit conversion).
+    pub fn widen_host_args(&self, idx: usize, args: &mut [Value]) {
+        let Some(entry) = self.host.get(idx) else {
+            return;
+        };
+        for (i, v) in args.iter_mut().enumerate() {
+            let mask = match entry.params.get(i) {
+                Some(m) => *m,
+                None => entry.rest.unwrap_or(u16::MAX),
+            };
+            if let Some(w) = widen_result(mask, *v) {
+                *v = w;
+            }
+        }
     }
 
     /// The grant check of a host call; a denial is recorded in the audit log here.

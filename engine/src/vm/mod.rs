@@ -34,6 +34,7 @@ pub mod output;
 pub mod printer;
 pub mod roots;
 pub mod symbols;
+pub mod tiers;
 pub mod value;
 
 pub use code::CodeSweep;
@@ -123,6 +124,14 @@ pub struct Vm {
     fuel: i64,
     /// Steps built-ins charged that the dispatch loop has not counted yet.
     work: u64,
+    /// Globals whose `set!` is tier-checked at run time (`tiers`).
+    set_guards: HashMap<u32, tiers::SetGuard>,
+    /// The tier of each host function, by registry index.
+    host_tiers: Vec<crate::ground::tier::TrustTier>,
+    /// The experimental caps, when experimental code runs (`tiers`).
+    cap: Option<tiers::Cap>,
+    /// What those caps are (the session sets them).
+    experimental_caps: Limits,
 }
 
 /// The result of a call into a native, before location is attached.
@@ -162,6 +171,10 @@ impl Vm {
             chunk: 0,
             fuel: 0,
             work: 0,
+            set_guards: HashMap::new(),
+            host_tiers: Vec::new(),
+            cap: None,
+            experimental_caps: Limits::EXPERIMENTAL,
         }
     }
 
@@ -338,6 +351,10 @@ impl Vm {
         init: &[Value],
     ) -> Result<Value, RuntimeError> {
         self.begin(limits);
+        if self.protos[proto as usize].tier == crate::ground::tier::TrustTier::Experimental {
+            // An experimental form: the session gave it the caps already.
+            self.cap = Some(tiers::Cap::whole(limits, self.deadline));
+        }
         let nregs = self.protos[proto as usize].nregs as usize;
         let n = init.len().min(nregs);
         self.stack.resize(1 + nregs + STACK_SLACK, Value::Nil);
@@ -419,6 +436,7 @@ impl Vm {
         self.deadline = limits
             .timeout_ms
             .map(|ms| std::time::Instant::now() + std::time::Duration::from_millis(ms));
+        self.cap = None;
     }
 
     /// Runs the entry frame to its end, through `try` handlers.
@@ -452,6 +470,10 @@ impl Vm {
 
     fn enter_handler(&mut self, h: Handler, fault: Fault) {
         self.frames.truncate(h.frames);
+        if self.cap.is_some() {
+            // The frame that put experimental caps on may be gone.
+            self.unwound_to(h.frames);
+        }
         if let Some(f) = self.frames.last_mut() {
             f.pc = h.pc;
         }
