@@ -127,11 +127,18 @@ impl Completer for JueHelper {
                 ":set" => ["print-length", "print-depth", "print-chars"]
                     .map(String::from)
                     .to_vec(),
-                ":load" | ":save" => return self.files.complete(line, pos, ctx),
+                ":load" | ":reload" => jue_paths(word),
+                ":save" => return self.files.complete(line, pos, ctx),
                 ":doc" | ":type" | ":registry" => self.all_names(),
                 _ => Vec::new(),
             };
             return Ok((start, pairs(&mut candidates.into_iter())));
+        }
+        // Inside the path string of an `import`: `.jue` files and directories.
+        if line[..pos].matches('"').count() % 2 == 1
+            && enclosing_head(line, pos).as_deref() == Some("import")
+        {
+            return Ok((start, pairs(&mut jue_paths(word).into_iter())));
         }
         let mut candidates = self.all_names();
         if matches!(
@@ -145,6 +152,35 @@ impl Completer for JueHelper {
         }
         Ok((start, pairs(&mut candidates.into_iter())))
     }
+}
+
+/// Completions of a partly typed path relative to the current directory: `.jue`
+/// files and directories (with `/`), hidden ones only when a `.` is typed; at
+/// most 1,000 entries are read.
+pub fn jue_paths(typed: &str) -> Vec<String> {
+    let (dir, base) = match typed.rfind('/') {
+        Some(i) => (&typed[..=i], &typed[i + 1..]),
+        None => ("", typed),
+    };
+    let Ok(entries) = std::fs::read_dir(if dir.is_empty() { "." } else { dir }) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in entries.flatten().take(1_000) {
+        let Ok(name) = e.file_name().into_string() else {
+            continue;
+        };
+        if !name.starts_with(base) || (name.starts_with('.') && !base.starts_with('.')) {
+            continue;
+        }
+        // Follows symlinks, so a linked directory completes as one.
+        match std::fs::metadata(e.path()) {
+            Ok(m) if m.is_dir() => out.push(format!("{dir}{name}/")),
+            Ok(m) if m.is_file() && name.ends_with(".jue") => out.push(format!("{dir}{name}")),
+            _ => {}
+        }
+    }
+    out
 }
 
 impl JueHelper {

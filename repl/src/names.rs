@@ -30,6 +30,11 @@ impl Names {
                 let sig = docs::user_definition(n, g, docs::GrantView::Unknown);
                 (n.clone(), sig.lines().next().unwrap_or(n).to_string())
             })
+            // Imported names, `A/` ones included (language §13).
+            .chain(s.imported().map(|(n, g)| {
+                let sig = docs::user_definition(n, g, docs::GrantView::Unknown);
+                (n.to_string(), sig.lines().next().unwrap_or(n).to_string())
+            }))
             .collect();
         Names { ffi, user }
     }
