@@ -177,7 +177,18 @@ impl Ctx<'_> {
 
 /// The document's diagnostics in LSP form.
 pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
-    let diags = &cx.doc.diagnostics;
+    file_diagnostics(&cx.doc.rope, cx.text(), &cx.doc.diagnostics, cx.uri, cx.enc)
+}
+
+/// The diagnostics of a text as LSP diagnostics (an open document's, or an
+/// imported file's published under its own URI).
+pub fn file_diagnostics(
+    rope: &ropey::Rope,
+    text: &str,
+    diags: &[jue_engine::diagnostic::Diagnostic],
+    uri: &Uri,
+    enc: Encoding,
+) -> Vec<Diagnostic> {
     // Every position in one forward scan (a broken file can have many).
     let mut offsets: Vec<u32> = Vec::new();
     for d in diags {
@@ -186,7 +197,7 @@ pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
             offsets.extend([r.span.start, r.span.end.max(r.span.start)]);
         }
     }
-    let positions = positions_of(&cx.doc.rope, cx.text(), &offsets, cx.enc);
+    let positions = positions_of(rope, text, &offsets, enc);
     let mut ranges = positions.chunks(2).map(|p| Range::new(p[0], p[1]));
     diags
         .iter()
@@ -201,7 +212,7 @@ pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
                 .related
                 .iter()
                 .map(|r| DiagnosticRelatedInformation {
-                    location: Location::new(cx.uri.clone(), ranges.next().unwrap_or_default()),
+                    location: Location::new(uri.clone(), ranges.next().unwrap_or_default()),
                     message: r.message.clone(),
                 })
                 .collect();
@@ -281,6 +292,16 @@ pub fn doc_at(doc: &Analyzed, off: u32) -> Option<(String, Span)> {
                 }
             }
             RefTarget::Builtin(id) => docs::builtin(builtins::get(*id)),
+            RefTarget::Global(name) if name.starts_with(builtins::MODULE_PREFIX) => {
+                // An imported name: its definition in the other file, which it names.
+                let (file, d) = doc.imports.as_ref()?.definition(name)?;
+                let written = doc.text().get(r.span.start as usize..r.span.end as usize)?;
+                format!(
+                    "{}\nimported from {}",
+                    docs::user_definition(written, &global_info(d), view),
+                    file.source.name()
+                )
+            }
             RefTarget::Global(name) => {
                 let d = definition_named(doc, name)?;
                 docs::user_definition(name, &global_info(&d), view)
@@ -529,6 +550,34 @@ pub fn completion(cx: &Ctx<'_>, off: usize) -> CompletionList {
                 break 'fill;
             }
         }
+        // Imported names, `A/N` included (language §13).
+        if let Some(imports) = &cx.doc.imports {
+            let mut names: Vec<(&str, &str)> = imports
+                .scope
+                .names
+                .iter()
+                .filter(|(n, _)| matches_prefix(n, prefix))
+                .map(|(n, i)| (&**n, &**i))
+                .collect();
+            names.sort_unstable();
+            for (name, internal) in names {
+                let Some(info) = imports.scope.globals.get(internal) else {
+                    continue;
+                };
+                let kind = if info.arity.is_some() {
+                    CompletionItemKind::FUNCTION
+                } else {
+                    CompletionItemKind::VARIABLE
+                };
+                let detail = docs::user_definition(name, info, GrantView::Unknown)
+                    .lines()
+                    .next()
+                    .map(str::to_string);
+                if !push(name, kind, detail, Source::Definition, "1") {
+                    break 'fill;
+                }
+            }
+        }
         for name in SPECIAL_FORMS {
             if !matches_prefix(name, prefix) {
                 continue;
@@ -755,6 +804,28 @@ pub fn occurrences(doc: &Analyzed, off: u32) -> Option<(RefTarget, Vec<Span>, Op
 
 /// Go to definition.
 pub fn definition(cx: &Ctx<'_>, off: usize) -> Option<Location> {
+    if let Some(imports) = &cx.doc.imports {
+        // An import's path string goes to the file.
+        if let Some((_, path)) = imports.paths.iter().find(|(s, _)| s.touches(off as u32)) {
+            let uri = Uri::from_file_path(path)?;
+            return Some(Location::new(uri, Range::default()));
+        }
+        // An imported name, or `A/N`, goes to its definition in the other file.
+        if let Some(r) = reference_at(cx.doc, off as u32)
+            && let RefTarget::Global(name) = &r.target
+            && name.starts_with(builtins::MODULE_PREFIX)
+        {
+            let (file, d) = imports.definition(name)?;
+            let uri = Uri::from_file_path(&file.path)?;
+            let range = span_to_range(
+                &file.rope,
+                d.name_span.start as usize,
+                d.name_span.end as usize,
+                cx.enc,
+            );
+            return Some(Location::new(uri, range));
+        }
+    }
     let (_, _, def) = occurrences(cx.doc, off as u32)?;
     Some(Location::new(cx.uri.clone(), cx.range(def?)))
 }

@@ -92,7 +92,7 @@ impl Env<'_> {
 
 /// The names a file's imports bind: each is an imported file's own global, known
 /// by its internal name (see [`crate::ground::builtins::MODULE_PREFIX`]).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModuleScope {
     /// A name as written (`f`, or `u/f` for `:as u`) → the internal global name.
     pub names: HashMap<Box<str>, Box<str>>,

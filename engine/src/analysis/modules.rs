@@ -169,6 +169,9 @@ pub struct ProgramFile {
     pub scope: ModuleScope,
     /// Its definitions as importers see them.
     pub exports: Vec<Export>,
+    /// The diagnostics of its imports alone (E0105, E0106, E0107), also in its
+    /// analysis: a tool that analyses the text itself adds these.
+    pub import_diagnostics: Vec<Diagnostic>,
 }
 
 /// A main text and every file it imports that the session had not loaded, in the
@@ -311,8 +314,10 @@ struct Walk {
     loaded: Vec<Option<Vec<Export>>>,
     diags: Vec<Diagnostic>,
     on_stack: bool,
-    done: Option<(Analysis, ModuleScope, Vec<Export>)>,
+    done: Option<Done>,
 }
+
+type Done = (Analysis, ModuleScope, Vec<Export>, Vec<Diagnostic>);
 
 impl Walk {
     fn new(key: Option<String>, source: SourceFile, prefix: String) -> Walk {
@@ -446,7 +451,7 @@ pub fn check_program(
         files: files
             .into_iter()
             .map(|w| {
-                let (analysis, scope, exports) = w.done.unwrap_or_default();
+                let (analysis, scope, exports, import_diagnostics) = w.done.unwrap_or_default();
                 ProgramFile {
                     key: w.key,
                     source: w.source,
@@ -458,6 +463,7 @@ pub fn check_program(
                     resolved: w.resolved,
                     scope,
                     exports,
+                    import_diagnostics,
                 }
             })
             .collect(),
@@ -472,7 +478,7 @@ fn finish(
     files: &[Walk],
     base: &Env<'_>,
     base_scope: Option<&ModuleScope>,
-) -> (Analysis, ModuleScope, Vec<Export>) {
+) -> Done {
     let w = &files[f];
     let mut scope = match base_scope {
         Some(s) if main => s.clone(),
@@ -492,7 +498,7 @@ fn finish(
         let cycle_exports;
         let exports: &[Export] = match w.targets.get(k) {
             Some(Target::File(t)) => match &files[*t].done {
-                Some((_, _, e)) => e,
+                Some((_, _, e, _)) => e,
                 None => continue,
             },
             Some(Target::Cycle(t)) => {
@@ -589,12 +595,12 @@ fn finish(
         module: Some(&scope).filter(|s| !s.names.is_empty() || !s.globals.is_empty()),
     };
     let mut analysis = analyze(&w.parse, &env);
-    analysis.diagnostics.extend(diags);
+    analysis.diagnostics.extend(diags.iter().cloned());
     analysis
         .diagnostics
         .sort_by_key(|d| (d.span.start, d.span.end));
     let exports = exports_of(&analysis, &w.prefix, w.source.name());
-    (analysis, scope, exports)
+    (analysis, scope, exports, diags)
 }
 
 fn bind_global(scope: &mut ModuleScope, e: &Export) {

@@ -484,16 +484,13 @@ impl Session {
         }
     }
 
-    /// Checks a text without compiling or running it; its imports are read
-    /// relative to the current directory (see [`Session::check_program`]).
+    /// Checks one text without compiling or running it, and without reading the
+    /// files it imports (no I/O): names earlier texts imported are known, its own
+    /// imports' are not ([`Session::check_program`] checks a program whole).
     pub fn check(&self, source: &SourceFile) -> Analysis {
         let parse = crate::syntax::parse(source.text());
-        if analysis::modules::imports_of(&parse.forms).is_empty() {
-            let env = self.env();
-            return analysis::analyze(&parse, &env);
-        }
-        let mut files = self.check_program(source, None);
-        files.swap_remove(0).2
+        let env = self.env();
+        analysis::analyze(&parse, &env)
     }
 
     /// Checks a text and every file it imports (language §13), without running
