@@ -86,7 +86,12 @@ pub fn main(args: CheckArgs) -> ExitCode {
 }
 
 /// Writes one file's diagnostics, as reports or JSON Lines.
-fn report(args: &CheckArgs, source: &jue_engine::SourceFile, analysis: &jue_engine::analysis::Analysis, color: bool) {
+fn report(
+    args: &CheckArgs,
+    source: &jue_engine::SourceFile,
+    analysis: &jue_engine::analysis::Analysis,
+    color: bool,
+) {
     let path = source.name();
     {
         for d in &analysis.diagnostics {

@@ -35,7 +35,11 @@ fn a_document_with_its_imports() {
     // `fetch` needs IoNetwork: W0301 at its name.
     assert!(got.contains(&("E0101".to_string(), 4)), "{got:?}");
     assert!(got.contains(&("W0301".to_string(), 5)), "{got:?}");
-    assert_eq!(got.iter().filter(|(c, _)| c == "E0101").count(), 1, "{got:?}");
+    assert_eq!(
+        got.iter().filter(|(c, _)| c == "E0101").count(),
+        1,
+        "{got:?}"
+    );
     let e = diags.iter().find(|d| d["code"] == "E0101").unwrap();
     assert!(e["message"].as_str().unwrap().contains("u/twice"), "{e}");
 
@@ -53,7 +57,10 @@ fn a_document_with_its_imports() {
     // Hover names the file; definition goes there; the path string opens it.
     let h = c.at("textDocument/hover", &uri, 3, 3);
     let text = h["contents"]["value"].as_str().unwrap_or_default();
-    assert!(text.contains("u/twice") && text.contains("lib/u.jue") && text.contains("Doubles"), "{h}");
+    assert!(
+        text.contains("u/twice") && text.contains("lib/u.jue") && text.contains("Doubles"),
+        "{h}"
+    );
     let d = c.at("textDocument/definition", &uri, 2, 2);
     let d = if d.is_array() { d[0].clone() } else { d };
     assert_eq!(d["uri"], json!(u_uri), "{d}");
@@ -64,12 +71,23 @@ fn a_document_with_its_imports() {
 
     // Completion after `u/` lists the file's definitions.
     let r = c.at("textDocument/completion", &uri, 4, 6);
-    let items = r["items"].as_array().or(r.as_array()).cloned().unwrap_or_default();
+    let items = r["items"]
+        .as_array()
+        .or(r.as_array())
+        .cloned()
+        .unwrap_or_default();
     let labels: Vec<&str> = items.iter().filter_map(|i| i["label"].as_str()).collect();
     assert!(labels.contains(&"u/twice"), "{labels:?}");
 
     // Saving a change to the imported file checks the importer again.
-    std::fs::write(dir.join("lib/u.jue"), U.replace("(define (twice x)", "(define (twic x) x)\n(define (twice x)")).unwrap();
+    std::fs::write(
+        dir.join("lib/u.jue"),
+        U.replace(
+            "(define (twice x)",
+            "(define (twic x) x)\n(define (twice x)",
+        ),
+    )
+    .unwrap();
     c.notify(
         "textDocument/didSave",
         json!({"textDocument": {"uri": u_uri}}),
@@ -82,7 +100,13 @@ fn a_document_with_its_imports() {
                 .iter()
                 .any(|d| d["code"] == "E0101")
     });
-    assert!(p["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == "W0301"));
+    assert!(
+        p["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "W0301")
+    );
 }
 
 #[test]
@@ -101,7 +125,12 @@ fn imports_stay_beneath_the_workspace_folder() {
     let diags = c.diagnostics(&uri, 1);
     let got: Vec<(&str, u64)> = diags
         .iter()
-        .map(|d| (d["code"].as_str().unwrap(), d["range"]["start"]["line"].as_u64().unwrap()))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap(),
+                d["range"]["start"]["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     // `../top.jue` is inside the workspace folder (the root), `../../outside.jue` is not.
     assert_eq!(got, vec![("E0107", 1)], "{diags:?}");

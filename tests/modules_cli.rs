@@ -52,8 +52,16 @@ fn repl(dir: &Path, input: &str) -> Output {
 #[test]
 fn run_imports_beneath_the_files_directory() {
     let d = scratch("run");
-    write(&d, "app/lib/u.jue", "(println \"u loads\")\n(define (twice x) (* 2 x))\n");
-    write(&d, "app/main.jue", "(import \"lib/u.jue\" :as u)\n(import \"lib/u.jue\")\n(println (u/twice 4) (twice 5))\n");
+    write(
+        &d,
+        "app/lib/u.jue",
+        "(println \"u loads\")\n(define (twice x) (* 2 x))\n",
+    );
+    write(
+        &d,
+        "app/main.jue",
+        "(import \"lib/u.jue\" :as u)\n(import \"lib/u.jue\")\n(println (u/twice 4) (twice 5))\n",
+    );
     // Run from elsewhere: the root is FILE's directory, not the current one.
     let o = jue()
         .args(["run", "app/main.jue"])
@@ -69,7 +77,11 @@ fn run_with_an_error_in_an_imported_file_runs_nothing() {
     let d = scratch("run-error");
     write(&d, "u.jue", "(define (f) (undefined-thing))\n");
     write(&d, "main.jue", "(println \"no\")\n(import \"u.jue\")\n");
-    let o = jue().args(["run", "main.jue"]).current_dir(&d).output().unwrap();
+    let o = jue()
+        .args(["run", "main.jue"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(text(&o.stdout), "");
     let err = text(&o.stderr);
@@ -81,13 +93,24 @@ fn run_reports_cycles_and_escapes() {
     let d = scratch("cycle");
     write(&d, "main.jue", "(import \"a.jue\")\n");
     write(&d, "a.jue", "(import \"main.jue\")\n");
-    let o = jue().args(["run", "main.jue"]).current_dir(&d).output().unwrap();
+    let o = jue()
+        .args(["run", "main.jue"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
-    assert!(err.contains("E0106") && err.contains("main.jue → a.jue → main.jue"), "{err}");
+    assert!(
+        err.contains("E0106") && err.contains("main.jue → a.jue → main.jue"),
+        "{err}"
+    );
 
     write(&d, "inner/main.jue", "(import \"../a.jue\")\n");
-    let o = jue().args(["run", "inner/main.jue"]).current_dir(&d).output().unwrap();
+    let o = jue()
+        .args(["run", "inner/main.jue"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("E0107"), "{}", text(&o.stderr));
 }
@@ -95,8 +118,16 @@ fn run_reports_cycles_and_escapes() {
 #[test]
 fn check_reports_each_file_once_with_tooling_names() {
     let d = scratch("check");
-    write(&d, "src/main.jue", "(import \"lib/u.jue\")\n(import \"v.jue\")\n(define (m) (f 1 2))\n");
-    write(&d, "src/lib/u.jue", "(import \"../v.jue\")\n(define (f x) (g x))\n");
+    write(
+        &d,
+        "src/main.jue",
+        "(import \"lib/u.jue\")\n(import \"v.jue\")\n(define (m) (f 1 2))\n",
+    );
+    write(
+        &d,
+        "src/lib/u.jue",
+        "(import \"../v.jue\")\n(define (f x) (g x))\n",
+    );
     write(&d, "src/v.jue", "(define (g x) (nope x))\n");
     let o = jue()
         .args(["check", "--format", "json", "src/main.jue", "src/v.jue"])
@@ -127,14 +158,22 @@ fn check_reports_each_file_once_with_tooling_names() {
         text(&o.stdout)
     );
     // The text form names the imported file too.
-    let o = jue().args(["check", "src/main.jue"]).current_dir(&d).output().unwrap();
+    let o = jue()
+        .args(["check", "src/main.jue"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
     assert!(text(&o.stderr).contains("src/v.jue"), "{}", text(&o.stderr));
 }
 
 #[test]
 fn repl_imports_relative_to_the_current_directory() {
     let d = scratch("repl");
-    write(&d, "u.jue", "(println \"u runs\")\n(define n 1)\n(define (bump) (set! n (+ n 1)) n)\n");
+    write(
+        &d,
+        "u.jue",
+        "(println \"u runs\")\n(define n 1)\n(define (bump) (set! n (+ n 1)) n)\n",
+    );
     let o = repl(
         &d,
         "(import \"u.jue\" :as u)\n(u/bump)\n(import \"u.jue\")\nn\n(define n 100)\nn\nu/n\n",
@@ -148,7 +187,11 @@ fn repl_imports_relative_to_the_current_directory() {
 fn repl_load_and_reload() {
     let d = scratch("reload");
     write(&d, "lib/u.jue", "(define (greet) \"old\")\n");
-    write(&d, "lib/main.jue", "(import \"u.jue\")\n(define (hello) (greet))\n");
+    write(
+        &d,
+        "lib/main.jue",
+        "(import \"u.jue\")\n(define (hello) (greet))\n",
+    );
     let script = format!(
         ":load lib/main.jue\n(hello)\n:reload\n(begin (ffi-call fs:write-file \"{}\" \"(define (greet) \\\"new\\\")\\n\") 0)\n:reload\n(hello)\n",
         d.join("lib/u.jue").display()
@@ -163,7 +206,12 @@ fn repl_load_and_reload() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     let err = text(&o.stderr);
     assert_eq!(text(&o.stdout), "\"old\"\n0\n\"new\"\n", "{err}");
@@ -189,11 +237,19 @@ fn reload_with_an_error_reloads_nothing() {
             "(import \"u.jue\")\n(begin (fs:write-file \"{}\" \"(define (f) (nope))\\n\") 0)\n:reload u.jue\n(f)\n",
             d.join("u.jue").display()
         );
-        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     let err = text(&o.stderr);
     assert_eq!(text(&o.stdout), "0\n1\n", "{err}");
-    assert!(err.contains("E0101") && err.contains("nothing reloaded"), "{err}");
+    assert!(
+        err.contains("E0101") && err.contains("nothing reloaded"),
+        "{err}"
+    );
     assert_eq!(o.status.code(), Some(1), "the failed :reload counts");
 }

@@ -90,7 +90,13 @@ impl From<EvalError> for Failure {
                     for d in ds.iter().filter(|d| d.is_error()) {
                         let (line, col) = file.line_col(d.span.start);
                         let name = file.name();
-                        errors.push(format!("{} at {name}:{}:{}: {}", d.code, line + 1, col + 1, d.message));
+                        errors.push(format!(
+                            "{} at {name}:{}:{}: {}",
+                            d.code,
+                            line + 1,
+                            col + 1,
+                            d.message
+                        ));
                     }
                 }
                 let message = if errors.is_empty() {

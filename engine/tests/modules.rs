@@ -87,7 +87,11 @@ fn names_aliases_and_shared_globals() {
 fn each_file_runs_once_per_session() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "u.jue", "(println \"loading u\")\n(define x 1)\n");
-    write(d.path(), "a.jue", "(import \"u.jue\")\n(define y (+ x 1))\n");
+    write(
+        d.path(),
+        "a.jue",
+        "(import \"u.jue\")\n(define y (+ x 1))\n",
+    );
     write(
         d.path(),
         "main.jue",
@@ -120,7 +124,11 @@ fn forms_run_in_order_at_the_import() {
 fn imports_are_not_passed_on_and_files_do_not_see_importers() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "u.jue", "(define secret 1)\n");
-    write(d.path(), "a.jue", "(import \"u.jue\")\n(define (get) secret)\n(define (peek) mine)\n");
+    write(
+        d.path(),
+        "a.jue",
+        "(import \"u.jue\")\n(define (get) secret)\n(define (peek) mine)\n",
+    );
     write(
         d.path(),
         "main.jue",
@@ -165,7 +173,11 @@ fn set_of_an_imported_name_and_conflicts_are_e0105() {
 #[test]
 fn unknown_alias_name_suggests_from_the_file() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "u.jue", "(define (fetch-all) 1)\n(define other 2)\n");
+    write(
+        d.path(),
+        "u.jue",
+        "(define (fetch-all) 1)\n(define other 2)\n",
+    );
     write(
         d.path(),
         "main.jue",
@@ -202,10 +214,16 @@ fn cycles_name_the_files_in_order() {
     write(d.path(), "y.jue", "(import \"z.jue\")\n");
     write(d.path(), "z.jue", "(import \"x.jue\")\n");
     let errs = errors(run(d.path(), "x.jue"));
-    assert!(has(&errs, "z.jue", Code::E0106, "x.jue → y.jue → z.jue → x.jue"), "{errs:?}");
+    assert!(
+        has(&errs, "z.jue", Code::E0106, "x.jue → y.jue → z.jue → x.jue"),
+        "{errs:?}"
+    );
     write(d.path(), "self.jue", "(import \"self.jue\")\n");
     let errs = errors(run(d.path(), "self.jue"));
-    assert!(has(&errs, "self.jue", Code::E0106, "self.jue → self.jue"), "{errs:?}");
+    assert!(
+        has(&errs, "self.jue", Code::E0106, "self.jue → self.jue"),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -245,7 +263,12 @@ fn bad_files_are_e0107_at_the_path() {
             "{i}: {errs:?}"
         );
     }
-    assert!(has(&errs, "main.jue", Code::E0107, "outside the program's root"));
+    assert!(has(
+        &errs,
+        "main.jue",
+        Code::E0107,
+        "outside the program's root"
+    ));
     assert!(has(&errs, "main.jue", Code::E0107, "not valid UTF-8"));
     assert!(has(&errs, "main.jue", Code::E0107, "not a regular file"));
 }
@@ -256,7 +279,11 @@ fn a_long_chain_is_checked_and_runs() {
     let n = 1000;
     for i in 0..n {
         let text = if i + 1 < n {
-            format!("(import \"f{}.jue\")\n(define v{i} (+ 1 v{}))\n", i + 1, i + 1)
+            format!(
+                "(import \"f{}.jue\")\n(define v{i} (+ 1 v{}))\n",
+                i + 1,
+                i + 1
+            )
         } else {
             format!("(define v{i} 0)\n")
         };
@@ -275,7 +302,10 @@ fn huge_imported_files_are_refused_by_the_memory_limit() {
     let (mut s, out) = session();
     s.limits.memory = 16 << 20;
     let errs = errors(run_in(&mut s, &out, d.path(), "main.jue"));
-    assert!(has(&errs, "main.jue", Code::E0107, "memory limit"), "{errs:?}");
+    assert!(
+        has(&errs, "main.jue", Code::E0107, "memory limit"),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -293,12 +323,18 @@ fn misplaced_and_malformed_imports() {
         .map(|(f, e)| (e.code, at(d.path(), f, e)))
         .collect();
     assert!(codes.contains(&(Code::E0105, "import".into())), "{codes:?}");
-    assert!(codes.contains(&(Code::E0002, "@formal".into())), "{codes:?}");
+    assert!(
+        codes.contains(&(Code::E0002, "@formal".into())),
+        "{codes:?}"
+    );
     assert!(codes.contains(&(Code::E0105, "u".into())), "{codes:?}");
     assert!(codes.contains(&(Code::E0105, "a/b".into())), "{codes:?}");
     assert!(codes.contains(&(Code::E0105, ":like".into())), "{codes:?}");
     assert_eq!(
-        codes.iter().filter(|(c, t)| *c == Code::E0105 && t == "import").count(),
+        codes
+            .iter()
+            .filter(|(c, t)| *c == Code::E0105 && t == "import")
+            .count(),
         2,
         "{codes:?}"
     );
@@ -330,8 +366,16 @@ fn capabilities_are_inferred_across_files() {
         .filter(|d| d.code == Code::W0301)
         .collect();
     assert_eq!(w.len(), 1, "{:?}", p.analysis.diagnostics);
-    assert_eq!(&text[w[0].span.start as usize..w[0].span.end as usize], "io/load-it");
-    let go = p.analysis.definitions.iter().find(|d| d.name == "go").unwrap();
+    assert_eq!(
+        &text[w[0].span.start as usize..w[0].span.end as usize],
+        "io/load-it"
+    );
+    let go = p
+        .analysis
+        .definitions
+        .iter()
+        .find(|d| d.name == "go")
+        .unwrap();
     assert!(go.needs.contains(jue_engine::Capability::IoPersist));
 }
 
@@ -345,13 +389,21 @@ fn top_level_needs_of_loaded_files_count_for_the_prompt() {
     let p = s
         .prepare_file(SourceFile::new("main.jue", "(import \"u.jue\")\n"), &path)
         .unwrap();
-    assert!(p.analysis.input_needs.contains(jue_engine::Capability::IoPersist));
+    assert!(
+        p.analysis
+            .input_needs
+            .contains(jue_engine::Capability::IoPersist)
+    );
 }
 
 #[test]
 fn tiers_hold_across_files() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "u.jue", "(define (f) 1)\n@formal\n(define (g) 2)\n");
+    write(
+        d.path(),
+        "u.jue",
+        "(define (f) 1)\n@formal\n(define (g) 2)\n",
+    );
     write(
         d.path(),
         "main.jue",
@@ -369,8 +421,16 @@ fn tiers_hold_across_files() {
 #[test]
 fn check_program_names_files_as_tooling_says() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "src/main.jue", "(import \"lib/u.jue\")\n(import \"w.jue\")\n");
-    write(d.path(), "src/lib/u.jue", "(import \"../v.jue\")\n(import \"../w.jue\")\n");
+    write(
+        d.path(),
+        "src/main.jue",
+        "(import \"lib/u.jue\")\n(import \"w.jue\")\n",
+    );
+    write(
+        d.path(),
+        "src/lib/u.jue",
+        "(import \"../v.jue\")\n(import \"../w.jue\")\n",
+    );
     write(d.path(), "src/v.jue", "(define v 1)\n");
     write(d.path(), "src/w.jue", "(define w unknown)\n");
     let s = Session::new();
@@ -378,7 +438,10 @@ fn check_program_names_files_as_tooling_says() {
     let text = std::fs::read_to_string(&main).unwrap();
     let files = s.check_program(&SourceFile::new("src/main.jue", text), Some(&main));
     let names: Vec<&str> = files.iter().map(|(_, f, _)| f.name()).collect();
-    assert_eq!(names, ["src/main.jue", "src/lib/u.jue", "src/v.jue", "src/w.jue"]);
+    assert_eq!(
+        names,
+        ["src/main.jue", "src/lib/u.jue", "src/v.jue", "src/w.jue"]
+    );
     assert!(files[3].2.diagnostics.iter().any(|d| d.code == Code::E0101));
 }
 
@@ -390,7 +453,11 @@ fn runtime_errors_in_imported_files_point_into_them() {
     let (mut s, out) = session();
     match run_in(&mut s, &out, d.path(), "main.jue") {
         Err(EvalError::Runtime(e)) => {
-            let frame = e.stack.iter().find(|f| f.function == "boom").expect("boom's frame");
+            let frame = e
+                .stack
+                .iter()
+                .find(|f| f.function == "boom")
+                .expect("boom's frame");
             // The frame's source is the imported file, for the report's lines.
             assert_eq!(s.source(frame.source).map(|f| f.name()), Some("u.jue"));
         }

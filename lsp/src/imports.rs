@@ -41,7 +41,12 @@ impl Imports {
     /// The imports of a document's text, or `None` when it has none. `roots` are
     /// the workspace folders: the one holding the file is the root imports may not
     /// leave, else the file's own directory.
-    pub fn of(session: &Session, text: &str, path: Option<&Path>, roots: &[PathBuf]) -> Option<Imports> {
+    pub fn of(
+        session: &Session,
+        text: &str,
+        path: Option<&Path>,
+        roots: &[PathBuf],
+    ) -> Option<Imports> {
         if !text.contains("import") {
             return None;
         }
@@ -59,9 +64,10 @@ impl Imports {
         });
         let name = path
             .and_then(|p| p.file_name())
-            .map_or("<document>".to_string(), |n| n.to_string_lossy().into_owned());
-        let program =
-            session.check_program_in(&SourceFile::new(name, text), path, root.as_deref());
+            .map_or("<document>".to_string(), |n| {
+                n.to_string_lossy().into_owned()
+            });
+        let program = session.check_program_in(&SourceFile::new(name, text), path, root.as_deref());
         let mut files = program.files.into_iter();
         let main = files.next()?;
         let paths = main
@@ -107,8 +113,13 @@ impl Imports {
     /// The imported file and definition an internal global name stands for.
     pub fn definition(&self, internal: &str) -> Option<(&ImportedFile, &Definition)> {
         self.files.iter().find_map(|f| {
-            let name = internal.strip_prefix(f.prefix.as_str()).filter(|_| !f.prefix.is_empty())?;
-            f.definitions.iter().find(|d| d.name == name).map(|d| (f, d))
+            let name = internal
+                .strip_prefix(f.prefix.as_str())
+                .filter(|_| !f.prefix.is_empty())?;
+            f.definitions
+                .iter()
+                .find(|d| d.name == name)
+                .map(|d| (f, d))
         })
     }
 }

@@ -144,7 +144,9 @@ impl State {
             let same_project = l.project.as_ref().is_some_and(|p| Arc::ptr_eq(p, &project));
             let reuse = same_project
                 && same_imports
-                && l.doc.as_ref().is_some_and(|d| d.text().len() == rope.len_bytes());
+                && l.doc
+                    .as_ref()
+                    .is_some_and(|d| d.text().len() == rope.len_bytes());
             if !reuse {
                 // New text, project or imported names: analysed from scratch.
                 let tier = project.session().env().default_tier;

@@ -176,9 +176,7 @@ impl Expr {
                     c.body.iter_mut().for_each(&mut f);
                 }
             }
-            ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Begin(es) => {
-                es.iter_mut().for_each(f)
-            }
+            ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Begin(es) => es.iter_mut().for_each(f),
             ExprKind::Lambda(l) => l.body.iter_mut().for_each(f),
             ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
                 binds.iter_mut().for_each(|(_, e)| f(e));

@@ -355,7 +355,11 @@ pub fn check_program(
 ) -> Program {
     let main_module = main_prefix.is_some();
     let base_scope = base_scope.filter(|_| !main_module);
-    let mut files = vec![Walk::new(main_key.clone(), main, main_prefix.unwrap_or_default())];
+    let mut files = vec![Walk::new(
+        main_key.clone(),
+        main,
+        main_prefix.unwrap_or_default(),
+    )];
     let mut by_key: HashMap<String, usize> = HashMap::new();
     if let Some(k) = main_key {
         by_key.insert(k, 0);
@@ -391,8 +395,10 @@ pub fn check_program(
             Ok(key) => match by_key.get(&key) {
                 Some(&t) if files[t].on_stack => {
                     let from = stack.iter().position(|(s, _)| *s == t).unwrap_or(0);
-                    let mut names: Vec<&str> =
-                        stack[from..].iter().map(|(s, _)| files[*s].source.name()).collect();
+                    let mut names: Vec<&str> = stack[from..]
+                        .iter()
+                        .map(|(s, _)| files[*s].source.name())
+                        .collect();
                     names.push(files[t].source.name());
                     let cycle = names.join(" → ");
                     files[f].diags.push(
@@ -567,7 +573,11 @@ fn finish(
             bind_global(&mut scope, e);
         }
         if !clashes.is_empty() {
-            let names: Vec<String> = clashes.iter().take(5).map(|(n, _)| format!("`{n}`")).collect();
+            let names: Vec<String> = clashes
+                .iter()
+                .take(5)
+                .map(|(n, _)| format!("`{n}`"))
+                .collect();
             let more = if clashes.len() > 5 {
                 format!(" and {} more", clashes.len() - 5)
             } else {
@@ -576,7 +586,10 @@ fn finish(
             let mut d = Diagnostic::new(
                 Code::E0105,
                 imp.path_span,
-                format!("{}{more} already defined: this import defines them again", names.join(", ")),
+                format!(
+                    "{}{more} already defined: this import defines them again",
+                    names.join(", ")
+                ),
             )
             .with_help("import it `:as` a name, so its definitions are written `name/...`");
             for (n, at) in clashes.iter().take(5) {

@@ -48,7 +48,10 @@ pub fn visible_global(name: &str) -> &str {
     if let Some(n) = name.strip_prefix(PRELUDE_PREFIX) {
         return n;
     }
-    match name.strip_prefix(MODULE_PREFIX).and_then(|r| r.split_once('/')) {
+    match name
+        .strip_prefix(MODULE_PREFIX)
+        .and_then(|r| r.split_once('/'))
+    {
         Some((digits, n)) if digits.bytes().all(|b| b.is_ascii_digit()) => n,
         _ => name,
     }

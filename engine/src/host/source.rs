@@ -43,9 +43,10 @@ impl ProgramRoot {
         match self.dir.canonicalize(&joined) {
             Ok(rel) => Ok(self.abs.join(rel)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err("no such file".into()),
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied && is_escape(&e) => {
-                Err(format!("it is outside the program's root {}", self.abs.display()))
-            }
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied && is_escape(&e) => Err(format!(
+                "it is outside the program's root {}",
+                self.abs.display()
+            )),
             Err(e) => Err(e.to_string()),
         }
     }
@@ -65,7 +66,10 @@ impl ProgramRoot {
         options
             .read(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
-        let file = self.dir.open_with(rel, &options).map_err(|e| describe(&e))?;
+        let file = self
+            .dir
+            .open_with(rel, &options)
+            .map_err(|e| describe(&e))?;
         // The entry may have changed since: the open handle decides.
         let md = file.metadata().map_err(|e| describe(&e))?;
         if !md.is_file() {

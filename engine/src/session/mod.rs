@@ -410,12 +410,10 @@ impl Session {
     /// The names the session's top level imported (`f`, `u/f`), with what is
     /// known of each (language §13).
     pub fn imported(&self) -> impl Iterator<Item = (&str, &GlobalInfo)> {
-        self.top_scope.names.iter().filter_map(|(n, internal)| {
-            self.top_scope
-                .globals
-                .get(internal)
-                .map(|g| (&**n, g))
-        })
+        self.top_scope
+            .names
+            .iter()
+            .filter_map(|(n, internal)| self.top_scope.globals.get(internal).map(|g| (&**n, g)))
     }
 
     /// A source text by id.
@@ -611,7 +609,12 @@ impl Session {
         let main = files.next().expect("a program has its main text");
         let imported: Vec<(SourceFile, Vec<Diagnostic>)> = files
             .filter(|f| !f.analysis.diagnostics.is_empty())
-            .map(|f| (f.source.clone(), std::mem::take(&mut f.analysis.diagnostics)))
+            .map(|f| {
+                (
+                    f.source.clone(),
+                    std::mem::take(&mut f.analysis.diagnostics),
+                )
+            })
             .collect();
         if has_errors {
             return Err(EvalError::Compile {
@@ -639,7 +642,11 @@ impl Session {
         let mut started = vec![false; program.files.len()];
         // A main file is loaded too (`:load`, `jue run`): a later import of it runs nothing.
         if let Some(k) = &program.files[0].key {
-            loads.push((0, std::path::PathBuf::from(k), loaded_file(&program.files[0], &root)));
+            loads.push((
+                0,
+                std::path::PathBuf::from(k),
+                loaded_file(&program.files[0], &root),
+            ));
         }
         started[0] = true;
         let mut protos_of: Vec<Vec<u32>> = vec![Vec::new(); program.files.len()];
@@ -715,7 +722,15 @@ impl Session {
         let source_id = source_ids[0];
         if module_main {
             // An imported file checked again: its globals are its own, not the session's.
-            return Ok(self.pin_prepared(source, analysis, items, imported, loads, protos_of, &source_ids));
+            return Ok(self.pin_prepared(
+                source,
+                analysis,
+                items,
+                imported,
+                loads,
+                protos_of,
+                &source_ids,
+            ));
         }
         // What this text imported stays visible to the session's later texts; a
         // name it defines itself replaces an earlier import of that name.
@@ -776,7 +791,15 @@ impl Session {
             }
         }
         let _ = source_id;
-        Ok(self.pin_prepared(source, analysis, items, imported, loads, protos_of, &source_ids))
+        Ok(self.pin_prepared(
+            source,
+            analysis,
+            items,
+            imported,
+            loads,
+            protos_of,
+            &source_ids,
+        ))
     }
 
     /// `:reload`: the files loaded in the session whose text changed since it was
@@ -865,7 +888,12 @@ impl Session {
                 continue;
             }
             let prefix = Some(f.prefix.clone()).filter(|p| !p.is_empty());
-            roots.push((SourceFile::new(f.name.as_str(), text), path.clone(), f.root.clone(), prefix));
+            roots.push((
+                SourceFile::new(f.name.as_str(), text),
+                path.clone(),
+                f.root.clone(),
+                prefix,
+            ));
         }
         // Check everything before compiling anything: with an error nothing is reloaded.
         for (source, path, root, prefix) in &roots {
@@ -894,7 +922,12 @@ impl Session {
                 let main = files.next().expect("a program has its main text");
                 let imported = files
                     .filter(|f| !f.analysis.diagnostics.is_empty())
-                    .map(|f| (f.source.clone(), std::mem::take(&mut f.analysis.diagnostics)))
+                    .map(|f| {
+                        (
+                            f.source.clone(),
+                            std::mem::take(&mut f.analysis.diagnostics),
+                        )
+                    })
                     .collect();
                 return Err(EvalError::Compile {
                     source: main.source.clone(),
@@ -1347,7 +1380,10 @@ impl analysis::modules::Loader for SessionLoader<'_> {
 
     fn prefix(&mut self, key: &str) -> String {
         let next = self.ids.len() as u32;
-        let id = *self.ids.entry(std::path::PathBuf::from(key)).or_insert(next);
+        let id = *self
+            .ids
+            .entry(std::path::PathBuf::from(key))
+            .or_insert(next);
         format!("{}{id}/", crate::ground::builtins::MODULE_PREFIX)
     }
 }

@@ -213,7 +213,8 @@ impl Lowerer<'_> {
                     self.form_head,
                     "`import` is allowed only as a top-level form of a file",
                 )
-                .help = Some("move it out to the top level, outside any `begin` or tier form".into());
+                .help =
+                    Some("move it out to the top level, outside any `begin` or tier form".into());
                 (Expr::nil(span), None)
             }
             _ => return None,

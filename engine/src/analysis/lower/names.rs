@@ -209,9 +209,15 @@ impl Lowerer<'_> {
             && m.aliases.iter().any(|a| &**a == alias)
         {
             let prefix = format!("{alias}/");
-            let names = m.names.keys().filter(|n| n.starts_with(&prefix)).map(|n| &**n);
+            let names = m
+                .names
+                .keys()
+                .filter(|n| n.starts_with(&prefix))
+                .map(|n| &**n);
             let d = Diagnostic::new(Code::E0101, span, format!("unbound variable `{name}`"))
-                .with_help(format!("the file imported as `{alias}` defines no such name"));
+                .with_help(format!(
+                    "the file imported as `{alias}` defines no such name"
+                ));
             let d = match suggest::closest(name, names) {
                 Some(s) => d.with_suggestion(s),
                 None => d,
@@ -224,7 +230,12 @@ impl Lowerer<'_> {
             .into_iter()
             .chain(self.cx.globals.keys().map(|k| &**k))
             .chain(self.env.globals.keys().map(String::as_str))
-            .chain(self.env.module.into_iter().flat_map(|m| m.names.keys().map(|k| &**k)))
+            .chain(
+                self.env
+                    .module
+                    .into_iter()
+                    .flat_map(|m| m.names.keys().map(|k| &**k)),
+            )
             .chain(builtins::names().map(|s| -> &str { s }))
             .chain(SPECIAL_FORMS.iter().map(|s| -> &str { s }))
             .chain(self.env.registry.names());
