@@ -253,3 +253,22 @@ fn reload_with_an_error_reloads_nothing() {
     );
     assert_eq!(o.status.code(), Some(1), "the failed :reload counts");
 }
+
+#[test]
+fn repl_doc_of_imported_names_and_reset_forgets_loaded_files() {
+    let d = scratch("repl-reset");
+    write(
+        &d,
+        "u.jue",
+        ";; Adds one.\n(define (inc x) (+ x 1))\n(println \"u runs\")\n",
+    );
+    let o = repl(
+        &d,
+        "(import \"u.jue\" :as u)\n:doc u/inc\n(import \"u.jue\")\n:reset\n(import \"u.jue\")\n(inc 1)\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // Run once, then again after `:reset` forgot it.
+    assert_eq!(text(&o.stdout), "u runs\nu runs\n2\n");
+    let err = text(&o.stderr);
+    assert!(err.contains("u/inc") && err.contains("Adds one."), "{err}");
+}

@@ -279,7 +279,11 @@ fn doc(repl: &mut Repl, name: &str) -> bool {
     }
     let s = &repl.session;
     let view = GrantView::Against(s.grants());
-    let text = if let Some(g) = s
+    // An imported name (language §13) is what the session's inputs see first.
+    let imported = s.imported().find(|(n, _)| *n == name).map(|(_, g)| g);
+    let text = if let Some(g) = imported {
+        Some(docs::user_definition(name, g, view))
+    } else if let Some(g) = s
         .globals()
         .get(name)
         .filter(|_| !RESULT_NAMES.contains(&name))

@@ -491,8 +491,13 @@ fn finish(
         _ => ModuleScope::default(),
     };
     let mut diags = w.diags.clone();
-    // The file's own definitions (first of each name) and where they are.
-    let shapes = Shapes::of(&w.parse.forms, base.default_tier);
+    // The file's own definitions (first of each name) and where they are; read
+    // only when it imports something (most texts do not: no extra pass).
+    let shapes = if w.imports.is_empty() {
+        Shapes::default()
+    } else {
+        Shapes::of(&w.parse.forms, base.default_tier)
+    };
     let mut own: HashMap<&str, Span> = HashMap::new();
     for d in &shapes.defines {
         own.entry(&*d.name).or_insert(d.span);
