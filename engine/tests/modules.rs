@@ -464,3 +464,29 @@ fn runtime_errors_in_imported_files_point_into_them() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn imported_names_shadow_built_ins_and_locals_shadow_them() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "u.jue", "(define (abs x) \"mine\")\n");
+    write(
+        d.path(),
+        "main.jue",
+        "(import \"u.jue\")\n(println (abs -1))\n(println (let ((abs (lambda (x) x))) (abs -1)))\n",
+    );
+    assert_eq!(run(d.path(), "main.jue").unwrap(), "mine\n-1\n");
+}
+
+#[test]
+fn a_symlink_inside_the_root_is_the_same_file() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "u.jue", "(println \"u\")\n(define x 1)\n");
+    std::os::unix::fs::symlink(d.path().join("u.jue"), d.path().join("alias.jue")).unwrap();
+    write(
+        d.path(),
+        "main.jue",
+        "(import \"u.jue\")\n(import \"alias.jue\" :as a)\n(import \"alias.jue\")\n(println a/x x)\n",
+    );
+    // One file by its resolved path: run once, one global.
+    assert_eq!(run(d.path(), "main.jue").unwrap(), "u\n1 1\n");
+}

@@ -455,6 +455,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn jue_paths_lists_jue_files_and_directories() {
+        let d = std::env::temp_dir().join(format!("jue-paths-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("lib")).unwrap();
+        std::fs::create_dir_all(d.join(".hidden")).unwrap();
+        for f in ["a.jue", "ab.jue", "a.txt"] {
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        let typed = format!("{}/a", d.display());
+        let mut got = jue_paths(&typed);
+        got.sort();
+        assert_eq!(got, [format!("{typed}.jue"), format!("{typed}b.jue")]);
+        let mut got = jue_paths(&format!("{}/", d.display()));
+        got.sort();
+        let names: Vec<&str> = got
+            .iter()
+            .map(|p| p.rsplit_once('/').map_or("", |x| x.1))
+            .collect();
+        // `lib/` ends in `/`: the last component is empty; hidden entries are left out.
+        assert_eq!(names, ["a.jue", "ab.jue", ""], "{got:?}");
+        assert!(got.iter().any(|p| p.ends_with("/lib/")));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
     fn heads_and_pairs() {
         assert_eq!(
             enclosing_head("(math:add 1 ", 12).as_deref(),

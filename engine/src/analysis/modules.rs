@@ -502,7 +502,7 @@ fn finish(
     for d in &shapes.defines {
         own.entry(&*d.name).or_insert(d.span);
     }
-    // Plain-imported name → (file, the import's path span).
+    // Plain-imported name → (its internal name, the import's path span).
     let mut bound: HashMap<Box<str>, (Box<str>, Span)> = HashMap::new();
     let mut aliases: HashMap<Box<str>, Span> = HashMap::new();
     for (k, imp) in w.imports.iter().enumerate() {
@@ -567,13 +567,14 @@ fn finish(
                 }
                 continue;
             }
-            if let Some((file, at)) = bound.get(&e.name)
-                && **file != *e.file
+            // The same file under two paths (a symlink) binds the same global.
+            if let Some((internal, at)) = bound.get(&e.name)
+                && **internal != *e.internal
             {
                 clashes.push((&*e.name, *at));
                 continue;
             }
-            bound.insert(e.name.clone(), (e.file.clone(), imp.path_span));
+            bound.insert(e.name.clone(), (e.internal.clone(), imp.path_span));
             scope.names.insert(e.name.clone(), e.internal.clone());
             bind_global(&mut scope, e);
         }
