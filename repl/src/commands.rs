@@ -136,8 +136,16 @@ fn help(repl: &mut Repl, args: &[&str]) -> bool {
         "commands: `:help CMD` for one; topics: keys results capabilities limits docs\n",
     );
     for c in COMMANDS {
-        let head = format!("{} {}", c.name, c.args);
-        text.push_str(&format!("  {head:<22} {}\n", c.short));
+        // `:load` and `:reload` share a row, so the list keeps within 24 rows.
+        let (head, short) = match c.name {
+            ":reload" => continue,
+            ":load" => (
+                ":load FILE, :reload".to_string(),
+                "evaluate a file; load changed files again",
+            ),
+            _ => (format!("{} {}", c.name, c.args), c.short),
+        };
+        text.push_str(&format!("  {head:<22} {short}\n"));
     }
     text.push_str(
         "Enter evaluates once brackets balance · Ctrl-C discards or stops · `:q` leaves\n",
