@@ -43,10 +43,19 @@ impl ProgramRoot {
         match self.dir.canonicalize(&joined) {
             Ok(rel) => Ok(self.abs.join(rel)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err("no such file".into()),
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied && is_escape(&e) => Err(format!(
-                "it is outside the program's root {}",
-                self.abs.display()
-            )),
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied && is_escape(&e) => {
+                // cap-std refuses every absolute symlink; one that leads back
+                // inside the root is allowed (language §13 resolves every symlink).
+                // Reading goes through the root's handle again, which refuses
+                // anything that leads outside by then.
+                match std::fs::canonicalize(self.abs.join(&joined)) {
+                    Ok(p) if p.starts_with(&self.abs) => Ok(p),
+                    _ => Err(format!(
+                        "it is outside the program's root {}",
+                        self.abs.display()
+                    )),
+                }
+            }
             Err(e) => Err(e.to_string()),
         }
     }

@@ -602,7 +602,10 @@ impl Session {
             let scope = Some(&self.top_scope).filter(|m| !m.names.is_empty());
             analysis::modules::check_program(source, key, main_prefix, &env, scope, &mut loader)
         };
-        self.check_redefinition_tiers(&mut program.files[0].analysis);
+        if !module_main {
+            // The REPL's redefinition rule is about the session's own globals.
+            self.check_redefinition_tiers(&mut program.files[0].analysis);
+        }
         let input_needs = program.input_needs();
         let has_errors = program.has_errors();
         let mut files = program.files.iter_mut();
