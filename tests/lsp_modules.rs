@@ -135,3 +135,70 @@ fn imports_stay_beneath_the_workspace_folder() {
     // `../top.jue` is inside the workspace folder (the root), `../../outside.jue` is not.
     assert_eq!(got, vec![("E0107", 1)], "{diags:?}");
 }
+
+#[test]
+fn references_and_rename_reach_the_importers() {
+    let dir = temp_dir("modules-refs");
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    let u = "(define (twice x) (* 2 x))\n(twice 0)\n";
+    std::fs::write(dir.join("lib/u.jue"), u).unwrap();
+    let main = "(import \"lib/u.jue\")\n(import \"lib/u.jue\" :as u)\n(twice 1)\n(u/twice 2)\n";
+    std::fs::write(dir.join("main.jue"), main).unwrap();
+    std::fs::write(dir.join("other.jue"), "(define (twice y) y)\n(twice 3)\n").unwrap();
+    let mut c = Client::spawn_in(&dir);
+    c.initialize(&dir, &["utf-16"]);
+    let u_uri = file_uri(&dir.join("lib/u.jue"));
+    let main_uri = file_uri(&dir.join("main.jue"));
+    c.open(&u_uri, u);
+    c.diagnostics(&u_uri, 1);
+    let refs = c.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": u_uri}, "position": {"line": 0, "character": 10},
+               "context": {"includeDeclaration": true}}),
+    );
+    let mut got: Vec<(String, u64, u64)> = refs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["uri"].as_str().unwrap().to_string(),
+                l["range"]["start"]["line"].as_u64().unwrap(),
+                l["range"]["start"]["character"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    // Its own two, and main.jue's two (not other.jue's own `twice`).
+    assert_eq!(
+        got,
+        vec![
+            (u_uri.clone(), 0, 9),
+            (u_uri.clone(), 1, 1),
+            (main_uri.clone(), 2, 1),
+            (main_uri.clone(), 3, 1),
+        ],
+        "{refs}"
+    );
+    let edit = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": u_uri}, "position": {"line": 0, "character": 10},
+               "newName": "double"}),
+    );
+    let edits = edit["changes"][main_uri.as_str()].as_array().unwrap();
+    let mut starts: Vec<(u64, u64, u64)> = edits
+        .iter()
+        .map(|e| {
+            assert_eq!(e["newText"], "double");
+            (
+                e["range"]["start"]["line"].as_u64().unwrap(),
+                e["range"]["start"]["character"].as_u64().unwrap(),
+                e["range"]["end"]["character"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    starts.sort();
+    // `twice` whole; in `u/twice` only the part after the alias.
+    assert_eq!(starts, vec![(2, 1, 6), (3, 3, 8)], "{edit}");
+    assert_eq!(edit["changes"][u_uri.as_str()].as_array().unwrap().len(), 2);
+}

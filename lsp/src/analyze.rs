@@ -34,6 +34,9 @@ pub struct Analyzed {
     pub project: Arc<Project>,
     /// The files it imports, checked with it (language §13).
     pub imports: Option<Arc<Imports>>,
+    /// Its file and the workspace folders (references and rename reach the
+    /// files that import it).
+    pub file: Option<(std::path::PathBuf, Vec<std::path::PathBuf>)>,
 }
 
 /// One slot as the features see it.
@@ -76,6 +79,7 @@ pub fn analyze(
     rope: Rope,
     project: Arc<Project>,
     imports: Option<Arc<Imports>>,
+    file: Option<(std::path::PathBuf, Vec<std::path::PathBuf>)>,
     cancelled: &dyn Fn() -> bool,
 ) -> Option<Analyzed> {
     let snapshot = {
@@ -105,6 +109,7 @@ pub fn analyze(
         local_starts,
         project,
         imports,
+        file,
     })
 }
 

@@ -832,13 +832,38 @@ pub fn definition(cx: &Ctx<'_>, off: usize) -> Option<Location> {
 
 /// Find references.
 pub fn references(cx: &Ctx<'_>, off: usize, include_declaration: bool) -> Vec<Location> {
-    let Some((_, spans, def)) = occurrences(cx.doc, off as u32) else {
+    let Some((target, spans, def)) = occurrences(cx.doc, off as u32) else {
         return Vec::new();
     };
-    spans
+    let mut out: Vec<Location> = spans
         .into_iter()
         .filter(|s| include_declaration || Some(*s) != def)
         .map(|s| Location::new(cx.uri.clone(), cx.range(s)))
+        .collect();
+    for (uri, rope, spans) in importer_uses(cx, &target) {
+        out.extend(spans.into_iter().map(|s| {
+            Location::new(
+                uri.clone(),
+                span_to_range(&rope, s.start as usize, s.end as usize, cx.enc),
+            )
+        }));
+    }
+    out
+}
+
+/// A top-level definition's uses in the files under the root that import this
+/// document directly (language §13; tooling §3 references and rename).
+fn importer_uses(cx: &Ctx<'_>, target: &RefTarget) -> Vec<(Uri, ropey::Rope, Vec<Span>)> {
+    let (RefTarget::Global(name), Some((path, roots))) = (target, &cx.doc.file) else {
+        return Vec::new();
+    };
+    if name.starts_with('%') {
+        return Vec::new();
+    }
+    let session = cx.doc.project.session();
+    crate::imports::importer_occurrences(&session, path, roots, name)
+        .into_iter()
+        .filter_map(|(p, rope, spans)| Some((Uri::from_file_path(&p)?, rope, spans)))
         .collect()
 }
 
@@ -864,7 +889,7 @@ pub fn rename(cx: &Ctx<'_>, off: usize, new_name: &str) -> Result<Option<Workspa
     if !valid_name(new_name) {
         return Err(format!("`{new_name}` is not a valid Jue name"));
     }
-    let Some((_, spans, _)) = occurrences(cx.doc, off as u32) else {
+    let Some((target, spans, _)) = occurrences(cx.doc, off as u32) else {
         return Ok(None);
     };
     let edits = spans
@@ -873,6 +898,21 @@ pub fn rename(cx: &Ctx<'_>, off: usize, new_name: &str) -> Result<Option<Workspa
         .collect();
     let mut changes = HashMap::new();
     changes.insert(cx.uri.clone(), edits);
+    // Importers' uses: `name` or `A/name`, whose alias stays.
+    for (uri, rope, spans) in importer_uses(cx, &target) {
+        let edits = spans
+            .into_iter()
+            .map(|s| {
+                let text = rope
+                    .byte_slice(s.start as usize..s.end as usize)
+                    .to_string();
+                let start = s.start as usize + text.rfind('/').map_or(0, |i| i + 1);
+                let range = span_to_range(&rope, start, s.end as usize, cx.enc);
+                TextEdit::new(range, new_name.to_string())
+            })
+            .collect();
+        changes.insert(uri, edits);
+    }
     Ok(Some(WorkspaceEdit {
         changes: Some(changes),
         ..Default::default()

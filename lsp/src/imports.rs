@@ -3,7 +3,7 @@
 //! The document is analysed with the names they bind; their diagnostics are
 //! published under their own URIs; hover and definition follow imported names.
 
-use jue_engine::analysis::{Definition, ModuleScope};
+use jue_engine::analysis::{Definition, ModuleScope, RefTarget};
 use jue_engine::diagnostic::Diagnostic;
 use jue_engine::{Session, SourceFile, Span};
 use ropey::Rope;
@@ -122,4 +122,64 @@ impl Imports {
                 .map(|d| (f, d))
         })
     }
+}
+
+/// The workspace folder holding `path`, else its directory.
+pub fn root_for(path: &Path, roots: &[PathBuf]) -> Option<PathBuf> {
+    roots
+        .iter()
+        .filter(|r| path.starts_with(r))
+        .max_by_key(|r| r.as_os_str().len())
+        .cloned()
+        .or_else(|| path.parent().map(Path::to_path_buf))
+}
+
+/// Where the files under the root that import `file` directly use its top-level
+/// definition `name` (plainly or as `A/name`): each file with its text and spans.
+pub fn importer_occurrences(
+    session: &Session,
+    file: &Path,
+    roots: &[PathBuf],
+    name: &str,
+) -> Vec<(PathBuf, Rope, Vec<Span>)> {
+    let (Ok(canon), Some(root)) = (std::fs::canonicalize(file), root_for(file, roots)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in crate::workspace::jue_files(&root) {
+        if std::fs::canonicalize(&f).is_ok_and(|c| c == canon) {
+            continue;
+        }
+        // Program text only: a huge file is not one to rename in.
+        if std::fs::metadata(&f).map_or(true, |m| m.len() > 4 << 20) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let Some(imports) = Imports::of(session, &text, Some(&f), roots) else {
+            continue;
+        };
+        if !imports.paths.iter().any(|(_, p)| *p == canon) {
+            continue;
+        }
+        let Some(imported) = imports.files.iter().find(|x| x.path == canon) else {
+            continue;
+        };
+        let internal = format!("{}{name}", imported.prefix);
+        let parse = jue_engine::syntax::parse(&text);
+        let mut env = session.env();
+        env.module = Some(&imports.scope);
+        let analysis = jue_engine::analysis::analyze(&parse, &env);
+        let spans: Vec<Span> = analysis
+            .references
+            .iter()
+            .filter(|r| matches!(&r.target, RefTarget::Global(g) if **g == *internal))
+            .map(|r| r.span)
+            .collect();
+        if !spans.is_empty() {
+            out.push((f, Rope::from_str(&text), spans));
+        }
+    }
+    out
 }

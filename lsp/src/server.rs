@@ -121,12 +121,13 @@ impl State {
             }
         }
         // The files it imports, read from disk now (they may have changed).
+        let roots = lock(&self.roots).clone();
         let imports = {
-            let roots = lock(&self.roots).clone();
             let text = rope.to_string();
             let session = project.session();
             Imports::of(&session, &text, path.as_deref(), &roots).map(Arc::new)
         };
+        let file = path.clone().map(|p| (p, roots));
         let analyzed = {
             let mut l = lock(&live);
             // A newer edit already reached the document: this version is gone.
@@ -156,7 +157,9 @@ impl State {
             l.imports = imports.clone();
             let cancelled = || latest.load(Ordering::SeqCst) != current || stop();
             let doc = l.doc.as_mut()?;
-            let a = Arc::new(analyze(doc, current, rope, project, imports, &cancelled)?);
+            let a = Arc::new(analyze(
+                doc, current, rope, project, imports, file, &cancelled,
+            )?);
             l.last = Some(a.clone());
             a
         };
