@@ -39,6 +39,7 @@ pub fn main(args: CheckArgs) -> ExitCode {
     let mut warnings = 0usize;
     // A file imported twice, or also given as FILE, is checked and reported once.
     let mut reported: std::collections::HashSet<std::path::PathBuf> = Default::default();
+    let mut checked = 0usize;
     for path in &args.files {
         let source = match read_source(path) {
             Ok(s) => s,
@@ -79,10 +80,11 @@ pub fn main(args: CheckArgs) -> ExitCode {
             }
             failed |= analysis.has_errors();
             warnings += analysis.diagnostics.len();
+            checked += 1;
             report(&args, source, analysis, color);
         }
     }
-    finish(&args, failed, warnings)
+    finish(&args, failed, warnings, checked)
 }
 
 /// Writes one file's diagnostics, as reports or JSON Lines.
@@ -118,13 +120,14 @@ fn report(
 }
 
 /// The exit status and the text form's closing line.
-fn finish(args: &CheckArgs, failed: bool, warnings: usize) -> ExitCode {
+fn finish(args: &CheckArgs, failed: bool, warnings: usize, checked: usize) -> ExitCode {
     if failed {
         ExitCode::from(1)
     } else {
         // A one-line "all clear" on stderr (stdout stays for the JSON lines).
         if args.format == Format::Text {
-            let n = args.files.len();
+            // Imported files count: each checked once.
+            let n = checked;
             eprintln!(
                 "checked {n} file{}: no errors{}",
                 if n == 1 { "" } else { "s" },
