@@ -202,3 +202,35 @@ fn references_and_rename_reach_the_importers() {
     assert_eq!(starts, vec![(2, 1, 6), (3, 3, 8)], "{edit}");
     assert_eq!(edit["changes"][u_uri.as_str()].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn an_open_imported_file_is_read_from_its_editor() {
+    let dir = temp_dir("modules-open");
+    let u = "(define (twice x) (* 2 x))\n";
+    std::fs::write(dir.join("u.jue"), u).unwrap();
+    let main = "(import \"u.jue\")\n(twice 1)\n";
+    std::fs::write(dir.join("main.jue"), main).unwrap();
+    let mut c = Client::spawn_in(&dir);
+    c.initialize(&dir, &["utf-16"]);
+    let (u_uri, main_uri) = (
+        file_uri(&dir.join("u.jue")),
+        file_uri(&dir.join("main.jue")),
+    );
+    c.open(&u_uri, u);
+    c.open(&main_uri, main);
+    assert!(c.diagnostics(&main_uri, 1).is_empty());
+    // An unsaved edit renames it: the importer, checked again, no longer finds it.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u_uri, "version": 2},
+               "contentChanges": [{"text": "(define (thrice x) (* 3 x))\n"}]}),
+    );
+    let p = c.wait_notification("textDocument/publishDiagnostics", |p| {
+        p["uri"] == json!(main_uri)
+            && p["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d["code"] == "E0101"))
+    });
+    let e = &p["diagnostics"][0];
+    assert!(e["message"].as_str().unwrap().contains("`twice`"), "{p}");
+}

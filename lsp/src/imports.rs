@@ -7,6 +7,7 @@ use jue_engine::analysis::{Definition, ModuleScope, RefTarget};
 use jue_engine::diagnostic::Diagnostic;
 use jue_engine::{Session, SourceFile, Span};
 use ropey::Rope;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// One imported file as checked with the document.
@@ -46,6 +47,7 @@ impl Imports {
         text: &str,
         path: Option<&Path>,
         roots: &[PathBuf],
+        open: &HashMap<PathBuf, String>,
     ) -> Option<Imports> {
         if !text.contains("import") {
             return None;
@@ -67,7 +69,8 @@ impl Imports {
             .map_or("<document>".to_string(), |n| {
                 n.to_string_lossy().into_owned()
             });
-        let program = session.check_program_in(&SourceFile::new(name, text), path, root.as_deref());
+        let program =
+            session.check_program_open(&SourceFile::new(name, text), path, root.as_deref(), open);
         let mut files = program.files.into_iter();
         let main = files.next()?;
         let paths = main
@@ -157,7 +160,7 @@ pub fn importer_occurrences(
         let Ok(text) = std::fs::read_to_string(&f) else {
             continue;
         };
-        let Some(imports) = Imports::of(session, &text, Some(&f), roots) else {
+        let Some(imports) = Imports::of(session, &text, Some(&f), roots, &HashMap::new()) else {
             continue;
         };
         if !imports.paths.iter().any(|(_, p)| *p == canon) {

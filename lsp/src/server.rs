@@ -124,8 +124,21 @@ impl State {
         let roots = lock(&self.roots).clone();
         let imports = {
             let text = rope.to_string();
+            // Imported files that are open are read from their editors (unsaved text).
+            let open: HashMap<PathBuf, String> = if text.contains("import") {
+                lock(&self.docs)
+                    .values()
+                    .filter(|d| d.path.is_some() && d.path != path)
+                    .filter_map(|d| {
+                        let p = std::fs::canonicalize(d.path.as_ref()?).ok()?;
+                        Some((p, d.rope.to_string()))
+                    })
+                    .collect()
+            } else {
+                HashMap::new()
+            };
             let session = project.session();
-            Imports::of(&session, &text, path.as_deref(), &roots).map(Arc::new)
+            Imports::of(&session, &text, path.as_deref(), &roots, &open).map(Arc::new)
         };
         let file = path.clone().map(|p| (p, roots));
         let analyzed = {
@@ -333,10 +346,11 @@ impl Backend {
 
     /// Open documents that import files are checked again (a file they import may
     /// have changed on disk).
-    fn recheck_importers(&self) {
+    fn recheck_importers(&self, except: Option<&str>) {
         let list: Vec<(String, i32)> = {
             let mut docs = lock(&self.state.docs);
             docs.iter_mut()
+                .filter(|(k, _)| except != Some(k.as_str()))
                 .filter(|(_, d)| d.analyzed.as_ref().is_some_and(|a| a.imports.is_some()))
                 .map(|(k, d)| {
                     d.analyzed = None;
@@ -600,7 +614,9 @@ impl LanguageServer for Backend {
             drop(live);
             d.version = version;
         }
-        self.schedule(key, version);
+        self.schedule(key.clone(), version);
+        // Open documents importing it read its text from here: check them again.
+        self.recheck_importers(Some(&key));
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
@@ -612,7 +628,7 @@ impl LanguageServer for Backend {
         if let Some(v) = version {
             self.schedule(key, v); // re-checks jue.toml; re-analyses only if it changed
         }
-        self.recheck_importers();
+        self.recheck_importers(None);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
@@ -655,7 +671,7 @@ impl LanguageServer for Backend {
             for (k, v) in list {
                 self.schedule(k, v);
             }
-            self.recheck_importers();
+            self.recheck_importers(None);
         }
     }
 

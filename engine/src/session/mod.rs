@@ -517,6 +517,19 @@ impl Session {
         file: Option<&std::path::Path>,
         root: Option<&std::path::Path>,
     ) -> analysis::modules::Program {
+        self.check_program_open(source, file, root, &HashMap::new())
+    }
+
+    /// [`Session::check_program_in`] reading the files in `open` (by resolved
+    /// path) from there rather than from disk: an editor's unsaved text. Paths
+    /// still resolve on disk, beneath the root.
+    pub fn check_program_open(
+        &self,
+        source: &SourceFile,
+        file: Option<&std::path::Path>,
+        root: Option<&std::path::Path>,
+        open: &HashMap<std::path::PathBuf, String>,
+    ) -> analysis::modules::Program {
         let (dir, key) = root_of(file);
         let root = root.map_or(dir, std::path::Path::to_path_buf);
         let mut ids = self.module_ids.clone();
@@ -527,6 +540,7 @@ impl Session {
             reload: &[],
             ids: &mut ids,
             budget: self.text_budget(source),
+            open: Some(open),
         };
         let env = self.env();
         let scope = Some(&self.top_scope).filter(|m| !m.names.is_empty());
@@ -590,6 +604,7 @@ impl Session {
                 reload,
                 ids: &mut self.module_ids,
                 budget,
+                open: None,
             };
             let env = Env {
                 registry: &self.registry,
@@ -908,6 +923,7 @@ impl Session {
                 reload: &set,
                 ids: &mut ids,
                 budget: self.text_budget(source),
+                open: None,
             };
             let env = self.env();
             let scope = Some(&self.top_scope).filter(|m| !m.names.is_empty());
@@ -1343,6 +1359,8 @@ struct SessionLoader<'s> {
     ids: &'s mut HashMap<std::path::PathBuf, u32>,
     /// Bytes of text that may still be read.
     budget: u64,
+    /// Texts to read instead of the files (an editor's open documents).
+    open: Option<&'s HashMap<std::path::PathBuf, String>>,
 }
 
 impl SessionLoader<'_> {
@@ -1376,7 +1394,17 @@ impl analysis::modules::Loader for SessionLoader<'_> {
 
     fn read(&mut self, key: &str) -> Result<String, String> {
         let budget = self.budget;
-        let text = self.root()?.read(std::path::Path::new(key), budget)?;
+        let open = self.open.and_then(|o| o.get(std::path::Path::new(key)));
+        let text = match open {
+            Some(t) if t.len() as u64 > budget => {
+                return Err(format!(
+                    "it is {} bytes, more than the {budget} bytes a program's files may hold under the memory limit",
+                    t.len()
+                ));
+            }
+            Some(t) => t.clone(),
+            None => self.root()?.read(std::path::Path::new(key), budget)?,
+        };
         self.budget = self.budget.saturating_sub(text.len() as u64);
         Ok(text)
     }
