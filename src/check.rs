@@ -37,6 +37,9 @@ pub fn main(args: CheckArgs) -> ExitCode {
     let color = stderr_color();
     let mut failed = false;
     let mut warnings = 0usize;
+    // A file imported twice, or also given as FILE, is checked and reported once.
+    let mut reported: std::collections::HashSet<std::path::PathBuf> = Default::default();
+    let mut checked = 0usize;
     for path in &args.files {
         let source = match read_source(path) {
             Ok(s) => s,
@@ -67,12 +70,35 @@ pub fn main(args: CheckArgs) -> ExitCode {
             .filter_map(|g| jue_engine::session::grants::parse_grant(g).ok())
             .map(|(c, _)| c);
         session.assume_granted(assumed.collect());
-        let analysis = session.check(&source);
-        failed |= analysis.has_errors();
-        warnings += analysis.diagnostics.len();
+        // The file and every file it imports, in the order first read (tooling §1).
+        let files = session.check_program(&source, Some(std::path::Path::new(path)));
+        for (key, source, analysis) in &files {
+            if let Some(k) = key
+                && !reported.insert(k.clone())
+            {
+                continue;
+            }
+            failed |= analysis.has_errors();
+            warnings += analysis.diagnostics.len();
+            checked += 1;
+            report(&args, source, analysis, color);
+        }
+    }
+    finish(&args, failed, warnings, checked)
+}
+
+/// Writes one file's diagnostics, as reports or JSON Lines.
+fn report(
+    args: &CheckArgs,
+    source: &jue_engine::SourceFile,
+    analysis: &jue_engine::analysis::Analysis,
+    color: bool,
+) {
+    let path = source.name();
+    {
         for d in &analysis.diagnostics {
             match args.format {
-                Format::Text => eprint!("{}", render_diagnostic(d, &source, color)),
+                Format::Text => eprint!("{}", render_diagnostic(d, source, color)),
                 Format::Json => {
                     let (l, c) = source.line_col(d.span.start);
                     let (el, ec) = source.line_col(d.span.end);
@@ -91,12 +117,17 @@ pub fn main(args: CheckArgs) -> ExitCode {
             }
         }
     }
+}
+
+/// The exit status and the text form's closing line.
+fn finish(args: &CheckArgs, failed: bool, warnings: usize, checked: usize) -> ExitCode {
     if failed {
         ExitCode::from(1)
     } else {
         // A one-line "all clear" on stderr (stdout stays for the JSON lines).
         if args.format == Format::Text {
-            let n = args.files.len();
+            // Imported files count: each checked once.
+            let n = checked;
             eprintln!(
                 "checked {n} file{}: no errors{}",
                 if n == 1 { "" } else { "s" },

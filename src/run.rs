@@ -61,14 +61,21 @@ pub fn main(args: RunArgs) -> ExitCode {
         })
     };
     drop(watcher);
-    let prepared = match session.prepare(source) {
+    // FILE's directory is the root its imports stay beneath (language §13).
+    let prepared = match session.prepare_file(source, std::path::Path::new(&args.file)) {
         Ok(p) => p,
         Err(EvalError::Compile {
             source,
             diagnostics,
+            imported,
         }) => {
             for d in &diagnostics {
                 eprint!("{}", render_diagnostic(d, &source, color));
+            }
+            for (file, ds) in &imported {
+                for d in ds {
+                    eprint!("{}", render_diagnostic(d, file, color));
+                }
             }
             return ExitCode::from(2);
         }
@@ -94,6 +101,11 @@ pub fn main(args: RunArgs) -> ExitCode {
     }
     for d in &prepared.analysis.diagnostics {
         eprint!("{}", render_diagnostic(d, &prepared.source, color));
+    }
+    for (file, ds) in &prepared.imported {
+        for d in ds {
+            eprint!("{}", render_diagnostic(d, file, color));
+        }
     }
     let result = session.run(&prepared);
     let _ = std::io::stdout().flush();

@@ -77,8 +77,9 @@ impl From<EvalError> for Failure {
             EvalError::Compile {
                 source,
                 diagnostics,
+                imported,
             } => {
-                let errors: Vec<String> = diagnostics
+                let mut errors: Vec<String> = diagnostics
                     .iter()
                     .filter(|d| d.is_error())
                     .map(|d| {
@@ -86,6 +87,20 @@ impl From<EvalError> for Failure {
                         format!("{} at {}:{}: {}", d.code, line + 1, col + 1, d.message)
                     })
                     .collect();
+                // Errors in imported files name their file (language §13).
+                for (file, ds) in &imported {
+                    for d in ds.iter().filter(|d| d.is_error()) {
+                        let (line, col) = file.line_col(d.span.start);
+                        let name = file.name();
+                        errors.push(format!(
+                            "{} at {name}:{}:{}: {}",
+                            d.code,
+                            line + 1,
+                            col + 1,
+                            d.message
+                        ));
+                    }
+                }
                 let message = if errors.is_empty() {
                     "compile error".to_string()
                 } else {

@@ -5,6 +5,7 @@
 //! Slot data is relative to the slot's start; the accessors here hand out absolute
 //! spans and text-wide local numbers, reading only the slots a request touches.
 
+use crate::imports::Imports;
 use crate::project::Project;
 use jue_engine::analysis::document::{Document, SlotData};
 use jue_engine::analysis::globals::form_tier;
@@ -31,6 +32,11 @@ pub struct Analyzed {
     local_starts: Vec<LocalId>,
     /// The project it was checked in (registry, assumed grants).
     pub project: Arc<Project>,
+    /// The files it imports, checked with it (language §13).
+    pub imports: Option<Arc<Imports>>,
+    /// Its file and the workspace folders (references and rename reach the
+    /// files that import it).
+    pub file: Option<(std::path::PathBuf, Vec<std::path::PathBuf>)>,
 }
 
 /// One slot as the features see it.
@@ -72,18 +78,28 @@ pub fn analyze(
     version: i32,
     rope: Rope,
     project: Arc<Project>,
+    imports: Option<Arc<Imports>>,
+    file: Option<(std::path::PathBuf, Vec<std::path::PathBuf>)>,
     cancelled: &dyn Fn() -> bool,
 ) -> Option<Analyzed> {
     let snapshot = {
         let session = project.session();
-        let env = session.env();
+        let mut env = session.env();
+        if let Some(i) = &imports {
+            env.module = Some(&i.scope);
+        }
         if !doc.refresh(&env, cancelled) {
             return None;
         }
         doc.clone()
     };
 
-    let diagnostics = snapshot.diagnostics(Mode::File);
+    let mut diagnostics = snapshot.diagnostics(Mode::File);
+    if let Some(i) = &imports {
+        // The imports' own (E0105, E0106, E0107), which the document cannot see.
+        diagnostics.extend(i.diagnostics.iter().cloned());
+        diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    }
     let local_starts = snapshot.local_starts();
     Some(Analyzed {
         version,
@@ -92,6 +108,8 @@ pub fn analyze(
         diagnostics,
         local_starts,
         project,
+        imports,
+        file,
     })
 }
 

@@ -177,7 +177,18 @@ impl Ctx<'_> {
 
 /// The document's diagnostics in LSP form.
 pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
-    let diags = &cx.doc.diagnostics;
+    file_diagnostics(&cx.doc.rope, cx.text(), &cx.doc.diagnostics, cx.uri, cx.enc)
+}
+
+/// The diagnostics of a text as LSP diagnostics (an open document's, or an
+/// imported file's published under its own URI).
+pub fn file_diagnostics(
+    rope: &ropey::Rope,
+    text: &str,
+    diags: &[jue_engine::diagnostic::Diagnostic],
+    uri: &Uri,
+    enc: Encoding,
+) -> Vec<Diagnostic> {
     // Every position in one forward scan (a broken file can have many).
     let mut offsets: Vec<u32> = Vec::new();
     for d in diags {
@@ -186,7 +197,7 @@ pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
             offsets.extend([r.span.start, r.span.end.max(r.span.start)]);
         }
     }
-    let positions = positions_of(&cx.doc.rope, cx.text(), &offsets, cx.enc);
+    let positions = positions_of(rope, text, &offsets, enc);
     let mut ranges = positions.chunks(2).map(|p| Range::new(p[0], p[1]));
     diags
         .iter()
@@ -201,7 +212,7 @@ pub fn diagnostics(cx: &Ctx<'_>) -> Vec<Diagnostic> {
                 .related
                 .iter()
                 .map(|r| DiagnosticRelatedInformation {
-                    location: Location::new(cx.uri.clone(), ranges.next().unwrap_or_default()),
+                    location: Location::new(uri.clone(), ranges.next().unwrap_or_default()),
                     message: r.message.clone(),
                 })
                 .collect();
@@ -281,6 +292,16 @@ pub fn doc_at(doc: &Analyzed, off: u32) -> Option<(String, Span)> {
                 }
             }
             RefTarget::Builtin(id) => docs::builtin(builtins::get(*id)),
+            RefTarget::Global(name) if name.starts_with(builtins::MODULE_PREFIX) => {
+                // An imported name: its definition in the other file, which it names.
+                let (file, d) = doc.imports.as_ref()?.definition(name)?;
+                let written = doc.text().get(r.span.start as usize..r.span.end as usize)?;
+                format!(
+                    "{}\nimported from {}",
+                    docs::user_definition(written, &global_info(d), view),
+                    file.source.name()
+                )
+            }
             RefTarget::Global(name) => {
                 let d = definition_named(doc, name)?;
                 docs::user_definition(name, &global_info(&d), view)
@@ -529,6 +550,34 @@ pub fn completion(cx: &Ctx<'_>, off: usize) -> CompletionList {
                 break 'fill;
             }
         }
+        // Imported names, `A/N` included (language §13).
+        if let Some(imports) = &cx.doc.imports {
+            let mut names: Vec<(&str, &str)> = imports
+                .scope
+                .names
+                .iter()
+                .filter(|(n, _)| matches_prefix(n, prefix))
+                .map(|(n, i)| (&**n, &**i))
+                .collect();
+            names.sort_unstable();
+            for (name, internal) in names {
+                let Some(info) = imports.scope.globals.get(internal) else {
+                    continue;
+                };
+                let kind = if info.arity.is_some() {
+                    CompletionItemKind::FUNCTION
+                } else {
+                    CompletionItemKind::VARIABLE
+                };
+                let detail = docs::user_definition(name, info, GrantView::Unknown)
+                    .lines()
+                    .next()
+                    .map(str::to_string);
+                if !push(name, kind, detail, Source::Definition, "1") {
+                    break 'fill;
+                }
+            }
+        }
         for name in SPECIAL_FORMS {
             if !matches_prefix(name, prefix) {
                 continue;
@@ -755,19 +804,66 @@ pub fn occurrences(doc: &Analyzed, off: u32) -> Option<(RefTarget, Vec<Span>, Op
 
 /// Go to definition.
 pub fn definition(cx: &Ctx<'_>, off: usize) -> Option<Location> {
+    if let Some(imports) = &cx.doc.imports {
+        // An import's path string goes to the file.
+        if let Some((_, path)) = imports.paths.iter().find(|(s, _)| s.touches(off as u32)) {
+            let uri = Uri::from_file_path(path)?;
+            return Some(Location::new(uri, Range::default()));
+        }
+        // An imported name, or `A/N`, goes to its definition in the other file.
+        if let Some(r) = reference_at(cx.doc, off as u32)
+            && let RefTarget::Global(name) = &r.target
+            && name.starts_with(builtins::MODULE_PREFIX)
+        {
+            let (file, d) = imports.definition(name)?;
+            let uri = Uri::from_file_path(&file.path)?;
+            let range = span_to_range(
+                &file.rope,
+                d.name_span.start as usize,
+                d.name_span.end as usize,
+                cx.enc,
+            );
+            return Some(Location::new(uri, range));
+        }
+    }
     let (_, _, def) = occurrences(cx.doc, off as u32)?;
     Some(Location::new(cx.uri.clone(), cx.range(def?)))
 }
 
 /// Find references.
 pub fn references(cx: &Ctx<'_>, off: usize, include_declaration: bool) -> Vec<Location> {
-    let Some((_, spans, def)) = occurrences(cx.doc, off as u32) else {
+    let Some((target, spans, def)) = occurrences(cx.doc, off as u32) else {
         return Vec::new();
     };
-    spans
+    let mut out: Vec<Location> = spans
         .into_iter()
         .filter(|s| include_declaration || Some(*s) != def)
         .map(|s| Location::new(cx.uri.clone(), cx.range(s)))
+        .collect();
+    for (uri, rope, spans) in importer_uses(cx, &target) {
+        out.extend(spans.into_iter().map(|s| {
+            Location::new(
+                uri.clone(),
+                span_to_range(&rope, s.start as usize, s.end as usize, cx.enc),
+            )
+        }));
+    }
+    out
+}
+
+/// A top-level definition's uses in the files under the root that import this
+/// document directly (language §13; tooling §3 references and rename).
+fn importer_uses(cx: &Ctx<'_>, target: &RefTarget) -> Vec<(Uri, ropey::Rope, Vec<Span>)> {
+    let (RefTarget::Global(name), Some((path, roots))) = (target, &cx.doc.file) else {
+        return Vec::new();
+    };
+    if name.starts_with('%') {
+        return Vec::new();
+    }
+    let session = cx.doc.project.session();
+    crate::imports::importer_occurrences(&session, path, roots, name)
+        .into_iter()
+        .filter_map(|(p, rope, spans)| Some((Uri::from_file_path(&p)?, rope, spans)))
         .collect()
 }
 
@@ -793,7 +889,7 @@ pub fn rename(cx: &Ctx<'_>, off: usize, new_name: &str) -> Result<Option<Workspa
     if !valid_name(new_name) {
         return Err(format!("`{new_name}` is not a valid Jue name"));
     }
-    let Some((_, spans, _)) = occurrences(cx.doc, off as u32) else {
+    let Some((target, spans, _)) = occurrences(cx.doc, off as u32) else {
         return Ok(None);
     };
     let edits = spans
@@ -802,6 +898,21 @@ pub fn rename(cx: &Ctx<'_>, off: usize, new_name: &str) -> Result<Option<Workspa
         .collect();
     let mut changes = HashMap::new();
     changes.insert(cx.uri.clone(), edits);
+    // Importers' uses: `name` or `A/name`, whose alias stays.
+    for (uri, rope, spans) in importer_uses(cx, &target) {
+        let edits = spans
+            .into_iter()
+            .map(|s| {
+                let text = rope
+                    .byte_slice(s.start as usize..s.end as usize)
+                    .to_string();
+                let start = s.start as usize + text.rfind('/').map_or(0, |i| i + 1);
+                let range = span_to_range(&rope, start, s.end as usize, cx.enc);
+                TextEdit::new(range, new_name.to_string())
+            })
+            .collect();
+        changes.insert(uri, edits);
+    }
     Ok(Some(WorkspaceEdit {
         changes: Some(changes),
         ..Default::default()

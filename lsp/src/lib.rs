@@ -11,6 +11,7 @@ pub mod features;
 pub mod files;
 pub mod format;
 pub mod forms;
+pub mod imports;
 mod memory;
 pub mod project;
 pub mod protocol;

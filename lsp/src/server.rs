@@ -12,6 +12,7 @@
 use crate::analyze::{Analyzed, analyze};
 use crate::features::{self, ClientCaps, Ctx};
 use crate::format;
+use crate::imports::Imports;
 use crate::project::Project;
 use crate::project::Projects;
 use crate::protocol::Cancel;
@@ -47,6 +48,8 @@ struct Live {
     project: Option<Arc<Project>>,
     /// The last analysis made of it, for a task that waited for the lock.
     last: Option<Arc<Analyzed>>,
+    /// What its imports bound when the document was built: a change starts it again.
+    imports: Option<Arc<Imports>>,
 }
 
 #[derive(Default)]
@@ -117,30 +120,59 @@ impl State {
                 }
             }
         }
+        // The files it imports, read from disk now (they may have changed).
+        let roots = lock(&self.roots).clone();
+        let imports = {
+            let text = rope.to_string();
+            // Imported files that are open are read from their editors (unsaved text).
+            let open: HashMap<PathBuf, String> = if text.contains("import") {
+                lock(&self.docs)
+                    .values()
+                    .filter(|d| d.path.is_some() && d.path != path)
+                    .filter_map(|d| {
+                        let p = std::fs::canonicalize(d.path.as_ref()?).ok()?;
+                        Some((p, d.rope.to_string()))
+                    })
+                    .collect()
+            } else {
+                HashMap::new()
+            };
+            let session = project.session();
+            Imports::of(&session, &text, path.as_deref(), &roots, &open).map(Arc::new)
+        };
+        let file = path.clone().map(|p| (p, roots));
         let analyzed = {
             let mut l = lock(&live);
             // A newer edit already reached the document: this version is gone.
             if latest.load(Ordering::SeqCst) != current {
                 return None;
             }
+            let same_imports = Imports::same(l.imports.as_deref(), imports.as_deref());
             // Another task may have analysed this version while we waited for the lock.
             // (Read from the live document: `docs` is never locked after `live`.)
             if let Some(a) = &l.last {
-                if a.version == current && Arc::ptr_eq(&a.project, &project) {
+                if a.version == current && Arc::ptr_eq(&a.project, &project) && same_imports {
                     return Some((a.clone(), problems));
                 }
             }
             let same_project = l.project.as_ref().is_some_and(|p| Arc::ptr_eq(p, &project));
-            let doc = match &mut l.doc {
-                Some(doc) if same_project && doc.text().len() == rope.len_bytes() => doc,
-                _ => {
-                    let tier = project.session().env().default_tier;
-                    l.project = Some(project.clone());
-                    l.doc.insert(Document::new(rope.to_string(), tier))
-                }
-            };
+            let reuse = same_project
+                && same_imports
+                && l.doc
+                    .as_ref()
+                    .is_some_and(|d| d.text().len() == rope.len_bytes());
+            if !reuse {
+                // New text, project or imported names: analysed from scratch.
+                let tier = project.session().env().default_tier;
+                l.project = Some(project.clone());
+                l.doc = Some(Document::new(rope.to_string(), tier));
+            }
+            l.imports = imports.clone();
             let cancelled = || latest.load(Ordering::SeqCst) != current || stop();
-            let a = Arc::new(analyze(doc, current, rope, project, &cancelled)?);
+            let doc = l.doc.as_mut()?;
+            let a = Arc::new(analyze(
+                doc, current, rope, project, imports, file, &cancelled,
+            )?);
             l.last = Some(a.clone());
             a
         };
@@ -290,7 +322,45 @@ impl Backend {
             };
             let diags = features::diagnostics(&cx);
             client.publish_diagnostics(uri, diags, Some(version)).await;
+            // Diagnostics of imported files that are not open, under their own URIs.
+            if let Some(imports) = &a.imports {
+                for f in &imports.files {
+                    let Some(furi) = Uri::from_file_path(&f.path) else {
+                        continue;
+                    };
+                    if lock(&state.docs).contains_key(furi.as_str()) {
+                        continue;
+                    }
+                    let d = features::file_diagnostics(
+                        &f.rope,
+                        f.source.text(),
+                        &f.diagnostics,
+                        &furi,
+                        state.enc(),
+                    );
+                    client.publish_diagnostics(furi, d, None).await;
+                }
+            }
         });
+    }
+
+    /// Open documents that import files are checked again (a file they import may
+    /// have changed on disk).
+    fn recheck_importers(&self, except: Option<&str>) {
+        let list: Vec<(String, i32)> = {
+            let mut docs = lock(&self.state.docs);
+            docs.iter_mut()
+                .filter(|(k, _)| except != Some(k.as_str()))
+                .filter(|(_, d)| d.analyzed.as_ref().is_some_and(|a| a.imports.is_some()))
+                .map(|(k, d)| {
+                    d.analyzed = None;
+                    (k.clone(), d.version)
+                })
+                .collect()
+        };
+        for (k, v) in list {
+            self.schedule(k, v);
+        }
     }
 
     /// The version a request about `uri` is answered on: the document's version
@@ -544,7 +614,9 @@ impl LanguageServer for Backend {
             drop(live);
             d.version = version;
         }
-        self.schedule(key, version);
+        self.schedule(key.clone(), version);
+        // Open documents importing it read its text from here: check them again.
+        self.recheck_importers(Some(&key));
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
@@ -556,6 +628,7 @@ impl LanguageServer for Backend {
         if let Some(v) = version {
             self.schedule(key, v); // re-checks jue.toml; re-analyses only if it changed
         }
+        self.recheck_importers(None);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
@@ -598,6 +671,7 @@ impl LanguageServer for Backend {
             for (k, v) in list {
                 self.schedule(k, v);
             }
+            self.recheck_importers(None);
         }
     }
 

@@ -37,6 +37,7 @@ pub fn run(repl: &mut Repl, line: &str, asker: &mut dyn Asker) -> bool {
         ":type" => type_of(repl, rest),
         ":tier" => tier(repl, &args),
         ":load" => load(repl, rest, asker),
+        ":reload" => reload(repl, rest, asker),
         ":save" => save(repl, rest),
         ":edit" => crate::edit::edit(repl, rest, asker),
         ":history" => history(repl, rest),
@@ -101,11 +102,18 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 const HELP_UNLISTED: &[&str] = &[":quit"];
 
 /// Pairs of commands the `:help` list shows on one row, with the row's text.
-const HELP_JOINED: &[(&str, &str, &str)] = &[(
-    ":sensor",
-    ":actuators",
-    " set a virtual sensor; actuators' last values",
-)];
+const HELP_JOINED: &[(&str, &str, &str)] = &[
+    (
+        ":sensor",
+        ":actuators",
+        " set a virtual sensor; actuators' last values",
+    ),
+    (
+        ":load",
+        ":reload",
+        "   evaluate a file; load changed files again",
+    ),
+];
 
 fn help(repl: &mut Repl, args: &[&str]) -> bool {
     if let Some(name) = args.first() {
@@ -405,7 +413,11 @@ fn doc(repl: &mut Repl, name: &str) -> bool {
     }
     let s = &repl.session;
     let view = GrantView::Against(s.grants());
-    let text = if let Some(g) = s
+    // An imported name (language §13) is what the session's inputs see first.
+    let imported = s.imported().find(|(n, _)| *n == name).map(|(_, g)| g);
+    let text = if let Some(g) = imported {
+        Some(docs::user_definition(name, g, view))
+    } else if let Some(g) = s
         .globals()
         .get(name)
         .filter(|_| !RESULT_NAMES.contains(&name))
@@ -534,11 +546,42 @@ fn load(repl: &mut Repl, path: &str, asker: &mut dyn Asker) -> bool {
             return false;
         }
     };
-    let ok = repl.eval_text(source, false, asker);
+    // FILE's directory is the root of its imports (language §13).
+    let prepared = repl
+        .session
+        .prepare_file(source, std::path::Path::new(path));
+    let ok = repl.eval_prepared(prepared, false, asker);
     if ok {
         repl.message(&format!("loaded {path}"));
     }
     ok
+}
+
+/// `:reload [FILE]` (tooling §2): loaded files whose text changed, or only FILE,
+/// checked as a whole; with no error, run again through the pre-flight prompt.
+fn reload(repl: &mut Repl, path: &str, asker: &mut dyn Asker) -> bool {
+    let only = (!path.is_empty()).then(|| std::path::Path::new(path));
+    match repl.session.prepare_reload(only) {
+        Ok((names, _)) if names.is_empty() => {
+            repl.message("nothing changed");
+            true
+        }
+        Ok((names, programs)) => {
+            let mut ok = true;
+            for p in programs {
+                ok &= repl.eval_prepared(Ok(p), false, asker);
+            }
+            if ok {
+                repl.message(&format!("reloaded {}", names.join(", ")));
+            }
+            ok
+        }
+        Err(e) => {
+            repl.eval_prepared(Err(e), false, asker);
+            repl.message("nothing reloaded");
+            false
+        }
+    }
 }
 
 fn reset(repl: &mut Repl, args: &[&str]) -> bool {

@@ -141,12 +141,19 @@ impl Completer for JueHelper {
                 ":set" => ["print-length", "print-depth", "print-chars"]
                     .map(String::from)
                     .to_vec(),
-                ":load" | ":save" => return self.files.complete(line, pos, ctx),
+                ":load" | ":reload" => jue_paths(word),
+                ":save" => return self.files.complete(line, pos, ctx),
                 ":doc" | ":type" | ":registry" => self.all_names(),
                 ":edit" => self.names.borrow().user.keys().cloned().collect(),
                 _ => Vec::new(),
             };
             return Ok((start, pairs(&mut candidates.into_iter())));
+        }
+        // Inside the path string of an `import`: `.jue` files and directories.
+        if line[..pos].matches('"').count() % 2 == 1
+            && enclosing_head(line, pos).as_deref() == Some("import")
+        {
+            return Ok((start, pairs(&mut jue_paths(word).into_iter())));
         }
         if matches!(
             enclosing_head(line, pos).as_deref(),
@@ -158,6 +165,35 @@ impl Completer for JueHelper {
         let candidates = self.all_names();
         Ok((start, with_signatures(pairs(&mut candidates.into_iter()))))
     }
+}
+
+/// Completions of a partly typed path relative to the current directory: `.jue`
+/// files and directories (with `/`), hidden ones only when a `.` is typed; at
+/// most 1,000 entries are read.
+pub fn jue_paths(typed: &str) -> Vec<String> {
+    let (dir, base) = match typed.rfind('/') {
+        Some(i) => (&typed[..=i], &typed[i + 1..]),
+        None => ("", typed),
+    };
+    let Ok(entries) = std::fs::read_dir(if dir.is_empty() { "." } else { dir }) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in entries.flatten().take(1_000) {
+        let Ok(name) = e.file_name().into_string() else {
+            continue;
+        };
+        if !name.starts_with(base) || (name.starts_with('.') && !base.starts_with('.')) {
+            continue;
+        }
+        // Follows symlinks, so a linked directory completes as one.
+        match std::fs::metadata(e.path()) {
+            Ok(m) if m.is_dir() => out.push(format!("{dir}{name}/")),
+            Ok(m) if m.is_file() && name.ends_with(".jue") => out.push(format!("{dir}{name}")),
+            _ => {}
+        }
+    }
+    out
 }
 
 impl JueHelper {
@@ -430,6 +466,31 @@ impl Highlighter for JueHelper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jue_paths_lists_jue_files_and_directories() {
+        let d = std::env::temp_dir().join(format!("jue-paths-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("lib")).unwrap();
+        std::fs::create_dir_all(d.join(".hidden")).unwrap();
+        for f in ["a.jue", "ab.jue", "a.txt"] {
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        let typed = format!("{}/a", d.display());
+        let mut got = jue_paths(&typed);
+        got.sort();
+        assert_eq!(got, [format!("{typed}.jue"), format!("{typed}b.jue")]);
+        let mut got = jue_paths(&format!("{}/", d.display()));
+        got.sort();
+        let names: Vec<&str> = got
+            .iter()
+            .map(|p| p.rsplit_once('/').map_or("", |x| x.1))
+            .collect();
+        // `lib/` ends in `/`: the last component is empty; hidden entries are left out.
+        assert_eq!(names, ["a.jue", "ab.jue", ""], "{got:?}");
+        assert!(got.iter().any(|p| p.ends_with("/lib/")));
+        let _ = std::fs::remove_dir_all(&d);
+    }
 
     #[test]
     fn heads_and_pairs() {

@@ -36,8 +36,13 @@ impl Names {
             .iter()
             .filter(|(n, _)| !n.starts_with(jue_engine::analysis::PRELUDE_PREFIX))
             .map(|(n, g)| (n.clone(), user_signature(n, g)))
+            // Imported names, `A/` ones included (language §13).
+            .chain(
+                s.imported()
+                    .map(|(n, g)| (n.to_string(), user_signature(n, g))),
+            )
             .collect::<BTreeMap<_, _>>();
-        let internal = s.globals().len() - user.len();
+        let internal = s.globals().len().saturating_sub(user.len());
         Names {
             ffi,
             user,

@@ -192,15 +192,33 @@ impl Repl {
         print_result: bool,
         asker: &mut dyn Asker,
     ) -> bool {
-        let prepared = match self.session.prepare(source) {
+        let prepared = self.session.prepare(source);
+        self.eval_prepared(prepared, print_result, asker)
+    }
+
+    /// [`Repl::eval_text`] of a prepared text (`:load` prepares a file, whose
+    /// directory is its imports' root; `:reload` prepares the changed files).
+    pub fn eval_prepared(
+        &mut self,
+        prepared: Result<jue_engine::Prepared, EvalError>,
+        print_result: bool,
+        asker: &mut dyn Asker,
+    ) -> bool {
+        let prepared = match prepared {
             Ok(p) => p,
             Err(EvalError::Compile {
                 source,
                 diagnostics,
+                imported,
             }) => {
                 let mut text = String::new();
                 for d in &diagnostics {
                     text.push_str(&render_diagnostic(d, &source, self.color));
+                }
+                for (file, ds) in &imported {
+                    for d in ds {
+                        text.push_str(&render_diagnostic(d, file, self.color));
+                    }
                 }
                 self.message(&text);
                 return false;
@@ -213,10 +231,15 @@ impl Repl {
         // The session knows them from here on, even if running fails.
         self.defined
             .extend(prepared.analysis.definitions.iter().map(|d| d.name.clone()));
-        if !prepared.analysis.diagnostics.is_empty() {
+        if !prepared.analysis.diagnostics.is_empty() || !prepared.imported.is_empty() {
             let mut text = String::new();
             for d in &prepared.analysis.diagnostics {
                 text.push_str(&render_diagnostic(d, &prepared.source, self.color));
+            }
+            for (file, ds) in &prepared.imported {
+                for d in ds {
+                    text.push_str(&render_diagnostic(d, file, self.color));
+                }
             }
             self.message(&text);
         }

@@ -67,7 +67,13 @@ pub const COMMANDS: &[Command] = &[
         name: ":load",
         args: "FILE",
         short: "evaluate a file into the session",
-        help: "evaluate a file into the session (relative to the current directory), through the capability prompt",
+        help: "evaluate a file into the session (relative to the current directory), through the capability prompt; its imports are relative to FILE, beneath FILE's directory, and files already loaded are not run again",
+    },
+    Command {
+        name: ":reload",
+        args: "[FILE]",
+        short: "load changed files again",
+        help: "read again every file the session loaded (with :load or import) whose text changed, or only FILE; check them with what they import; with no error run them again (imported files first), so their new definitions replace the old ones and code compiled earlier calls them; with an error nothing is reloaded",
     },
     Command {
         name: ":edit",

@@ -130,6 +130,7 @@ pub fn eval_error(py: Python<'_>, s: &Session, e: EvalError, stash: &Stash) -> P
         EvalError::Compile {
             source,
             diagnostics,
+            ..
         } => {
             let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
             let lines = errors

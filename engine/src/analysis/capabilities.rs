@@ -313,9 +313,9 @@ impl Inference {
             known[id as usize] = true;
         }
         let mut earlier = vec![CapSet::EMPTY; n];
-        if !env.globals.is_empty() {
+        if !env.globals.is_empty() || env.module.is_some() {
             for (id, k) in known.iter_mut().enumerate() {
-                if let Some(g) = env.globals.get(names.name(id as u32)) {
+                if let Some(g) = env.global(names.name(id as u32)) {
                     *k |= g.arity.is_some();
                     earlier[id] = g.needs;
                 }
@@ -671,6 +671,32 @@ impl Warn<'_, '_> {
                             )),
                         );
                     }
+                }
+            }
+            ExprKind::Global(g) if g.starts_with(crate::ground::builtins::MODULE_PREFIX) => {
+                // An imported function's needs show at each use (language §13), as
+                // an FFI function's do; a function of the same file's do not.
+                let n = self.use_needs(e);
+                self.used(n);
+                let missing: Vec<Capability> = n
+                    .iter()
+                    .filter(|c| !declared.contains(*c) && !self.i.assumed.contains(*c))
+                    .collect();
+                if !missing.is_empty() && !self.i.tier_errors.contains(&e.span) {
+                    let caps: Vec<&str> = missing.iter().map(|c| c.name()).collect();
+                    let caps = caps.join(", ");
+                    let name = crate::ground::builtins::visible_global(g);
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::W0301,
+                            e.span,
+                            format!("imported `{name}` uses {caps}, which is neither declared nor granted"),
+                        )
+                        .with_help(format!(
+                            "add `(require-capability {})` before it, or grant {caps}",
+                            missing[0]
+                        )),
+                    );
                 }
             }
             ExprKind::Global(_) | ExprKind::Local(_) => {

@@ -177,6 +177,10 @@ pub fn special_form(name: &str) -> Option<String> {
             "(try body ... (catch err handler ...))",
             "Runs the body; on a run-time error binds err and runs the handler. Limits and interrupts are not caught.",
         ),
+        "import" => (
+            "(import \"path.jue\") or (import \"path.jue\" :as A)",
+            "At top level: loads the file once per session and binds its top-level definitions (as `A/name` with `:as A`); the path is relative to the importing file.",
+        ),
         _ => return None,
     };
     Some(format!("{syntax}\nspecial form\n{meaning}"))

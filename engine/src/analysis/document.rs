@@ -596,7 +596,14 @@ impl Document {
             let m = self.meta[k];
             // W0301 reads the declarations before the slot; W0302 reads what the
             // functions it uses need, and matters only where something is declared.
-            let reads_needs = m.declares || !declared.is_empty();
+            // A use of an imported function warns by what it needs (language §13).
+            let reads_needs = m.declares
+                || !declared.is_empty()
+                || self.slots[k].summary.globals.iter().any(|g| {
+                    self.names
+                        .name(*g)
+                        .starts_with(crate::ground::builtins::MODULE_PREFIX)
+                });
             let stale = m.rewarn
                 || m.warned_with != declared
                 || (reads_needs

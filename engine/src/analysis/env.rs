@@ -75,4 +75,39 @@ pub struct Env<'a> {
     pub default_tier: TrustTier,
     /// Capabilities assumed granted, for W0301 only (run time stays deny-by-default).
     pub assumed: CapSet,
+    /// The names the text's `import` forms bind (language §13); `None` when it
+    /// imports nothing.
+    pub module: Option<&'a ModuleScope>,
+}
+
+impl Env<'_> {
+    /// What is known of a global by the name the IR gives it: a session global,
+    /// or an imported file's (internal name).
+    pub fn global(&self, name: &str) -> Option<&GlobalInfo> {
+        self.globals
+            .get(name)
+            .or_else(|| self.module.and_then(|m| m.globals.get(name)))
+    }
+}
+
+/// The names a file's imports bind: each is an imported file's own global, known
+/// by its internal name (see [`crate::ground::builtins::MODULE_PREFIX`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModuleScope {
+    /// A name as written (`f`, or `u/f` for `:as u`) → the internal global name.
+    pub names: HashMap<Box<str>, Box<str>>,
+    /// Internal global name → what is known of it (its span is `None`: it is in
+    /// another file).
+    pub globals: HashMap<Box<str>, GlobalInfo>,
+    /// Internal global name → the file defining it, as diagnostics name it.
+    pub files: HashMap<Box<str>, Box<str>>,
+    /// Aliases of `(import "u.jue" :as u)`, for "did you mean" on `u/nope`.
+    pub aliases: Vec<Box<str>>,
+}
+
+impl ModuleScope {
+    /// Whether a name as written is bound by an import.
+    pub fn resolve(&self, name: &str) -> Option<&str> {
+        self.names.get(name).map(|n| &**n)
+    }
 }

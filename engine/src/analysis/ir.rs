@@ -153,6 +153,67 @@ pub struct TopItem {
 }
 
 impl Expr {
+    /// Calls `f` on each direct sub-expression, mutably.
+    pub fn for_each_child_mut<'a>(&'a mut self, mut f: impl FnMut(&'a mut Expr)) {
+        match &mut self.kind {
+            ExprKind::Const(_)
+            | ExprKind::Local(_)
+            | ExprKind::Global(_)
+            | ExprKind::Builtin(_)
+            | ExprKind::Ffi(_)
+            | ExprKind::RequireCap(_)
+            | ExprKind::HasCap(_) => {}
+            ExprKind::If(a, b, c) => {
+                f(a);
+                f(b);
+                f(c);
+            }
+            ExprKind::Cond(clauses) => {
+                for c in clauses {
+                    if let Some(t) = &mut c.test {
+                        f(t);
+                    }
+                    c.body.iter_mut().for_each(&mut f);
+                }
+            }
+            ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Begin(es) => es.iter_mut().for_each(f),
+            ExprKind::Lambda(l) => l.body.iter_mut().for_each(f),
+            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+                binds.iter_mut().for_each(|(_, e)| f(e));
+                body.iter_mut().for_each(f);
+            }
+            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::Define(_, v) => f(v),
+            ExprKind::Call(callee, args) => {
+                f(callee);
+                args.iter_mut().for_each(f);
+            }
+            ExprKind::CallBuiltin(_, args) | ExprKind::CallFfi(_, args, _) => {
+                args.iter_mut().for_each(f)
+            }
+            ExprKind::Try(body, _, handler) => {
+                body.iter_mut().for_each(&mut f);
+                handler.iter_mut().for_each(f);
+            }
+        }
+    }
+
+    /// Gives the text's own globals (names not starting with `%`) their file's
+    /// prefix: an imported file's globals are distinct from every other file's.
+    pub fn prefix_globals(&mut self, prefix: &str) {
+        let mut work: Vec<&mut Expr> = vec![self];
+        while let Some(e) = work.pop() {
+            match &mut e.kind {
+                ExprKind::Global(n) | ExprKind::SetGlobal(n, _) | ExprKind::Define(n, _)
+                    if !n.starts_with('%') =>
+                {
+                    *n = format!("{prefix}{n}").into();
+                }
+                _ => {}
+            }
+            e.for_each_child_mut(|c| work.push(c));
+        }
+    }
+
     /// Calls `f` on each direct sub-expression.
     pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
         match &self.kind {

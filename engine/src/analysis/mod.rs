@@ -8,8 +8,9 @@ pub mod env;
 pub mod globals;
 pub mod ir;
 mod lower;
+pub mod modules;
 
-pub use env::{Arity, Env, GlobalInfo, Mode};
+pub use env::{Arity, Env, GlobalInfo, Mode, ModuleScope};
 pub use lower::{ACTOR_NAMES, PRELUDE_PREFIX, SPECIAL_FORMS};
 
 use crate::ground::diagnostic::Diagnostic;

@@ -37,6 +37,26 @@ pub struct BuiltinDef {
 /// with `%` belong to the engine (language §7), so no program can define one.
 pub const PRELUDE_PREFIX: &str = "%prelude:";
 
+/// The global `f` of an imported file is `%m<N>/f` in the VM, N the file's number in
+/// the session (language §13): distinct from every other file's `f`, shared by every
+/// importer, and impossible to write in a program.
+pub const MODULE_PREFIX: &str = "%m";
+
+/// A global's name as its program wrote it: the prelude's or a module's internal
+/// prefix taken off.
+pub fn visible_global(name: &str) -> &str {
+    if let Some(n) = name.strip_prefix(PRELUDE_PREFIX) {
+        return n;
+    }
+    match name
+        .strip_prefix(MODULE_PREFIX)
+        .and_then(|r| r.split_once('/'))
+    {
+        Some((digits, n)) if digits.bytes().all(|b| b.is_ascii_digit()) => n,
+        _ => name,
+    }
+}
+
 use Type::*;
 
 fn def(name: &'static str, sig: Signature, doc: &'static str) -> BuiltinDef {

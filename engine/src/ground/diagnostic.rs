@@ -21,6 +21,10 @@ pub enum Code {
     E0104,
     /// Malformed special form, misplaced or duplicate definition.
     E0105,
+    /// Import cycle.
+    E0106,
+    /// Import of a file that cannot be imported (missing, outside the root, ...).
+    E0107,
     /// Trust-tier violation.
     E0201,
     /// Unknown capability name.
@@ -46,6 +50,8 @@ impl Code {
             Code::E0103 => "E0103",
             Code::E0104 => "E0104",
             Code::E0105 => "E0105",
+            Code::E0106 => "E0106",
+            Code::E0107 => "E0107",
             Code::E0201 => "E0201",
             Code::E0202 => "E0202",
             Code::W0301 => "W0301",

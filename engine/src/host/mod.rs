@@ -17,6 +17,7 @@ pub mod library;
 pub mod net;
 pub mod scope;
 pub mod sensors;
+pub mod source;
 
 /// The backends' errors, shared with host closures (`ground::ffi`).
 pub mod error {

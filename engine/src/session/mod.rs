@@ -40,6 +40,9 @@ pub enum EvalError {
         source: SourceFile,
         /// All its diagnostics (warnings too).
         diagnostics: Vec<Diagnostic>,
+        /// The files it imports that have diagnostics, each with its own, in the
+        /// order they were first read (language §13).
+        imported: Vec<(SourceFile, Vec<Diagnostic>)>,
     },
     /// A run-time error stopped it.
     Runtime(RuntimeError),
@@ -48,12 +51,20 @@ pub enum EvalError {
 impl std::fmt::Display for EvalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EvalError::Compile { diagnostics, .. } => {
-                let first = diagnostics.iter().find(|d| d.is_error());
-                match first {
-                    Some(d) => write!(f, "{}: {}", d.code, d.message),
-                    None => f.write_str("compile error"),
+            EvalError::Compile {
+                diagnostics,
+                imported,
+                ..
+            } => {
+                if let Some(d) = diagnostics.iter().find(|d| d.is_error()) {
+                    return write!(f, "{}: {}", d.code, d.message);
                 }
+                for (file, ds) in imported {
+                    if let Some(d) = ds.iter().find(|d| d.is_error()) {
+                        return write!(f, "{}: {}: {}", file.name(), d.code, d.message);
+                    }
+                }
+                f.write_str("compile error")
             }
             EvalError::Runtime(e) => write!(f, "{e}"),
         }
@@ -126,10 +137,34 @@ pub struct Prepared {
     pub source: SourceFile,
     /// Its analysis (warnings, definitions, references).
     pub analysis: Analysis,
-    /// Its forms, compiled.
+    /// Its forms, compiled, with those of the files it loads for the first time
+    /// in the order they run (language §13).
     pub items: Vec<PreparedItem>,
+    /// The files it imports that are loaded now, each with its diagnostics
+    /// (warnings), in the order they were first read.
+    pub imported: Vec<(SourceFile, Vec<Diagnostic>)>,
+    /// Files loaded when the item at an index starts to run.
+    loads: Vec<(usize, std::path::PathBuf, LoadedFile)>,
     /// Keeps its code from the code collector while this (or a clone) lives.
     pin: std::sync::Arc<()>,
+}
+
+/// A file loaded in the session: what importers see of it, and what `:reload`
+/// compares.
+#[derive(Clone, Debug)]
+pub struct LoadedFile {
+    /// Its name in diagnostics when it was loaded.
+    pub name: String,
+    /// Its text when it was read.
+    pub text: std::sync::Arc<str>,
+    /// Its definitions as importers see them.
+    exports: Vec<analysis::modules::Export>,
+    /// The files it imports.
+    pub imports: Vec<std::path::PathBuf>,
+    /// The root its imports stay beneath.
+    pub root: std::path::PathBuf,
+    /// The prefix of its globals (empty for a main file: `:load`, `jue run`).
+    prefix: String,
 }
 
 /// The prelude's Jue source: the built-ins written in Jue. Loops, not recursion,
@@ -169,6 +204,12 @@ pub struct Session {
     /// Tier of code with no annotation.
     pub default_tier: TrustTier,
     mode: Mode,
+    /// Files by resolved path → their number, whose globals are `%m<N>/name`.
+    module_ids: HashMap<std::path::PathBuf, u32>,
+    /// Files loaded in the session (language §13: each runs once).
+    loaded: HashMap<std::path::PathBuf, LoadedFile>,
+    /// The names the session's top level (REPL inputs, `eval`ed texts) imported.
+    top_scope: analysis::ModuleScope,
 }
 
 impl Default for Session {
@@ -205,6 +246,9 @@ impl Session {
             limits: Limits::DEFAULT,
             default_tier: TrustTier::Empirical,
             mode: Mode::File,
+            module_ids: HashMap::new(),
+            loaded: HashMap::new(),
+            top_scope: analysis::ModuleScope::default(),
         };
         s.sync_host_table();
         s.load_prelude();
@@ -385,6 +429,15 @@ impl Session {
         &self.globals
     }
 
+    /// The names the session's top level imported (`f`, `u/f`), with what is
+    /// known of each (language §13).
+    pub fn imported(&self) -> impl Iterator<Item = (&str, &GlobalInfo)> {
+        self.top_scope
+            .names
+            .iter()
+            .filter_map(|(n, internal)| self.top_scope.globals.get(internal).map(|g| (&**n, g)))
+    }
+
     /// A source text by id.
     pub fn source(&self, id: u32) -> Option<&SourceFile> {
         self.sources.get(&id)
@@ -417,6 +470,8 @@ impl Session {
         self.own_needs.clear();
         self.needs_callers.clear();
         self.vm.clear_global_guards();
+        self.loaded.clear();
+        self.top_scope = analysis::ModuleScope::default();
     }
 
     /// Defines a global from the host (REPL `*1`): code compiled afterwards sees it.
@@ -448,58 +503,283 @@ impl Session {
             mode: self.mode,
             default_tier: self.default_tier,
             assumed: self.assumed_grants(),
+            module: Some(&self.top_scope).filter(|m| !m.names.is_empty()),
         }
     }
 
-    /// Checks a text without compiling or running it.
+    /// Checks one text without compiling or running it, and without reading the
+    /// files it imports (no I/O): names earlier texts imported are known, its own
+    /// imports' are not ([`Session::check_program`] checks a program whole).
     pub fn check(&self, source: &SourceFile) -> Analysis {
         let parse = crate::syntax::parse(source.text());
         let env = self.env();
         analysis::analyze(&parse, &env)
     }
 
+    /// Checks a text and every file it imports (language §13), without running
+    /// anything: each file once, in the order first read, with its resolved path
+    /// (`None` for a text that is no file), its text named as diagnostics name it
+    /// (tooling §1), and its analysis. The root is `file`'s directory, else the
+    /// current directory.
+    pub fn check_program(
+        &self,
+        source: &SourceFile,
+        file: Option<&std::path::Path>,
+    ) -> Vec<(Option<std::path::PathBuf>, SourceFile, Analysis)> {
+        self.check_program_in(source, file, None)
+            .files
+            .into_iter()
+            .map(|f| (f.key.map(std::path::PathBuf::from), f.source, f.analysis))
+            .collect()
+    }
+
+    /// [`Session::check_program`] with the whole result (scopes, imports, what
+    /// each file defines), and an explicit root (the language server's workspace
+    /// folder) instead of `file`'s directory.
+    pub fn check_program_in(
+        &self,
+        source: &SourceFile,
+        file: Option<&std::path::Path>,
+        root: Option<&std::path::Path>,
+    ) -> analysis::modules::Program {
+        self.check_program_open(source, file, root, &HashMap::new())
+    }
+
+    /// [`Session::check_program_in`] reading the files in `open` (by resolved
+    /// path) from there rather than from disk: an editor's unsaved text. Paths
+    /// still resolve on disk, beneath the root.
+    pub fn check_program_open(
+        &self,
+        source: &SourceFile,
+        file: Option<&std::path::Path>,
+        root: Option<&std::path::Path>,
+        open: &HashMap<std::path::PathBuf, String>,
+    ) -> analysis::modules::Program {
+        let (dir, key) = root_of(file);
+        let root = root.map_or(dir, std::path::Path::to_path_buf);
+        let mut ids = self.module_ids.clone();
+        let mut loader = SessionLoader {
+            root_path: root,
+            root: None,
+            loaded: &HashMap::new(),
+            reload: &[],
+            ids: &mut ids,
+            budget: self.text_budget(source),
+            open: Some(open),
+        };
+        let env = self.env();
+        let scope = Some(&self.top_scope).filter(|m| !m.names.is_empty());
+        analysis::modules::check_program(source.clone(), key, None, &env, scope, &mut loader)
+    }
+
+    /// How many bytes of program text may be read besides `main` under the memory
+    /// limit (compiling takes [`COMPILE_BYTES_PER_BYTE`] per byte).
+    fn text_budget(&self, main: &SourceFile) -> u64 {
+        let limit = self.effective_limits(self.default_tier).memory;
+        (limit / COMPILE_BYTES_PER_BYTE).saturating_sub(main.text().len() as u64)
+    }
+
     /// Checks and compiles a text. With any error diagnostic nothing is compiled.
+    /// Its imports are relative to the current directory, which is their root.
     pub fn prepare(&mut self, source: SourceFile) -> Result<Prepared, EvalError> {
+        self.prepare_in(source, None, &[])
+    }
+
+    /// [`Session::prepare`] of the text of the program file `path`: its directory
+    /// is the root its imports stay beneath (`jue run FILE`, `:load FILE`).
+    pub fn prepare_file(
+        &mut self,
+        source: SourceFile,
+        path: &std::path::Path,
+    ) -> Result<Prepared, EvalError> {
+        self.prepare_in(source, Some(path), &[])
+    }
+
+    fn prepare_in(
+        &mut self,
+        source: SourceFile,
+        file: Option<&std::path::Path>,
+        reload: &[std::path::PathBuf],
+    ) -> Result<Prepared, EvalError> {
+        let (root, key) = root_of(file);
+        self.prepare_program(source, root, key, None, reload)
+    }
+
+    /// Checks and compiles a program: a main text (a file `key` with `prefix`
+    /// when an imported file is checked again), and the files it imports that
+    /// are not loaded or are in `reload`.
+    fn prepare_program(
+        &mut self,
+        source: SourceFile,
+        root: std::path::PathBuf,
+        key: Option<String>,
+        main_prefix: Option<String>,
+        reload: &[std::path::PathBuf],
+    ) -> Result<Prepared, EvalError> {
         self.room_to_compile(&source)?;
         // Between evaluations, before new code: prepared forms still held are pinned.
         self.maybe_collect_code();
-        let parse = crate::syntax::parse(source.text());
-        let env = self.env();
-        let mut analysis = analysis::analyze(&parse, &env);
-        self.check_redefinition_tiers(&mut analysis);
-        if analysis.has_errors() {
+        let module_main = main_prefix.is_some();
+        let budget = self.text_budget(&source);
+        let mut program = {
+            let mut loader = SessionLoader {
+                root_path: root.clone(),
+                root: None,
+                loaded: &self.loaded,
+                reload,
+                ids: &mut self.module_ids,
+                budget,
+                open: None,
+            };
+            let env = Env {
+                registry: &self.registry,
+                globals: &self.globals,
+                mode: self.mode,
+                default_tier: self.default_tier,
+                assumed: self.vm.grants.union(self.assumed_extra),
+                module: None,
+            };
+            let scope = Some(&self.top_scope).filter(|m| !m.names.is_empty());
+            analysis::modules::check_program(source, key, main_prefix, &env, scope, &mut loader)
+        };
+        if !module_main {
+            // The REPL's redefinition rule is about the session's own globals.
+            self.check_redefinition_tiers(&mut program.files[0].analysis);
+        }
+        let input_needs = program.input_needs();
+        let has_errors = program.has_errors();
+        let mut files = program.files.iter_mut();
+        let main = files.next().expect("a program has its main text");
+        let imported: Vec<(SourceFile, Vec<Diagnostic>)> = files
+            .filter(|f| !f.analysis.diagnostics.is_empty())
+            .map(|f| {
+                (
+                    f.source.clone(),
+                    std::mem::take(&mut f.analysis.diagnostics),
+                )
+            })
+            .collect();
+        if has_errors {
             return Err(EvalError::Compile {
-                source,
-                diagnostics: analysis.diagnostics,
+                source: main.source.clone(),
+                diagnostics: std::mem::take(&mut main.analysis.diagnostics),
+                imported,
             });
         }
+        let order = program.run_order();
         // Ids are never reused: an error kept by the host names its source by id.
-        let source_id = self.next_source;
-        self.next_source = self.next_source.wrapping_add(1) % u32::MAX;
-        self.sources.insert(source_id, source.clone());
+        let mut source_ids = Vec::with_capacity(program.files.len());
+        for f in &mut program.files {
+            let source_id = self.next_source;
+            self.next_source = self.next_source.wrapping_add(1) % u32::MAX;
+            self.sources.insert(source_id, f.source.clone());
+            source_ids.push(source_id);
+            if !f.prefix.is_empty() {
+                for item in &mut f.analysis.items {
+                    item.expr.prefix_globals(&f.prefix);
+                }
+            }
+        }
         let mut items = Vec::new();
-        let forms = parse.forms.iter().filter(|f| !f.has_error);
-        for (item, form) in analysis.items.iter().zip(forms) {
-            match compile::compile_item(&mut self.vm, &analysis, item, source_id) {
-                Ok(proto) => items.push(PreparedItem {
-                    proto,
-                    tier: item.tier,
-                    is_definition: is_definition_form(&form.node),
-                }),
+        let mut loads = Vec::new();
+        let mut started = vec![false; program.files.len()];
+        // A main file is loaded too (`:load`, `jue run`): a later import of it runs nothing.
+        if let Some(k) = &program.files[0].key {
+            loads.push((
+                0,
+                std::path::PathBuf::from(k),
+                loaded_file(&program.files[0], &root),
+            ));
+        }
+        started[0] = true;
+        let mut protos_of: Vec<Vec<u32>> = vec![Vec::new(); program.files.len()];
+        for (f, i) in order {
+            let file = &program.files[f];
+            // A file is loaded when its first form starts; an empty one at its import.
+            let mut start = |t: usize, at: usize, loads: &mut Vec<_>| {
+                if !started[t] {
+                    started[t] = true;
+                    let pf = &program.files[t];
+                    if let Some(k) = &pf.key {
+                        loads.push((at, std::path::PathBuf::from(k), loaded_file(pf, &root)));
+                    }
+                }
+            };
+            start(f, items.len(), &mut loads);
+            if let Some(k) = file.imports.iter().position(|imp| imp.form == i)
+                && let Some(analysis::modules::Target::File(t)) = file.targets.get(k)
+            {
+                start(*t, items.len(), &mut loads);
+            }
+            let (Some(item), Some(form)) = (file.analysis.items.get(i), file.parse.forms.get(i))
+            else {
+                continue;
+            };
+            match compile::compile_item(&mut self.vm, &file.analysis, item, source_ids[f]) {
+                Ok(proto) => {
+                    protos_of[f].push(proto);
+                    items.push(PreparedItem {
+                        proto,
+                        tier: item.tier,
+                        is_definition: is_definition_form(&form.node),
+                    })
+                }
                 Err(TooLarge(span)) => {
                     // Its forms compiled so far are unpinned: the collector frees them.
-                    self.sources.remove(&source_id);
-                    analysis.diagnostics.push(Diagnostic::new(
+                    for id in &source_ids {
+                        self.sources.remove(id);
+                    }
+                    let d = Diagnostic::new(
                         Code::E0105,
                         span,
                         "this function needs more than 65,000 registers; split it into smaller functions",
-                    ));
+                    );
+                    let file = &mut program.files[f];
+                    file.analysis.diagnostics.push(d);
+                    let (source, diagnostics, imported) = if f == 0 {
+                        (
+                            file.source.clone(),
+                            std::mem::take(&mut file.analysis.diagnostics),
+                            imported,
+                        )
+                    } else {
+                        let one = (
+                            file.source.clone(),
+                            std::mem::take(&mut file.analysis.diagnostics),
+                        );
+                        (program.files[0].source.clone(), Vec::new(), vec![one])
+                    };
                     return Err(EvalError::Compile {
                         source,
-                        diagnostics: analysis.diagnostics,
+                        diagnostics,
+                        imported,
                     });
                 }
             }
+        }
+        let mut program_files = program.files.into_iter();
+        let main = program_files.next().expect("a program has its main text");
+        let source = main.source;
+        let mut analysis = main.analysis;
+        analysis.input_needs = input_needs;
+        let source_id = source_ids[0];
+        if module_main {
+            // An imported file checked again: its globals are its own, not the session's.
+            return Ok(self.pin_prepared(
+                source,
+                analysis,
+                items,
+                imported,
+                loads,
+                protos_of,
+                &source_ids,
+            ));
+        }
+        // What this text imported stays visible to the session's later texts; a
+        // name it defines itself replaces an earlier import of that name.
+        self.top_scope = main.scope;
+        for d in &analysis.definitions {
+            self.top_scope.names.remove(d.name.as_str());
         }
         for (def, uses) in &analysis.global_uses {
             let tier = analysis
@@ -555,18 +835,194 @@ impl Session {
             }
             self.recompute_needs(user_definitions.iter().map(|d| d.name.clone()).collect());
         }
-        let pin = std::sync::Arc::new(());
-        self.pins.push(Pin {
-            token: std::sync::Arc::downgrade(&pin),
-            protos: items.iter().map(|i| i.proto).collect(),
-            source: source_id,
-        });
-        Ok(Prepared {
+        let _ = source_id;
+        Ok(self.pin_prepared(
             source,
             analysis,
             items,
+            imported,
+            loads,
+            protos_of,
+            &source_ids,
+        ))
+    }
+
+    /// `:reload`: the files loaded in the session whose text changed since it was
+    /// read (or only `only`), checked again with the files they import, and
+    /// compiled: their names and the programs to run, imported files before their
+    /// importers (empty: nothing changed). With any error diagnostic nothing is
+    /// compiled, so nothing is reloaded. Run each with [`Session::run`]: the new
+    /// definitions replace the old ones under the same globals, so code compiled
+    /// earlier calls them.
+    pub fn prepare_reload(
+        &mut self,
+        only: Option<&std::path::Path>,
+    ) -> Result<(Vec<String>, Vec<Prepared>), EvalError> {
+        let only = match only {
+            Some(p) => match std::fs::canonicalize(p) {
+                Ok(c) if self.loaded.contains_key(&c) => Some(c),
+                _ => {
+                    return Err(EvalError::Runtime(RuntimeError {
+                        kind: ErrorKind::Host,
+                        message: format!(
+                            "{} is not a file loaded in this session (`:load` or `import` loads one)",
+                            p.display()
+                        ),
+                        stack: Vec::new(),
+                    }));
+                }
+            },
+            None => None,
+        };
+        // Read again; a file that cannot be read any more is reloaded to report why.
+        let mut changed: Vec<(std::path::PathBuf, Option<String>)> = Vec::new();
+        let mut paths: Vec<&std::path::PathBuf> = self.loaded.keys().collect();
+        paths.sort();
+        for path in paths {
+            let f = &self.loaded[path];
+            if only.as_ref().is_some_and(|o| o != path) {
+                continue;
+            }
+            let limit = self.effective_limits(self.default_tier).memory / COMPILE_BYTES_PER_BYTE;
+            let text = crate::host::source::ProgramRoot::open(&f.root)
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.read(path, limit));
+            match text {
+                Ok(t) if only.is_none() && *t == *f.text => {}
+                Ok(t) => changed.push((path.clone(), Some(t))),
+                Err(_) => changed.push((path.clone(), None)),
+            }
+        }
+        if changed.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let set: Vec<std::path::PathBuf> = changed.iter().map(|(p, _)| p.clone()).collect();
+        // Files another changed file imports (directly or not) run inside its program.
+        let mut inner: std::collections::HashSet<std::path::PathBuf> = Default::default();
+        for p in &set {
+            let mut work: Vec<&std::path::PathBuf> = self.loaded[p].imports.iter().collect();
+            let mut seen: std::collections::HashSet<&std::path::PathBuf> = Default::default();
+            while let Some(q) = work.pop() {
+                if !seen.insert(q) {
+                    continue;
+                }
+                if set.contains(q) && q != p {
+                    inner.insert(q.clone());
+                }
+                if let Some(l) = self.loaded.get(q) {
+                    work.extend(l.imports.iter());
+                }
+            }
+        }
+        let mut roots = Vec::new();
+        for (path, text) in changed {
+            let f = &self.loaded[&path];
+            let Some(text) = text else {
+                let d = Diagnostic::new(
+                    Code::E0107,
+                    crate::ground::span::Span::new(0, 0),
+                    format!("cannot read {} again", path.display()),
+                );
+                return Err(EvalError::Compile {
+                    source: SourceFile::new(f.name.as_str(), ""),
+                    diagnostics: vec![d],
+                    imported: Vec::new(),
+                });
+            };
+            if inner.contains(&path) {
+                continue;
+            }
+            let prefix = Some(f.prefix.clone()).filter(|p| !p.is_empty());
+            roots.push((
+                SourceFile::new(f.name.as_str(), text),
+                path.clone(),
+                f.root.clone(),
+                prefix,
+            ));
+        }
+        // Check everything before compiling anything: with an error nothing is reloaded.
+        for (source, path, root, prefix) in &roots {
+            let mut ids = self.module_ids.clone();
+            let mut loader = SessionLoader {
+                root_path: root.clone(),
+                root: None,
+                loaded: &self.loaded,
+                reload: &set,
+                ids: &mut ids,
+                budget: self.text_budget(source),
+                open: None,
+            };
+            let env = self.env();
+            let scope = Some(&self.top_scope).filter(|m| !m.names.is_empty());
+            let key = path.to_str().map(str::to_string);
+            let mut program = analysis::modules::check_program(
+                source.clone(),
+                key,
+                prefix.clone(),
+                &env,
+                scope,
+                &mut loader,
+            );
+            if program.has_errors() {
+                let mut files = program.files.iter_mut();
+                let main = files.next().expect("a program has its main text");
+                let imported = files
+                    .filter(|f| !f.analysis.diagnostics.is_empty())
+                    .map(|f| {
+                        (
+                            f.source.clone(),
+                            std::mem::take(&mut f.analysis.diagnostics),
+                        )
+                    })
+                    .collect();
+                return Err(EvalError::Compile {
+                    source: main.source.clone(),
+                    diagnostics: std::mem::take(&mut main.analysis.diagnostics),
+                    imported,
+                });
+            }
+        }
+        let mut names: Vec<String> = set
+            .iter()
+            .filter_map(|p| self.loaded.get(p).map(|f| f.name.clone()))
+            .collect();
+        names.sort();
+        let mut out = Vec::new();
+        for (source, path, root, prefix) in roots {
+            let key = path.to_str().map(str::to_string);
+            out.push(self.prepare_program(source, root, key, prefix, &set)?);
+        }
+        Ok((names, out))
+    }
+
+    /// Pins a program's code (one pin per file's source, one token) and wraps it.
+    #[allow(clippy::too_many_arguments)]
+    fn pin_prepared(
+        &mut self,
+        source: SourceFile,
+        analysis: Analysis,
+        items: Vec<PreparedItem>,
+        imported: Vec<(SourceFile, Vec<Diagnostic>)>,
+        loads: Vec<(usize, std::path::PathBuf, LoadedFile)>,
+        protos_of: Vec<Vec<u32>>,
+        source_ids: &[u32],
+    ) -> Prepared {
+        let pin = std::sync::Arc::new(());
+        for (f, protos) in protos_of.into_iter().enumerate() {
+            self.pins.push(Pin {
+                token: std::sync::Arc::downgrade(&pin),
+                protos,
+                source: source_ids[f],
+            });
+        }
+        Prepared {
+            source,
+            analysis,
+            items,
+            imported,
+            loads,
             pin,
-        })
+        }
     }
 
     /// Recomputes what the (re)defined `names` and every definition that calls
@@ -739,7 +1195,11 @@ impl Session {
         let start = std::time::Instant::now();
         let mut steps = 0u64;
         let mut last = Value::Nil;
-        for item in &prepared.items {
+        for (index, item) in prepared.items.iter().enumerate() {
+            // A file counts as loaded once its forms start to run (language §13).
+            for (_, path, file) in prepared.loads.iter().filter(|(at, ..)| *at == index) {
+                self.loaded.insert(path.clone(), file.clone());
+            }
             let mut limits = self.effective_limits(item.tier);
             let elapsed = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
             let overall = self.effective_limits(TrustTier::Empirical);
@@ -775,6 +1235,10 @@ impl Session {
             })?;
         }
         self.last_steps = steps;
+        let end = prepared.items.len();
+        for (_, path, file) in prepared.loads.iter().filter(|(at, ..)| *at >= end) {
+            self.loaded.insert(path.clone(), file.clone());
+        }
         Ok(last)
     }
 
@@ -932,11 +1396,117 @@ fn host_state(data: &mut Box<dyn std::any::Any + Send>) -> &mut HostState {
 fn is_definition_form(n: &crate::syntax::tree::Node) -> bool {
     let splices = |h: &str| h == "begin" || h == "do" || h.starts_with(':');
     match n.head_symbol() {
-        Some("define" | "def") => true,
+        Some("define" | "def" | "import") => true,
         Some(h) if splices(h) => {
             let items = n.proper_items().unwrap_or(&[]);
             items.len() > 1 && items[1..].iter().all(is_definition_form)
         }
         _ => false,
+    }
+}
+
+/// The root of a program and its main file's identity: the file's directory,
+/// else the current directory (language §13).
+fn root_of(file: Option<&std::path::Path>) -> (std::path::PathBuf, Option<String>) {
+    match file {
+        Some(f) => {
+            let parent = f
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let key = std::fs::canonicalize(f)
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned());
+            (parent.to_path_buf(), key)
+        }
+        None => (std::path::PathBuf::from("."), None),
+    }
+}
+
+/// What the session keeps of a file once it ran.
+fn loaded_file(f: &analysis::modules::ProgramFile, root: &std::path::Path) -> LoadedFile {
+    LoadedFile {
+        name: f.source.name().to_string(),
+        text: f.source.text().into(),
+        exports: f.exports.clone(),
+        imports: f
+            .resolved
+            .iter()
+            .flatten()
+            .map(std::path::PathBuf::from)
+            .collect(),
+        root: std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
+        prefix: f.prefix.clone(),
+    }
+}
+
+/// The session's view of the files of a program being checked.
+struct SessionLoader<'s> {
+    root_path: std::path::PathBuf,
+    /// Opened at the first import: a text without one does no I/O.
+    root: Option<Result<crate::host::source::ProgramRoot, String>>,
+    loaded: &'s HashMap<std::path::PathBuf, LoadedFile>,
+    /// Loaded files to check (and run) again (`:reload`).
+    reload: &'s [std::path::PathBuf],
+    ids: &'s mut HashMap<std::path::PathBuf, u32>,
+    /// Bytes of text that may still be read.
+    budget: u64,
+    /// Texts to read instead of the files (an editor's open documents).
+    open: Option<&'s HashMap<std::path::PathBuf, String>>,
+}
+
+impl SessionLoader<'_> {
+    fn root(&mut self) -> Result<&crate::host::source::ProgramRoot, String> {
+        let path = &self.root_path;
+        self.root
+            .get_or_insert_with(|| {
+                crate::host::source::ProgramRoot::open(path).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| format!("the program's root cannot be opened ({e})"))
+    }
+}
+
+impl analysis::modules::Loader for SessionLoader<'_> {
+    fn resolve(&mut self, from: Option<&str>, path: &str) -> Result<String, String> {
+        let root = self.root()?;
+        let p = root.resolve(from.map(std::path::Path::new), path)?;
+        p.to_str()
+            .map(str::to_string)
+            .ok_or_else(|| "its resolved path is not UTF-8".to_string())
+    }
+
+    fn loaded(&mut self, key: &str) -> Option<Vec<analysis::modules::Export>> {
+        let p = std::path::Path::new(key);
+        if self.reload.iter().any(|r| r == p) {
+            return None;
+        }
+        self.loaded.get(p).map(|f| f.exports.clone())
+    }
+
+    fn read(&mut self, key: &str) -> Result<String, String> {
+        let budget = self.budget;
+        let open = self.open.and_then(|o| o.get(std::path::Path::new(key)));
+        let text = match open {
+            Some(t) if t.len() as u64 > budget => {
+                return Err(format!(
+                    "it is {} bytes, more than the {budget} bytes a program's files may hold under the memory limit",
+                    t.len()
+                ));
+            }
+            Some(t) => t.clone(),
+            None => self.root()?.read(std::path::Path::new(key), budget)?,
+        };
+        self.budget = self.budget.saturating_sub(text.len() as u64);
+        Ok(text)
+    }
+
+    fn prefix(&mut self, key: &str) -> String {
+        let next = self.ids.len() as u32;
+        let id = *self
+            .ids
+            .entry(std::path::PathBuf::from(key))
+            .or_insert(next);
+        format!("{}{id}/", crate::ground::builtins::MODULE_PREFIX)
     }
 }

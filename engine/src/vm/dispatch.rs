@@ -127,10 +127,7 @@ impl Vm {
             .get(g as usize)
             .map(|n| n.to_string())
             .unwrap_or_default();
-        let name = name
-            .strip_prefix(crate::ground::builtins::PRELUDE_PREFIX)
-            .unwrap_or(&name)
-            .to_string();
+        let name = crate::ground::builtins::visible_global(&name).to_string();
         Fault::new(ErrorKind::Unbound, format!("`{name}` is not defined (yet)"))
     }
 

@@ -207,6 +207,16 @@ impl Lowerer<'_> {
             }
             "ffi-call" => self.ffi_call(args, span),
             "try" => self.try_form(args, span),
+            "import" => {
+                self.error(
+                    Code::E0105,
+                    self.form_head,
+                    "`import` is allowed only as a top-level form of a file",
+                )
+                .help =
+                    Some("move it out to the top level, outside any `begin` or tier form".into());
+                (Expr::nil(span), None)
+            }
             _ => return None,
         };
         Some(r)
@@ -814,6 +824,25 @@ impl Lowerer<'_> {
                 Some(Type::Nil),
             );
         }
+        if self.text_global(name).is_none()
+            && let Some(internal) = self.env.module.and_then(|m| m.resolve(name))
+        {
+            let file = self
+                .env
+                .module
+                .and_then(|m| m.files.get(internal))
+                .map_or("its file", |f| &**f)
+                .to_string();
+            self.error(
+                Code::E0105,
+                target.span,
+                format!("cannot assign to `{name}`: it is imported from {file}"),
+            )
+            .help = Some(format!(
+                "an imported name belongs to its file: assign it there (a procedure of {file} can do it), or define a name of your own"
+            ));
+            return (Expr::nil(span), None);
+        }
         if self.text_global(name).is_some() || self.env.globals.contains_key(name) {
             self.references.push(Reference {
                 span: target.span,
@@ -1038,7 +1067,7 @@ impl Lowerer<'_> {
                 match self.text_global(&g) {
                     Some((a, _)) if !self.is_assigned(&g) => a,
                     Some(_) => None,
-                    None => self.env.globals.get(g.as_str()).and_then(|gi| gi.arity),
+                    None => self.env.global(g.as_str()).and_then(|gi| gi.arity),
                 }
             }
             _ => lambda_arity_of(e),

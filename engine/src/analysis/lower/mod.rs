@@ -42,6 +42,7 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "has-capability?",
     "ffi-call",
     "try",
+    "import",
 ];
 
 /// Reserved for the actor model (language §9).
@@ -175,7 +176,11 @@ impl<'a> Lowerer<'a> {
     pub fn top(&mut self, form: &TopForm) -> TopItem {
         self.tier = super::globals::form_tier(form, self.env.default_tier);
         let fn_id = self.push_fn();
-        let (expr, ty) = self.top_node(&form.node, form.doc.as_deref());
+        let (expr, ty) = if form.node.head_symbol() == Some("import") {
+            self.import_form(form)
+        } else {
+            self.top_node(&form.node, form.doc.as_deref())
+        };
         self.pop_fn(fn_id);
         TopItem {
             expr,
@@ -218,6 +223,31 @@ impl<'a> Lowerer<'a> {
             },
             ty,
         )
+    }
+
+    /// A top-level `(import "path.jue" [:as A])`: checked here; what it binds is
+    /// in the environment's module scope, built before lowering (language §13).
+    /// It has no value.
+    fn import_form(&mut self, form: &TopForm) -> (Expr, Ty) {
+        let node = &form.node;
+        if let Some((_, span)) = form.annotation {
+            self.error(
+                Code::E0002,
+                span,
+                "a tier annotation cannot apply to an `import`",
+            )
+            .help = Some("each imported form has the tier of its own file".into());
+        }
+        if let Err((span, msg)) = super::modules::import_parts(node) {
+            let span = span.unwrap_or_else(|| {
+                node.proper_items()
+                    .and_then(|i| i.first())
+                    .map_or(node.span, |h| h.span)
+            });
+            self.error(Code::E0105, span, msg).help =
+                Some("write `(import \"path.jue\")` or `(import \"path.jue\" :as name)`".into());
+        }
+        (Expr::nil(node.span), Some(Type::Nil))
     }
 
     fn global_define(&mut self, node: &Node, doc: Option<&str>) -> Expr {

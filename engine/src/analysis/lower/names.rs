@@ -62,7 +62,7 @@ impl Lowerer<'_> {
                         (tier, None, self.text_global_span(g))
                     }
                     Some(_) => return,
-                    None => match self.env.globals.get(g) {
+                    None => match self.env.global(g) {
                         Some(gi) if gi.arity.is_some() => (gi.tier, None, gi.span),
                         _ => return,
                     },
@@ -117,6 +117,19 @@ impl Lowerer<'_> {
             ));
         }
         let text_global = self.text_global(name);
+        if text_global.is_none()
+            && let Some(internal) = self.env.module.and_then(|m| m.resolve(name))
+        {
+            // An imported name: the imported file's own global (language §13).
+            let internal: Box<str> = internal.into();
+            let arity = self.env.global(&internal).and_then(|g| g.arity);
+            self.references.push(Reference {
+                span,
+                target: RefTarget::Global(internal.clone()),
+                definition: false,
+            });
+            return Some((ExprKind::Global(internal), arity.map(|_| Type::Fn), arity));
+        }
         if text_global.is_some() || self.env.globals.contains_key(name) {
             let arity = match text_global {
                 Some(g) => g.0,
@@ -190,11 +203,39 @@ impl Lowerer<'_> {
         if self.record {
             self.deps.all_names = true;
         }
+        // `u/nope` of an alias `u`: suggestions come from what `u`'s file defines.
+        if let Some(m) = self.env.module
+            && let Some((alias, _)) = name.split_once('/')
+            && m.aliases.iter().any(|a| &**a == alias)
+        {
+            let prefix = format!("{alias}/");
+            let names = m
+                .names
+                .keys()
+                .filter(|n| n.starts_with(&prefix))
+                .map(|n| &**n);
+            let d = Diagnostic::new(Code::E0101, span, format!("unbound variable `{name}`"))
+                .with_help(format!(
+                    "the file imported as `{alias}` defines no such name"
+                ));
+            let d = match suggest::closest(name, names) {
+                Some(s) => d.with_suggestion(s),
+                None => d,
+            };
+            self.diags.push(d);
+            return None;
+        }
         let locals: Vec<&str> = self.scopes.iter().map(|(n, _)| &**n).collect();
         let candidates = locals
             .into_iter()
             .chain(self.cx.globals.keys().map(|k| &**k))
             .chain(self.env.globals.keys().map(String::as_str))
+            .chain(
+                self.env
+                    .module
+                    .into_iter()
+                    .flat_map(|m| m.names.keys().map(|k| &**k)),
+            )
             .chain(builtins::names().map(|s| -> &str { s }))
             .chain(SPECIAL_FORMS.iter().map(|s| -> &str { s }))
             .chain(self.env.registry.names());
@@ -212,7 +253,7 @@ impl Lowerer<'_> {
             ExprKind::Local(id) => Some(self.locals[*id as usize].span),
             ExprKind::Global(name) => self
                 .text_global_span(name.strip_prefix(PRELUDE_PREFIX).unwrap_or(name))
-                .or_else(|| self.env.globals.get(&**name).and_then(|g| g.span)),
+                .or_else(|| self.env.global(name).and_then(|g| g.span)),
             _ => None,
         }
     }

@@ -1,0 +1,188 @@
+//! A document's imports (language §13): the files it imports, read from disk
+//! beneath the workspace folder holding it, checked by the engine's module graph.
+//! The document is analysed with the names they bind; their diagnostics are
+//! published under their own URIs; hover and definition follow imported names.
+
+use jue_engine::analysis::{Definition, ModuleScope, RefTarget};
+use jue_engine::diagnostic::Diagnostic;
+use jue_engine::{Session, SourceFile, Span};
+use ropey::Rope;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// One imported file as checked with the document.
+pub struct ImportedFile {
+    /// Its resolved path.
+    pub path: PathBuf,
+    /// Its text (named as diagnostics name it).
+    pub source: SourceFile,
+    /// Its text as a rope, for positions.
+    pub rope: Rope,
+    /// Its diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Its top-level definitions.
+    pub definitions: Vec<Definition>,
+    /// The prefix of its globals' internal names.
+    pub prefix: String,
+}
+
+/// What a document imports.
+pub struct Imports {
+    /// The names its imports bind.
+    pub scope: ModuleScope,
+    /// The files, in the order first read.
+    pub files: Vec<ImportedFile>,
+    /// Each import's path string in the document and the file it names.
+    pub paths: Vec<(Span, PathBuf)>,
+    /// The diagnostics of the document's imports (E0105, E0106, E0107).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Imports {
+    /// The imports of a document's text, or `None` when it has none. `roots` are
+    /// the workspace folders: the one holding the file is the root imports may not
+    /// leave, else the file's own directory.
+    pub fn of(
+        session: &Session,
+        text: &str,
+        path: Option<&Path>,
+        roots: &[PathBuf],
+        open: &HashMap<PathBuf, String>,
+    ) -> Option<Imports> {
+        if !text.contains("import") {
+            return None;
+        }
+        let parse = jue_engine::syntax::parse(text);
+        if jue_engine::analysis::modules::imports_of(&parse.forms).is_empty() {
+            return None;
+        }
+        let root = path.and_then(|p| {
+            roots
+                .iter()
+                .filter(|r| p.starts_with(r))
+                .max_by_key(|r| r.as_os_str().len())
+                .cloned()
+                .or_else(|| p.parent().map(Path::to_path_buf))
+        });
+        let name = path
+            .and_then(|p| p.file_name())
+            .map_or("<document>".to_string(), |n| {
+                n.to_string_lossy().into_owned()
+            });
+        let program =
+            session.check_program_open(&SourceFile::new(name, text), path, root.as_deref(), open);
+        let mut files = program.files.into_iter();
+        let main = files.next()?;
+        let paths = main
+            .imports
+            .iter()
+            .zip(&main.resolved)
+            .filter_map(|(i, r)| r.as_ref().map(|r| (i.path_span, PathBuf::from(r))))
+            .collect();
+        let files = files
+            .filter_map(|f| {
+                Some(ImportedFile {
+                    path: PathBuf::from(f.key?),
+                    rope: Rope::from_str(f.source.text()),
+                    source: f.source,
+                    diagnostics: f.analysis.diagnostics,
+                    definitions: f.analysis.definitions,
+                    prefix: f.prefix,
+                })
+            })
+            .collect();
+        Some(Imports {
+            scope: main.scope,
+            files,
+            paths,
+            diagnostics: main.import_diagnostics,
+        })
+    }
+
+    /// Whether two analyses of imports bind the same names with the same facts
+    /// (then the document's analysis need not start again).
+    pub fn same(a: Option<&Imports>, b: Option<&Imports>) -> bool {
+        match (a, b) {
+            (None, None) => true,
+            (Some(a), Some(b)) => {
+                a.scope.names == b.scope.names
+                    && a.scope.globals == b.scope.globals
+                    && a.diagnostics == b.diagnostics
+            }
+            _ => false,
+        }
+    }
+
+    /// The imported file and definition an internal global name stands for.
+    pub fn definition(&self, internal: &str) -> Option<(&ImportedFile, &Definition)> {
+        self.files.iter().find_map(|f| {
+            let name = internal
+                .strip_prefix(f.prefix.as_str())
+                .filter(|_| !f.prefix.is_empty())?;
+            f.definitions
+                .iter()
+                .find(|d| d.name == name)
+                .map(|d| (f, d))
+        })
+    }
+}
+
+/// The workspace folder holding `path`, else its directory.
+pub fn root_for(path: &Path, roots: &[PathBuf]) -> Option<PathBuf> {
+    roots
+        .iter()
+        .filter(|r| path.starts_with(r))
+        .max_by_key(|r| r.as_os_str().len())
+        .cloned()
+        .or_else(|| path.parent().map(Path::to_path_buf))
+}
+
+/// Where the files under the root that import `file` directly use its top-level
+/// definition `name` (plainly or as `A/name`): each file with its text and spans.
+pub fn importer_occurrences(
+    session: &Session,
+    file: &Path,
+    roots: &[PathBuf],
+    name: &str,
+) -> Vec<(PathBuf, Rope, Vec<Span>)> {
+    let (Ok(canon), Some(root)) = (std::fs::canonicalize(file), root_for(file, roots)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in crate::workspace::jue_files(&root) {
+        if std::fs::canonicalize(&f).is_ok_and(|c| c == canon) {
+            continue;
+        }
+        // Program text only: a huge file is not one to rename in.
+        if std::fs::metadata(&f).map_or(true, |m| m.len() > 4 << 20) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let Some(imports) = Imports::of(session, &text, Some(&f), roots, &HashMap::new()) else {
+            continue;
+        };
+        if !imports.paths.iter().any(|(_, p)| *p == canon) {
+            continue;
+        }
+        let Some(imported) = imports.files.iter().find(|x| x.path == canon) else {
+            continue;
+        };
+        let internal = format!("{}{name}", imported.prefix);
+        let parse = jue_engine::syntax::parse(&text);
+        let mut env = session.env();
+        env.module = Some(&imports.scope);
+        let analysis = jue_engine::analysis::analyze(&parse, &env);
+        let spans: Vec<Span> = analysis
+            .references
+            .iter()
+            .filter(|r| matches!(&r.target, RefTarget::Global(g) if **g == *internal))
+            .map(|r| r.span)
+            .collect();
+        if !spans.is_empty() {
+            out.push((f, Rope::from_str(&text), spans));
+        }
+    }
+    out
+}
