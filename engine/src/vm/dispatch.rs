@@ -221,7 +221,17 @@ impl Vm {
                 let mut left = budget - pc as i64;
                 if left <= 0 {
                     save!();
-                    self.refuel()?;
+                    if let Err(e) = self.refuel() {
+                        // A switch to another actor (the quantum is used up):
+                        // nothing of this instruction has happened yet, so it
+                        // runs again, from its start, when this actor resumes.
+                        if self.actors.switch.is_some()
+                            && let Some(f) = self.frames.last_mut()
+                        {
+                            f.pc -= 1;
+                        }
+                        return Err(e);
+                    }
                     left = self.fuel;
                     // Keep `budget` in step for a `save!` before the caller moves it.
                     #[allow(unused_assignments)]
@@ -359,6 +369,7 @@ impl Vm {
                     self.fuel = left;
                     match r!(f) {
                         Value::Builtin(id) => {
+                            save!();
                             let v = self.call_builtin_value(id, at + 1, argc);
                             budget -= self.take_work();
                             match v {
@@ -619,6 +630,9 @@ impl Vm {
                         if id != self.apply_id {
                             break;
                         }
+                        // The step check before the arguments move, so that a
+                        // switch there can run this instruction again.
+                        let _ = tick!();
                         save!();
                         match self.spread_apply(base + f, argc, true) {
                             Ok(n) => argc = n,
@@ -634,6 +648,7 @@ impl Vm {
                         if id != self.apply_id {
                             break;
                         }
+                        let _ = tick!();
                         save!();
                         match self.spread_apply(base + f as usize, argc, true) {
                             Ok(n) => argc = n,
@@ -677,6 +692,7 @@ impl Vm {
                         self.fuel = left;
                         match r!(f) {
                             Value::Builtin(id) => {
+                                save!();
                                 let v = self.call_builtin_value(id, at + 1, argc as usize);
                                 budget -= self.take_work();
                                 match v {
@@ -697,6 +713,7 @@ impl Vm {
                     }
                 }
                 Instr::CallBuiltin(a, id, argc) if id == self.apply_id => {
+                    let _ = tick!();
                     save!();
                     let mut argc = match self.spread_apply(base + a as usize, argc as usize, false)
                     {
@@ -722,7 +739,12 @@ impl Vm {
                     self.fuel = budget - pc as i64;
                     let v = match natives::builtin(id) {
                         Some(nf) => self.call_native(nf, at, argc as usize),
-                        None => Err(Fault::new(ErrorKind::Host, "prelude not loaded")),
+                        None => {
+                            // An actor built-in (the VM's own operation): it reads
+                            // the frame (the `spawn` site, where to resume).
+                            save!();
+                            self.vm_builtin(id, at, argc as usize)
+                        }
                     };
                     budget -= self.take_work();
                     match v {

@@ -43,11 +43,20 @@ pub enum ErrorKind {
     Format,
     /// A text that is not JSON, or a JSON number out of range (§12.5).
     Json,
+    /// A fixed limit of the language was reached: a full mailbox, the live-actor
+    /// limit (§9); catchable, unlike the resource limits.
+    Limit,
+    /// An awaited actor failed (§9).
+    ActorFailed,
+    /// Actor 0 waits for something nothing can bring (§9).
+    Deadlock,
+    /// The actor was ended by `kill` (§9); it cannot catch this.
+    Killed,
 }
 
 impl ErrorKind {
     /// All kinds.
-    pub const ALL: [ErrorKind; 18] = [
+    pub const ALL: [ErrorKind; 22] = [
         ErrorKind::Type,
         ErrorKind::Arity,
         ErrorKind::Unbound,
@@ -66,6 +75,10 @@ impl ErrorKind {
         ErrorKind::Key,
         ErrorKind::Format,
         ErrorKind::Json,
+        ErrorKind::Limit,
+        ErrorKind::ActorFailed,
+        ErrorKind::Deadlock,
+        ErrorKind::Killed,
     ];
     /// The kind's name as `error-kind` returns it (`division-by-zero`).
     pub fn name(self) -> &'static str {
@@ -88,6 +101,10 @@ impl ErrorKind {
             ErrorKind::Key => "key",
             ErrorKind::Format => "format",
             ErrorKind::Json => "json",
+            ErrorKind::Limit => "limit",
+            ErrorKind::ActorFailed => "actor-failed",
+            ErrorKind::Deadlock => "deadlock",
+            ErrorKind::Killed => "killed",
         }
     }
     /// Parses a kind name.
@@ -102,6 +119,19 @@ impl ErrorKind {
                 | ErrorKind::MemoryLimit
                 | ErrorKind::Timeout
                 | ErrorKind::DepthLimit
+                | ErrorKind::Interrupted
+                | ErrorKind::Killed
+        )
+    }
+
+    /// Kinds that end the whole evaluation, every actor with it (language §9):
+    /// the resource limits counted for all actors together, and interrupts.
+    pub fn stops_all(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::StepLimit
+                | ErrorKind::MemoryLimit
+                | ErrorKind::Timeout
                 | ErrorKind::Interrupted
         )
     }

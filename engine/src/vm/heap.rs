@@ -72,6 +72,9 @@ pub struct Heap {
     collections: u64,
     /// Bytes held for good outside the arena (interned symbols), counted as live.
     pinned: usize,
+    /// Bytes outside the arena that live with the actors (parked register
+    /// stacks, mailboxes, records), counted as live while they exist.
+    external: usize,
     /// What [`Heap::dict`] lends for a handle that is not a dict.
     empty_dict: Dict,
 }
@@ -107,6 +110,7 @@ impl Heap {
             limit: usize::MAX,
             collections: 0,
             pinned: 0,
+            external: 0,
             empty_dict: Dict::default(),
         }
     }
@@ -122,6 +126,20 @@ impl Heap {
     pub fn pin_bytes(&mut self, bytes: usize) {
         self.pinned = self.pinned.saturating_add(bytes);
         self.live_bytes = self.live_bytes.saturating_add(bytes);
+    }
+
+    /// Counts `bytes` held outside the arena for a while (an actor's parked stack
+    /// or mailbox): live, so toward the memory limit, until [`Heap::sub_external`].
+    pub fn add_external(&mut self, bytes: usize) {
+        self.external = self.external.saturating_add(bytes);
+        self.live_bytes = self.live_bytes.saturating_add(bytes);
+    }
+
+    /// Gives back bytes counted by [`Heap::add_external`].
+    pub fn sub_external(&mut self, bytes: usize) {
+        let bytes = bytes.min(self.external);
+        self.external -= bytes;
+        self.live_bytes = self.live_bytes.saturating_sub(bytes);
     }
 
     /// Bytes held by allocated objects (garbage included until the next collection).
@@ -374,7 +392,7 @@ impl Heap {
                 self.free = i as u32;
             }
         }
-        self.live_bytes = live + self.pinned;
+        self.live_bytes = live + self.pinned + self.external;
         self.threshold = (live * 2).max(MIN_THRESHOLD).min(self.limit.max(1));
         // Give back memory when most of the arena is free at its end.
         while let Some(Obj::Free(_)) = self.objs.last() {
