@@ -139,10 +139,9 @@ fn help(repl: &mut Repl, args: &[&str]) -> bool {
         let head = format!("{} {}", c.name, c.args);
         text.push_str(&format!("  {head:<22} {}\n", c.short));
     }
-    text.push_str(
-        "Enter evaluates once brackets balance · Ctrl-C discards or stops · `:q` leaves\n",
-    );
-    text.push_str("`*1 *2 *3` last results, `*e` last error · docs/language.md, docs/guide.md");
+    // One footer line, so that the list still fits 24 rows with `:actors`; the
+    // documentation's files are under the `docs` topic.
+    text.push_str("Enter runs balanced input · Ctrl-C discards/stops · `*1..*3`, `*e`: last results");
     repl.message(&text);
     true
 }
