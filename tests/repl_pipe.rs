@@ -373,7 +373,11 @@ fn actors_live_between_inputs_and_actors_lists_them() {
     // `:actors`: runnable before it ran, waiting in `receive` after, then done.
     let listings: Vec<&str> = o.stderr.split("id ").skip(1).collect();
     assert!(listings.len() >= 3, "{}", o.stderr);
-    assert!(listings[0].contains("#<actor 1>") && listings[0].contains("runnable"), "{}", listings[0]);
+    assert!(
+        listings[0].contains("#<actor 1>") && listings[0].contains("runnable"),
+        "{}",
+        listings[0]
+    );
     assert!(listings[0].contains("#<fn w/0>"), "{}", listings[0]);
     assert!(listings[1].contains("waiting"), "{}", listings[1]);
     assert!(listings[2].contains("done"), "{}", listings[2]);

@@ -536,7 +536,10 @@ fn ctrl_c_stops_every_actor_and_keeps_definitions() {
     enter(&mut p, "(define y 5)");
     prompt(&mut p);
     // Two spinning actors and a main actor that waits for a message.
-    enter(&mut p, "(begin (spawn spin) (spawn spin) (print 'started) (receive))");
+    enter(
+        &mut p,
+        "(begin (spawn spin) (spawn spin) (print 'started) (receive))",
+    );
     p.expect("started").unwrap();
     std::thread::sleep(Duration::from_millis(200));
     p.send(ControlCode::EndOfText).unwrap();

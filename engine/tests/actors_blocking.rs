@@ -50,10 +50,16 @@ fn eight_actors_fetching_a_slow_url_take_about_one_fetch() {
     let mut s = Session::new();
     s.grant(Capability::SysCreateActor, None, GrantSource::CommandLine)
         .expect("grant");
-    s.grant_spec(&format!("IoNetwork=127.0.0.1:{port}"), GrantSource::CommandLine)
-        .expect("grant net");
-    s.eval_str("url.jue", &format!("(define url \"http://127.0.0.1:{port}/\")"))
-        .expect("url");
+    s.grant_spec(
+        &format!("IoNetwork=127.0.0.1:{port}"),
+        GrantSource::CommandLine,
+    )
+    .expect("grant net");
+    s.eval_str(
+        "url.jue",
+        &format!("(define url \"http://127.0.0.1:{port}/\")"),
+    )
+    .expect("url");
     let t = Instant::now();
     let v = s.eval_str("fetch.jue", FETCH8).expect("fetches");
     let took = t.elapsed();
@@ -110,7 +116,10 @@ fn an_embedders_blocking_function_runs_beside_other_actors() {
         )
         .expect("runs");
     assert_eq!(v, HostValue::Symbol("ok".into()));
-    assert!(t.elapsed() < Duration::from_millis(250), "the main actor did not wait");
+    assert!(
+        t.elapsed() < Duration::from_millis(250),
+        "the main actor did not wait"
+    );
     let states: Vec<&str> = s.actors().iter().map(|a| a.state.name()).collect();
     assert!(states.contains(&"in host call"), "{states:?}");
     s.finish_host_calls();
@@ -126,8 +135,11 @@ fn the_deadline_bounds_an_evaluation_waiting_on_host_calls() {
     };
     s.grant(Capability::SysCreateActor, None, GrantSource::CommandLine)
         .expect("grant");
-    s.grant_spec(&format!("IoNetwork=127.0.0.1:{port}"), GrantSource::CommandLine)
-        .expect("grant net");
+    s.grant_spec(
+        &format!("IoNetwork=127.0.0.1:{port}"),
+        GrantSource::CommandLine,
+    )
+    .expect("grant net");
     let t = Instant::now();
     let r = s.eval_str(
         "fetch.jue",
@@ -137,7 +149,11 @@ fn the_deadline_bounds_an_evaluation_waiting_on_host_calls() {
         Err(EvalError::Runtime(e)) => assert_eq!(e.kind, ErrorKind::Timeout),
         other => panic!("{other:?}"),
     }
-    assert!(t.elapsed() < Duration::from_millis(1_000), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(1_000),
+        "{:?}",
+        t.elapsed()
+    );
     assert_eq!(
         s.eval_str("after.jue", "(+ 1 2)").expect("usable"),
         HostValue::Int(3)

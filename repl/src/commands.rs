@@ -141,7 +141,9 @@ fn help(repl: &mut Repl, args: &[&str]) -> bool {
     }
     // One footer line, so that the list still fits 24 rows with `:actors`; the
     // documentation's files are under the `docs` topic.
-    text.push_str("Enter runs balanced input · Ctrl-C discards/stops · `*1..*3`, `*e`: last results");
+    text.push_str(
+        "Enter runs balanced input · Ctrl-C discards/stops · `*1..*3`, `*e`: last results",
+    );
     repl.message(&text);
     true
 }

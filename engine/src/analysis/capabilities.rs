@@ -466,7 +466,9 @@ impl Warn<'_, '_> {
     /// W0301 unless declared, assumed granted, or already an E0201.
     fn use_of(&mut self, c: Capability, name: &str, span: Span, declared: CapSet) {
         self.used(CapSet::EMPTY.union([c].into_iter().collect()));
-        if !declared.contains(c) && !self.i.assumed.contains(c) && !self.i.tier_errors.contains(&span)
+        if !declared.contains(c)
+            && !self.i.assumed.contains(c)
+            && !self.i.tier_errors.contains(&span)
         {
             self.diags.push(
                 Diagnostic::new(

@@ -102,8 +102,7 @@ fn job_http_get(cx: &mut Ctx, a: &[Value]) -> FaultResult<Job> {
                 .min(net::MAX_TIMEOUT),
             None => net::MAX_TIMEOUT,
         };
-        net::http_get(&scopes, &url, timeout.max(Duration::from_millis(1)))
-            .map(HostValue::String)
+        net::http_get(&scopes, &url, timeout.max(Duration::from_millis(1))).map(HostValue::String)
     }))
 }
 

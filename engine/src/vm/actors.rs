@@ -518,6 +518,10 @@ pub(super) fn millis(who: &str, v: Option<Value>) -> FaultResult<Option<u64>> {
             format!("`{who}`: a negative time of {n} ms"),
         )),
         Some(Value::Int(n)) => Ok(Some(n as u64)),
-        Some(other) => Err(super::natives::type_err(who, "an Int of milliseconds", other)),
+        Some(other) => Err(super::natives::type_err(
+            who,
+            "an Int of milliseconds",
+            other,
+        )),
     }
 }

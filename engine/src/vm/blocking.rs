@@ -113,7 +113,9 @@ impl Pool {
                     id,
                     generation,
                     idx,
-                    Err(HostError::host(format!("no thread for a blocking call: {e}"))),
+                    Err(HostError::host(format!(
+                        "no thread for a blocking call: {e}"
+                    ))),
                 ));
                 self.running += 1;
             }
@@ -210,5 +212,8 @@ pub(super) fn fault_of(e: HostError) -> Box<Fault> {
 
 /// A conversion of the result that failed.
 pub(super) fn bad_result(name: &str, m: String) -> Box<Fault> {
-    Fault::new(ErrorKind::Host, format!("`{name}` returned a value that cannot cross: {m}"))
+    Fault::new(
+        ErrorKind::Host,
+        format!("`{name}` returned a value that cannot cross: {m}"),
+    )
 }

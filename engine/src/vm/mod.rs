@@ -31,11 +31,11 @@ mod json;
 pub mod limits;
 mod load;
 pub mod meter;
-mod schedule;
 pub mod natives;
 pub mod output;
 pub mod printer;
 pub mod roots;
+mod schedule;
 pub mod symbols;
 pub mod value;
 

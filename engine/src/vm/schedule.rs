@@ -158,7 +158,10 @@ impl Vm {
                     return Ok(Value::Bool(false));
                 }
                 if t == me {
-                    return Err(Fault::new(ErrorKind::Killed, format!("killed by actor {me}")));
+                    return Err(Fault::new(
+                        ErrorKind::Killed,
+                        format!("killed by actor {me}"),
+                    ));
                 }
                 if t == 0 {
                     if self.callback_depth > 0 {
@@ -325,10 +328,7 @@ impl Vm {
         let Some(f) = self.frames.last() else {
             return Resume::Nothing;
         };
-        let Some(ins) = (f.pc as usize)
-            .checked_sub(1)
-            .and_then(|pc| f.code.get(pc))
-        else {
+        let Some(ins) = (f.pc as usize).checked_sub(1).and_then(|pc| f.code.get(pc)) else {
             return Resume::Nothing;
         };
         let base = f.base as usize;
@@ -445,8 +445,14 @@ impl Vm {
                 a.generation = a.generation.wrapping_add(1);
                 a.resume = resume;
                 let generation = a.generation;
-                self.pool
-                    .submit(me, generation, idx, job, self.deadline, self.interrupt.clone());
+                self.pool.submit(
+                    me,
+                    generation,
+                    idx,
+                    job,
+                    self.deadline,
+                    self.interrupt.clone(),
+                );
                 self.next_actor()
             }
             Switch::KillMain(killer) => {
@@ -478,11 +484,7 @@ impl Vm {
             }
             self.poll_host_calls();
             if let Some(id) = self.actors.run.pop_front() {
-                if !self
-                    .actors
-                    .get(id)
-                    .is_some_and(|a| a.wait == Wait::None)
-                {
+                if !self.actors.get(id).is_some_and(|a| a.wait == Wait::None) {
                     continue;
                 }
                 match self.resume(id) {
@@ -598,7 +600,10 @@ impl Vm {
     pub fn finish_host_calls(&mut self) {
         self.pool.drop_queued();
         while self.pool.running > 0 {
-            if let Some(d) = self.pool.finished(Some(Instant::now() + Duration::from_secs(1))) {
+            if let Some(d) = self
+                .pool
+                .finished(Some(Instant::now() + Duration::from_secs(1)))
+            {
                 self.host_done(d);
             }
         }
@@ -729,7 +734,6 @@ impl Vm {
         a.unreported.clear();
         let n = a.main.mailbox.len();
         a.main.mailbox.clear();
-        self.heap
-            .sub_external(n * actors::Actors::message_bytes());
+        self.heap.sub_external(n * actors::Actors::message_bytes());
     }
 }
