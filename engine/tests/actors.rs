@@ -254,3 +254,55 @@ fn an_actor_id_is_a_host_value_in_rust() {
     assert_eq!(eval(&mut s, "(self)"), Value::Actor(0));
     assert_eq!(eval(&mut s, "(spawn (lambda () 1))"), Value::Actor(1));
 }
+
+#[test]
+fn spawn_and_kill_are_uses_of_their_capabilities_for_analysis() {
+    let s = Session::new();
+    let text = "(define (worker) 1)\n(define (start) (spawn worker))\n(define (boss a) (start) (kill a))\n(start)";
+    let a = s.check(&jue_engine::SourceFile::new("caps.jue", text));
+    // Inference through user functions: `boss` needs both via `start`.
+    let needs = |name: &str| {
+        a.definitions
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.needs)
+            .expect("defined")
+    };
+    assert!(needs("start").contains(Capability::SysCreateActor));
+    assert!(!needs("worker").contains(Capability::SysCreateActor));
+    assert!(needs("boss").contains(Capability::SysCreateActor));
+    assert!(needs("boss").contains(Capability::SysTerminateActor));
+    // The REPL's pre-flight question asks for what the input's forms run:
+    // `(start)` spawns; `boss` is only defined.
+    assert!(a.input_needs.contains(Capability::SysCreateActor));
+    assert!(!a.input_needs.contains(Capability::SysTerminateActor));
+    // W0301 at the names `spawn` and `kill`, not granted nor declared.
+    let w: Vec<(u32, u32)> = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::W0301)
+        .map(|d| (d.span.start, d.span.end))
+        .collect();
+    let at = |needle: &str| {
+        let i = text.find(needle).expect("in text") as u32 + 1;
+        (i, i + needle.len() as u32 - 1)
+    };
+    assert_eq!(w, vec![at("(spawn"), at("(kill")]);
+    // Declared: no warning.
+    let d = s.check(&jue_engine::SourceFile::new(
+        "decl.jue",
+        "(require-capability SysCreateActor)\n(spawn (lambda () 1))",
+    ));
+    assert!(
+        d.diagnostics.iter().all(|d| d.code != Code::W0301),
+        "{:?}",
+        d.diagnostics
+    );
+    // Formal code cannot use the actor built-ins (tier empirical); `actor?` is formal.
+    let f = s.check(&jue_engine::SourceFile::new(
+        "formal.jue",
+        "@formal\n(define (f x) (send x 1))\n@formal\n(define (g x) (actor? x))",
+    ));
+    let e: Vec<Code> = f.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(e, vec![Code::E0201], "{:?}", f.diagnostics);
+}

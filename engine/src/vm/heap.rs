@@ -393,7 +393,11 @@ impl Heap {
             }
         }
         self.live_bytes = live + self.pinned + self.external;
-        self.threshold = (live * 2).max(MIN_THRESHOLD).min(self.limit.max(1));
+        // The actors' stacks and mailboxes are live too: a threshold below them
+        // would collect at every safe point once many actors wait.
+        self.threshold = ((live + self.external) * 2)
+            .max(MIN_THRESHOLD)
+            .min(self.limit.max(1));
         // Give back memory when most of the arena is free at its end.
         while let Some(Obj::Free(_)) = self.objs.last() {
             if self.objs.len() < 1024 {
