@@ -221,17 +221,7 @@ impl Vm {
                 let mut left = budget - pc as i64;
                 if left <= 0 {
                     save!();
-                    if let Err(e) = self.refuel() {
-                        // A switch to another actor (the quantum is used up):
-                        // nothing of this instruction has happened yet, so it
-                        // runs again, from its start, when this actor resumes.
-                        if self.actors.switch.is_some()
-                            && let Some(f) = self.frames.last_mut()
-                        {
-                            f.pc -= 1;
-                        }
-                        return Err(e);
-                    }
+                    self.refuel()?;
                     left = self.fuel;
                     // Keep `budget` in step for a `save!` before the caller moves it.
                     #[allow(unused_assignments)]

@@ -315,6 +315,13 @@ impl Vm {
             return Ok(QUANTUM - ran);
         }
         if !self.actors.run.is_empty() {
+            // Called from the step check of a call, return or backward jump,
+            // after its frame's `pc` was saved past it: nothing of that
+            // instruction has happened yet, so it runs again, from its start,
+            // when this actor resumes.
+            if let Some(f) = self.frames.last_mut() {
+                f.pc = f.pc.saturating_sub(1);
+            }
             self.actors.switch = Some(Switch::Yield);
             return Err(actors::switch_signal());
         }
