@@ -18,6 +18,9 @@ pub struct LimitArgs {
     /// Call-depth limit.
     #[arg(long, value_name = "N")]
     pub depth: Option<u64>,
+    /// Live-actor limit, actor 0 included.
+    #[arg(long = "max-actors", value_name = "N")]
+    pub max_actors: Option<u64>,
     /// Default tier of code without an annotation.
     #[arg(long, value_name = "TIER", value_parser = parse_tier)]
     pub tier: Option<TrustTier>,
@@ -51,6 +54,7 @@ impl LimitArgs {
             memory: self.memory.unwrap_or(base.memory),
             timeout_ms: self.timeout.or(base.timeout_ms),
             depth: self.depth.unwrap_or(base.depth),
+            actors: self.max_actors.unwrap_or(base.actors),
         }
     }
 }

@@ -108,6 +108,9 @@ pub fn main(args: RunArgs) -> ExitCode {
         }
     }
     let result = session.run(&prepared);
+    // The other actors stop where they are; a blocking call still running is
+    // waited for (language §9).
+    session.finish_host_calls();
     let _ = std::io::stdout().flush();
     if let Some(note) = session
         .sensors()
@@ -116,7 +119,7 @@ pub fn main(args: RunArgs) -> ExitCode {
     {
         eprintln!("{note}");
     }
-    match result {
+    let code = match result {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprint!("{}", render_runtime_error(&e, &session, color));
@@ -126,7 +129,16 @@ pub fn main(args: RunArgs) -> ExitCode {
                 ExitCode::from(1)
             }
         }
+    };
+    // Then the actors that failed unawaited (W0401); warnings never change the
+    // exit status.
+    for (d, source) in session.take_actor_warnings() {
+        match source {
+            Some(src) => eprint!("{}", render_diagnostic(&d, &src, color)),
+            None => eprintln!("warning[{}]: {}", d.code.as_str(), d.message),
+        }
     }
+    code
 }
 
 /// Parses `NAME=VALUE` for `--sensor`.

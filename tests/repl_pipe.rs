@@ -360,3 +360,31 @@ fn the_step_limit_message_names_the_limit_not_what_was_left() {
         o.stderr
     );
 }
+
+#[test]
+fn actors_live_between_inputs_and_actors_lists_them() {
+    let o = repl(
+        &["--grant", "SysCreateActor"],
+        "(define (w) (+ 1 (receive)))\n(define a (spawn w))\n:actors\n(receive 20 'idle)\n:actors\n(send a 41)\n(await a)\n:actors\n(define (bad) (error \"boom\"))\n(spawn bad)\n(receive 20 'x)\n:limits actors 2\n(spawn w)\n(spawn w)\n",
+    );
+    // The actor was spawned by one input and still there for the next ones.
+    assert!(o.stdout.contains("idle"), "{}", o.stdout);
+    assert!(o.stdout.contains("42"), "{}", o.stdout);
+    // `:actors`: runnable before it ran, waiting in `receive` after, then done.
+    let listings: Vec<&str> = o.stderr.split("id ").skip(1).collect();
+    assert!(listings.len() >= 3, "{}", o.stderr);
+    assert!(
+        listings[0].contains("#<actor 1>") && listings[0].contains("runnable"),
+        "{}",
+        listings[0]
+    );
+    assert!(listings[0].contains("#<fn w/0>"), "{}", listings[0]);
+    assert!(listings[1].contains("waiting"), "{}", listings[1]);
+    assert!(listings[2].contains("done"), "{}", listings[2]);
+    // W0401 after the input in which the actor failed unawaited.
+    assert!(o.stderr.contains("W0401"), "{}", o.stderr);
+    assert!(o.stderr.contains("boom"), "{}", o.stderr);
+    // `:limits actors 2`: actor 0 and one more.
+    assert!(o.stderr.contains("actors 2"), "{}", o.stderr);
+    assert!(o.stderr.contains("limit"), "{}", o.stderr);
+}

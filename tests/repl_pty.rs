@@ -581,3 +581,28 @@ fn a_scope_can_be_given_with_the_answer() {
     prompt(&mut p);
     quit(p);
 }
+
+#[test]
+fn ctrl_c_stops_every_actor_and_keeps_definitions() {
+    let mut p = spawn("ctrlc-actors", &["--grant", "SysCreateActor"]);
+    enter(&mut p, "(define (spin) (spin))");
+    prompt(&mut p);
+    enter(&mut p, "(define y 5)");
+    prompt(&mut p);
+    // Two spinning actors and a main actor that waits for a message.
+    enter(
+        &mut p,
+        "(begin (spawn spin) (spawn spin) (print 'started) (receive))",
+    );
+    p.expect("started").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    p.send(ControlCode::EndOfText).unwrap();
+    p.expect("interrupted").expect("the evaluation stops");
+    prompt(&mut p);
+    // Every actor stopped with it; definitions survive.
+    ask(&mut p, ":actors", "failed");
+    prompt(&mut p);
+    ask(&mut p, "(+ y 1000)", "1005");
+    prompt(&mut p);
+    quit(p);
+}

@@ -255,3 +255,22 @@ fn calls_keep_no_arguments() {
         jue_session_free(s);
     }
 }
+
+#[test]
+fn an_actor_id_does_not_cross_and_actors_run_during_eval() {
+    let s = jue_session_new();
+    unsafe {
+        ok(jue_grant(s, c("SysCreateActor").as_ptr()));
+        // An actor id is kind `type` at the boundary (tooling §5).
+        assert_eq!(kind(jue_eval(s, c("(self)").as_ptr())), "type");
+        // `eval` runs the scheduler until actor 0's form ends.
+        assert_eq!(
+            ok(jue_eval(
+                s,
+                c("(define (sq x) (* x x)) (await (spawn sq 12))").as_ptr()
+            )),
+            144
+        );
+        jue_session_free(s);
+    }
+}

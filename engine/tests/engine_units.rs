@@ -677,9 +677,9 @@ fn e0101_unbound_with_did_you_mean() {
     assert_eq!(spans, vec![sp(6, 9), sp(10, 13)]);
     assert!(ds.iter().all(|d| d.suggestion.is_none()));
 
-    // Actor names are reserved.
-    let d = one(&s, "(spawn 1)", Code::E0101);
-    assert!(d.help.unwrap().contains("reserved for actors"));
+    // The actor built-ins are built-ins now: `spawn` checks its argument type.
+    let d = one(&s, "(spawn 1)", Code::E0104);
+    assert_eq!(d.span, sp(7, 8));
 }
 
 #[test]

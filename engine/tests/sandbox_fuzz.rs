@@ -79,6 +79,7 @@ proptest! {
             memory: 4 << 20,
             timeout_ms: Some(2_000),
             depth: 2_000,
+            ..Limits::DEFAULT
         };
         let r = s.eval_str("fuzz.jue", &text);
         // Generated programs are well formed: every case really runs.

@@ -55,6 +55,7 @@ pub fn run(repl: &mut Repl, line: &str, asker: &mut dyn Asker) -> bool {
             true
         }
         ":audit" => audit(repl),
+        ":actors" => actors(repl),
         ":sensor" => sensor(repl, &args),
         ":actuators" => actuators(repl),
         ":quit" => {
@@ -168,10 +169,11 @@ fn help(repl: &mut Repl, args: &[&str]) -> bool {
         let head = format!("{} {}", c.name, c.args);
         text.push_str(&format!("  {head:<22} {}\n", c.short));
     }
+    // One footer line, so that the list still fits 24 rows with `:actors`; the
+    // documentation's files are under the `docs` topic.
     text.push_str(
-        "Enter runs once brackets balance · Ctrl-C discards or stops · `:quit` leaves\n",
+        "Enter runs balanced input · Ctrl-C discards/stops · `*1..*3`, `*e`: last results",
     );
-    text.push_str("`*1 *2 *3` last results, `*e` last error · docs/language.md, docs/guide.md");
     repl.message(&text);
     true
 }
@@ -607,11 +609,12 @@ fn show_limits(repl: &Repl) -> String {
     let e = repl.session.effective_limits(repl.session.default_tier);
     let time = |t: Option<u64>| t.map_or("none".to_string(), |ms| format!("{ms} ms"));
     let mut s = format!(
-        "steps  {}\nmemory {} bytes\ntime   {}\ndepth  {}",
+        "steps  {}\nmemory {} bytes\ntime   {}\ndepth  {}\nactors {}",
         l.steps,
         l.memory,
         time(l.timeout_ms),
-        l.depth
+        l.depth,
+        l.actors
     );
     if e.memory != l.memory || e.timeout_ms != l.timeout_ms {
         s.push_str(&format!(
@@ -639,7 +642,12 @@ fn limits(repl: &mut Repl, args: &[&str]) -> bool {
                 ("time", Some(n)) => l.timeout_ms = Some(n),
                 ("time", None) if off => l.timeout_ms = None,
                 ("depth", Some(n)) => l.depth = n,
-                ("steps" | "memory" | "time" | "depth", None) => {
+                ("actors", Some(n)) if n >= 1 => l.actors = n,
+                ("actors", Some(_)) => {
+                    repl.message("error: the actor limit counts actor 0, so it is at least 1");
+                    return false;
+                }
+                ("steps" | "memory" | "time" | "depth" | "actors", None) => {
                     repl.message(&format!("error: `{value}` is not a number"));
                     return false;
                 }
@@ -650,6 +658,27 @@ fn limits(repl: &mut Repl, args: &[&str]) -> bool {
         }
         _ => usage(repl, ":limits"),
     }
+}
+
+/// `:actors` (tooling §2): live actors in id order, then the 20 that ended last.
+fn actors(repl: &mut Repl) -> bool {
+    let list = repl.session.actors();
+    if list.is_empty() {
+        repl.message("no actors yet (`spawn` starts one)");
+        return true;
+    }
+    let mut text = format!("{:<14} {:<13} {:>7}  function\n", "id", "state", "mailbox");
+    for a in list {
+        text.push_str(&format!(
+            "{:<14} {:<13} {:>7}  {}\n",
+            format!("#<actor {}>", a.id),
+            a.state.name(),
+            a.mailbox,
+            crate::preflight::escape_control(&a.function)
+        ));
+    }
+    repl.message(text.trim_end());
+    true
 }
 
 fn audit(repl: &mut Repl) -> bool {

@@ -121,8 +121,10 @@ impl Repl {
     /// Drops definitions and `*1..*3` and restores the start-up tier and limits;
     /// keeps grants (unless `all`) and sensor values.
     pub fn reset(&mut self, all: bool) {
-        // Definitions go; the registry, the audit log, sensors and actuators stay.
+        // Definitions and actors go; the registry, the audit log, sensors and
+        // actuators stay.
         self.session.reset_definitions();
+        self.session.reset_actors();
         if all {
             for c in jue_engine::Capability::ALL {
                 self.session.revoke(c);
@@ -339,6 +341,18 @@ impl Repl {
                 true
             }
         };
+        // Actors that failed during the input and were not awaited (W0401),
+        // after its result line.
+        let mut warnings = String::new();
+        for (d, source) in self.session.take_actor_warnings() {
+            match source {
+                Some(src) => warnings.push_str(&render_diagnostic(&d, &src, self.color)),
+                None => warnings.push_str(&format!("warning[W0401]: {}\n", d.message)),
+            }
+        }
+        if !warnings.is_empty() {
+            self.message(&warnings);
+        }
         // Like W0401, after the result line: what the input read of unset sensors.
         if let Some(note) = self
             .session

@@ -91,13 +91,19 @@ pub const COMMANDS: &[Command] = &[
         name: ":reset",
         args: "[all]",
         short: "drop definitions and *1..*3 (`all`: grants too)",
-        help: "drop definitions and *1..*3, restore the start-up tier and limits; keep grants (`:reset all` drops them too)",
+        help: "drop definitions and *1..*3, stop and forget every actor (ids go on counting), restore the start-up tier and limits; keep grants (`:reset all` drops them too)",
     },
     Command {
         name: ":limits",
         args: "[NAME N]",
         short: "show or set the evaluation limits",
-        help: "show or set the limits of each evaluation (NAME: steps, memory, time, depth): `:limits steps 1000000`, `:limits time off` removes the wall-time limit",
+        help: "show or set the limits of each evaluation (NAME: steps, memory, time, depth, actors): `:limits steps 1000000`, `:limits actors 100` (live actors, actor 0 included), `:limits time off` removes the wall-time limit",
+    },
+    Command {
+        name: ":actors",
+        args: "",
+        short: "the session's actors: id, state, mailbox, function",
+        help: "the session's actors, live ones in id order then the 20 that ended last: id, state (runnable, waiting, sleeping, in host call, done, failed), mailbox size and function. Actors spawned by an input live on and run only while a later input or `:load` runs",
     },
     Command {
         name: ":set",

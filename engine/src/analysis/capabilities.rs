@@ -71,7 +71,7 @@ fn minus(a: CapSet, b: CapSet) -> CapSet {
 fn guards(test: &Expr) -> (CapSet, CapSet) {
     match &test.kind {
         ExprKind::HasCap(c) => ([*c].into_iter().collect(), CapSet::EMPTY),
-        ExprKind::CallBuiltin(b, args) if args.len() == 1 && is_not(*b) => {
+        ExprKind::CallBuiltin(b, args, _) if args.len() == 1 && is_not(*b) => {
             let (t, f) = guards(&args[0]);
             (f, t)
         }
@@ -204,6 +204,12 @@ impl Collect<'_> {
                 if let Some(c) = self.registry.function(*i).required_capability
                     && !guard.contains(c)
                 {
+                    self.s.groups[g].direct.insert(c);
+                }
+            }
+            // `spawn` and `kill` (language §8, §9).
+            ExprKind::Builtin(id) | ExprKind::CallBuiltin(id, ..) => {
+                if let Some(c) = crate::ground::builtins::get(*id).capability {
                     self.s.groups[g].direct.insert(c);
                 }
             }
@@ -577,6 +583,27 @@ impl Warn<'_, '_> {
         }
     }
 
+    /// A use of `c` by `name` (an FFI function, `spawn`, `kill`) at `span`:
+    /// W0301 unless declared, assumed granted, or already an E0201.
+    fn use_of(&mut self, c: Capability, name: &str, span: Span, declared: CapSet) {
+        self.used(CapSet::EMPTY.union([c].into_iter().collect()));
+        if !declared.contains(c)
+            && !self.i.assumed.contains(c)
+            && !self.i.tier_errors.contains(&span)
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::W0301,
+                    span,
+                    format!("`{name}` uses {c}, which is neither declared nor granted"),
+                )
+                .with_help(format!(
+                    "add `(require-capability {c})` before it, or grant {c}"
+                )),
+            );
+        }
+    }
+
     /// What using a name needs.
     fn use_needs(&self, e: &Expr) -> CapSet {
         let inf = self.i.inference;
@@ -648,29 +675,21 @@ impl Warn<'_, '_> {
             ExprKind::Ffi(i) | ExprKind::CallFfi(i, ..) => {
                 let f = self.i.registry.function(*i);
                 if let Some(c) = f.required_capability {
-                    self.used(CapSet::EMPTY.union([c].into_iter().collect()));
                     let span = match &e.kind {
                         ExprKind::CallFfi(_, _, head) => *head,
                         _ => e.span,
                     };
-                    if !declared.contains(c)
-                        && !self.i.assumed.contains(c)
-                        && !self.i.tier_errors.contains(&span)
-                    {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::W0301,
-                                span,
-                                format!(
-                                    "`{}` uses {c}, which is neither declared nor granted",
-                                    f.name
-                                ),
-                            )
-                            .with_help(format!(
-                                "add `(require-capability {c})` before it, or grant {c}"
-                            )),
-                        );
-                    }
+                    self.use_of(c, &f.name, span, declared);
+                }
+            }
+            ExprKind::Builtin(id) | ExprKind::CallBuiltin(id, ..) => {
+                let b = crate::ground::builtins::get(*id);
+                if let Some(c) = b.capability {
+                    let span = match &e.kind {
+                        ExprKind::CallBuiltin(_, _, head) => *head,
+                        _ => e.span,
+                    };
+                    self.use_of(c, b.name, span, declared);
                 }
             }
             ExprKind::Global(g) if g.starts_with(crate::ground::builtins::MODULE_PREFIX) => {

@@ -46,7 +46,7 @@ pub fn builtin(b: &BuiltinDef) -> String {
         "{} {}\n{} (built-in)\n{}",
         b.name,
         b.sig,
-        capability_line(b.tier, None, GrantView::Unknown),
+        capability_line(b.tier, b.capability, GrantView::Unknown),
         b.doc
     )
 }

@@ -941,7 +941,10 @@ fn shift_expr(e: &mut Expr, base: u32, first: LocalId) {
             shift_expr(callee, base, first);
             args.iter_mut().for_each(|x| shift_expr(x, base, first));
         }
-        ExprKind::CallBuiltin(_, args) => args.iter_mut().for_each(|x| shift_expr(x, base, first)),
+        ExprKind::CallBuiltin(_, args, head) => {
+            *head = head.shifted(base);
+            args.iter_mut().for_each(|x| shift_expr(x, base, first));
+        }
         ExprKind::CallFfi(_, args, head) => {
             *head = head.shifted(base);
             args.iter_mut().for_each(|x| shift_expr(x, base, first));

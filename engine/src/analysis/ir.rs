@@ -80,8 +80,8 @@ pub enum ExprKind {
     Define(Box<str>, Box<Expr>),
     /// A call through a value.
     Call(Box<Expr>, Vec<Expr>),
-    /// A call of a built-in known at compile time.
-    CallBuiltin(u16, Vec<Expr>),
+    /// A call of a built-in known at compile time, with the span of its head.
+    CallBuiltin(u16, Vec<Expr>, Span),
     /// A call of an FFI function known at compile time, with the span of its name.
     CallFfi(u32, Vec<Expr>, Span),
     /// `(require-capability C)`.
@@ -187,7 +187,7 @@ impl Expr {
                 f(callee);
                 args.iter_mut().for_each(f);
             }
-            ExprKind::CallBuiltin(_, args) | ExprKind::CallFfi(_, args, _) => {
+            ExprKind::CallBuiltin(_, args, _) | ExprKind::CallFfi(_, args, _) => {
                 args.iter_mut().for_each(f)
             }
             ExprKind::Try(body, _, handler) => {
@@ -248,7 +248,7 @@ impl Expr {
                 f(callee);
                 args.iter().for_each(f);
             }
-            ExprKind::CallBuiltin(_, args) | ExprKind::CallFfi(_, args, _) => {
+            ExprKind::CallBuiltin(_, args, _) | ExprKind::CallFfi(_, args, _) => {
                 args.iter().for_each(f)
             }
             ExprKind::Try(body, _, handler) => {

@@ -406,7 +406,7 @@ impl Compiler<'_> {
                 self.f.span = e.span;
                 self.call_at(base, args.len(), dst, tail);
             }
-            ExprKind::CallBuiltin(id, args) => self.call_builtin(*id, args, e.span, dst, tail),
+            ExprKind::CallBuiltin(id, args, _) => self.call_builtin(*id, args, e.span, dst, tail),
             ExprKind::CallFfi(i, args, _) => {
                 let base = self.window(dst, args.len().max(1));
                 self.args_into(args, base);
@@ -599,7 +599,7 @@ impl Compiler<'_> {
     /// opposite test of `e` (when `not` is the built-in).
     fn branch(&mut self, c: &Expr, when: bool) -> usize {
         let m = self.mark();
-        if let ExprKind::CallBuiltin(id, args) = &c.kind {
+        if let ExprKind::CallBuiltin(id, args, _) = &c.kind {
             let b = builtins::get(*id);
             let name = if let Imp::Prelude = b.imp { "" } else { b.name };
             match (args.as_slice(), name) {

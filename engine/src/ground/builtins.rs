@@ -2,6 +2,7 @@
 //! tier, documentation and implementation. Analysis reads the signatures; the VM
 //! calls the implementations; hover and `:doc` read the documentation.
 
+use super::capability::Capability;
 use super::tier::TrustTier;
 use super::types::{Signature, Type};
 use std::collections::HashMap;
@@ -15,6 +16,9 @@ pub enum Imp {
     Native,
     /// A function of the prelude, written in Jue.
     Prelude,
+    /// An operation of the VM itself: the actor built-ins of language §9, which
+    /// switch actors and so need the whole machine, not a native's context.
+    Vm,
 }
 
 /// One built-in procedure.
@@ -31,6 +35,9 @@ pub struct BuiltinDef {
     pub imp: Imp,
     /// Internal helpers of the prelude are not visible to programs.
     pub hidden: bool,
+    /// The capability a call needs (`spawn`, `kill`; language §9), checked
+    /// statically like an FFI function's and at run time at each call.
+    pub capability: Option<Capability>,
 }
 
 /// The global name of a prelude function `map` is `%prelude:map`: names starting
@@ -67,6 +74,7 @@ fn def(name: &'static str, sig: Signature, doc: &'static str) -> BuiltinDef {
         doc,
         imp: Imp::Native,
         hidden: false,
+        capability: None,
     }
 }
 
@@ -78,6 +86,7 @@ fn prelude(name: &'static str, sig: Signature, doc: &'static str) -> BuiltinDef 
         doc,
         imp: Imp::Prelude,
         hidden: false,
+        capability: None,
     }
 }
 
@@ -296,6 +305,7 @@ static TABLE: LazyLock<Vec<BuiltinDef>> = LazyLock::new(|| {
     println.tier = TrustTier::Empirical;
     t.push(print);
     t.push(println);
+    t.extend(actor_builtins());
     let mut check = def(
         "__check-list",
         sig(&[Any, Any], Nil),
@@ -305,6 +315,65 @@ static TABLE: LazyLock<Vec<BuiltinDef>> = LazyLock::new(|| {
     t.push(check);
     t
 });
+
+/// The actor built-ins of language §9: tier empirical, run by the VM itself;
+/// `spawn` and `kill` need a capability.
+fn actor_builtins() -> Vec<BuiltinDef> {
+    let actor = |name, sig, cap: Option<Capability>, doc| BuiltinDef {
+        name,
+        sig,
+        tier: TrustTier::Empirical,
+        doc,
+        imp: Imp::Vm,
+        hidden: false,
+        capability: cap,
+    };
+    vec![
+        actor(
+            "spawn",
+            sig(&[Fn], ActorId).rest(Any),
+            Some(Capability::SysCreateActor),
+            "Starts an actor running `(f arg ...)` and returns its id; past the live-actor limit: kind `limit`.",
+        ),
+        actor(
+            "send",
+            sig(&[ActorId, Any], Bool),
+            None,
+            "Queues a message for an actor: `true`; to one that has ended: `false`; to a full mailbox (10,000): kind `limit`.",
+        ),
+        actor(
+            "receive",
+            sig(&[], Any).opt(&[Int, Any]),
+            None,
+            "The oldest message of the calling actor's mailbox, waiting for one; with `ms`, `default` (nil) if none arrives in time.",
+        ),
+        actor("self", sig(&[], ActorId), None, "The calling actor's id."),
+        actor(
+            "await",
+            sig(&[ActorId], Any).opt(&[Int, Any]),
+            None,
+            "Waits for an actor to end and gives its result; its failure is kind `actor-failed`; with `ms`, `default` (nil) if it has not ended in time.",
+        ),
+        actor(
+            "kill",
+            sig(&[ActorId], Bool),
+            Some(Capability::SysTerminateActor),
+            "Ends a live actor (it fails with kind `killed`): `true`; one that has ended: `false`.",
+        ),
+        actor(
+            "actor-alive?",
+            sig(&[ActorId], Bool),
+            None,
+            "Whether the actor has not ended yet.",
+        ),
+        actor(
+            "sleep",
+            sig(&[Int], Nil),
+            None,
+            "Suspends the calling actor for at least `ms` milliseconds while the others run.",
+        ),
+    ]
+}
 
 /// The built-ins of language §12: vectors, dicts, strings, lists, JSON.
 fn data_builtins() -> Vec<BuiltinDef> {

@@ -95,8 +95,8 @@ impl Capability {
             Capability::IoWriteActuator => "writing actuators (write-actuator, io:actuator:write)",
             Capability::IoNetwork => "network requests (net:http-get); scoped by host or host:port",
             Capability::IoPersist => "files and databases (fs:*, db:query); scoped by directory",
-            Capability::SysCreateActor => "creating actors (reserved)",
-            Capability::SysTerminateActor => "terminating actors (reserved)",
+            Capability::SysCreateActor => "creating actors (spawn)",
+            Capability::SysTerminateActor => "terminating actors (kill)",
             Capability::SysClock => "reading the wall clock (get-wall-clock)",
             Capability::ResourceExtraMemory => "raises the heap memory limit by an amount of bytes",
             Capability::ResourceExtraTime => {

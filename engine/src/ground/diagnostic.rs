@@ -37,6 +37,8 @@ pub enum Code {
     W0303,
     /// REPL: a body names a global not defined yet.
     W0304,
+    /// Run time: an actor failed and no `await` received its failure (language §9).
+    W0401,
 }
 
 impl Code {
@@ -58,6 +60,7 @@ impl Code {
             Code::W0302 => "W0302",
             Code::W0303 => "W0303",
             Code::W0304 => "W0304",
+            Code::W0401 => "W0401",
         }
     }
     /// The severity every diagnostic of this code has.

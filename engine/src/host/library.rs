@@ -10,6 +10,8 @@ use super::{HostError, HostState, clock, fs};
 #[cfg(feature = "db")]
 use super::{SqlValue, db};
 use crate::ground::ffi::HostFunction;
+use crate::ground::ffi::Value as HostValue;
+use crate::vm::blocking::{BlockingNative, Job, JobCx};
 use crate::vm::error::{ErrorKind, Fault, FaultResult};
 use crate::vm::natives::{Ctx, NativeFn};
 use crate::vm::value::Value;
@@ -35,6 +37,73 @@ pub fn standard_native(h: HostFunction) -> Option<NativeFn> {
         H::DbQuery => db_query,
         other => return crate::vm::ffi_math::native(other),
     })
+}
+
+/// The standard functions whose work may run off the VM thread (language §9):
+/// files and HTTP. Each checks its arguments here and returns the work, which
+/// owns a copy of the scopes it needs. SQLite (its connections live in the
+/// session) and the virtual sensors (they never wait) run on the VM thread.
+pub fn standard_blocking(h: HostFunction) -> Option<BlockingNative> {
+    use HostFunction as H;
+    Some(match h {
+        H::PersistRead => job_read_file,
+        H::FsSafeRead => job_safe_read,
+        H::PersistWrite => job_write_file,
+        H::FsListDir => job_list_dir,
+        #[cfg(feature = "net")]
+        H::HttpGet => job_http_get,
+        _ => return None,
+    })
+}
+
+fn job_read_file(cx: &mut Ctx, a: &[Value]) -> FaultResult<Job> {
+    let (scopes, path) = (state(cx)?.persist.clone(), string(cx, a[0]).to_string());
+    Ok(Box::new(move |_: &JobCx| {
+        fs::read_file(&scopes, &path).map(HostValue::String)
+    }))
+}
+
+fn job_safe_read(cx: &mut Ctx, a: &[Value]) -> FaultResult<Job> {
+    let (scopes, path) = (state(cx)?.persist.clone(), string(cx, a[0]).to_string());
+    Ok(Box::new(move |_: &JobCx| {
+        Ok(match fs::safe_read(&scopes, &path)? {
+            Some(text) => HostValue::String(text),
+            None => HostValue::Nil,
+        })
+    }))
+}
+
+fn job_write_file(cx: &mut Ctx, a: &[Value]) -> FaultResult<Job> {
+    let scopes = state(cx)?.persist.clone();
+    let (path, text) = (string(cx, a[0]).to_string(), string(cx, a[1]).to_string());
+    Ok(Box::new(move |_: &JobCx| {
+        fs::write_file(&scopes, &path, &text).map(HostValue::Int)
+    }))
+}
+
+fn job_list_dir(cx: &mut Ctx, a: &[Value]) -> FaultResult<Job> {
+    let (scopes, path) = (state(cx)?.persist.clone(), string(cx, a[0]).to_string());
+    Ok(Box::new(move |_: &JobCx| {
+        let names = fs::list_dir(&scopes, &path)?;
+        Ok(HostValue::List(
+            names.into_iter().map(HostValue::String).collect(),
+        ))
+    }))
+}
+
+#[cfg(feature = "net")]
+/// `net:http-get` off the VM thread: at most 30 s or what is left of the time.
+fn job_http_get(cx: &mut Ctx, a: &[Value]) -> FaultResult<Job> {
+    let (scopes, url) = (state(cx)?.net.clone(), string(cx, a[0]).to_string());
+    Ok(Box::new(move |jcx: &JobCx| {
+        let timeout = match jcx.deadline {
+            Some(d) => d
+                .saturating_duration_since(Instant::now())
+                .min(net::MAX_TIMEOUT),
+            None => net::MAX_TIMEOUT,
+        };
+        net::http_get(&scopes, &url, timeout.max(Duration::from_millis(1))).map(HostValue::String)
+    }))
 }
 
 /// A backend error as a VM fault of the matching kind.

@@ -63,7 +63,7 @@ impl Session {
             v
         } else if let Some(id) = builtins::find(name, false) {
             match builtins::get(id).imp {
-                builtins::Imp::Native => Value::Builtin(id),
+                builtins::Imp::Native | builtins::Imp::Vm => Value::Builtin(id),
                 builtins::Imp::Prelude => self
                     .vm
                     .global(&format!("{}{name}", builtins::PRELUDE_PREFIX))

@@ -21,7 +21,7 @@ use crate::ground::ffi::Implementation;
 use crate::ground::ffi::Value as HostValue;
 use crate::ground::ffi::registry::FfiRegistry;
 use crate::ground::ffi::{CapSet, Capability, FfiFunction, RegistryError, TrustTier};
-use crate::ground::span::SourceFile;
+use crate::ground::span::{SourceFile, Span};
 use crate::host::HostState;
 use crate::vm::error::{ErrorKind, RuntimeError};
 use crate::vm::limits::{Interrupt, Limits};
@@ -287,10 +287,14 @@ impl Session {
                         Implementation::Standard(h) => crate::vm::ffi_math::pure(h)
                             .map(HostCode::Pure)
                             .or_else(|| {
+                                crate::host::library::standard_blocking(h).map(HostCode::Blocking)
+                            })
+                            .or_else(|| {
                                 crate::host::library::standard_native(h).map(HostCode::Native)
                             }),
                         Implementation::Missing => None,
                     },
+                    blocking: f.blocking,
                 },
             );
         }
@@ -472,6 +476,51 @@ impl Session {
         self.vm.clear_global_guards();
         self.loaded.clear();
         self.top_scope = analysis::ModuleScope::default();
+    }
+
+    /// Waits for blocking host calls still running on worker threads (their
+    /// actors stopped with the evaluation): the end of a `jue run` waits for
+    /// them, so that a write is never cut off half-way (language §9).
+    pub fn finish_host_calls(&mut self) {
+        self.vm.finish_host_calls();
+    }
+
+    /// Stops and forgets every actor (REPL `:reset`); ids go on counting.
+    pub fn reset_actors(&mut self) {
+        self.vm.reset_actors();
+    }
+
+    /// The session's actors as `:actors` lists them (language §9, tooling §2):
+    /// live ones in id order, then the 20 that ended last.
+    pub fn actors(&self) -> Vec<crate::vm::actors::ActorInfo> {
+        self.vm.actor_infos()
+    }
+
+    /// W0401 for each actor that failed and whose failure no `await` received,
+    /// since the last call, each with the source text of its `spawn` call (for
+    /// rendering). Hosts call it after `eval`/`call`; `jue run` and the REPL
+    /// after each evaluation.
+    pub fn take_actor_warnings(&mut self) -> Vec<(Diagnostic, Option<SourceFile>)> {
+        self.vm
+            .take_actor_failures()
+            .into_iter()
+            .map(|f| {
+                let (source, span) = match f.site {
+                    Some((src, span)) => (self.sources.get(&src).cloned(), span),
+                    None => (None, Span::default()),
+                };
+                let d = Diagnostic::new(
+                    Code::W0401,
+                    span,
+                    format!(
+                        "actor {} ({}) failed: {}: {}",
+                        f.id, f.function, f.kind, f.message
+                    ),
+                )
+                .with_help("`await` the actor to receive its failure");
+                (d, source)
+            })
+            .collect()
     }
 
     /// Defines a global from the host (REPL `*1`): code compiled afterwards sees it.

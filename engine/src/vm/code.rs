@@ -60,6 +60,7 @@ impl Vm {
             .iter()
             .copied()
             .chain(self.trampolines.values().copied())
+            .chain(self.actors.protos())
             .collect();
         let protos = &self.protos;
         // Marks a prototype and everything it makes closures of; pushes the
@@ -88,6 +89,7 @@ impl Vm {
             .chain(extra.iter())
             .copied()
             .chain(self.roots.values())
+            .chain(self.actors.roots())
             .chain(roots.into_iter().map(Value::Str))
             .collect();
         // `Value::Str` above only carries the handle to the marker, which follows

@@ -356,6 +356,7 @@ impl Vm {
                     self.fuel = left;
                     match r!(f) {
                         Value::Builtin(id) => {
+                            save!();
                             let v = self.call_builtin_value(id, at + 1, argc);
                             budget -= self.take_work();
                             match v {
@@ -621,6 +622,9 @@ impl Vm {
                         if id != self.apply_id {
                             break;
                         }
+                        // The step check before the arguments move, so that a
+                        // switch there can run this instruction again.
+                        let _ = tick!();
                         save!();
                         match self.spread_apply(base + f, argc, true) {
                             Ok(n) => argc = n,
@@ -636,6 +640,7 @@ impl Vm {
                         if id != self.apply_id {
                             break;
                         }
+                        let _ = tick!();
                         save!();
                         match self.spread_apply(base + f as usize, argc, true) {
                             Ok(n) => argc = n,
@@ -679,6 +684,7 @@ impl Vm {
                         self.fuel = left;
                         match r!(f) {
                             Value::Builtin(id) => {
+                                save!();
                                 let v = self.call_builtin_value(id, at + 1, argc as usize);
                                 budget -= self.take_work();
                                 match v {
@@ -699,6 +705,7 @@ impl Vm {
                     }
                 }
                 Instr::CallBuiltin(a, id, argc) if id == self.apply_id => {
+                    let _ = tick!();
                     save!();
                     let mut argc = match self.spread_apply(base + a as usize, argc as usize, false)
                     {
@@ -724,7 +731,12 @@ impl Vm {
                     self.fuel = budget - pc as i64;
                     let v = match natives::builtin(id) {
                         Some(nf) => self.call_native(nf, at, argc as usize),
-                        None => Err(Fault::new(ErrorKind::Host, "prelude not loaded")),
+                        None => {
+                            // An actor built-in (the VM's own operation): it reads
+                            // the frame (the `spawn` site, where to resume).
+                            save!();
+                            self.vm_builtin(id, at, argc as usize)
+                        }
                     };
                     budget -= self.take_work();
                     match v {

@@ -45,11 +45,20 @@ pub enum ErrorKind {
     Json,
     /// A `set!` of a global that the tier rule forbids (§7).
     Tier,
+    /// A fixed limit of the language was reached: a full mailbox, the live-actor
+    /// limit (§9); catchable, unlike the resource limits.
+    Limit,
+    /// An awaited actor failed (§9).
+    ActorFailed,
+    /// Actor 0 waits for something nothing can bring (§9).
+    Deadlock,
+    /// The actor was ended by `kill` (§9); it cannot catch this.
+    Killed,
 }
 
 impl ErrorKind {
     /// All kinds.
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 23] = [
         ErrorKind::Type,
         ErrorKind::Arity,
         ErrorKind::Unbound,
@@ -69,6 +78,10 @@ impl ErrorKind {
         ErrorKind::Format,
         ErrorKind::Json,
         ErrorKind::Tier,
+        ErrorKind::Limit,
+        ErrorKind::ActorFailed,
+        ErrorKind::Deadlock,
+        ErrorKind::Killed,
     ];
     /// The kind's name as `error-kind` returns it (`division-by-zero`).
     pub fn name(self) -> &'static str {
@@ -92,6 +105,10 @@ impl ErrorKind {
             ErrorKind::Format => "format",
             ErrorKind::Json => "json",
             ErrorKind::Tier => "tier",
+            ErrorKind::Limit => "limit",
+            ErrorKind::ActorFailed => "actor-failed",
+            ErrorKind::Deadlock => "deadlock",
+            ErrorKind::Killed => "killed",
         }
     }
     /// Parses a kind name.
@@ -106,6 +123,19 @@ impl ErrorKind {
                 | ErrorKind::MemoryLimit
                 | ErrorKind::Timeout
                 | ErrorKind::DepthLimit
+                | ErrorKind::Interrupted
+                | ErrorKind::Killed
+        )
+    }
+
+    /// Kinds that end the whole evaluation, every actor with it (language §9):
+    /// the resource limits counted for all actors together, and interrupts.
+    pub fn stops_all(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::StepLimit
+                | ErrorKind::MemoryLimit
+                | ErrorKind::Timeout
                 | ErrorKind::Interrupted
         )
     }

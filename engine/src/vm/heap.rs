@@ -135,6 +135,11 @@ pub struct Heap {
     pinned: usize,
     /// The slots of dict trie nodes.
     slab: Slab,
+    /// Bytes outside the arena that live with the actors (parked register
+    /// stacks, mailboxes, records), counted as live while they exist.
+    external: usize,
+    /// What [`Heap::dict`] lends for a handle that is not a dict.
+    empty_dict: Dict,
 }
 
 impl Default for Heap {
@@ -170,6 +175,8 @@ impl Heap {
             collections: 0,
             pinned: 0,
             slab: Slab::default(),
+            external: 0,
+            empty_dict: Dict::default(),
         }
     }
 
@@ -184,6 +191,20 @@ impl Heap {
     pub fn pin_bytes(&mut self, bytes: usize) {
         self.pinned = self.pinned.saturating_add(bytes);
         self.live_bytes = self.live_bytes.saturating_add(bytes);
+    }
+
+    /// Counts `bytes` held outside the arena for a while (an actor's parked stack
+    /// or mailbox): live, so toward the memory limit, until [`Heap::sub_external`].
+    pub fn add_external(&mut self, bytes: usize) {
+        self.external = self.external.saturating_add(bytes);
+        self.live_bytes = self.live_bytes.saturating_add(bytes);
+    }
+
+    /// Gives back bytes counted by [`Heap::add_external`].
+    pub fn sub_external(&mut self, bytes: usize) {
+        let bytes = bytes.min(self.external);
+        self.external -= bytes;
+        self.live_bytes = self.live_bytes.saturating_sub(bytes);
     }
 
     /// Bytes held by allocated objects (garbage included until the next collection).
@@ -463,8 +484,12 @@ impl Heap {
             // No dict left: give the slab's memory back.
             self.slab = Slab::default();
         }
-        self.live_bytes = live + self.pinned;
-        self.threshold = (live * 2).max(MIN_THRESHOLD).min(self.limit.max(1));
+        self.live_bytes = live + self.pinned + self.external;
+        // The actors' stacks and mailboxes are live too: a threshold below them
+        // would collect at every safe point once many actors wait.
+        self.threshold = ((live + self.external) * 2)
+            .max(MIN_THRESHOLD)
+            .min(self.limit.max(1));
         // Give back memory when most of the arena is free at its end.
         while let Some(Obj::Free(_)) = self.objs.last() {
             if self.objs.len() < 1024 {

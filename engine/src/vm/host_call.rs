@@ -21,6 +21,9 @@ pub enum HostCode {
     Pure(super::ffi_math::PureFn),
     /// A host's closure over owned values.
     Closure(Arc<HostClosure>),
+    /// A standard function that waits on the outside world: prepared on the VM
+    /// thread, its work runs off it while other actors live (`blocking.rs`).
+    Blocking(super::blocking::BlockingNative),
 }
 
 /// A host function as the VM calls it.
@@ -38,6 +41,9 @@ pub struct HostEntry {
     pub ret: u16,
     /// The implementation; entries loaded only for checking have none.
     pub imp: Option<HostCode>,
+    /// Whether its calls may block (language §6): inside actors they run off
+    /// the VM thread.
+    pub blocking: bool,
 }
 
 /// An integral result where the signature accepts a Float but not an Int: the
@@ -100,9 +106,17 @@ impl Vm {
                 let f = *f;
                 self.host_native(f, at, argc)
             }
+            Some(HostCode::Closure(f)) if entry.blocking && self.off_thread() => {
+                let f = Arc::clone(f);
+                self.closure_off_thread(f, idx, at, argc)
+            }
             Some(HostCode::Closure(f)) => {
                 let f = Arc::clone(f);
                 self.host_closure(&f, idx, at, argc)
+            }
+            Some(HostCode::Blocking(prep)) => {
+                let prep = *prep;
+                self.call_blocking(prep, idx, at, argc)
             }
             None => Err(self.no_implementation_fault(idx)),
         };
@@ -333,6 +347,91 @@ impl Vm {
         f(&mut cx, &stack[at..at + argc])
     }
 
+    /// Whether a blocking call goes to a worker thread: other actors live to run
+    /// meanwhile, and no host callback is running (it cannot switch actors).
+    fn off_thread(&self) -> bool {
+        self.actors.live > 0 && self.callback_depth == 0
+    }
+
+    /// An embedder's blocking closure, sent to a worker thread: its arguments
+    /// copied out as owned values; the actor waits `in host call`.
+    #[cold]
+    #[inline(never)]
+    fn closure_off_thread(
+        &mut self,
+        f: Arc<HostClosure>,
+        idx: usize,
+        at: usize,
+        argc: usize,
+    ) -> Result<Value, Box<Fault>> {
+        let mut args = Vec::with_capacity(argc);
+        for v in &self.stack[at..at + argc] {
+            let show = |v: Value| self.show(v);
+            let owned = super::convert::to_host(*v, &self.heap, &self.symbols, &show)
+                .map_err(|m| Fault::new(ErrorKind::Type, m))?;
+            args.push(owned);
+        }
+        let e = &self.host[idx];
+        let job = super::blocking::closure_job(f, e.name.as_ref().into(), e.capability, args);
+        self.actors.switch = Some(super::actors::Switch::Host(job, idx));
+        Err(super::actors::switch_signal())
+    }
+
+    /// A standard blocking function: prepared here (arguments, scopes), its
+    /// work run on a worker thread when other actors live, here when not.
+    #[cold]
+    #[inline(never)]
+    fn call_blocking(
+        &mut self,
+        prep: super::blocking::BlockingNative,
+        idx: usize,
+        at: usize,
+        argc: usize,
+    ) -> Result<Value, Box<Fault>> {
+        let room = usize::try_from(self.limits.memory)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(self.heap.live_bytes());
+        let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
+        let allowance = self.limits.steps.saturating_sub(used);
+        let job = {
+            let (stack, mut cx) = (
+                &self.stack,
+                Ctx {
+                    heap: &mut self.heap,
+                    symbols: &mut self.symbols,
+                    out: &mut self.out,
+                    protos: &self.protos,
+                    ffi_names: &self.ffi_names,
+                    host: &mut *self.host_data,
+                    deadline: self.deadline,
+                    interrupt: &self.interrupt,
+                    meter: Meter {
+                        used: &mut self.work,
+                        allowance,
+                        limit: self.limits.steps,
+                        next_poll: allowance.min(4_096),
+                        interrupt: &self.interrupt,
+                        deadline: self.deadline,
+                        timeout_ms: self.limits.timeout_ms,
+                        room,
+                    },
+                },
+            );
+            prep(&mut cx, &stack[at..at + argc])?
+        };
+        if self.off_thread() {
+            self.actors.switch = Some(super::actors::Switch::Host(job, idx));
+            return Err(super::actors::switch_signal());
+        }
+        let jcx = super::blocking::JobCx {
+            deadline: self.deadline,
+            interrupt: self.interrupt.clone(),
+        };
+        let out = job(&jcx).map_err(Fault::from_host)?;
+        super::convert::from_host_rooted(&out, &mut self.heap, &mut self.symbols, &self.roots)
+            .map_err(|m| super::blocking::bad_result(&self.host[idx].name, m))
+    }
+
     /// Calls a built-in reached through a value: its argument count was not checked
     /// at compile time, so check it here before the native indexes its arguments.
     #[cold]
@@ -356,6 +455,7 @@ impl Vm {
         }
         match natives::builtin(id) {
             Some(nf) => self.call_native(nf, at, argc),
+            None if b.imp == crate::ground::builtins::Imp::Vm => self.vm_builtin(id, at, argc),
             None => Err(Fault::new(
                 ErrorKind::Host,
                 "prelude functions are called as closures",

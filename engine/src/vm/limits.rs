@@ -14,8 +14,10 @@ pub struct Limits {
     pub memory: u64,
     /// Wall time in milliseconds; `None` for no limit.
     pub timeout_ms: Option<u64>,
-    /// Non-tail call depth.
+    /// Non-tail call depth, per actor.
     pub depth: u64,
+    /// Live actors, actor 0 included (language §9, §10).
+    pub actors: u64,
 }
 
 impl Limits {
@@ -25,6 +27,7 @@ impl Limits {
         memory: 256 << 20,
         timeout_ms: None,
         depth: 100_000,
+        actors: 10_000,
     };
     /// The caps for experimental forms.
     pub const EXPERIMENTAL: Limits = Limits {
@@ -32,6 +35,7 @@ impl Limits {
         memory: 64 << 20,
         timeout_ms: Some(5_000),
         depth: 10_000,
+        actors: 10_000,
     };
 
     /// The smaller of each limit.
@@ -44,6 +48,7 @@ impl Limits {
                 (a, b) => a.or(b),
             },
             depth: self.depth.min(other.depth),
+            actors: self.actors.min(other.actors),
         }
     }
 }

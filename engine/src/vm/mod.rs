@@ -14,7 +14,9 @@
 //! native built-ins (`natives.rs`, `ffi_math.rs`), values and the heap (`value.rs`,
 //! `heap.rs`, `symbols.rs`), printing (`printer.rs`), limits and errors.
 
+pub mod actors;
 pub mod audit;
+pub mod blocking;
 pub mod callback;
 mod code;
 pub mod convert;
@@ -33,6 +35,7 @@ pub mod natives;
 pub mod output;
 pub mod printer;
 pub mod roots;
+mod schedule;
 pub mod symbols;
 pub mod tiers;
 pub mod value;
@@ -132,6 +135,10 @@ pub struct Vm {
     cap: Option<tiers::Cap>,
     /// What those caps are (the session sets them).
     experimental_caps: Limits,
+    /// The actors and the scheduler's queues (language §9).
+    actors: actors::Actors,
+    /// Blocking host calls running on worker threads.
+    pool: blocking::Pool,
 }
 
 /// The result of a call into a native, before location is attached.
@@ -175,6 +182,8 @@ impl Vm {
             host_tiers: Vec::new(),
             cap: None,
             experimental_caps: Limits::EXPERIMENTAL,
+            actors: actors::Actors::new(),
+            pool: blocking::Pool::new(),
         }
     }
 
@@ -229,6 +238,7 @@ impl Vm {
                     rest: None,
                     ret: u16::MAX,
                     imp: None,
+                    blocking: false,
                 },
             );
             self.ffi_names.resize(i + 1, "".into());
@@ -269,7 +279,8 @@ impl Vm {
             .chain(self.protos.iter().flat_map(|p| p.consts.iter()))
             .chain(extra.iter())
             .copied()
-            .chain(self.roots.values());
+            .chain(self.roots.values())
+            .chain(self.actors.roots());
         let roots: Vec<Value> = roots.collect();
         self.heap.collect(roots);
     }
@@ -417,6 +428,9 @@ impl Vm {
 
     /// Starts an evaluation under `limits`: counters reset, stacks empty.
     fn begin(&mut self, limits: Limits) {
+        // Every evaluation is actor 0's; the others wait where they stopped.
+        debug_assert_eq!(self.actors.current, 0);
+        self.actors.begin(limits.actors);
         self.limits = limits;
         self.heap
             .set_limit(usize::try_from(limits.memory).unwrap_or(usize::MAX));
@@ -440,19 +454,50 @@ impl Vm {
     }
 
     /// Runs the entry frame to its end, through `try` handlers.
+    /// Actor 0's end (its form's value or error) ends the loop; the other actors
+    /// run in between (`schedule.rs`).
     fn drive(&mut self) -> Result<Value, RuntimeError> {
+        let mut raise: Option<Box<Fault>> = None;
         let result = loop {
-            match self.execute() {
-                Ok(v) => break Ok(v),
+            let step = match raise.take() {
+                Some(f) => Err(f),
+                None => self.execute(),
+            };
+            let next = match step {
+                Ok(v) => {
+                    if self.actors.current == 0 {
+                        break Ok(v);
+                    }
+                    self.end_current(actors::Outcome::Done(v), None);
+                    self.next_actor()
+                }
                 Err(fault) => {
-                    if let Some(h) = self.catching(&fault) {
+                    if let Some(sw) = self.actors.switch.take() {
+                        self.switch(sw)
+                    } else if let Some(h) = self.catching(&fault) {
                         self.enter_handler(h, *fault);
                         continue;
+                    } else if fault.kind.stops_all() {
+                        // Limits and interrupts end the evaluation and every actor.
+                        let e = self.runtime_error(*fault);
+                        self.stop_all(e.kind, &e.message);
+                        break Err(e);
+                    } else if self.actors.current == 0 {
+                        break Err(self.runtime_error(*fault));
+                    } else {
+                        self.fail_current(*fault);
+                        self.next_actor()
                     }
-                    break Err(self.runtime_error(*fault));
                 }
+            };
+            match next {
+                schedule::Next::Run => {}
+                schedule::Next::Raise(f) => raise = Some(f),
+                schedule::Next::MainDone(v) => break Ok(v),
+                schedule::Next::Stop(e) => break Err(e),
             }
         };
+        debug_assert_eq!(self.actors.current, 0);
         self.steps_used += (self.chunk - self.fuel).max(0) as u64;
         self.interrupt.clear();
         self.frames.clear();
@@ -524,9 +569,16 @@ impl Vm {
         if self.steps_used >= self.limits.steps {
             return Err(meter::step_limit(self.limits.steps));
         }
-        let chunk = (self.limits.steps - self.steps_used).min(FUEL_CHUNK) as i64;
-        self.chunk = chunk;
-        self.fuel = chunk;
+        let mut chunk = (self.limits.steps - self.steps_used).min(FUEL_CHUNK);
+        if self.actors.live > 0 && self.callback_depth == 0 {
+            // Other actors live: fuel up to the end of the quantum, and switch there.
+            self.chunk = 0;
+            self.fuel = 0;
+            let left = self.quantum_left()?;
+            chunk = chunk.min(left);
+        }
+        self.chunk = chunk as i64;
+        self.fuel = chunk as i64;
         Ok(())
     }
 

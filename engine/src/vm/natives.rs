@@ -85,7 +85,7 @@ static BY_ID: LazyLock<Vec<Option<NativeFn>>> = LazyLock::new(|| {
         .iter()
         .map(|b| match b.imp {
             Imp::Native => by_name(b.name),
-            Imp::Prelude => None,
+            Imp::Prelude | Imp::Vm => None,
         })
         .collect()
 });

@@ -38,7 +38,7 @@ impl Lowerer<'_> {
                     let ty = builtin_result_type(name, &b.sig, &arg_exprs);
                     return (
                         Expr {
-                            kind: ExprKind::CallBuiltin(id, into_exprs(arg_exprs)),
+                            kind: ExprKind::CallBuiltin(id, into_exprs(arg_exprs), head.span),
                             span,
                         },
                         ty,

@@ -45,8 +45,9 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "import",
 ];
 
-/// Reserved for the actor model (language §9).
-pub const ACTOR_NAMES: &[&str] = &["spawn", "send", "receive", "self"];
+/// Names once reserved for the actor model; the actor built-ins of language §9
+/// now define them, so none is left reserved.
+pub const ACTOR_NAMES: &[&str] = &[];
 
 /// Prefix of the prelude's own globals, so user definitions never collide with them.
 pub use crate::ground::builtins::PRELUDE_PREFIX;
@@ -445,7 +446,7 @@ impl<'a> Lowerer<'a> {
                     crate::ground::builtins::find("dict", false).expect("`dict` is a built-in");
                 (
                     Expr {
-                        kind: ExprKind::CallBuiltin(id, args),
+                        kind: ExprKind::CallBuiltin(id, args, span),
                         span,
                     },
                     Some(Type::Dict),

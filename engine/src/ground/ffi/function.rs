@@ -106,6 +106,10 @@ pub struct FfiFunction {
     pub tier: TrustTier,
     /// Its implementation; `None` uses the standard one of `host_function`.
     pub implementation: Option<HostImpl>,
+    /// Whether its calls may wait on the outside world: inside actors they run
+    /// off the VM thread (language §6, §9), so the implementation must be safe
+    /// to call from another thread, several calls at once.
+    pub blocking: bool,
 }
 
 impl FfiFunction {
@@ -129,7 +133,15 @@ impl FfiFunction {
             location,
             tier: TrustTier::Empirical,
             implementation: None,
+            blocking: false,
         }
+    }
+
+    /// Marks it blocking (language §6, §9): inside actors its calls run off the
+    /// VM thread while the other actors run.
+    pub fn with_blocking(mut self, blocking: bool) -> FfiFunction {
+        self.blocking = blocking;
+        self
     }
 
     /// Sets the tier.

@@ -111,6 +111,24 @@ const STANDARD: [HostFunction; 32] = [
 ];
 
 impl HostFunction {
+    /// Whether the standard function may wait on the outside world (language
+    /// §6): files, HTTP, SQLite, sensors and actuators.
+    pub fn is_blocking(self) -> bool {
+        matches!(
+            self,
+            HostFunction::ReadSensor
+                | HostFunction::WriteActuator
+                | HostFunction::PersistWrite
+                | HostFunction::PersistRead
+                | HostFunction::HttpGet
+                | HostFunction::SensorRead
+                | HostFunction::ActuatorWrite
+                | HostFunction::DbQuery
+                | HostFunction::FsSafeRead
+                | HostFunction::FsListDir
+        )
+    }
+
     /// The numeric id.
     pub fn id(self) -> u16 {
         match self {

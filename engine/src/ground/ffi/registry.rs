@@ -61,6 +61,7 @@ impl FfiRegistry {
                 location: SourceLocation::default(),
                 tier: f.tier,
                 implementation: None,
+                blocking: f.host.is_blocking(),
             };
             r.insert(func, f.sig);
         }
@@ -78,6 +79,8 @@ impl FfiRegistry {
                 Some(std_sig) if std_sig == sig => {}
                 _ => return Err(RegistryError::NoImplementation(f.name)),
             }
+            // The standard implementation blocks as the standard function does.
+            f.blocking |= f.host_function.is_blocking();
         } else if !matches!(f.host_function, HostFunction::Custom(_))
             && standard::standard_signature(f.host_function).is_none_or(|s| s != sig)
         {
@@ -259,6 +262,7 @@ pub fn function_json(f: &FfiFunction) -> serde_json::Value {
         "tier": f.tier.name(),
         "documentation": f.documentation,
         "host_function": f.host_function.id(),
+        "blocking": f.blocking,
         "location": if f.location.is_unknown() { serde_json::Value::Null } else { json!({"file": f.location.file, "line": f.location.line}) },
     })
 }
@@ -324,5 +328,6 @@ fn function_from_json(v: &serde_json::Value) -> Result<FfiFunction, String> {
         location,
         tier,
         implementation: None,
+        blocking: v.get("blocking").and_then(|b| b.as_bool()).unwrap_or(false),
     })
 }
