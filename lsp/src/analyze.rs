@@ -5,6 +5,7 @@
 //! Slot data is relative to the slot's start; the accessors here hand out absolute
 //! spans and text-wide local numbers, reading only the slots a request touches.
 
+use crate::pieces::Pieces;
 use crate::project::Project;
 use jue_engine::analysis::document::{Document, SlotData};
 use jue_engine::analysis::globals::form_tier;
@@ -31,6 +32,8 @@ pub struct Analyzed {
     local_starts: Vec<LocalId>,
     /// The project it was checked in (registry, assumed grants).
     pub project: Arc<Project>,
+    /// Per-slot pieces of whole-file answers, handed on from the previous analysis.
+    pub pieces: Arc<Pieces>,
 }
 
 /// One slot as the features see it.
@@ -92,6 +95,7 @@ pub fn analyze(
         diagnostics,
         local_starts,
         project,
+        pieces: Arc::default(),
     })
 }
 

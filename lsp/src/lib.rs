@@ -12,6 +12,7 @@ pub mod files;
 pub mod format;
 pub mod forms;
 mod memory;
+pub mod pieces;
 pub mod project;
 pub mod protocol;
 mod server;

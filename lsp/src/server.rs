@@ -140,7 +140,12 @@ impl State {
                 }
             };
             let cancelled = || latest.load(Ordering::SeqCst) != current || stop();
-            let a = Arc::new(analyze(doc, current, rope, project, &cancelled)?);
+            let mut a = analyze(doc, current, rope, project, &cancelled)?;
+            // Whole-file answers reuse the pieces of the slots this edit left alone.
+            if let Some(last) = &l.last {
+                a.pieces = last.pieces.clone();
+            }
+            let a = Arc::new(a);
             l.last = Some(a.clone());
             a
         };
@@ -729,7 +734,7 @@ impl LanguageServer for Backend {
     ) -> Result<Option<SemanticTokensResult>> {
         let tokens = self
             .with_doc(&params.text_document.uri, |cx| {
-                features::semantic_tokens(cx, None)
+                features::semantic_tokens_full(cx)
             })
             .await?;
         Ok(tokens.map(|data| {
@@ -747,7 +752,7 @@ impl LanguageServer for Backend {
     ) -> Result<Option<SemanticTokensFullDeltaResult>> {
         let uri = params.text_document.uri.clone();
         let tokens = self
-            .with_doc(&uri, |cx| features::semantic_tokens(cx, None))
+            .with_doc(&uri, |cx| features::semantic_tokens_full(cx))
             .await?;
         Ok(tokens.map(|data| {
             let previous = self.state.tokens.get(&uri, &params.previous_result_id);
