@@ -222,3 +222,49 @@ fn an_edit_remakes_only_the_pieces_of_the_slots_it_changed() {
         .expect("not cancelled");
     assert_eq!(made, 1, "only the edited slot's tokens are made again");
 }
+
+/// What a definition needs is inferred over the whole text: a cached symbol's
+/// detail follows a change in another slot that its own slot never saw.
+#[test]
+fn a_symbols_needs_follow_an_edit_elsewhere() {
+    let project = project();
+    let text = "(define (fetch u) u)\n\n(define (both u) (fetch u))\n";
+    let tier = project.session().env().default_tier;
+    let mut doc = Document::new(text.to_string(), tier);
+    let first = analysed(&mut doc, 0, &project, None);
+    let uri = Uri::from_str("file:///t.jue").expect("uri");
+    let caps = ClientCaps {
+        hierarchical_symbols: true,
+        ..ClientCaps::default()
+    };
+    let cancel = Cancel::default();
+    let details = |a: &Analyzed| -> Vec<String> {
+        let cx = Ctx {
+            doc: a,
+            uri: &uri,
+            enc: Encoding::Utf16,
+            caps: &caps,
+            cancel: &cancel,
+        };
+        let v = serde_json::to_value(document_symbols(&cx)).expect("json");
+        v.as_array()
+            .expect("nested symbols")
+            .iter()
+            .map(|s| s["detail"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(details(&first), ["@empirical", "@empirical"]);
+    let both_rev = first.slots().nth(1).expect("two slots").data.rev();
+    let at = doc.text().find("u) u)").expect("there") + 3;
+    doc.edit(at..at + 1, "(fs:read-file u)").expect("edit");
+    let second = analysed(&mut doc, 1, &project, Some(&first));
+    assert_eq!(
+        second.slots().nth(1).expect("two slots").data.rev(),
+        both_rev,
+        "the caller's slot is unchanged"
+    );
+    assert_eq!(
+        details(&second),
+        ["@empirical ⟨IoPersist⟩", "@empirical ⟨IoPersist⟩"]
+    );
+}
