@@ -828,7 +828,12 @@ fn slot_symbols(cx: &Ctx<'_>, slot: SlotView<'_>, cursor: &mut Cursor<'_>) -> Ve
     for d in &slot.data.lowered.definitions {
         let r = d.span.join(d.name_span);
         // In order, so the cursor only moves forward within a definition.
-        let (a, na, nb, b) = (rel(r.start), rel(d.name_span.start), rel(d.name_span.end), rel(r.end));
+        let (a, na, nb, b) = (
+            rel(r.start),
+            rel(d.name_span.start),
+            rel(d.name_span.end),
+            rel(r.end),
+        );
         let needs = cx.doc.doc.needs_of(&d.name);
         out.push(SlotSymbol {
             name: d.name.clone(),
@@ -1083,8 +1088,7 @@ fn slot_tokens(cx: &Ctx<'_>, slot: SlotView<'_>, raw: &mut Vec<(Span, u32, u32)>
     let doc = cx.doc;
     let text = doc.text();
     let (a, b) = (slot.base as usize, (slot.base + slot.data.len) as usize);
-    let by_start: HashMap<u32, Reference> =
-        slot.references().map(|r| (r.span.start, r)).collect();
+    let by_start: HashMap<u32, Reference> = slot.references().map(|r| (r.span.start, r)).collect();
     let mut prev_open = false;
     for t in &lex(&text[a..b]).tokens {
         let span = t.span.shifted(a as u32);
@@ -1199,60 +1203,88 @@ pub fn inlay_hints(cx: &Ctx<'_>, range: Option<Range>) -> Vec<InlayHint> {
 
 // ----- folding and selection -----
 
-/// Folding ranges: every list spanning several lines, and an annotated top-level
-/// form with its annotation. Read from each slot's tokens (brackets matched on a
-/// stack), not from parsed forms: linear in the text, and a slot at a time.
-pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
+/// One slot's folding ranges over several lines (forms, and an annotation with
+/// the form after it), relative to the slot's start.
+fn slot_folds(cx: &Ctx<'_>, slot: SlotView<'_>, cursor: &mut Cursor<'_>) -> Vec<(Rel, Rel)> {
     let text = cx.text();
     let mut spans: Vec<u32> = Vec::new(); // start, end, start, end...
     let mut push = |start: u32, end: u32| spans.extend([start, end]);
-    for slot in cx.doc.slots() {
-        if cx.cancelled() {
-            return Vec::new();
-        }
-        let base = slot.base;
-        let (a, b) = (base as usize, (base + slot.data.len) as usize);
-        // Open brackets: (start, whether a parenthesis); the annotation before the
-        // top-level form being read.
-        let mut stack: Vec<(u32, bool)> = Vec::new();
-        let mut annotation: Option<u32> = None;
-        for t in lex(&text[a..b]).tokens {
-            let span = t.span.shifted(base);
-            match t.kind {
-                TokenKind::Annotation if stack.is_empty() => annotation = Some(span.start),
-                TokenKind::LParen => stack.push((span.start, true)),
-                TokenKind::LBracket => stack.push((span.start, false)),
-                TokenKind::RParen | TokenKind::RBracket => {
-                    if let Some((start, paren)) = stack.pop() {
-                        if paren {
-                            push(start, span.end);
-                        }
-                        if stack.is_empty() {
-                            if let Some(at) = annotation.take() {
-                                push(at, span.end);
-                            }
+    let base = slot.base;
+    let (a, b) = (base as usize, (base + slot.data.len) as usize);
+    // Open brackets: (start, whether a parenthesis); the annotation before the
+    // top-level form being read.
+    let mut stack: Vec<(u32, bool)> = Vec::new();
+    let mut annotation: Option<u32> = None;
+    for t in lex(&text[a..b]).tokens {
+        let span = t.span.shifted(base);
+        match t.kind {
+            TokenKind::Annotation if stack.is_empty() => annotation = Some(span.start),
+            TokenKind::LParen => stack.push((span.start, true)),
+            TokenKind::LBracket => stack.push((span.start, false)),
+            TokenKind::RParen | TokenKind::RBracket => {
+                if let Some((start, paren)) = stack.pop() {
+                    if paren {
+                        push(start, span.end);
+                    }
+                    if stack.is_empty() {
+                        if let Some(at) = annotation.take() {
+                            push(at, span.end);
                         }
                     }
                 }
-                TokenKind::Comment => {}
-                _ if stack.is_empty() => annotation = None,
-                _ => {}
             }
+            TokenKind::Comment => {}
+            _ if stack.is_empty() => annotation = None,
+            _ => {}
         }
     }
-    let positions = positions_of(&cx.doc.rope, text, &spans, cx.enc);
-    let mut out: Vec<FoldingRange> = positions
-        .chunks(2)
+    // Positions in offset order: the shared cursor only moves forward.
+    let start = cursor.at(base as usize);
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&i| spans[i]);
+    let mut rel = vec![Rel::default(); spans.len()];
+    for i in order {
+        rel[i] = Rel::of(cursor.at(spans[i] as usize), start);
+    }
+    rel.chunks(2)
         .filter(|ab| ab[1].line > ab[0].line)
-        .map(|ab| FoldingRange {
-            start_line: ab[0].line,
-            start_character: Some(ab[0].character),
-            end_line: ab[1].line,
-            end_character: Some(ab[1].character),
-            kind: Some(FoldingRangeKind::Region),
-            collapsed_text: None,
-        })
-        .collect();
+        .map(|ab| (ab[0], ab[1]))
+        .collect()
+}
+
+/// Folding ranges: every list spanning several lines, and an annotated top-level
+/// form with its annotation. Read from each slot's tokens (brackets matched on a
+/// stack), not from parsed forms, a slot at a time; each slot's ranges are cached
+/// by its revision, so only the slots changed since the last answer are read again.
+pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
+    let doc = cx.doc;
+    let slots: Vec<SlotView<'_>> = doc.slots().collect();
+    let revs: Vec<u64> = slots.iter().map(|s| s.data.rev()).collect();
+    let mut cursor = Cursor::new(&doc.rope, doc.text(), cx.enc);
+    let Some(pieces) = doc.pieces.folds.pieces(&revs, cx.enc, |k| {
+        (!cx.cancelled()).then(|| slot_folds(cx, slots[k], &mut cursor))
+    }) else {
+        return Vec::new();
+    };
+    let mut cursor = Cursor::new(&doc.rope, doc.text(), cx.enc);
+    let mut out: Vec<FoldingRange> = Vec::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for (slot, piece) in slots.iter().zip(&pieces) {
+        if piece.is_empty() {
+            continue;
+        }
+        let start = cursor.at(slot.base as usize);
+        out.extend(piece.iter().map(|(a, b)| {
+            let (a, b) = (a.at(start), b.at(start));
+            FoldingRange {
+                start_line: a.line,
+                start_character: Some(a.character),
+                end_line: b.line,
+                end_character: Some(b.character),
+                kind: Some(FoldingRangeKind::Region),
+                collapsed_text: None,
+            }
+        }));
+    }
     out.sort_by_key(|r| (r.start_line, r.end_line));
     out.dedup_by_key(|r| (r.start_line, r.end_line));
     if cx.caps.line_folding_only {

@@ -1,4 +1,5 @@
-//! Whole-file answers (full semantic tokens, document symbols) assembled from
+//! Whole-file answers (full semantic tokens, document symbols, folding ranges)
+//! assembled from
 //! per-slot pieces cached by slot revision ([`SlotData::rev`]): after an edit only
 //! the slots it changed are computed again, the others' pieces are copied with
 //! their positions moved to where the slot now starts. Pieces hold positions
@@ -126,4 +127,6 @@ pub struct Pieces {
     pub tokens: Cache<SlotTokens>,
     /// Document symbols per slot.
     pub symbols: Cache<Vec<SlotSymbol>>,
+    /// Folding ranges over several lines per slot (start, end).
+    pub folds: Cache<Vec<(Rel, Rel)>>,
 }

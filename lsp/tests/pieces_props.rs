@@ -1,15 +1,18 @@
 //! Whole-file answers assembled from cached per-slot pieces (full semantic tokens,
-//! document symbols) equal a fresh computation: random texts of Jue fragments take
-//! random edit sequences, each analysed as the server does (one incremental
-//! document, each analysis handed the previous one's pieces), and after each edit
-//! the cached answers must equal the uncached token pass and the symbols of a fresh
-//! document of the same text, in UTF-16 and UTF-8, nested and flat.
+//! document symbols, folding ranges) equal a fresh computation: random texts of
+//! Jue fragments take random edit sequences, each analysed as the server does (one
+//! incremental document, each analysis handed the previous one's pieces), and
+//! after each edit the cached answers must equal the uncached token pass and the
+//! symbols and folding ranges of a fresh document of the same text, in UTF-16 and
+//! UTF-8, nested and flat.
 //!
 //! Deterministic: a fixed seed, no failure-persistence files.
 
 use jue_engine::analysis::document::Document;
 use jue_lsp::analyze::{Analyzed, analyze};
-use jue_lsp::features::{ClientCaps, Ctx, document_symbols, semantic_tokens, semantic_tokens_full};
+use jue_lsp::features::{
+    ClientCaps, Ctx, document_symbols, folding_ranges, semantic_tokens, semantic_tokens_full,
+};
 use jue_lsp::pieces::SlotTokens;
 use jue_lsp::project::{Project, Projects};
 use jue_lsp::protocol::Cancel;
@@ -140,6 +143,13 @@ fn same(a: &Analyzed, project: &Arc<Project>) -> Result<(), TestCaseError> {
                 serde_json::to_value(document_symbols(&cx(a))).expect("json"),
                 serde_json::to_value(document_symbols(&cx(&fresh))).expect("json"),
                 "symbols of {:?} ({:?})",
+                a.text(),
+                enc
+            );
+            prop_assert_eq!(
+                folding_ranges(&cx(a)),
+                folding_ranges(&cx(&fresh)),
+                "folding ranges of {:?} ({:?})",
                 a.text(),
                 enc
             );
