@@ -733,9 +733,7 @@ impl LanguageServer for Backend {
         params: SemanticTokensParams,
     ) -> Result<Option<SemanticTokensResult>> {
         let tokens = self
-            .with_doc(&params.text_document.uri, |cx| {
-                features::semantic_tokens_full(cx)
-            })
+            .with_doc(&params.text_document.uri, features::semantic_tokens_full)
             .await?;
         Ok(tokens.map(|data| {
             let id = self.state.tokens.remember(&params.text_document.uri, &data);
@@ -752,7 +750,7 @@ impl LanguageServer for Backend {
     ) -> Result<Option<SemanticTokensFullDeltaResult>> {
         let uri = params.text_document.uri.clone();
         let tokens = self
-            .with_doc(&uri, |cx| features::semantic_tokens_full(cx))
+            .with_doc(&uri, features::semantic_tokens_full)
             .await?;
         Ok(tokens.map(|data| {
             let previous = self.state.tokens.get(&uri, &params.previous_result_id);
