@@ -749,9 +749,7 @@ impl LanguageServer for Backend {
         params: SemanticTokensDeltaParams,
     ) -> Result<Option<SemanticTokensFullDeltaResult>> {
         let uri = params.text_document.uri.clone();
-        let tokens = self
-            .with_doc(&uri, features::semantic_tokens_full)
-            .await?;
+        let tokens = self.with_doc(&uri, features::semantic_tokens_full).await?;
         Ok(tokens.map(|data| {
             let previous = self.state.tokens.get(&uri, &params.previous_result_id);
             let id = self.state.tokens.remember(&uri, &data);
