@@ -6,6 +6,7 @@
 //! spans and text-wide local numbers, reading only the slots a request touches.
 
 use crate::imports::Imports;
+use crate::pieces::Pieces;
 use crate::project::Project;
 use jue_engine::analysis::document::{Document, SlotData};
 use jue_engine::analysis::globals::form_tier;
@@ -37,6 +38,8 @@ pub struct Analyzed {
     /// Its file and the workspace folders (references and rename reach the
     /// files that import it).
     pub file: Option<(std::path::PathBuf, Vec<std::path::PathBuf>)>,
+    /// Per-slot pieces of whole-file answers, handed on from the previous analysis.
+    pub pieces: Arc<Pieces>,
 }
 
 /// One slot as the features see it.
@@ -110,6 +113,7 @@ pub fn analyze(
         project,
         imports,
         file,
+        pieces: Arc::default(),
     })
 }
 

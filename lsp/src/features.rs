@@ -2,8 +2,9 @@
 //! engine (analysis, registry, built-ins, the docs renderer); this module only maps
 //! it to LSP shapes and positions.
 
-use crate::analyze::Analyzed;
+use crate::analyze::{Analyzed, SlotView};
 use crate::forms;
+use crate::pieces::{Rel, SlotSymbol, SlotTokens};
 use crate::protocol::Cancel;
 use crate::text::{Cursor, Encoding, encoded_len, offset_to_position, positions_of, span_to_range};
 use jue_engine::analysis::ir::LocalKind;
@@ -13,7 +14,7 @@ use jue_engine::diagnostic::{Code, Severity};
 use jue_engine::docs::{self, GrantView};
 use jue_engine::syntax::lexer::{TokenKind, lex};
 use jue_engine::syntax::tree::Node;
-use jue_engine::{Capability, Span, TrustTier};
+use jue_engine::{CapSet, Capability, Span, TrustTier};
 use std::collections::{HashMap, HashSet};
 use tower_lsp_server::ls_types::*;
 
@@ -921,46 +922,85 @@ pub fn rename(cx: &Ctx<'_>, off: usize, new_name: &str) -> Result<Option<Workspa
 
 // ----- symbols -----
 
-fn needs_text(d: &Definition) -> String {
-    let caps: Vec<String> = d.needs.iter().map(|c| c.to_string()).collect();
+fn needs_detail(tier: TrustTier, needs: CapSet) -> String {
+    let caps: Vec<String> = needs.iter().map(|c| c.to_string()).collect();
     if caps.is_empty() {
-        format!("@{}", d.tier)
+        format!("@{tier}")
     } else {
-        format!("@{} ⟨{}⟩", d.tier, caps.join(", "))
+        format!("@{tier} ⟨{}⟩", caps.join(", "))
     }
 }
 
+/// One slot's definitions as symbol pieces (positions relative to the slot's start).
+fn slot_symbols(cx: &Ctx<'_>, slot: SlotView<'_>, cursor: &mut Cursor<'_>) -> Vec<SlotSymbol> {
+    let start = cursor.at(slot.base as usize);
+    let mut rel = |off: u32| Rel::of(cursor.at((slot.base + off) as usize), start);
+    let mut out = Vec::with_capacity(slot.data.lowered.definitions.len());
+    for d in &slot.data.lowered.definitions {
+        let r = d.span.join(d.name_span);
+        // In order, so the cursor only moves forward within a definition.
+        let (a, na, nb, b) = (
+            rel(r.start),
+            rel(d.name_span.start),
+            rel(d.name_span.end),
+            rel(r.end),
+        );
+        let needs = cx.doc.doc.needs_of(&d.name);
+        out.push(SlotSymbol {
+            name: d.name.clone(),
+            function: d.arity.is_some(),
+            tier: d.tier,
+            needs,
+            detail: needs_detail(d.tier, needs),
+            range: (a, b),
+            selection: (na, nb),
+        });
+    }
+    out
+}
+
 /// Document symbols: the top-level definitions, as a tree where the client takes
-/// one, else as flat `SymbolInformation`.
+/// one, else as flat `SymbolInformation`. Assembled from per-slot pieces: only the
+/// definitions of slots that changed since the last answer are read again.
 #[allow(deprecated)]
 pub fn document_symbols(cx: &Ctx<'_>) -> DocumentSymbolResponse {
-    let kind = |d: &Definition| {
-        if d.arity.is_some() {
+    let doc = cx.doc;
+    let slots: Vec<SlotView<'_>> = doc.slots().collect();
+    let revs: Vec<u64> = slots.iter().map(|s| s.data.rev()).collect();
+    let mut cursor = Cursor::new(&doc.rope, doc.text(), cx.enc);
+    let pieces = doc
+        .pieces
+        .symbols
+        .pieces(&revs, cx.enc, |k| {
+            (!cx.cancelled()).then(|| slot_symbols(cx, slots[k], &mut cursor))
+        })
+        .unwrap_or_default();
+    let kind = |s: &SlotSymbol| {
+        if s.function {
             SymbolKind::FUNCTION
         } else {
             SymbolKind::VARIABLE
         }
     };
-    let defs: Vec<Definition> = cx.doc.definitions().collect();
-    // All positions in one forward scan: (range start, range end, name start, name end).
-    let offsets: Vec<u32> = defs
-        .iter()
-        .flat_map(|d| {
-            let r = d.span.join(d.name_span);
-            [r.start, r.end, d.name_span.start, d.name_span.end]
+    let mut cursor = Cursor::new(&doc.rope, doc.text(), cx.enc);
+    let placed = slots.iter().zip(&pieces).flat_map(|(slot, piece)| {
+        let start = if piece.is_empty() {
+            Position::new(0, 0)
+        } else {
+            cursor.at(slot.base as usize)
+        };
+        piece.iter().map(move |s| {
+            let range = Range::new(s.range.0.at(start), s.range.1.at(start));
+            let selection = Range::new(s.selection.0.at(start), s.selection.1.at(start));
+            (s, range, selection)
         })
-        .collect();
-    let p = positions_of(&cx.doc.rope, cx.text(), &offsets, cx.enc);
-    let ranges = p
-        .chunks(4)
-        .map(|q| (Range::new(q[0], q[1]), Range::new(q[2], q[3])));
+    });
     if !cx.caps.hierarchical_symbols {
         return DocumentSymbolResponse::Flat(
-            defs.iter()
-                .zip(ranges)
-                .map(|(d, (range, _))| SymbolInformation {
-                    name: d.name.clone(),
-                    kind: kind(d),
+            placed
+                .map(|(s, range, _)| SymbolInformation {
+                    name: s.name.clone(),
+                    kind: kind(s),
                     tags: None,
                     deprecated: None,
                     location: Location::new(cx.uri.clone(), range),
@@ -970,17 +1010,25 @@ pub fn document_symbols(cx: &Ctx<'_>) -> DocumentSymbolResponse {
         );
     }
     DocumentSymbolResponse::Nested(
-        defs.iter()
-            .zip(ranges)
-            .map(|(d, (range, selection_range))| DocumentSymbol {
-                name: d.name.clone(),
-                detail: Some(needs_text(d)),
-                kind: kind(d),
-                tags: None,
-                deprecated: None,
-                range,
-                selection_range,
-                children: None,
+        placed
+            .map(|(s, range, selection_range)| {
+                // What a definition needs is inferred over the whole text: its
+                // piece's detail holds while that stays the same.
+                let needs = doc.doc.needs_of(&s.name);
+                DocumentSymbol {
+                    name: s.name.clone(),
+                    detail: Some(if needs == s.needs {
+                        s.detail.clone()
+                    } else {
+                        needs_detail(s.tier, needs)
+                    }),
+                    kind: kind(s),
+                    tags: None,
+                    deprecated: None,
+                    range,
+                    selection_range,
+                    children: None,
+                }
             })
             .collect(),
     )
@@ -1026,51 +1074,7 @@ pub fn semantic_tokens(cx: &Ctx<'_>, range: Option<Range>) -> Vec<SemanticToken>
         if cx.cancelled() {
             return Vec::new();
         }
-        let (a, b) = (slot.base as usize, (slot.base + slot.data.len) as usize);
-        let by_start: HashMap<u32, Reference> =
-            slot.references().map(|r| (r.span.start, r)).collect();
-        let mut prev_open = false;
-        for t in &lex(&text[a..b]).tokens {
-            let span = t.span.shifted(a as u32);
-            let word = text
-                .get(span.start as usize..span.end as usize)
-                .unwrap_or("");
-            match t.kind {
-                TokenKind::Annotation => raw.push((span, 3, 0)),
-                TokenKind::Symbol | TokenKind::Str(_) => {
-                    if let Some(r) = by_start.get(&span.start).filter(|r| r.span.end <= span.end) {
-                        let decl = if r.definition { 2 } else { 0 };
-                        let ty = match &r.target {
-                            RefTarget::Ffi(_) => Some((1, 1)),
-                            RefTarget::Builtin(_) => Some((1, 1)),
-                            RefTarget::Capability(_) => Some((2, 0)),
-                            RefTarget::Local(id) => match doc.local_kind(*id) {
-                                Some(LocalKind::Param) => Some((4, decl)),
-                                _ => Some((5, decl)),
-                            },
-                            RefTarget::Global(_) => None,
-                        };
-                        if let Some((ty, m)) = ty {
-                            raw.push((r.span, ty, m));
-                        }
-                    } else if t.kind == TokenKind::Symbol {
-                        if prev_open && (SPECIAL_FORMS.contains(&word) || word == "catch") {
-                            raw.push((span, 0, 0));
-                        } else if word
-                            .strip_prefix(':')
-                            .and_then(TrustTier::from_name)
-                            .is_some()
-                        {
-                            raw.push((span, 3, 0));
-                        }
-                    }
-                }
-                _ => {}
-            }
-            if t.kind != TokenKind::Comment {
-                prev_open = t.kind.is_open();
-            }
-        }
+        slot_tokens(cx, slot, &mut raw);
     }
     raw.retain(|(s, _, _)| s.end > from && s.start < to);
     raw.sort_by_key(|(s, _, _)| s.start);
@@ -1106,6 +1110,138 @@ pub fn semantic_tokens(cx: &Ctx<'_>, range: Option<Range>) -> Vec<SemanticToken>
         last_end = span.end;
     }
     out
+}
+
+/// Semantic tokens of the whole document, assembled from per-slot pieces: only the
+/// slots that changed since the last whole answer are tokenised again, and only the
+/// first token of each slot is encoded again (the others are relative to the one
+/// before, in the same slot). Equal to `semantic_tokens(cx, None)`.
+pub fn semantic_tokens_full(cx: &Ctx<'_>) -> Vec<SemanticToken> {
+    let doc = cx.doc;
+    let slots: Vec<SlotView<'_>> = doc.slots().collect();
+    let revs: Vec<u64> = slots.iter().map(|s| s.data.rev()).collect();
+    // Slots to tokenise come in order: one forward scan finds their positions.
+    let mut cursor = Cursor::new(&doc.rope, doc.text(), cx.enc);
+    let mut raw = Vec::new();
+    let pieces = doc.pieces.tokens.pieces(&revs, cx.enc, |k| {
+        if cx.cancelled() {
+            return None;
+        }
+        let slot = slots[k];
+        raw.clear();
+        slot_tokens(cx, slot, &mut raw);
+        raw.sort_by_key(|(s, _, _)| s.start);
+        let start = cursor.at(slot.base as usize);
+        let mut piece = SlotTokens::default();
+        let mut prev = Rel::default();
+        let mut last_end = 0u32;
+        for &(span, ty, m) in &raw {
+            if span.start < last_end {
+                continue;
+            }
+            let p = cursor.at(span.start as usize);
+            let e = cursor.at(span.end as usize);
+            if e.line != p.line {
+                continue;
+            }
+            let r = Rel::of(p, start);
+            piece.data.push(SemanticToken {
+                delta_line: r.line - prev.line,
+                delta_start: if r.line == prev.line {
+                    r.col - prev.col
+                } else {
+                    r.col
+                },
+                length: e.character - p.character,
+                token_type: ty,
+                token_modifiers_bitset: m,
+            });
+            prev = r;
+            last_end = span.end;
+        }
+        piece.last = prev;
+        piece.data.shrink_to_fit();
+        Some(piece)
+    });
+    let Some(pieces) = pieces else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(pieces.iter().map(|p| p.data.len()).sum());
+    let mut cursor = Cursor::new(&doc.rope, doc.text(), cx.enc);
+    let mut prev = Position::new(0, 0);
+    for (slot, piece) in slots.iter().zip(&pieces) {
+        let Some(first) = piece.data.first() else {
+            continue;
+        };
+        let start = cursor.at(slot.base as usize);
+        let p = Rel {
+            line: first.delta_line,
+            col: first.delta_start,
+        }
+        .at(start);
+        out.push(SemanticToken {
+            delta_line: p.line - prev.line,
+            delta_start: if p.line == prev.line {
+                p.character - prev.character
+            } else {
+                p.character
+            },
+            ..*first
+        });
+        out.extend_from_slice(&piece.data[1..]);
+        prev = piece.last.at(start);
+    }
+    out
+}
+
+/// The tokens of one slot, unsorted (absolute spans, type, modifiers), onto `raw`.
+fn slot_tokens(cx: &Ctx<'_>, slot: SlotView<'_>, raw: &mut Vec<(Span, u32, u32)>) {
+    let doc = cx.doc;
+    let text = doc.text();
+    let (a, b) = (slot.base as usize, (slot.base + slot.data.len) as usize);
+    let by_start: HashMap<u32, Reference> = slot.references().map(|r| (r.span.start, r)).collect();
+    let mut prev_open = false;
+    for t in &lex(&text[a..b]).tokens {
+        let span = t.span.shifted(a as u32);
+        let word = text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("");
+        match t.kind {
+            TokenKind::Annotation => raw.push((span, 3, 0)),
+            TokenKind::Symbol | TokenKind::Str(_) => {
+                if let Some(r) = by_start.get(&span.start).filter(|r| r.span.end <= span.end) {
+                    let decl = if r.definition { 2 } else { 0 };
+                    let ty = match &r.target {
+                        RefTarget::Ffi(_) => Some((1, 1)),
+                        RefTarget::Builtin(_) => Some((1, 1)),
+                        RefTarget::Capability(_) => Some((2, 0)),
+                        RefTarget::Local(id) => match doc.local_kind(*id) {
+                            Some(LocalKind::Param) => Some((4, decl)),
+                            _ => Some((5, decl)),
+                        },
+                        RefTarget::Global(_) => None,
+                    };
+                    if let Some((ty, m)) = ty {
+                        raw.push((r.span, ty, m));
+                    }
+                } else if t.kind == TokenKind::Symbol {
+                    if prev_open && (SPECIAL_FORMS.contains(&word) || word == "catch") {
+                        raw.push((span, 0, 0));
+                    } else if word
+                        .strip_prefix(':')
+                        .and_then(TrustTier::from_name)
+                        .is_some()
+                    {
+                        raw.push((span, 3, 0));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if t.kind != TokenKind::Comment {
+            prev_open = t.kind.is_open();
+        }
+    }
 }
 
 /// The edit turning one token list into another: the tokens between their
@@ -1178,60 +1314,88 @@ pub fn inlay_hints(cx: &Ctx<'_>, range: Option<Range>) -> Vec<InlayHint> {
 
 // ----- folding and selection -----
 
-/// Folding ranges: every list spanning several lines, and an annotated top-level
-/// form with its annotation. Read from each slot's tokens (brackets matched on a
-/// stack), not from parsed forms: linear in the text, and a slot at a time.
-pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
+/// One slot's folding ranges over several lines (forms, and an annotation with
+/// the form after it), relative to the slot's start.
+fn slot_folds(cx: &Ctx<'_>, slot: SlotView<'_>, cursor: &mut Cursor<'_>) -> Vec<(Rel, Rel)> {
     let text = cx.text();
     let mut spans: Vec<u32> = Vec::new(); // start, end, start, end...
     let mut push = |start: u32, end: u32| spans.extend([start, end]);
-    for slot in cx.doc.slots() {
-        if cx.cancelled() {
-            return Vec::new();
-        }
-        let base = slot.base;
-        let (a, b) = (base as usize, (base + slot.data.len) as usize);
-        // Open brackets: (start, whether a parenthesis); the annotation before the
-        // top-level form being read.
-        let mut stack: Vec<(u32, bool)> = Vec::new();
-        let mut annotation: Option<u32> = None;
-        for t in lex(&text[a..b]).tokens {
-            let span = t.span.shifted(base);
-            match t.kind {
-                TokenKind::Annotation if stack.is_empty() => annotation = Some(span.start),
-                TokenKind::LParen => stack.push((span.start, true)),
-                TokenKind::LBracket => stack.push((span.start, false)),
-                TokenKind::RParen | TokenKind::RBracket => {
-                    if let Some((start, paren)) = stack.pop() {
-                        if paren {
-                            push(start, span.end);
-                        }
-                        if stack.is_empty() {
-                            if let Some(at) = annotation.take() {
-                                push(at, span.end);
-                            }
+    let base = slot.base;
+    let (a, b) = (base as usize, (base + slot.data.len) as usize);
+    // Open brackets: (start, whether a parenthesis); the annotation before the
+    // top-level form being read.
+    let mut stack: Vec<(u32, bool)> = Vec::new();
+    let mut annotation: Option<u32> = None;
+    for t in lex(&text[a..b]).tokens {
+        let span = t.span.shifted(base);
+        match t.kind {
+            TokenKind::Annotation if stack.is_empty() => annotation = Some(span.start),
+            TokenKind::LParen => stack.push((span.start, true)),
+            TokenKind::LBracket => stack.push((span.start, false)),
+            TokenKind::RParen | TokenKind::RBracket => {
+                if let Some((start, paren)) = stack.pop() {
+                    if paren {
+                        push(start, span.end);
+                    }
+                    if stack.is_empty() {
+                        if let Some(at) = annotation.take() {
+                            push(at, span.end);
                         }
                     }
                 }
-                TokenKind::Comment => {}
-                _ if stack.is_empty() => annotation = None,
-                _ => {}
             }
+            TokenKind::Comment => {}
+            _ if stack.is_empty() => annotation = None,
+            _ => {}
         }
     }
-    let positions = positions_of(&cx.doc.rope, text, &spans, cx.enc);
-    let mut out: Vec<FoldingRange> = positions
-        .chunks(2)
+    // Positions in offset order: the shared cursor only moves forward.
+    let start = cursor.at(base as usize);
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&i| spans[i]);
+    let mut rel = vec![Rel::default(); spans.len()];
+    for i in order {
+        rel[i] = Rel::of(cursor.at(spans[i] as usize), start);
+    }
+    rel.chunks(2)
         .filter(|ab| ab[1].line > ab[0].line)
-        .map(|ab| FoldingRange {
-            start_line: ab[0].line,
-            start_character: Some(ab[0].character),
-            end_line: ab[1].line,
-            end_character: Some(ab[1].character),
-            kind: Some(FoldingRangeKind::Region),
-            collapsed_text: None,
-        })
-        .collect();
+        .map(|ab| (ab[0], ab[1]))
+        .collect()
+}
+
+/// Folding ranges: every list spanning several lines, and an annotated top-level
+/// form with its annotation. Read from each slot's tokens (brackets matched on a
+/// stack), not from parsed forms, a slot at a time; each slot's ranges are cached
+/// by its revision, so only the slots changed since the last answer are read again.
+pub fn folding_ranges(cx: &Ctx<'_>) -> Vec<FoldingRange> {
+    let doc = cx.doc;
+    let slots: Vec<SlotView<'_>> = doc.slots().collect();
+    let revs: Vec<u64> = slots.iter().map(|s| s.data.rev()).collect();
+    let mut cursor = Cursor::new(&doc.rope, doc.text(), cx.enc);
+    let Some(pieces) = doc.pieces.folds.pieces(&revs, cx.enc, |k| {
+        (!cx.cancelled()).then(|| slot_folds(cx, slots[k], &mut cursor))
+    }) else {
+        return Vec::new();
+    };
+    let mut cursor = Cursor::new(&doc.rope, doc.text(), cx.enc);
+    let mut out: Vec<FoldingRange> = Vec::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for (slot, piece) in slots.iter().zip(&pieces) {
+        if piece.is_empty() {
+            continue;
+        }
+        let start = cursor.at(slot.base as usize);
+        out.extend(piece.iter().map(|(a, b)| {
+            let (a, b) = (a.at(start), b.at(start));
+            FoldingRange {
+                start_line: a.line,
+                start_character: Some(a.character),
+                end_line: b.line,
+                end_character: Some(b.character),
+                kind: Some(FoldingRangeKind::Region),
+                collapsed_text: None,
+            }
+        }));
+    }
     out.sort_by_key(|r| (r.start_line, r.end_line));
     out.dedup_by_key(|r| (r.start_line, r.end_line));
     if cx.caps.line_folding_only {

@@ -13,6 +13,7 @@ pub mod format;
 pub mod forms;
 pub mod imports;
 mod memory;
+pub mod pieces;
 pub mod project;
 pub mod protocol;
 mod server;

@@ -170,9 +170,12 @@ impl State {
             l.imports = imports.clone();
             let cancelled = || latest.load(Ordering::SeqCst) != current || stop();
             let doc = l.doc.as_mut()?;
-            let a = Arc::new(analyze(
-                doc, current, rope, project, imports, file, &cancelled,
-            )?);
+            let mut a = analyze(doc, current, rope, project, imports, file, &cancelled)?;
+            // Whole-file answers reuse the pieces of the slots this edit left alone.
+            if let Some(last) = &l.last {
+                a.pieces = last.pieces.clone();
+            }
+            let a = Arc::new(a);
             l.last = Some(a.clone());
             a
         };
@@ -802,9 +805,7 @@ impl LanguageServer for Backend {
         params: SemanticTokensParams,
     ) -> Result<Option<SemanticTokensResult>> {
         let tokens = self
-            .with_doc(&params.text_document.uri, |cx| {
-                features::semantic_tokens(cx, None)
-            })
+            .with_doc(&params.text_document.uri, features::semantic_tokens_full)
             .await?;
         Ok(tokens.map(|data| {
             let id = self.state.tokens.remember(&params.text_document.uri, &data);
@@ -820,9 +821,7 @@ impl LanguageServer for Backend {
         params: SemanticTokensDeltaParams,
     ) -> Result<Option<SemanticTokensFullDeltaResult>> {
         let uri = params.text_document.uri.clone();
-        let tokens = self
-            .with_doc(&uri, |cx| features::semantic_tokens(cx, None))
-            .await?;
+        let tokens = self.with_doc(&uri, features::semantic_tokens_full).await?;
         Ok(tokens.map(|data| {
             let previous = self.state.tokens.get(&uri, &params.previous_result_id);
             let id = self.state.tokens.remember(&uri, &data);

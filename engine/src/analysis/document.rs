@@ -30,12 +30,31 @@ use crate::syntax::parser::{
 };
 use crate::syntax::tree::TopForm;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The next slot revision: process-wide, so a revision names one slot state in
+/// one document and is never reused, even by a document made again.
+static NEXT_REV: AtomicU64 = AtomicU64::new(1);
+
+fn next_rev() -> u64 {
+    NEXT_REV.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A slot to change: it gets a new revision (readers' caches keyed by the old one
+/// miss; a slot can change in place at the same address, so its address is no key).
+fn slot_mut(slot: &mut Arc<SlotData>) -> &mut SlotData {
+    let s = Arc::make_mut(slot);
+    s.rev = next_rev();
+    s
+}
 
 /// One slot and what is known about it.
 #[derive(Clone, Debug)]
 pub struct SlotData {
     /// Length of its text.
     pub len: u32,
+    /// Its revision: new whenever the slot is made or changed (see [`SlotData::rev`]).
+    rev: u64,
     /// The forms of a fresh parse, until the slot is lowered.
     pending: Option<Vec<TopForm>>,
     /// Its lowering (spans relative to the slot, locals numbered from 0); `items`
@@ -48,6 +67,16 @@ pub struct SlotData {
     /// of (`lowered.deps.names` moved here as numbers: far smaller).
     dep_ids: Vec<u32>,
     warnings: Warnings,
+}
+
+impl SlotData {
+    /// Its revision: a number given when the slot is made and again whenever it
+    /// changes (lowered again, warned again), never reused in the process. Two
+    /// slots with the same revision are the same text and analysis, up to where
+    /// they start and what inference says of their definitions' needs.
+    pub fn rev(&self) -> u64 {
+        self.rev
+    }
 }
 
 /// Per-slot facts read on every refresh, kept dense so a refresh of a large text
@@ -271,6 +300,7 @@ impl Document {
         };
         let data = SlotData {
             len: slot.len,
+            rev: next_rev(),
             pending: keep_forms.then_some(slot.parse.forms),
             lowered: Lowered::default(),
             summary,
@@ -508,7 +538,7 @@ impl Document {
                 return false;
             }
             let place = lay.place(k, m.id);
-            let forms = match Arc::make_mut(&mut self.slots[k]).pending.take() {
+            let forms = match slot_mut(&mut self.slots[k]).pending.take() {
                 Some(f) => f,
                 None => reparse_slot(
                     &self.text,
@@ -543,7 +573,7 @@ impl Document {
             m.locals = lowered.locals.len() as u32;
             m.dirty = false;
             m.rewarn = true;
-            let s = Arc::make_mut(slot);
+            let s = slot_mut(slot);
             s.lowered = lowered;
             s.lowered.shrink_to_fit();
             s.summary = summary;
@@ -624,7 +654,7 @@ impl Document {
                         self.recovering,
                     );
                     let items = lower_forms(&forms, env, cx, place, false).items;
-                    Arc::make_mut(&mut self.slots[k]).lowered.items = items;
+                    slot_mut(&mut self.slots[k]).lowered.items = items;
                 }
                 self.warn_slot(k, env, declared);
             }
@@ -656,7 +686,7 @@ impl Document {
         m.uses = warnings.uses;
         m.warned_with = declared;
         m.rewarn = false;
-        let s = Arc::make_mut(&mut self.slots[k]);
+        let s = slot_mut(&mut self.slots[k]);
         m.diagnostics = (self.syntax[k].len()
             + s.lowered.diagnostics.len()
             + warnings.diagnostics.len()) as u32;

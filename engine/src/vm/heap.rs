@@ -138,8 +138,6 @@ pub struct Heap {
     /// Bytes outside the arena that live with the actors (parked register
     /// stacks, mailboxes, records), counted as live while they exist.
     external: usize,
-    /// What [`Heap::dict`] lends for a handle that is not a dict.
-    empty_dict: Dict,
 }
 
 impl Default for Heap {
@@ -176,7 +174,6 @@ impl Heap {
             pinned: 0,
             slab: Slab::default(),
             external: 0,
-            empty_dict: Dict::default(),
         }
     }
 
