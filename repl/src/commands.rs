@@ -172,7 +172,7 @@ fn help(repl: &mut Repl, args: &[&str]) -> bool {
     // One footer line, so that the list still fits 24 rows with `:actors`; the
     // documentation's files are under the `docs` topic.
     text.push_str(
-        "Enter runs balanced input · Ctrl-C discards/stops · `*1..*3`, `*e`: last results",
+        "Enter runs balanced input · Ctrl-C discards/stops · `*1`, `*e` · `:quit` leaves",
     );
     repl.message(&text);
     true
