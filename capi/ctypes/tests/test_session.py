@@ -239,7 +239,10 @@ def test_registry_schema(s):
     assert add["return_type"] == "Int"
     assert add["required_capability"] is None
     assert add["tier"] == "formal"
+    assert add["blocking"] is False
+    assert funcs["net:http-get"]["blocking"] is True
     assert set(add) == {
+        "blocking",
         "name",
         "parameter_types",
         "return_type",
