@@ -14,7 +14,7 @@
 //! of C: the then-branch of an `if`/`when` on it, the body of a `cond` clause
 //! testing it, the rest of an `and` after it; negated with `not`: the
 //! else-branch, an `unless` body, the later `cond` clauses, the rest of an `or`
-//! (see [`guards`]). There is no W0301, and a function whose only uses of C are
+//! (see `guards`). There is no W0301, and a function whose only uses of C are
 //! guarded does not need C. Each use keeps the capabilities guarding it (its
 //! mask), which the fixpoint subtracts from what the used function needs.
 

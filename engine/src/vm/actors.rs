@@ -8,7 +8,7 @@
 //! (`receive`, `await`, `sleep`) or has used its quantum of 2,000 steps, which the
 //! fuel mechanism enforces (`Vm::refuel` hands out fuel up to the quantum's end
 //! whenever another actor lives). The actor built-ins are VM operations
-//! (`builtins::Imp::Vm`): they signal a switch by setting [`Switch`] and returning
+//! (`builtins::Imp::Vm`): they signal a switch by setting `Switch` and returning
 //! a fault that `drive` recognises before any `try` handler sees it.
 
 use super::error::{ErrorKind, Fault, FaultResult};
