@@ -312,6 +312,16 @@ pub fn formatting_edits(cx: &Ctx<'_>) -> Option<Vec<TextEdit>> {
     Some(vec![TextEdit::new(range, formatted)])
 }
 
+/// The opening delimiter a list was written with (`#` stands for `#(`).
+fn open_text(open: char) -> &'static str {
+    match open {
+        '#' => "#(",
+        '[' => "[",
+        '{' => "{",
+        _ => "(",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::format_text;
@@ -382,15 +392,5 @@ mod tests {
     fn syntax_errors_are_left_alone() {
         assert!(format_text("(define (f x)").is_none());
         assert_eq!(format_text("").as_deref(), Some(""));
-    }
-}
-
-/// The opening delimiter a list was written with (`#` stands for `#(`).
-fn open_text(open: char) -> &'static str {
-    match open {
-        '#' => "#(",
-        '[' => "[",
-        '{' => "{",
-        _ => "(",
     }
 }

@@ -658,7 +658,7 @@ impl Vm {
                         // loop: `copy_within` is a `memmove` call, a quarter of the
                         // time of a tail-call loop.
                         let from = f as usize;
-                        for i in 0..=argc as usize {
+                        for i in 0..=argc {
                             // SAFETY: registers `f..=f + argc` are inside the frame
                             // (`Proto::validate` checks the call window), and
                             // `base - 1 + i < base + f + i` stays below them.
@@ -670,7 +670,7 @@ impl Vm {
                             && base + p.nregs as usize + STACK_SLACK <= self.stack.len())
                         {
                             save!();
-                            self.enter(callee, base, argc as usize)?;
+                            self.enter(callee, base, argc)?;
                             rebase!();
                         }
                         code = self.code_of(callee);
@@ -685,7 +685,7 @@ impl Vm {
                         match r!(f) {
                             Value::Builtin(id) => {
                                 save!();
-                                let v = self.call_builtin_value(id, at + 1, argc as usize);
+                                let v = self.call_builtin_value(id, at + 1, argc);
                                 budget -= self.take_work();
                                 match v {
                                     Ok(v) => do_return!(&v),
@@ -694,7 +694,7 @@ impl Vm {
                             }
                             Value::Ffi(i) => {
                                 save!();
-                                let v = self.host_call(i as usize, at + 1, argc as usize);
+                                let v = self.host_call(i as usize, at + 1, argc);
                                 // A callback from the host may have grown the stack.
                                 rebase!();
                                 budget -= self.take_work();
