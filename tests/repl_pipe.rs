@@ -388,3 +388,26 @@ fn actors_live_between_inputs_and_actors_lists_them() {
     assert!(o.stderr.contains("actors 2"), "{}", o.stderr);
     assert!(o.stderr.contains("limit"), "{}", o.stderr);
 }
+
+#[test]
+fn vectors_and_dicts_print_as_results_and_long_ones_are_cut() {
+    let o = repl(
+        &[],
+        "{\"a\" 1 \"b\" #(1 2)}\n#(1 2 3)\n(list {\"x\" 1} #(2))\n(make-vector 100000 0)\n(+ 1 2)\n",
+    );
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert_eq!(
+        lines[..3],
+        ["{\"a\" 1 \"b\" #(1 2)}", "#(1 2 3)", "({\"x\" 1} #(2))"]
+    );
+    // A long vector is cut at the character bound with a marker, not printed whole.
+    assert!(lines[3].starts_with("#(0 0 "), "{}", lines[3]);
+    assert!(
+        lines[3].ends_with("… more"),
+        "{}",
+        &lines[3][lines[3].len() - 40..]
+    );
+    assert!(lines[3].chars().count() < 10_100, "{}", lines[3].len());
+    assert_eq!(lines[4], "3", "the session goes on: {}", o.stderr);
+}

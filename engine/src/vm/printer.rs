@@ -275,6 +275,23 @@ pub fn write_value_bounded(
                         work.push(Job::Rest(d, depth + 1, 1));
                         work.push(Job::Value(a, depth + 1));
                     }
+                    // Vectors and dicts: the metered writer, within what is left
+                    // of the character bound (the marker is added below).
+                    other @ (Value::Vector(_) | Value::Dict(_)) => {
+                        let max = start
+                            .saturating_add(bounds.chars.saturating_mul(4))
+                            .saturating_add(1)
+                            .max(out.len());
+                        if write_metered(out, other, false, cx, &mut |_| Ok(()), max).is_err() {
+                            let mut end = max.min(out.len());
+                            while !out.is_char_boundary(end) {
+                                end -= 1;
+                            }
+                            out.truncate(end);
+                            stopped = true;
+                            break;
+                        }
+                    }
                     other => write_atom(out, other, cx),
                 },
             }
