@@ -607,10 +607,18 @@ fn walk_key(
     Ok((fmix(h), mutable))
 }
 
+/// "a" or "an" before a type name.
+fn article(what: &str) -> &'static str {
+    match what.chars().next() {
+        Some('A' | 'E' | 'I' | 'O' | 'U') => "an",
+        _ => "a",
+    }
+}
+
 fn bad_key(who: &str, what: &str) -> Box<Fault> {
     Fault::new(
         ErrorKind::Type,
-        format!("`{who}`: a dict key may not be or contain a {what}"),
+        format!("`{who}`: a dict key may not be or contain {} {what}", article(what)),
     )
 }
 
