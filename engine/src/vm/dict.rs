@@ -618,7 +618,10 @@ fn article(what: &str) -> &'static str {
 fn bad_key(who: &str, what: &str) -> Box<Fault> {
     Fault::new(
         ErrorKind::Type,
-        format!("`{who}`: a dict key may not be or contain {} {what}", article(what)),
+        format!(
+            "`{who}`: a dict key may not be or contain {} {what}",
+            article(what)
+        ),
     )
 }
 
