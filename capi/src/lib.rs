@@ -17,10 +17,10 @@ use jue_engine::ffi::HostFunction;
 use jue_engine::session::grants::parse_capability;
 use jue_engine::vm::limits::Interrupt;
 use jue_engine::vm::output::Output;
-use jue_engine::{EvalError, FfiRegistry, Function, GrantSource, HostCx, HostError, Session};
+use jue_engine::{CallbackScope, EvalError, FfiRegistry, GrantSource, HostCx, HostError, Session};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
-use std::cell::{RefCell, UnsafeCell};
+use std::cell::UnsafeCell;
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -524,55 +524,6 @@ struct Callback {
     session: u64,
 }
 
-/// The contexts of the callbacks running on this thread, innermost last: a
-/// `jue_handle_call` from inside a callback runs through the innermost one of
-/// its session (the session itself is busy then).
-mod active {
-    use super::*;
-
-    thread_local! {
-        static STACK: RefCell<Vec<(u64, *mut ())>> = const { RefCell::new(Vec::new()) };
-    }
-
-    /// Keeps `cx` on the stack while it lives.
-    pub struct Entered(());
-
-    impl Entered {
-        pub fn new(session: u64, cx: &mut HostCx<'_>) -> Entered {
-            let p = cx as *mut HostCx<'_> as *mut ();
-            STACK.with(|s| s.borrow_mut().push((session, p)));
-            Entered(())
-        }
-    }
-
-    impl Drop for Entered {
-        fn drop(&mut self) {
-            STACK.with(|s| s.borrow_mut().pop());
-        }
-    }
-
-    /// Calls `f` through the innermost callback context of `session` on this
-    /// thread, if one is running.
-    pub fn call(
-        session: u64,
-        f: &Function,
-        args: &[jue_engine::Value],
-    ) -> Option<Result<jue_engine::Value, HostError>> {
-        let p = STACK.with(|s| {
-            s.borrow()
-                .iter()
-                .rev()
-                .find(|(id, _)| *id == session)
-                .map(|(_, p)| *p)
-        })?;
-        // SAFETY: pushed by `Entered::new` from a `HostCx` that outlives the
-        // `Entered`, which pops it; same thread, inside that callback, whose
-        // own code does not touch its context while the host's function runs.
-        let cx = unsafe { &mut *(p as *mut HostCx<'static>) };
-        Some(cx.call(f, args))
-    }
-}
-
 // The host promises its callback may be called from whichever thread runs the session.
 unsafe impl Send for Callback {}
 unsafe impl Sync for Callback {}
@@ -596,7 +547,7 @@ impl Callback {
         let text = serde_json::to_string(&Oj::Arr(items))
             .map_err(|e| HostError::host(format!("`{name}`: {e}")))?;
         let c = CString::new(text).map_err(|e| HostError::host(format!("`{name}`: {e}")))?;
-        let entered = active::Entered::new(self.session, cx);
+        let entered = CallbackScope::enter(self.session, cx);
         // SAFETY: the host registered this function pointer and user data.
         let out = unsafe { (self.f)(self.user_data, c.as_ptr()) };
         drop(entered);
@@ -874,7 +825,7 @@ pub unsafe extern "C" fn jue_handle_call(
             })?;
             (f, parse_args(text, &h)?)
         };
-        if let Some(r) = active::call(js.id, &f, &args) {
+        if let Some(r) = HostCx::call_in_callback(js.id, &f, &args) {
             let v = r.map_err(|e| {
                 // The VM words it "kind: message": report the Jue kind.
                 match e.message.split_once(": ") {

@@ -75,9 +75,9 @@ pub use session::{config, report};
 
 pub use ground::diagnostic::{Code, Diagnostic, Severity};
 pub use ground::ffi::{
-    CapSet, Capability, FfiCallGenerator, FfiFunction, FfiOp, FfiRegistry, Function, HostCx,
-    HostData, HostError, HostErrorKind, HostFunction, HostImpl, RegistryError, Rooted, Signature,
-    SourceLocation, TrustTier, Type, Value,
+    CallbackScope, CapSet, Capability, FfiCallGenerator, FfiFunction, FfiOp, FfiRegistry, Function,
+    HostCx, HostData, HostError, HostErrorKind, HostFunction, HostImpl, RegistryError, Rooted,
+    Signature, SourceLocation, TrustTier, Type, Value,
 };
 pub use ground::span::{SourceFile, Span};
 pub use session::grants::{GrantError, GrantSource};

@@ -81,7 +81,7 @@ impl Procedure {
     /// as a new evaluation of the session.
     #[pyo3(signature = (*args))]
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        if let Some(r) = active::call(py, &self.session, &self.func, args) {
+        if let Some(r) = call_in_callback(py, &self.session, &self.func, args) {
             return r;
         }
         let s = self.session.bind(py).borrow();
@@ -92,65 +92,29 @@ impl Procedure {
     }
 }
 
-/// The contexts of the Python callbacks running on this thread, innermost last:
-/// a `Procedure` called from inside a callback goes through the innermost one of
-/// its session (the session itself is busy then).
-mod active {
-    use super::*;
-    use jue_engine::HostCx;
-
-    thread_local! {
-        static STACK: RefCell<Vec<(u64, *mut ())>> = const { RefCell::new(Vec::new()) };
+/// Calls `func` through the innermost callback of its session running on this
+/// thread, if one is (the session itself is busy then): `None` otherwise.
+fn call_in_callback(
+    py: Python<'_>,
+    me: &Py<Session>,
+    func: &jue_engine::Function,
+    args: &Bound<'_, PyTuple>,
+) -> Option<PyResult<Py<PyAny>>> {
+    let id = func.core().session_id();
+    if !jue_engine::CallbackScope::active(id) {
+        return None;
     }
-
-    /// Keeps `cx` on the stack while it lives.
-    pub struct Entered(());
-
-    impl Entered {
-        pub fn new(session: u64, cx: &mut HostCx<'_>) -> Entered {
-            let p = cx as *mut HostCx<'_> as *mut ();
-            STACK.with(|s| s.borrow_mut().push((session, p)));
-            Entered(())
-        }
-    }
-
-    impl Drop for Entered {
-        fn drop(&mut self) {
-            STACK.with(|s| s.borrow_mut().pop());
-        }
-    }
-
-    /// Calls `func` through the innermost callback context of its session, if a
-    /// callback of that session is running on this thread.
-    pub fn call(
-        py: Python<'_>,
-        me: &Py<Session>,
-        func: &jue_engine::Function,
-        args: &Bound<'_, PyTuple>,
-    ) -> Option<PyResult<Py<PyAny>>> {
-        let id = func.core().session_id();
-        let p = STACK.with(|s| {
-            s.borrow()
-                .iter()
-                .rev()
-                .find(|(sid, _)| *sid == id)
-                .map(|(_, p)| *p)
-        })?;
-        let argv = match args
-            .iter()
-            .map(|a| convert::py_to_host(&a, 0))
-            .collect::<PyResult<Vec<_>>>()
-        {
-            Ok(a) => a,
-            Err(e) => return Some(Err(e)),
-        };
-        // SAFETY: the pointer was pushed by `Entered::new` from a `HostCx` that
-        // outlives the `Entered`, which pops it; we are on the same thread, inside
-        // that callback (its entry is still on the stack), and the callback's own
-        // code does not touch its context while the Python function runs.
-        let cx = unsafe { &mut *(p as *mut HostCx<'static>) };
-        let stash = Arc::clone(&me.bind(py).get().stash);
-        Some(match cx.call(func, &argv) {
+    let argv = match args
+        .iter()
+        .map(|a| convert::py_to_host(&a, 0))
+        .collect::<PyResult<Vec<_>>>()
+    {
+        Ok(a) => a,
+        Err(e) => return Some(Err(e)),
+    };
+    let stash = Arc::clone(&me.bind(py).get().stash);
+    Some(
+        match jue_engine::HostCx::call_in_callback(id, func, &argv)? {
             Ok(v) => convert::host_to_py(py, me, &v),
             Err(e) => Err(stash
                 .take_cause(jue_engine::ErrorKind::Host, &e.message)
@@ -163,8 +127,8 @@ mod active {
                         _ => errors::jue_error(e.kind.as_str(), &e.message),
                     }
                 })),
-        })
-    }
+        },
+    )
 }
 
 /// State used only on the thread that made the session. The engine session is
@@ -660,7 +624,7 @@ impl Callback {
                     Ok(t) => t,
                     Err(e) => return Err(HostError::host(format!("`{name}`: {e}"))),
                 };
-                let entered = active::Entered::new(self.session_id, cx);
+                let entered = jue_engine::CallbackScope::enter(self.session_id, cx);
                 let r = self.function.bind(py).call1(tuple);
                 drop(entered);
                 match r {

@@ -315,13 +315,20 @@ impl Vm {
         at: usize,
         argc: usize,
     ) -> Result<Value, Box<Fault>> {
-        // What is left of the evaluation's steps and heap, as the VM last counted.
+        let (stack, mut cx) = self.native_ctx();
+        f(&mut cx, &stack[at..at + argc])
+    }
+
+    /// The registers and a native's context over the machine: what is left of
+    /// the evaluation's steps and heap, as the VM last counted.
+    #[inline(always)]
+    fn native_ctx(&mut self) -> (&[Value], Ctx<'_>) {
         let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
         let allowance = self.limits.steps.saturating_sub(used);
         let room = usize::try_from(self.limits.memory)
             .unwrap_or(usize::MAX)
             .saturating_sub(self.heap.live_bytes());
-        let (stack, mut cx) = (
+        (
             &self.stack,
             Ctx {
                 heap: &mut self.heap,
@@ -343,8 +350,7 @@ impl Vm {
                     room,
                 },
             },
-        );
-        f(&mut cx, &stack[at..at + argc])
+        )
     }
 
     /// Whether a blocking call goes to a worker thread: other actors live to run
@@ -388,35 +394,8 @@ impl Vm {
         at: usize,
         argc: usize,
     ) -> Result<Value, Box<Fault>> {
-        let room = usize::try_from(self.limits.memory)
-            .unwrap_or(usize::MAX)
-            .saturating_sub(self.heap.live_bytes());
-        let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
-        let allowance = self.limits.steps.saturating_sub(used);
         let job = {
-            let (stack, mut cx) = (
-                &self.stack,
-                Ctx {
-                    heap: &mut self.heap,
-                    symbols: &mut self.symbols,
-                    out: &mut self.out,
-                    protos: &self.protos,
-                    ffi_names: &self.ffi_names,
-                    host: &mut *self.host_data,
-                    deadline: self.deadline,
-                    interrupt: &self.interrupt,
-                    meter: Meter {
-                        used: &mut self.work,
-                        allowance,
-                        limit: self.limits.steps,
-                        next_poll: allowance.min(4_096),
-                        interrupt: &self.interrupt,
-                        deadline: self.deadline,
-                        timeout_ms: self.limits.timeout_ms,
-                        room,
-                    },
-                },
-            );
+            let (stack, mut cx) = self.native_ctx();
             prep(&mut cx, &stack[at..at + argc])?
         };
         if self.off_thread() {

@@ -94,3 +94,66 @@ impl<'a> HostCx<'a> {
         self.inner.host_state()
     }
 }
+
+/// The host callbacks running on this thread, innermost last, with their
+/// session ids: how a binding (C, Python) lets a procedure handle called from
+/// inside a callback run through that callback's context while the session
+/// itself is busy.
+mod running {
+    use std::cell::RefCell;
+
+    thread_local! {
+        pub(super) static STACK: RefCell<Vec<(u64, *mut ())>> =
+            const { RefCell::new(Vec::new()) };
+    }
+}
+
+/// Marks a callback's context as running on this thread while it lives (see
+/// [`HostCx::call_in_callback`]); create it at the start of the callback, keep it
+/// until the callback returns.
+pub struct CallbackScope(());
+
+impl CallbackScope {
+    /// Enters `cx`, a callback of session `session`, as the innermost one.
+    pub fn enter(session: u64, cx: &mut HostCx<'_>) -> CallbackScope {
+        let p = cx as *mut HostCx<'_> as *mut ();
+        running::STACK.with(|s| s.borrow_mut().push((session, p)));
+        CallbackScope(())
+    }
+
+    /// Whether a callback of `session` runs on this thread.
+    pub fn active(session: u64) -> bool {
+        running::STACK.with(|s| s.borrow().iter().any(|(id, _)| *id == session))
+    }
+}
+
+impl Drop for CallbackScope {
+    fn drop(&mut self) {
+        running::STACK.with(|s| s.borrow_mut().pop());
+    }
+}
+
+impl HostCx<'_> {
+    /// Calls `f` through the innermost callback of `session` running on this
+    /// thread ([`CallbackScope`]), if there is one: `None` when no callback of
+    /// that session runs here (the caller then uses the session itself).
+    pub fn call_in_callback(
+        session: u64,
+        f: &Function,
+        args: &[Value],
+    ) -> Option<Result<Value, HostError>> {
+        let p = running::STACK.with(|s| {
+            s.borrow()
+                .iter()
+                .rev()
+                .find(|(id, _)| *id == session)
+                .map(|(_, p)| *p)
+        })?;
+        // SAFETY: pushed by `CallbackScope::enter` from a `HostCx` that outlives
+        // the scope, which pops it; we are on the same thread, inside that
+        // callback (its entry is still on the stack), and the callback's own code
+        // does not use its context while the code calling this runs.
+        let cx = unsafe { &mut *(p as *mut HostCx<'static>) };
+        Some(cx.call(f, args))
+    }
+}
