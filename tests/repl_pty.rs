@@ -461,10 +461,28 @@ fn ctrl_c_stops_printing_a_huge_result_at_once() {
         "(define big (let loop ((i 0) (acc nil)) (if (= i 1000000) acc (loop (+ i 1) (cons i acc)))))",
     );
     prompt(&mut p);
-    // About 6.9 MB of output; the test reads only the start, so the REPL blocks
-    // on the full terminal until Ctrl-C stops it.
-    enter(&mut p, "big");
-    p.expect("(999999 999998").unwrap();
+    // About 6.9 MB of output. The test reads only its start, one small read at
+    // a time (`expect` reads for as long as output keeps coming, and could drain
+    // all of it before Ctrl-C is sent), so the REPL is still blocked on the full
+    // terminal when Ctrl-C comes.
+    p.send_line("big").unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !String::from_utf8_lossy(&seen).contains("(999999 999998") {
+        assert!(
+            std::time::Instant::now() < deadline && seen.len() < 1 << 20,
+            "no result start in {} bytes",
+            seen.len()
+        );
+        match p.try_read(&mut buf) {
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            Err(e) => panic!("reading the result: {e}"),
+        }
+    }
     p.send(ControlCode::EndOfText).unwrap();
     p.expect("interrupted: the rest of the result is not printed")
         .expect("printing stops");

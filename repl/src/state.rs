@@ -308,10 +308,10 @@ impl Repl {
         }
         let start = Instant::now();
         // One evaluation: its forms share one budget of steps and time (§10).
-        let result = {
-            let _guard = interrupt::Evaluating::start(&self.session.interrupt());
-            self.session.run(&prepared)
-        };
+        // Ctrl-C counts from here until the result is printed, so one pressed
+        // while a long result is formatted stops its printing.
+        let evaluating = interrupt::Evaluating::start(&self.session.interrupt());
+        let result = self.session.run(&prepared);
         let steps = self.session.steps_used();
         let ends_in_definition = prepared.items.last().is_some_and(|i| i.is_definition);
         let (last, failure) = match result {
@@ -341,6 +341,7 @@ impl Repl {
                 true
             }
         };
+        drop(evaluating);
         // Actors that failed during the input and were not awaited (W0401),
         // after its result line.
         let mut warnings = String::new();
@@ -467,14 +468,14 @@ impl Repl {
     }
 
     /// Prints a result within the print bounds, in pieces, so Ctrl-C stops a long
-    /// one at once (the rest is dropped and a note says so).
+    /// one at once (the rest is dropped and a note says so). The caller holds the
+    /// evaluation's `Evaluating` guard, so SIGINT raises the flag checked here.
     fn print_result(&mut self, v: Value) {
         let mut text = String::new();
         let vm = self.session.vm();
         printer::write_value_bounded(&mut text, v, false, &vm.print_ctx(), self.bounds);
         text.push('\n');
         let intr = self.session.interrupt();
-        let _printing = interrupt::Evaluating::start(&intr);
         let mut out = io::stdout().lock();
         let mut rest = text.as_str();
         while !rest.is_empty() {
