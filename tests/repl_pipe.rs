@@ -401,13 +401,65 @@ fn vectors_and_dicts_print_as_results_and_long_ones_are_cut() {
         lines[..3],
         ["{\"a\" 1 \"b\" #(1 2)}", "#(1 2 3)", "({\"x\" 1} #(2))"]
     );
-    // A long vector is cut at the character bound with a marker, not printed whole.
+    // A long vector is cut at 1,000 elements with a marker, not printed whole.
     assert!(lines[3].starts_with("#(0 0 "), "{}", lines[3]);
     assert!(
-        lines[3].ends_with("… more"),
+        lines[3].ends_with(" 0 … 99,000 more)"),
         "{}",
         &lines[3][lines[3].len() - 40..]
     );
-    assert!(lines[3].chars().count() < 10_100, "{}", lines[3].len());
+    assert_eq!(
+        lines[3].matches('0').count(),
+        1_000 + 3,
+        "{}",
+        lines[3].len()
+    );
     assert_eq!(lines[4], "3", "the session goes on: {}", o.stderr);
+}
+
+#[test]
+fn vectors_and_dicts_have_the_element_and_depth_bounds_of_lists() {
+    let o = repl(
+        &[],
+        "(define keys (let loop ((i 0) (acc nil)) (if (= i 2000) acc (loop (+ i 1) (cons (cons i 0) acc)))))\n\
+         (list->dict keys)\n\
+         :set print-length 3\n\
+         #(1 2 3 4 5)\n\
+         {\"a\" 1 \"b\" 2 \"c\" 3 \"d\" 4}\n\
+         #(1 2 3)\n\
+         (vector)\n\
+         :set print-length 0\n\
+         #(1 2)\n\
+         {1 2}\n\
+         :set print-length off\n\
+         :set print-depth 2\n\
+         #(1 #(2 #(3)))\n\
+         {1 {2 {3 4}}}\n\
+         (list #(1 (2 {3 4})))\n\
+         (let ((v (vector 1 2))) (vector-set! v 1 v) v)\n",
+    );
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    // 1,000 entries by default, in insertion order, then the marker.
+    assert!(
+        lines[0].starts_with("{1999 0 1998 0 "),
+        "{}",
+        &lines[0][..40]
+    );
+    assert!(
+        lines[0].ends_with(" 1000 0 … 1,000 more}"),
+        "{}",
+        &lines[0][lines[0].len() - 40..]
+    );
+    assert_eq!(lines[1], "#(1 2 3 … 2 more)");
+    assert_eq!(lines[2], "{\"a\" 1 \"b\" 2 \"c\" 3 … 1 more}");
+    assert_eq!(lines[3], "#(1 2 3)", "nothing left out, no marker");
+    assert_eq!(lines[4], "#()");
+    assert_eq!(lines[5], "#(… 2 more)");
+    assert_eq!(lines[6], "{… 1 more}");
+    assert_eq!(lines[7], "#(1 #(2 #(…)))");
+    assert_eq!(lines[8], "{1 {2 {…}}}");
+    assert_eq!(lines[9], "(#(1 (…)))");
+    // A vector holding itself is printed once, as before.
+    assert_eq!(lines[10], "#(1 #(...))");
 }

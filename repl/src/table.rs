@@ -109,7 +109,7 @@ pub const COMMANDS: &[Command] = &[
         name: ":set",
         args: "[NAME N]",
         short: "show or set how much of a result prints",
-        help: "show or set how much of a result is printed (NAME: print-length, print-depth, print-chars): elements of a list (print-length, default 1,000), nesting (print-depth, default 100), characters (print-chars, default 10,000); `off` prints everything; what is left out is named by a marker like `… 99,990 more`",
+        help: "show or set how much of a result is printed (NAME: print-length, print-depth, print-chars): elements of a list or vector and entries of a dict (print-length, default 1,000), nesting (print-depth, default 100), characters (print-chars, default 10,000); `off` prints everything; what is left out is named by a marker like `… 99,990 more`",
     },
     Command {
         name: ":time",

@@ -367,6 +367,18 @@ impl Dict {
         all.into_iter().map(|(_, k, v)| (k, v)).collect()
     }
 
+    /// The first `n` entries in insertion order (only those are sorted: a
+    /// printer bounded to `n` elements pays O(len) for a huge dict, not a sort).
+    pub fn first_entries(&self, heap: &Heap, n: usize) -> Vec<(Value, Value)> {
+        let mut all = self.entries_with_seq(heap);
+        if n < all.len() {
+            all.select_nth_unstable_by_key(n, |e| e.0);
+            all.truncate(n);
+        }
+        all.sort_unstable_by_key(|e| e.0);
+        all.into_iter().map(|(_, k, v)| (k, v)).collect()
+    }
+
     fn entries_with_seq(&self, heap: &Heap) -> Vec<(u32, Value, Value)> {
         let mut out = Vec::with_capacity(self.len());
         if self.root == NONE {

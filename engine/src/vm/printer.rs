@@ -172,9 +172,11 @@ pub(super) fn too_long(max_len: usize) -> Box<Fault> {
 /// How much of a value [`write_value_bounded`] prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {
-    /// Elements printed of one list; the rest become `… N more`.
+    /// Elements printed of one list or vector, entries of one dict; the rest
+    /// become `… N more`.
     pub length: usize,
-    /// Lists nested deeper than this print as `(…)`.
+    /// Lists, vectors and dicts nested deeper than this print as `(…)`, `#(…)`
+    /// and `{…}`.
     pub depth: usize,
     /// Characters of the whole printed form; the rest become `… N more characters`.
     pub chars: usize,
@@ -203,8 +205,8 @@ pub fn grouped(n: usize) -> String {
 }
 
 /// Appends the printed form of `v` within `bounds`; whatever is left out is named
-/// by a marker (`… 99,990 more` elements, `(…)` for a list nested too deep,
-/// `… N more characters`). Returns whether anything was left out. Like
+/// by a marker (`… 99,990 more` elements or entries, `(…)`, `#(…)` or `{…}` for
+/// a list, vector or dict nested too deep, `… N more characters`). Returns whether anything was left out. Like
 /// [`write_value`], it never recurses, and it stops walking once the character
 /// bound is reached, so a huge value costs no more than its printed part.
 pub fn write_value_bounded(
@@ -218,11 +220,17 @@ pub fn write_value_bounded(
         Value(Value, usize),
         Rest(Value, usize, usize),
         Text(&'static str),
+        /// A vector's elements from `index` on, its elements at `depth`.
+        Items(super::value::ObjRef, usize, usize),
+        /// A dict's entries from `index` on (the first `length` of `total`).
+        Entries(std::rc::Rc<[(Value, Value)]>, usize, usize, usize),
     }
     let start = out.len();
     // Elements or depth left out; `stopped`: the walk ended early, more unknown.
     let mut cut = false;
     let mut stopped = false;
+    // Vectors being printed: one met again inside itself prints `#(...)`.
+    let mut open: std::collections::HashSet<super::value::ObjRef> = Default::default();
     if let (true, Value::Str(r)) = (raw, v) {
         out.push_str(cx.heap.str(r));
     } else {
@@ -260,9 +268,53 @@ pub fn write_value_bounded(
                         work.push(Job::Value(other, depth));
                     }
                 },
+                Job::Items(r, depth, index) => {
+                    let items = cx.heap.vec(r);
+                    if index >= items.len() {
+                        out.push(')');
+                        open.remove(&r);
+                    } else if index >= bounds.length {
+                        let sep = if out.ends_with('(') { "" } else { " " };
+                        let _ = write!(out, "{sep}… {} more)", grouped(items.len() - index));
+                        open.remove(&r);
+                        cut = true;
+                    } else {
+                        if index > 0 {
+                            out.push(' ');
+                        }
+                        work.push(Job::Items(r, depth, index + 1));
+                        work.push(Job::Value(items[index], depth));
+                    }
+                }
+                Job::Entries(entries, total, depth, index) => {
+                    if index >= total {
+                        out.push('}');
+                    } else if index >= entries.len() {
+                        let sep = if out.ends_with('{') { "" } else { " " };
+                        let _ = write!(out, "{sep}… {} more}}", grouped(total - index));
+                        cut = true;
+                    } else {
+                        if index > 0 {
+                            out.push(' ');
+                        }
+                        let (k, v) = entries[index];
+                        work.push(Job::Entries(entries, total, depth, index + 1));
+                        work.push(Job::Value(v, depth));
+                        work.push(Job::Text(" "));
+                        work.push(Job::Value(k, depth));
+                    }
+                }
                 Job::Value(v, depth) => match v {
                     Value::Pair(_) if depth >= bounds.depth => {
                         out.push_str("(…)");
+                        cut = true;
+                    }
+                    Value::Vector(_) if depth >= bounds.depth => {
+                        out.push_str("#(…)");
+                        cut = true;
+                    }
+                    Value::Dict(_) if depth >= bounds.depth => {
+                        out.push_str("{…}");
                         cut = true;
                     }
                     Value::Pair(r) if bounds.length == 0 => {
@@ -275,22 +327,21 @@ pub fn write_value_bounded(
                         work.push(Job::Rest(d, depth + 1, 1));
                         work.push(Job::Value(a, depth + 1));
                     }
-                    // Vectors and dicts: the metered writer, within what is left
-                    // of the character bound (the marker is added below).
-                    other @ (Value::Vector(_) | Value::Dict(_)) => {
-                        let max = start
-                            .saturating_add(bounds.chars.saturating_mul(4))
-                            .saturating_add(1)
-                            .max(out.len());
-                        if write_metered(out, other, false, cx, &mut |_| Ok(()), max).is_err() {
-                            let mut end = max.min(out.len());
-                            while !out.is_char_boundary(end) {
-                                end -= 1;
-                            }
-                            out.truncate(end);
-                            stopped = true;
-                            break;
+                    Value::Vector(r) => {
+                        if !open.insert(r) {
+                            out.push_str("#(...)");
+                            continue;
                         }
+                        out.push_str("#(");
+                        work.push(Job::Items(r, depth + 1, 0));
+                    }
+                    Value::Dict(r) => {
+                        let d = cx.heap.dict(r);
+                        // Only the entries printed are taken (in insertion order).
+                        let entries: std::rc::Rc<[(Value, Value)]> =
+                            d.first_entries(cx.heap, bounds.length).into();
+                        out.push('{');
+                        work.push(Job::Entries(entries, d.len(), depth + 1, 0));
                     }
                     other => write_atom(out, other, cx),
                 },
