@@ -234,3 +234,212 @@ fn an_open_imported_file_is_read_from_its_editor() {
     let e = &p["diagnostics"][0];
     assert!(e["message"].as_str().unwrap().contains("`twice`"), "{p}");
 }
+
+#[test]
+fn signature_help_and_the_capability_fix_follow_imported_functions() {
+    let dir = temp_dir("modules-sig");
+    let u = ";; Joins.\n(define (join a b) (list a b))\n(define (fetch url) (net:http-get url))\n";
+    std::fs::write(dir.join("u.jue"), u).unwrap();
+    let main = "(import \"u.jue\")\n(import \"u.jue\" :as u)\n(join 1 2)\n(u/join 1 \n(define (go) (fetch \"x\"))\n";
+    std::fs::write(dir.join("main.jue"), main).unwrap();
+    let mut c = Client::spawn_in(&dir);
+    c.initialize(&dir, &["utf-16"]);
+    let uri = file_uri(&dir.join("main.jue"));
+    c.open(&uri, main);
+    let diags = c.diagnostics(&uri, 1);
+
+    // `(join 1 |2)`: the second parameter; the label and doc come from u.jue.
+    let h = c.at("textDocument/signatureHelp", &uri, 2, 8);
+    assert_eq!(h["signatures"][0]["label"], "(join a b)", "{h}");
+    assert_eq!(h["activeParameter"], 1, "{h}");
+    let doc = h["signatures"][0]["documentation"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(doc.contains("Joins") && doc.contains("u.jue"), "{h}");
+    // `(u/join 1 |`, in a form left open (not analysed): found by its name.
+    let h = c.at("textDocument/signatureHelp", &uri, 3, 10);
+    assert_eq!(h["signatures"][0]["label"], "(u/join a b)", "{h}");
+    assert_eq!(h["activeParameter"], 1, "{h}");
+
+    // W0301 at the imported `fetch`: the fix declares IoNetwork in `go`'s body.
+    let w = diags
+        .iter()
+        .find(|d| d["code"] == "W0301")
+        .unwrap_or_else(|| panic!("{diags:?}"))
+        .clone();
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": w["range"],
+               "context": {"diagnostics": [w]}}),
+    );
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("require-capability IoNetwork")
+        })
+        .unwrap_or_else(|| panic!("{actions}"));
+    let edit = &fix["edit"]["changes"][uri.as_str()][0];
+    assert_eq!(edit["newText"], "(require-capability IoNetwork) ", "{fix}");
+    assert_eq!(edit["range"]["start"]["line"], 4, "{fix}");
+    assert_eq!(edit["range"]["start"]["character"], 13, "{fix}");
+}
+
+fn locations(v: &serde_json::Value) -> Vec<(String, u64, u64)> {
+    let mut got: Vec<(String, u64, u64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["uri"].as_str().unwrap().to_string(),
+                l["range"]["start"]["line"].as_u64().unwrap(),
+                l["range"]["start"]["character"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+#[test]
+fn references_and_rename_from_an_importer_reach_the_file_and_every_importer() {
+    let dir = temp_dir("modules-refs-in");
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    let u = "(define (twice x) (* 2 x))\n(twice 0)\n";
+    std::fs::write(dir.join("lib/u.jue"), u).unwrap();
+    let main = "(import \"lib/u.jue\" :as u)\n(u/twice 1)\n";
+    std::fs::write(dir.join("main.jue"), main).unwrap();
+    let other = "(import \"lib/u.jue\")\n(twice 2)\n(twice 3)\n";
+    std::fs::write(dir.join("other.jue"), other).unwrap();
+    std::fs::write(dir.join("own.jue"), "(define (twice y) y)\n(twice 4)\n").unwrap();
+    let mut c = Client::spawn_in(&dir);
+    c.initialize(&dir, &["utf-16"]);
+    let (u_uri, main_uri, other_uri) = (
+        file_uri(&dir.join("lib/u.jue")),
+        file_uri(&dir.join("main.jue")),
+        file_uri(&dir.join("other.jue")),
+    );
+    c.open(&main_uri, main);
+    c.diagnostics(&main_uri, 1);
+    let refs = c.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": main_uri}, "position": {"line": 1, "character": 5},
+               "context": {"includeDeclaration": true}}),
+    );
+    // The definition and use in u.jue, this use, other.jue's two; not own.jue's.
+    assert_eq!(
+        locations(&refs),
+        vec![
+            (u_uri.clone(), 0, 9),
+            (u_uri.clone(), 1, 1),
+            (main_uri.clone(), 1, 1),
+            (other_uri.clone(), 1, 1),
+            (other_uri.clone(), 2, 1),
+        ],
+        "{refs}"
+    );
+    let refs = c.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": main_uri}, "position": {"line": 1, "character": 5},
+               "context": {"includeDeclaration": false}}),
+    );
+    assert_eq!(locations(&refs).len(), 4, "{refs}");
+
+    // Rename from `u/twice`: only `twice` of it, and everywhere else whole.
+    let p = c.request(
+        "textDocument/prepareRename",
+        json!({"textDocument": {"uri": main_uri}, "position": {"line": 1, "character": 5}}),
+    );
+    assert_eq!(p["start"]["character"], 3, "{p}");
+    let edit = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": main_uri}, "position": {"line": 1, "character": 5},
+               "newName": "double"}),
+    );
+    let changes = edit["changes"].as_object().unwrap();
+    assert_eq!(changes.len(), 3, "{edit}");
+    let main_edits = edit["changes"][main_uri.as_str()].as_array().unwrap();
+    assert_eq!(main_edits[0]["range"]["start"]["character"], 3, "{edit}");
+    assert_eq!(main_edits[0]["range"]["end"]["character"], 8, "{edit}");
+    assert_eq!(edit["changes"][u_uri.as_str()].as_array().unwrap().len(), 2);
+    assert_eq!(
+        edit["changes"][other_uri.as_str()]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        edit["changes"][u_uri.as_str()]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["newText"] == "double")
+    );
+}
+
+#[test]
+fn an_edit_reaches_importers_of_importers() {
+    let dir = temp_dir("modules-chain");
+    // a imports b, b imports c: a sees c only through b's function.
+    let c_text = "(define (leaf x) x)\n";
+    std::fs::write(dir.join("c.jue"), c_text).unwrap();
+    std::fs::write(
+        dir.join("b.jue"),
+        "(import \"c.jue\")\n(define (mid x) (leaf x))\n",
+    )
+    .unwrap();
+    let a = "(import \"b.jue\")\n(mid 1)\n";
+    std::fs::write(dir.join("a.jue"), a).unwrap();
+    let mut cl = Client::spawn_in(&dir);
+    cl.initialize(&dir, &["utf-16"]);
+    let (a_uri, c_uri) = (file_uri(&dir.join("a.jue")), file_uri(&dir.join("c.jue")));
+    cl.open(&a_uri, a);
+    assert!(cl.diagnostics(&a_uri, 1).is_empty());
+    cl.open(&c_uri, c_text);
+    cl.diagnostics(&c_uri, 1);
+    // An unsaved edit of c: `leaf` now needs IoNetwork, so `mid` does, and a's
+    // call of `mid` is W0301.
+    cl.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": c_uri, "version": 2},
+               "contentChanges": [{"text": "(define (leaf x) (net:http-get x))\n"}]}),
+    );
+    let p = cl.wait_notification("textDocument/publishDiagnostics", |p| {
+        p["uri"] == json!(a_uri)
+            && p["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d["code"] == "W0301"))
+    });
+    let w = &p["diagnostics"][0];
+    assert_eq!(w["range"]["start"]["line"], 1, "{p}");
+    assert!(w["message"].as_str().unwrap().contains("IoNetwork"), "{p}");
+    // c's arity changes on disk (closed): a's call is checked again, E0103-like.
+    cl.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": c_uri}}),
+    );
+    std::fs::write(
+        dir.join("b.jue"),
+        "(import \"c.jue\")\n(define (mid x y) (leaf x))\n",
+    )
+    .unwrap();
+    cl.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&dir.join("b.jue")), "type": 2}]}),
+    );
+    let p = cl.wait_notification("textDocument/publishDiagnostics", |p| {
+        p["uri"] == json!(a_uri)
+            && p["diagnostics"].as_array().is_some_and(|d| {
+                d.iter()
+                    .any(|d| d["message"].as_str().unwrap_or("").contains("mid"))
+                    && !d.iter().any(|d| d["code"] == "W0301")
+            })
+    });
+    assert!(!p["diagnostics"].as_array().unwrap().is_empty(), "{p}");
+}

@@ -694,6 +694,14 @@ pub fn signature_help(cx: &Ctx<'_>, off: usize) -> Option<SignatureHelp> {
     let target = target.or_else(|| {
         if definition_named(cx.doc, &name).is_some() {
             Some(RefTarget::Global(name.clone().into()))
+        } else if let Some(internal) = cx
+            .doc
+            .imports
+            .as_ref()
+            .and_then(|i| i.scope.names.get(name.as_str()))
+        {
+            // An imported name (or `A/N`) in a form that was not analysed.
+            Some(RefTarget::Global(internal.clone()))
         } else if let Some(id) = builtins::find(&name, false) {
             Some(RefTarget::Builtin(id))
         } else {
@@ -720,6 +728,23 @@ pub fn signature_help(cx: &Ctx<'_>, off: usize) -> Option<SignatureHelp> {
                 Some(b.sig.return_string()),
                 docs::builtin(b),
             )
+        }
+        RefTarget::Global(g) if g.starts_with(builtins::MODULE_PREFIX) => {
+            // An imported function: its definition in the other file, which it names.
+            let (file, d) = cx.doc.imports.as_ref()?.definition(g)?;
+            let a = d.arity?;
+            let mut p = d.params.clone();
+            if a.variadic {
+                if let Some(last) = p.last_mut() {
+                    *last = format!(". {last}");
+                }
+            }
+            let doc = format!(
+                "{}\nimported from {}",
+                docs::user_definition(&name, &global_info(d), cx.view()),
+                file.source.name()
+            );
+            (p, a.variadic, None, doc)
         }
         RefTarget::Global(g) => {
             let d = definition_named(cx.doc, g)?;
@@ -831,8 +856,106 @@ pub fn definition(cx: &Ctx<'_>, off: usize) -> Option<Location> {
     Some(Location::new(cx.uri.clone(), cx.range(def?)))
 }
 
+/// One file's occurrences of a name: its URI, text, spans and the definition's span.
+type FileUses = (Uri, ropey::Rope, Vec<Span>, Option<Span>);
+
+/// Where the imported name at an offset occurs across the workspace (language
+/// §13, tooling §3): in its defining file (the text read with this document),
+/// in this document, and in every other file under the root that imports the
+/// defining file directly. With the name as its file defines it; `None` when the
+/// name at the offset is not imported.
+fn imported_occurrences(cx: &Ctx<'_>, off: u32) -> Option<(String, Vec<FileUses>)> {
+    let imports = cx.doc.imports.as_ref()?;
+    let r = reference_at(cx.doc, off)?;
+    let RefTarget::Global(g) = &r.target else {
+        return None;
+    };
+    if !g.starts_with(builtins::MODULE_PREFIX) {
+        return None;
+    }
+    let (file, d) = imports.definition(g)?;
+    let roots = cx
+        .doc
+        .file
+        .as_ref()
+        .map(|(_, r)| r.clone())
+        .unwrap_or_default();
+    let session = cx.doc.project.session();
+    let mut own =
+        crate::imports::own_occurrences(&session, &file.path, file.source.text(), &roots, &d.name);
+    own.push(d.name_span);
+    own.sort();
+    own.dedup();
+    let mut out = vec![
+        (
+            Uri::from_file_path(&file.path)?,
+            file.rope.clone(),
+            own,
+            Some(d.name_span),
+        ),
+        (
+            cx.uri.clone(),
+            cx.doc.rope.clone(),
+            cx.doc.occurrences_of(&r.target),
+            None,
+        ),
+    ];
+    if cx.cancelled() {
+        return None;
+    }
+    let this = cx
+        .doc
+        .file
+        .as_ref()
+        .and_then(|(p, _)| std::fs::canonicalize(p).ok());
+    for (p, rope, spans) in
+        crate::imports::importer_occurrences(&session, &file.path, &roots, &d.name)
+    {
+        if this.is_some() && std::fs::canonicalize(&p).ok() == this {
+            continue; // this document: its open text was read above
+        }
+        if let Some(uri) = Uri::from_file_path(&p) {
+            out.push((uri, rope, spans, None));
+        }
+    }
+    Some((d.name.clone(), out))
+}
+
+/// The part of an occurrence that is the name itself: `twice` of `u/twice`.
+fn name_part(rope: &ropey::Rope, s: Span, name: &str) -> (usize, usize) {
+    let (a, b) = (s.start as usize, s.end as usize);
+    let text = rope.get_byte_slice(a..b).map(|t| t.to_string());
+    match text {
+        Some(t)
+            if t.len() > name.len()
+                && t.ends_with(name)
+                && t[..t.len() - name.len()].ends_with('/') =>
+        {
+            (b - name.len(), b)
+        }
+        _ => (a, b),
+    }
+}
+
 /// Find references.
 pub fn references(cx: &Ctx<'_>, off: usize, include_declaration: bool) -> Vec<Location> {
+    if let Some((_, files)) = imported_occurrences(cx, off as u32) {
+        let mut out = Vec::new();
+        for (uri, rope, spans, def) in files {
+            out.extend(
+                spans
+                    .into_iter()
+                    .filter(|s| include_declaration || Some(*s) != def)
+                    .map(|s| {
+                        Location::new(
+                            uri.clone(),
+                            span_to_range(&rope, s.start as usize, s.end as usize, cx.enc),
+                        )
+                    }),
+            );
+        }
+        return out;
+    }
     let Some((target, spans, def)) = occurrences(cx.doc, off as u32) else {
         return Vec::new();
     };
@@ -868,6 +991,14 @@ fn importer_uses(cx: &Ctx<'_>, target: &RefTarget) -> Vec<(Uri, ropey::Rope, Vec
         .collect()
 }
 
+/// The name a global target is written by in its own file.
+fn name_of(target: &RefTarget) -> &str {
+    match target {
+        RefTarget::Global(g) => builtins::visible_global(g),
+        _ => "",
+    }
+}
+
 /// Whether a text is one plain symbol that may name a variable.
 pub fn valid_name(name: &str) -> bool {
     let lexed = jue_engine::syntax::lexer::lex(name);
@@ -882,6 +1013,14 @@ pub fn valid_name(name: &str) -> bool {
 /// The range that rename would change at an offset.
 pub fn prepare_rename(cx: &Ctx<'_>, off: usize) -> Option<Range> {
     let r = reference_at(cx.doc, off as u32)?;
+    if let RefTarget::Global(g) = &r.target {
+        if g.starts_with(builtins::MODULE_PREFIX) {
+            // An imported name: renamed in its file; of `A/N`, only `N`.
+            let name = builtins::visible_global(g);
+            let (a, b) = name_part(&cx.doc.rope, r.span, name);
+            return Some(span_to_range(&cx.doc.rope, a, b, cx.enc));
+        }
+    }
     matches!(r.target, RefTarget::Local(_) | RefTarget::Global(_)).then(|| cx.range(r.span))
 }
 
@@ -889,6 +1028,23 @@ pub fn prepare_rename(cx: &Ctx<'_>, off: usize) -> Option<Range> {
 pub fn rename(cx: &Ctx<'_>, off: usize, new_name: &str) -> Result<Option<WorkspaceEdit>, String> {
     if !valid_name(new_name) {
         return Err(format!("`{new_name}` is not a valid Jue name"));
+    }
+    if let Some((name, files)) = imported_occurrences(cx, off as u32) {
+        // An imported name: its definition and every use, in every file.
+        let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+        for (uri, rope, spans, _) in files {
+            let edits = changes.entry(uri).or_default();
+            for s in spans {
+                let (a, b) = name_part(&rope, s, &name);
+                let range = span_to_range(&rope, a, b, cx.enc);
+                edits.push(TextEdit::new(range, new_name.to_string()));
+            }
+        }
+        changes.retain(|_, e| !e.is_empty());
+        return Ok(Some(WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        }));
     }
     let Some((target, spans, _)) = occurrences(cx.doc, off as u32) else {
         return Ok(None);
@@ -904,12 +1060,8 @@ pub fn rename(cx: &Ctx<'_>, off: usize, new_name: &str) -> Result<Option<Workspa
         let edits = spans
             .into_iter()
             .map(|s| {
-                let text = rope
-                    .byte_slice(s.start as usize..s.end as usize)
-                    .to_string();
-                let start = s.start as usize + text.rfind('/').map_or(0, |i| i + 1);
-                let range = span_to_range(&rope, start, s.end as usize, cx.enc);
-                TextEdit::new(range, new_name.to_string())
+                let (a, b) = name_part(&rope, s, name_of(&target));
+                TextEdit::new(span_to_range(&rope, a, b, cx.enc), new_name.to_string())
             })
             .collect();
         changes.insert(uri, edits);
@@ -1471,11 +1623,14 @@ fn line_indent(text: &str, off: usize) -> (usize, String) {
 }
 
 /// Where to declare a capability for a use at `span`, and the text to insert.
-fn declare_edit(cx: &Ctx<'_>, span: Span, cap: Capability) -> Option<TextEdit> {
+fn declare_edit(cx: &Ctx<'_>, span: Span, caps: &[Capability]) -> Option<TextEdit> {
     let text = cx.text();
     let forms = cx.doc.forms_at(span.start);
     let lists = forms::enclosing_lists(text, &forms, span.start);
-    let decl = format!("(require-capability {cap})");
+    let decls: Vec<String> = caps
+        .iter()
+        .map(|c| format!("(require-capability {c})"))
+        .collect();
     for n in lists.iter().rev() {
         let items = n.proper_items().unwrap_or(&[]);
         let Some(head) = items.first().and_then(Node::as_symbol) else {
@@ -1493,9 +1648,10 @@ fn declare_edit(cx: &Ctx<'_>, span: Span, cap: Capability) -> Option<TextEdit> {
         let (ls, indent) = line_indent(text, at);
         let same_line_as_head = !text[n.span.start as usize..at].contains(['\n', '\r']);
         let new_text = if same_line_as_head || !text[ls..at].trim().is_empty() {
-            format!("{decl} ")
+            format!("{} ", decls.join(" "))
         } else {
-            format!("{decl}\n{indent}")
+            let sep = format!("\n{indent}");
+            format!("{}{sep}", decls.join(&sep))
         };
         let p = cx.pos(at);
         return Some(TextEdit::new(Range::new(p, p), new_text));
@@ -1505,7 +1661,10 @@ fn declare_edit(cx: &Ctx<'_>, span: Span, cap: Capability) -> Option<TextEdit> {
     let at = top.full_span().start as usize;
     let (ls, _) = line_indent(text, at);
     let p = cx.pos(ls);
-    Some(TextEdit::new(Range::new(p, p), format!("{decl}\n")))
+    Some(TextEdit::new(
+        Range::new(p, p),
+        format!("{}\n", decls.join("\n")),
+    ))
 }
 
 /// The tier the code at `off` has: the innermost `(:T ...)`, else the top-level form's.
@@ -1594,26 +1753,50 @@ pub fn code_actions(cx: &Ctx<'_>, range: Range) -> Vec<CodeActionOrCommand> {
             .map(|r| r.target.clone());
         match d.code {
             Code::W0301 => {
-                let cap = match &target {
+                // The capabilities the message names, as words (`IoRead` is not
+                // `IoReadSensor`).
+                let named: Vec<Capability> = Capability::ALL
+                    .into_iter()
+                    .filter(|c| {
+                        d.message
+                            .split(|ch: char| !ch.is_alphanumeric())
+                            .any(|w| w == c.name())
+                    })
+                    .collect();
+                let caps: Vec<Capability> = match &target {
                     Some(RefTarget::Ffi(i)) => {
                         let s = cx.doc.project.session();
                         let reg = s.registry();
                         ((*i as usize) < reg.len())
                             .then(|| reg.function(*i).required_capability)
                             .flatten()
+                            .into_iter()
+                            .collect()
                     }
-                    _ => None,
-                }
-                .or_else(|| {
-                    Capability::ALL
-                        .into_iter()
-                        .find(|c| d.message.contains(c.name()))
-                });
-                if let Some(cap) = cap {
-                    if let Some(edit) = declare_edit(cx, d.span, cap) {
+                    // An imported function: what it needs that the message says is missing.
+                    Some(RefTarget::Global(g)) if g.starts_with(builtins::MODULE_PREFIX) => cx
+                        .doc
+                        .imports
+                        .as_ref()
+                        .and_then(|i| i.scope.globals.get(&**g))
+                        .map(|info| info.needs.iter().filter(|c| named.contains(c)).collect())
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                let caps = if caps.is_empty() {
+                    named.into_iter().take(1).collect()
+                } else {
+                    caps
+                };
+                if !caps.is_empty() {
+                    if let Some(edit) = declare_edit(cx, d.span, &caps) {
+                        let forms: Vec<String> = caps
+                            .iter()
+                            .map(|c| format!("`(require-capability {c})`"))
+                            .collect();
                         out.push(action(
                             cx,
-                            format!("add `(require-capability {cap})`"),
+                            format!("add {}", forms.join(" and ")),
                             vec![edit],
                             Some(ld),
                             true,

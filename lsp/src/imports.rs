@@ -137,6 +137,34 @@ pub fn root_for(path: &Path, roots: &[PathBuf]) -> Option<PathBuf> {
         .or_else(|| path.parent().map(Path::to_path_buf))
 }
 
+/// Where a text uses the global `internal` (a definition of its own by its name,
+/// an imported one by its internal name), analysed with its imports.
+fn uses_in(session: &Session, text: &str, imports: Option<&Imports>, internal: &str) -> Vec<Span> {
+    let parse = jue_engine::syntax::parse(text);
+    let mut env = session.env();
+    env.module = imports.map(|i| &i.scope);
+    let analysis = jue_engine::analysis::analyze(&parse, &env);
+    analysis
+        .references
+        .iter()
+        .filter(|r| matches!(&r.target, RefTarget::Global(g) if **g == *internal))
+        .map(|r| r.span)
+        .collect()
+}
+
+/// Where a file uses its own top-level definition `name` (its text as given: an
+/// imported file as read with its importer).
+pub fn own_occurrences(
+    session: &Session,
+    path: &Path,
+    text: &str,
+    roots: &[PathBuf],
+    name: &str,
+) -> Vec<Span> {
+    let imports = Imports::of(session, text, Some(path), roots, &HashMap::new());
+    uses_in(session, text, imports.as_ref(), name)
+}
+
 /// Where the files under the root that import `file` directly use its top-level
 /// definition `name` (plainly or as `A/name`): each file with its text and spans.
 pub fn importer_occurrences(
@@ -170,16 +198,7 @@ pub fn importer_occurrences(
             continue;
         };
         let internal = format!("{}{name}", imported.prefix);
-        let parse = jue_engine::syntax::parse(&text);
-        let mut env = session.env();
-        env.module = Some(&imports.scope);
-        let analysis = jue_engine::analysis::analyze(&parse, &env);
-        let spans: Vec<Span> = analysis
-            .references
-            .iter()
-            .filter(|r| matches!(&r.target, RefTarget::Global(g) if **g == *internal))
-            .map(|r| r.span)
-            .collect();
+        let spans = uses_in(session, &text, Some(&imports), &internal);
         if !spans.is_empty() {
             out.push((f, Rope::from_str(&text), spans));
         }
