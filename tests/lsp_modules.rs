@@ -443,3 +443,64 @@ fn an_edit_reaches_importers_of_importers() {
     });
     assert!(!p["diagnostics"].as_array().unwrap().is_empty(), "{p}");
 }
+
+/// Sets a file's modification time to `secs` seconds after the epoch.
+fn set_age(path: &std::path::Path, secs: u64) {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+#[test]
+fn unchanged_imports_are_not_read_again() {
+    let dir = temp_dir("modules-cache");
+    let u = dir.join("u.jue");
+    std::fs::write(&u, "(define (aaaa x) x)\n").unwrap();
+    set_age(&u, 1_700_000_000);
+    let main = "(import \"u.jue\")\n(aaaa 1)\n";
+    std::fs::write(dir.join("main.jue"), main).unwrap();
+    let mut c = Client::spawn_in(&dir);
+    c.initialize(&dir, &["utf-16"]);
+    let uri = file_uri(&dir.join("main.jue"));
+    c.open(&uri, main);
+    assert!(c.diagnostics(&uri, 1).is_empty());
+    // The file changes behind the server's back, keeping its length and time: an
+    // edit of the document uses the imports as read (the file is not read again).
+    std::fs::write(&u, "(define (bbbb x) x)\n").unwrap();
+    set_age(&u, 1_700_000_000);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2},
+               "contentChanges": [{"range": {"start": {"line": 2, "character": 0},
+                                             "end": {"line": 2, "character": 0}},
+                                   "text": "(aaaa 2)\n"}]}),
+    );
+    assert!(c.diagnostics(&uri, 2).is_empty());
+    // Its modification time changed: read again, `aaaa` is gone.
+    set_age(&u, 1_700_000_060);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3},
+               "contentChanges": [{"range": {"start": {"line": 3, "character": 0},
+                                             "end": {"line": 3, "character": 0}},
+                                   "text": ";; more\n"}]}),
+    );
+    let d = c.diagnostics(&uri, 3);
+    assert_eq!(
+        d.iter().filter(|d| d["code"] == "E0101").count(),
+        2,
+        "{d:?}"
+    );
+    // An import added by the edit is read at once.
+    std::fs::write(dir.join("v.jue"), "(define (cccc x) x)\n").unwrap();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 4},
+               "contentChanges": [{"text": "(import \"u.jue\")\n(import \"v.jue\")\n(bbbb (cccc 1))\n"}]}),
+    );
+    assert!(c.diagnostics(&uri, 4).is_empty());
+}

@@ -205,3 +205,165 @@ pub fn importer_occurrences(
     }
     out
 }
+
+/// What an imported file was when it was read: an open document at one version
+/// (the opening, so a document closed and opened again is new), or a file on
+/// disk by its modification time and length.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rev {
+    /// An open document: (its opening, its version).
+    Open(u64, i32),
+    /// A file on disk: (modification time, length).
+    Disk(std::time::SystemTime, u64),
+}
+
+/// What a document's imports depend on in its own text: its name and root, its
+/// imports (paths, aliases, where written) and the names it defines (a name it
+/// defines is not bound by a plain import). An edit elsewhere leaves it alone.
+#[derive(PartialEq)]
+struct Shape {
+    name: Option<PathBuf>,
+    root: Option<PathBuf>,
+    imports: Vec<jue_engine::analysis::modules::Import>,
+    defines: Vec<Box<str>>,
+}
+
+struct Cached {
+    project: std::sync::Arc<crate::project::Project>,
+    shape: Shape,
+    /// The version read, and whether the result holds only for it (diagnostics
+    /// point into its text).
+    version: i32,
+    exact: bool,
+    /// Every file read, as it was.
+    revs: Vec<(PathBuf, Rev)>,
+    imports: std::sync::Arc<Imports>,
+}
+
+/// Each open document's imports, as last checked: used again while the document's
+/// imports and definitions and every file read are as they were (open documents
+/// by version, others by modification time and length), so an edit does not read
+/// and check the imported files again, nor does an edit of an unrelated document.
+#[derive(Default)]
+pub struct ImportsCache {
+    entries: std::sync::Mutex<HashMap<String, Cached>>,
+}
+
+/// A modification this recent may be followed by another within the clock's
+/// resolution: such a file is read again next time rather than trusted.
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn rev_of(path: &Path, open: &HashMap<PathBuf, (u64, i32)>) -> Option<Rev> {
+    if let Some(&(o, v)) = open.get(path) {
+        return Some(Rev::Open(o, v));
+    }
+    let m = std::fs::metadata(path).ok()?;
+    Some(Rev::Disk(m.modified().ok()?, m.len()))
+}
+
+impl ImportsCache {
+    /// The imports of document `key` at `version` (see [`Imports::of`]): the last
+    /// ones when nothing they depend on changed. `open` holds the open documents'
+    /// revisions by resolved path; `texts` their texts, asked only when files must
+    /// be read.
+    #[allow(clippy::too_many_arguments)]
+    pub fn imports(
+        &self,
+        key: &str,
+        version: i32,
+        project: &std::sync::Arc<crate::project::Project>,
+        text: &str,
+        path: Option<&Path>,
+        roots: &[PathBuf],
+        open: &HashMap<PathBuf, (u64, i32)>,
+        texts: &dyn Fn() -> HashMap<PathBuf, String>,
+    ) -> Option<std::sync::Arc<Imports>> {
+        let lock = |m: &std::sync::Mutex<HashMap<String, Cached>>| {
+            m.lock().unwrap_or_else(|e| e.into_inner()).remove(key)
+        };
+        if !text.contains("import") {
+            lock(&self.entries);
+            return None;
+        }
+        let parse = jue_engine::syntax::parse(text);
+        let imports = jue_engine::analysis::modules::imports_of(&parse.forms);
+        if imports.is_empty() {
+            lock(&self.entries);
+            return None;
+        }
+        let session = project.session();
+        let tier = session.env().default_tier;
+        let shape = Shape {
+            name: path.map(Path::to_path_buf),
+            root: path.and_then(|p| root_for(p, roots)),
+            imports,
+            defines: jue_engine::analysis::globals::Shapes::of(&parse.forms, tier)
+                .defines
+                .into_iter()
+                .map(|d| d.name)
+                .collect(),
+        };
+        drop(parse);
+        if let Some(c) = lock(&self.entries) {
+            let fresh = std::sync::Arc::ptr_eq(&c.project, project)
+                && c.shape == shape
+                && (!c.exact || c.version == version)
+                && c.revs
+                    .iter()
+                    .all(|(p, r)| rev_of(p, open).as_ref() == Some(r));
+            if fresh {
+                let imports = c.imports.clone();
+                self.keep(key, c);
+                return Some(imports);
+            }
+        }
+        let now = std::time::SystemTime::now();
+        let imports = std::sync::Arc::new(Imports::of(&session, text, path, roots, &texts())?);
+        drop(session);
+        // A missing file may appear: checked again each time. So is a file
+        // written a moment ago (it may change again within the clock's resolution).
+        let mut cacheable = !imports
+            .diagnostics
+            .iter()
+            .any(|d| d.code == jue_engine::diagnostic::Code::E0107);
+        let mut revs = Vec::with_capacity(imports.files.len());
+        for f in &imports.files {
+            match rev_of(&f.path, open) {
+                Some(Rev::Disk(t, _)) if now.duration_since(t).map_or(true, |d| d < SETTLED) => {
+                    cacheable = false;
+                }
+                Some(r) => revs.push((f.path.clone(), r)),
+                None => cacheable = false,
+            }
+        }
+        if cacheable {
+            self.keep(
+                key,
+                Cached {
+                    project: project.clone(),
+                    shape,
+                    version,
+                    exact: !imports.diagnostics.is_empty(),
+                    revs,
+                    imports: imports.clone(),
+                },
+            );
+        }
+        Some(imports)
+    }
+
+    fn keep(&self, key: &str, c: Cached) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_string(), c);
+    }
+
+    /// Forgets a closed document's imports.
+    pub fn forget(&self, key: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}

@@ -31,6 +31,11 @@ use tower_lsp_server::{Client, LanguageServer};
 struct Doc {
     uri: Uri,
     path: Option<PathBuf>,
+    /// Its path resolved (symlinks followed), as imports name files; and which
+    /// opening this is, so a document closed and opened again is new to the
+    /// imports cache.
+    resolved: Option<PathBuf>,
+    opened: u64,
     rope: Rope,
     version: i32,
     /// The newest version, read by a running analysis to know a newer edit came.
@@ -58,6 +63,8 @@ struct State {
     docs: Mutex<HashMap<String, Doc>>,
     projects: Projects,
     index: WorkspaceIndex,
+    /// Each document's imports, as last read.
+    imports: crate::imports::ImportsCache,
     roots: Mutex<Vec<PathBuf>>,
     /// What the client can take, from `initialize`.
     caps: Mutex<Arc<ClientCaps>>,
@@ -120,25 +127,37 @@ impl State {
                 }
             }
         }
-        // The files it imports, read from disk now (they may have changed).
+        // The files it imports: read again only when they (or its imports) changed.
         let roots = lock(&self.roots).clone();
         let imports = {
             let text = rope.to_string();
             // Imported files that are open are read from their editors (unsaved text).
-            let open: HashMap<PathBuf, String> = if text.contains("import") {
+            let open: HashMap<PathBuf, (u64, i32)> = if text.contains("import") {
                 lock(&self.docs)
                     .values()
                     .filter(|d| d.path.is_some() && d.path != path)
-                    .filter_map(|d| {
-                        let p = std::fs::canonicalize(d.path.as_ref()?).ok()?;
-                        Some((p, d.rope.to_string()))
-                    })
+                    .filter_map(|d| Some((d.resolved.clone()?, (d.opened, d.version))))
                     .collect()
             } else {
                 HashMap::new()
             };
-            let session = project.session();
-            Imports::of(&session, &text, path.as_deref(), &roots, &open).map(Arc::new)
+            let texts = || -> HashMap<PathBuf, String> {
+                lock(&self.docs)
+                    .values()
+                    .filter(|d| d.path.is_some() && d.path != path)
+                    .filter_map(|d| Some((d.resolved.clone()?, d.rope.to_string())))
+                    .collect()
+            };
+            self.imports.imports(
+                key,
+                current,
+                &project,
+                &text,
+                path.as_deref(),
+                &roots,
+                &open,
+                &texts,
+            )
         };
         let file = path.clone().map(|p| (p, roots));
         let analyzed = {
@@ -348,13 +367,22 @@ impl Backend {
     }
 
     /// Open documents that import files are checked again (a file they import may
-    /// have changed on disk).
-    fn recheck_importers(&self, except: Option<&str>) {
+    /// have changed on disk). With `changed`, only those that read that file,
+    /// directly or not, or whose imports had errors (it may be what they missed).
+    /// Their imports are read again only if a file they read changed.
+    fn recheck_importers(&self, except: Option<&str>, changed: Option<&std::path::Path>) {
+        let reads = |a: &Analyzed| {
+            a.imports.as_ref().is_some_and(|i| {
+                changed.is_none_or(|c| {
+                    !i.diagnostics.is_empty() || i.files.iter().any(|f| f.path == c)
+                })
+            })
+        };
         let list: Vec<(String, i32)> = {
             let mut docs = lock(&self.state.docs);
             docs.iter_mut()
                 .filter(|(k, _)| except != Some(k.as_str()))
-                .filter(|(_, d)| d.analyzed.as_ref().is_some_and(|a| a.imports.is_some()))
+                .filter(|(_, d)| d.analyzed.as_deref().is_some_and(reads))
                 .map(|(k, d)| {
                     d.analyzed = None;
                     (k.clone(), d.version)
@@ -580,10 +608,15 @@ impl LanguageServer for Backend {
         let td = params.text_document;
         let key = td.uri.as_str().to_string();
         let version = td.version;
+        static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let path = file_path(&td.uri);
+        let resolved = path.as_ref().and_then(|p| std::fs::canonicalize(p).ok());
         lock(&self.state.docs).insert(
             key.clone(),
             Doc {
-                path: file_path(&td.uri),
+                resolved,
+                opened: OPENED.fetch_add(1, Ordering::Relaxed),
+                path,
                 uri: td.uri,
                 rope: Rope::from_str(&td.text),
                 version,
@@ -599,7 +632,7 @@ impl LanguageServer for Backend {
         let key = params.text_document.uri.as_str().to_string();
         let version = params.text_document.version;
         let enc = self.state.enc();
-        {
+        let resolved = {
             let mut docs = lock(&self.state.docs);
             let Some(d) = docs.get_mut(&key) else { return };
             // Announce the version first: a running analysis of an older one stops at
@@ -616,10 +649,13 @@ impl LanguageServer for Backend {
             }
             drop(live);
             d.version = version;
-        }
+            d.resolved.clone()
+        };
         self.schedule(key.clone(), version);
         // Open documents importing it read its text from here: check them again.
-        self.recheck_importers(Some(&key));
+        if let Some(p) = resolved {
+            self.recheck_importers(Some(&key), Some(&p));
+        }
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
@@ -631,13 +667,18 @@ impl LanguageServer for Backend {
         if let Some(v) = version {
             self.schedule(key, v); // re-checks jue.toml; re-analyses only if it changed
         }
-        self.recheck_importers(None);
+        self.recheck_importers(None, None);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let key = params.text_document.uri.as_str().to_string();
         let removed = lock(&self.state.docs).remove(&key);
         self.state.tokens.forget(&params.text_document.uri);
+        self.state.imports.forget(&key);
+        // Its importers read it from disk again (its unsaved edits are gone).
+        if let Some(p) = removed.as_ref().and_then(|d| d.resolved.as_deref()) {
+            self.recheck_importers(None, Some(p));
+        }
         if removed.is_some() {
             let _guard = self.state.publish.lock().await;
             self.client
@@ -674,7 +715,7 @@ impl LanguageServer for Backend {
             for (k, v) in list {
                 self.schedule(k, v);
             }
-            self.recheck_importers(None);
+            self.recheck_importers(None, None);
         }
     }
 
