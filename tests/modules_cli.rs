@@ -216,7 +216,61 @@ fn repl_load_and_reload() {
     let err = text(&o.stderr);
     assert_eq!(text(&o.stdout), "\"old\"\n0\n\"new\"\n", "{err}");
     assert!(err.contains("nothing changed"), "{err}");
-    assert!(err.contains("reloaded lib/u.jue"), "{err}");
+    // One line per file: the changed one ran again, its importer was checked.
+    assert!(err.contains("reloaded lib/u.jue\n"), "{err}");
+    assert!(
+        err.contains("checked lib/main.jue (it imports a reloaded file; not run again)\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reload_checks_the_unchanged_importers_of_a_changed_file() {
+    let d = scratch("reload-importers");
+    write(
+        &d,
+        "c.jue",
+        "(define (leaf) 1)
+",
+    );
+    write(&d, "b.jue", "(import \"c.jue\")\n(define (mid) (leaf))\n");
+    write(&d, "a.jue", "(import \"b.jue\")\n(define (top) (mid))\n");
+    let o = {
+        let mut child = jue()
+            .args(["repl", "--grant", &format!("IoPersist={}", d.display())])
+            .current_dir(&d)
+            .env("XDG_DATA_HOME", d.join(".data"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // c's `leaf` and b's `mid` now take an argument: a's `(mid)` is wrong,
+        // though a.jue itself did not change.
+        let script = format!(
+            ":load a.jue\n(top)\n\
+             (begin (fs:write-file \"{c}\" \"(define (leaf x) x)\\n\") 0)\n\
+             (begin (fs:write-file \"{b}\" \"(import \\\"c.jue\\\")\\n(define (mid x) (leaf x))\\n\") 0)\n\
+             :reload\n(top)\n",
+            c = d.join("c.jue").display(),
+            b = d.join("b.jue").display(),
+        );
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let err = text(&o.stderr);
+    // Nothing reloaded: `top` still calls the old `mid`.
+    assert_eq!(text(&o.stdout), "1\n0\n0\n1\n", "{err}");
+    assert!(
+        err.contains("a.jue") && err.contains("mid") && err.contains("nothing reloaded"),
+        "{err}"
+    );
+    assert!(!err.contains("reloaded c.jue"), "{err}");
 }
 
 #[test]

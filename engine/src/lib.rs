@@ -82,7 +82,7 @@ pub use ground::ffi::{
 pub use ground::span::{SourceFile, Span};
 pub use session::grants::{GrantError, GrantSource};
 pub use session::register::{FromJue, IntoJue, TypedCxFn, TypedFn};
-pub use session::{CodeStats, EvalError, Prepared, Session};
+pub use session::{CodeStats, EvalError, Prepared, Reload, Session};
 pub use vm::error::{ErrorKind, RuntimeError};
 pub use vm::limits::{Interrupt, Limits};
 pub use vm::output::Output;

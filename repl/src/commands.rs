@@ -564,17 +564,25 @@ fn load(repl: &mut Repl, path: &str, asker: &mut dyn Asker) -> bool {
 fn reload(repl: &mut Repl, path: &str, asker: &mut dyn Asker) -> bool {
     let only = (!path.is_empty()).then(|| std::path::Path::new(path));
     match repl.session.prepare_reload(only) {
-        Ok((names, _)) if names.is_empty() => {
+        Ok(r) if r.reloaded.is_empty() => {
             repl.message("nothing changed");
             true
         }
-        Ok((names, programs)) => {
+        Ok(r) => {
             let mut ok = true;
-            for p in programs {
+            for p in r.programs {
                 ok &= repl.eval_prepared(Ok(p), false, asker);
             }
             if ok {
-                repl.message(&format!("reloaded {}", names.join(", ")));
+                // One line per file: what ran again, and what was only checked.
+                let mut lines: Vec<String> =
+                    r.reloaded.iter().map(|n| format!("reloaded {n}")).collect();
+                lines.extend(
+                    r.checked.iter().map(|n| {
+                        format!("checked {n} (it imports a reloaded file; not run again)")
+                    }),
+                );
+                repl.message(&lines.join("\n"));
             }
             ok
         }

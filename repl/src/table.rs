@@ -73,7 +73,7 @@ pub const COMMANDS: &[Command] = &[
         name: ":reload",
         args: "[FILE]",
         short: "load changed files again",
-        help: "read again every file the session loaded (with :load or import) whose text changed, or only FILE; check them with what they import; with no error run them again (imported files first), so their new definitions replace the old ones and code compiled earlier calls them; with an error nothing is reloaded",
+        help: "read again every file the session loaded (with :load or import) whose text changed, or only FILE; check them with what they import, and the loaded files that import them (not run again); with no error run them again (imported files first), so their new definitions replace the old ones and code compiled earlier calls them; says what was reloaded and checked, a line per file; with an error nothing is reloaded",
     },
     Command {
         name: ":edit",

@@ -149,6 +149,17 @@ pub struct Prepared {
     pin: std::sync::Arc<()>,
 }
 
+/// What `:reload` found to do ([`Session::prepare_reload`]).
+#[derive(Default)]
+pub struct Reload {
+    /// The changed files, as diagnostics name them: they run again.
+    pub reloaded: Vec<String>,
+    /// The loaded files importing them, directly or not: checked, not run.
+    pub checked: Vec<String>,
+    /// The changed files' programs, imported files before their importers.
+    pub programs: Vec<Prepared>,
+}
+
 /// A file loaded in the session: what importers see of it, and what `:reload`
 /// compares.
 #[derive(Clone, Debug)]
@@ -896,17 +907,16 @@ impl Session {
         ))
     }
 
-    /// `:reload`: the files loaded in the session whose text changed since it was
-    /// read (or only `only`), checked again with the files they import, and
-    /// compiled: their names and the programs to run, imported files before their
-    /// importers (empty: nothing changed). With any error diagnostic nothing is
-    /// compiled, so nothing is reloaded. Run each with [`Session::run`]: the new
-    /// definitions replace the old ones under the same globals, so code compiled
-    /// earlier calls them.
-    pub fn prepare_reload(
-        &mut self,
-        only: Option<&std::path::Path>,
-    ) -> Result<(Vec<String>, Vec<Prepared>), EvalError> {
+    /// `:reload` (tooling §2): the files loaded in the session whose text changed
+    /// since it was read (or only `only`), checked again with the files they
+    /// import, and so are the loaded files that import them, directly or not
+    /// (with their text as loaded; they are not run again); then the changed
+    /// files compiled, imported files before their importers (nothing: nothing
+    /// changed). With any error diagnostic nothing is compiled, so nothing is
+    /// reloaded. Run each program with [`Session::run`]: the new definitions
+    /// replace the old ones under the same globals, so code compiled earlier calls
+    /// them.
+    pub fn prepare_reload(&mut self, only: Option<&std::path::Path>) -> Result<Reload, EvalError> {
         let only = match only {
             Some(p) => match std::fs::canonicalize(p) {
                 Ok(c) if self.loaded.contains_key(&c) => Some(c),
@@ -943,9 +953,33 @@ impl Session {
             }
         }
         if changed.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok(Reload::default());
         }
         let set: Vec<std::path::PathBuf> = changed.iter().map(|(p, _)| p.clone()).collect();
+        // The loaded files that import a changed one, directly or not (a fixpoint
+        // over the loaded files: each round adds at least one or stops).
+        let mut importers: Vec<std::path::PathBuf> = Vec::new();
+        loop {
+            let reaches = |q: &std::path::PathBuf| set.contains(q) || importers.contains(q);
+            let mut more: Vec<std::path::PathBuf> = self
+                .loaded
+                .iter()
+                .filter(|(p, f)| !reaches(p) && f.imports.iter().any(reaches))
+                .map(|(p, _)| p.clone())
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            more.sort();
+            importers.extend(more);
+        }
+        // What a check walks again: the changed files and those importers (which
+        // are read as loaded, not from disk).
+        let walked: Vec<std::path::PathBuf> = set.iter().chain(&importers).cloned().collect();
+        let texts: HashMap<std::path::PathBuf, String> = importers
+            .iter()
+            .map(|p| (p.clone(), self.loaded[p].text.to_string()))
+            .collect();
         // Files another changed file imports (directly or not) run inside its program.
         let mut inner: std::collections::HashSet<std::path::PathBuf> = Default::default();
         for p in &set {
@@ -989,17 +1023,35 @@ impl Session {
                 prefix,
             ));
         }
+        // The importers are checked too (not run): a change may break them.
+        let checked: Vec<(
+            SourceFile,
+            std::path::PathBuf,
+            std::path::PathBuf,
+            Option<String>,
+        )> = importers
+            .iter()
+            .map(|p| {
+                let f = &self.loaded[p];
+                (
+                    SourceFile::new(f.name.as_str(), f.text.to_string()),
+                    p.clone(),
+                    f.root.clone(),
+                    Some(f.prefix.clone()).filter(|p| !p.is_empty()),
+                )
+            })
+            .collect();
         // Check everything before compiling anything: with an error nothing is reloaded.
-        for (source, path, root, prefix) in &roots {
+        for (source, path, root, prefix) in roots.iter().chain(&checked) {
             let mut ids = self.module_ids.clone();
             let mut loader = SessionLoader {
                 root_path: root.clone(),
                 root: None,
                 loaded: &self.loaded,
-                reload: &set,
+                reload: &walked,
                 ids: &mut ids,
                 budget: self.text_budget(source),
-                open: None,
+                open: Some(&texts),
             };
             let env = self.env();
             let scope = Some(&self.top_scope).filter(|m| !m.names.is_empty());
@@ -1031,17 +1083,20 @@ impl Session {
                 });
             }
         }
-        let mut names: Vec<String> = set
-            .iter()
-            .filter_map(|p| self.loaded.get(p).map(|f| f.name.clone()))
-            .collect();
-        names.sort();
-        let mut out = Vec::new();
+        let name = |p: &std::path::PathBuf| self.loaded.get(p).map(|f| f.name.clone());
+        let mut reloaded: Vec<String> = set.iter().filter_map(name).collect();
+        reloaded.sort();
+        let checked: Vec<String> = importers.iter().filter_map(name).collect();
+        let mut programs = Vec::new();
         for (source, path, root, prefix) in roots {
             let key = path.to_str().map(str::to_string);
-            out.push(self.prepare_program(source, root, key, prefix, &set)?);
+            programs.push(self.prepare_program(source, root, key, prefix, &set)?);
         }
-        Ok((names, out))
+        Ok(Reload {
+            reloaded,
+            checked,
+            programs,
+        })
     }
 
     /// Pins a program's code (one pin per file's source, one token) and wraps it.
