@@ -105,9 +105,10 @@ impl Imports {
         match (a, b) {
             (None, None) => true,
             (Some(a), Some(b)) => {
-                a.scope.names == b.scope.names
-                    && a.scope.globals == b.scope.globals
-                    && a.diagnostics == b.diagnostics
+                std::ptr::eq(a, b)
+                    || a.scope.names == b.scope.names
+                        && a.scope.globals == b.scope.globals
+                        && a.diagnostics == b.diagnostics
             }
             _ => false,
         }

@@ -65,6 +65,9 @@ struct State {
     index: WorkspaceIndex,
     /// Each document's imports, as last read.
     imports: crate::imports::ImportsCache,
+    /// The imports whose files' diagnostics were last published, per document:
+    /// the same imports are not published again at each edit.
+    published: Mutex<HashMap<String, std::sync::Weak<Imports>>>,
     roots: Mutex<Vec<PathBuf>>,
     /// What the client can take, from `initialize`.
     caps: Mutex<Arc<ClientCaps>>,
@@ -345,7 +348,13 @@ impl Backend {
             let diags = features::diagnostics(&cx);
             client.publish_diagnostics(uri, diags, Some(version)).await;
             // Diagnostics of imported files that are not open, under their own URIs.
-            if let Some(imports) = &a.imports {
+            let fresh = a.imports.as_ref().filter(|i| {
+                let mut published = lock(&state.published);
+                let old = published.insert(key.clone(), Arc::downgrade(i));
+                !old.and_then(|w| w.upgrade())
+                    .is_some_and(|o| Arc::ptr_eq(&o, i))
+            });
+            if let Some(imports) = fresh {
                 for f in &imports.files {
                     let Some(furi) = Uri::from_file_path(&f.path) else {
                         continue;
@@ -675,6 +684,7 @@ impl LanguageServer for Backend {
         let removed = lock(&self.state.docs).remove(&key);
         self.state.tokens.forget(&params.text_document.uri);
         self.state.imports.forget(&key);
+        lock(&self.state.published).remove(&key);
         // Its importers read it from disk again (its unsaved edits are gone).
         if let Some(p) = removed.as_ref().and_then(|d| d.resolved.as_deref()) {
             self.recheck_importers(None, Some(p));
