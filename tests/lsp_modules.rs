@@ -504,3 +504,34 @@ fn unchanged_imports_are_not_read_again() {
     );
     assert!(c.diagnostics(&uri, 4).is_empty());
 }
+
+#[test]
+fn references_read_open_importers_from_their_editors() {
+    let dir = temp_dir("modules-refs-open");
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    let u = "(define (twice x) (* 2 x))\n";
+    std::fs::write(dir.join("lib/u.jue"), u).unwrap();
+    let main = "(import \"lib/u.jue\")\n(twice 1)\n";
+    std::fs::write(dir.join("main.jue"), main).unwrap();
+    let mut c = Client::spawn_in(&dir);
+    c.initialize(&dir, &["utf-16"]);
+    let (u_uri, main_uri) = (
+        file_uri(&dir.join("lib/u.jue")),
+        file_uri(&dir.join("main.jue")),
+    );
+    // main.jue open with a use its file on disk does not have yet.
+    c.open(&main_uri, &format!("{main}(twice 2)\n"));
+    c.diagnostics(&main_uri, 1);
+    c.open(&u_uri, u);
+    c.diagnostics(&u_uri, 1);
+    let refs = c.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": u_uri}, "position": {"line": 0, "character": 10},
+               "context": {"includeDeclaration": false}}),
+    );
+    assert_eq!(
+        locations(&refs),
+        vec![(main_uri.clone(), 1, 1), (main_uri.clone(), 2, 1)],
+        "{refs}"
+    );
+}

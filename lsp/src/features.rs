@@ -16,6 +16,7 @@ use jue_engine::syntax::lexer::{TokenKind, lex};
 use jue_engine::syntax::tree::Node;
 use jue_engine::{CapSet, Capability, Span, TrustTier};
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use tower_lsp_server::ls_types::*;
 
 /// What the client announced it can take (`initialize`), which shapes answers.
@@ -864,7 +865,11 @@ type FileUses = (Uri, ropey::Rope, Vec<Span>, Option<Span>);
 /// in this document, and in every other file under the root that imports the
 /// defining file directly. With the name as its file defines it; `None` when the
 /// name at the offset is not imported.
-fn imported_occurrences(cx: &Ctx<'_>, off: u32) -> Option<(String, Vec<FileUses>)> {
+fn imported_occurrences(
+    cx: &Ctx<'_>,
+    off: u32,
+    open: &HashMap<PathBuf, String>,
+) -> Option<(String, Vec<FileUses>)> {
     let imports = cx.doc.imports.as_ref()?;
     let r = reference_at(cx.doc, off)?;
     let RefTarget::Global(g) = &r.target else {
@@ -881,8 +886,14 @@ fn imported_occurrences(cx: &Ctx<'_>, off: u32) -> Option<(String, Vec<FileUses>
         .map(|(_, r)| r.clone())
         .unwrap_or_default();
     let session = cx.doc.project.session();
-    let mut own =
-        crate::imports::own_occurrences(&session, &file.path, file.source.text(), &roots, &d.name);
+    let mut own = crate::imports::own_occurrences(
+        &session,
+        &file.path,
+        file.source.text(),
+        &roots,
+        &d.name,
+        open,
+    );
     own.push(d.name_span);
     own.sort();
     own.dedup();
@@ -909,7 +920,7 @@ fn imported_occurrences(cx: &Ctx<'_>, off: u32) -> Option<(String, Vec<FileUses>
         .as_ref()
         .and_then(|(p, _)| std::fs::canonicalize(p).ok());
     for (p, rope, spans) in
-        crate::imports::importer_occurrences(&session, &file.path, &roots, &d.name)
+        crate::imports::importer_occurrences(&session, &file.path, &roots, &d.name, open)
     {
         if this.is_some() && std::fs::canonicalize(&p).ok() == this {
             continue; // this document: its open text was read above
@@ -937,9 +948,15 @@ fn name_part(rope: &ropey::Rope, s: Span, name: &str) -> (usize, usize) {
     }
 }
 
-/// Find references.
-pub fn references(cx: &Ctx<'_>, off: usize, include_declaration: bool) -> Vec<Location> {
-    if let Some((_, files)) = imported_occurrences(cx, off as u32) {
+/// Find references. `open`: the open documents' texts by resolved path (other
+/// files are read from disk).
+pub fn references(
+    cx: &Ctx<'_>,
+    off: usize,
+    include_declaration: bool,
+    open: &HashMap<PathBuf, String>,
+) -> Vec<Location> {
+    if let Some((_, files)) = imported_occurrences(cx, off as u32, open) {
         let mut out = Vec::new();
         for (uri, rope, spans, def) in files {
             out.extend(
@@ -964,7 +981,7 @@ pub fn references(cx: &Ctx<'_>, off: usize, include_declaration: bool) -> Vec<Lo
         .filter(|s| include_declaration || Some(*s) != def)
         .map(|s| Location::new(cx.uri.clone(), cx.range(s)))
         .collect();
-    for (uri, rope, spans) in importer_uses(cx, &target) {
+    for (uri, rope, spans) in importer_uses(cx, &target, open) {
         out.extend(spans.into_iter().map(|s| {
             Location::new(
                 uri.clone(),
@@ -977,7 +994,11 @@ pub fn references(cx: &Ctx<'_>, off: usize, include_declaration: bool) -> Vec<Lo
 
 /// A top-level definition's uses in the files under the root that import this
 /// document directly (language §13; tooling §3 references and rename).
-fn importer_uses(cx: &Ctx<'_>, target: &RefTarget) -> Vec<(Uri, ropey::Rope, Vec<Span>)> {
+fn importer_uses(
+    cx: &Ctx<'_>,
+    target: &RefTarget,
+    open: &HashMap<PathBuf, String>,
+) -> Vec<(Uri, ropey::Rope, Vec<Span>)> {
     let (RefTarget::Global(name), Some((path, roots))) = (target, &cx.doc.file) else {
         return Vec::new();
     };
@@ -985,7 +1006,7 @@ fn importer_uses(cx: &Ctx<'_>, target: &RefTarget) -> Vec<(Uri, ropey::Rope, Vec
         return Vec::new();
     }
     let session = cx.doc.project.session();
-    crate::imports::importer_occurrences(&session, path, roots, name)
+    crate::imports::importer_occurrences(&session, path, roots, name, open)
         .into_iter()
         .filter_map(|(p, rope, spans)| Some((Uri::from_file_path(&p)?, rope, spans)))
         .collect()
@@ -1025,11 +1046,17 @@ pub fn prepare_rename(cx: &Ctx<'_>, off: usize) -> Option<Range> {
 }
 
 /// Rename: edits for every occurrence; `Err` with a message for an invalid name.
-pub fn rename(cx: &Ctx<'_>, off: usize, new_name: &str) -> Result<Option<WorkspaceEdit>, String> {
+/// `open` as for [`references`].
+pub fn rename(
+    cx: &Ctx<'_>,
+    off: usize,
+    new_name: &str,
+    open: &HashMap<PathBuf, String>,
+) -> Result<Option<WorkspaceEdit>, String> {
     if !valid_name(new_name) {
         return Err(format!("`{new_name}` is not a valid Jue name"));
     }
-    if let Some((name, files)) = imported_occurrences(cx, off as u32) {
+    if let Some((name, files)) = imported_occurrences(cx, off as u32, open) {
         // An imported name: its definition and every use, in every file.
         let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
         for (uri, rope, spans, _) in files {
@@ -1056,7 +1083,7 @@ pub fn rename(cx: &Ctx<'_>, off: usize, new_name: &str) -> Result<Option<Workspa
     let mut changes = HashMap::new();
     changes.insert(cx.uri.clone(), edits);
     // Importers' uses: `name` or `A/name`, whose alias stays.
-    for (uri, rope, spans) in importer_uses(cx, &target) {
+    for (uri, rope, spans) in importer_uses(cx, &target, open) {
         let edits = spans
             .into_iter()
             .map(|s| {

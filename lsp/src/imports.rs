@@ -154,42 +154,49 @@ fn uses_in(session: &Session, text: &str, imports: Option<&Imports>, internal: &
 }
 
 /// Where a file uses its own top-level definition `name` (its text as given: an
-/// imported file as read with its importer).
+/// imported file as read with its importer). `open`: the open documents' texts
+/// by resolved path, read instead of the files.
 pub fn own_occurrences(
     session: &Session,
     path: &Path,
     text: &str,
     roots: &[PathBuf],
     name: &str,
+    open: &HashMap<PathBuf, String>,
 ) -> Vec<Span> {
-    let imports = Imports::of(session, text, Some(path), roots, &HashMap::new());
+    let imports = Imports::of(session, text, Some(path), roots, open);
     uses_in(session, text, imports.as_ref(), name)
 }
 
 /// Where the files under the root that import `file` directly use its top-level
 /// definition `name` (plainly or as `A/name`): each file with its text and spans.
+/// Open documents (`open`, by resolved path) are read from their editors.
 pub fn importer_occurrences(
     session: &Session,
     file: &Path,
     roots: &[PathBuf],
     name: &str,
+    open: &HashMap<PathBuf, String>,
 ) -> Vec<(PathBuf, Rope, Vec<Span>)> {
     let (Ok(canon), Some(root)) = (std::fs::canonicalize(file), root_for(file, roots)) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for f in crate::workspace::jue_files(&root) {
-        if std::fs::canonicalize(&f).is_ok_and(|c| c == canon) {
+        let resolved = std::fs::canonicalize(&f).ok();
+        if resolved.as_ref() == Some(&canon) {
             continue;
         }
-        // Program text only: a huge file is not one to rename in.
-        if std::fs::metadata(&f).map_or(true, |m| m.len() > 4 << 20) {
-            continue;
-        }
-        let Ok(text) = std::fs::read_to_string(&f) else {
-            continue;
+        let text = match resolved.as_ref().and_then(|r| open.get(r)) {
+            Some(t) => t.clone(),
+            // Program text only: a huge file is not one to rename in.
+            None if std::fs::metadata(&f).map_or(true, |m| m.len() > 4 << 20) => continue,
+            None => match std::fs::read_to_string(&f) {
+                Ok(t) => t,
+                Err(_) => continue,
+            },
         };
-        let Some(imports) = Imports::of(session, &text, Some(&f), roots, &HashMap::new()) else {
+        let Some(imports) = Imports::of(session, &text, Some(&f), roots, open) else {
             continue;
         };
         if !imports.paths.iter().any(|(_, p)| *p == canon) {

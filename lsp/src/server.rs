@@ -485,6 +485,15 @@ impl Backend {
         })
     }
 
+    /// The open documents' texts by resolved path (references and rename read
+    /// other files from here before disk).
+    fn open_texts(&self) -> HashMap<PathBuf, String> {
+        lock(&self.state.docs)
+            .values()
+            .filter_map(|d| Some((d.resolved.clone()?, d.rope.to_string())))
+            .collect()
+    }
+
     fn reanalyse_all(&self) {
         let list: Vec<(String, i32)> = {
             let mut docs = lock(&self.state.docs);
@@ -782,8 +791,9 @@ impl LanguageServer for Backend {
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
         let decl = params.context.include_declaration;
+        let open = self.open_texts();
         self.at(&params.text_document_position, move |cx, off| {
-            features::references(cx, off, decl)
+            features::references(cx, off, decl, &open)
         })
         .await
     }
@@ -801,9 +811,10 @@ impl LanguageServer for Backend {
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
         let name = params.new_name.clone();
+        let open = self.open_texts();
         let r = self
             .at(&params.text_document_position, move |cx, off| {
-                features::rename(cx, off, &name)
+                features::rename(cx, off, &name, &open)
             })
             .await?;
         match r {
