@@ -141,6 +141,8 @@ pub(super) struct Actor {
     pub(super) awaiters: Vec<(u32, u32)>,
     /// Heap bytes its parked stack accounts for.
     pub(super) parked_bytes: usize,
+    /// Its experimental caps while parked, if it runs under them (`tiers`).
+    pub(super) cap: Option<super::tiers::ParkedCap>,
 }
 
 impl Actor {
@@ -161,6 +163,7 @@ impl Actor {
             site: None,
             awaiters: Vec::new(),
             parked_bytes: 0,
+            cap: None,
         }
     }
 
