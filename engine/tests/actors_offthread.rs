@@ -384,3 +384,40 @@ fn an_off_thread_closure_gets_its_grants_scope_and_shared_data_but_no_callback()
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn an_off_thread_result_is_checked_and_widened_as_on_the_vm_thread() {
+    let mut s = Session::new();
+    s.grant(Capability::SysCreateActor, None, GrantSource::CommandLine)
+        .expect("grant");
+    for (id, name, ret) in [
+        (100, "test:two", HostValue::Int(2)),
+        (101, "test:text", HostValue::String("x".into())),
+    ] {
+        let f = FfiFunction::new(
+            name,
+            HostFunction::Custom(id),
+            None,
+            Vec::<String>::new(),
+            "Float",
+            "Gives a value for a Float.",
+            SourceLocation::default(),
+        )
+        .with_implementation(move |_: &[HostValue]| Ok(ret.clone()))
+        .with_blocking(true);
+        s.register_function(f).expect("registers");
+    }
+    // Another actor lives, so these calls run on a worker thread.
+    assert_eq!(
+        s.eval_str("w", "(spawn sleep 100) (test:two)")
+            .expect("widens"),
+        HostValue::Float(2.0)
+    );
+    match s.eval_str("t", "(spawn sleep 100) (test:text)") {
+        Err(EvalError::Runtime(e)) => {
+            assert_eq!(e.kind, ErrorKind::Host);
+            assert!(e.message.contains("signature does not allow"), "{e:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

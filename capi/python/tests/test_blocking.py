@@ -84,3 +84,9 @@ def test_a_keyboard_interrupt_in_a_blocking_callback_stops_the_evaluation(s):
     with pytest.raises(KeyboardInterrupt):
         s.eval("(spawn sleep 5000) (py:stop)")
     assert s.eval("(+ 1 2)") == 3
+
+
+def test_an_int_from_a_blocking_callback_widens_to_a_declared_float(s):
+    s.register("py:two", lambda: 2, [], "Float", blocking=True)
+    got = s.eval("(spawn sleep 100) (py:two)")
+    assert got == 2.0 and isinstance(got, float)

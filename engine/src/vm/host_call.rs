@@ -51,7 +51,7 @@ pub struct HostEntry {
 /// for every Int up to 2^53; larger ones round, as `int->float` does.
 #[cold]
 #[inline(never)]
-fn widen_result(accepted: u16, v: Value) -> Option<Value> {
+pub(super) fn widen_result(accepted: u16, v: Value) -> Option<Value> {
     use crate::ground::types as t;
     match v {
         Value::Int(i) if accepted & t::FLOAT != 0 && accepted & t::INT == 0 => {

@@ -608,7 +608,15 @@ impl Vm {
                 &self.roots,
             ) {
                 Ok(v) if self.host.get(idx).is_none_or(|e| e.ret & v.kind_bit() != 0) => (v, None),
-                Ok(v) => (Value::Nil, Some(self.host_return_fault(idx, v))),
+                // An integral Int where a Float is declared widens, as on the VM thread.
+                Ok(v) => match self
+                    .host
+                    .get(idx)
+                    .and_then(|e| super::host_call::widen_result(e.ret, v))
+                {
+                    Some(w) => (w, None),
+                    None => (Value::Nil, Some(self.host_return_fault(idx, v))),
+                },
                 Err(m) => {
                     let name = self.host.get(idx).map_or("", |e| &*e.name).to_string();
                     (Value::Nil, Some(super::blocking::bad_result(&name, m)))
