@@ -193,7 +193,7 @@ impl Vm {
 
     /// The running actor is switched out: its caps come off the machine (the
     /// limits as they were before them) and are kept for its next turn.
-    pub(super) fn park_cap(&mut self) -> Option<ParkedCap> {
+    pub(super) fn park_cap(&mut self) -> Option<Box<ParkedCap>> {
         let c = self.cap.take()?;
         let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
         let l = self.limits;
@@ -209,12 +209,12 @@ impl Vm {
         self.deadline = c.saved_deadline;
         self.heap
             .set_limit(usize::try_from(c.saved.memory).unwrap_or(usize::MAX));
-        Some(parked)
+        Some(Box::new(parked))
     }
 
     /// A capped actor is switched in (its fuel reset): its caps go back on over
     /// the running evaluation's limits, its steps counted on from where it left.
-    pub(super) fn resume_cap(&mut self, p: ParkedCap) {
+    pub(super) fn resume_cap(&mut self, p: Box<ParkedCap>) {
         let saved = self.limits;
         let saved_deadline = self.deadline;
         let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
@@ -240,10 +240,10 @@ impl Vm {
 
     /// The caps of an actor that capped code spawns: the experimental caps,
     /// counted from its start, for its whole life.
-    pub(super) fn spawn_cap(&self) -> Option<ParkedCap> {
+    pub(super) fn spawn_cap(&self) -> Option<Box<ParkedCap>> {
         self.cap?;
         let caps = self.experimental_caps;
-        Some(ParkedCap {
+        Some(Box::new(ParkedCap {
             steps_left: caps.steps,
             memory: (self.heap.live_bytes() as u64).saturating_add(caps.memory),
             // Its first frame is the trampoline that calls its function.
@@ -253,7 +253,7 @@ impl Vm {
                 .map(|ms| Instant::now() + Duration::from_millis(ms)),
             timeout_ms: caps.timeout_ms,
             resume: None,
-        })
+        }))
     }
 
     /// The capped frame returned to its caller (at LEAVE): the caller's code
