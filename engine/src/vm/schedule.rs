@@ -397,7 +397,7 @@ impl Vm {
         self.fuel = 0;
         self.actors.turn_start = self.steps_used;
         if let Some(c) = cap {
-            self.resume_cap(c);
+            self.resume_cap(*c);
         }
         if let Some(f) = fault {
             return Some(Next::Raise(f));

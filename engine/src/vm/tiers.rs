@@ -214,7 +214,7 @@ impl Vm {
 
     /// A capped actor is switched in (its fuel reset): its caps go back on over
     /// the running evaluation's limits, its steps counted on from where it left.
-    pub(super) fn resume_cap(&mut self, p: Box<ParkedCap>) {
+    pub(super) fn resume_cap(&mut self, p: ParkedCap) {
         let saved = self.limits;
         let saved_deadline = self.deadline;
         let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
