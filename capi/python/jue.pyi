@@ -143,8 +143,10 @@ class Session:
         capability: Optional[str] = None,
         tier: str = "empirical",
         doc: str = "",
+        blocking: bool = False,
     ) -> None:
-        """Registers a Python callable as an FFI function."""
+        """Registers a Python callable as an FFI function (blocking: its calls
+        beside other actors run on a worker thread, which takes the GIL)."""
     def registry(self) -> list[dict[str, Any]]:
         """The registry, one dict per function."""
     def interrupt(self) -> None:

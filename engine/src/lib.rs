@@ -77,7 +77,7 @@ pub use ground::diagnostic::{Code, Diagnostic, Severity};
 pub use ground::ffi::{
     CallbackScope, CapSet, Capability, FfiCallGenerator, FfiFunction, FfiOp, FfiRegistry, Function,
     HostCx, HostData, HostError, HostErrorKind, HostFunction, HostImpl, RegistryError, Rooted,
-    Signature, SourceLocation, TrustTier, Type, Value,
+    SharedData, Signature, SourceLocation, TrustTier, Type, Value,
 };
 pub use ground::span::{SourceFile, Span};
 pub use session::grants::{GrantError, GrantSource};

@@ -433,8 +433,12 @@ impl Session {
         Ok(())
     }
 
-    /// Registers a Python callable as an FFI function.
-    #[pyo3(signature = (name, function, params, ret, capability=None, tier="empirical", doc=""))]
+    /// Registers a Python callable as an FFI function. With `blocking=True`
+    /// (language §6, §9) its calls made while other actors live run on a worker
+    /// thread, which takes the GIL for the call; several may run at once (each
+    /// waits for the GIL, so only code that releases it, such as I/O or
+    /// `time.sleep`, overlaps), and they cannot call Jue procedures back.
+    #[pyo3(signature = (name, function, params, ret, capability=None, tier="empirical", doc="", blocking=false))]
     #[allow(clippy::too_many_arguments)]
     fn register(
         slf: &Bound<'_, Session>,
@@ -445,6 +449,7 @@ impl Session {
         capability: Option<&str>,
         tier: &str,
         doc: &str,
+        blocking: bool,
     ) -> PyResult<()> {
         let py = slf.py();
         let this = slf.borrow();
@@ -481,7 +486,8 @@ impl Session {
             doc,
             SourceLocation::default(),
         )
-        .with_tier(tier);
+        .with_tier(tier)
+        .with_blocking(blocking);
         let callback = Callback {
             function,
             // Weak: the session holds its registry, which holds this callback.
@@ -586,7 +592,8 @@ struct Callback {
 }
 
 impl Callback {
-    /// Calls the function with the GIL; a Python exception is stashed (to come
+    /// Calls the function with the GIL (taken here: a blocking function's call
+    /// may run on a worker thread, which holds no GIL); a Python exception is stashed (to come
     /// back out of `eval`/`call` as itself) and becomes a Jue `host` error; a
     /// `BaseException` that is not an `Exception` (KeyboardInterrupt,
     /// SystemExit) also stops the evaluation, so Jue code cannot catch it.

@@ -2,9 +2,10 @@
 
 use std::ffi::{OsString, c_int};
 use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use cap_std::fs::{Dir, File, Permissions};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
@@ -122,6 +123,7 @@ pub fn query(
     if let Some(why) = watch.stopped() {
         return Err(stopped_error(why));
     }
+    let _in_use = InUse::take(&at.resolved, watch)?;
     let mut file = DbFile::load(scopes, path, &at)?;
     let refusal = Arc::new(Mutex::new(None::<String>));
     let stopped = Arc::new(AtomicU8::new(0));
@@ -157,6 +159,49 @@ pub fn query(
         file.save(scopes, path, &mut conn)?;
     }
     Ok(rows)
+}
+
+/// The database files a statement is running on in this process. Each
+/// statement loads its file, runs and writes it back whole, so two at once on
+/// one file (actors' calls run on worker threads) would lose one's write: they
+/// take turns, in no particular order; statements on other files run at once.
+static IN_USE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Signalled when a file is given back.
+static GIVEN_BACK: Condvar = Condvar::new();
+
+/// A database file held by the running statement until it is dropped.
+struct InUse(PathBuf);
+
+impl InUse {
+    /// Waits for the file (canonical path) to be free, watching the deadline and
+    /// the stop flag meanwhile.
+    fn take(file: &Path, watch: &Watch) -> Result<InUse, HostError> {
+        let mut busy = IN_USE.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if !busy.iter().any(|p| p == file) {
+                busy.push(file.to_path_buf());
+                return Ok(InUse(file.to_path_buf()));
+            }
+            if let Some(why) = watch.stopped() {
+                return Err(stopped_error(why));
+            }
+            busy = GIVEN_BACK
+                .wait_timeout(busy, Duration::from_millis(10))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        let mut busy = IN_USE.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(i) = busy.iter().position(|p| *p == self.0) {
+            busy.swap_remove(i);
+        }
+        drop(busy);
+        GIVEN_BACK.notify_all();
+    }
 }
 
 /// Runs a prepared, bound statement and collects its rows (`None` without result columns).

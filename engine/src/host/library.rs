@@ -9,12 +9,13 @@ use super::net;
 use super::{HostError, HostState, clock, fs};
 #[cfg(feature = "db")]
 use super::{SqlValue, db};
-use crate::ground::ffi::HostFunction;
 use crate::ground::ffi::Value as HostValue;
+use crate::ground::ffi::{Capability, HostFunction};
 use crate::vm::blocking::{BlockingNative, Job, JobCx};
 use crate::vm::error::{ErrorKind, Fault, FaultResult};
 use crate::vm::natives::{Ctx, NativeFn};
 use crate::vm::value::Value;
+use std::any::Any;
 #[cfg(feature = "net")]
 use std::time::{Duration, Instant};
 
@@ -39,10 +40,10 @@ pub fn standard_native(h: HostFunction) -> Option<NativeFn> {
     })
 }
 
-/// The standard functions whose work may run off the VM thread (language §9):
-/// files and HTTP. Each checks its arguments here and returns the work, which
-/// owns a copy of the scopes it needs. SQLite (its connections live in the
-/// session) and the virtual sensors (they never wait) run on the VM thread.
+/// The standard functions whose work may run off the VM thread (language §6,
+/// §9): files, HTTP, SQLite, sensors and actuators. Each checks its arguments
+/// here and returns the work, which owns a copy of the scopes it needs (and a
+/// handle on the shared sensor bank).
 pub fn standard_blocking(h: HostFunction) -> Option<BlockingNative> {
     use HostFunction as H;
     Some(match h {
@@ -52,8 +53,120 @@ pub fn standard_blocking(h: HostFunction) -> Option<BlockingNative> {
         H::FsListDir => job_list_dir,
         #[cfg(feature = "net")]
         H::HttpGet => job_http_get,
+        #[cfg(feature = "db")]
+        H::DbQuery => job_db_query,
+        H::ReadSensor => job_read_sensor,
+        H::SensorRead => job_sensor_read,
+        H::WriteActuator => job_write_actuator,
+        H::ActuatorWrite => job_actuator_write,
         _ => return None,
     })
+}
+
+/// What an embedder's blocking closure gets of the host state when it runs off
+/// the VM thread: the scope its capability opens (IoPersist directories,
+/// IoNetwork hosts), copied at call time; nothing else.
+pub fn host_snapshot(state: &(dyn Any + Send), cap: Option<Capability>) -> Box<dyn Any + Send> {
+    let mut out = HostState::default();
+    if let Some(s) = state.downcast_ref::<HostState>() {
+        match cap {
+            Some(Capability::IoPersist) => out.persist = s.persist.clone(),
+            Some(Capability::IoNetwork) => out.net = s.net.clone(),
+            _ => {}
+        }
+    }
+    Box::new(out)
+}
+
+fn job_read_sensor(cx: &mut Ctx, _: &[Value]) -> FaultResult<Job> {
+    let bank = state(cx)?.sensors.clone();
+    Ok(Box::new(move |_: &JobCx| {
+        Ok(HostValue::Float(bank.read_sensor("default")))
+    }))
+}
+
+fn job_sensor_read(cx: &mut Ctx, a: &[Value]) -> FaultResult<Job> {
+    let (bank, name) = (state(cx)?.sensors.clone(), symbol(cx, a[0]));
+    Ok(Box::new(move |_: &JobCx| {
+        Ok(HostValue::Float(bank.read_sensor(&name)))
+    }))
+}
+
+fn job_write_actuator(cx: &mut Ctx, a: &[Value]) -> FaultResult<Job> {
+    let (bank, v) = (state(cx)?.sensors.clone(), float(a[0]));
+    Ok(Box::new(move |_: &JobCx| {
+        bank.write_actuator("default", v);
+        Ok(HostValue::Bool(true))
+    }))
+}
+
+fn job_actuator_write(cx: &mut Ctx, a: &[Value]) -> FaultResult<Job> {
+    let (bank, name, v) = (state(cx)?.sensors.clone(), symbol(cx, a[0]), float(a[1]));
+    Ok(Box::new(move |_: &JobCx| {
+        bank.write_actuator(&name, v);
+        Ok(HostValue::Bool(true))
+    }))
+}
+
+#[cfg(feature = "db")]
+/// `db:query` off the VM thread: the parameters and the scopes copied here; the
+/// statement watches the deadline and the interrupt as on the VM thread.
+fn job_db_query(cx: &mut Ctx, a: &[Value]) -> FaultResult<Job> {
+    let params = db_params(cx, &a[2..])?;
+    let scopes = state(cx)?.persist.clone();
+    let (path, sql) = (string(cx, a[0]).to_string(), string(cx, a[1]).to_string());
+    Ok(Box::new(move |jcx: &JobCx| {
+        let watch = db::Watch {
+            deadline: jcx.deadline,
+            stop: Some(jcx.interrupt.as_atomic().clone()),
+        };
+        let Some(rows) = db::query(&scopes, &path, &sql, &params, &watch)? else {
+            return Ok(HostValue::Nil);
+        };
+        Ok(HostValue::List(
+            rows.into_iter()
+                .map(|row| HostValue::List(row.into_iter().map(sql_to_host).collect()))
+                .collect(),
+        ))
+    }))
+}
+
+#[cfg(feature = "db")]
+/// A column value as it crosses back (BLOB as lowercase hex, as `db:query` shows it).
+fn sql_to_host(c: SqlValue) -> HostValue {
+    match c {
+        SqlValue::Null => HostValue::Nil,
+        SqlValue::Int(n) => HostValue::Int(n),
+        SqlValue::Real(f) => HostValue::Float(f),
+        SqlValue::Text(s) => HostValue::String(s),
+        SqlValue::Blob(b) => HostValue::String(db::blob_hex(&b)),
+    }
+}
+
+#[cfg(feature = "db")]
+/// The values bound to `db:query`'s `?` parameters.
+fn db_params(cx: &Ctx, a: &[Value]) -> FaultResult<Vec<SqlValue>> {
+    let mut params = Vec::with_capacity(a.len());
+    for (i, v) in a.iter().enumerate() {
+        params.push(match *v {
+            Value::Int(n) => SqlValue::Int(n),
+            Value::Float(f) => SqlValue::Real(f),
+            Value::Str(_) => SqlValue::Text(string(cx, *v).to_string()),
+            Value::Nil => SqlValue::Null,
+            Value::Bool(b) => SqlValue::Int(i64::from(b)),
+            other => {
+                return Err(Fault::new(
+                    ErrorKind::Type,
+                    format!(
+                        "db:query parameter {} must be Int, Float, String, Bool or nil, not {}",
+                        i + 1,
+                        other.type_name()
+                    ),
+                ));
+            }
+        });
+    }
+    Ok(params)
 }
 
 fn job_read_file(cx: &mut Ctx, a: &[Value]) -> FaultResult<Job> {
@@ -205,26 +318,7 @@ pub fn http_get(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 #[cfg(feature = "db")]
 /// `db:query`: path, SQL, then values bound to the `?` parameters.
 pub fn db_query(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let mut params = Vec::new();
-    for (i, v) in a[2..].iter().enumerate() {
-        params.push(match *v {
-            Value::Int(n) => SqlValue::Int(n),
-            Value::Float(f) => SqlValue::Real(f),
-            Value::Str(_) => SqlValue::Text(string(cx, *v).to_string()),
-            Value::Nil => SqlValue::Null,
-            Value::Bool(b) => SqlValue::Int(i64::from(b)),
-            other => {
-                return Err(Fault::new(
-                    ErrorKind::Type,
-                    format!(
-                        "db:query parameter {} must be Int, Float, String, Bool or nil, not {}",
-                        i + 1,
-                        other.type_name()
-                    ),
-                ));
-            }
-        });
-    }
+    let params = db_params(cx, &a[2..])?;
     let rows = db::query(
         &state(cx)?.persist,
         string(cx, a[0]),

@@ -88,4 +88,19 @@ impl Session {
             .get_mut(&std::any::TypeId::of::<T>())
             .and_then(|b| b.downcast_mut::<T>())
     }
+
+    /// Sets the host's shared data of type `T` (one value per type): host
+    /// functions reach it with `cx.shared_data::<T>()` on the VM thread and off
+    /// it (a blocking function running beside other actors sees the value set
+    /// when its call began). Put what changes behind a `Mutex` or atomics.
+    pub fn set_shared_data<T: std::any::Any + Send + Sync>(&mut self, data: T) {
+        std::sync::Arc::make_mut(&mut self.vm.host_shared)
+            .insert(std::any::TypeId::of::<T>(), std::sync::Arc::new(data));
+    }
+
+    /// The host's shared data of type `T`, if set.
+    pub fn shared_data<T: std::any::Any + Send + Sync>(&self) -> Option<std::sync::Arc<T>> {
+        let v = self.vm.host_shared.get(&std::any::TypeId::of::<T>())?;
+        std::sync::Arc::clone(v).downcast::<T>().ok()
+    }
 }

@@ -239,6 +239,7 @@ impl Session {
     pub fn with_output(out: Output) -> Session {
         let mut vm = Vm::new(out);
         vm.host_data = Box::new(HostState::default());
+        vm.host_snapshot = crate::host::library::host_snapshot;
         let mut s = Session {
             vm,
             registry: FfiRegistry::standard(),

@@ -141,6 +141,9 @@ pub(super) struct Actor {
     pub(super) awaiters: Vec<(u32, u32)>,
     /// Heap bytes its parked stack accounts for.
     pub(super) parked_bytes: usize,
+    /// Its experimental caps while parked, if it runs under them (`tiers`);
+    /// boxed, so that an uncapped actor pays one word.
+    pub(super) cap: Option<Box<super::tiers::ParkedCap>>,
 }
 
 impl Actor {
@@ -161,6 +164,7 @@ impl Actor {
             site: None,
             awaiters: Vec::new(),
             parked_bytes: 0,
+            cap: None,
         }
     }
 

@@ -13,7 +13,7 @@ use super::limits::Interrupt;
 use super::natives::Ctx;
 use super::value::Value;
 use crate::ground::capability::Capability;
-use crate::ground::ffi::context::{HostContext, HostCx, HostData};
+use crate::ground::ffi::context::{HostContext, HostCx, HostData, SharedData};
 use crate::ground::ffi::function::HostClosure;
 use crate::ground::ffi::{Function, HostError, Value as HostValue};
 use std::any::Any;
@@ -29,7 +29,10 @@ pub const MAX_RUNNING: usize = 64;
 pub struct JobCx {
     /// The evaluation's deadline: the work gives up by then.
     pub deadline: Option<Instant>,
-    /// The interrupt flag (Ctrl-C), for work that can look at it.
+    /// The flag that says stop, for work that can look at it: on the VM thread
+    /// the evaluation's interrupt (Ctrl-C); on a worker, the flag the VM raises
+    /// when it stops the actors of the evaluation that made the call (Ctrl-C,
+    /// a limit, `:reset`), which stays raised for that call.
     pub interrupt: Interrupt,
 }
 
@@ -52,6 +55,8 @@ pub(super) struct Pool {
     pub(super) running: usize,
     /// Calls waiting for a free worker, in order.
     queued: VecDeque<Queued>,
+    /// The stop flag of the calls of this evaluation (see [`JobCx::interrupt`]).
+    pub(super) cancel: Interrupt,
 }
 
 /// A call waiting for a worker: actor, generation, function index, work, deadline, interrupt.
@@ -65,6 +70,7 @@ impl Pool {
             rx,
             running: 0,
             queued: VecDeque::new(),
+            cancel: Interrupt::default(),
         }
     }
 
@@ -144,18 +150,45 @@ impl Pool {
     pub(super) fn drop_queued(&mut self) {
         self.queued.clear();
     }
+
+    /// The actors in calls stopped (`why`): the running calls are asked to stop
+    /// (a query stops, an embedder's function sees `interrupted`), and later
+    /// calls get a fresh flag.
+    pub(super) fn cancel(&mut self, why: super::limits::Stop) {
+        self.queued.clear();
+        if self.running > 0 {
+            self.cancel.raise_for(why);
+            self.cancel = Interrupt::default();
+        }
+    }
 }
 
+/// What an off-thread closure gets of the VM's host state (`Vm::host_data`):
+/// given that state and the function's capability, an owned copy of what the
+/// capability opens (the host floor provides it; the VM never looks inside).
+pub type Snapshot = fn(&(dyn Any + Send), Option<Capability>) -> Box<dyn Any + Send>;
+
+/// The snapshot of a VM without a host floor: nothing.
+pub fn no_snapshot(_: &(dyn Any + Send), _: Option<Capability>) -> Box<dyn Any + Send> {
+    Box::new(())
+}
+
+/// The message of a callback refused off the VM thread.
+pub const NO_CALLBACK_OFF_THREAD: &str = "a blocking host function running beside other actors cannot call Jue procedures back (the VM thread is running the other actors); register it without `blocking` to call back";
+
 /// The context of an embedder's blocking closure on a worker thread: its
-/// name, capability, deadline and the interrupt; no callbacks into Jue (the VM
-/// is running other actors) and no session state (it stays on the VM thread).
+/// name, capability and the scope that capability opens (a copy taken at call
+/// time), the deadline, the interrupt and the session's shared data. No
+/// callbacks into Jue (the VM is running other actors) and no per-session
+/// `host_data` (it stays on the VM thread, unsynchronised).
 struct WorkerCx {
     name: Arc<str>,
     capability: Option<Capability>,
     deadline: Option<Instant>,
     interrupt: Interrupt,
     data: HostData,
-    state: (),
+    state: Box<dyn Any + Send>,
+    shared: Arc<SharedData>,
 }
 
 impl HostContext for WorkerCx {
@@ -172,33 +205,41 @@ impl HostContext for WorkerCx {
         self.interrupt.get() != super::limits::Stop::None
     }
     fn host_state(&mut self) -> &mut dyn Any {
-        &mut self.state
+        &mut *self.state
     }
     fn host_data(&mut self) -> &mut HostData {
         &mut self.data
     }
     fn call(&mut self, _: &Function, _: &[HostValue]) -> Result<HostValue, HostError> {
-        Err(HostError::host(
-            "a blocking host function running beside other actors cannot call back into Jue",
-        ))
+        Err(HostError::host(NO_CALLBACK_OFF_THREAD))
+    }
+    fn shared_data(&self) -> Option<&SharedData> {
+        Some(&self.shared)
+    }
+    fn off_thread(&self) -> bool {
+        true
     }
 }
 
+/// What an embedder's closure sees off the VM thread, taken at call time.
+pub(super) struct Given {
+    pub(super) name: Arc<str>,
+    pub(super) capability: Option<Capability>,
+    pub(super) state: Box<dyn Any + Send>,
+    pub(super) shared: Arc<SharedData>,
+}
+
 /// The work of an embedder's closure registered as blocking.
-pub(super) fn closure_job(
-    f: Arc<HostClosure>,
-    name: Arc<str>,
-    capability: Option<Capability>,
-    args: Vec<HostValue>,
-) -> Job {
+pub(super) fn closure_job(f: Arc<HostClosure>, given: Given, args: Vec<HostValue>) -> Job {
     Box::new(move |jcx: &JobCx| {
         let mut w = WorkerCx {
-            name,
-            capability,
+            name: given.name,
+            capability: given.capability,
             deadline: jcx.deadline,
             interrupt: jcx.interrupt.clone(),
             data: HostData::default(),
-            state: (),
+            state: given.state,
+            shared: given.shared,
         };
         let mut cx = HostCx::new(&mut w);
         f(&mut cx, &args)

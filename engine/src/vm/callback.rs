@@ -7,7 +7,7 @@
 use super::error::{ErrorKind, Fault};
 use super::value::Value;
 use super::{Frame, Vm, convert};
-use crate::ground::ffi::context::{HostContext, HostCx, HostData};
+use crate::ground::ffi::context::{HostContext, HostCx, HostData, SharedData};
 use crate::ground::ffi::function::HostClosure;
 use crate::ground::ffi::{Capability, Function, HostError, Value as HostValue};
 use std::any::Any;
@@ -40,6 +40,9 @@ impl HostContext for VmCx<'_> {
     }
     fn host_data(&mut self) -> &mut HostData {
         &mut self.vm.host_user
+    }
+    fn shared_data(&self) -> Option<&SharedData> {
+        Some(&self.vm.host_shared)
     }
     fn call(&mut self, f: &Function, args: &[HostValue]) -> Result<HostValue, HostError> {
         let vm = &mut *self.vm;

@@ -51,7 +51,7 @@ pub struct HostEntry {
 /// for every Int up to 2^53; larger ones round, as `int->float` does.
 #[cold]
 #[inline(never)]
-fn widen_result(accepted: u16, v: Value) -> Option<Value> {
+pub(super) fn widen_result(accepted: u16, v: Value) -> Option<Value> {
     use crate::ground::types as t;
     match v {
         Value::Int(i) if accepted & t::FLOAT != 0 && accepted & t::INT == 0 => {
@@ -166,6 +166,11 @@ impl Vm {
         cap: Option<Capability>,
         f: Box<Fault>,
     ) -> Box<Fault> {
+        if self.actors.switch.is_some() {
+            // The call went off the VM thread: its record is made when it
+            // returns (`host_done`), denied if a scope check refused it there.
+            return f;
+        }
         match cap {
             Some(cap) if f.kind == ErrorKind::CapabilityDenied => {
                 self.audit_scope_denial(idx, cap, &f);
@@ -235,6 +240,18 @@ impl Vm {
         // The grant check passed; `host_call` records the call once it knows whether
         // the host's scope check allowed it too.
         Ok(())
+    }
+
+    /// The audit record of a call that ran off the VM thread, once it returned:
+    /// denied when a scope check there refused it, else allowed.
+    pub(super) fn audit_returned(&mut self, idx: usize, denial: Option<&Fault>) {
+        let Some(cap) = self.host.get(idx).and_then(|e| e.capability) else {
+            return;
+        };
+        match denial {
+            Some(f) => self.audit_scope_denial(idx, cap, f),
+            None => self.audit_allowed(idx, Some(cap)),
+        }
     }
 
     /// Records an allowed capability check of a host call that needs `cap`.
@@ -360,7 +377,8 @@ impl Vm {
     }
 
     /// An embedder's blocking closure, sent to a worker thread: its arguments
-    /// copied out as owned values; the actor waits `in host call`.
+    /// copied out as owned values, with what it may use of the session (the
+    /// scope of its grant, the shared data); the actor waits `in host call`.
     #[cold]
     #[inline(never)]
     fn closure_off_thread(
@@ -373,12 +391,21 @@ impl Vm {
         let mut args = Vec::with_capacity(argc);
         for v in &self.stack[at..at + argc] {
             let show = |v: Value| self.show(v);
-            let owned = super::convert::to_host(*v, &self.heap, &self.symbols, &show)
-                .map_err(|m| Fault::new(ErrorKind::Type, m))?;
+            // Procedures as handles, as on the VM thread: the host may keep
+            // them (calling one back is refused off the thread, not here).
+            let owned =
+                super::convert::to_host_rooted(*v, &self.heap, &self.symbols, &self.roots, &show)
+                    .map_err(|m| Fault::new(ErrorKind::Type, m))?;
             args.push(owned);
         }
         let e = &self.host[idx];
-        let job = super::blocking::closure_job(f, e.name.as_ref().into(), e.capability, args);
+        let given = super::blocking::Given {
+            name: e.name.as_ref().into(),
+            capability: e.capability,
+            state: (self.host_snapshot)(&*self.host_data, e.capability),
+            shared: Arc::clone(&self.host_shared),
+        };
+        let job = super::blocking::closure_job(f, given, args);
         self.actors.switch = Some(super::actors::Switch::Host(job, idx));
         Err(super::actors::switch_signal())
     }

@@ -115,6 +115,12 @@ pub struct Vm {
     pub roots: roots::RootTable,
     /// The host's per-session data, which host closures reach through `HostCx`.
     pub host_user: crate::ground::ffi::HostData,
+    /// The host's shared data, which host closures reach on the VM thread and
+    /// off it (a snapshot of the map is taken at each off-thread call).
+    pub host_shared: std::sync::Arc<crate::ground::ffi::SharedData>,
+    /// What an off-thread host closure gets of `host_data` (the host floor's
+    /// state): a copy of the scope its capability opens, taken at call time.
+    pub host_snapshot: blocking::Snapshot,
     /// Host → Jue callbacks running now (see `callback`).
     callback_depth: u32,
     /// A limit or interrupt a callback met: it ends the evaluation.
@@ -170,6 +176,8 @@ impl Vm {
             out,
             roots: roots::RootTable::new(),
             host_user: Default::default(),
+            host_shared: Default::default(),
+            host_snapshot: blocking::no_snapshot,
             callback_depth: 0,
             pending_stop: None,
             limits: Limits::DEFAULT,

@@ -41,6 +41,8 @@ impl actors::Actors {
         m.wait = Wait::None;
         m.resume = Resume::Nothing;
         m.resume_fault = None;
+        // Actor 0's caps are its form's, set anew for each evaluation.
+        m.cap = None;
     }
 }
 
@@ -262,6 +264,8 @@ impl Vm {
         stack.extend_from_slice(&self.stack[at..at + argc]);
         stack.resize(size, Value::Nil);
         let mut a = Actor::new(f);
+        // Spawned by capped code: capped from its own start.
+        a.cap = self.spawn_cap();
         a.stack = stack;
         a.frames = vec![Frame {
             code: self.code_of(tramp),
@@ -353,9 +357,15 @@ impl Vm {
         let top = self.frames.last().map_or(0, |f| {
             f.base as usize + self.protos[f.proto as usize].nregs as usize
         });
+        let cap = if self.cap.is_some() {
+            self.park_cap()
+        } else {
+            None
+        };
         let Some(a) = self.actors.get_mut(id) else {
             return;
         };
+        a.cap = cap;
         a.stack = std::mem::take(&mut self.stack);
         a.frames = std::mem::take(&mut self.frames);
         a.handlers = std::mem::take(&mut self.handlers);
@@ -379,12 +389,16 @@ impl Vm {
         let v = std::mem::replace(&mut a.resume_val, Value::Nil);
         a.default = Value::Nil;
         let fault = a.resume_fault.take();
+        let cap = a.cap.take();
         self.heap.sub_external(bytes);
         self.actors.current = id;
         self.steps_used += (self.chunk - self.fuel).max(0) as u64;
         self.chunk = 0;
         self.fuel = 0;
         self.actors.turn_start = self.steps_used;
+        if let Some(c) = cap {
+            self.resume_cap(*c);
+        }
         if let Some(f) = fault {
             return Some(Next::Raise(f));
         }
@@ -452,14 +466,9 @@ impl Vm {
                 a.generation = a.generation.wrapping_add(1);
                 a.resume = resume;
                 let generation = a.generation;
-                self.pool.submit(
-                    me,
-                    generation,
-                    idx,
-                    job,
-                    self.deadline,
-                    self.interrupt.clone(),
-                );
+                let cancel = self.pool.cancel.clone();
+                self.pool
+                    .submit(me, generation, idx, job, self.deadline, cancel);
                 self.next_actor()
             }
             Switch::KillMain(killer) => {
@@ -576,6 +585,14 @@ impl Vm {
     /// a call whose actor was killed or stopped meanwhile is dropped.
     fn host_done(&mut self, d: super::blocking::Done) {
         let (id, generation, idx, r) = d;
+        // The call's capability check, recorded now that its scope checks ran.
+        match &r {
+            Err(e) if e.is_capability_denied() => {
+                let f = Fault::new(ErrorKind::CapabilityDenied, e.message.clone());
+                self.audit_returned(idx, Some(&f));
+            }
+            _ => self.audit_returned(idx, None),
+        }
         let waiting = self
             .actors
             .get(id)
@@ -591,7 +608,15 @@ impl Vm {
                 &self.roots,
             ) {
                 Ok(v) if self.host.get(idx).is_none_or(|e| e.ret & v.kind_bit() != 0) => (v, None),
-                Ok(v) => (Value::Nil, Some(self.host_return_fault(idx, v))),
+                // An integral Int where a Float is declared widens, as on the VM thread.
+                Ok(v) => match self
+                    .host
+                    .get(idx)
+                    .and_then(|e| super::host_call::widen_result(e.ret, v))
+                {
+                    Some(w) => (w, None),
+                    None => (Value::Nil, Some(self.host_return_fault(idx, v))),
+                },
                 Err(m) => {
                     let name = self.host.get(idx).map_or("", |e| &*e.name).to_string();
                     (Value::Nil, Some(super::blocking::bad_result(&name, m)))
@@ -645,6 +670,10 @@ impl Vm {
         let id = self.actors.current;
         self.frames.clear();
         self.handlers.clear();
+        if self.cap.is_some() {
+            // Its caps end with it.
+            self.uncap_limits();
+        }
         self.actors.end(id, outcome, report, &mut self.heap);
     }
 
@@ -677,7 +706,12 @@ impl Vm {
         }
         self.actors.run.clear();
         self.actors.timers.clear();
-        self.pool.drop_queued();
+        let why = if kind == ErrorKind::Timeout {
+            super::limits::Stop::Timeout
+        } else {
+            super::limits::Stop::Interrupt
+        };
+        self.pool.cancel(why);
         self.restore_main();
     }
 
@@ -731,6 +765,7 @@ impl Vm {
                 );
             }
         }
+        self.pool.cancel(super::limits::Stop::Interrupt);
         let next = self.actors.next_id();
         let a = &mut self.actors;
         a.base = next;

@@ -113,6 +113,24 @@ impl Cap {
     }
 }
 
+/// A parked actor's experimental caps (language §9: an actor runs under them
+/// counted from its own start): what is left of them, for its next turn. Caps
+/// belong to the actor that put them on, never to the actors that run between
+/// its turns.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ParkedCap {
+    /// Steps it may still run under the caps (its own steps only).
+    steps_left: u64,
+    /// The live-heap ceiling.
+    memory: u64,
+    /// Its own frames, at most.
+    depth: u64,
+    deadline: Option<Instant>,
+    timeout_ms: Option<u64>,
+    /// As [`Cap::resume`], in the actor's own frames.
+    resume: Option<(usize, &'static [Instr], u32)>,
+}
+
 /// Where the caller of a capped frame resumes: the caps come off, then the
 /// caller's own code goes on.
 static LEAVE: [Instr; 1] = [Instr::LeaveExperimental];
@@ -171,6 +189,71 @@ impl Vm {
             saved_deadline,
             resume,
         });
+    }
+
+    /// The running actor is switched out: its caps come off the machine (the
+    /// limits as they were before them) and are kept for its next turn.
+    pub(super) fn park_cap(&mut self) -> Option<Box<ParkedCap>> {
+        let c = self.cap.take()?;
+        let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
+        let l = self.limits;
+        let parked = ParkedCap {
+            steps_left: l.steps.saturating_sub(used),
+            memory: l.memory,
+            depth: l.depth,
+            deadline: self.deadline,
+            timeout_ms: l.timeout_ms,
+            resume: c.resume,
+        };
+        self.limits = c.saved;
+        self.deadline = c.saved_deadline;
+        self.heap
+            .set_limit(usize::try_from(c.saved.memory).unwrap_or(usize::MAX));
+        Some(Box::new(parked))
+    }
+
+    /// A capped actor is switched in (its fuel reset): its caps go back on over
+    /// the running evaluation's limits, its steps counted on from where it left.
+    pub(super) fn resume_cap(&mut self, p: ParkedCap) {
+        let saved = self.limits;
+        let saved_deadline = self.deadline;
+        let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
+        let mut l = saved;
+        l.steps = l.steps.min(used.saturating_add(p.steps_left));
+        l.memory = l.memory.min(p.memory);
+        l.depth = l.depth.min(p.depth);
+        if let Some(d) = p.deadline
+            && saved_deadline.is_none_or(|s| d < s)
+        {
+            self.deadline = Some(d);
+            l.timeout_ms = p.timeout_ms;
+        }
+        self.limits = l;
+        self.heap
+            .set_limit(usize::try_from(l.memory).unwrap_or(usize::MAX));
+        self.cap = Some(Cap {
+            saved,
+            saved_deadline,
+            resume: p.resume,
+        });
+    }
+
+    /// The caps of an actor that capped code spawns: the experimental caps,
+    /// counted from its start, for its whole life.
+    pub(super) fn spawn_cap(&self) -> Option<Box<ParkedCap>> {
+        self.cap?;
+        let caps = self.experimental_caps;
+        Some(Box::new(ParkedCap {
+            steps_left: caps.steps,
+            memory: (self.heap.live_bytes() as u64).saturating_add(caps.memory),
+            // Its first frame is the trampoline that calls its function.
+            depth: caps.depth.saturating_add(1),
+            deadline: caps
+                .timeout_ms
+                .map(|ms| Instant::now() + Duration::from_millis(ms)),
+            timeout_ms: caps.timeout_ms,
+            resume: None,
+        }))
     }
 
     /// The capped frame returned to its caller (at LEAVE): the caller's code

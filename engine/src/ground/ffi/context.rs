@@ -8,10 +8,16 @@ use super::value::Value;
 use crate::ground::capability::Capability;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Per-session host data, one value per type (`Session::set_host_data`).
 pub type HostData = HashMap<TypeId, Box<dyn Any + Send>>;
+
+/// Per-session data shared with every host call, on the VM thread or off it
+/// (a blocking call beside other actors), one value per type
+/// (`Session::set_shared_data`).
+pub type SharedData = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
 
 /// What the caller of a host closure provides (the VM implements it).
 pub trait HostContext {
@@ -29,6 +35,15 @@ pub trait HostContext {
     fn host_data(&mut self) -> &mut HostData;
     /// Calls a Jue procedure under the running evaluation's limits.
     fn call(&mut self, f: &Function, args: &[Value]) -> Result<Value, HostError>;
+    /// The host's shared data (none by default).
+    fn shared_data(&self) -> Option<&SharedData> {
+        None
+    }
+    /// Whether the call runs on a worker thread beside other actors (a
+    /// blocking function): no callbacks, no [`HostCx::host_data`] there.
+    fn off_thread(&self) -> bool {
+        false
+    }
 }
 
 /// The context a host function receives (register it with
@@ -86,6 +101,24 @@ impl<'a> HostCx<'a> {
             .host_data()
             .get_mut(&TypeId::of::<T>())
             .and_then(|b| b.downcast_mut::<T>())
+    }
+
+    /// The session's shared data of type `T`, set with
+    /// `Session::set_shared_data`: reachable on the VM thread and off it (a
+    /// blocking function running beside other actors), so it is `Sync`; use a
+    /// `Mutex` or atomics inside it for what changes.
+    pub fn shared_data<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let v = self.inner.shared_data()?.get(&TypeId::of::<T>())?;
+        Arc::clone(v).downcast::<T>().ok()
+    }
+
+    /// Whether this call runs on a worker thread beside other actors (a
+    /// function registered as blocking, called while other actors live).
+    /// There [`HostCx::call`] is refused and [`HostCx::host_data`] is `None`;
+    /// the grant's scopes, the deadline, the interrupt and
+    /// [`HostCx::shared_data`] are as on the VM thread.
+    pub fn off_thread(&self) -> bool {
+        self.inner.off_thread()
     }
 
     /// The session's host state, opaque (the host floor reads its scopes).

@@ -16,7 +16,7 @@ pub mod value;
 pub use super::capability::{CapSet, Capability};
 pub use super::tier::TrustTier;
 pub use super::types::{Signature, Type};
-pub use context::{CallbackScope, HostContext, HostCx, HostData};
+pub use context::{CallbackScope, HostContext, HostCx, HostData, SharedData};
 pub use error::{HostError, HostErrorKind};
 pub use function::{FfiFunction, HostImpl, Implementation, RegistryError, SourceLocation};
 pub use generator::{FfiCallGenerator, FfiOp, GenerateError};
