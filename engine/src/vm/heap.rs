@@ -320,6 +320,15 @@ impl Heap {
         }))
     }
 
+    /// The first capture of the closure behind `r` (nil if it is not a closure).
+    #[inline(always)]
+    pub fn first_capture(&self, r: ObjRef) -> Value {
+        match &self.objs[r.0 as usize] {
+            Obj::Closure(c) => c.first,
+            _ => Value::Nil,
+        }
+    }
+
     /// Capture `i` of a closure (nil past its captures: the compiler never asks).
     #[inline(always)]
     pub fn capture(&self, c: &Closure, i: u16) -> Value {
