@@ -670,12 +670,27 @@ impl Vm {
                         // loop: `copy_within` is a `memmove` call, a quarter of the
                         // time of a tail-call loop.
                         let from = f as usize;
-                        // (An exclusive range: `0..=argc` compiles to a slower loop.)
-                        for i in 0..argc + 1 {
-                            // SAFETY: registers `f..=f + argc` are inside the frame
-                            // (`Proto::validate` checks the call window), and
-                            // `base - 1 + i < base + f + i` stays below them.
-                            unsafe { copy_value(regs.sub(1).add(i), regs.add(from + i)) };
+                        if argc < 4 {
+                            // The common short call: four slots copied, a fixed
+                            // count the compiler unrolls (half the work of the loop).
+                            // The ones past the arguments are stale registers of a
+                            // frame the new one may overwrite freely.
+                            for i in 0..4 {
+                                // SAFETY: `base + f + 3` is below `base + nregs +
+                                // STACK_SLACK <= stack.len()` (`f + argc < nregs`
+                                // by `Proto::validate`, and `STACK_SLACK >= 3`),
+                                // and the stack holds valid values everywhere;
+                                // the target `base - 1 + i` is below the source.
+                                unsafe { copy_value(regs.sub(1).add(i), regs.add(from + i)) };
+                            }
+                        } else {
+                            // (An exclusive range: `0..=argc` compiles to a slower loop.)
+                            for i in 0..argc + 1 {
+                                // SAFETY: registers `f..=f + argc` are inside the frame
+                                // (`Proto::validate` checks the call window), and
+                                // `base - 1 + i < base + f + i` stays below them.
+                                unsafe { copy_value(regs.sub(1).add(i), regs.add(from + i)) };
+                            }
                         }
                         let p = &self.protos[callee as usize];
                         // SAFETY: a prototype's code, kept in `code` and the frame.
@@ -906,6 +921,9 @@ impl Vm {
         unsafe { detach(&self.protos[proto as usize].code) }
     }
 }
+
+// `TailCall` copies four slots from the callee's register on (see there).
+const _: () = assert!(STACK_SLACK >= 3);
 
 /// A prototype's code, detached from the borrow of the VM.
 ///
