@@ -694,7 +694,7 @@ impl Vm {
                         }
                         let p = &self.protos[callee as usize];
                         // SAFETY: a prototype's code, kept in `code` and the frame.
-                    let callee_code = unsafe { detach(&p.code) };
+                        let callee_code = unsafe { detach(&p.code) };
                         if !(argc == p.nparams as usize
                             && !p.variadic
                             && base + p.nregs as usize + STACK_SLACK <= self.stack.len())

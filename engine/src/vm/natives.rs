@@ -825,19 +825,26 @@ pub fn string_length(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 /// `string-append`: the length is known, and refused if it cannot fit, before
 /// anything is built.
 pub fn string_append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
+    // The texts of the first few arguments looked up once (most calls have no
+    // more); later ones are looked up again when copied.
+    const KEPT: usize = 4;
+    let mut parts: [&str; KEPT] = [""; KEPT];
     let mut total = 0usize;
-    for v in a {
-        total = total.saturating_add(string_arg(cx, "string-append", *v)?.len());
+    for (i, v) in a.iter().enumerate() {
+        let part = heap_str(cx.heap, "string-append", *v)?;
+        if let Some(slot) = parts.get_mut(i) {
+            *slot = part;
+        }
+        total = total.saturating_add(part.len());
     }
     cx.meter.room_for(total)?;
     cx.meter.charge(a.len() as u64 + total as u64 / 64)?;
-    if total <= SMALL_STR {
+    if total <= SMALL_STR && a.len() <= KEPT {
         // Short: built on the stack and held inline by the heap, no allocation.
         let mut buf = [0u8; SMALL_STR];
         let mut at = 0;
-        for v in a {
-            let part = string_arg(cx, "string-append", *v)?.as_bytes();
-            buf[at..at + part.len()].copy_from_slice(part);
+        for part in &parts[..a.len()] {
+            buf[at..at + part.len()].copy_from_slice(part.as_bytes());
             at += part.len();
         }
         // Whole strings joined are UTF-8; the check is over at most 22 bytes.
@@ -851,10 +858,21 @@ pub fn string_append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
             format!("the system refused {total} bytes for a string"),
         ));
     }
-    for v in a {
-        s.push_str(string_arg(cx, "string-append", *v)?);
+    for (i, v) in a.iter().enumerate() {
+        match parts.get(i) {
+            Some(part) => s.push_str(part),
+            None => s.push_str(heap_str(cx.heap, "string-append", *v)?),
+        }
     }
     Ok(cx.heap.string(s))
+}
+/// The text of a string argument, borrowing only the heap (so that the meter
+/// can be charged while it is held).
+fn heap_str<'h>(heap: &'h Heap, who: &str, v: Value) -> FaultResult<&'h str> {
+    match v {
+        Value::Str(r) => Ok(heap.str(r)),
+        o => Err(type_err(who, "a string", o)),
+    }
 }
 /// `substring`
 pub fn substring(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
