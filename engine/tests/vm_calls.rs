@@ -229,6 +229,26 @@ fn letrec_functions_read_themselves() {
         "(define (h) (letrec ((f (lambda (n) (if (= n 0) 'old (f (- n 1)))))) (let ((old f)) (set! f (lambda (n) 'new)) (old 3))))",
     );
     assert_eq!(ev(&mut s, "(h)"), ev(&mut s, "'new"));
+    // A tail call of itself becomes a loop: arguments are still evaluated left
+    // to right before any parameter changes, also when one assigns another.
+    ev(
+        &mut s,
+        "(define (swap n) (let loop ((a 1) (b 2) (k n)) (if (= k 0) (list a b) (loop b a (- k 1)))))",
+    );
+    assert_eq!(ev(&mut s, "(swap 3)"), ev(&mut s, "(list 2 1)"));
+    ev(
+        &mut s,
+        "(define (assign) (let loop ((i 0) (j 0)) (if (> j 0) (list i j) (loop i (begin (set! i 7) 1)))))",
+    );
+    assert_eq!(ev(&mut s, "(assign)"), ev(&mut s, "(list 0 1)"));
+    // Such a loop still counts its steps and stops at the limit.
+    let mut limited = Session::new();
+    limited.limits = jue_engine::Limits {
+        steps: 100_000,
+        ..jue_engine::Limits::DEFAULT
+    };
+    let e = runtime_err(&mut limited, "(let loop ((i 0)) (loop (+ i 1)))");
+    assert_eq!(e.kind, ErrorKind::StepLimit);
 }
 
 #[test]

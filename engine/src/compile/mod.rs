@@ -28,6 +28,10 @@ struct FnState {
     /// The letrec-bound variable holding this function, when no `set!` assigns
     /// it: the function reads it as itself (`LoadSelf`), not through a capture.
     self_id: Option<LocalId>,
+    /// With `self_id`: the parameters' registers, when the function has a fixed
+    /// arity and no parameter lives in a cell, so that a tail call of itself
+    /// can assign them and jump back to the start (a loop).
+    self_params: Option<Vec<Reg>>,
     span: Span,
 }
 
@@ -42,6 +46,7 @@ impl FnState {
             regs: HashMap::new(),
             captures: HashMap::new(),
             self_id: None,
+            self_params: None,
             span,
         }
     }
@@ -422,6 +427,9 @@ impl Compiler<'_> {
                 self.emit(Instr::LoadNil(dst));
                 self.ret_if(tail, dst);
             }
+            ExprKind::Call(callee, args) if tail && self.is_self_loop(callee, args.len()) => {
+                self.self_loop(args);
+            }
             ExprKind::Call(callee, args) => {
                 let base = self.window(dst, 1);
                 self.expr(callee, base, false);
@@ -485,6 +493,51 @@ impl Compiler<'_> {
             }
             self.expr(a, r, false);
         }
+    }
+
+    /// Whether a tail call of `callee` with `argc` arguments is the running
+    /// function calling itself at its own arity (see `FnState::self_params`).
+    fn is_self_loop(&self, callee: &Expr, argc: usize) -> bool {
+        matches!(callee.kind, ExprKind::Local(id) if self.f.self_id == Some(id))
+            && self.f.self_params.as_ref().is_some_and(|p| p.len() == argc)
+    }
+
+    /// A tail call of the running function by itself, as a loop: the arguments
+    /// into temporaries, then into the parameters, then a jump back to the
+    /// start (a backward jump: the step count and the deadline are checked
+    /// there, as at a tail call). Same frame, same closure: what the tail call
+    /// would have done, without the call.
+    fn self_loop(&mut self, args: &[Expr]) {
+        let params = self.f.self_params.clone().unwrap_or_default();
+        let temps: Vec<Reg> = args
+            .iter()
+            .zip(&params)
+            .map(|(a, p)| match a.kind {
+                // An argument that is the parameter itself stays where it is
+                // (unless `set!` assigns it: a later argument could change it).
+                ExprKind::Local(id)
+                    if self.f.regs.get(&id) == Some(p) && !self.an.locals[id as usize].mutated =>
+                {
+                    *p
+                }
+                _ => {
+                    let t = self.alloc();
+                    self.expr(a, t, false);
+                    t
+                }
+            })
+            .collect();
+        for (p, t) in params.iter().zip(temps) {
+            if *p != t {
+                self.emit(Instr::Move(*p, t));
+            }
+        }
+        let back = -(self.f.code.len() as i64 + 1);
+        let off = i32::try_from(back).unwrap_or_else(|_| {
+            self.too_large.get_or_insert(self.f.span);
+            0
+        });
+        self.emit(Instr::Jump(off));
     }
 
     fn call_at(&mut self, base: Reg, argc: usize, dst: Reg, tail: bool) {
@@ -782,6 +835,9 @@ impl Compiler<'_> {
                 let r = self.f.regs[p];
                 self.emit(Instr::CellNew(r));
             }
+        }
+        if me.is_some() && l.rest.is_none() && !l.params.iter().any(|p| self.boxed(*p)) {
+            self.f.self_params = Some(l.params.iter().map(|p| self.f.regs[p]).collect());
         }
         let dst_inner = self.alloc();
         self.sequence(&l.body, dst_inner, true);
