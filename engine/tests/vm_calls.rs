@@ -189,3 +189,117 @@ fn inline_built_ins_follow_the_shadowing_rule() {
         ev(&mut s, "(list 'mine 'mine 'mine 'mine 1)")
     );
 }
+
+#[test]
+fn letrec_functions_read_themselves() {
+    let mut s = Session::new();
+    // A named let calling itself (the function reads itself, no capture).
+    ev(
+        &mut s,
+        "(define (count-to n) (let loop ((i 0) (acc '())) (if (= i n) (reverse acc) (loop (+ i 1) (cons i acc)))))",
+    );
+    assert_eq!(ev(&mut s, "(count-to 3)"), ev(&mut s, "(list 0 1 2)"));
+    // The value it reads is the closure its variable holds.
+    ev(
+        &mut s,
+        "(define (mk) (letrec ((f (lambda (n) (if (= n 0) f (f (- n 1)))))) f))",
+    );
+    assert_eq!(
+        ev(&mut s, "(let ((g (mk))) (eq? g (g 5)))"),
+        Value::Bool(true)
+    );
+    // A lambda inside the loop that captures the loop's variable.
+    ev(
+        &mut s,
+        "(define (nested n) (let loop ((i n)) (if (= i 0) (lambda () loop) ((lambda () (loop (- i 1)))))))",
+    );
+    assert_eq!(ev(&mut s, "(procedure? ((nested 3)))"), Value::Bool(true));
+    // Mutual recursion through letrec.
+    ev(
+        &mut s,
+        "(define (ev? n) (letrec ((e (lambda (n) (if (= n 0) true (o (- n 1))))) (o (lambda (n) (if (= n 0) false (e (- n 1)))))) (e n)))",
+    );
+    assert_eq!(
+        ev(&mut s, "(list (ev? 10) (ev? 7))"),
+        ev(&mut s, "(list true false)")
+    );
+    // A variable that `set!` assigns is read afresh, not as the running function.
+    ev(
+        &mut s,
+        "(define (h) (letrec ((f (lambda (n) (if (= n 0) 'old (f (- n 1)))))) (let ((old f)) (set! f (lambda (n) 'new)) (old 3))))",
+    );
+    assert_eq!(ev(&mut s, "(h)"), ev(&mut s, "'new"));
+    // A tail call of itself becomes a loop: arguments are still evaluated left
+    // to right before any parameter changes, also when one assigns another.
+    ev(
+        &mut s,
+        "(define (swap n) (let loop ((a 1) (b 2) (k n)) (if (= k 0) (list a b) (loop b a (- k 1)))))",
+    );
+    assert_eq!(ev(&mut s, "(swap 3)"), ev(&mut s, "(list 2 1)"));
+    ev(
+        &mut s,
+        "(define (assign) (let loop ((i 0) (j 0)) (if (> j 0) (list i j) (loop i (begin (set! i 7) 1)))))",
+    );
+    assert_eq!(ev(&mut s, "(assign)"), ev(&mut s, "(list 0 1)"));
+    // Such a loop still counts its steps and stops at the limit.
+    let mut limited = Session::new();
+    limited.limits = jue_engine::Limits {
+        steps: 100_000,
+        ..jue_engine::Limits::DEFAULT
+    };
+    let e = runtime_err(&mut limited, "(let loop ((i 0)) (loop (+ i 1)))");
+    assert_eq!(e.kind, ErrorKind::StepLimit);
+}
+
+#[test]
+fn short_and_long_strings_agree() {
+    let mut s = Session::new();
+    // 22 bytes are held in the heap slot, 23 in an allocation: both behave alike.
+    let cases = [
+        "(string=? (string-append \"0123456789\" \"0123456789\" \"ab\") \"01234567890123456789ab\")",
+        "(= (string-length (string-append \"0123456789\" \"0123456789\" \"ab\")) 22)",
+        "(= (string-length (string-append \"0123456789\" \"0123456789\" \"abc\")) 23)",
+        "(string=? (string-append \"0123456789\" \"0123456789\" \"abc\") \"01234567890123456789abc\")",
+        "(string=? (number->string -1234567890) \"-1234567890\")",
+        "(string=? (string-append \"é\" \"ü\" (number->string 42)) \"éü42\")",
+        "(string=? (substring (string-append \"0123456789\" \"0123456789\" \"abcd\") 20 24) \"abcd\")",
+        "(= (dict-ref (dict-set (dict) (string-append \"k\" \"ey\") 7) \"key\") 7)",
+        "(eq? (string->symbol (string-append \"sym\" \"bol\")) 'symbol)",
+        "(string=? (string-append) \"\")",
+    ];
+    for c in cases {
+        assert_eq!(ev(&mut s, c), Value::Bool(true), "{c}");
+    }
+    let e = runtime_err(&mut s, "(define (id x) x) (string-append \"a\" (id 1))");
+    assert_eq!(e.kind, ErrorKind::Type);
+}
+
+#[test]
+fn map_and_filter_leave_their_input_alone() {
+    let mut s = Session::new();
+    ev(&mut s, "(define xs (list 1 2 3 4))");
+    assert_eq!(
+        ev(&mut s, "(map (lambda (x) (* x 10)) xs)"),
+        ev(&mut s, "(list 10 20 30 40)")
+    );
+    assert_eq!(
+        ev(&mut s, "(filter (lambda (x) (> x 2)) xs)"),
+        ev(&mut s, "(list 3 4)")
+    );
+    assert_eq!(
+        ev(&mut s, "(filter-map (lambda (x) (and (> x 1) (* x x))) xs)"),
+        ev(&mut s, "(list 4 9 16)")
+    );
+    // The identity map is a fresh list equal to its input, which is unchanged.
+    assert_eq!(
+        ev(
+            &mut s,
+            "(let ((ys (map (lambda (x) x) xs))) (list (equal? ys xs) (eq? ys xs)))"
+        ),
+        ev(&mut s, "(list true false)")
+    );
+    assert_eq!(ev(&mut s, "xs"), ev(&mut s, "(list 1 2 3 4)"));
+    assert_eq!(ev(&mut s, "(map (lambda (x) x) nil)"), Value::Nil);
+    // The hidden helper cannot be named by user code.
+    assert!(s.eval_str("test.jue", "(__reverse-fresh! xs)").is_err());
+}

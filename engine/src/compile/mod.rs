@@ -25,6 +25,13 @@ struct FnState {
     max: u32,
     regs: HashMap<LocalId, Reg>,
     captures: HashMap<LocalId, u16>,
+    /// The letrec-bound variable holding this function, when no `set!` assigns
+    /// it: the function reads it as itself (`LoadSelf`), not through a capture.
+    self_id: Option<LocalId>,
+    /// With `self_id`: the parameters' registers, when the function has a fixed
+    /// arity and no parameter lives in a cell, so that a tail call of itself
+    /// can assign them and jump back to the start (a loop).
+    self_params: Option<Vec<Reg>>,
     span: Span,
 }
 
@@ -38,6 +45,8 @@ impl FnState {
             max: 0,
             regs: HashMap::new(),
             captures: HashMap::new(),
+            self_id: None,
+            self_params: None,
             span,
         }
     }
@@ -54,6 +63,9 @@ pub struct Compiler<'a> {
     source: u32,
     f: FnState,
     too_large: Option<Span>,
+    /// Set just before a letrec initialiser that is a lambda is compiled: the
+    /// variable it is bound to (see `FnState::self_id`).
+    pending_self: Option<LocalId>,
 }
 
 /// Compiles one top-level item to an entry prototype; returns its index.
@@ -69,6 +81,7 @@ pub fn compile_item(
         source,
         f: FnState::new(item.expr.span),
         too_large: None,
+        pending_self: None,
     };
     let dst = c.alloc();
     c.expr(&item.expr, dst, true);
@@ -132,6 +145,8 @@ impl Compiler<'_> {
 
     /// A window of `n` registers for a call; it starts at `dst` when `dst` is the
     /// newest register, so the result lands where it is wanted without a move.
+    /// Calls take a window of one and their arguments' registers as each is
+    /// compiled (`args_into`).
     fn window(&mut self, dst: Reg, n: usize) -> Reg {
         if dst as u32 + 1 == self.f.next && n > 0 {
             self.alloc_n(n - 1);
@@ -233,6 +248,10 @@ impl Compiler<'_> {
 
     /// Reads a local into `dst`.
     fn read_local(&mut self, id: LocalId, dst: Reg) {
+        if self.f.self_id == Some(id) {
+            self.emit(Instr::LoadSelf(dst));
+            return;
+        }
         let boxed = self.boxed(id);
         match self.local_place(id) {
             Place::Reg(r) if boxed => self.emit(Instr::CellGet(dst, r)),
@@ -359,6 +378,14 @@ impl Compiler<'_> {
                     self.f.regs.insert(*id, *r);
                 }
                 for ((id, init), r) in binds.iter().zip(&regs) {
+                    // A function bound here that no `set!` assigns is, when it
+                    // runs, the value of its variable (the cell is set right
+                    // after the closure is made, before anything can call it).
+                    if matches!(init.kind, ExprKind::Lambda(_))
+                        && !self.an.locals[*id as usize].mutated
+                    {
+                        self.pending_self = Some(*id);
+                    }
                     if self.boxed(*id) {
                         let t = self.alloc();
                         self.expr(init, t, false);
@@ -366,6 +393,7 @@ impl Compiler<'_> {
                     } else {
                         self.expr(init, *r, false);
                     }
+                    self.pending_self = None;
                 }
                 self.sequence(body, dst, tail);
             }
@@ -399,8 +427,11 @@ impl Compiler<'_> {
                 self.emit(Instr::LoadNil(dst));
                 self.ret_if(tail, dst);
             }
+            ExprKind::Call(callee, args) if tail && self.is_self_loop(callee, args.len()) => {
+                self.self_loop(args);
+            }
             ExprKind::Call(callee, args) => {
-                let base = self.window(dst, args.len() + 1);
+                let base = self.window(dst, 1);
                 self.expr(callee, base, false);
                 self.args_into(args, base + 1);
                 self.f.span = e.span;
@@ -408,7 +439,7 @@ impl Compiler<'_> {
             }
             ExprKind::CallBuiltin(id, args, _) => self.call_builtin(*id, args, e.span, dst, tail),
             ExprKind::CallFfi(i, args, _) => {
-                let base = self.window(dst, args.len().max(1));
+                let base = self.window(dst, 1);
                 self.args_into(args, base);
                 self.f.span = e.span;
                 self.emit(Instr::CallFfi(base, *i as u16, args.len() as u16));
@@ -451,10 +482,62 @@ impl Compiler<'_> {
         }
     }
 
+    /// Compiles `args` into the registers from `base` on, taking each register
+    /// only when its argument is compiled: it is then the newest, so a call
+    /// there puts its window on it and its result needs no move (as in Lua).
     fn args_into(&mut self, args: &[Expr], base: Reg) {
         for (i, a) in args.iter().enumerate() {
-            self.expr(a, base + i as Reg, false);
+            let r = base + i as Reg;
+            if r as u32 >= self.f.next {
+                self.alloc();
+            }
+            self.expr(a, r, false);
         }
+    }
+
+    /// Whether a tail call of `callee` with `argc` arguments is the running
+    /// function calling itself at its own arity (see `FnState::self_params`).
+    fn is_self_loop(&self, callee: &Expr, argc: usize) -> bool {
+        matches!(callee.kind, ExprKind::Local(id) if self.f.self_id == Some(id))
+            && self.f.self_params.as_ref().is_some_and(|p| p.len() == argc)
+    }
+
+    /// A tail call of the running function by itself, as a loop: the arguments
+    /// into temporaries, then into the parameters, then a jump back to the
+    /// start (a backward jump: the step count and the deadline are checked
+    /// there, as at a tail call). Same frame, same closure: what the tail call
+    /// would have done, without the call.
+    fn self_loop(&mut self, args: &[Expr]) {
+        let params = self.f.self_params.clone().unwrap_or_default();
+        let temps: Vec<Reg> = args
+            .iter()
+            .zip(&params)
+            .map(|(a, p)| match a.kind {
+                // An argument that is the parameter itself stays where it is
+                // (unless `set!` assigns it: a later argument could change it).
+                ExprKind::Local(id)
+                    if self.f.regs.get(&id) == Some(p) && !self.an.locals[id as usize].mutated =>
+                {
+                    *p
+                }
+                _ => {
+                    let t = self.alloc();
+                    self.expr(a, t, false);
+                    t
+                }
+            })
+            .collect();
+        for (p, t) in params.iter().zip(temps) {
+            if *p != t {
+                self.emit(Instr::Move(*p, t));
+            }
+        }
+        let back = -(self.f.code.len() as i64 + 1);
+        let off = i32::try_from(back).unwrap_or_else(|_| {
+            self.too_large.get_or_insert(self.f.span);
+            0
+        });
+        self.emit(Instr::Jump(off));
     }
 
     fn call_at(&mut self, base: Reg, argc: usize, dst: Reg, tail: bool) {
@@ -500,7 +583,7 @@ impl Compiler<'_> {
     fn call_builtin(&mut self, id: u16, args: &[Expr], span: Span, dst: Reg, tail: bool) {
         let b = builtins::get(id);
         if let Imp::Prelude = b.imp {
-            let base = self.window(dst, args.len() + 1);
+            let base = self.window(dst, 1);
             self.builtin_value(id, base);
             self.args_into(args, base + 1);
             self.f.span = span;
@@ -567,7 +650,7 @@ impl Compiler<'_> {
                 return self.ret_if(tail, dst);
             }
         }
-        let base = self.window(dst, args.len().max(1));
+        let base = self.window(dst, 1);
         self.args_into(args, base);
         self.f.span = span;
         self.emit(Instr::CallBuiltin(base, id, args.len() as u16));
@@ -712,18 +795,35 @@ impl Compiler<'_> {
     }
 
     fn lambda(&mut self, l: &Lambda, span: Span, dst: Reg) {
-        // Where each capture comes from, in this (the creating) frame.
-        let srcs: Vec<CaptureSrc> = l
+        // The variable this lambda is bound to, when it reads it as itself: not
+        // captured then.
+        let me = self.pending_self.take();
+        let captures: Vec<LocalId> = l
             .captures
             .iter()
-            .map(|id| match self.local_place(*id) {
-                Place::Reg(r) => CaptureSrc::Reg(r),
-                Place::Capture(c) => CaptureSrc::Capture(c),
-                Place::Missing => CaptureSrc::Reg(0),
-            })
+            .copied()
+            .filter(|id| Some(*id) != me)
             .collect();
+        // Where each capture comes from, in this (the creating) frame.
+        let mut srcs: Vec<CaptureSrc> = Vec::with_capacity(captures.len());
+        for id in &captures {
+            let src = if self.f.self_id == Some(*id) {
+                // The creating function itself, which has no register of its own.
+                let r = self.alloc();
+                self.emit(Instr::LoadSelf(r));
+                CaptureSrc::Reg(r)
+            } else {
+                match self.local_place(*id) {
+                    Place::Reg(r) => CaptureSrc::Reg(r),
+                    Place::Capture(c) => CaptureSrc::Capture(c),
+                    Place::Missing => CaptureSrc::Reg(0),
+                }
+            };
+            srcs.push(src);
+        }
         let outer = std::mem::replace(&mut self.f, FnState::new(span));
-        for (i, id) in l.captures.iter().enumerate() {
+        self.f.self_id = me;
+        for (i, id) in captures.iter().enumerate() {
             self.f.captures.insert(*id, i as u16);
         }
         for p in l.params.iter().chain(l.rest.iter()) {
@@ -735,6 +835,9 @@ impl Compiler<'_> {
                 let r = self.f.regs[p];
                 self.emit(Instr::CellNew(r));
             }
+        }
+        if me.is_some() && l.rest.is_none() && !l.params.iter().any(|p| self.boxed(*p)) {
+            self.f.self_params = Some(l.params.iter().map(|p| self.f.regs[p]).collect());
         }
         let dst_inner = self.alloc();
         self.sequence(&l.body, dst_inner, true);

@@ -313,6 +313,13 @@ static TABLE: LazyLock<Vec<BuiltinDef>> = LazyLock::new(|| {
     );
     check.hidden = true;
     t.push(check);
+    let mut reverse_fresh = def(
+        "__reverse-fresh!",
+        sig(&[Any], Any),
+        "Reverses in place a list the prelude built and alone holds.",
+    );
+    reverse_fresh.hidden = true;
+    t.push(reverse_fresh);
     t
 });
 

@@ -34,6 +34,9 @@ pub enum Instr {
     DefGlobal(u32, Reg),
     /// R = capture of the running closure
     GetCapture(Reg, u16),
+    /// R = the running closure itself (a named let or letrec function calling
+    /// itself: no capture, no cell)
+    LoadSelf(Reg),
     /// R = a new cell holding R
     CellNew(Reg),
     /// dst = contents of the cell in src (unbound error if not yet assigned)
@@ -216,6 +219,7 @@ impl Instr {
             | Instr::SetGlobal(_, r)
             | Instr::DefGlobal(_, r)
             | Instr::GetCapture(r, _)
+            | Instr::LoadSelf(r)
             | Instr::CellNew(r)
             | Instr::Closure(r, _)
             | Instr::JumpIfFalse(r, _)

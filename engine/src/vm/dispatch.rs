@@ -321,6 +321,9 @@ impl Vm {
                 if let Some(c) = unsafe { read_closure(rp!(f)) } {
                     let callee = self.closure_proto(c);
                     let p = &self.protos[callee as usize];
+                    // The callee's code read with its shape: one prototype lookup.
+                    // SAFETY: a prototype's code, kept in `code` and the frame.
+                    let callee_code = unsafe { detach(&p.code) };
                     let new_base = at + 1;
                     // The common case inline: fixed arity matched, depth and
                     // stack room fine. Everything else goes through `enter`.
@@ -340,7 +343,7 @@ impl Vm {
                         save!();
                         self.enter(callee, new_base, argc)?;
                     }
-                    code = self.code_of(callee);
+                    code = callee_code;
                     self.frames.push(Frame {
                         code,
                         proto: callee,
@@ -431,9 +434,18 @@ impl Vm {
                 }
                 Instr::DefGlobal(g, s) => self.globals[g as usize] = r!(s),
                 Instr::GetCapture(d, i) => {
-                    let v = self.capture(base, i);
+                    // The first capture (the only one of most closures) read in
+                    // place; the others out of line.
+                    // SAFETY: the slot below a frame's base holds its callee.
+                    let v = match (i, unsafe { *regs.sub(1) }) {
+                        (0, Value::Closure(c)) => self.heap.first_capture(c),
+                        _ => self.capture(base, i),
+                    };
                     r!(d) = v;
                 }
+                // SAFETY: the slot below a frame's base holds its callee (the
+                // running closure); `d` is inside the frame (see `r!`).
+                Instr::LoadSelf(d) => unsafe { copy_value(rp!(d), regs.sub(1)) },
                 Instr::CellNew(d) => {
                     let c = self.heap.alloc(Obj::Cell(r!(d)));
                     r!(d) = Value::Cell(c);
@@ -658,13 +670,31 @@ impl Vm {
                         // loop: `copy_within` is a `memmove` call, a quarter of the
                         // time of a tail-call loop.
                         let from = f as usize;
-                        for i in 0..=argc {
-                            // SAFETY: registers `f..=f + argc` are inside the frame
-                            // (`Proto::validate` checks the call window), and
-                            // `base - 1 + i < base + f + i` stays below them.
-                            unsafe { copy_value(regs.sub(1).add(i), regs.add(from + i)) };
+                        if argc < 4 {
+                            // The common short call: four slots copied, a fixed
+                            // count the compiler unrolls (half the work of the loop).
+                            // The ones past the arguments are stale registers of a
+                            // frame the new one may overwrite freely.
+                            for i in 0..4 {
+                                // SAFETY: `base + f + 3` is below `base + nregs +
+                                // STACK_SLACK <= stack.len()` (`f + argc < nregs`
+                                // by `Proto::validate`, and `STACK_SLACK >= 3`),
+                                // and the stack holds valid values everywhere;
+                                // the target `base - 1 + i` is below the source.
+                                unsafe { copy_value(regs.sub(1).add(i), regs.add(from + i)) };
+                            }
+                        } else {
+                            // (An exclusive range: `0..=argc` compiles to a slower loop.)
+                            for i in 0..argc + 1 {
+                                // SAFETY: registers `f..=f + argc` are inside the frame
+                                // (`Proto::validate` checks the call window), and
+                                // `base - 1 + i < base + f + i` stays below them.
+                                unsafe { copy_value(regs.sub(1).add(i), regs.add(from + i)) };
+                            }
                         }
                         let p = &self.protos[callee as usize];
+                        // SAFETY: a prototype's code, kept in `code` and the frame.
+                        let callee_code = unsafe { detach(&p.code) };
                         if !(argc == p.nparams as usize
                             && !p.variadic
                             && base + p.nregs as usize + STACK_SLACK <= self.stack.len())
@@ -673,7 +703,7 @@ impl Vm {
                             self.enter(callee, base, argc)?;
                             rebase!();
                         }
-                        code = self.code_of(callee);
+                        code = callee_code;
                         if let Some(fr) = self.frames.last_mut() {
                             fr.proto = callee;
                             fr.code = code;
@@ -887,16 +917,28 @@ impl Vm {
     /// The code of a prototype, detached from the borrow of `self`.
     #[inline(always)]
     pub(super) fn code_of(&self, proto: u32) -> &'static [Instr] {
-        let code: &[Instr] = &self.protos[proto as usize].code;
-        // SAFETY: while `run` runs no prototype in use is replaced or freed (the code
-        // collector, `collect_code`, refuses to run with frames); the only prototype
-        // added meanwhile is a callback's trampoline (`callback.rs`), appended or put
-        // in a freed slot, and moving the `Proto` structs does not move their code
-        // buffers. The slice is used only inside `run` (in `execute`'s
-        // locals and in `self.frames`, which `run` clears before it returns), so it
-        // outlives every use.
-        unsafe { &*(code as *const [Instr]) }
+        // SAFETY: the code of a prototype, used as `detach` requires.
+        unsafe { detach(&self.protos[proto as usize].code) }
     }
+}
+
+// `TailCall` copies four slots from the callee's register on (see there).
+const _: () = assert!(STACK_SLACK >= 3);
+
+/// A prototype's code, detached from the borrow of the VM.
+///
+/// # Safety
+/// `code` must be the code of a prototype in `Vm::protos`, and the slice used
+/// only while `run` runs: no prototype in use is replaced or freed then (the code
+/// collector, `collect_code`, refuses to run with frames); the only prototype
+/// added meanwhile is a callback's trampoline (`callback.rs`), appended or put
+/// in a freed slot, and moving the `Proto` structs does not move their code
+/// buffers. `execute` keeps such slices only in its locals and in `self.frames`,
+/// which `run` clears before it returns.
+#[inline(always)]
+unsafe fn detach(code: &[Instr]) -> &'static [Instr] {
+    // SAFETY: see the contract above.
+    unsafe { &*(code as *const [Instr]) }
 }
 
 /// Arithmetic off the Int, Int fast path: floats, overflow, type errors. Out of

@@ -33,6 +33,15 @@ pub enum Obj {
     Pair(Value, Value),
     /// Immutable string.
     Str(Box<str>),
+    /// Immutable string of at most `SMALL_STR` bytes, held in the slot itself:
+    /// no allocation to make it and none to free (numbers' texts, short
+    /// appends). Its first `len` bytes are a whole UTF-8 string.
+    SmallStr {
+        /// Bytes used.
+        len: u8,
+        /// The text, then zeros.
+        bytes: [u8; SMALL_STR],
+    },
     /// Closure.
     Closure(Closure),
     /// Error value.
@@ -67,6 +76,13 @@ pub enum Obj {
 pub const DICT_ENTRY_BYTES: usize = 64;
 
 const NO_FREE: u32 = u32::MAX;
+
+/// The longest string held inline (`Obj::SmallStr`): what fits beside the
+/// length in the room a slot has anyway (a pair's second value and more).
+pub const SMALL_STR: usize = 22;
+
+// Inline strings must not make every slot (every cons cell) bigger.
+const _: () = assert!(std::mem::size_of::<Obj>() == 32);
 
 /// Storage for the slots of dict trie nodes: one array of words, reused by
 /// size (a node has 1 to 32 slots), so that making and freeing a node calls
@@ -151,6 +167,9 @@ fn cost(o: &Obj) -> usize {
     std::mem::size_of::<Obj>()
         + match o {
             Obj::Str(s) => s.len(),
+            // Counted as a heap string of its length is, so that limits do
+            // not depend on where the bytes are.
+            Obj::SmallStr { len, .. } => *len as usize,
             Obj::Captures(c) => c.len() * std::mem::size_of::<Value>(),
             Obj::Error(_, m) => m.len(),
             Obj::Vector(v, _) => v.len() * std::mem::size_of::<Value>(),
@@ -290,8 +309,15 @@ impl Heap {
         Value::Pair(self.alloc(Obj::Pair(car, cdr)))
     }
 
-    /// A new string.
-    pub fn string(&mut self, s: impl Into<Box<str>>) -> Value {
+    /// A new string, held inline (`Obj::SmallStr`) when it is short.
+    pub fn string(&mut self, s: impl AsRef<str> + Into<Box<str>>) -> Value {
+        let text = s.as_ref();
+        if text.len() <= SMALL_STR {
+            let mut bytes = [0u8; SMALL_STR];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            let len = text.len() as u8;
+            return Value::Str(self.alloc(Obj::SmallStr { len, bytes }));
+        }
         Value::Str(self.alloc(Obj::Str(s.into())))
     }
 
@@ -318,6 +344,15 @@ impl Heap {
             rest,
             first: small[0],
         }))
+    }
+
+    /// The first capture of the closure behind `r` (nil if it is not a closure).
+    #[inline(always)]
+    pub fn first_capture(&self, r: ObjRef) -> Value {
+        match &self.objs[r.0 as usize] {
+            Obj::Closure(c) => c.first,
+            _ => Value::Nil,
+        }
     }
 
     /// Capture `i` of a closure (nil past its captures: the compiler never asks).
@@ -396,6 +431,12 @@ impl Heap {
     pub fn str(&self, r: ObjRef) -> &str {
         match &self.objs[r.0 as usize] {
             Obj::Str(s) => s,
+            Obj::SmallStr { len, bytes } => {
+                let b = bytes.get(..*len as usize).unwrap_or_default();
+                // SAFETY: `string` copied these bytes from a whole `&str`
+                // and nothing changes them after, so they are valid UTF-8.
+                unsafe { std::str::from_utf8_unchecked(b) }
+            }
             _ => "",
         }
     }
@@ -457,7 +498,7 @@ impl Heap {
                     work.extend(self.slab.slots(*at, *len).iter().map(|s| ObjRef(*s as u32)))
                 }
                 Obj::DictBucket(slots) => work.extend(slots.iter().map(|s| ObjRef(*s as u32))),
-                Obj::Free(_) | Obj::Str(_) | Obj::Error(..) => {}
+                Obj::Free(_) | Obj::Str(_) | Obj::SmallStr { .. } | Obj::Error(..) => {}
             }
         }
         let mut live = 0;
