@@ -182,6 +182,11 @@ impl HostContext for WorkerCx {
             "a blocking host function running beside other actors cannot call back into Jue",
         ))
     }
+    fn call_by_name(&mut self, _: &str, _: &[HostValue]) -> Result<HostValue, HostError> {
+        Err(HostError::host(
+            "a blocking host function running beside other actors cannot call back into Jue",
+        ))
+    }
 }
 
 /// The work of an embedder's closure registered as blocking.
