@@ -51,7 +51,8 @@
  *   "registry"  a registration the registry refuses (bad name or type, a
  *               capability-requiring function of tier formal or verified);
  *   "busy"      the session is already running a call (a callback re-entered its
- *               own session, or two threads used it at once);
+ *               own session other than by jue_call/jue_handle_call, or two
+ *               threads used it at once);
  *   "panic"     an internal panic was caught (it never crosses the boundary); the
  *               session it happened in is then unusable;
  *   "broken"    the session was made unusable by an earlier panic.
@@ -105,9 +106,10 @@ typedef struct JueSession JueSession;
  * "host" error too; arguments always match the registered parameter types.
  * A procedure among the arguments arrives as {"handle": n}: the callback may
  * call it with jue_handle_call (it runs within the running evaluation) and keep
- * it past the call; it frees it with jue_handle_free either way.
- * Otherwise the callback may not call jue_* functions on the same session (they
- * return "busy"); it may use other sessions.
+ * it past the call; it frees it with jue_handle_free either way. It may also
+ * call a global, built-in or FFI function by name with jue_call (likewise within
+ * the running evaluation). Otherwise the callback may not call jue_* functions on
+ * the same session (they return "busy"); it may use other sessions.
  */
 typedef const char *(*jue_callback)(void *user_data, const char *args_json);
 
@@ -144,9 +146,12 @@ char *jue_eval(JueSession *s, const char *source);
 /* Calls a Jue global, built-in or FFI function by name. args_json is a JSON
  * array of positional arguments, e.g. "[10, 20]" (or an object whose "args" is
  * such an array; its other fields, "capability" included, are ignored).
- * Capability checks apply exactly as for a call from Jue code.
+ * Capability checks apply exactly as for a call from Jue code. Made from inside
+ * a callback of the same session (on its thread), it runs within the evaluation
+ * that called the callback, under its limits, as jue_handle_call does; from
+ * another thread while the session runs it is refused with "busy".
  * Errors: "unbound" (unknown name), "arity", "type", "capability-denied", any
- * run-time kind, "argument". */
+ * run-time kind, "argument", "busy". */
 char *jue_call(JueSession *s, const char *name, const char *args_json);
 
 /* Registers `callback` as an FFI function described by spec_json, one function

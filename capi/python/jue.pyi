@@ -129,7 +129,9 @@ class Session:
         depth: Optional[int] = None,
     ) -> Result:
         """Calls a Jue global, built-in or FFI function by name; keyword
-        arguments set limits for this call only."""
+        arguments set limits for this call only. Inside one of this session's
+        callbacks it runs within the running evaluation, under its limits
+        (limit keywords are then a ValueError)."""
     def grant(self, capability: str, scope: Optional[str] = None) -> Optional[str]:
         """Grants a capability; returns its scope as resolved."""
     def revoke(self, capability: str) -> None:

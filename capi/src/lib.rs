@@ -490,7 +490,10 @@ fn call_on(
 }
 
 /// Calls a Jue global, built-in or FFI function by name with a JSON array of
-/// positional arguments. Capability checks apply as for any call.
+/// positional arguments. Capability checks apply as for any call. From inside a
+/// callback of the same session (on its thread) it runs within the running
+/// evaluation, as `jue_handle_call` does; from another thread while the session
+/// runs it is refused with kind `busy`.
 ///
 /// # Safety
 /// As for [`jue_grant`].
@@ -504,6 +507,10 @@ pub unsafe extern "C" fn jue_call(
         let name = read_str(name, "name")?;
         let js = session_ref(s)?;
         let args = parse_args(read_str(args_json, "arguments")?, &js.handles())?;
+        if let Some(r) = HostCx::call_by_name_in_callback(js.id, name, &args) {
+            let v = r.map_err(nested_failure)?;
+            return value_to_json(&v, &mut js.handles());
+        }
         with_session(s, |sess| {
             let callee = sess.procedure(name).map_err(EvalError::Runtime)?;
             call_on(sess, &js.handles, callee, &args)
@@ -826,15 +833,7 @@ pub unsafe extern "C" fn jue_handle_call(
             (f, parse_args(text, &h)?)
         };
         if let Some(r) = HostCx::call_in_callback(js.id, &f, &args) {
-            let v = r.map_err(|e| {
-                // The VM words it "kind: message": report the Jue kind.
-                match e.message.split_once(": ") {
-                    Some((k, m)) if jue_engine::ErrorKind::from_name(k).is_some() => {
-                        Failure::new(k, m)
-                    }
-                    _ => Failure::new(e.kind.as_str(), e.message),
-                }
-            })?;
+            let v = r.map_err(nested_failure)?;
             return value_to_json(&v, &mut js.handles());
         }
         with_session(s, |sess| {
@@ -846,6 +845,15 @@ pub unsafe extern "C" fn jue_handle_call(
             call_on(sess, &js.handles, callee, &args)
         })
     })
+}
+
+/// The failure of a call made through a running callback's context.
+fn nested_failure(e: HostError) -> Failure {
+    // The VM words it "kind: message": report the Jue kind.
+    match e.message.split_once(": ") {
+        Some((k, m)) if jue_engine::ErrorKind::from_name(k).is_some() => Failure::new(k, m),
+        _ => Failure::new(e.kind.as_str(), e.message),
+    }
 }
 
 /// Frees a procedure handle (the procedure may then be collected). Returns 0,

@@ -562,3 +562,90 @@ fn integral_numbers_from_the_host_widen_where_a_float_is_declared() {
         ErrorKind::Type
     );
 }
+
+#[test]
+fn a_host_function_calls_a_global_by_name_within_the_running_evaluation() {
+    let mut s = session();
+    s.register_fn_cx(
+        "app:call",
+        None,
+        TrustTier::Empirical,
+        "Calls the global named by its first argument on the second.",
+        |cx: &mut jue_engine::HostCx<'_>, name: String, x: Value| -> Result<Value, HostError> {
+            cx.call_by_name(&name, &[x])
+        },
+    )
+    .unwrap();
+    s.eval_str("<d>", "(define (triple x) (* x 3)) (define (spin) (spin))")
+        .unwrap();
+    // A Jue global, a built-in, a host function (its Int widens to the Float).
+    assert_eq!(
+        s.eval_str("<t>", "(+ 1 (app:call \"triple\" 7))").unwrap(),
+        Value::Int(22)
+    );
+    assert_eq!(
+        s.eval_str("<t>", "(app:call \"length\" (list 1 2 3))")
+            .unwrap(),
+        Value::Int(3)
+    );
+    assert_eq!(
+        s.eval_str("<t>", "(app:call \"int-to-float\" 2)").unwrap(),
+        Value::Float(2.0)
+    );
+    // Nested: Jue → host → Jue (by name) → host → Jue.
+    s.eval_str("<d>", "(define (outer x) (app:call \"triple\" (+ x 1)))")
+        .unwrap();
+    assert_eq!(
+        s.eval_str("<t>", "(app:call \"outer\" 1)").unwrap(),
+        Value::Int(6)
+    );
+    // Unknown names, non-procedures and errors come back as the kind they are.
+    s.eval_str("<d>", "(define answer 42)").unwrap();
+    let r = s.eval(jue_engine::SourceFile::new("<t>", "(app:call \"nope\" 1)"));
+    match r {
+        Err(EvalError::Runtime(e)) => {
+            assert!(
+                e.message.contains("no function named `nope`"),
+                "{}",
+                e.message
+            )
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    assert_eq!(
+        kind(s.eval(jue_engine::SourceFile::new(
+            "<t>",
+            "(app:call \"answer\" 1)"
+        ))),
+        ErrorKind::Type
+    );
+    // Jue code may catch the callback's failure.
+    assert_eq!(
+        s.eval_str("<t>", "(try (app:call \"car\" 5) (catch e 'caught))")
+            .unwrap(),
+        Value::Symbol("caught".into())
+    );
+    // The nested call runs under the running evaluation's step limit (its
+    // steps count there), which `try` cannot catch.
+    s.eval_str("<d>", "(define (work n) (if (= n 0) 'done (work (- n 1))))")
+        .unwrap();
+    s.limits.steps = 50_000;
+    assert_eq!(
+        s.eval_str("<t>", "(app:call \"work\" 100)").unwrap(),
+        Value::Symbol("done".into())
+    );
+    let r = s.eval(jue_engine::SourceFile::new(
+        "<t>",
+        "(try (app:call \"work\" 1000000) (catch e 'swallowed))",
+    ));
+    assert_eq!(kind(r), ErrorKind::StepLimit);
+    s.limits = jue_engine::Limits::DEFAULT;
+    // Capability checks apply to a host function reached by name.
+    let r = s.eval(jue_engine::SourceFile::new(
+        "<t>",
+        "(app:call \"io:sensor:read\" 'temperature)",
+    ));
+    assert_eq!(kind(r), ErrorKind::CapabilityDenied);
+    // Afterwards the session is usable and `call` from outside works as before.
+    assert_eq!(s.call("triple", &[Value::Int(2)]).unwrap(), Value::Int(6));
+}

@@ -1193,3 +1193,69 @@ fn aliases_are_separate_names_with_the_same_behaviour() {
         "{names:?}"
     );
 }
+
+/// The call op runs a pure standard function (`add`, `fadd`, `int-to-float`, …)
+/// without checking its result against the signature (`Vm::pure_fast`): each
+/// must return what the registry declares, on ordinary and edge inputs.
+#[test]
+fn pure_standard_functions_return_their_declared_types() {
+    use jue_engine::ground::types as t;
+    let (mut s, _) = session();
+    let reg = s.registry().clone();
+    let mut checked = 0;
+    for i in 0..reg.len() as u32 {
+        let f = reg.function(i);
+        if jue_engine::vm::ffi_math::pure(f.host_function).is_none() {
+            continue;
+        }
+        let sig = reg.signature(i);
+        let samples: &[(Value, Value)] = &[
+            (Value::Int(7), Value::Float(2.5)),
+            (Value::Int(-3), Value::Float(-0.5)),
+            (Value::Int(0), Value::Float(0.0)),
+            (Value::Int(1), Value::Float(1e300)),
+        ];
+        for (int, float) in samples {
+            let args: Vec<Value> = sig
+                .params
+                .iter()
+                .map(|p| {
+                    if p.kinds() & t::INT != 0 {
+                        int.clone()
+                    } else {
+                        float.clone()
+                    }
+                })
+                .collect();
+            // Through Jue code, so the call op's fast path runs it.
+            let text = format!(
+                "({} {})",
+                f.name,
+                args.iter()
+                    .map(|a| match a {
+                        Value::Int(n) => n.to_string(),
+                        Value::Float(x) => format!("{x:?}"),
+                        _ => unreachable!(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            let Ok(v) = s.eval_str("<pure>", &text) else {
+                continue; // division by zero and the like: an error, no result
+            };
+            let bit = match v {
+                Value::Int(_) => t::INT,
+                Value::Float(_) => t::FLOAT,
+                Value::Bool(_) => t::BOOL,
+                other => panic!("{text} gave {other:?}"),
+            };
+            assert!(
+                sig.ret.kinds() & bit != 0,
+                "{text} gave {v:?}, not the declared {:?}",
+                sig.ret
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} results checked");
+}

@@ -106,3 +106,49 @@ def test_dicts_keep_their_order_across_the_envelope(s):
     assert back == d and list(back) == ["y", "x"] and list(back["x"][1]) == ["q", "p"]
     # A dict whose only key is a tag name comes back as a dict.
     assert s.call("id", {"handle": "x"}) == {"handle": "x"}
+
+
+def test_jue_call_inside_a_callback_runs_within_the_evaluation(s):
+    s.eval("(define (triple x) (* x 3)) (define (work n) (if (= n 0) 'done (work (- n 1))))")
+    s.register("py:via", lambda name, x: s.call(name, x), ["String", "Any"], "Any")
+    # A Jue global, a built-in and an FFI function, called by name from inside.
+    assert s.eval('(+ 1 (py:via "triple" 7))') == 22
+    assert s.eval('(py:via "length" (list 1 2 3))') == 3
+    assert s.eval('(py:via "int-to-float" 2)') == 2.0
+    with pytest.raises(JueError) as e:
+        s.eval('(py:via "nope" 1)')
+    assert e.value.kind == "host" and "nope" in e.value.message
+    # The nested call's steps count toward the running evaluation's limit.
+    lib = s._lib
+    lib.jue_session_set_limits.restype = ctypes.c_void_p
+    lib.jue_session_set_limits.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    jue._take(lib, lib.jue_session_set_limits(s._ptr, b'{"steps": 50000}'))
+    assert s.eval('(py:via "work" 100)') == jue.Symbol("done")
+    with pytest.raises(JueError) as e:
+        s.eval("(try (py:via \"work\" 1000000) (catch e 'swallowed))")
+    assert e.value.kind == "step-limit"
+    jue._take(lib, lib.jue_session_set_limits(s._ptr, b'{"steps": 100000000}'))
+    assert s.call("triple", 2) == 6
+
+
+def test_jue_call_from_another_thread_while_running_is_busy(s):
+    import threading
+
+    s.eval("(define (triple x) (* x 3))")
+    seen = []
+
+    def other_thread():
+        def run():
+            try:
+                seen.append(s.call("triple", 1))
+            except JueError as e:
+                seen.append(e.kind)
+
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+        return 0
+
+    s.register("py:other", other_thread, [], "Int")
+    assert s.eval("(py:other)") == 0
+    assert seen == ["busy"]

@@ -81,7 +81,10 @@ impl Procedure {
     /// as a new evaluation of the session.
     #[pyo3(signature = (*args))]
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        if let Some(r) = call_in_callback(py, &self.session, &self.func, args) {
+        let id = self.func.core().session_id();
+        if let Some(r) = call_in_callback(py, &self.session, id, args, |argv| {
+            jue_engine::HostCx::call_in_callback(id, &self.func, argv)
+        }) {
             return r;
         }
         let s = self.session.bind(py).borrow();
@@ -92,15 +95,16 @@ impl Procedure {
     }
 }
 
-/// Calls `func` through the innermost callback of its session running on this
-/// thread, if one is (the session itself is busy then): `None` otherwise.
+/// Runs a call (`call`, on the converted arguments) through the innermost
+/// callback of session `id` running on this thread, if one is (the session
+/// itself is busy then): `None` otherwise.
 fn call_in_callback(
     py: Python<'_>,
     me: &Py<Session>,
-    func: &jue_engine::Function,
+    id: u64,
     args: &Bound<'_, PyTuple>,
+    call: impl FnOnce(&[jue_engine::Value]) -> Option<Result<jue_engine::Value, jue_engine::HostError>>,
 ) -> Option<PyResult<Py<PyAny>>> {
-    let id = func.core().session_id();
     if !jue_engine::CallbackScope::active(id) {
         return None;
     }
@@ -113,22 +117,20 @@ fn call_in_callback(
         Err(e) => return Some(Err(e)),
     };
     let stash = Arc::clone(&me.bind(py).get().stash);
-    Some(
-        match jue_engine::HostCx::call_in_callback(id, func, &argv)? {
-            Ok(v) => convert::host_to_py(py, me, &v),
-            Err(e) => Err(stash
-                .take_cause(jue_engine::ErrorKind::Host, &e.message)
-                .unwrap_or_else(|| {
-                    // The VM words it "kind: message": raise the Jue kind.
-                    match e.message.split_once(": ") {
-                        Some((k, m)) if jue_engine::ErrorKind::from_name(k).is_some() => {
-                            errors::jue_error(k, m)
-                        }
-                        _ => errors::jue_error(e.kind.as_str(), &e.message),
+    Some(match call(&argv)? {
+        Ok(v) => convert::host_to_py(py, me, &v),
+        Err(e) => Err(stash
+            .take_cause(jue_engine::ErrorKind::Host, &e.message)
+            .unwrap_or_else(|| {
+                // The VM words it "kind: message": raise the Jue kind.
+                match e.message.split_once(": ") {
+                    Some((k, m)) if jue_engine::ErrorKind::from_name(k).is_some() => {
+                        errors::jue_error(k, m)
                     }
-                })),
-        },
-    )
+                    _ => errors::jue_error(e.kind.as_str(), &e.message),
+                }
+            })),
+    })
 }
 
 /// State used only on the thread that made the session. The engine session is
@@ -174,6 +176,8 @@ struct Session {
     interrupt: Interrupt,
     stash: Arc<Stash>,
     main_thread: bool,
+    /// The engine session's id (as its handles and callbacks know it).
+    id: u64,
 }
 
 /// Limits given as keyword arguments; `None` keeps what is set.
@@ -321,6 +325,7 @@ impl Session {
         let stash = Arc::new(Stash::default());
         let mut s = jue_engine::Session::new();
         let interrupt = s.interrupt();
+        let id = s.vm().roots.session();
         let out = output::PyOutput::new(py, output, Arc::clone(&stash), interrupt.clone())?;
         s.set_output(Output::new(Box::new(out)));
         LimitArgs {
@@ -336,6 +341,7 @@ impl Session {
             interrupt,
             stash,
             main_thread: is_main_thread(py)?,
+            id,
         })
     }
 
@@ -388,18 +394,30 @@ impl Session {
         let py = slf.py();
         let me = slf.clone().unbind();
         let this = slf.borrow();
-        let mut g = this.engine()?;
-        let s = &mut *g;
-        let callee = s
-            .procedure(name)
-            .map_err(|e| eval_error(py, s, jue_engine::EvalError::Runtime(e), &this.stash))?;
-        let argv = build_args(s, args)?;
         let extra = LimitArgs {
             steps,
             memory,
             timeout_ms,
             depth,
         };
+        // From inside one of this session's callbacks: within the running
+        // evaluation, under its limits.
+        if !extra.is_empty() && jue_engine::CallbackScope::active(this.id) {
+            return Err(PyValueError::new_err(
+                "a call made inside a callback runs under the running evaluation's limits; it takes no limits of its own",
+            ));
+        }
+        if let Some(r) = call_in_callback(py, &me, this.id, args, |argv| {
+            jue_engine::HostCx::call_by_name_in_callback(this.id, name, argv)
+        }) {
+            return r;
+        }
+        let mut g = this.engine()?;
+        let s = &mut *g;
+        let callee = s
+            .procedure(name)
+            .map_err(|e| eval_error(py, s, jue_engine::EvalError::Runtime(e), &this.stash))?;
+        let argv = build_args(s, args)?;
         let saved = s.limits;
         extra.apply(&mut s.limits);
         let r = this.run(py, &me, s, |s| {

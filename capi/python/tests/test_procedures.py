@@ -97,3 +97,57 @@ def test_memory_stays_flat_over_many_calls():
                          text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "200000 calls" in out.stdout
+
+
+def test_call_inside_a_callback_runs_within_the_evaluation(s):
+    from jue import LimitError, Symbol
+
+    s.eval("(define (triple x) (* x 3)) (define (work n) (if (= n 0) 'done (work (- n 1))))")
+    s.register("py:via", lambda name, x: s.call(name, x), ["String", "Any"], "Any")
+    # A Jue global, a built-in and an FFI function (its Int widens), by name.
+    assert s.eval('(+ 1 (py:via "triple" 7))') == 22
+    assert s.eval('(py:via "length" (list 1 2 3))') == 3
+    assert s.eval('(py:via "int-to-float" 2)') == 2.0
+    # An error of the nested call reaches the callback as a JueError of its
+    # kind; uncaught there, it comes back out of eval unchanged.
+    with pytest.raises(JueError) as e:
+        s.eval('(py:via "nope" 1)')
+    assert e.value.kind == "unbound" and "nope" in e.value.message
+    with pytest.raises(JueError) as e:
+        s.eval('(py:via "car" 5)')
+    assert e.value.kind == "type"
+    # Its steps count toward the running evaluation's limit, which `try`
+    # cannot catch.
+    assert s.eval('(py:via "work" 100)', steps=50_000) == Symbol("done")
+    with pytest.raises(LimitError) as e:
+        s.eval("(try (py:via \"work\" 1000000) (catch e 'swallowed))", steps=50_000)
+    assert e.value.kind == "step-limit"
+    # Limits of its own are refused: it runs under the running evaluation's.
+    s.register("py:limited", lambda: s.call("triple", 1, steps=10), [], "Any")
+    with pytest.raises(ValueError, match="limits"):
+        s.eval("(py:limited)")
+    # eval from inside a callback is still refused; call from outside as before.
+    assert s.call("triple", 2) == 6
+
+
+def test_call_from_another_thread_while_running_is_refused(s):
+    import threading
+
+    s.eval("(define (triple x) (* x 3))")
+    seen = []
+
+    def other_thread():
+        def run():
+            try:
+                seen.append(s.call("triple", 1))
+            except JueError as e:
+                seen.append(e.kind)
+
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+        return 0
+
+    s.register("py:other", other_thread, [], "Int")
+    assert s.eval("(py:other)") == 0
+    assert seen == ["thread"]  # a Python session belongs to its thread

@@ -6,7 +6,6 @@
 //! alive after it returns).
 
 use super::Session;
-use crate::ground::builtins;
 use crate::vm::error::{ErrorKind, RuntimeError};
 use crate::vm::heap::Heap;
 use crate::vm::output::Output;
@@ -55,35 +54,9 @@ impl Session {
     /// The procedure `name` names, found as [`Session::call`] finds it: a Jue
     /// global, a built-in, or an FFI function of the registry.
     pub fn procedure(&self, name: &str) -> Result<Value, RuntimeError> {
-        let callee = if let Some(v) = self
-            .vm
-            .global(name)
-            .filter(|_| self.globals.contains_key(name))
-        {
-            v
-        } else if let Some(id) = builtins::find(name, false) {
-            match builtins::get(id).imp {
-                builtins::Imp::Native | builtins::Imp::Vm => Value::Builtin(id),
-                builtins::Imp::Prelude => self
-                    .vm
-                    .global(&format!("{}{name}", builtins::PRELUDE_PREFIX))
-                    .ok_or_else(|| fault(ErrorKind::Unbound, format!("`{name}` is not loaded")))?,
-            }
-        } else if let Some(i) = self.registry.index_of(name) {
-            Value::Ffi(i)
-        } else {
-            return Err(fault(
-                ErrorKind::Unbound,
-                format!("no function named `{name}`"),
-            ));
-        };
-        if !callee.is_procedure() {
-            return Err(fault(
-                ErrorKind::Type,
-                format!("`{name}` is not a procedure"),
-            ));
-        }
-        Ok(callee)
+        self.vm
+            .procedure_named(name, |g| self.globals.contains_key(g))
+            .map_err(|f| fault(f.kind, f.message))
     }
 
     /// Calls a procedure value with arguments already in the heap, under the

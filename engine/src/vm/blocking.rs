@@ -219,6 +219,11 @@ impl HostContext for WorkerCx {
     fn off_thread(&self) -> bool {
         true
     }
+    fn call_by_name(&mut self, _: &str, _: &[HostValue]) -> Result<HostValue, HostError> {
+        Err(HostError::host(
+            "a blocking host function running beside other actors cannot call back into Jue",
+        ))
+    }
 }
 
 /// What an embedder's closure sees off the VM thread, taken at call time.

@@ -7,6 +7,7 @@
 use super::error::{ErrorKind, Fault};
 use super::value::Value;
 use super::{Frame, Vm, convert};
+use crate::ground::builtins;
 use crate::ground::ffi::context::{HostContext, HostCx, HostData, SharedData};
 use crate::ground::ffi::function::HostClosure;
 use crate::ground::ffi::{Capability, Function, HostError, Value as HostValue};
@@ -45,23 +46,17 @@ impl HostContext for VmCx<'_> {
         Some(&self.vm.host_shared)
     }
     fn call(&mut self, f: &Function, args: &[HostValue]) -> Result<HostValue, HostError> {
-        let vm = &mut *self.vm;
-        let callee = vm.roots.get(f.core()).map_err(HostError::host)?;
-        let mut vals = Vec::with_capacity(args.len());
-        for a in args {
-            vals.push(
-                convert::from_host_rooted(a, &mut vm.heap, &mut vm.symbols, &vm.roots)
-                    .map_err(HostError::type_error)?,
-            );
-        }
-        match vm.call_nested(callee, &vals) {
-            Ok(v) => {
-                let show = |v: Value| vm.show(v);
-                convert::to_host_rooted(v, &vm.heap, &vm.symbols, &vm.roots, &show)
-                    .map_err(HostError::host)
-            }
-            Err(fault) => Err(fault_to_host(&fault)),
-        }
+        let callee = self.vm.roots.get(f.core()).map_err(HostError::host)?;
+        self.vm.call_nested_owned(callee, args)
+    }
+    fn call_by_name(&mut self, name: &str, args: &[HostValue]) -> Result<HostValue, HostError> {
+        // The prelude's own globals are not the session's definitions (as for
+        // `Session::call`, which asks the session which globals its code defined).
+        let callee = self
+            .vm
+            .procedure_named(name, |g| !g.starts_with(builtins::PRELUDE_PREFIX))
+            .map_err(|f| fault_to_host(&f))?;
+        self.vm.call_nested_owned(callee, args)
     }
 }
 
@@ -134,6 +129,74 @@ impl Vm {
         };
         convert::from_host_rooted(&out, &mut self.heap, &mut self.symbols, &self.roots)
             .map_err(|m| Fault::new(ErrorKind::Host, m))
+    }
+
+    /// The procedure `name` names, as a host's call by name finds it: a global
+    /// the session's code defined (`defined` says which names are), a built-in,
+    /// or a host function of the registry.
+    pub fn procedure_named(
+        &self,
+        name: &str,
+        defined: impl Fn(&str) -> bool,
+    ) -> Result<Value, Box<Fault>> {
+        let callee = if let Some(v) = self.global(name).filter(|_| defined(name)) {
+            v
+        } else if let Some(id) = builtins::find(name, false) {
+            match builtins::get(id).imp {
+                builtins::Imp::Native | builtins::Imp::Vm => Value::Builtin(id),
+                builtins::Imp::Prelude => self
+                    .global(&format!("{}{name}", builtins::PRELUDE_PREFIX))
+                    .ok_or_else(|| {
+                        Fault::new(ErrorKind::Unbound, format!("`{name}` is not loaded"))
+                    })?,
+            }
+        } else if let Some(i) = self
+            .host
+            .iter()
+            .position(|e| !name.is_empty() && &*e.name == name)
+        {
+            Value::Ffi(i as u32)
+        } else {
+            return Err(Fault::new(
+                ErrorKind::Unbound,
+                format!("no function named `{name}`"),
+            ));
+        };
+        if !callee.is_procedure() {
+            return Err(Fault::new(
+                ErrorKind::Type,
+                format!("`{name}` is not a procedure"),
+            ));
+        }
+        Ok(callee)
+    }
+
+    /// Calls `callee` on owned arguments from inside a host call
+    /// ([`Vm::call_nested`]); the host's Ints widen where a host function
+    /// declares a Float, as for `Session::call`. The result is copied out.
+    fn call_nested_owned(
+        &mut self,
+        callee: Value,
+        args: &[HostValue],
+    ) -> Result<HostValue, HostError> {
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(
+                convert::from_host_rooted(a, &mut self.heap, &mut self.symbols, &self.roots)
+                    .map_err(HostError::type_error)?,
+            );
+        }
+        if let Value::Ffi(i) = callee {
+            self.widen_host_args(i as usize, &mut vals);
+        }
+        match self.call_nested(callee, &vals) {
+            Ok(v) => {
+                let show = |v: Value| self.show(v);
+                convert::to_host_rooted(v, &self.heap, &self.symbols, &self.roots, &show)
+                    .map_err(HostError::host)
+            }
+            Err(fault) => Err(fault_to_host(&fault)),
+        }
     }
 
     /// Runs `f` on `args` from inside a host call: above the calling frame's

@@ -776,6 +776,22 @@ impl Vm {
                     gc_point!();
                 }
                 Instr::CallFfi(a, idx, argc) => {
+                    // SAFETY: the call window, register `a` and the `argc` from
+                    // it, is inside the frame (`Proto::validate`); nothing writes
+                    // the registers while `args` lives.
+                    let args = unsafe {
+                        std::slice::from_raw_parts(rp!(a) as *const Value, argc as usize)
+                    };
+                    // A pure function with no capability, its arguments of the
+                    // declared types (see `pure_fast`): called in place; no work to
+                    // charge, nothing allocated, no callback.
+                    if let Some(f) = self.pure_fast(idx as usize, args) {
+                        match f(args) {
+                            Ok(v) => put!(a, v),
+                            Err(e) => fail!(e),
+                        }
+                        continue;
+                    }
                     // The frame state is saved only if the call fails: host calls
                     // neither read it nor collect garbage.
                     let v = self.host_call(idx as usize, base + a as usize, argc as usize);

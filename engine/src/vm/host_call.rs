@@ -137,6 +137,32 @@ impl Vm {
         Ok(v)
     }
 
+    /// The call op's fast path: the function of host function `idx` when it is
+    /// a pure standard function that needs no capability (nothing to check
+    /// against the grants, so nothing a revocation could change) and `args` have
+    /// the declared count and types. Such a function takes no context, charges
+    /// no work, allocates nothing and calls nothing back, and its result is of
+    /// its declared type by construction (`ffi_registry` holds each to the
+    /// registry), so the dispatch loop calls it in place with nothing to check,
+    /// charge or collect after. `None` sends the call through
+    /// [`Vm::host_call`], which builds every error and audit record.
+    #[inline(always)]
+    pub(super) fn pure_fast(&self, idx: usize, args: &[Value]) -> Option<super::ffi_math::PureFn> {
+        let entry = self.host.get(idx)?;
+        let Some(HostCode::Pure(f)) = entry.imp else {
+            return None;
+        };
+        if entry.capability.is_some() || entry.params.len() != args.len() {
+            return None;
+        }
+        for (mask, v) in entry.params.iter().zip(args) {
+            if mask & v.kind_bit() == 0 {
+                return None;
+            }
+        }
+        Some(f)
+    }
+
     /// A native host function, out of line: building its context would make
     /// `host_call` a large function that saves many registers on every call,
     /// pure ones included.

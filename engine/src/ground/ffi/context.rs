@@ -44,6 +44,9 @@ pub trait HostContext {
     fn off_thread(&self) -> bool {
         false
     }
+    /// Calls a global, built-in or host function by name under the running
+    /// evaluation's limits.
+    fn call_by_name(&mut self, name: &str, args: &[Value]) -> Result<Value, HostError>;
 }
 
 /// The context a host function receives (register it with
@@ -93,6 +96,14 @@ impl<'a> HostCx<'a> {
     /// swallows the error.
     pub fn call(&mut self, f: &Function, args: &[Value]) -> Result<Value, HostError> {
         self.inner.call(f, args)
+    }
+
+    /// Calls a Jue global, built-in or host function by name, as `Session::call`
+    /// finds it, within the running evaluation like [`HostCx::call`]: its steps
+    /// count, the limits, deadline and interrupt hold, capability checks apply.
+    /// (The session itself is busy while its host functions run.)
+    pub fn call_by_name(&mut self, name: &str, args: &[Value]) -> Result<Value, HostError> {
+        self.inner.call_by_name(name, args)
     }
 
     /// The session's data of type `T`, set with `Session::set_host_data`.
@@ -175,6 +186,23 @@ impl HostCx<'_> {
         f: &Function,
         args: &[Value],
     ) -> Option<Result<Value, HostError>> {
+        Self::in_callback(session, |cx| cx.call(f, args))
+    }
+
+    /// Calls the procedure `name` names ([`HostCx::call_by_name`]) through the
+    /// innermost callback of `session` running on this thread, as
+    /// [`HostCx::call_in_callback`] does: `None` when none runs here.
+    pub fn call_by_name_in_callback(
+        session: u64,
+        name: &str,
+        args: &[Value],
+    ) -> Option<Result<Value, HostError>> {
+        Self::in_callback(session, |cx| cx.call_by_name(name, args))
+    }
+
+    /// Runs `op` on the context of the innermost callback of `session` running
+    /// on this thread, if any.
+    fn in_callback<R>(session: u64, op: impl FnOnce(&mut HostCx<'_>) -> R) -> Option<R> {
         let p = running::STACK.with(|s| {
             s.borrow()
                 .iter()
@@ -187,6 +215,6 @@ impl HostCx<'_> {
         // callback (its entry is still on the stack), and the callback's own code
         // does not use its context while the code calling this runs.
         let cx = unsafe { &mut *(p as *mut HostCx<'static>) };
-        Some(cx.call(f, args))
+        Some(op(cx))
     }
 }
