@@ -329,7 +329,7 @@ fn new_string(cx: &mut Ctx, s: String) -> FaultResult<Value> {
     Ok(cx.heap.string(s))
 }
 
-fn strings_list(cx: &mut Ctx, parts: Vec<String>) -> FaultResult<Value> {
+fn strings_list(cx: &mut Ctx, parts: Vec<&str>) -> FaultResult<Value> {
     room(cx, parts.iter().map(|p| p.len() + 96).sum())?;
     let vals: Vec<Value> = parts.into_iter().map(|p| cx.heap.string(p)).collect();
     make_list(cx, &vals)
@@ -355,16 +355,18 @@ fn string_ref(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 
 fn string_split(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let s = text(cx, "string-split", a[0])?;
-    let parts: Vec<String> = match a.get(1) {
-        None => s.split_whitespace().map(str::to_string).collect(),
-        Some(sep) => {
-            let sep = text(cx, "string-split", *sep)?;
-            if sep.is_empty() {
-                s.chars().map(|c| c.to_string()).collect()
-            } else {
-                s.split(sep.as_str()).map(str::to_string).collect()
-            }
-        }
+    let sep = match a.get(1) {
+        Some(sep) => Some(text(cx, "string-split", *sep)?),
+        None => None,
+    };
+    // Slices of `s`: each part is copied once, into its heap string.
+    let parts: Vec<&str> = match &sep {
+        None => s.split_whitespace().collect(),
+        Some(sep) if sep.is_empty() => s
+            .char_indices()
+            .map(|(i, c)| &s[i..i + c.len_utf8()])
+            .collect(),
+        Some(sep) => s.split(sep.as_str()).collect(),
     };
     strings_list(cx, parts)
 }
