@@ -20,11 +20,12 @@ medians from the 10,000-line to the 100,000-line file when both are measured.
 
 Usage: bench/lsp_bench.py [JUE] [LINES ...]
        (defaults: target/release/jue; 1000 10000 20000 100000 lines)"""
-import json, os, subprocess, sys, tempfile, time
+import os, sys, tempfile, time
+
+from lsp_client import Server, generated
 
 jue = sys.argv[1] if len(sys.argv) > 1 else "target/release/jue"
 sizes = [int(a) for a in sys.argv[2:]] or [1000, 10000, 20000, 100000]
-here = os.path.dirname(os.path.abspath(__file__))
 tmp = tempfile.mkdtemp(prefix="jue-lsp-bench-")
 
 CAPS = {
@@ -43,84 +44,16 @@ CAPS = {
 }
 
 
-def source(lines):
-    """A generated file cut to about `lines` lines, at a blank line between forms."""
-    path = os.path.join(tmp, f"gen-{lines}.jue")
-    subprocess.run([sys.executable, os.path.join(here, "gen_large.py"), path,
-                    "--size-mb", str(max(1, lines // 25000 + 1))], check=True, stdout=subprocess.DEVNULL)
-    with open(path) as f:
-        text = "".join(f.readlines()[:lines])
-    cut = text.rfind("\n\n(")
-    return text[:cut + 1] if cut > 0 else text
-
-
-class Server:
-    def __init__(self):
-        self.p = subprocess.Popen([jue, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.next_id = 1
-
-    def send(self, msg):
-        body = json.dumps(msg).encode()
-        self.p.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.p.stdin.flush()
-
-    def read(self):
-        length = 0
-        while True:
-            line = self.p.stdout.readline()
-            if line in (b"\r\n", b""):
-                break
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        body = self.p.stdout.read(length)
-        return json.loads(body), len(body)
-
-    def wait(self, pred):
-        while True:
-            m, n = self.read()
-            if "method" in m and "id" in m:  # a request from the server: answer it
-                self.send({"jsonrpc": "2.0", "id": m["id"], "result": None})
-                continue
-            if pred(m):
-                return m, n
-
-    def request(self, method, params):
-        """(result, milliseconds, bytes of the answer)"""
-        i = self.next_id = self.next_id + 1
-        t = time.perf_counter()
-        self.send({"jsonrpc": "2.0", "id": i, "method": method, "params": params})
-        m, n = self.wait(lambda m: m.get("id") == i and "method" not in m)
-        ms = (time.perf_counter() - t) * 1000
-        if "error" in m:
-            raise RuntimeError(f"{method}: {m['error']}")
-        return m.get("result"), ms, n
-
-    def notify(self, method, params):
-        self.send({"jsonrpc": "2.0", "method": method, "params": params})
-
-    def diagnostics(self, version):
-        self.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics"
-                  and m["params"].get("version") == version)
-
-    def rss_mib(self):
-        with open(f"/proc/{self.p.pid}/status") as f:
-            return next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) / 1024
-
-    def stop(self):
-        self.request("shutdown", None)
-        self.notify("exit", None)
-        self.p.wait(timeout=10)
-
 
 med = lambda xs: sorted(xs)[len(xs) // 2]
 
 
 def measure(lines):
-    text = source(lines)
+    text = generated(lines, tmp)
     rows = text.split("\n")
     n = text.count("\n")
     uri = "file://" + os.path.join(tmp, f"big-{lines}.jue")
-    s = Server()
+    s = Server(jue)
     s.request("initialize", {"processId": None, "rootUri": "file://" + tmp, "capabilities": CAPS})
     s.notify("initialized", {})
     r = {"lines": n}

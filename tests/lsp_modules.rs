@@ -151,24 +151,8 @@ fn references_and_rename_reach_the_importers() {
     let main_uri = file_uri(&dir.join("main.jue"));
     c.open(&u_uri, u);
     c.diagnostics(&u_uri, 1);
-    let refs = c.request(
-        "textDocument/references",
-        json!({"textDocument": {"uri": u_uri}, "position": {"line": 0, "character": 10},
-               "context": {"includeDeclaration": true}}),
-    );
-    let mut got: Vec<(String, u64, u64)> = refs
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            (
-                l["uri"].as_str().unwrap().to_string(),
-                l["range"]["start"]["line"].as_u64().unwrap(),
-                l["range"]["start"]["character"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    got.sort();
+    let refs = references(&mut c, &u_uri, (0, 10), true);
+    let got = locations(&refs);
     // Its own two, and main.jue's two (not other.jue's own `twice`).
     assert_eq!(
         got,
@@ -180,11 +164,7 @@ fn references_and_rename_reach_the_importers() {
         ],
         "{refs}"
     );
-    let edit = c.request(
-        "textDocument/rename",
-        json!({"textDocument": {"uri": u_uri}, "position": {"line": 0, "character": 10},
-               "newName": "double"}),
-    );
+    let edit = rename(&mut c, &u_uri, (0, 10), "double");
     let edits = edit["changes"][main_uri.as_str()].as_array().unwrap();
     let mut starts: Vec<(u64, u64, u64)> = edits
         .iter()
@@ -289,6 +269,25 @@ fn signature_help_and_the_capability_fix_follow_imported_functions() {
     assert_eq!(edit["range"]["start"]["character"], 13, "{fix}");
 }
 
+/// The reply to `textDocument/references` at `(line, character)` of `uri`.
+fn references(c: &mut Client, uri: &str, at: (u64, u64), declaration: bool) -> serde_json::Value {
+    c.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": uri}, "position": {"line": at.0, "character": at.1},
+               "context": {"includeDeclaration": declaration}}),
+    )
+}
+
+/// The reply to `textDocument/rename` at `(line, character)` of `uri`.
+fn rename(c: &mut Client, uri: &str, at: (u64, u64), new_name: &str) -> serde_json::Value {
+    c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": uri}, "position": {"line": at.0, "character": at.1},
+               "newName": new_name}),
+    )
+}
+
+/// The (uri, line, character) of each location of a reply, sorted.
 fn locations(v: &serde_json::Value) -> Vec<(String, u64, u64)> {
     let mut got: Vec<(String, u64, u64)> = v
         .as_array()
@@ -326,11 +325,7 @@ fn references_and_rename_from_an_importer_reach_the_file_and_every_importer() {
     );
     c.open(&main_uri, main);
     c.diagnostics(&main_uri, 1);
-    let refs = c.request(
-        "textDocument/references",
-        json!({"textDocument": {"uri": main_uri}, "position": {"line": 1, "character": 5},
-               "context": {"includeDeclaration": true}}),
-    );
+    let refs = references(&mut c, &main_uri, (1, 5), true);
     // The definition and use in u.jue, this use, other.jue's two; not own.jue's.
     assert_eq!(
         locations(&refs),
@@ -343,11 +338,7 @@ fn references_and_rename_from_an_importer_reach_the_file_and_every_importer() {
         ],
         "{refs}"
     );
-    let refs = c.request(
-        "textDocument/references",
-        json!({"textDocument": {"uri": main_uri}, "position": {"line": 1, "character": 5},
-               "context": {"includeDeclaration": false}}),
-    );
+    let refs = references(&mut c, &main_uri, (1, 5), false);
     assert_eq!(locations(&refs).len(), 4, "{refs}");
 
     // Rename from `u/twice`: only `twice` of it, and everywhere else whole.
@@ -356,11 +347,7 @@ fn references_and_rename_from_an_importer_reach_the_file_and_every_importer() {
         json!({"textDocument": {"uri": main_uri}, "position": {"line": 1, "character": 5}}),
     );
     assert_eq!(p["start"]["character"], 3, "{p}");
-    let edit = c.request(
-        "textDocument/rename",
-        json!({"textDocument": {"uri": main_uri}, "position": {"line": 1, "character": 5},
-               "newName": "double"}),
-    );
+    let edit = rename(&mut c, &main_uri, (1, 5), "double");
     let changes = edit["changes"].as_object().unwrap();
     assert_eq!(changes.len(), 3, "{edit}");
     let main_edits = edit["changes"][main_uri.as_str()].as_array().unwrap();
@@ -524,11 +511,7 @@ fn references_read_open_importers_from_their_editors() {
     c.diagnostics(&main_uri, 1);
     c.open(&u_uri, u);
     c.diagnostics(&u_uri, 1);
-    let refs = c.request(
-        "textDocument/references",
-        json!({"textDocument": {"uri": u_uri}, "position": {"line": 0, "character": 10},
-               "context": {"includeDeclaration": false}}),
-    );
+    let refs = references(&mut c, &u_uri, (0, 10), false);
     assert_eq!(
         locations(&refs),
         vec![(main_uri.clone(), 1, 1), (main_uri.clone(), 2, 1)],

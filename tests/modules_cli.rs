@@ -31,8 +31,22 @@ fn text(b: &[u8]) -> String {
 
 /// Runs the REPL in `dir` with piped input.
 fn repl(dir: &Path, input: &str) -> Output {
+    repl_with(dir, &[], input)
+}
+
+/// Runs the REPL in `dir` with piped input, `dir` granted for IoPersist.
+fn repl_granted(dir: &Path, input: &str) -> Output {
+    repl_with(
+        dir,
+        &["--grant", &format!("IoPersist={}", dir.display())],
+        input,
+    )
+}
+
+fn repl_with(dir: &Path, args: &[&str], input: &str) -> Output {
     let mut child = jue()
         .arg("repl")
+        .args(args)
         .current_dir(dir)
         .env("XDG_DATA_HOME", dir.join(".data"))
         .stdin(Stdio::piped())
@@ -197,22 +211,7 @@ fn repl_load_and_reload() {
         d.join("lib/u.jue").display()
     );
     // fs:write-file needs IoPersist: grant it for the directory.
-    let mut child = jue()
-        .args(["repl", "--grant", &format!("IoPersist={}", d.display())])
-        .current_dir(&d)
-        .env("XDG_DATA_HOME", d.join(".data"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = repl_granted(&d, &script);
     let err = text(&o.stderr);
     assert_eq!(text(&o.stdout), "\"old\"\n0\n\"new\"\n", "{err}");
     assert!(err.contains("nothing changed"), "{err}");
@@ -235,34 +234,17 @@ fn reload_checks_the_unchanged_importers_of_a_changed_file() {
     );
     write(&d, "b.jue", "(import \"c.jue\")\n(define (mid) (leaf))\n");
     write(&d, "a.jue", "(import \"b.jue\")\n(define (top) (mid))\n");
-    let o = {
-        let mut child = jue()
-            .args(["repl", "--grant", &format!("IoPersist={}", d.display())])
-            .current_dir(&d)
-            .env("XDG_DATA_HOME", d.join(".data"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // c's `leaf` and b's `mid` now take an argument: a's `(mid)` is wrong,
-        // though a.jue itself did not change.
-        let script = format!(
-            ":load a.jue\n(top)\n\
-             (begin (fs:write-file \"{c}\" \"(define (leaf x) x)\\n\") 0)\n\
-             (begin (fs:write-file \"{b}\" \"(import \\\"c.jue\\\")\\n(define (mid x) (leaf x))\\n\") 0)\n\
-             :reload\n(top)\n",
-            c = d.join("c.jue").display(),
-            b = d.join("b.jue").display(),
-        );
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
+    // c's `leaf` and b's `mid` now take an argument: a's `(mid)` is wrong,
+    // though a.jue itself did not change.
+    let script = format!(
+        ":load a.jue\n(top)\n\
+         (begin (fs:write-file \"{c}\" \"(define (leaf x) x)\\n\") 0)\n\
+         (begin (fs:write-file \"{b}\" \"(import \\\"c.jue\\\")\\n(define (mid x) (leaf x))\\n\") 0)\n\
+         :reload\n(top)\n",
+        c = d.join("c.jue").display(),
+        b = d.join("b.jue").display(),
+    );
+    let o = repl_granted(&d, &script);
     let err = text(&o.stderr);
     // Nothing reloaded: `top` still calls the old `mid`.
     assert_eq!(text(&o.stdout), "1\n0\n0\n1\n", "{err}");
@@ -277,28 +259,11 @@ fn reload_checks_the_unchanged_importers_of_a_changed_file() {
 fn reload_with_an_error_reloads_nothing() {
     let d = scratch("reload-error");
     write(&d, "u.jue", "(define (f) 1)\n");
-    let o = {
-        let mut child = jue()
-            .args(["repl", "--grant", &format!("IoPersist={}", d.display())])
-            .current_dir(&d)
-            .env("XDG_DATA_HOME", d.join(".data"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let script = format!(
-            "(import \"u.jue\")\n(begin (fs:write-file \"{}\" \"(define (f) (nope))\\n\") 0)\n:reload u.jue\n(f)\n",
-            d.join("u.jue").display()
-        );
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let script = format!(
+        "(import \"u.jue\")\n(begin (fs:write-file \"{}\" \"(define (f) (nope))\\n\") 0)\n:reload u.jue\n(f)\n",
+        d.join("u.jue").display()
+    );
+    let o = repl_granted(&d, &script);
     let err = text(&o.stderr);
     assert_eq!(text(&o.stdout), "0\n1\n", "{err}");
     assert!(

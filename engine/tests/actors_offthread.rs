@@ -37,6 +37,22 @@ fn count_to(n: u64) -> String {
     )
 }
 
+/// Runs `program`, which must fail with `kind`; its host calls must all have
+/// ended within `ms` of its start, and the session must stay usable.
+fn stops_within(s: &mut Session, program: &str, kind: ErrorKind, ms: u64) {
+    let t = Instant::now();
+    match s.eval_str("long.jue", program) {
+        Err(EvalError::Runtime(e)) => assert_eq!(e.kind, kind, "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+    s.finish_host_calls();
+    assert!(t.elapsed() < Duration::from_millis(ms), "{:?}", t.elapsed());
+    assert_eq!(
+        s.eval_str("after", "(+ 1 2)").expect("usable"),
+        HostValue::Int(3)
+    );
+}
+
 #[test]
 fn slow_queries_of_several_actors_overlap_in_time() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -120,22 +136,8 @@ fn the_deadline_stops_long_queries_running_off_the_vm_thread() {
         lit(&root),
         count_to(1_000_000_000_000)
     );
-    let t = Instant::now();
-    match s.eval_str("long.jue", &program) {
-        Err(EvalError::Runtime(e)) => assert_eq!(e.kind, ErrorKind::Timeout, "{e:?}"),
-        other => panic!("{other:?}"),
-    }
     // The queries saw the deadline too: nothing is left running.
-    s.finish_host_calls();
-    assert!(
-        t.elapsed() < Duration::from_millis(1_500),
-        "{:?}",
-        t.elapsed()
-    );
-    assert_eq!(
-        s.eval_str("after", "(+ 1 2)").expect("usable"),
-        HostValue::Int(3)
-    );
+    stops_within(&mut s, &program, ErrorKind::Timeout, 1_500);
 }
 
 #[test]
@@ -159,23 +161,9 @@ fn an_interrupt_stops_queries_running_off_the_vm_thread() {
         lit(&root),
         count_to(1_000_000_000_000)
     );
-    let t = Instant::now();
-    match s.eval_str("long.jue", &program) {
-        Err(EvalError::Runtime(e)) => assert_eq!(e.kind, ErrorKind::Interrupted, "{e:?}"),
-        other => panic!("{other:?}"),
-    }
-    raiser.join().expect("raiser");
     // The interrupt reached the queries on their worker threads.
-    s.finish_host_calls();
-    assert!(
-        t.elapsed() < Duration::from_millis(2_000),
-        "{:?}",
-        t.elapsed()
-    );
-    assert_eq!(
-        s.eval_str("after", "(+ 1 2)").expect("usable"),
-        HostValue::Int(3)
-    );
+    stops_within(&mut s, &program, ErrorKind::Interrupted, 2_000);
+    raiser.join().expect("raiser");
 }
 
 #[test]
