@@ -1047,6 +1047,8 @@ fn tail_calls_compile_to_tail_call() {
     assert_eq!(code.len(), 1);
     assert!(code[0].contains("TailCall"), "{}", code[0]);
     assert!(!code[0].contains(" Call("), "{}", code[0]);
+    // Its own global at its own arity: tried as a loop first.
+    assert!(code[0].contains("TailSelf(1, 1)\n"), "{}", code[0]);
     // `(= n 0)` is a compare-and-branch.
     assert!(code[0].contains("JumpIfNotEqImm"), "{}", code[0]);
 
@@ -1061,6 +1063,13 @@ fn tail_calls_compile_to_tail_call() {
     assert_eq!(v, Value::Nil);
     let code = protos_named(&s, "loop2");
     assert!(code[0].contains("TailCall"), "{}", code[0]);
+    // A call of another global, or of another arity, is a plain tail call.
+    ev(&mut s, "(define (other n) (count-down n))");
+    ev(&mut s, "(define (v n . r) (if (= n 0) r (v (- n 1))))");
+    for name in ["other", "v"] {
+        let code = protos_named(&s, name);
+        assert!(!code[0].contains("TailSelf"), "{}", code[0]);
+    }
     // A named let calling itself in tail position is a loop: a backward jump,
     // no call at all.
     let code = protos_named(&s, "lp");

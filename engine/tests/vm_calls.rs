@@ -303,3 +303,52 @@ fn map_and_filter_leave_their_input_alone() {
     // The hidden helper cannot be named by user code.
     assert!(s.eval_str("test.jue", "(__reverse-fresh! xs)").is_err());
 }
+
+#[test]
+fn a_function_tail_calling_its_own_global_loops_until_the_global_changes() {
+    let mut s = Session::new();
+    // A top-level loop (the global of its own name, at its own arity) runs in
+    // one frame: far past the depth limit.
+    ev(
+        &mut s,
+        "(define (count i acc) (if (= i 0) acc (count (- i 1) (+ acc 1))))",
+    );
+    s.limits.depth = 50;
+    assert_eq!(ev(&mut s, "(count 100000 0)"), Value::Int(100000));
+    // Arguments are all evaluated before any parameter changes.
+    ev(
+        &mut s,
+        "(define (swap a b k) (if (= k 0) (list a b) (swap b a (- k 1))))",
+    );
+    assert_eq!(ev(&mut s, "(swap 1 2 3)"), ev(&mut s, "(list 2 1)"));
+    // A parameter in a cell (captured and assigned) gets a fresh cell each time.
+    ev(
+        &mut s,
+        "(define (cells n acc) (if (= n 0) (map (lambda (f) (f)) acc) (cells (- n 1) (cons (lambda () (set! n (* n 10)) n) acc))))",
+    );
+    assert_eq!(ev(&mut s, "(cells 3 '())"), ev(&mut s, "(list 10 20 30)"));
+    // The global changed while the loop runs: the next call is the new value's.
+    ev(
+        &mut s,
+        "(define (f n) (if (= n 0) 'old (begin (if (= n 3) (set! f (lambda (n) (list 'new n)))) (f (- n 1)))))",
+    );
+    assert_eq!(ev(&mut s, "(f 5)"), ev(&mut s, "(list 'new 2)"));
+    // A new value of another arity is called as such, with its arity error.
+    ev(
+        &mut s,
+        "(define (h n) (if (= n 3) (set! h (lambda (a b) (list a b)))) (if (= n 0) 'done (h (- n 1))))",
+    );
+    assert_eq!(runtime_err(&mut s, "(h 5)").kind, ErrorKind::Arity);
+    assert_eq!(ev(&mut s, "(h 1 2)"), ev(&mut s, "(list 1 2)"));
+    // The loop still counts its steps and stops at the limit.
+    let mut limited = Session::new();
+    limited.limits = jue_engine::Limits {
+        steps: 100_000,
+        ..jue_engine::Limits::DEFAULT
+    };
+    ev(&mut limited, "(define (spin i) (spin (+ i 1)))");
+    assert_eq!(
+        runtime_err(&mut limited, "(spin 0)").kind,
+        ErrorKind::StepLimit
+    );
+}

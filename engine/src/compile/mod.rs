@@ -32,6 +32,10 @@ struct FnState {
     /// arity and no parameter lives in a cell, so that a tail call of itself
     /// can assign them and jump back to the start (a loop).
     self_params: Option<Vec<Reg>>,
+    /// The name and arity of a named function of fixed arity (at most 3
+    /// parameters): a tail call of the global of that name at that arity is
+    /// tried as a loop (`Instr::TailSelf`).
+    global_self: Option<(Box<str>, usize)>,
     span: Span,
 }
 
@@ -47,6 +51,7 @@ impl FnState {
             captures: HashMap::new(),
             self_id: None,
             self_params: None,
+            global_self: None,
             span,
         }
     }
@@ -435,6 +440,9 @@ impl Compiler<'_> {
                 self.expr(callee, base, false);
                 self.args_into(args, base + 1);
                 self.f.span = e.span;
+                if tail && self.is_global_self(callee, args.len()) {
+                    self.emit(Instr::TailSelf(base, args.len() as u16));
+                }
                 self.call_at(base, args.len(), dst, tail);
             }
             ExprKind::CallBuiltin(id, args, _) => self.call_builtin(*id, args, e.span, dst, tail),
@@ -500,6 +508,14 @@ impl Compiler<'_> {
     fn is_self_loop(&self, callee: &Expr, argc: usize) -> bool {
         matches!(callee.kind, ExprKind::Local(id) if self.f.self_id == Some(id))
             && self.f.self_params.as_ref().is_some_and(|p| p.len() == argc)
+    }
+
+    /// Whether `callee` is the global the running function is named after,
+    /// called at its fixed arity (the VM checks that the global still holds
+    /// the running closure).
+    fn is_global_self(&self, callee: &Expr, argc: usize) -> bool {
+        matches!((&callee.kind, &self.f.global_self),
+            (ExprKind::Global(name), Some((me, n))) if **name == **me && *n == argc)
     }
 
     /// A tail call of the running function by itself, as a loop: the arguments
@@ -838,6 +854,15 @@ impl Compiler<'_> {
         }
         if me.is_some() && l.rest.is_none() && !l.params.iter().any(|p| self.boxed(*p)) {
             self.f.self_params = Some(l.params.iter().map(|p| self.f.regs[p]).collect());
+        }
+        // `TailSelf` moves arguments into registers 0 to 2: the parameters.
+        if let (Some(name), None, 0..=3) = (&l.name, &l.rest, l.params.len())
+            && l.params
+                .iter()
+                .enumerate()
+                .all(|(i, p)| self.f.regs[p] == i as Reg)
+        {
+            self.f.global_self = Some((name.as_str().into(), l.params.len()));
         }
         let dst_inner = self.alloc();
         self.sequence(&l.body, dst_inner, true);

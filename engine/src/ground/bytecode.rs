@@ -103,6 +103,13 @@ pub enum Instr {
     Call(Reg, u16),
     /// Call R with the argc values after it, reusing this frame.
     TailCall(Reg, u16),
+    /// When R holds the running closure itself: the argc (at most 3)
+    /// arguments after it into the parameters and back to the start, checking
+    /// steps as a tail call does. Otherwise nothing: the `TailCall(R, argc)`
+    /// after it runs. Emitted for a named function's tail call of the global
+    /// of its name at its own fixed arity (a redefinition may have changed the
+    /// global since; the parameters are its first registers).
+    TailSelf(Reg, u16),
     /// Call a built-in on argc values starting at R; the result replaces R.
     CallBuiltin(Reg, u16, u16),
     /// Call an FFI function on argc values starting at R; the result replaces R.
@@ -257,7 +264,9 @@ impl Instr {
             | Instr::Cons(a, b, c)
             | Instr::Eq(a, b, c) => (Some(a), Some(b), Some(c)),
             // A call window: the callee (or first argument) and every argument after it.
-            Instr::Call(a, n) | Instr::TailCall(a, n) => (Some(a), Some(a.saturating_add(n)), None),
+            Instr::Call(a, n) | Instr::TailCall(a, n) | Instr::TailSelf(a, n) => {
+                (Some(a), Some(a.saturating_add(n)), None)
+            }
             Instr::CallBuiltin(a, _, n) | Instr::CallFfi(a, _, n) => {
                 (Some(a), Some(a.saturating_add(n.max(1) - 1)), None)
             }
@@ -322,6 +331,16 @@ impl<K> Proto<K> {
                         self.name
                     ));
                 }
+            }
+            // `TailSelf` restarts this prototype with its arguments copied into
+            // registers 0 to 2: only for a fixed arity of at most 3, matched.
+            if matches!(i, Instr::TailSelf(_, argc)
+                if *argc > 3 || *argc != self.nparams || self.variadic)
+            {
+                return Err(format!(
+                    "{}: instruction {pc} restarts a function of another shape",
+                    self.name
+                ));
             }
             if matches!(i, Instr::LoadConst(_, k) if *k as usize >= self.consts.len()) {
                 return Err(format!(

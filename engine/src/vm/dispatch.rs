@@ -646,6 +646,28 @@ impl Vm {
                     }
                     call_at!(f, argc);
                 }
+                Instr::TailSelf(f, _) => {
+                    // SAFETY: `f` is inside the frame (see `r!`); the slot below
+                    // a frame's base holds its callee, the running closure.
+                    let me = unsafe { read_closure(regs.sub(1)) };
+                    if me.is_some() && unsafe { read_closure(rp!(f)) } == me {
+                        // The same closure, so the same prototype, whose arity
+                        // the compiler matched: no frame change at all.
+                        let left = tick!();
+                        // Three slots whatever the count (a fixed copy, as in
+                        // `TailCall`): past the arguments they are registers the
+                        // restarted function writes before it reads them.
+                        for i in 0..3 {
+                            // SAFETY: `f + 3 < nregs + STACK_SLACK` (`f + argc <
+                            // nregs` by `Proto::validate`) and `3 <= STACK_SLACK`,
+                            // so both sides are in the stack; the target `i` is
+                            // below the source `f + 1 + i`.
+                            unsafe { copy_value(rp!(i), rp!(f as usize + 1 + i)) };
+                        }
+                        pc = 0;
+                        budget = left;
+                    }
+                }
                 Instr::TailCall(f, argc) => {
                     let mut argc = argc as usize;
                     while let Value::Builtin(id) = r!(f) {
