@@ -849,11 +849,8 @@ pub unsafe extern "C" fn jue_handle_call(
 
 /// The failure of a call made through a running callback's context.
 fn nested_failure(e: HostError) -> Failure {
-    // The VM words it "kind: message": report the Jue kind.
-    match e.message.split_once(": ") {
-        Some((k, m)) if jue_engine::ErrorKind::from_name(k).is_some() => Failure::new(k, m),
-        _ => Failure::new(e.kind.as_str(), e.message),
-    }
+    let (kind, message) = jue_engine::ErrorKind::of_nested(&e);
+    Failure::new(kind, message)
 }
 
 /// Frees a procedure handle (the procedure may then be collected). Returns 0,

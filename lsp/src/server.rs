@@ -91,6 +91,17 @@ fn file_path(uri: &Uri) -> Option<PathBuf> {
 }
 
 impl State {
+    /// The open documents' texts by resolved path, but the one at `except`:
+    /// imported files and, for references and rename, other files are read from
+    /// here before disk.
+    fn open_texts(&self, except: Option<&std::path::Path>) -> HashMap<PathBuf, String> {
+        lock(&self.docs)
+            .values()
+            .filter(|d| except.is_none() || d.path.as_deref() != except)
+            .filter_map(|d| Some((d.resolved.clone()?, d.rope.to_string())))
+            .collect()
+    }
+
     fn caps(&self) -> Arc<ClientCaps> {
         lock(&self.caps).clone()
     }
@@ -144,13 +155,7 @@ impl State {
             } else {
                 HashMap::new()
             };
-            let texts = || -> HashMap<PathBuf, String> {
-                lock(&self.docs)
-                    .values()
-                    .filter(|d| d.path.is_some() && d.path != path)
-                    .filter_map(|d| Some((d.resolved.clone()?, d.rope.to_string())))
-                    .collect()
-            };
+            let texts = || self.open_texts(path.as_deref());
             self.imports.imports(
                 key,
                 current,
@@ -485,15 +490,6 @@ impl Backend {
         })
     }
 
-    /// The open documents' texts by resolved path (references and rename read
-    /// other files from here before disk).
-    fn open_texts(&self) -> HashMap<PathBuf, String> {
-        lock(&self.state.docs)
-            .values()
-            .filter_map(|d| Some((d.resolved.clone()?, d.rope.to_string())))
-            .collect()
-    }
-
     fn reanalyse_all(&self) {
         let list: Vec<(String, i32)> = {
             let mut docs = lock(&self.state.docs);
@@ -791,7 +787,7 @@ impl LanguageServer for Backend {
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
         let decl = params.context.include_declaration;
-        let open = self.open_texts();
+        let open = self.state.open_texts(None);
         self.at(&params.text_document_position, move |cx, off| {
             features::references(cx, off, decl, &open)
         })
@@ -811,7 +807,7 @@ impl LanguageServer for Backend {
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
         let name = params.new_name.clone();
-        let open = self.open_texts();
+        let open = self.state.open_texts(None);
         let r = self
             .at(&params.text_document_position, move |cx, off| {
                 features::rename(cx, off, &name, &open)

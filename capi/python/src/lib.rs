@@ -122,13 +122,9 @@ fn call_in_callback(
         Err(e) => Err(stash
             .take_cause(jue_engine::ErrorKind::Host, &e.message)
             .unwrap_or_else(|| {
-                // The VM words it "kind: message": raise the Jue kind.
-                match e.message.split_once(": ") {
-                    Some((k, m)) if jue_engine::ErrorKind::from_name(k).is_some() => {
-                        errors::jue_error(k, m)
-                    }
-                    _ => errors::jue_error(e.kind.as_str(), &e.message),
-                }
+                // Raise the Jue kind of the nested call's error.
+                let (kind, message) = jue_engine::ErrorKind::of_nested(&e);
+                errors::jue_error(kind, message)
             })),
     })
 }

@@ -998,6 +998,17 @@ impl Session {
                 }
             }
         }
+        // What a check of a loaded file with `text` starts from: its source, path,
+        // root and prefix.
+        let start = |path: &std::path::PathBuf, text: String| {
+            let f = &self.loaded[path];
+            (
+                SourceFile::new(f.name.as_str(), text),
+                path.clone(),
+                f.root.clone(),
+                Some(f.prefix.clone()).filter(|p| !p.is_empty()),
+            )
+        };
         let mut roots = Vec::new();
         for (path, text) in changed {
             let f = &self.loaded[&path];
@@ -1016,31 +1027,12 @@ impl Session {
             if inner.contains(&path) {
                 continue;
             }
-            let prefix = Some(f.prefix.clone()).filter(|p| !p.is_empty());
-            roots.push((
-                SourceFile::new(f.name.as_str(), text),
-                path.clone(),
-                f.root.clone(),
-                prefix,
-            ));
+            roots.push(start(&path, text));
         }
         // The importers are checked too (not run): a change may break them.
-        let checked: Vec<(
-            SourceFile,
-            std::path::PathBuf,
-            std::path::PathBuf,
-            Option<String>,
-        )> = importers
+        let checked: Vec<_> = importers
             .iter()
-            .map(|p| {
-                let f = &self.loaded[p];
-                (
-                    SourceFile::new(f.name.as_str(), f.text.to_string()),
-                    p.clone(),
-                    f.root.clone(),
-                    Some(f.prefix.clone()).filter(|p| !p.is_empty()),
-                )
-            })
+            .map(|p| start(p, self.loaded[p].text.to_string()))
             .collect();
         // Check everything before compiling anything: with an error nothing is reloaded.
         for (source, path, root, prefix) in roots.iter().chain(&checked) {

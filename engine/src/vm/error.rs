@@ -115,6 +115,15 @@ impl ErrorKind {
     pub fn from_name(s: &str) -> Option<ErrorKind> {
         ErrorKind::ALL.into_iter().find(|k| k.name() == s)
     }
+    /// The Jue error kind's name and the message of an error that a call made
+    /// inside a host callback returned (the VM words those `kind: message`);
+    /// another host error's own kind and message.
+    pub fn of_nested(e: &HostError) -> (&str, &str) {
+        match e.message.split_once(": ") {
+            Some((k, m)) if ErrorKind::from_name(k).is_some() => (k, m),
+            _ => (e.kind.as_str(), &e.message),
+        }
+    }
     /// Resource-limit and interrupt errors cannot be caught by `try`.
     pub fn is_catchable(self) -> bool {
         !matches!(

@@ -366,7 +366,7 @@ impl Vm {
     /// the evaluation's steps and heap, as the VM last counted.
     #[inline(always)]
     fn native_ctx(&mut self) -> (&[Value], Ctx<'_>) {
-        let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
+        let used = self.steps_now();
         let allowance = self.limits.steps.saturating_sub(used);
         let room = usize::try_from(self.limits.memory)
             .unwrap_or(usize::MAX)

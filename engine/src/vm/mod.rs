@@ -260,6 +260,12 @@ impl Vm {
         self.steps_used
     }
 
+    /// Steps used so far, the running chunk's included.
+    #[inline(always)]
+    fn steps_now(&self) -> u64 {
+        self.steps_used + (self.chunk - self.fuel).max(0) as u64
+    }
+
     /// What printing needs.
     pub fn print_ctx(&self) -> PrintCtx<'_> {
         PrintCtx {

@@ -808,10 +808,7 @@ pub fn is_list(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 // ----- strings -----
 
 pub(super) fn string_arg<'c>(cx: &'c Ctx, who: &str, v: Value) -> FaultResult<&'c str> {
-    match v {
-        Value::Str(r) => Ok(cx.heap.str(r)),
-        o => Err(type_err(who, "a string", o)),
-    }
+    heap_str(cx.heap, who, v)
 }
 
 /// `string-length`

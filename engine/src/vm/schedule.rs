@@ -294,7 +294,7 @@ impl Vm {
         if self.callback_depth > 0 {
             return;
         }
-        let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
+        let used = self.steps_now();
         let ran = used.saturating_sub(self.actors.turn_start);
         let left = QUANTUM.saturating_sub(ran) as i64;
         let excess = self.fuel - left;

@@ -195,7 +195,7 @@ impl Vm {
     /// limits as they were before them) and are kept for its next turn.
     pub(super) fn park_cap(&mut self) -> Option<Box<ParkedCap>> {
         let c = self.cap.take()?;
-        let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
+        let used = self.steps_now();
         let l = self.limits;
         let parked = ParkedCap {
             steps_left: l.steps.saturating_sub(used),
@@ -217,7 +217,7 @@ impl Vm {
     pub(super) fn resume_cap(&mut self, p: ParkedCap) {
         let saved = self.limits;
         let saved_deadline = self.deadline;
-        let used = self.steps_used + (self.chunk - self.fuel).max(0) as u64;
+        let used = self.steps_now();
         let mut l = saved;
         l.steps = l.steps.min(used.saturating_add(p.steps_left));
         l.memory = l.memory.min(p.memory);
