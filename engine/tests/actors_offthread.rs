@@ -409,3 +409,50 @@ fn an_off_thread_result_is_checked_and_widened_as_on_the_vm_thread() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn an_off_thread_call_of_two_locals_resumes_into_its_result_register() {
+    let mut s = Session::new();
+    s.grant(Capability::SysCreateActor, None, GrantSource::CommandLine)
+        .expect("grant");
+    let f = FfiFunction::new(
+        "test:mix",
+        HostFunction::Custom(100),
+        None,
+        ["Int", "Int"],
+        "Int",
+        "a * 10 + b, slowly.",
+        SourceLocation::default(),
+    )
+    .with_implementation(|args: &[HostValue]| {
+        std::thread::sleep(Duration::from_millis(20));
+        match args {
+            [HostValue::Int(a), HostValue::Int(b)] => Ok(HostValue::Int(a * 10 + b)),
+            _ => Err(HostError::type_error("two Ints")),
+        }
+    })
+    .with_blocking(true);
+    s.register_function(f).expect("registers");
+    // Each actor's arguments are its own locals (`CallFfi2`); its result lands in
+    // the register after which it goes on, its locals unchanged.
+    let v = s
+        .eval_str(
+            "mix.jue",
+            "(define (r a b to) (let ((m (test:mix a b))) (send to (list m a b))))
+             (spawn r 1 2 (self)) (spawn r 3 4 (self))
+             (list (receive) (receive))",
+        )
+        .expect("runs");
+    let HostValue::List(got) = v else {
+        panic!("{v:?}")
+    };
+    let mut got: Vec<String> = got.iter().map(|x| format!("{x:?}")).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "List([Int(12), Int(1), Int(2)])",
+            "List([Int(34), Int(3), Int(4)])"
+        ]
+    );
+}

@@ -1885,3 +1885,51 @@ fn top_level_items_carry_their_known_type() {
     assert_eq!(ty("(define x 1)"), None);
     assert_eq!(ty("(car '(1))"), None);
 }
+
+#[test]
+fn ffi_calls_of_two_locals_read_them_in_place_in_order() {
+    let mut s = Session::new();
+    ev(
+        &mut s,
+        "(define (f a b) (list (add a b) (sub a b) (sub b a) (add a 1)))",
+    );
+    assert_eq!(show(&mut s, "(f 7 5)"), "(12 2 -2 8)");
+    let code = protos_named(&s, "f");
+    assert!(
+        code[0].contains("CallFfi2(") && !code[0].contains("Move("),
+        "{}",
+        code[0]
+    );
+    // The fast path's fallbacks: a bad type and an overflow keep their kinds.
+    assert_eq!(runtime_err(&mut s, "(f 1.5 2)").kind, ErrorKind::Type);
+    assert_eq!(
+        runtime_err(&mut s, "(f 9223372036854775807 0)").kind,
+        ErrorKind::Overflow
+    );
+    // A local that `set!` assigns is read when its argument's turn comes.
+    assert_eq!(
+        ev(&mut s, "(let ((a 1)) (sub a (begin (set! a 10) 3)))"),
+        Value::Int(-2)
+    );
+    assert_eq!(
+        ev(&mut s, "(let ((a 1)) (sub (begin (set! a 10) 3) a))"),
+        Value::Int(-7)
+    );
+    // A function with a capability takes the window path with the same values.
+    assert_eq!(
+        runtime_err(&mut s, "(let ((k 'valve) (x 0.5)) (io:actuator:write k x))").kind,
+        ErrorKind::CapabilityDenied
+    );
+    s.grant(Capability::IoWriteActuator, None, GrantSource::Host)
+        .expect("grant");
+    assert_eq!(
+        ev(&mut s, "(let ((k 'valve) (x 0.5)) (io:actuator:write k x))"),
+        Value::Bool(true)
+    );
+    assert_eq!(s.sensors().actuators(), vec![("valve".to_string(), 0.5, 1)]);
+    // Locals past register 255 are moved into the window first.
+    let names: Vec<String> = (0..300).map(|i| format!("(x{i} {i})")).collect();
+    let text = format!("(let ({}) (add x298 x299))", names.join(" "));
+    assert_eq!(ev(&mut s, &text), Value::Int(597));
+    all_protos_validate(&s);
+}

@@ -275,18 +275,27 @@ impl Compiler<'_> {
         };
     }
 
+    /// The register of a local that can be read in place: one no `set!` assigns
+    /// (a later operand could otherwise assign it before it is read), not boxed,
+    /// not a `letrec` binding.
+    fn plain_local(&self, e: &Expr) -> Option<Reg> {
+        let ExprKind::Local(id) = e.kind else {
+            return None;
+        };
+        let info = &self.an.locals[id as usize];
+        let plain =
+            !info.boxed() && !info.mutated && info.kind != crate::analysis::ir::LocalKind::Rec;
+        match (self.local_place(id), plain) {
+            (Place::Reg(r), true) => Some(r),
+            _ => None,
+        }
+    }
+
     /// A register holding the value of `e`: the local's own register when it can be
-    /// read directly, else a new temporary.
-    /// Only variables no `set!` assigns are read in place: otherwise a later operand
-    /// could assign it before the operation reads it (arguments go left to right).
+    /// read directly (`plain_local`), else a new temporary.
     fn operand(&mut self, e: &Expr) -> Reg {
-        if let ExprKind::Local(id) = e.kind {
-            let info = &self.an.locals[id as usize];
-            let plain =
-                !info.boxed() && !info.mutated && info.kind != crate::analysis::ir::LocalKind::Rec;
-            if let (Place::Reg(r), true) = (self.local_place(id), plain) {
-                return r;
-            }
+        if let Some(r) = self.plain_local(e) {
+            return r;
         }
         let r = self.alloc();
         self.expr(e, r, false);
@@ -448,9 +457,13 @@ impl Compiler<'_> {
             ExprKind::CallBuiltin(id, args, _) => self.call_builtin(*id, args, e.span, dst, tail),
             ExprKind::CallFfi(i, args, _) => {
                 let base = self.window(dst, 1);
-                self.args_into(args, base);
-                self.f.span = e.span;
-                self.emit(Instr::CallFfi(base, *i as u16, args.len() as u16));
+                if args.len() == 2 {
+                    self.ffi_pair(base, *i as u16, args, e.span);
+                } else {
+                    self.args_into(args, base);
+                    self.f.span = e.span;
+                    self.emit(Instr::CallFfi(base, *i as u16, args.len() as u16));
+                }
                 self.move_result(base, dst, tail);
             }
             ExprKind::RequireCap(c) => {
@@ -500,6 +513,38 @@ impl Compiler<'_> {
                 self.alloc();
             }
             self.expr(a, r, false);
+        }
+    }
+
+    /// An FFI call of two arguments at window `base`: a plain local is passed
+    /// from its own register (`CallFfi2`; it cannot change while the other
+    /// argument is computed), anything else is computed into the window.
+    fn ffi_pair(&mut self, base: Reg, idx: u16, args: &[Expr], span: Span) {
+        let mut regs = [base, base + 1];
+        for (i, a) in args.iter().enumerate() {
+            let w = base + i as Reg;
+            if w as u32 >= self.f.next {
+                self.alloc();
+            }
+            match self.plain_local(a) {
+                Some(r) => regs[i] = r,
+                None => self.expr(a, w, false),
+            }
+        }
+        self.f.span = span;
+        match (u8::try_from(regs[0]), u8::try_from(regs[1])) {
+            (Ok(x), Ok(y)) => {
+                self.emit(Instr::CallFfi2(base, idx, x, y));
+            }
+            _ => {
+                for (i, r) in regs.into_iter().enumerate() {
+                    let w = base + i as Reg;
+                    if r != w {
+                        self.emit(Instr::Move(w, r));
+                    }
+                }
+                self.emit(Instr::CallFfi(base, idx, 2));
+            }
         }
     }
 

@@ -114,6 +114,11 @@ pub enum Instr {
     CallBuiltin(Reg, u16, u16),
     /// Call an FFI function on argc values starting at R; the result replaces R.
     CallFfi(Reg, u16, u16),
+    /// Call an FFI function on two values in registers A and B (each below 256)
+    /// with the window R, R+1 reserved for them; the result goes to R. Saves
+    /// moving locals into the window: a pure function is called on them in
+    /// place, any other after they are copied into the window.
+    CallFfi2(Reg, u16, u8, u8),
     /// Return R.
     Return(Reg),
     /// The first instruction of code written at tier experimental: the VM puts
@@ -269,6 +274,10 @@ impl Instr {
             }
             Instr::CallBuiltin(a, _, n) | Instr::CallFfi(a, _, n) => {
                 (Some(a), Some(a.saturating_add(n.max(1) - 1)), None)
+            }
+            // The window's last register (so all of it) and the two arguments.
+            Instr::CallFfi2(a, _, x, y) => {
+                (Some(a.saturating_add(1)), Some(x as Reg), Some(y as Reg))
             }
             Instr::Jump(_)
             | Instr::PopHandler

@@ -190,6 +190,23 @@ impl Vm {
                 unsafe { copy_value(rp!($d), &v) }
             }};
         }
+        // A registry function's call through `host_call` (`$call`) on the window at
+        // `a`; its result replaces register `a`.
+        macro_rules! host_call {
+            ($a:expr, $call:expr) => {{
+                // The frame state is saved only if the call fails: host calls
+                // neither read it nor collect garbage.
+                let v = $call;
+                // A callback from the host may have grown the stack.
+                rebase!();
+                budget -= self.take_work();
+                match v {
+                    Ok(v) => put!($a, v),
+                    Err(e) => fail!(e),
+                }
+                gc_point!();
+            }};
+        }
         macro_rules! rebase {
             () => {
                 // SAFETY: every frame's `base + nregs` is within the stack (`enter`,
@@ -814,17 +831,10 @@ impl Vm {
                         }
                         continue;
                     }
-                    // The frame state is saved only if the call fails: host calls
-                    // neither read it nor collect garbage.
-                    let v = self.host_call(idx as usize, base + a as usize, argc as usize);
-                    // A callback from the host may have grown the stack.
-                    rebase!();
-                    budget -= self.take_work();
-                    match v {
-                        Ok(v) => put!(a, v),
-                        Err(e) => fail!(e),
-                    }
-                    gc_point!();
+                    host_call!(
+                        a,
+                        self.host_call(idx as usize, base + a as usize, argc as usize)
+                    );
                 }
                 Instr::Return(s) => do_return!(rp!(s)),
                 Instr::RequireCap(d, c) => {
@@ -876,6 +886,26 @@ impl Vm {
                     }
                     budget = left + pc as i64;
                     depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
+                }
+                Instr::CallFfi2(a, idx, x, y) => {
+                    // Word by word (`copy_value`): the registers were written so.
+                    let mut args = [Value::Nil; 2];
+                    // SAFETY: `x` and `y` are inside the frame (`Proto::validate`).
+                    unsafe {
+                        copy_value(&mut args[0], rp!(x));
+                        copy_value(&mut args[1], rp!(y));
+                    }
+                    if let Some(f) = self.pure_fast(idx as usize, &args) {
+                        match f(&args) {
+                            Ok(v) => put!(a, v),
+                            Err(e) => fail!(e),
+                        }
+                        continue;
+                    }
+                    host_call!(
+                        a,
+                        self.host_call_pair(idx as usize, base + a as usize, args)
+                    );
                 }
             }
         }

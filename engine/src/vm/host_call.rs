@@ -137,6 +137,19 @@ impl Vm {
         Ok(v)
     }
 
+    /// [`Vm::host_call`] of two arguments (`Instr::CallFfi2` off its fast path),
+    /// out of line: they are put into the call's window at `at` first.
+    #[inline(never)]
+    pub(super) fn host_call_pair(
+        &mut self,
+        idx: usize,
+        at: usize,
+        args: [Value; 2],
+    ) -> Result<Value, Box<Fault>> {
+        self.stack[at..at + 2].copy_from_slice(&args);
+        self.host_call(idx, at, 2)
+    }
+
     /// The call op's fast path: the function of host function `idx` when it is
     /// a pure standard function that needs no capability (nothing to check
     /// against the grants, so nothing a revocation could change) and `args` have

@@ -344,7 +344,9 @@ impl Vm {
         };
         let base = f.base as usize;
         match *ins {
-            Instr::CallBuiltin(a, ..) | Instr::CallFfi(a, ..) => Resume::Reg(base + a as usize),
+            Instr::CallBuiltin(a, ..) | Instr::CallFfi(a, ..) | Instr::CallFfi2(a, ..) => {
+                Resume::Reg(base + a as usize)
+            }
             Instr::Call(r, _) => Resume::Reg(base + r as usize),
             Instr::TailCall(..) => Resume::Return,
             _ => Resume::Nothing,
