@@ -134,6 +134,24 @@ impl Slab {
 }
 /// Bytes a pair accounts for.
 pub const PAIR_BYTES: usize = std::mem::size_of::<Obj>();
+/// How many objects the mark loop prefetches ahead of the one it marks.
+const MARK_AHEAD: usize = 8;
+
+/// Asks for the cache line of `x` ahead of its use (a hint: no effect on
+/// what the program computes, none on other targets).
+#[inline(always)]
+fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing the program sees and cannot fault; the
+    // pointer comes from a reference anyway.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
 /// Collections never run more often than every this many allocated bytes.
 const MIN_THRESHOLD: usize = 4 << 20;
 
@@ -293,6 +311,11 @@ impl Heap {
             let old = std::mem::replace(&mut self.objs[i as usize], obj);
             if let Obj::Free(next) = old {
                 self.free = next;
+                // Free slots are cold: the next one is asked for now, so that
+                // the next allocation does not wait for it.
+                if let Some(o) = self.objs.get(next as usize) {
+                    prefetch(o);
+                }
             }
             // The slot held `Obj::Free`, which owns nothing: no drop code here.
             std::mem::forget(old);
@@ -472,13 +495,50 @@ impl Heap {
         self.marks.clear();
         self.marks.resize(self.objs.len(), false);
         let mut work: Vec<ObjRef> = roots.into_iter().filter_map(Value::obj).collect();
-        while let Some(r) = work.pop() {
-            let i = r.0 as usize;
+        let mut live = 0;
+        let mut live_nodes = false;
+        // Marking a large heap waits on memory: each object popped is a cache
+        // miss. So objects wait in a small ring after they leave the work list,
+        // their slot and mark prefetched, and are marked a few pops later, when
+        // both have arrived (the "prefetch on grey" of Boehm's collector).
+        let mut ring = [0u32; MARK_AHEAD];
+        let (mut head, mut queued) = (0usize, 0usize);
+        let mut nodes = [(0u32, 0u32); MARK_AHEAD];
+        let (mut nodes_head, mut nodes_queued) = (0usize, 0usize);
+        loop {
+            while queued < MARK_AHEAD {
+                let Some(r) = work.pop() else { break };
+                let i = r.0 as usize;
+                if i < self.objs.len() {
+                    prefetch(&self.objs[i]);
+                    prefetch(&self.marks[i]);
+                }
+                ring[(head + queued) % MARK_AHEAD] = r.0;
+                queued += 1;
+            }
+            if queued == 0 {
+                // The nodes whose slots are still on their way come last.
+                if nodes_queued == 0 {
+                    break;
+                }
+                let (at, len) = nodes[nodes_head];
+                nodes_head = (nodes_head + 1) % MARK_AHEAD;
+                nodes_queued -= 1;
+                work.extend(self.slab.slots(at, len).iter().map(|s| ObjRef(*s as u32)));
+                continue;
+            }
+            let i = ring[head] as usize;
+            head = (head + 1) % MARK_AHEAD;
+            queued -= 1;
             if i >= self.marks.len() || self.marks[i] {
                 continue;
             }
             self.marks[i] = true;
-            match &self.objs[i] {
+            let obj = &self.objs[i];
+            // Counted here, while the object is in the cache: the sweep then
+            // never reads a live object.
+            live += cost(obj);
+            match obj {
                 Obj::Pair(a, d) => {
                     work.extend(a.obj());
                     work.extend(d.obj());
@@ -495,28 +555,35 @@ impl Heap {
                 Obj::Vector(items, _) => work.extend(items.iter().filter_map(|v| v.obj())),
                 Obj::Dict(d) => work.extend(d.root()),
                 Obj::DictNode { at, len, .. } => {
-                    work.extend(self.slab.slots(*at, *len).iter().map(|s| ObjRef(*s as u32)))
+                    live_nodes = true;
+                    // Its slots are in the slab, another cache miss: asked for
+                    // now and read when MARK_AHEAD more nodes have been seen.
+                    let slots = self.slab.slots(*at, *len);
+                    for line in slots.chunks(8) {
+                        prefetch(&line[0]);
+                    }
+                    if nodes_queued == MARK_AHEAD {
+                        let (at, len) = nodes[nodes_head];
+                        nodes_head = (nodes_head + 1) % MARK_AHEAD;
+                        nodes_queued -= 1;
+                        work.extend(self.slab.slots(at, len).iter().map(|s| ObjRef(*s as u32)));
+                    }
+                    nodes[(nodes_head + nodes_queued) % MARK_AHEAD] = (*at, *len);
+                    nodes_queued += 1;
                 }
                 Obj::DictBucket(slots) => work.extend(slots.iter().map(|s| ObjRef(*s as u32))),
                 Obj::Free(_) | Obj::Str(_) | Obj::SmallStr { .. } | Obj::Error(..) => {}
             }
         }
-        let mut live = 0;
-        let mut live_nodes = false;
-        for (i, obj) in self.objs.iter_mut().enumerate() {
-            if matches!(obj, Obj::Free(_)) {
+        for (i, (obj, marked)) in self.objs.iter_mut().zip(&self.marks).enumerate() {
+            if *marked || matches!(obj, Obj::Free(_)) {
                 continue;
             }
-            if self.marks[i] {
-                live += cost(obj);
-                live_nodes |= matches!(obj, Obj::DictNode { .. });
-            } else {
-                if let Obj::DictNode { at, len, .. } = *obj {
-                    self.slab.give(at, len);
-                }
-                *obj = Obj::Free(self.free);
-                self.free = i as u32;
+            if let Obj::DictNode { at, len, .. } = *obj {
+                self.slab.give(at, len);
             }
+            *obj = Obj::Free(self.free);
+            self.free = i as u32;
         }
         if !live_nodes {
             // No dict left: give the slab's memory back.
