@@ -255,21 +255,16 @@ impl Dict {
             match heap.get(ObjRef(child)) {
                 Obj::Pair(k, _) => {
                     let k = *k;
-                    let n = slots.len();
-                    let mut out = [0u64; 32];
-                    out[..n].copy_from_slice(slots);
-                    let fresh = if key_eq(heap, k, key) {
+                    let (new, fresh) = if key_eq(heap, k, key) {
                         let e = heap.alloc(Obj::Pair(k, value)).0;
-                        out[idx] = slot(slot_seq(s), e);
-                        false
+                        (slot(slot_seq(s), e), false)
                     } else {
                         let kh = rehash(heap, k);
                         let e = heap.alloc(Obj::Pair(key, value)).0;
                         let sub = pair_node(heap, s, kh, slot(seq, e), h, shift + BITS);
-                        out[idx] = slot(0, sub);
-                        true
+                        (slot(0, sub), true)
                     };
-                    break (heap.dict_node(&out[..n], bitmap).0, fresh);
+                    break (node_with(heap, r, idx, new), fresh);
                 }
                 _ => {
                     path.push(r, idx as u32);
@@ -465,14 +460,28 @@ fn pair_node(heap: &mut Heap, a: u64, ha: u64, b: u64, hb: u64, shift: u32) -> u
 fn rebuild(heap: &mut Heap, path: &Path, mut child: u32) -> u32 {
     for i in (0..path.n).rev() {
         let Step { node: r, idx } = path.steps[i];
-        let (slots, bitmap) = node(heap, r);
-        let n = slots.len();
-        let mut out = [0u64; 32];
-        out[..n].copy_from_slice(slots);
-        out[idx as usize] = slot(0, child);
-        child = heap.dict_node(&out[..n], bitmap).0;
+        child = node_with(heap, r, idx as usize, slot(0, child));
     }
     child
+}
+
+/// A copy of node `r` (a trie node; a collision list never has node
+/// children) with slot `idx` set to `s`.
+fn node_with(heap: &mut Heap, r: u32, idx: usize, s: u64) -> u32 {
+    if let Some(n) = heap.dict_node_with(ObjRef(r), idx, s) {
+        return n.0;
+    }
+    let is_bucket = matches!(heap.get(ObjRef(r)), Obj::DictBucket(_));
+    let (slots, bitmap) = node(heap, r);
+    let mut out = slots.to_vec();
+    if let Some(x) = out.get_mut(idx) {
+        *x = s;
+    }
+    if is_bucket {
+        bucket(heap, out)
+    } else {
+        heap.dict_node(&out, bitmap).0
+    }
 }
 
 // ----- keys -----

@@ -120,6 +120,27 @@ impl Slab {
         at as u32
     }
 
+    /// Copies the `len` slots at `at` to a new range with slot `idx` set to
+    /// `s`; returns where (`None` for a range outside the slab).
+    #[inline]
+    fn copy_with(&mut self, at: u32, len: u32, idx: usize, s: u64) -> Option<u32> {
+        let (at, len) = (at as usize, len as usize);
+        if at + len > self.words.len() || idx >= len {
+            return None;
+        }
+        let new = if let Some(new) = self.free[len].pop() {
+            new as usize
+        } else {
+            let new = self.words.len();
+            self.words.resize(new + len, 0);
+            new
+        };
+        // Within the one array: no copy through a temporary.
+        self.words.copy_within(at..at + len, new);
+        self.words[new + idx] = s;
+        Some(new as u32)
+    }
+
     /// Frees the range at `at` of `len` slots.
     fn give(&mut self, at: u32, len: u32) {
         self.free[len as usize].push(at);
@@ -416,6 +437,16 @@ impl Heap {
         let len = slots.len() as u32;
         let at = self.slab.take(slots);
         self.alloc(Obj::DictNode { at, len, bitmap })
+    }
+
+    /// A copy of dict trie node `r` with its slot `idx` set to `s` (the step of
+    /// a path copy); `None` when `r` is not a node.
+    pub fn dict_node_with(&mut self, r: ObjRef, idx: usize, s: u64) -> Option<ObjRef> {
+        let Obj::DictNode { at, len, bitmap } = *self.get(r) else {
+            return None;
+        };
+        let at = self.slab.copy_with(at, len, idx, s)?;
+        Some(self.alloc(Obj::DictNode { at, len, bitmap }))
     }
 
     /// The slots of a dict trie node.
