@@ -1933,3 +1933,49 @@ fn ffi_calls_of_two_locals_read_them_in_place_in_order() {
     assert_eq!(ev(&mut s, &text), Value::Int(597));
     all_protos_validate(&s);
 }
+
+#[test]
+fn self_loops_write_arguments_straight_into_parameters_only_when_safe() {
+    let mut s = Session::new();
+    let cases = [
+        // Swapped parameters: each read by the other's argument.
+        (
+            "(let loop ((a 1) (b 2) (n 3)) (if (= n 0) (list a b) (loop b a (- n 1))))",
+            "(2 1)",
+        ),
+        // A later argument reads the parameter an earlier one replaces.
+        (
+            "(let loop ((i 0) (acc '())) (if (= i 3) acc (loop (+ i 1) (cons i acc))))",
+            "(2 1 0)",
+        ),
+        // Closures capture the parameter's value of their own iteration.
+        (
+            "(let loop ((i 0) (fs '())) (if (= i 3) (map (lambda (f) (f)) fs) \
+             (loop (+ i 1) (cons (lambda () i) fs))))",
+            "(2 1 0)",
+        ),
+        // An argument that calls, not mentioning its parameter; one parameter.
+        (
+            "(define (twice n) (* 2 n)) \
+             (let loop ((x 1) (n 4)) (if (= n 0) x (loop (twice x) (- n 1))))",
+            "16",
+        ),
+        (
+            "(define (down l) (if (null? (cdr l)) (car l) (down (cdr l)))) (down '(1 2 3))",
+            "3",
+        ),
+        (
+            "(let loop ((l '(1 2 3)) (acc 0)) (if (null? l) acc (loop (cdr l) (+ acc (car l)))))",
+            "6",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(show(&mut s, text), want, "{text}");
+    }
+    // `map`'s loop conses straight into its accumulator, `foldl`'s takes the
+    // rest of its list in place: no move for either.
+    let code = protos_named(&s, "loop").join("\n");
+    assert!(code.contains("Cons(1, "), "{code}");
+    assert!(code.contains("Cdr(1, 1)"), "{code}");
+    all_protos_validate(&s);
+}

@@ -32,6 +32,8 @@ struct FnState {
     /// arity and no parameter lives in a cell, so that a tail call of itself
     /// can assign them and jump back to the start (a loop).
     self_params: Option<Vec<Reg>>,
+    /// With `self_params`: the parameters' locals, in order.
+    self_param_ids: Vec<LocalId>,
     /// The name and arity of a named function of fixed arity (at most 3
     /// parameters): a tail call of the global of that name at that arity is
     /// tried as a loop (`Instr::TailSelf`).
@@ -51,6 +53,7 @@ impl FnState {
             captures: HashMap::new(),
             self_id: None,
             self_params: None,
+            self_param_ids: Vec::new(),
             global_self: None,
             span,
         }
@@ -570,15 +573,25 @@ impl Compiler<'_> {
     /// would have done, without the call.
     fn self_loop(&mut self, args: &[Expr]) {
         let params = self.f.self_params.clone().unwrap_or_default();
-        let temps: Vec<Reg> = args
-            .iter()
-            .zip(&params)
-            .map(|(a, p)| match a.kind {
+        let ids = self.f.self_param_ids.clone();
+        let mut temps: Vec<Reg> = Vec::with_capacity(args.len());
+        for (i, (a, p)) in args.iter().zip(&params).enumerate() {
+            let id = ids.get(i).copied();
+            let later_read = id.is_some_and(|id| args[i + 1..].iter().any(|b| mentions(b, id)));
+            let t = match a.kind {
                 // An argument that is the parameter itself stays where it is
                 // (unless `set!` assigns it: a later argument could change it).
-                ExprKind::Local(id)
-                    if self.f.regs.get(&id) == Some(p) && !self.an.locals[id as usize].mutated =>
+                ExprKind::Local(l)
+                    if self.f.regs.get(&l) == Some(p) && !self.an.locals[l as usize].mutated =>
                 {
+                    *p
+                }
+                // Straight into the parameter when no later argument reads it
+                // and this one cannot read it after writing it: it does not
+                // mention it, or it is one instruction that reads its operands
+                // (computed elsewhere) before it writes.
+                _ if !later_read && (is_inline_op(a) || id.is_some_and(|id| !mentions(a, id))) => {
+                    self.expr(a, *p, false);
                     *p
                 }
                 _ => {
@@ -586,8 +599,9 @@ impl Compiler<'_> {
                     self.expr(a, t, false);
                     t
                 }
-            })
-            .collect();
+            };
+            temps.push(t);
+        }
         for (p, t) in params.iter().zip(temps) {
             if *p != t {
                 self.emit(Instr::Move(*p, t));
@@ -711,6 +725,13 @@ impl Compiler<'_> {
                 return self.ret_if(tail, dst);
             }
         }
+        // `is_inline_op` names exactly the built-ins compiled above.
+        debug_assert!(
+            !(args.len() == 1 && INLINE_UNARY.contains(&b.name)
+                || args.len() == 2 && INLINE_BINARY.contains(&b.name)),
+            "{} is listed as inline",
+            b.name
+        );
         let base = self.window(dst, 1);
         self.args_into(args, base);
         self.f.span = span;
@@ -899,6 +920,7 @@ impl Compiler<'_> {
         }
         if me.is_some() && l.rest.is_none() && !l.params.iter().any(|p| self.boxed(*p)) {
             self.f.self_params = Some(l.params.iter().map(|p| self.f.regs[p]).collect());
+            self.f.self_param_ids = l.params.clone();
         }
         // `TailSelf` moves arguments into registers 0 to 2: the parameters.
         if let (Some(name), None, 0..=3) = (&l.name, &l.rest, l.params.len())
@@ -938,3 +960,39 @@ fn small_int(e: &Expr) -> Option<i16> {
         _ => None,
     }
 }
+
+/// Whether `e` reads or assigns local `id` anywhere inside it (closures
+/// included: they capture it when made).
+fn mentions(e: &Expr, id: LocalId) -> bool {
+    let mut work = vec![e];
+    while let Some(x) = work.pop() {
+        if matches!(x.kind, ExprKind::Local(l) | ExprKind::SetLocal(l, _) if l == id) {
+            return true;
+        }
+        x.for_each_child(|c| work.push(c));
+    }
+    false
+}
+
+/// Whether `e` compiles to one instruction of its own that reads its operands
+/// (each computed into a new register or read from its local) before it writes
+/// its result: the small built-ins `call_builtin` inlines, at their arity.
+fn is_inline_op(e: &Expr) -> bool {
+    let ExprKind::CallBuiltin(id, args, _) = &e.kind else {
+        return false;
+    };
+    let b = builtins::get(*id);
+    if let Imp::Prelude = b.imp {
+        return false;
+    }
+    match args.len() {
+        1 => INLINE_UNARY.contains(&b.name),
+        2 => INLINE_BINARY.contains(&b.name),
+        _ => false,
+    }
+}
+
+/// The one-argument built-ins `call_builtin` compiles to an instruction.
+const INLINE_UNARY: [&str; 6] = ["car", "cdr", "null?", "nil?", "pair?", "not"];
+/// The two-argument built-ins `call_builtin` compiles to an instruction.
+const INLINE_BINARY: [&str; 10] = ["cons", "eq?", "+", "-", "*", "<", "<=", ">", ">=", "="];
