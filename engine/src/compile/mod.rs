@@ -667,71 +667,30 @@ impl Compiler<'_> {
         // The small built-ins as instructions of their own. Only reached when the
         // head resolved to the built-in (analysis gives a user's redefinition a
         // global or local head instead), and only at the built-in's own arity.
-        if args.len() == 1 {
-            let op: Option<fn(Reg, Reg) -> Instr> = match b.name {
-                "car" => Some(Instr::Car),
-                "cdr" => Some(Instr::Cdr),
-                "null?" | "nil?" => Some(Instr::IsNil),
-                "pair?" => Some(Instr::IsPair),
-                "not" => Some(Instr::Not),
-                _ => None,
-            };
-            if let Some(op) = op {
-                let a = self.operand(&args[0]);
-                self.f.span = span;
-                self.emit(op(dst, a));
-                return self.ret_if(tail, dst);
-            }
-        }
-        if args.len() == 2 && matches!(b.name, "cons" | "eq?") {
+        if let Some(op) = inline_unary(b.name).filter(|_| args.len() == 1) {
             let a = self.operand(&args[0]);
-            let c = self.operand(&args[1]);
             self.f.span = span;
-            self.emit(if b.name == "cons" {
-                Instr::Cons(dst, a, c)
-            } else {
-                Instr::Eq(dst, a, c)
-            });
+            self.emit(op(dst, a));
             return self.ret_if(tail, dst);
         }
-        if args.len() == 2 {
-            let op: Option<fn(Reg, Reg, Reg) -> Instr> = match b.name {
-                "+" => Some(Instr::Add),
-                "-" => Some(Instr::Sub),
-                "*" => Some(Instr::Mul),
-                "<" => Some(Instr::Lt),
-                "<=" => Some(Instr::Le),
-                ">" => Some(Instr::Gt),
-                ">=" => Some(Instr::Ge),
-                "=" => Some(Instr::NumEq),
+        if let Some(op) = inline_binary(b.name).filter(|_| args.len() == 2) {
+            let imm = match (small_int(&args[1]), b.name) {
+                (Some(i), "+") => Some(i),
+                (Some(i), "-") => i.checked_neg(),
                 _ => None,
             };
-            if let Some(op) = op {
-                let imm = match (small_int(&args[1]), b.name) {
-                    (Some(i), "+") => Some(i),
-                    (Some(i), "-") => i.checked_neg(),
-                    _ => None,
-                };
-                if let Some(imm) = imm {
-                    let a = self.operand(&args[0]);
-                    self.f.span = span;
-                    self.emit(Instr::AddImm(dst, a, imm));
-                } else {
-                    let a = self.operand(&args[0]);
+            let a = self.operand(&args[0]);
+            let ins = match imm {
+                Some(imm) => Instr::AddImm(dst, a, imm),
+                None => {
                     let c = self.operand(&args[1]);
-                    self.f.span = span;
-                    self.emit(op(dst, a, c));
+                    op(dst, a, c)
                 }
-                return self.ret_if(tail, dst);
-            }
+            };
+            self.f.span = span;
+            self.emit(ins);
+            return self.ret_if(tail, dst);
         }
-        // `is_inline_op` names exactly the built-ins compiled above.
-        debug_assert!(
-            !(args.len() == 1 && INLINE_UNARY.contains(&b.name)
-                || args.len() == 2 && INLINE_BINARY.contains(&b.name)),
-            "{} is listed as inline",
-            b.name
-        );
         let base = self.window(dst, 1);
         self.args_into(args, base);
         self.f.span = span;
@@ -986,13 +945,38 @@ fn is_inline_op(e: &Expr) -> bool {
         return false;
     }
     match args.len() {
-        1 => INLINE_UNARY.contains(&b.name),
-        2 => INLINE_BINARY.contains(&b.name),
+        1 => inline_unary(b.name).is_some(),
+        2 => inline_binary(b.name).is_some(),
         _ => false,
     }
 }
 
-/// The one-argument built-ins `call_builtin` compiles to an instruction.
-const INLINE_UNARY: [&str; 6] = ["car", "cdr", "null?", "nil?", "pair?", "not"];
-/// The two-argument built-ins `call_builtin` compiles to an instruction.
-const INLINE_BINARY: [&str; 10] = ["cons", "eq?", "+", "-", "*", "<", "<=", ">", ">=", "="];
+/// The instruction a one-argument built-in compiles to, if it has one.
+fn inline_unary(name: &str) -> Option<fn(Reg, Reg) -> Instr> {
+    match name {
+        "car" => Some(Instr::Car),
+        "cdr" => Some(Instr::Cdr),
+        "null?" | "nil?" => Some(Instr::IsNil),
+        "pair?" => Some(Instr::IsPair),
+        "not" => Some(Instr::Not),
+        _ => None,
+    }
+}
+
+/// The instruction a two-argument built-in compiles to, if it has one (`+` and
+/// `-` of a small constant become `AddImm`).
+fn inline_binary(name: &str) -> Option<fn(Reg, Reg, Reg) -> Instr> {
+    match name {
+        "cons" => Some(Instr::Cons),
+        "eq?" => Some(Instr::Eq),
+        "+" => Some(Instr::Add),
+        "-" => Some(Instr::Sub),
+        "*" => Some(Instr::Mul),
+        "<" => Some(Instr::Lt),
+        "<=" => Some(Instr::Le),
+        ">" => Some(Instr::Gt),
+        ">=" => Some(Instr::Ge),
+        "=" => Some(Instr::NumEq),
+        _ => None,
+    }
+}

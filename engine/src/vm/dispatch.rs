@@ -190,13 +190,23 @@ impl Vm {
                 unsafe { copy_value(rp!($d), &v) }
             }};
         }
-        // A registry function's call through `host_call` (`$call`) on the window at
-        // `a`; its result replaces register `a`.
-        macro_rules! host_call {
-            ($a:expr, $call:expr) => {{
+        // A registry function's call on `$args`, its result into register `$a`.
+        // A pure function with no capability, its arguments of the declared types
+        // (see `pure_fast`), is called in place: no work to charge, nothing
+        // allocated, no callback. Anything else goes through `host_call`
+        // (`$slow`) on the window at `$a`.
+        macro_rules! ffi_call {
+            ($a:expr, $idx:expr, $args:expr, $slow:expr) => {{
+                if let Some(f) = self.pure_fast($idx as usize, $args) {
+                    match f($args) {
+                        Ok(v) => put!($a, v),
+                        Err(e) => fail!(e),
+                    }
+                    continue;
+                }
                 // The frame state is saved only if the call fails: host calls
                 // neither read it nor collect garbage.
-                let v = $call;
+                let v = $slow;
                 // A callback from the host may have grown the stack.
                 rebase!();
                 budget -= self.take_work();
@@ -821,18 +831,10 @@ impl Vm {
                     let args = unsafe {
                         std::slice::from_raw_parts(rp!(a) as *const Value, argc as usize)
                     };
-                    // A pure function with no capability, its arguments of the
-                    // declared types (see `pure_fast`): called in place; no work to
-                    // charge, nothing allocated, no callback.
-                    if let Some(f) = self.pure_fast(idx as usize, args) {
-                        match f(args) {
-                            Ok(v) => put!(a, v),
-                            Err(e) => fail!(e),
-                        }
-                        continue;
-                    }
-                    host_call!(
+                    ffi_call!(
                         a,
+                        idx,
+                        args,
                         self.host_call(idx as usize, base + a as usize, argc as usize)
                     );
                 }
@@ -895,15 +897,10 @@ impl Vm {
                         copy_value(&mut args[0], rp!(x));
                         copy_value(&mut args[1], rp!(y));
                     }
-                    if let Some(f) = self.pure_fast(idx as usize, &args) {
-                        match f(&args) {
-                            Ok(v) => put!(a, v),
-                            Err(e) => fail!(e),
-                        }
-                        continue;
-                    }
-                    host_call!(
+                    ffi_call!(
                         a,
+                        idx,
+                        &args,
                         self.host_call_pair(idx as usize, base + a as usize, args)
                     );
                 }

@@ -173,6 +173,44 @@ fn prefetch<T>(x: &T) {
     let _ = x;
 }
 
+/// A queue of at most `MARK_AHEAD` items, oldest out first: where the mark
+/// loop keeps what it has prefetched until it arrives.
+#[derive(Default)]
+struct Ring<T> {
+    items: [T; MARK_AHEAD],
+    head: usize,
+    len: usize,
+}
+
+impl<T: Copy> Ring<T> {
+    fn is_full(&self) -> bool {
+        self.len == MARK_AHEAD
+    }
+
+    /// Adds `x` last (the ring is not full).
+    fn push(&mut self, x: T) {
+        debug_assert!(!self.is_full());
+        self.items[(self.head + self.len) % MARK_AHEAD] = x;
+        self.len += 1;
+    }
+
+    /// Takes the oldest item.
+    fn pop(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return None;
+        }
+        let x = self.items[self.head];
+        self.head = (self.head + 1) % MARK_AHEAD;
+        self.len -= 1;
+        Some(x)
+    }
+}
+
+/// The children named by a dict node's or bucket's slots (handle in the low 32 bits).
+fn slot_refs(slots: &[u64]) -> impl Iterator<Item = ObjRef> + '_ {
+    slots.iter().map(|s| ObjRef(*s as u32))
+}
+
 /// Collections never run more often than every this many allocated bytes.
 const MIN_THRESHOLD: usize = 4 << 20;
 
@@ -532,35 +570,25 @@ impl Heap {
         // miss. So objects wait in a small ring after they leave the work list,
         // their slot and mark prefetched, and are marked a few pops later, when
         // both have arrived (the "prefetch on grey" of Boehm's collector).
-        let mut ring = [0u32; MARK_AHEAD];
-        let (mut head, mut queued) = (0usize, 0usize);
-        let mut nodes = [(0u32, 0u32); MARK_AHEAD];
-        let (mut nodes_head, mut nodes_queued) = (0usize, 0usize);
+        let mut ring: Ring<u32> = Ring::default();
+        let mut nodes: Ring<(u32, u32)> = Ring::default();
         loop {
-            while queued < MARK_AHEAD {
+            while !ring.is_full() {
                 let Some(r) = work.pop() else { break };
                 let i = r.0 as usize;
                 if i < self.objs.len() {
                     prefetch(&self.objs[i]);
                     prefetch(&self.marks[i]);
                 }
-                ring[(head + queued) % MARK_AHEAD] = r.0;
-                queued += 1;
+                ring.push(r.0);
             }
-            if queued == 0 {
+            let Some(i) = ring.pop() else {
                 // The nodes whose slots are still on their way come last.
-                if nodes_queued == 0 {
-                    break;
-                }
-                let (at, len) = nodes[nodes_head];
-                nodes_head = (nodes_head + 1) % MARK_AHEAD;
-                nodes_queued -= 1;
-                work.extend(self.slab.slots(at, len).iter().map(|s| ObjRef(*s as u32)));
+                let Some((at, len)) = nodes.pop() else { break };
+                work.extend(slot_refs(self.slab.slots(at, len)));
                 continue;
-            }
-            let i = ring[head] as usize;
-            head = (head + 1) % MARK_AHEAD;
-            queued -= 1;
+            };
+            let i = i as usize;
             if i >= self.marks.len() || self.marks[i] {
                 continue;
             }
@@ -589,20 +617,17 @@ impl Heap {
                     live_nodes = true;
                     // Its slots are in the slab, another cache miss: asked for
                     // now and read when MARK_AHEAD more nodes have been seen.
-                    let slots = self.slab.slots(*at, *len);
-                    for line in slots.chunks(8) {
+                    for line in self.slab.slots(*at, *len).chunks(8) {
                         prefetch(&line[0]);
                     }
-                    if nodes_queued == MARK_AHEAD {
-                        let (at, len) = nodes[nodes_head];
-                        nodes_head = (nodes_head + 1) % MARK_AHEAD;
-                        nodes_queued -= 1;
-                        work.extend(self.slab.slots(at, len).iter().map(|s| ObjRef(*s as u32)));
+                    if nodes.is_full()
+                        && let Some((at, len)) = nodes.pop()
+                    {
+                        work.extend(slot_refs(self.slab.slots(at, len)));
                     }
-                    nodes[(nodes_head + nodes_queued) % MARK_AHEAD] = (*at, *len);
-                    nodes_queued += 1;
+                    nodes.push((*at, *len));
                 }
-                Obj::DictBucket(slots) => work.extend(slots.iter().map(|s| ObjRef(*s as u32))),
+                Obj::DictBucket(slots) => work.extend(slot_refs(slots)),
                 Obj::Free(_) | Obj::Str(_) | Obj::SmallStr { .. } | Obj::Error(..) => {}
             }
         }
