@@ -31,8 +31,17 @@ pub enum Obj {
     Free(u32),
     /// Cons cell.
     Pair(Value, Value),
-    /// Immutable string.
+    /// Immutable string longer than the string slab's largest class.
     Str(Box<str>),
+    /// Immutable string of `SMALL_STR` + 1 to `SLAB_STR_MAX` bytes, kept in
+    /// the heap's string slab at `at` (its class follows from `len`): no
+    /// allocator call to make or free it. The bytes are a whole UTF-8 string.
+    SlabStr {
+        /// Offset of the first byte in the slab.
+        at: u32,
+        /// Bytes used.
+        len: u32,
+    },
     /// Immutable string of at most `SMALL_STR` bytes, held in the slot itself:
     /// no allocation to make it and none to free (numbers' texts, short
     /// appends). Its first `len` bytes are a whole UTF-8 string.
@@ -153,6 +162,84 @@ impl Slab {
             .unwrap_or(&[])
     }
 }
+/// The longest string kept in the string slab; longer ones are `Obj::Str`.
+pub const SLAB_STR_MAX: usize = 1024;
+/// A string slab of this size is never compacted.
+const STR_SLAB_KEEP: usize = 1 << 20;
+/// Size classes of the string slab: 24, 32, 48, 64, ... 768, 1024 bytes.
+const STR_CLASSES: usize = 12;
+
+/// The class of a string of `len` bytes (`SMALL_STR` < len ≤ `SLAB_STR_MAX`):
+/// two classes per power of two, so at most a third of a range is unused.
+#[inline(always)]
+fn str_class(len: usize) -> usize {
+    // len lies in (2^(b-1), 2^b]; the lower class of that range is 1.5 × 2^(b-1).
+    let b = (usize::BITS - (len - 1).leading_zeros()) as usize;
+    let mid = 3 << (b - 2);
+    (b - 5) * 2 + usize::from(len > mid)
+}
+
+/// Bytes of a class.
+#[inline(always)]
+fn str_class_size(class: usize) -> usize {
+    let b = 5 + class / 2;
+    if class.is_multiple_of(2) {
+        3 << (b - 2)
+    } else {
+        1 << b
+    }
+}
+
+/// Storage for the bytes of mid-sized strings (what string building makes):
+/// one array cut in ranges of a few size classes, each class a stack of free
+/// range starts, as the node slab. malloc and free took a third of a
+/// string-building run (perf), mostly glibc's bins after a sweep freed
+/// thousands of strings at once.
+#[derive(Debug, Default)]
+struct StrSlab {
+    bytes: Vec<u8>,
+    free: [Vec<u32>; STR_CLASSES],
+}
+
+impl StrSlab {
+    /// A range for a string of `len` bytes; `None` when the slab would pass
+    /// 4 GiB (its offsets are 32 bits), or the system refuses memory.
+    #[inline]
+    fn take(&mut self, len: usize) -> Option<u32> {
+        let class = str_class(len);
+        if let Some(at) = self.free[class].pop() {
+            return Some(at);
+        }
+        let at = self.bytes.len();
+        let end = at.checked_add(str_class_size(class))?;
+        if end > u32::MAX as usize {
+            return None;
+        }
+        if end > self.bytes.capacity() {
+            self.bytes.try_reserve(end - at).ok()?;
+        }
+        self.bytes.resize(end, 0);
+        Some(at as u32)
+    }
+
+    /// Frees the range at `at` of a string of `len` bytes.
+    fn give(&mut self, at: u32, len: u32) {
+        self.free[str_class(len as usize)].push(at);
+    }
+
+    #[inline(always)]
+    fn text(&self, at: u32, len: u32) -> &str {
+        let b = self
+            .bytes
+            .get(at as usize..at as usize + len as usize)
+            .unwrap_or_default();
+        // SAFETY: every range a live `SlabStr` names was written whole from
+        // `&str`s (`Heap::string`, `Heap::concat`) and is not written again
+        // until the string is freed.
+        unsafe { std::str::from_utf8_unchecked(b) }
+    }
+}
+
 /// Bytes a pair accounts for.
 pub const PAIR_BYTES: usize = std::mem::size_of::<Obj>();
 /// How many objects the mark loop prefetches ahead of the one it marks.
@@ -228,6 +315,8 @@ pub struct Heap {
     pinned: usize,
     /// The slots of dict trie nodes.
     slab: Slab,
+    /// The bytes of mid-sized strings.
+    strs: StrSlab,
     /// Bytes outside the arena that live with the actors (parked register
     /// stacks, mailboxes, records), counted as live while they exist.
     external: usize,
@@ -244,6 +333,7 @@ fn cost(o: &Obj) -> usize {
     std::mem::size_of::<Obj>()
         + match o {
             Obj::Str(s) => s.len(),
+            Obj::SlabStr { len, .. } => *len as usize,
             // Counted as a heap string of its length is, so that limits do
             // not depend on where the bytes are.
             Obj::SmallStr { len, .. } => *len as usize,
@@ -269,6 +359,7 @@ impl Heap {
             collections: 0,
             pinned: 0,
             slab: Slab::default(),
+            strs: StrSlab::default(),
             external: 0,
         }
     }
@@ -392,7 +483,8 @@ impl Heap {
     }
 
     /// A new string, held inline (`Obj::SmallStr`) when it is short.
-    pub fn string(&mut self, s: impl AsRef<str> + Into<Box<str>>) -> Value {
+    #[inline]
+    pub fn string(&mut self, s: impl AsRef<str>) -> Value {
         let text = s.as_ref();
         if text.len() <= SMALL_STR {
             let mut bytes = [0u8; SMALL_STR];
@@ -400,7 +492,80 @@ impl Heap {
             let len = text.len() as u8;
             return Value::Str(self.alloc(Obj::SmallStr { len, bytes }));
         }
+        self.long_string(text)
+    }
+
+    /// A new string longer than `SMALL_STR`: in the string slab when it fits a
+    /// class, else an allocation of its own.
+    // Out of line: inlined, it kept `string`'s short path from being inlined
+    // into `number->string` (8% of the string benchmark in a call, perf).
+    #[inline(never)]
+    fn long_string(&mut self, s: &str) -> Value {
+        if s.len() <= SLAB_STR_MAX
+            && let Some(at) = self.strs.take(s.len())
+        {
+            let at_ = at as usize;
+            self.strs.bytes[at_..at_ + s.len()].copy_from_slice(s.as_bytes());
+            let len = s.len() as u32;
+            return Value::Str(self.alloc(Obj::SlabStr { at, len }));
+        }
         Value::Str(self.alloc(Obj::Str(s.into())))
+    }
+
+    /// A new string of the strings `parts` one after the other (anything not
+    /// a string counts as empty): copied straight into the string slab, no
+    /// text built on the side.
+    pub fn concat(&mut self, parts: &[Value]) -> Value {
+        let total: usize = parts
+            .iter()
+            .map(|p| match p {
+                Value::Str(r) => self.str_len(*r),
+                _ => 0,
+            })
+            .sum();
+        let slab = if total <= SMALL_STR || total > SLAB_STR_MAX {
+            None
+        } else {
+            self.strs.take(total)
+        };
+        let Some(at) = slab else {
+            let mut s = String::with_capacity(total);
+            for p in parts {
+                if let Value::Str(r) = p {
+                    s.push_str(self.str(*r));
+                }
+            }
+            return self.string(s);
+        };
+        let mut w = at as usize;
+        let end = w + total;
+        for p in parts {
+            let Value::Str(r) = p else { continue };
+            // The arena and the slab are separate fields: a part is read from
+            // one while the new string is written into the slab.
+            let n = match &self.objs[r.0 as usize] {
+                Obj::SmallStr { len, bytes } => {
+                    let n = (*len as usize).min(end - w);
+                    self.strs.bytes[w..w + n].copy_from_slice(&bytes[..n]);
+                    n
+                }
+                Obj::SlabStr { at: src, len } => {
+                    let (src, n) = (*src as usize, (*len as usize).min(end - w));
+                    self.strs.bytes.copy_within(src..src + n, w);
+                    n
+                }
+                Obj::Str(s) => {
+                    let n = s.len().min(end - w);
+                    self.strs.bytes[w..w + n].copy_from_slice(&s.as_bytes()[..n]);
+                    n
+                }
+                _ => 0,
+            };
+            w += n;
+        }
+        debug_assert_eq!(w, end);
+        let len = (w - at as usize) as u32;
+        Value::Str(self.alloc(Obj::SlabStr { at, len }))
     }
 
     /// A new closure of `proto` capturing `caps` (see [`Closure`]): `small` holds
@@ -523,6 +688,7 @@ impl Heap {
     pub fn str(&self, r: ObjRef) -> &str {
         match &self.objs[r.0 as usize] {
             Obj::Str(s) => s,
+            Obj::SlabStr { at, len } => self.strs.text(*at, *len),
             Obj::SmallStr { len, bytes } => {
                 let b = bytes.get(..*len as usize).unwrap_or_default();
                 // SAFETY: `string` copied these bytes from a whole `&str`
@@ -530,6 +696,17 @@ impl Heap {
                 unsafe { std::str::from_utf8_unchecked(b) }
             }
             _ => "",
+        }
+    }
+
+    /// The length in bytes of a string handle's text (0 for a handle that is not one).
+    #[inline]
+    pub fn str_len(&self, r: ObjRef) -> usize {
+        match &self.objs[r.0 as usize] {
+            Obj::Str(s) => s.len(),
+            Obj::SlabStr { len, .. } => *len as usize,
+            Obj::SmallStr { len, .. } => *len as usize,
+            _ => 0,
         }
     }
 
@@ -566,6 +743,7 @@ impl Heap {
         let mut work: Vec<ObjRef> = roots.into_iter().filter_map(Value::obj).collect();
         let mut live = 0;
         let mut live_nodes = false;
+        let mut live_strs = 0usize;
         // Marking a large heap waits on memory: each object popped is a cache
         // miss. So objects wait in a small ring after they leave the work list,
         // their slot and mark prefetched, and are marked a few pops later, when
@@ -628,6 +806,7 @@ impl Heap {
                     nodes.push((*at, *len));
                 }
                 Obj::DictBucket(slots) => work.extend(slot_refs(slots)),
+                Obj::SlabStr { len, .. } => live_strs += str_class_size(str_class(*len as usize)),
                 Obj::Free(_) | Obj::Str(_) | Obj::SmallStr { .. } | Obj::Error(..) => {}
             }
         }
@@ -635,8 +814,10 @@ impl Heap {
             if *marked || matches!(obj, Obj::Free(_)) {
                 continue;
             }
-            if let Obj::DictNode { at, len, .. } = *obj {
-                self.slab.give(at, len);
+            match *obj {
+                Obj::DictNode { at, len, .. } => self.slab.give(at, len),
+                Obj::SlabStr { at, len } => self.strs.give(at, len),
+                _ => {}
             }
             *obj = Obj::Free(self.free);
             self.free = i as u32;
@@ -651,6 +832,13 @@ impl Heap {
         self.threshold = ((live + self.external) * 2)
             .max(MIN_THRESHOLD)
             .min(self.limit.max(1));
+        // The string slab keeps room for what is allocated until the next
+        // collection (else it would shrink and grow again every cycle, page
+        // faults and zeroing included); past that, its memory goes back.
+        let keep = (live_strs + self.threshold).max(STR_SLAB_KEEP);
+        if self.strs.bytes.len() > 2 * keep {
+            self.compact_strs(live_strs);
+        }
         // Give back memory when most of the arena is free at its end.
         while let Some(Obj::Free(_)) = self.objs.last() {
             if self.objs.len() < 1024 {
@@ -661,6 +849,38 @@ impl Heap {
         if self.objs.len() < self.marks.len() {
             self.rebuild_free_list();
         }
+    }
+
+    /// Moves the live strings of the string slab to the front of a new one of
+    /// `live` bytes, so that a host that once built many strings does not keep
+    /// their memory for good. Runs after a sweep (every `SlabStr` left is live).
+    fn compact_strs(&mut self, live: usize) {
+        let mut at_obj: Vec<(u32, u32)> = self
+            .objs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| match o {
+                Obj::SlabStr { at, .. } => Some((*at, i as u32)),
+                _ => None,
+            })
+            .collect();
+        at_obj.sort_unstable();
+        let mut bytes = Vec::with_capacity(live);
+        for (old, i) in at_obj {
+            if let Obj::SlabStr { at, len } = &mut self.objs[i as usize] {
+                let size = str_class_size(str_class(*len as usize));
+                let from = old as usize;
+                let Some(range) = self.strs.bytes.get(from..from + size) else {
+                    continue;
+                };
+                *at = bytes.len() as u32;
+                bytes.extend_from_slice(range);
+            }
+        }
+        self.strs = StrSlab {
+            bytes,
+            free: Default::default(),
+        };
     }
 
     /// After truncating the arena, rebuilds the free list from the slots left.
@@ -746,5 +966,106 @@ mod tests {
         assert!(h.live_bytes() >= 1_000_000 * std::mem::size_of::<Obj>());
         h.collect([]);
         assert_eq!(h.live_bytes(), 0);
+    }
+
+    fn text(h: &Heap, v: Value) -> String {
+        match v {
+            Value::Str(r) => h.str(r).to_string(),
+            _ => panic!("not a string"),
+        }
+    }
+
+    #[test]
+    fn string_classes_hold_their_lengths() {
+        let mut last = 0;
+        for len in SMALL_STR + 1..=SLAB_STR_MAX {
+            let c = str_class(len);
+            assert!(c < STR_CLASSES, "{len}");
+            assert!(str_class_size(c) >= len, "{len}");
+            assert!(c >= last, "classes grow with length");
+            // No class is more than half unused.
+            assert!(str_class_size(c) < 2 * len, "{len}");
+            last = c;
+        }
+    }
+
+    #[test]
+    fn strings_of_every_representation_join_and_survive_collections() {
+        let mut h = Heap::new();
+        // Short (inline), slab-sized and long (own allocation) parts, with
+        // multi-byte characters so a byte slip would break UTF-8.
+        let parts: Vec<Value> = ["é", &"ab€".repeat(10), &"x".repeat(2000), ""]
+            .iter()
+            .map(|t| h.string(*t))
+            .collect();
+        let mut kept = Vec::new();
+        for n in 1..=parts.len() {
+            for start in 0..parts.len() {
+                let pick: Vec<Value> = parts.iter().cycle().skip(start).take(n).copied().collect();
+                let want: String = pick.iter().map(|p| text(&h, *p)).collect();
+                let v = h.concat(&pick);
+                assert_eq!(text(&h, v), want);
+                kept.push((v, want));
+            }
+        }
+        // Garbage between the kept strings, then collections: the freed ranges
+        // are reused and the kept texts stay as they were.
+        for round in 0..3 {
+            for i in 0..500 {
+                h.string("g".repeat(23 + (i * 7 + round) % 1000));
+            }
+            let roots: Vec<Value> = kept
+                .iter()
+                .map(|k| k.0)
+                .chain(parts.iter().copied())
+                .collect();
+            h.collect(roots);
+            for (v, want) in &kept {
+                assert_eq!(&text(&h, *v), want);
+            }
+        }
+    }
+
+    #[test]
+    fn a_mostly_dead_string_slab_is_compacted_and_keeps_the_live_texts() {
+        let mut h = Heap::new();
+        let mut keep = Vec::new();
+        for i in 0..20_000 {
+            let t = format!("{i:05}{}", "s".repeat(500 + i % 300));
+            let v = h.string(&t);
+            if i % 200 == 0 {
+                keep.push((v, t));
+            }
+        }
+        let before = h.strs.bytes.len();
+        h.collect(keep.iter().map(|k| k.0).collect::<Vec<_>>());
+        assert!(
+            h.strs.bytes.len() < before / 4,
+            "slab of {} bytes after compaction, {before} before",
+            h.strs.bytes.len()
+        );
+        for (v, t) in &keep {
+            assert_eq!(&text(&h, *v), t);
+        }
+        // New strings go after the compacted ones without overwriting them.
+        let fresh: Vec<(Value, String)> = (0..100)
+            .map(|i| {
+                let t = format!("new {i} {}", "n".repeat(100));
+                (h.string(&t), t)
+            })
+            .collect();
+        for (v, t) in keep.iter().chain(&fresh) {
+            assert_eq!(&text(&h, *v), t);
+        }
+        // A large slab with nothing live in it is given back whole.
+        for i in 0..20_000 {
+            h.string("d".repeat(600 + i % 300));
+        }
+        h.collect([]);
+        assert_eq!(
+            h.strs.bytes.len(),
+            0,
+            "no string left: the slab is given back"
+        );
     }
 }

@@ -848,20 +848,7 @@ pub fn string_append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
         let text = std::str::from_utf8(&buf[..at]).unwrap_or_default();
         return Ok(cx.heap.string(text));
     }
-    let mut s = String::new();
-    if s.try_reserve_exact(total).is_err() {
-        return Err(Fault::new(
-            ErrorKind::MemoryLimit,
-            format!("the system refused {total} bytes for a string"),
-        ));
-    }
-    for (i, v) in a.iter().enumerate() {
-        match parts.get(i) {
-            Some(part) => s.push_str(part),
-            None => s.push_str(heap_str(cx.heap, "string-append", *v)?),
-        }
-    }
-    Ok(cx.heap.string(s))
+    Ok(cx.heap.concat(a))
 }
 /// The text of a string argument, borrowing only the heap (so that the meter
 /// can be charged while it is held).
