@@ -509,10 +509,18 @@ impl Heap {
     pub fn string(&mut self, s: impl AsRef<str>) -> Value {
         let text = s.as_ref();
         if text.len() <= SMALL_STR {
-            let mut bytes = [0u8; SMALL_STR];
-            bytes[..text.len()].copy_from_slice(text.as_bytes());
             let len = text.len() as u8;
-            return Value::Str(self.alloc_inline(Obj::SmallStr { len, bytes }));
+            let r = self.alloc_inline(Obj::SmallStr {
+                len,
+                bytes: [0; SMALL_STR],
+            });
+            // The text goes into the slot itself: built on the stack first, it
+            // was read back over the narrower stores of a short copy (a
+            // store-forwarding stall, half of `number->string`, perf).
+            if let Obj::SmallStr { bytes, .. } = &mut self.objs[r.0 as usize] {
+                bytes[..text.len()].copy_from_slice(text.as_bytes());
+            }
+            return Value::Str(r);
         }
         self.long_string(text)
     }
@@ -535,8 +543,8 @@ impl Heap {
     }
 
     /// A new string of the strings `parts` one after the other (anything not
-    /// a string counts as empty): copied straight into the string slab, no
-    /// text built on the side.
+    /// a string counts as empty): the parts are copied straight into the new
+    /// string's slot or slab range, no text built on the side.
     pub fn concat(&mut self, parts: &[Value]) -> Value {
         let total: usize = parts
             .iter()
@@ -545,7 +553,29 @@ impl Heap {
                 _ => 0,
             })
             .sum();
-        let slab = if total <= SMALL_STR || total > SLAB_STR_MAX {
+        if total <= SMALL_STR {
+            // Every part is short too, so held in its slot: each is read by
+            // value and written into the new slot.
+            let len = total as u8;
+            let new = self.alloc_inline(Obj::SmallStr {
+                len,
+                bytes: [0; SMALL_STR],
+            });
+            let mut w = 0;
+            for p in parts {
+                let Value::Str(r) = p else { continue };
+                let Obj::SmallStr { len, bytes: src } = self.objs[r.0 as usize] else {
+                    continue;
+                };
+                let n = (len as usize).min(total - w);
+                if let Obj::SmallStr { bytes, .. } = &mut self.objs[new.0 as usize] {
+                    bytes[w..w + n].copy_from_slice(&src[..n]);
+                }
+                w += n;
+            }
+            return Value::Str(new);
+        }
+        let slab = if total > SLAB_STR_MAX {
             None
         } else {
             self.strs.take(total)
@@ -557,7 +587,7 @@ impl Heap {
                     s.push_str(self.str(*r));
                 }
             }
-            return self.string(s);
+            return Value::Str(self.alloc(Obj::Str(s.into())));
         };
         let mut w = at as usize;
         let end = w + total;
@@ -586,7 +616,7 @@ impl Heap {
             w += n;
         }
         debug_assert_eq!(w, end);
-        let len = (w - at as usize) as u32;
+        let len = total as u32;
         Value::Str(self.alloc_inline(Obj::SlabStr { at, len }))
     }
 
@@ -1035,6 +1065,20 @@ mod tests {
                 assert_eq!(text(&h, v), want);
                 kept.push((v, want));
             }
+        }
+        // Short parts joined into a short string, and into a slab one.
+        let short: Vec<Value> = ["a", "bc", "", "d€", "é"]
+            .iter()
+            .map(|t| h.string(*t))
+            .collect();
+        let v = h.concat(&short);
+        assert_eq!(text(&h, v), "abcd€é");
+        for n in [12, 30] {
+            let many: Vec<Value> = short.iter().cycle().take(n).copied().collect();
+            let want: String = many.iter().map(|p| text(&h, *p)).collect();
+            let v = h.concat(&many);
+            assert_eq!(text(&h, v), want);
+            kept.push((v, want));
         }
         // Garbage between the kept strings, then collections: the freed ranges
         // are reused and the kept texts stay as they were.

@@ -3,7 +3,7 @@
 //! fault. List walks are loops; nothing here recurses on nested data.
 
 use super::error::{ErrorKind, Fault, FaultResult};
-use super::heap::{Heap, Obj, SMALL_STR};
+use super::heap::{Heap, Obj};
 use super::limits::Interrupt;
 use super::meter::Meter;
 use super::output::Output;
@@ -822,32 +822,12 @@ pub fn string_length(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 /// `string-append`: the length is known, and refused if it cannot fit, before
 /// anything is built.
 pub fn string_append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    // The texts of the first few arguments looked up once (most calls have no
-    // more); later ones are looked up again when copied.
-    const KEPT: usize = 4;
-    let mut parts: [&str; KEPT] = [""; KEPT];
     let mut total = 0usize;
-    for (i, v) in a.iter().enumerate() {
-        let part = heap_str(cx.heap, "string-append", *v)?;
-        if let Some(slot) = parts.get_mut(i) {
-            *slot = part;
-        }
-        total = total.saturating_add(part.len());
+    for v in a {
+        total = total.saturating_add(heap_str(cx.heap, "string-append", *v)?.len());
     }
     cx.meter.room_for(total)?;
     cx.meter.charge(a.len() as u64 + total as u64 / 64)?;
-    if total <= SMALL_STR && a.len() <= KEPT {
-        // Short: built on the stack and held inline by the heap, no allocation.
-        let mut buf = [0u8; SMALL_STR];
-        let mut at = 0;
-        for part in &parts[..a.len()] {
-            buf[at..at + part.len()].copy_from_slice(part.as_bytes());
-            at += part.len();
-        }
-        // Whole strings joined are UTF-8; the check is over at most 22 bytes.
-        let text = std::str::from_utf8(&buf[..at]).unwrap_or_default();
-        return Ok(cx.heap.string(text));
-    }
     Ok(cx.heap.concat(a))
 }
 /// The text of a string argument, borrowing only the heap (so that the meter
