@@ -456,3 +456,46 @@ fn an_off_thread_call_of_two_locals_resumes_into_its_result_register() {
         ]
     );
 }
+
+#[test]
+fn an_off_thread_call_through_a_global_resumes_into_its_result_register() {
+    let mut s = Session::new();
+    s.grant(Capability::SysCreateActor, None, GrantSource::CommandLine)
+        .expect("grant");
+    let f = FfiFunction::new(
+        "test:slow-inc",
+        HostFunction::Custom(101),
+        None,
+        ["Int"],
+        "Int",
+        "n + 1, slowly.",
+        SourceLocation::default(),
+    )
+    .with_implementation(|args: &[HostValue]| {
+        std::thread::sleep(Duration::from_millis(20));
+        match args {
+            [HostValue::Int(n)] => Ok(HostValue::Int(n + 1)),
+            _ => Err(HostError::type_error("an Int")),
+        }
+    })
+    .with_blocking(true);
+    s.register_function(f).expect("registers");
+    // `inc` is a global holding the host function: the call reads it at the
+    // call (`CallGlobal`), runs off the thread, and resumes into the register
+    // the rest of the body reads.
+    let v = s
+        .eval_str(
+            "inc.jue",
+            "(define inc test:slow-inc)
+             (define (r n to) (let ((m (inc n))) (send to (list m n))))
+             (spawn r 1 (self)) (spawn r 10 (self))
+             (list (receive) (receive))",
+        )
+        .expect("runs");
+    let HostValue::List(got) = v else {
+        panic!("{v:?}")
+    };
+    let mut got: Vec<String> = got.iter().map(|x| format!("{x:?}")).collect();
+    got.sort();
+    assert_eq!(got, ["List([Int(11), Int(10)])", "List([Int(2), Int(1)])"]);
+}

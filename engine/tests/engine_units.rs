@@ -1088,7 +1088,7 @@ fn non_tail_calls_are_plain_calls() {
          (define (id x) x)",
     );
     let code = protos_named(&s, "sum");
-    assert!(code[0].contains(" Call("), "{}", code[0]);
+    assert!(code[0].contains(" CallGlobal("), "{}", code[0]);
     assert!(!code[0].contains("TailCall"), "{}", code[0]);
     // A call inside `try` is not in tail position: the handler must stay in place.
     let code = protos_named(&s, "guarded");
@@ -1978,4 +1978,50 @@ fn self_loops_write_arguments_straight_into_parameters_only_when_safe() {
     assert!(code.contains("Cons(1, "), "{code}");
     assert!(code.contains("Cdr(1, 1)"), "{code}");
     all_protos_validate(&s);
+}
+
+#[test]
+fn calls_of_globals_with_plain_arguments_read_the_global_at_the_call() {
+    let mut s = Session::new();
+    assert_eq!(
+        show(
+            &mut s,
+            "(define (add3 a b c) (+ a (+ b c))) \
+             (define (use x) (+ 1 (add3 (- x 1) x 10))) (use 5)"
+        ),
+        "20"
+    );
+    let code = protos_named(&s, "use").join("\n");
+    assert!(code.contains("CallGlobal("), "{code}");
+    assert!(!code.contains("GetGlobal("), "{code}");
+    // An argument that calls could change the global: it is read first, as
+    // before, and the call sees the function it named then.
+    assert_eq!(
+        show(
+            &mut s,
+            "(define (f x) (list 'old x)) (define (g) (set! f (lambda (x) (list 'new x))) 1) \
+             (define (h) (list (f (g)))) (h)"
+        ),
+        "((old 1))"
+    );
+    let code = protos_named(&s, "h").join("\n");
+    // `f` read before `(g)` runs (which itself needs no global read first).
+    assert!(code.contains("0  GetGlobal("), "{code}");
+    assert!(code.contains("  Call("), "{code}");
+    all_protos_validate(&s);
+    // The callee not defined (yet): kind unbound, at the call; a global
+    // redefined later is called in its new form; `apply` through a global.
+    s.set_repl_mode(true);
+    ev(&mut s, "(define (k x) (nowhere (+ x 1)))");
+    let e = runtime_err(&mut s, "(k 1)");
+    assert_eq!(e.kind, ErrorKind::Unbound, "{e:?}");
+    assert!(e.message.contains("nowhere"), "{}", e.message);
+    assert_eq!(show(&mut s, "(define (nowhere y) (* y 100)) (k 1)"), "200");
+    assert_eq!(
+        show(
+            &mut s,
+            "(define ap apply) (define (sum3 l) (ap + l)) (sum3 '(1 2 3))"
+        ),
+        "6"
+    );
 }

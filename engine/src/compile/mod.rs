@@ -447,6 +447,24 @@ impl Compiler<'_> {
             ExprKind::Call(callee, args) if tail && self.is_self_loop(callee, args.len()) => {
                 self.self_loop(args);
             }
+            ExprKind::Call(callee, args)
+                if !tail
+                    && args.len() <= u8::MAX as usize
+                    && matches!(callee.kind, ExprKind::Global(_))
+                    && args.iter().all(|a| self.calls_nothing(a)) =>
+            {
+                let ExprKind::Global(name) = &callee.kind else {
+                    return;
+                };
+                let base = self.window(dst, 1);
+                self.args_into(args, base + 1);
+                self.f.span = e.span;
+                let slot = self.global_slot(name);
+                self.emit(Instr::CallGlobal(base, slot, args.len() as u8));
+                if base != dst {
+                    self.emit(Instr::Move(dst, base));
+                }
+            }
             ExprKind::Call(callee, args) => {
                 let base = self.window(dst, 1);
                 self.expr(callee, base, false);
@@ -613,6 +631,22 @@ impl Compiler<'_> {
             0
         });
         self.emit(Instr::Jump(off));
+    }
+
+    /// Whether evaluating `e` calls nothing and assigns nothing (a constant, a
+    /// local, a global, or an inline built-in of such), so that no global can
+    /// change while it runs.
+    fn calls_nothing(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Const(_)
+            | ExprKind::Local(_)
+            | ExprKind::Global(_)
+            | ExprKind::Builtin(_) => true,
+            ExprKind::CallBuiltin(_, args, _) => {
+                is_inline_op(e) && args.iter().all(|a| self.calls_nothing(a))
+            }
+            _ => false,
+        }
     }
 
     fn call_at(&mut self, base: Reg, argc: usize, dst: Reg, tail: bool) {

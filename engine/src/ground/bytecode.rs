@@ -101,6 +101,11 @@ pub enum Instr {
     Eq(Reg, Reg, Reg),
     /// Call R with the argc values after it; the result replaces R.
     Call(Reg, u16),
+    /// Global G into R, then `Call(R, argc)`: a call of a global whose
+    /// arguments make no call and assign nothing, so reading the global after
+    /// them reads what reading it first would have (language §4: arguments
+    /// left to right, then the call).
+    CallGlobal(Reg, u32, u8),
     /// Call R with the argc values after it, reusing this frame.
     TailCall(Reg, u16),
     /// When R holds the running closure itself: the argc (at most 3)
@@ -272,6 +277,7 @@ impl Instr {
             Instr::Call(a, n) | Instr::TailCall(a, n) | Instr::TailSelf(a, n) => {
                 (Some(a), Some(a.saturating_add(n)), None)
             }
+            Instr::CallGlobal(a, _, n) => (Some(a), Some(a.saturating_add(n.into())), None),
             Instr::CallBuiltin(a, _, n) | Instr::CallFfi(a, _, n) => {
                 (Some(a), Some(a.saturating_add(n.max(1) - 1)), None)
             }

@@ -654,6 +654,31 @@ impl Vm {
                     // SAFETY: as above.
                     unsafe { write_bool(rp!(d), b) };
                 }
+                Instr::CallGlobal(f, g, argc) => {
+                    let Some(v) = self.globals.get(g as usize) else {
+                        fail!(self.unbound_global(g));
+                    };
+                    if let Value::Undefined = v {
+                        fail!(self.unbound_global(g));
+                    }
+                    // SAFETY: `v` is a valid value; `f` is inside the frame (see `r!`).
+                    unsafe { copy_value(rp!(f), v) };
+                    let f = f as usize;
+                    let mut argc = argc as usize;
+                    while let Value::Builtin(id) = r!(f) {
+                        if id != self.apply_id {
+                            break;
+                        }
+                        let _ = tick!();
+                        save!();
+                        match self.spread_apply(base + f, argc, true) {
+                            Ok(n) => argc = n,
+                            Err(e) => fail!(e),
+                        }
+                        rebase!();
+                    }
+                    call_at!(f, argc);
+                }
                 Instr::Call(f, argc) => {
                     let f = f as usize;
                     let mut argc = argc as usize;

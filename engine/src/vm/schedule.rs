@@ -347,7 +347,7 @@ impl Vm {
             Instr::CallBuiltin(a, ..) | Instr::CallFfi(a, ..) | Instr::CallFfi2(a, ..) => {
                 Resume::Reg(base + a as usize)
             }
-            Instr::Call(r, _) => Resume::Reg(base + r as usize),
+            Instr::Call(r, _) | Instr::CallGlobal(r, ..) => Resume::Reg(base + r as usize),
             Instr::TailCall(..) => Resume::Return,
             _ => Resume::Nothing,
         }
