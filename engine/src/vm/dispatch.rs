@@ -336,6 +336,30 @@ impl Vm {
             }};
         }
 
+        // While register `$f` holds `apply`, its last argument spread into the
+        // call window (its first argument moved to `$f`); the count after.
+        macro_rules! spread_applies {
+            ($f:expr, $argc:expr) => {{
+                let f: usize = $f;
+                let mut argc: usize = $argc;
+                while let Value::Builtin(id) = r!(f) {
+                    if id != self.apply_id {
+                        break;
+                    }
+                    // The step check before the arguments move, so that a
+                    // switch there can run this instruction again.
+                    let _ = tick!();
+                    save!();
+                    match self.spread_apply(base + f, argc, true) {
+                        Ok(n) => argc = n,
+                        Err(e) => fail!(e),
+                    }
+                    rebase!();
+                }
+                argc
+            }};
+        }
+
         // A call of the value in register `$f` with `$argc` arguments after it
         // (the body of `Call`, shared with `apply`).
         macro_rules! call_at {
@@ -663,40 +687,12 @@ impl Vm {
                     }
                     // SAFETY: `v` is a valid value; `f` is inside the frame (see `r!`).
                     unsafe { copy_value(rp!(f), v) };
-                    let f = f as usize;
-                    let mut argc = argc as usize;
-                    while let Value::Builtin(id) = r!(f) {
-                        if id != self.apply_id {
-                            break;
-                        }
-                        let _ = tick!();
-                        save!();
-                        match self.spread_apply(base + f, argc, true) {
-                            Ok(n) => argc = n,
-                            Err(e) => fail!(e),
-                        }
-                        rebase!();
-                    }
-                    call_at!(f, argc);
+                    let argc = spread_applies!(f as usize, argc as usize);
+                    call_at!(f as usize, argc);
                 }
                 Instr::Call(f, argc) => {
-                    let f = f as usize;
-                    let mut argc = argc as usize;
-                    while let Value::Builtin(id) = r!(f) {
-                        if id != self.apply_id {
-                            break;
-                        }
-                        // The step check before the arguments move, so that a
-                        // switch there can run this instruction again.
-                        let _ = tick!();
-                        save!();
-                        match self.spread_apply(base + f, argc, true) {
-                            Ok(n) => argc = n,
-                            Err(e) => fail!(e),
-                        }
-                        rebase!();
-                    }
-                    call_at!(f, argc);
+                    let argc = spread_applies!(f as usize, argc as usize);
+                    call_at!(f as usize, argc);
                 }
                 Instr::TailSelf(f, _) => {
                     // SAFETY: `f` is inside the frame (see `r!`); the slot below
@@ -721,19 +717,7 @@ impl Vm {
                     }
                 }
                 Instr::TailCall(f, argc) => {
-                    let mut argc = argc as usize;
-                    while let Value::Builtin(id) = r!(f) {
-                        if id != self.apply_id {
-                            break;
-                        }
-                        let _ = tick!();
-                        save!();
-                        match self.spread_apply(base + f as usize, argc, true) {
-                            Ok(n) => argc = n,
-                            Err(e) => fail!(e),
-                        }
-                        rebase!();
-                    }
+                    let argc = spread_applies!(f as usize, argc as usize);
                     let left = tick!();
                     let at = base + f as usize;
                     // SAFETY: `f` is inside the frame (see `r!`).

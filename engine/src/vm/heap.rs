@@ -36,6 +36,8 @@ pub enum Obj {
     /// Immutable string of `SMALL_STR` + 1 to `SLAB_STR_MAX` bytes, kept in
     /// the heap's string slab at `at` (its class follows from `len`): no
     /// allocator call to make or free it. The bytes are a whole UTF-8 string.
+    /// The range belongs to this one object (the sweep gives it back): an
+    /// `Obj::SlabStr` is never cloned into a second slot.
     SlabStr {
         /// Offset of the first byte in the slab.
         at: u32,
