@@ -2025,3 +2025,75 @@ fn calls_of_globals_with_plain_arguments_read_the_global_at_the_call() {
         "6"
     );
 }
+
+#[test]
+fn dict_update_compiles_to_its_definition_without_the_prelude_call() {
+    let mut s = Session::new();
+    let cases = [
+        (
+            "(dict-update {\"a\" 1} \"a\" (lambda (n) (+ n 1)))",
+            "{\"a\" 2}",
+        ),
+        (
+            "(dict-update {\"a\" 1} \"b\" (lambda (n) (+ n 1)) 10)",
+            "{\"a\" 1 \"b\" 11}",
+        ),
+        (
+            "(dict-update {\"a\" 1} \"a\" (lambda (n) (* n 5)) 10)",
+            "{\"a\" 5}",
+        ),
+        // In tail position, and inside a fold as the word count uses it.
+        (
+            "(define (bump d k) (dict-update d k (lambda (n) (+ n 1)) 0)) (bump (bump {} :x) :x)",
+            "{:x 2}",
+        ),
+        (
+            "(foldl (lambda (d w) (dict-update d w (lambda (n) (+ n 1)) 0)) {} '(a b a c a))",
+            "{a 3 b 1 c 1}",
+        ),
+        // d, k, f and default each evaluated once, left to right.
+        (
+            "(define trail '()) \
+             (define (note x v) (set! trail (cons x trail)) v) \
+             (list (dict-update (note 'd {1 2}) (note 'k 1) (note 'f (lambda (n) (* n 10))) (note 'def 0)) \
+                   (reverse trail))",
+            "({1 20} (d k f def))",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(show(&mut s, text), want, "{text}");
+    }
+    let code = protos_named(&s, "bump").join("\n");
+    assert!(
+        !code.contains("GetGlobal("),
+        "no call of the prelude's function: {code}"
+    );
+    // The errors of the definition: a missing key without a default, a
+    // non-dict, a non-procedure, a bad key.
+    let e = runtime_err(
+        &mut s,
+        "(define (f1) (dict-update {} :k (lambda (n) n))) (f1)",
+    );
+    assert_eq!(e.kind, ErrorKind::Key, "{e:?}");
+    let e = runtime_err(
+        &mut s,
+        "(define (f2 d) (dict-update d :k (lambda (n) n) 0)) (f2 5)",
+    );
+    assert_eq!(e.kind, ErrorKind::Type, "{e:?}");
+    let e = runtime_err(&mut s, "(define (f3 g) (dict-update {:k 1} :k g)) (f3 5)");
+    assert_eq!(e.kind, ErrorKind::Type, "{e:?}");
+    let e = runtime_err(
+        &mut s,
+        "(define (f4 k) (dict-update {} k (lambda (n) n) 0)) (f4 car)",
+    );
+    assert_eq!(e.kind, ErrorKind::Type, "{e:?}");
+    // A user's own `dict-update` is called as theirs (language §4).
+    assert_eq!(
+        show(
+            &mut s,
+            "(define (dict-update d k f . r) 'mine) (dict-update {} 1 car)"
+        ),
+        "mine"
+    );
+    all_protos_validate(&s);
+}

@@ -649,6 +649,48 @@ impl Compiler<'_> {
         }
     }
 
+    /// `(dict-update d k f [default])` as the prelude defines it, `(dict-set d
+    /// k (f (dict-ref d k [default])))` with d, k, f and default evaluated once,
+    /// left to right, but without the prelude function's frame and rest list
+    /// (a sixth of a word count's time). Errors are those of the same
+    /// `dict-ref`, call and `dict-set`. `get` and `set` are their ids.
+    fn dict_update(
+        &mut self,
+        [get, set]: [u16; 2],
+        args: &[Expr],
+        span: Span,
+        dst: Reg,
+        tail: bool,
+    ) {
+        // The window of the final `dict-set`: d, k, then the new value.
+        let base = self.window(dst, 3);
+        self.expr(&args[0], base, false);
+        self.expr(&args[1], base + 1, false);
+        let f = self.alloc();
+        self.expr(&args[2], f, false);
+        let default = args.get(3).map(|a| {
+            let r = self.alloc();
+            self.expr(a, r, false);
+            r
+        });
+        self.f.span = span;
+        let n = if default.is_some() { 3 } else { 2 };
+        let w = self.alloc_n(n);
+        self.emit(Instr::Move(w, base));
+        self.emit(Instr::Move(w + 1, base + 1));
+        if let Some(d) = default {
+            self.emit(Instr::Move(w + 2, d));
+        }
+        self.emit(Instr::CallBuiltin(w, get, n as u16));
+        let c = self.alloc_n(2);
+        self.emit(Instr::Move(c, f));
+        self.emit(Instr::Move(c + 1, w));
+        self.emit(Instr::Call(c, 1));
+        self.emit(Instr::Move(base + 2, c));
+        self.emit(Instr::CallBuiltin(base, set, 3));
+        self.move_result(base, dst, tail);
+    }
+
     fn call_at(&mut self, base: Reg, argc: usize, dst: Reg, tail: bool) {
         if tail {
             self.emit(Instr::TailCall(base, argc as u16));
@@ -691,6 +733,15 @@ impl Compiler<'_> {
 
     fn call_builtin(&mut self, id: u16, args: &[Expr], span: Span, dst: Reg, tail: bool) {
         let b = builtins::get(id);
+        if b.name == "dict-update"
+            && matches!(args.len(), 3 | 4)
+            && let (Some(get), Some(set)) = (
+                builtins::find("dict-ref", false),
+                builtins::find("dict-set", false),
+            )
+        {
+            return self.dict_update([get, set], args, span, dst, tail);
+        }
         if let Imp::Prelude = b.imp {
             let base = self.window(dst, 1);
             self.builtin_value(id, base);
