@@ -15,6 +15,32 @@ fn lit(p: &Path) -> String {
     format!("{:?}", p.to_str().expect("utf-8 path"))
 }
 
+/// Registers `name`, a capability-free blocking host function of `params`
+/// giving an Int: it sleeps 20 ms (so that it runs off the VM thread while
+/// other actors live), then returns `f(args)`.
+fn register_slow<const N: usize>(
+    s: &mut Session,
+    name: &str,
+    params: [&str; N],
+    f: impl Fn(&[HostValue]) -> Result<HostValue, HostError> + Send + Sync + 'static,
+) {
+    let func = FfiFunction::new(
+        name,
+        HostFunction::Custom(100),
+        None,
+        params,
+        "Int",
+        "Computes slowly.",
+        SourceLocation::default(),
+    )
+    .with_implementation(move |args: &[HostValue]| {
+        std::thread::sleep(Duration::from_millis(20));
+        f(args)
+    })
+    .with_blocking(true);
+    s.register_function(func).expect("registers");
+}
+
 /// A session granting actors, the clock and the directory `root`.
 fn session(root: &Path) -> Session {
     let mut s = Session::new();
@@ -415,24 +441,10 @@ fn an_off_thread_call_of_two_locals_resumes_into_its_result_register() {
     let mut s = Session::new();
     s.grant(Capability::SysCreateActor, None, GrantSource::CommandLine)
         .expect("grant");
-    let f = FfiFunction::new(
-        "test:mix",
-        HostFunction::Custom(100),
-        None,
-        ["Int", "Int"],
-        "Int",
-        "a * 10 + b, slowly.",
-        SourceLocation::default(),
-    )
-    .with_implementation(|args: &[HostValue]| {
-        std::thread::sleep(Duration::from_millis(20));
-        match args {
-            [HostValue::Int(a), HostValue::Int(b)] => Ok(HostValue::Int(a * 10 + b)),
-            _ => Err(HostError::type_error("two Ints")),
-        }
-    })
-    .with_blocking(true);
-    s.register_function(f).expect("registers");
+    register_slow(&mut s, "test:mix", ["Int", "Int"], |args| match args {
+        [HostValue::Int(a), HostValue::Int(b)] => Ok(HostValue::Int(a * 10 + b)),
+        _ => Err(HostError::type_error("two Ints")),
+    });
     // Each actor's arguments are its own locals (`CallFfi2`); its result lands in
     // the register after which it goes on, its locals unchanged.
     let v = s
@@ -462,24 +474,10 @@ fn an_off_thread_call_through_a_global_resumes_into_its_result_register() {
     let mut s = Session::new();
     s.grant(Capability::SysCreateActor, None, GrantSource::CommandLine)
         .expect("grant");
-    let f = FfiFunction::new(
-        "test:slow-inc",
-        HostFunction::Custom(101),
-        None,
-        ["Int"],
-        "Int",
-        "n + 1, slowly.",
-        SourceLocation::default(),
-    )
-    .with_implementation(|args: &[HostValue]| {
-        std::thread::sleep(Duration::from_millis(20));
-        match args {
-            [HostValue::Int(n)] => Ok(HostValue::Int(n + 1)),
-            _ => Err(HostError::type_error("an Int")),
-        }
-    })
-    .with_blocking(true);
-    s.register_function(f).expect("registers");
+    register_slow(&mut s, "test:slow-inc", ["Int"], |args| match args {
+        [HostValue::Int(n)] => Ok(HostValue::Int(n + 1)),
+        _ => Err(HostError::type_error("an Int")),
+    });
     // `inc` is a global holding the host function: the call reads it at the
     // call (`CallGlobal`), runs off the thread, and resumes into the register
     // the rest of the body reads.
