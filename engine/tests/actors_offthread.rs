@@ -41,6 +41,16 @@ fn register_slow<const N: usize>(
     s.register_function(func).expect("registers");
 }
 
+/// The items of a list value, printed and sorted (actors finish in any order).
+fn sorted_items(v: HostValue) -> Vec<String> {
+    let HostValue::List(items) = v else {
+        panic!("not a list: {v:?}")
+    };
+    let mut got: Vec<String> = items.iter().map(|x| format!("{x:?}")).collect();
+    got.sort();
+    got
+}
+
 /// A session granting actors, the clock and the directory `root`.
 fn session(root: &Path) -> Session {
     let mut s = Session::new();
@@ -245,11 +255,7 @@ fn sensor_and_actuator_calls_of_actors_run_beside_them() {
              (list (receive) (receive) (receive))",
         )
         .expect("runs");
-    let HostValue::List(got) = v else {
-        panic!("{v:?}")
-    };
-    let mut got: Vec<String> = got.iter().map(|x| format!("{x:?}")).collect();
-    got.sort();
+    let got = sorted_items(v);
     assert_eq!(got, ["Bool(true)", "Float(23.5)", "Float(23.5)"]);
     assert_eq!(
         s.sensors().actuators(),
@@ -455,11 +461,7 @@ fn an_off_thread_call_of_two_locals_resumes_into_its_result_register() {
              (list (receive) (receive))",
         )
         .expect("runs");
-    let HostValue::List(got) = v else {
-        panic!("{v:?}")
-    };
-    let mut got: Vec<String> = got.iter().map(|x| format!("{x:?}")).collect();
-    got.sort();
+    let got = sorted_items(v);
     assert_eq!(
         got,
         [
@@ -490,10 +492,6 @@ fn an_off_thread_call_through_a_global_resumes_into_its_result_register() {
              (list (receive) (receive))",
         )
         .expect("runs");
-    let HostValue::List(got) = v else {
-        panic!("{v:?}")
-    };
-    let mut got: Vec<String> = got.iter().map(|x| format!("{x:?}")).collect();
-    got.sort();
+    let got = sorted_items(v);
     assert_eq!(got, ["List([Int(11), Int(10)])", "List([Int(2), Int(1)])"]);
 }
