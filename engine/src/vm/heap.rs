@@ -506,9 +506,10 @@ impl Heap {
         Value::Pair(self.alloc(Obj::Pair(car, cdr)))
     }
 
-    /// A new string, held inline (`Obj::SmallStr`) when it is short.
+    /// A new string, held inline (`Obj::SmallStr`) when it is short, in the
+    /// string slab up to `SLAB_STR_MAX` bytes, else moved into the heap as it is.
     #[inline]
-    pub fn string(&mut self, s: impl AsRef<str>) -> Value {
+    pub fn string(&mut self, s: impl AsRef<str> + Into<Box<str>>) -> Value {
         let text = s.as_ref();
         if text.len() <= SMALL_STR {
             let len = text.len() as u8;
@@ -524,30 +525,33 @@ impl Heap {
             }
             return Value::Str(r);
         }
-        self.long_string(text)
+        if text.len() <= SLAB_STR_MAX
+            && let Some(v) = self.slab_string(text)
+        {
+            return v;
+        }
+        // A long text keeps its own allocation, moved, not copied.
+        Value::Str(self.alloc(Obj::Str(s.into())))
     }
 
-    /// A new string longer than `SMALL_STR`: in the string slab when it fits a
-    /// class, else an allocation of its own.
+    /// A copy of `s` (`SMALL_STR` < len ≤ `SLAB_STR_MAX`) in the string slab;
+    /// `None` when the slab cannot grow.
     // Out of line: inlined, it kept `string`'s short path from being inlined
     // into `number->string` (8% of the string benchmark in a call, perf).
     #[inline(never)]
-    fn long_string(&mut self, s: &str) -> Value {
-        if s.len() <= SLAB_STR_MAX
-            && let Some(at) = self.strs.take(s.len())
-        {
-            let at_ = at as usize;
-            self.strs.bytes[at_..at_ + s.len()].copy_from_slice(s.as_bytes());
-            let len = s.len() as u32;
-            return Value::Str(self.alloc_inline(Obj::SlabStr { at, len }));
-        }
-        Value::Str(self.alloc(Obj::Str(s.into())))
+    fn slab_string(&mut self, s: &str) -> Option<Value> {
+        let at = self.strs.take(s.len())?;
+        let at_ = at as usize;
+        self.strs.bytes[at_..at_ + s.len()].copy_from_slice(s.as_bytes());
+        let len = s.len() as u32;
+        Some(Value::Str(self.alloc_inline(Obj::SlabStr { at, len })))
     }
 
     /// A new string of the strings `parts` one after the other (anything not
     /// a string counts as empty): the parts are copied straight into the new
-    /// string's slot or slab range, no text built on the side.
-    pub fn concat(&mut self, parts: &[Value]) -> Value {
+    /// string's slot or slab range, no text built on the side. `None` when the
+    /// system refuses the memory for a long one.
+    pub fn concat(&mut self, parts: &[Value]) -> Option<Value> {
         let total: usize = parts
             .iter()
             .map(|p| match p {
@@ -575,7 +579,7 @@ impl Heap {
                 }
                 w += n;
             }
-            return Value::Str(new);
+            return Some(Value::Str(new));
         }
         let slab = if total > SLAB_STR_MAX {
             None
@@ -583,13 +587,14 @@ impl Heap {
             self.strs.take(total)
         };
         let Some(at) = slab else {
-            let mut s = String::with_capacity(total);
+            let mut s = String::new();
+            s.try_reserve_exact(total).ok()?;
             for p in parts {
                 if let Value::Str(r) = p {
                     s.push_str(self.str(*r));
                 }
             }
-            return Value::Str(self.alloc(Obj::Str(s.into())));
+            return Some(Value::Str(self.alloc(Obj::Str(s.into()))));
         };
         let mut w = at as usize;
         let end = w + total;
@@ -619,7 +624,7 @@ impl Heap {
         }
         debug_assert_eq!(w, end);
         let len = total as u32;
-        Value::Str(self.alloc_inline(Obj::SlabStr { at, len }))
+        Some(Value::Str(self.alloc_inline(Obj::SlabStr { at, len })))
     }
 
     /// A new closure of `proto` capturing `caps` (see [`Closure`]): `small` holds
@@ -1063,7 +1068,7 @@ mod tests {
             for start in 0..parts.len() {
                 let pick: Vec<Value> = parts.iter().cycle().skip(start).take(n).copied().collect();
                 let want: String = pick.iter().map(|p| text(&h, *p)).collect();
-                let v = h.concat(&pick);
+                let v = h.concat(&pick).expect("memory");
                 assert_eq!(text(&h, v), want);
                 kept.push((v, want));
             }
@@ -1073,12 +1078,12 @@ mod tests {
             .iter()
             .map(|t| h.string(*t))
             .collect();
-        let v = h.concat(&short);
+        let v = h.concat(&short).expect("memory");
         assert_eq!(text(&h, v), "abcd€é");
         for n in [12, 30] {
             let many: Vec<Value> = short.iter().cycle().take(n).copied().collect();
             let want: String = many.iter().map(|p| text(&h, *p)).collect();
-            let v = h.concat(&many);
+            let v = h.concat(&many).expect("memory");
             assert_eq!(text(&h, v), want);
             kept.push((v, want));
         }

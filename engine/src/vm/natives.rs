@@ -828,7 +828,12 @@ pub fn string_append(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     }
     cx.meter.room_for(total)?;
     cx.meter.charge(a.len() as u64 + total as u64 / 64)?;
-    Ok(cx.heap.concat(a))
+    cx.heap.concat(a).ok_or_else(|| {
+        Fault::new(
+            ErrorKind::MemoryLimit,
+            format!("the system refused {total} bytes for a string"),
+        )
+    })
 }
 /// The text of a string argument, borrowing only the heap (so that the meter
 /// can be charged while it is held).
