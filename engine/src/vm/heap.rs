@@ -1111,7 +1111,7 @@ mod tests {
         let mut keep = Vec::new();
         for i in 0..20_000 {
             let t = format!("{i:05}{}", "s".repeat(500 + i % 300));
-            let v = h.string(&t);
+            let v = h.string(t.as_str());
             if i % 200 == 0 {
                 keep.push((v, t));
             }
@@ -1130,7 +1130,7 @@ mod tests {
         let fresh: Vec<(Value, String)> = (0..100)
             .map(|i| {
                 let t = format!("new {i} {}", "n".repeat(100));
-                (h.string(&t), t)
+                (h.string(t.as_str()), t)
             })
             .collect();
         for (v, t) in keep.iter().chain(&fresh) {
