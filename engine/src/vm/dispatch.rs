@@ -336,6 +336,20 @@ impl Vm {
             }};
         }
 
+        // Global `$g` into register `$d`; a global not defined (yet) is kind `unbound`.
+        macro_rules! get_global {
+            ($d:expr, $g:expr) => {{
+                let Some(v) = self.globals.get($g as usize) else {
+                    fail!(self.unbound_global($g));
+                };
+                if let Value::Undefined = v {
+                    fail!(self.unbound_global($g));
+                }
+                // SAFETY: `v` is a valid value; `$d` is inside the frame (see `r!`).
+                unsafe { copy_value(rp!($d), v) };
+            }};
+        }
+
         // While register `$f` holds `apply`, its last argument spread into the
         // call window (its first argument moved to `$f`); the count after.
         macro_rules! spread_applies {
@@ -458,16 +472,7 @@ impl Vm {
                     }
                     r!(d) = v;
                 }
-                Instr::GetGlobal(d, g) => {
-                    let Some(v) = self.globals.get(g as usize) else {
-                        fail!(self.unbound_global(g));
-                    };
-                    if let Value::Undefined = v {
-                        fail!(self.unbound_global(g));
-                    }
-                    // SAFETY: `v` is a valid value; `d` is inside the frame (see `r!`).
-                    unsafe { copy_value(rp!(d), v) };
-                }
+                Instr::GetGlobal(d, g) => get_global!(d, g),
                 Instr::SetGlobal(g, s) => {
                     if let Value::Undefined = self.globals[g as usize] {
                         let name = self.global_names[g as usize].to_string();
@@ -679,14 +684,7 @@ impl Vm {
                     unsafe { write_bool(rp!(d), b) };
                 }
                 Instr::CallGlobal(f, g, argc) => {
-                    let Some(v) = self.globals.get(g as usize) else {
-                        fail!(self.unbound_global(g));
-                    };
-                    if let Value::Undefined = v {
-                        fail!(self.unbound_global(g));
-                    }
-                    // SAFETY: `v` is a valid value; `f` is inside the frame (see `r!`).
-                    unsafe { copy_value(rp!(f), v) };
+                    get_global!(f, g);
                     let argc = spread_applies!(f as usize, argc as usize);
                     call_at!(f as usize, argc);
                 }
