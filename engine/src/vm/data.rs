@@ -7,7 +7,7 @@ use super::dict::{self, Dict};
 use super::error::{ErrorKind, Fault, FaultResult};
 use super::heap::Obj;
 use super::natives::{Ctx, NativeFn, is_equal, list_items, string_arg, type_err};
-use super::value::Value;
+use super::value::{ObjRef, Value};
 
 /// The natives of this file, by name.
 pub(super) fn by_name(name: &str) -> Option<NativeFn> {
@@ -177,11 +177,22 @@ fn check_vector(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 
 // ----- dicts -----
 
-fn dict_arg(cx: &Ctx, who: &str, v: Value) -> FaultResult<Dict> {
+/// The dict handle of an argument, settled (an old version read or changed
+/// becomes a version of its own; each replayed change is a step).
+fn dict_arg(cx: &mut Ctx, who: &str, v: Value) -> FaultResult<ObjRef> {
     match v {
-        Value::Dict(r) => Ok(cx.heap.dict(r)),
+        Value::Dict(r) => {
+            let replayed = dict::settle(cx.heap, r);
+            cx.meter.charge(replayed as u64)?;
+            Ok(r)
+        }
         o => Err(type_err(who, "a dict", o)),
     }
+}
+
+/// Refuses an update that could never fit under the memory limit.
+fn dict_room(cx: &mut Ctx, len: usize) -> FaultResult<()> {
+    room(cx, len.saturating_mul(super::heap::DICT_ENTRY_BYTES))
 }
 
 /// Sets each (key, value) into `d`, left to right; returns the new dict.
@@ -189,10 +200,7 @@ fn dict_arg(cx: &Ctx, who: &str, v: Value) -> FaultResult<Dict> {
 /// the memory limit; each insert allocates one path of the trie (counted as
 /// it is made, bounded by the trie's depth).
 fn set_all(cx: &mut Ctx, who: &str, mut d: Dict, pairs: &[(Value, Value)]) -> FaultResult<Value> {
-    room(
-        cx,
-        (d.len().saturating_add(pairs.len())).saturating_mul(super::heap::DICT_ENTRY_BYTES),
-    )?;
+    dict_room(cx, d.len().saturating_add(pairs.len()))?;
     for &(k, v) in pairs {
         let key = dict::store_key(cx.heap, &mut cx.meter, who, k)?;
         d.insert(cx.heap, key.hash, key.value, v);
@@ -219,13 +227,12 @@ fn is_dict(_: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 }
 
 fn dict_size(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    Ok(Value::Int(dict_arg(cx, "dict-size", a[0])?.len() as i64))
+    let r = dict_arg(cx, "dict-size", a[0])?;
+    Ok(Value::Int(cx.heap.dict(r).len() as i64))
 }
 
 fn lookup(cx: &mut Ctx, who: &str, d: Value, k: Value) -> FaultResult<Option<Value>> {
-    let Value::Dict(r) = d else {
-        return Err(type_err(who, "a dict", d));
-    };
+    let r = dict_arg(cx, who, d)?;
     let h = dict::lookup_key(cx.heap, &mut cx.meter, who, k)?;
     Ok(cx.heap.dict(r).get(cx.heap, h, k).map(|e| e.value))
 }
@@ -248,21 +255,21 @@ fn dict_has(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
 }
 
 fn dict_set(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let d = dict_arg(cx, "dict-set", a[0])?;
-    set_all(cx, "dict-set", d, &[(a[1], a[2])])
+    let r = dict_arg(cx, "dict-set", a[0])?;
+    dict_room(cx, cx.heap.dict(r).len().saturating_add(1))?;
+    let key = dict::store_key(cx.heap, &mut cx.meter, "dict-set", a[1])?;
+    Ok(dict::set(cx.heap, r, key.hash, key.value, a[2]))
 }
 
 fn dict_remove(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
-    let mut d = dict_arg(cx, "dict-remove", a[0])?;
+    let r = dict_arg(cx, "dict-remove", a[0])?;
     let h = dict::lookup_key(cx.heap, &mut cx.meter, "dict-remove", a[1])?;
-    if !d.remove(cx.heap, h, a[1]) {
-        return Ok(a[0]);
-    }
-    Ok(cx.heap.alloc_dict(d))
+    Ok(dict::remove(cx.heap, r, h, a[1]).unwrap_or(a[0]))
 }
 
 fn entries(cx: &mut Ctx, who: &str, v: Value) -> FaultResult<Vec<(Value, Value)>> {
-    let d = dict_arg(cx, who, v)?;
+    let r = dict_arg(cx, who, v)?;
+    let d = cx.heap.dict(r);
     cx.meter.charge(d.len() as u64)?;
     Ok(d.entries(cx.heap))
 }
@@ -306,7 +313,7 @@ fn dict_merge(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     let Some((first, rest)) = a.split_first() else {
         return Ok(cx.heap.alloc_dict(Dict::default()));
     };
-    let d = dict_arg(cx, "dict-merge", *first)?;
+    let r = dict_arg(cx, "dict-merge", *first)?;
     let mut pairs = Vec::new();
     for v in rest {
         pairs.extend(entries(cx, "dict-merge", *v)?);
@@ -314,6 +321,7 @@ fn dict_merge(cx: &mut Ctx, a: &[Value]) -> FaultResult<Value> {
     if pairs.is_empty() {
         return Ok(*first);
     }
+    let d = dict::derive(cx.heap, r);
     set_all(cx, "dict-merge", d, &pairs)
 }
 

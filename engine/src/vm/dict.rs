@@ -1,5 +1,6 @@
 //! Dicts (language §12.2): immutable maps that keep insertion order, with
-//! O(log n) lookup, insert and remove that share structure between versions.
+//! O(log n) lookup, insert and remove that share structure between versions,
+//! and updates in place while no one reads the version they replace.
 //!
 //! A hash array mapped trie (32-way, keyed by a key's 64-bit structural hash)
 //! whose nodes and entries live in the heap's arena, like pairs:
@@ -12,11 +13,27 @@
 //!   digits are present. Below 64 bits of hash, `Obj::DictBucket` is a plain
 //!   list of the entries whose hashes are equal.
 //!
-//! So a new version copies only the nodes on one path (at most 32 × 8 bytes
-//! each) and never touches the rest: no reference counts (the collector frees
-//! old versions), nothing copied but handles. Order is the insertion number:
-//! a set of a present key keeps it, iteration sorts by it. A dict itself is
-//! `Obj::Dict(Dict)`: its root, size and next insertion number.
+//! Versions (Baker's version trees, as in Conchon and Filliâtre's persistent
+//! arrays). The newest version of a dict is `Obj::Dict` (a [`Dict`]: root,
+//! size, next insertion number and an *epoch*). Every node records the epoch
+//! of the one version that may change it in place; any other version copies
+//! it first (a path copy, as a purely functional trie does). `dict-set` and
+//! `dict-remove` on a newest version change its trie in place and turn the
+//! old version's object into `Obj::DictDiff` (a [`Diff`]): "the next version,
+//! except for this one key, which I had as this entry (or not at all)". So a
+//! loop that threads one dict through its updates allocates an entry and a
+//! 32-byte version object an update, not a path of nodes.
+//!
+//! An old version stays readable: a lookup walks its diffs to the newest
+//! version. Any update of it, a read through the built-ins, and every
+//! collection *settle* it: the newest version's epoch is retired (its nodes
+//! are now shared), and the old one becomes a newest version of its own, its
+//! diffs replayed as a path copy. The collector does not follow a diff's
+//! next version: after marking it settles each live old version, so an old
+//! version keeps only what differs from the newer ones alive, never the chain
+//! of versions made after it, and no diff outlives a collection.
+
+use std::collections::HashMap;
 
 use super::heap::{Heap, Obj};
 use super::meter::Meter;
@@ -40,12 +57,56 @@ pub struct Entry {
     pub value: Value,
 }
 
-/// An immutable, insertion-ordered dict: a handle to its trie, 12 bytes, `Copy`.
-#[derive(Clone, Copy, Debug)]
+/// The newest version of a dict, or one being built: its trie, size, next
+/// insertion number and the epoch of the nodes it may change in place. Not
+/// `Copy`: two copies would change the same nodes (reads go through
+/// [`DictView`]; a second version is made by [`derive`], [`set`] or [`remove`]).
+#[derive(Clone, Debug)]
 pub struct Dict {
     root: u32,
     len: u32,
     next_seq: u32,
+    /// 0: no node is this version's own yet (the first update takes an epoch).
+    epoch: u64,
+}
+
+/// An older version of a dict: the next newer version, this version's size,
+/// and the one key where they differ with its hash and this version's entry
+/// slot (or, `absent`, the newer version's entry of a key this one lacks).
+#[derive(Clone, Copy, Debug)]
+pub struct Diff {
+    slot: u64,
+    hash: u64,
+    next: u32,
+    /// Size, and the top bit: the key is absent here.
+    len_absent: u32,
+}
+
+const ABSENT: u32 = 1 << 31;
+
+impl Diff {
+    /// What a diff keeps alive while the collector marks: the entry it holds
+    /// (the next version is settled after marking, see the module comment).
+    pub fn refs(&self) -> Option<ObjRef> {
+        Some(ObjRef(slot_ref(self.slot)))
+    }
+
+    fn absent(&self) -> bool {
+        self.len_absent & ABSENT != 0
+    }
+
+    fn len(&self) -> u32 {
+        self.len_absent & !ABSENT
+    }
+}
+
+/// A dict to read: a newest version's trie, and the diffs that lead to it
+/// from an older version (`NONE` for a newest version).
+#[derive(Clone, Copy, Debug)]
+pub struct DictView {
+    root: u32,
+    len: u32,
+    diffs: u32,
 }
 
 impl Default for Dict {
@@ -54,6 +115,7 @@ impl Default for Dict {
             root: NONE,
             len: 0,
             next_seq: 0,
+            epoch: 0,
         }
     }
 }
@@ -94,7 +156,9 @@ fn key_eq(heap: &Heap, a: Value, b: Value) -> bool {
 #[inline(always)]
 fn node(heap: &Heap, r: u32) -> (&[u64], u32) {
     match heap.get(ObjRef(r)) {
-        Obj::DictNode { at, len, bitmap } => (heap.node_slots(*at, *len), *bitmap),
+        Obj::DictNode {
+            at, len, bitmap, ..
+        } => (heap.node_slots(*at, *len), *bitmap),
         Obj::DictBucket(s) => (s, 0),
         _ => (&[], 0),
     }
@@ -109,14 +173,205 @@ fn entry(heap: &Heap, r: u32) -> Option<(Value, Value)> {
     }
 }
 
-/// Where the path of an update passed: a node and the index of the slot taken.
+/// The entry of `key` (hash `h`) in the trie at `root`, as its slot.
+fn find(heap: &Heap, root: u32, h: u64, key: Value) -> Option<u64> {
+    let mut r = root;
+    let mut shift = 0;
+    while r != NONE {
+        let (slots, bitmap) = node(heap, r);
+        if shift >= MAX_SHIFT {
+            return slots
+                .iter()
+                .copied()
+                .find(|s| entry(heap, slot_ref(*s)).is_some_and(|(k, _)| key_eq(heap, k, key)));
+        }
+        let bit = 1u32 << digit(h, shift);
+        if bitmap & bit == 0 {
+            return None;
+        }
+        let s = slots[(bitmap & (bit - 1)).count_ones() as usize];
+        match heap.get(ObjRef(slot_ref(s))) {
+            Obj::Pair(k, _) => return key_eq(heap, *k, key).then_some(s),
+            Obj::DictNode { .. } | Obj::DictBucket(_) => {
+                r = slot_ref(s);
+                shift += BITS;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The entry behind a slot.
+fn entry_of(heap: &Heap, s: u64) -> Option<Entry> {
+    entry(heap, slot_ref(s)).map(|(key, value)| Entry { key, value })
+}
+
+/// All entries of the trie at `root`, with their insertion numbers.
+fn trie_entries(heap: &Heap, root: u32, out: &mut Vec<(u32, Value, Value)>) {
+    if root == NONE {
+        return;
+    }
+    let mut work = vec![root];
+    while let Some(r) = work.pop() {
+        for s in node(heap, r).0 {
+            match heap.get(ObjRef(slot_ref(*s))) {
+                Obj::Pair(k, v) => out.push((slot_seq(*s), *k, *v)),
+                Obj::DictNode { .. } | Obj::DictBucket(_) => work.push(slot_ref(*s)),
+                _ => {}
+            }
+        }
+    }
+}
+
+impl DictView {
+    /// The dict behind a handle, to read (an empty one for a handle that is
+    /// not a dict).
+    pub fn of(heap: &Heap, r: ObjRef) -> DictView {
+        match heap.get(r) {
+            Obj::Dict(d) => DictView {
+                root: d.root,
+                len: d.len,
+                diffs: NONE,
+            },
+            Obj::DictDiff(df) => DictView {
+                root: newest(heap, r).map_or(NONE, |(_, root)| root),
+                len: df.len(),
+                diffs: r.0,
+            },
+            _ => DictView {
+                root: NONE,
+                len: 0,
+                diffs: NONE,
+            },
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The entry of `key` (whose hash is `h`).
+    #[inline]
+    pub fn get(&self, heap: &Heap, h: u64, key: Value) -> Option<Entry> {
+        if self.diffs != NONE {
+            // The first diff on the way to the newest version that names the
+            // key says what this version had.
+            let mut r = self.diffs;
+            while let Obj::DictDiff(df) = heap.get(ObjRef(r)) {
+                if df.hash == h
+                    && let Some(e) = entry_of(heap, df.slot)
+                    && key_eq(heap, e.key, key)
+                {
+                    return (!df.absent()).then_some(e);
+                }
+                r = df.next;
+            }
+        }
+        find(heap, self.root, h, key).and_then(|s| entry_of(heap, s))
+    }
+
+    /// Entries in insertion order.
+    pub fn entries(&self, heap: &Heap) -> Vec<(Value, Value)> {
+        let mut all = self.entries_with_seq(heap);
+        all.sort_unstable_by_key(|e| e.0);
+        all.into_iter().map(|(_, k, v)| (k, v)).collect()
+    }
+
+    /// The first `n` entries in insertion order (only those are sorted: a
+    /// printer bounded to `n` elements pays O(len) for a huge dict, not a sort).
+    pub fn first_entries(&self, heap: &Heap, n: usize) -> Vec<(Value, Value)> {
+        let mut all = self.entries_with_seq(heap);
+        if n < all.len() {
+            all.select_nth_unstable_by_key(n, |e| e.0);
+            all.truncate(n);
+        }
+        all.sort_unstable_by_key(|e| e.0);
+        all.into_iter().map(|(_, k, v)| (k, v)).collect()
+    }
+
+    fn entries_with_seq(&self, heap: &Heap) -> Vec<(u32, Value, Value)> {
+        let mut out = Vec::with_capacity(self.len());
+        trie_entries(heap, self.root, &mut out);
+        if self.diffs == NONE {
+            return out;
+        }
+        // The keys the diffs name, each with what the first diff naming it says.
+        let mut named: HashMap<u64, Vec<Named>> = HashMap::new();
+        let mut r = self.diffs;
+        while let Obj::DictDiff(df) = heap.get(ObjRef(r)) {
+            if let Some(e) = entry_of(heap, df.slot) {
+                let same = named.entry(df.hash).or_default();
+                if !same.iter().any(|(k, _)| key_eq(heap, *k, e.key)) {
+                    let had = (!df.absent()).then_some((slot_seq(df.slot), e.value));
+                    same.push((e.key, had));
+                }
+            }
+            r = df.next;
+        }
+        out.retain(|(_, k, _)| {
+            let h = plain_hash(heap, *k).unwrap_or(0);
+            !named
+                .get(&h)
+                .is_some_and(|same| same.iter().any(|(n, _)| key_eq(heap, *n, *k)))
+        });
+        for same in named.into_values() {
+            for (k, had) in same {
+                if let Some((seq, v)) = had {
+                    out.push((seq, k, v));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A key that an old version's diffs name, and the insertion number and
+/// value it has in that version (`None`: it has not the key).
+type Named = (Value, Option<(u32, Value)>);
+
+/// The newest version a dict handle leads to, and its root.
+fn newest(heap: &Heap, r: ObjRef) -> Option<(ObjRef, u32)> {
+    let mut r = r;
+    loop {
+        match heap.get(r) {
+            Obj::Dict(d) => return Some((r, d.root)),
+            Obj::DictDiff(df) => r = ObjRef(df.next),
+            _ => return None,
+        }
+    }
+}
+
+/// Where an update puts its entry.
+#[derive(Clone, Copy)]
+enum Put {
+    /// A new entry of this value (a present key keeps its place and first key).
+    Value(Value),
+    /// This entry slot as it is (settling replays an old version's entries).
+    Slot(u64),
+}
+
+/// What an update did: the slot the key had (`None`: it was new) and the
+/// slot it has now.
+struct Placed {
+    old: Option<u64>,
+    new: u64,
+}
+
+/// Where the path of a removal passed: a node and the index of the slot taken.
 #[derive(Clone, Copy)]
 struct Step {
     node: u32,
     idx: u32,
 }
 
-/// The nodes from the root down to the one an update changes (at most 14).
+/// The nodes from the root down to the one a removal changes (at most 14).
 struct Path {
     steps: [Step; 14],
     n: usize,
@@ -151,170 +406,180 @@ impl Dict {
         (self.root != NONE).then_some(ObjRef(self.root))
     }
 
-    /// The entry of `key` (whose hash is `h`).
-    pub fn get(&self, heap: &Heap, h: u64, key: Value) -> Option<Entry> {
-        let mut r = self.root;
-        let mut shift = 0;
-        while r != NONE {
-            let (slots, bitmap) = node(heap, r);
-            if shift >= MAX_SHIFT {
-                return slots.iter().find_map(|s| {
-                    let (k, v) = entry(heap, slot_ref(*s))?;
-                    key_eq(heap, k, key).then_some(Entry { key: k, value: v })
-                });
-            }
-            let bit = 1u32 << digit(h, shift);
-            if bitmap & bit == 0 {
-                return None;
-            }
-            let s = slots[(bitmap & (bit - 1)).count_ones() as usize];
-            match heap.get(ObjRef(slot_ref(s))) {
-                Obj::Pair(k, v) => {
-                    return key_eq(heap, *k, key).then_some(Entry { key: *k, value: *v });
-                }
-                Obj::DictNode { .. } | Obj::DictBucket(_) => {
-                    r = slot_ref(s);
-                    shift += BITS;
-                }
-                _ => return None,
-            }
-        }
-        None
-    }
-
     /// Sets `key` (already checked and frozen, with hash `h`) to `value`: a
     /// present key keeps its place and its first-stored key; a new one goes
-    /// last. Returns whether the key was new. Allocates the new path in `heap`.
+    /// last. Returns whether the key was new. Changes this dict's own nodes in
+    /// place and copies the others.
     pub fn insert(&mut self, heap: &mut Heap, h: u64, key: Value, value: Value) -> bool {
-        self.insert_hashed(heap, h, key, value, &|heap, k| {
-            plain_hash(heap, k).unwrap_or(0)
-        })
+        self.place(heap, h, key, Put::Value(value), &rehash_plain)
+            .old
+            .is_none()
     }
 
-    /// [`Dict::insert`] with the hash function of stored keys given (`rehash`:
-    /// a key pushed one level down needs its hash again).
-    fn insert_hashed(
+    /// The epoch of this dict's own nodes (taken on its first update).
+    fn own_epoch(&mut self, heap: &mut Heap) -> u64 {
+        if self.epoch == 0 {
+            self.epoch = heap.fresh_epoch();
+        }
+        self.epoch
+    }
+
+    /// Node `r` as this dict's own: itself when it is, else a copy that is.
+    fn own(&self, heap: &mut Heap, r: u32) -> u32 {
+        if heap.dict_node_epoch(ObjRef(r)) == self.epoch {
+            return r;
+        }
+        match heap.get(ObjRef(r)) {
+            Obj::DictNode { .. } => {
+                let first = node(heap, r).0.first().copied().unwrap_or(0);
+                heap.dict_node_with(ObjRef(r), 0, first, self.epoch)
+                    .map_or(r, |n| n.0)
+            }
+            _ => r,
+        }
+    }
+
+    /// [`Dict::insert`] with where the entry comes from, and the hash function
+    /// of stored keys given (`rehash`: a key pushed one level down needs its
+    /// hash again).
+    fn place(
         &mut self,
         heap: &mut Heap,
         h: u64,
         key: Value,
-        value: Value,
+        put: Put,
         rehash: &dyn Fn(&Heap, Value) -> u64,
-    ) -> bool {
-        if self.next_seq == u32::MAX {
+    ) -> Placed {
+        if matches!(put, Put::Value(_)) && self.next_seq == u32::MAX {
             self.renumber(heap, rehash);
         }
+        let e = self.own_epoch(heap);
         let seq = self.next_seq;
-        if self.root == NONE {
-            let e = heap.alloc(Obj::Pair(key, value)).0;
-            self.root = heap.dict_node(&[slot(seq, e)], 1 << digit(h, 0)).0;
-            self.len = 1;
-            self.next_seq = seq + 1;
-            return true;
-        }
-        let mut path = Path::new();
-        let mut r = self.root;
-        let mut shift = 0;
-        // The new slot list of the deepest node changed, and whether the key is new.
-        let (bottom, fresh) = loop {
-            let (slots, bitmap) = node(heap, r);
-            if shift >= MAX_SHIFT {
-                // A collision list: replace an equal key or append.
-                let mut out = slots.to_vec();
-                let found = slots.iter().position(|s| {
-                    entry(heap, slot_ref(*s)).is_some_and(|(k, _)| key_eq(heap, k, key))
-                });
-                let fresh = match found {
-                    Some(i) => {
-                        let k = entry(heap, slot_ref(out[i])).map_or(key, |e| e.0);
-                        let e = heap.alloc(Obj::Pair(k, value)).0;
-                        out[i] = slot(slot_seq(out[i]), e);
-                        false
-                    }
-                    None => {
-                        let e = heap.alloc(Obj::Pair(key, value)).0;
-                        out.push(slot(seq, e));
-                        true
-                    }
-                };
-                break (bucket(heap, out), fresh);
+        let fresh = |heap: &mut Heap, k: Value| match put {
+            Put::Value(v) => slot(seq, heap.alloc(Obj::Pair(k, v)).0),
+            Put::Slot(s) => s,
+        };
+        let placed = 'found: {
+            if self.root == NONE {
+                let s = fresh(heap, key);
+                self.root = heap.dict_node(&[s], 1 << digit(h, 0), e).0;
+                break 'found Placed { old: None, new: s };
             }
-            let bit = 1u32 << digit(h, shift);
-            let idx = (bitmap & (bit - 1)).count_ones() as usize;
-            if bitmap & bit == 0 {
-                let n = slots.len();
-                let mut out = [0u64; 32];
-                out[..idx].copy_from_slice(&slots[..idx]);
-                out[idx + 1..=n].copy_from_slice(&slots[idx..]);
-                let e = heap.alloc(Obj::Pair(key, value)).0;
-                out[idx] = slot(seq, e);
-                break (heap.dict_node(&out[..=n], bitmap | bit).0, true);
-            }
-            let s = slots[idx];
-            let child = slot_ref(s);
-            match heap.get(ObjRef(child)) {
-                Obj::Pair(k, _) => {
-                    let k = *k;
-                    let (new, fresh) = if key_eq(heap, k, key) {
-                        let e = heap.alloc(Obj::Pair(k, value)).0;
-                        (slot(slot_seq(s), e), false)
-                    } else {
-                        let kh = rehash(heap, k);
-                        let e = heap.alloc(Obj::Pair(key, value)).0;
-                        let sub = pair_node(heap, s, kh, slot(seq, e), h, shift + BITS);
-                        (slot(0, sub), true)
-                    };
-                    break (node_with(heap, r, idx, new), fresh);
+            self.root = self.own(heap, self.root);
+            let mut r = self.root;
+            let mut shift = 0;
+            loop {
+                let (slots, bitmap) = node(heap, r);
+                let bit = 1u32 << digit(h, shift);
+                let idx = (bitmap & (bit - 1)).count_ones() as usize;
+                if bitmap & bit == 0 {
+                    let s = fresh(heap, key);
+                    heap.dict_node_insert(ObjRef(r), idx, s, bit);
+                    break 'found Placed { old: None, new: s };
                 }
-                _ => {
-                    path.push(r, idx as u32);
-                    r = child;
-                    shift += BITS;
+                let s = slots[idx];
+                let child = slot_ref(s);
+                match heap.get(ObjRef(child)) {
+                    Obj::Pair(k, _) => {
+                        let k = *k;
+                        if key_eq(heap, k, key) {
+                            let new = match put {
+                                Put::Value(v) => slot(slot_seq(s), heap.alloc(Obj::Pair(k, v)).0),
+                                Put::Slot(x) => x,
+                            };
+                            heap.dict_node_put(ObjRef(r), idx, new);
+                            break 'found Placed { old: Some(s), new };
+                        }
+                        let kh = rehash(heap, k);
+                        let new = fresh(heap, key);
+                        let sub = pair_node(heap, s, kh, new, h, shift + BITS, e);
+                        heap.dict_node_put(ObjRef(r), idx, slot(0, sub));
+                        break 'found Placed { old: None, new };
+                    }
+                    Obj::DictBucket(items) => {
+                        // A collision list: replace an equal key or append (copied).
+                        let mut out = items.to_vec();
+                        let found = items.iter().position(|s| {
+                            entry(heap, slot_ref(*s)).is_some_and(|(k, _)| key_eq(heap, k, key))
+                        });
+                        let placed = match found {
+                            Some(i) => {
+                                let old = out[i];
+                                let new = match put {
+                                    Put::Value(v) => {
+                                        let k = entry(heap, slot_ref(old)).map_or(key, |e| e.0);
+                                        slot(slot_seq(old), heap.alloc(Obj::Pair(k, v)).0)
+                                    }
+                                    Put::Slot(x) => x,
+                                };
+                                out[i] = new;
+                                Placed {
+                                    old: Some(old),
+                                    new,
+                                }
+                            }
+                            None => {
+                                let new = fresh(heap, key);
+                                out.push(new);
+                                Placed { old: None, new }
+                            }
+                        };
+                        let b = bucket(heap, out);
+                        heap.dict_node_put(ObjRef(r), idx, slot(0, b));
+                        break 'found placed;
+                    }
+                    _ => {
+                        let c = self.own(heap, child);
+                        if c != child {
+                            heap.dict_node_put(ObjRef(r), idx, slot(0, c));
+                        }
+                        r = c;
+                        shift += BITS;
+                    }
                 }
             }
         };
-        self.root = rebuild(heap, &path, bottom);
-        if fresh {
+        if placed.old.is_none() {
             self.len += 1;
             self.next_seq = seq + 1;
         }
-        fresh
+        placed
     }
 
-    /// Removes `key`; returns whether it was there.
-    pub fn remove(&mut self, heap: &mut Heap, h: u64, key: Value) -> bool {
+    /// Removes `key`; returns its slot when it was there. The nodes on its
+    /// path are made anew (as this dict's own).
+    fn take(&mut self, heap: &mut Heap, h: u64, key: Value) -> Option<u64> {
+        let e = self.own_epoch(heap);
         let mut path = Path::new();
         let mut r = self.root;
         let mut shift = 0;
-        let (slots_left, bitmap_left) = loop {
+        let (slots_left, bitmap_left, gone) = loop {
             if r == NONE {
-                return false;
+                return None;
             }
             let (slots, bitmap) = node(heap, r);
             if shift >= MAX_SHIFT {
-                let Some(i) = slots.iter().position(|s| {
+                let i = slots.iter().position(|s| {
                     entry(heap, slot_ref(*s)).is_some_and(|(k, _)| key_eq(heap, k, key))
-                }) else {
-                    return false;
-                };
+                })?;
                 let mut out = slots.to_vec();
-                out.remove(i);
-                break (out, 0);
+                let gone = out.remove(i);
+                break (out, 0, gone);
             }
             let bit = 1u32 << digit(h, shift);
             if bitmap & bit == 0 {
-                return false;
+                return None;
             }
             let idx = (bitmap & (bit - 1)).count_ones() as usize;
             let child = slot_ref(slots[idx]);
             match heap.get(ObjRef(child)) {
                 Obj::Pair(k, _) => {
                     if !key_eq(heap, *k, key) {
-                        return false;
+                        return None;
                     }
                     let mut out = slots.to_vec();
-                    out.remove(idx);
-                    break (out, bitmap & !bit);
+                    let gone = out.remove(idx);
+                    break (out, bitmap & !bit, gone);
                 }
                 _ => {
                     path.push(r, idx as u32);
@@ -331,6 +596,7 @@ impl Dict {
             bitmap_left,
             path.n == 0,
             shift >= MAX_SHIFT,
+            e,
         );
         for i in (0..path.n).rev() {
             let Step { node: pr, idx } = path.steps[i];
@@ -345,61 +611,196 @@ impl Dict {
                     bm &= !bit;
                 }
             }
-            cur = collapse(heap, out, bm, i == 0, false);
+            cur = collapse(heap, out, bm, i == 0, false, e);
         }
         self.root = match cur {
             Some(s) => slot_ref(s),
             None => NONE,
         };
         self.len -= 1;
-        true
-    }
-
-    /// Entries in insertion order.
-    pub fn entries(&self, heap: &Heap) -> Vec<(Value, Value)> {
-        let mut all = self.entries_with_seq(heap);
-        all.sort_unstable_by_key(|e| e.0);
-        all.into_iter().map(|(_, k, v)| (k, v)).collect()
-    }
-
-    /// The first `n` entries in insertion order (only those are sorted: a
-    /// printer bounded to `n` elements pays O(len) for a huge dict, not a sort).
-    pub fn first_entries(&self, heap: &Heap, n: usize) -> Vec<(Value, Value)> {
-        let mut all = self.entries_with_seq(heap);
-        if n < all.len() {
-            all.select_nth_unstable_by_key(n, |e| e.0);
-            all.truncate(n);
-        }
-        all.sort_unstable_by_key(|e| e.0);
-        all.into_iter().map(|(_, k, v)| (k, v)).collect()
-    }
-
-    fn entries_with_seq(&self, heap: &Heap) -> Vec<(u32, Value, Value)> {
-        let mut out = Vec::with_capacity(self.len());
-        if self.root == NONE {
-            return out;
-        }
-        let mut work = vec![self.root];
-        while let Some(r) = work.pop() {
-            for s in node(heap, r).0 {
-                match heap.get(ObjRef(slot_ref(*s))) {
-                    Obj::Pair(k, v) => out.push((slot_seq(*s), *k, *v)),
-                    Obj::DictNode { .. } | Obj::DictBucket(_) => work.push(slot_ref(*s)),
-                    _ => {}
-                }
-            }
-        }
-        out
+        Some(gone)
     }
 
     /// The same dict with insertion numbers 0, 1, ... (when they run out).
     fn renumber(&mut self, heap: &mut Heap, rehash: &dyn Fn(&Heap, Value) -> u64) {
+        let mut all = Vec::with_capacity(self.len());
+        trie_entries(heap, self.root, &mut all);
+        all.sort_unstable_by_key(|e| e.0);
         let mut d = Dict::default();
-        for (k, v) in self.entries(heap) {
+        for (_, k, v) in all {
             let h = rehash(heap, k);
-            d.insert_hashed(heap, h, k, v, rehash);
+            d.place(heap, h, k, Put::Value(v), rehash);
         }
         *self = d;
+    }
+}
+
+/// The hash of a stored key.
+fn rehash_plain(heap: &Heap, k: Value) -> u64 {
+    plain_hash(heap, k).unwrap_or(0)
+}
+
+/// The version object behind a dict value, settled (see [`settle`]).
+fn head_of(heap: &mut Heap, r: ObjRef) -> Option<Dict> {
+    settle(heap, r);
+    match heap.get_mut(r) {
+        Obj::Dict(d) => Some(std::mem::take(d)),
+        _ => None,
+    }
+}
+
+/// Turns version `r` (whose dict `before` was taken out) into a diff from the
+/// new version `after`, which changed the key of `hash` (its slot was `old`,
+/// now `new`). Returns the new version.
+fn hand_over(
+    heap: &mut Heap,
+    r: ObjRef,
+    before_len: u32,
+    after: Dict,
+    hash: u64,
+    old: Option<u64>,
+    new: u64,
+) -> Value {
+    let next = heap.alloc(Obj::Dict(after));
+    let (slot, absent) = match old {
+        Some(s) => (s, 0),
+        None => (new, ABSENT),
+    };
+    *heap.get_mut(r) = Obj::DictDiff(Diff {
+        slot,
+        hash,
+        next: next.0,
+        len_absent: before_len | absent,
+    });
+    Value::Dict(next)
+}
+
+/// `dict-set`: the dict `r` with `key` (checked and frozen, hash `h`) set to
+/// `value`. When `r` is the newest version, its trie changes in place and `r`
+/// becomes a diff from the result.
+pub fn set(heap: &mut Heap, r: ObjRef, h: u64, key: Value, value: Value) -> Value {
+    let Some(mut d) = head_of(heap, r) else {
+        return Value::Dict(r);
+    };
+    if d.root == NONE || d.next_seq == u32::MAX {
+        // Nothing to share (an empty literal stays a newest version, so it
+        // never holds on to what is built from it), or the insertion numbers
+        // are renumbered: a separate dict.
+        let (root, len, next_seq) = (d.root, d.len, d.next_seq);
+        d.epoch = 0;
+        *heap.get_mut(r) = Obj::Dict(d);
+        let mut new = Dict {
+            root,
+            len,
+            next_seq,
+            epoch: 0,
+        };
+        new.insert(heap, h, key, value);
+        return heap.alloc_dict(new);
+    }
+    let before = d.len;
+    let p = d.place(heap, h, key, Put::Value(value), &rehash_plain);
+    hand_over(heap, r, before, d, h, p.old, p.new)
+}
+
+/// `dict-remove`: the dict `r` without `key` (hash `h`), or `None` when it
+/// has no such key. As [`set`], in place when `r` is the newest version.
+pub fn remove(heap: &mut Heap, r: ObjRef, h: u64, key: Value) -> Option<Value> {
+    let mut d = head_of(heap, r)?;
+    let before = d.len;
+    let Some(old) = d.take(heap, h, key) else {
+        *heap.get_mut(r) = Obj::Dict(d);
+        return None;
+    };
+    Some(hand_over(heap, r, before, d, h, Some(old), old))
+}
+
+/// A new dict with the entries of `r`, to build on (`r` keeps its own; the
+/// two share the trie, so neither changes the other's nodes in place).
+pub fn derive(heap: &mut Heap, r: ObjRef) -> Dict {
+    settle(heap, r);
+    match heap.get_mut(r) {
+        Obj::Dict(d) => {
+            // Retire `r`'s epoch: its nodes are shared from now on.
+            d.epoch = 0;
+            Dict {
+                root: d.root,
+                len: d.len,
+                next_seq: d.next_seq,
+                epoch: 0,
+            }
+        }
+        _ => Dict::default(),
+    }
+}
+
+/// Makes version `r` a newest version again if it is a diff: the newest
+/// version its diffs lead to gives up its epoch (its nodes become shared) and
+/// the diffs are replayed, nearest the newest first, onto a copy. Returns the
+/// number of diffs replayed (for the step meter).
+pub fn settle(heap: &mut Heap, r: ObjRef) -> usize {
+    if !matches!(heap.get(r), Obj::DictDiff(_)) {
+        return 0;
+    }
+    let mut chain: Vec<Diff> = Vec::new();
+    let mut at = r;
+    let mut d = loop {
+        match heap.get_mut(at) {
+            Obj::DictDiff(df) => {
+                chain.push(*df);
+                at = ObjRef(df.next);
+            }
+            Obj::Dict(d) => {
+                d.epoch = 0;
+                break Dict {
+                    root: d.root,
+                    len: d.len,
+                    next_seq: d.next_seq,
+                    epoch: 0,
+                };
+            }
+            _ => return 0,
+        }
+    };
+    let Some(len) = chain.first().map(Diff::len) else {
+        return 0;
+    };
+    let next_seq = d.next_seq;
+    for df in chain.iter().rev() {
+        let Some(e) = entry_of(heap, df.slot) else {
+            continue;
+        };
+        if df.absent() {
+            d.take(heap, df.hash, e.key);
+        } else {
+            d.place(heap, df.hash, e.key, Put::Slot(df.slot), &rehash_plain);
+        }
+    }
+    // The newest version's next insertion number is past every one this
+    // version holds: new keys still go last.
+    d.len = len;
+    d.next_seq = next_seq;
+    *heap.get_mut(r) = Obj::Dict(d);
+    chain.len()
+}
+
+/// Settles the old versions `live` that survived a collection's marking
+/// (diffs, see the module comment), each chain from the newest end, so that
+/// every diff is replayed once. `is_live` says which diffs were marked.
+pub fn settle_live(heap: &mut Heap, live: &[ObjRef], is_live: &dyn Fn(&Heap, ObjRef) -> bool) {
+    let mut on_chain: Vec<ObjRef> = Vec::new();
+    for &d in live {
+        on_chain.clear();
+        let mut at = d;
+        while let Obj::DictDiff(df) = heap.get(at) {
+            if is_live(heap, at) {
+                on_chain.push(at);
+            }
+            at = ObjRef(df.next);
+        }
+        for r in on_chain.iter().rev() {
+            settle(heap, *r);
+        }
     }
 }
 
@@ -420,6 +821,7 @@ fn collapse(
     bitmap: u32,
     is_root: bool,
     is_bucket: bool,
+    epoch: u64,
 ) -> Option<u64> {
     if slots.is_empty() {
         return None;
@@ -432,7 +834,7 @@ fn collapse(
         if is_bucket {
             bucket(heap, slots)
         } else {
-            heap.dict_node(&slots, bitmap).0
+            heap.dict_node(&slots, bitmap, epoch).0
         },
     ))
 }
@@ -443,45 +845,17 @@ fn bucket(heap: &mut Heap, slots: Vec<u64>) -> u32 {
 }
 
 /// A node at `shift` holding two entry slots of different keys.
-fn pair_node(heap: &mut Heap, a: u64, ha: u64, b: u64, hb: u64, shift: u32) -> u32 {
+fn pair_node(heap: &mut Heap, a: u64, ha: u64, b: u64, hb: u64, shift: u32, epoch: u64) -> u32 {
     if shift >= MAX_SHIFT {
         return bucket(heap, vec![a, b]);
     }
     let (da, db) = (digit(ha, shift), digit(hb, shift));
     if da == db {
-        let sub = pair_node(heap, a, ha, b, hb, shift + BITS);
-        return heap.dict_node(&[slot(0, sub)], 1 << da).0;
+        let sub = pair_node(heap, a, ha, b, hb, shift + BITS, epoch);
+        return heap.dict_node(&[slot(0, sub)], 1 << da, epoch).0;
     }
     let pair = if da < db { [a, b] } else { [b, a] };
-    heap.dict_node(&pair, (1 << da) | (1 << db)).0
-}
-
-/// Copies the nodes of `path` with the changed child put in: the new root.
-fn rebuild(heap: &mut Heap, path: &Path, mut child: u32) -> u32 {
-    for i in (0..path.n).rev() {
-        let Step { node: r, idx } = path.steps[i];
-        child = node_with(heap, r, idx as usize, slot(0, child));
-    }
-    child
-}
-
-/// A copy of node `r` (a trie node; a collision list never has node
-/// children) with slot `idx` set to `s`.
-fn node_with(heap: &mut Heap, r: u32, idx: usize, s: u64) -> u32 {
-    if let Some(n) = heap.dict_node_with(ObjRef(r), idx, s) {
-        return n.0;
-    }
-    let is_bucket = matches!(heap.get(ObjRef(r)), Obj::DictBucket(_));
-    let (slots, bitmap) = node(heap, r);
-    let mut out = slots.to_vec();
-    if let Some(x) = out.get_mut(idx) {
-        *x = s;
-    }
-    if is_bucket {
-        bucket(heap, out)
-    } else {
-        heap.dict_node(&out, bitmap).0
-    }
+    heap.dict_node(&pair, (1 << da) | (1 << db), epoch).0
 }
 
 // ----- keys -----
@@ -749,70 +1123,150 @@ mod tests {
         }
     }
 
+    fn int(v: Value) -> i64 {
+        match v {
+            Value::Int(i) => i,
+            _ => -1,
+        }
+    }
+
+    /// The entries of a dict value as integers, in order.
+    fn ints(heap: &Heap, dv: Value) -> Vec<(i64, i64)> {
+        let Value::Dict(r) = dv else { return vec![] };
+        heap.dict(r)
+            .entries(heap)
+            .into_iter()
+            .map(|(k, v)| (int(k), int(v)))
+            .collect()
+    }
+
+    /// Checks a dict value against its model: entries in order, and a lookup
+    /// of every key 0..64 (through its diffs when it is an old version).
+    fn check(heap: &Heap, dv: Value, model: &[(i64, i64)], mode: u8) -> Result<(), TestCaseError> {
+        prop_assert_eq!(&ints(heap, dv), model);
+        let Value::Dict(r) = dv else { return Ok(()) };
+        let d = heap.dict(r);
+        prop_assert_eq!(d.len(), model.len());
+        for k in 0..64 {
+            let want = model.iter().find(|e| e.0 == k).map(|e| e.1);
+            let have = d
+                .get(heap, hash_of(mode, k), Value::Int(k))
+                .map(|e| int(e.value));
+            prop_assert_eq!(have, want);
+        }
+        Ok(())
+    }
+
+    fn set_model(model: &mut Vec<(i64, i64)>, k: i64, v: i64) -> bool {
+        match model.iter_mut().find(|e| e.0 == k) {
+            Some(e) => {
+                e.1 = v;
+                false
+            }
+            None => {
+                model.push((k, v));
+                true
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
-        /// Inserts and removes against a model (a list in insertion order), with
-        /// collections in between: sizes, lookups and order agree, and old
-        /// versions stay as they were.
+        /// Inserts and removes on one dict being built, against a model (a
+        /// list in insertion order), with forced hash shapes and collections
+        /// in between.
         #[test]
-        fn trie_matches_a_model(
+        fn trie_shapes_match_a_model(
             mode in 0u8..3,
             ops in prop::collection::vec((0u8..3, 0i64..64, any::<i16>()), 0..120),
         ) {
             let mut heap = Heap::new();
             let mut d = Dict::default();
             let mut model: Vec<(i64, i64)> = Vec::new();
-            let mut old: Vec<(Value, Vec<(i64, i64)>)> = Vec::new();
+            let rehash = move |_: &Heap, k: Value| hash_of(mode, int(k));
             for (i, (op, k, v)) in ops.into_iter().enumerate() {
                 let h = hash_of(mode, k);
-                let (k, v) = (k, v as i64);
+                let v = v as i64;
                 if op < 2 {
-                    let rehash = |_: &Heap, k: Value| match k {
-                        Value::Int(k) => hash_of(mode, k),
-                        _ => 0,
-                    };
-                    let fresh = d.insert_hashed(&mut heap, h, Value::Int(k), Value::Int(v), &rehash);
-                    match model.iter_mut().find(|e| e.0 == k) {
-                        Some(e) => { prop_assert!(!fresh); e.1 = v; }
-                        None => { prop_assert!(fresh); model.push((k, v)); }
-                    }
+                    let p = d.place(&mut heap, h, Value::Int(k), Put::Value(Value::Int(v)), &rehash);
+                    prop_assert_eq!(p.old.is_none(), set_model(&mut model, k, v));
                 } else {
-                    let was = d.remove(&mut heap, h, Value::Int(k));
+                    let was = d.take(&mut heap, h, Value::Int(k));
                     let pos = model.iter().position(|e| e.0 == k);
-                    prop_assert_eq!(was, pos.is_some());
+                    prop_assert_eq!(was.is_some(), pos.is_some());
                     if let Some(p) = pos { model.remove(p); }
                 }
                 prop_assert_eq!(d.len(), model.len());
                 if i % 7 == 0 {
-                    // Keep this version, and collect with only the kept versions as roots.
                     let dv = heap.alloc_dict(d);
-                    old.push((dv, model.clone()));
-                    heap.collect(old.iter().map(|o| o.0));
+                    heap.collect([dv]);
+                    check(&heap, dv, &model, mode)?;
+                    let Value::Dict(r) = dv else { unreachable!() };
+                    d = head_of(&mut heap, r).unwrap_or_default();
                 }
             }
             let dv = heap.alloc_dict(d);
-            old.push((dv, model));
-            for (dv, model) in &old {
-                let Value::Dict(r) = *dv else { unreachable!() };
-                let d = heap.dict(r);
-                let got: Vec<(i64, i64)> = d
-                    .entries(&heap)
-                    .into_iter()
-                    .map(|(k, v)| match (k, v) {
-                        (Value::Int(k), Value::Int(v)) => (k, v),
-                        _ => (-1, -1),
-                    })
-                    .collect();
-                prop_assert_eq!(&got, model);
-                for k in 0..64 {
-                    let want = model.iter().find(|e| e.0 == k).map(|e| e.1);
-                    let have = d.get(&heap, hash_of(mode, k), Value::Int(k)).map(|e| match e.value {
-                        Value::Int(v) => v,
-                        _ => -1,
-                    });
-                    prop_assert_eq!(have, want);
+            check(&heap, dv, &model, mode)?;
+        }
+
+        /// `set` and `remove` on any kept version, old or newest, read before
+        /// and after collections that keep some versions and drop others:
+        /// every version reads as its model, however its diffs were settled.
+        #[test]
+        fn versions_match_their_models(
+            ops in prop::collection::vec((0u8..8, any::<prop::sample::Index>(), 0i64..24, any::<i16>()), 0..150),
+        ) {
+            let mut heap = Heap::new();
+            let empty = heap.alloc_dict(Dict::default());
+            let mut kept: Vec<(Value, Vec<(i64, i64)>)> = vec![(empty, vec![])];
+            for (op, pick, k, v) in ops {
+                let i = pick.index(kept.len());
+                let (dv, model) = kept[i].clone();
+                let Value::Dict(r) = dv else { unreachable!() };
+                let h = hash_of(0, k);
+                match op {
+                    0..=3 => {
+                        let new = set(&mut heap, r, h, Value::Int(k), Value::Int(v as i64));
+                        let mut m = model;
+                        set_model(&mut m, k, v as i64);
+                        kept.push((new, m));
+                    }
+                    4 => {
+                        let mut m = model;
+                        let pos = m.iter().position(|e| e.0 == k);
+                        match remove(&mut heap, r, h, Value::Int(k)) {
+                            Some(new) => {
+                                prop_assert!(pos.is_some());
+                                if let Some(p) = pos { m.remove(p); }
+                                kept.push((new, m));
+                            }
+                            None => prop_assert!(pos.is_none()),
+                        }
+                    }
+                    5 => {
+                        // A read through the built-ins settles the version.
+                        settle(&mut heap, r);
+                        check(&heap, dv, &model, 0)?;
+                    }
+                    6 => check(&heap, dv, &model, 0)?,
+                    _ => {
+                        // Keep every other version; the rest may be freed.
+                        let mut n = 0;
+                        kept.retain(|_| { n += 1; n % 2 == 1 || n > 40 });
+                        heap.collect(kept.iter().map(|e| e.0));
+                        for (dv, m) in &kept {
+                            prop_assert!(!matches!(
+                                dv.obj().map(|r| heap.get(r)),
+                                Some(Obj::DictDiff(_))
+                            ), "a diff outlived a collection");
+                            check(&heap, *dv, m, 0)?;
+                        }
+                    }
                 }
+            }
+            for (dv, m) in &kept {
+                check(&heap, *dv, m, 0)?;
             }
         }
     }
@@ -823,12 +1277,19 @@ mod tests {
     #[test]
     fn large_tries_survive_collections_whole() {
         let mut heap = Heap::new();
-        let mut d = Dict::default();
+        let mut dv = heap.alloc_dict(Dict::default());
         let mut kept = Vec::new();
         for k in 0..20_000i64 {
-            d.insert(&mut heap, hash_of(0, k), Value::Int(k), Value::Int(k * 2));
+            let Value::Dict(r) = dv else { unreachable!() };
+            dv = set(
+                &mut heap,
+                r,
+                hash_of(0, k),
+                Value::Int(k),
+                Value::Int(k * 2),
+            );
             if k % 5_000 == 4_999 {
-                kept.push((heap.alloc_dict(d), k + 1));
+                kept.push((dv, k + 1));
                 heap.collect(kept.iter().map(|e| e.0));
             }
         }
@@ -852,6 +1313,66 @@ mod tests {
         assert_eq!(heap.live_bytes(), 0);
     }
 
+    /// An old version kept alive does not keep the versions made after it:
+    /// after a collection it holds about what a dict of its size holds, not
+    /// the 100,000 updates threaded through it.
+    #[test]
+    fn an_old_version_does_not_keep_the_newer_ones() {
+        let mut heap = Heap::new();
+        let mut d = Dict::default();
+        for k in 0..10 {
+            d.insert(&mut heap, hash_of(0, k), Value::Int(k), Value::Int(k));
+        }
+        let base = heap.alloc_dict(d);
+        heap.collect([base]);
+        let small = heap.live_bytes();
+        let mut dv = base;
+        for k in 0..100_000i64 {
+            let Value::Dict(r) = dv else { unreachable!() };
+            dv = set(
+                &mut heap,
+                r,
+                hash_of(0, k % 5_000),
+                Value::Int(k % 5_000),
+                Value::Int(k),
+            );
+        }
+        assert_eq!(ints(&heap, dv).len(), 5_000);
+        heap.collect([base]);
+        assert!(
+            heap.live_bytes() <= 2 * small,
+            "{} bytes live, {small} for the old version alone",
+            heap.live_bytes()
+        );
+        let want: Vec<(i64, i64)> = (0..10).map(|k| (k, k)).collect();
+        assert_eq!(ints(&heap, base), want);
+    }
+
+    /// Updates of a newest version change its nodes in place: a thousand
+    /// updates of one key allocate an entry and a version object each, not
+    /// a path of nodes.
+    #[test]
+    fn updates_of_the_newest_version_are_in_place() {
+        let mut heap = Heap::new();
+        let mut d = Dict::default();
+        for k in 0..1_000 {
+            d.insert(&mut heap, hash_of(0, k), Value::Int(k), Value::Int(k));
+        }
+        let mut dv = heap.alloc_dict(d);
+        let Value::Dict(r) = dv else { unreachable!() };
+        dv = set(&mut heap, r, hash_of(0, 7), Value::Int(7), Value::Int(0));
+        let before = heap.live_bytes();
+        for i in 0..1_000 {
+            let Value::Dict(r) = dv else { unreachable!() };
+            dv = set(&mut heap, r, hash_of(0, 7), Value::Int(7), Value::Int(i));
+        }
+        let per_update = (heap.live_bytes() - before) / 1_000;
+        assert_eq!(per_update, 2 * std::mem::size_of::<Obj>());
+        let Value::Dict(r) = dv else { unreachable!() };
+        let got = heap.dict(r).get(&heap, hash_of(0, 7), Value::Int(7));
+        assert_eq!(got.map(|e| int(e.value)), Some(999));
+    }
+
     #[test]
     fn insertion_numbers_are_renumbered_when_they_run_out() {
         let mut heap = Heap::new();
@@ -859,15 +1380,12 @@ mod tests {
         for k in 0..3 {
             d.insert(&mut heap, hash_of(0, k), Value::Int(k), Value::Int(k));
         }
-        d.remove(&mut heap, hash_of(0, 1), Value::Int(1));
+        d.take(&mut heap, hash_of(0, 1), Value::Int(1));
         d.next_seq = u32::MAX;
         d.insert(&mut heap, hash_of(0, 9), Value::Int(9), Value::Int(9));
-        let keys: Vec<i64> = d
-            .entries(&heap)
-            .into_iter()
-            .map(|(k, _)| if let Value::Int(k) = k { k } else { -1 })
-            .collect();
-        assert_eq!(keys, vec![0, 2, 9]);
         assert_eq!(d.next_seq, 3);
+        let dv = heap.alloc_dict(d);
+        let keys: Vec<i64> = ints(&heap, dv).into_iter().map(|e| e.0).collect();
+        assert_eq!(keys, vec![0, 2, 9]);
     }
 }

@@ -2,7 +2,7 @@
 //! mark-sweep collector that frees cycles. Marking uses an explicit worklist,
 //! so data of any depth is safe.
 
-use super::dict::Dict;
+use super::dict::{Dict, DictView, Diff};
 use super::error::ErrorKind;
 use super::value::{ObjRef, Value};
 
@@ -62,8 +62,11 @@ pub enum Obj {
     /// A vector: its slots, and whether `vector-set!` may change them (literals
     /// and dict keys are immutable).
     Vector(Box<[Value]>, bool),
-    /// A dict: a handle to its trie (persistent: versions share nodes).
+    /// The newest version of a dict: its trie (see `dict`).
     Dict(Dict),
+    /// An older version of a dict: the next newer version and what this one
+    /// had where that one changed (see `dict`).
+    DictDiff(Diff),
     /// A node of a dict's trie: `len` slots at `at` in the node slab, one per
     /// present child (an entry or a deeper node: handle and insertion
     /// number), and which hash digits those are (see `dict`).
@@ -74,6 +77,8 @@ pub enum Obj {
         len: u32,
         /// The hash digits present.
         bitmap: u32,
+        /// The dict version that may change this node in place (0: none).
+        epoch: u64,
     },
     /// A collision list of a dict's trie: entries whose 64-bit hashes are equal.
     DictBucket(Box<[u64]>),
@@ -148,6 +153,27 @@ impl Slab {
         };
         // Within the one array: no copy through a temporary.
         self.words.copy_within(at..at + len, new);
+        self.words[new + idx] = s;
+        Some(new as u32)
+    }
+
+    /// Copies the `len` slots at `at` to a new range one longer, with `s`
+    /// put in at `idx`; returns where (`None` for a range outside the slab
+    /// or a node already full).
+    fn grow_with(&mut self, at: u32, len: u32, idx: usize, s: u64) -> Option<u32> {
+        let (at, len) = (at as usize, len as usize);
+        if at + len > self.words.len() || idx > len || len >= 32 {
+            return None;
+        }
+        let new = if let Some(new) = self.free[len + 1].pop() {
+            new as usize
+        } else {
+            let new = self.words.len();
+            self.words.resize(new + len + 1, 0);
+            new
+        };
+        self.words.copy_within(at..at + idx, new);
+        self.words.copy_within(at + idx..at + len, new + idx + 1);
         self.words[new + idx] = s;
         Some(new as u32)
     }
@@ -300,6 +326,17 @@ fn slot_refs(slots: &[u64]) -> impl Iterator<Item = ObjRef> + '_ {
     slots.iter().map(|s| ObjRef(*s as u32))
 }
 
+/// What a collection's marking found live.
+#[derive(Default)]
+struct Tally {
+    live: usize,
+    live_nodes: bool,
+    live_strs: usize,
+    live_objs: usize,
+    /// Old dict versions marked (settled after marking).
+    diffs: Vec<ObjRef>,
+}
+
 /// Collections never run more often than every this many allocated bytes.
 const MIN_THRESHOLD: usize = 4 << 20;
 
@@ -319,6 +356,8 @@ pub struct Heap {
     slab: Slab,
     /// The bytes of mid-sized strings.
     strs: StrSlab,
+    /// The last epoch given to a dict (`dict`: nodes a version may change in place).
+    epoch: u64,
     /// Bytes outside the arena that live with the actors (parked register
     /// stacks, mailboxes, records), counted as live while they exist.
     external: usize,
@@ -362,6 +401,7 @@ impl Heap {
             pinned: 0,
             slab: Slab::default(),
             strs: StrSlab::default(),
+            epoch: 0,
             external: 0,
         }
     }
@@ -694,21 +734,87 @@ impl Heap {
     }
 
     /// A new node of a dict's trie holding `slots` (1 to 32), for the hash
-    /// digits of `bitmap`; counted like any object (its slot and 8 bytes a child).
-    pub fn dict_node(&mut self, slots: &[u64], bitmap: u32) -> ObjRef {
+    /// digits of `bitmap`, changeable in place by the version of `epoch`;
+    /// counted like any object (its slot and 8 bytes a child).
+    pub fn dict_node(&mut self, slots: &[u64], bitmap: u32, epoch: u64) -> ObjRef {
         let len = slots.len() as u32;
         let at = self.slab.take(slots);
-        self.alloc(Obj::DictNode { at, len, bitmap })
+        self.alloc(Obj::DictNode {
+            at,
+            len,
+            bitmap,
+            epoch,
+        })
     }
 
     /// A copy of dict trie node `r` with its slot `idx` set to `s` (the step of
-    /// a path copy); `None` when `r` is not a node.
-    pub fn dict_node_with(&mut self, r: ObjRef, idx: usize, s: u64) -> Option<ObjRef> {
-        let Obj::DictNode { at, len, bitmap } = *self.get(r) else {
+    /// a path copy), for the version of `epoch`; `None` when `r` is not a node.
+    pub fn dict_node_with(&mut self, r: ObjRef, idx: usize, s: u64, epoch: u64) -> Option<ObjRef> {
+        let Obj::DictNode {
+            at, len, bitmap, ..
+        } = *self.get(r)
+        else {
             return None;
         };
         let at = self.slab.copy_with(at, len, idx, s)?;
-        Some(self.alloc(Obj::DictNode { at, len, bitmap }))
+        Some(self.alloc(Obj::DictNode {
+            at,
+            len,
+            bitmap,
+            epoch,
+        }))
+    }
+
+    /// Sets slot `idx` of dict trie node `r` in place (a node of the version
+    /// changing it: see `dict`).
+    pub fn dict_node_put(&mut self, r: ObjRef, idx: usize, s: u64) {
+        if let Obj::DictNode { at, len, .. } = *self.get(r)
+            && (idx as u32) < len
+            && let Some(w) = self.slab.words.get_mut(at as usize + idx)
+        {
+            *w = s;
+        }
+    }
+
+    /// Inserts slot `s` at `idx` of dict trie node `r` in place, for the hash
+    /// digit `bit` (a node of the version changing it: see `dict`). The node
+    /// moves to a range one slot longer; its old range is given back.
+    pub fn dict_node_insert(&mut self, r: ObjRef, idx: usize, s: u64, bit: u32) {
+        let Obj::DictNode {
+            at, len, bitmap, ..
+        } = *self.get(r)
+        else {
+            return;
+        };
+        let Some(new) = self.slab.grow_with(at, len, idx, s) else {
+            return;
+        };
+        self.slab.give(at, len);
+        if let Obj::DictNode {
+            at: a,
+            len: l,
+            bitmap: b,
+            ..
+        } = self.get_mut(r)
+        {
+            (*a, *l, *b) = (new, len + 1, bitmap | bit);
+        }
+        self.live_bytes += std::mem::size_of::<u64>();
+    }
+
+    /// The epoch of a dict trie node (0 for anything else).
+    #[inline(always)]
+    pub fn dict_node_epoch(&self, r: ObjRef) -> u64 {
+        match self.get(r) {
+            Obj::DictNode { epoch, .. } => *epoch,
+            _ => 0,
+        }
+    }
+
+    /// A new epoch, never given before in this heap (64 bits: never wraps).
+    pub fn fresh_epoch(&mut self) -> u64 {
+        self.epoch += 1;
+        self.epoch
     }
 
     /// The slots of a dict trie node.
@@ -734,13 +840,11 @@ impl Heap {
         }
     }
 
-    /// The dict behind a handle (an empty one for a handle that is not a dict).
+    /// The dict behind a handle, to read (an empty one for a handle that is
+    /// not a dict).
     #[inline]
-    pub fn dict(&self, r: ObjRef) -> Dict {
-        match &self.objs[r.0 as usize] {
-            Obj::Dict(d) => *d,
-            _ => Dict::default(),
-        }
+    pub fn dict(&self, r: ObjRef) -> DictView {
+        DictView::of(self, r)
     }
 
     /// The text of a string handle.
@@ -799,78 +903,33 @@ impl Heap {
         self.collections += 1;
         self.marks.clear();
         self.marks.resize(self.objs.len(), false);
-        let mut work: Vec<ObjRef> = roots.into_iter().filter_map(Value::obj).collect();
-        let mut live = 0;
-        let mut live_nodes = false;
-        let mut live_strs = 0usize;
-        let mut live_objs = 0usize;
-        // Marking a large heap waits on memory: each object popped is a cache
-        // miss. So objects wait in a small ring after they leave the work list,
-        // their slot and mark prefetched, and are marked a few pops later, when
-        // both have arrived (the "prefetch on grey" of Boehm's collector).
-        let mut ring: Ring<u32> = Ring::default();
-        let mut nodes: Ring<(u32, u32)> = Ring::default();
-        loop {
-            while !ring.is_full() {
-                let Some(r) = work.pop() else { break };
-                let i = r.0 as usize;
-                if i < self.objs.len() {
-                    prefetch(&self.objs[i]);
-                    prefetch(&self.marks[i]);
-                }
-                ring.push(r.0);
-            }
-            let Some(i) = ring.pop() else {
-                // The nodes whose slots are still on their way come last.
-                let Some((at, len)) = nodes.pop() else { break };
-                work.extend(slot_refs(self.slab.slots(at, len)));
-                continue;
-            };
-            let i = i as usize;
-            if i >= self.marks.len() || self.marks[i] {
-                continue;
-            }
-            self.marks[i] = true;
-            live_objs += 1;
-            let obj = &self.objs[i];
-            // Counted here, while the object is in the cache: the sweep then
-            // never reads a live object.
-            live += cost(obj);
-            match obj {
-                Obj::Pair(a, d) => {
-                    work.extend(a.obj());
-                    work.extend(d.obj());
-                }
-                Obj::Closure(c) => {
-                    work.extend(c.first.obj());
-                    if c.rest != NO_REST {
-                        work.push(ObjRef(c.rest));
-                    }
-                    trace(c.proto, &mut work);
-                }
-                Obj::Captures(v) => work.extend(v.iter().filter_map(|v| v.obj())),
-                Obj::Cell(v) => work.extend(v.obj()),
-                Obj::Vector(items, _) => work.extend(items.iter().filter_map(|v| v.obj())),
-                Obj::Dict(d) => work.extend(d.root()),
-                Obj::DictNode { at, len, .. } => {
-                    live_nodes = true;
-                    // Its slots are in the slab, another cache miss: asked for
-                    // now and read when MARK_AHEAD more nodes have been seen.
-                    for line in self.slab.slots(*at, *len).chunks(8) {
-                        prefetch(&line[0]);
-                    }
-                    if nodes.is_full()
-                        && let Some((at, len)) = nodes.pop()
-                    {
-                        work.extend(slot_refs(self.slab.slots(at, len)));
-                    }
-                    nodes.push((*at, *len));
-                }
-                Obj::DictBucket(slots) => work.extend(slot_refs(slots)),
-                Obj::SlabStr { len, .. } => live_strs += str_class_size(str_class(*len as usize)),
-                Obj::Free(_) | Obj::Str(_) | Obj::SmallStr { .. } | Obj::Error(..) => {}
-            }
+        let work: Vec<ObjRef> = roots.into_iter().filter_map(Value::obj).collect();
+        let mut t = Tally::default();
+        self.mark(work, trace, &mut t);
+        // Old dict versions still live are settled now (their chains of newer
+        // versions are not marked: see `dict`), and what they hold is marked.
+        while !t.diffs.is_empty() {
+            let diffs = std::mem::take(&mut t.diffs);
+            super::dict::settle_live(self, &diffs, &|h, r| {
+                h.marks.get(r.0 as usize).copied().unwrap_or(false)
+            });
+            let roots: Vec<ObjRef> = diffs
+                .iter()
+                .filter_map(|r| match self.get(*r) {
+                    Obj::Dict(d) => d.root(),
+                    _ => None,
+                })
+                .collect();
+            self.marks.resize(self.objs.len(), false);
+            self.mark(roots, trace, &mut t);
         }
+        let Tally {
+            live,
+            live_nodes,
+            live_strs,
+            live_objs,
+            ..
+        } = t;
         for (i, (obj, marked)) in self.objs.iter_mut().zip(&self.marks).enumerate() {
             if *marked || matches!(obj, Obj::Free(_)) {
                 continue;
@@ -913,6 +972,86 @@ impl Heap {
         }
         if self.objs.len() < self.marks.len() {
             self.rebuild_free_list();
+        }
+    }
+
+    /// Marks everything reachable from `work`, counting what is live into `t`.
+    fn mark(
+        &mut self,
+        mut work: Vec<ObjRef>,
+        trace: &mut dyn FnMut(u32, &mut Vec<ObjRef>),
+        t: &mut Tally,
+    ) {
+        // Marking a large heap waits on memory: each object popped is a cache
+        // miss. So objects wait in a small ring after they leave the work list,
+        // their slot and mark prefetched, and are marked a few pops later, when
+        // both have arrived (the "prefetch on grey" of Boehm's collector).
+        let mut ring: Ring<u32> = Ring::default();
+        let mut nodes: Ring<(u32, u32)> = Ring::default();
+        loop {
+            while !ring.is_full() {
+                let Some(r) = work.pop() else { break };
+                let i = r.0 as usize;
+                if i < self.objs.len() {
+                    prefetch(&self.objs[i]);
+                    prefetch(&self.marks[i]);
+                }
+                ring.push(r.0);
+            }
+            let Some(i) = ring.pop() else {
+                // The nodes whose slots are still on their way come last.
+                let Some((at, len)) = nodes.pop() else { break };
+                work.extend(slot_refs(self.slab.slots(at, len)));
+                continue;
+            };
+            let i = i as usize;
+            if i >= self.marks.len() || self.marks[i] {
+                continue;
+            }
+            self.marks[i] = true;
+            t.live_objs += 1;
+            let obj = &self.objs[i];
+            // Counted here, while the object is in the cache: the sweep then
+            // never reads a live object.
+            t.live += cost(obj);
+            match obj {
+                Obj::Pair(a, d) => {
+                    work.extend(a.obj());
+                    work.extend(d.obj());
+                }
+                Obj::Closure(c) => {
+                    work.extend(c.first.obj());
+                    if c.rest != NO_REST {
+                        work.push(ObjRef(c.rest));
+                    }
+                    trace(c.proto, &mut work);
+                }
+                Obj::Captures(v) => work.extend(v.iter().filter_map(|v| v.obj())),
+                Obj::Cell(v) => work.extend(v.obj()),
+                Obj::Vector(items, _) => work.extend(items.iter().filter_map(|v| v.obj())),
+                Obj::Dict(d) => work.extend(d.root()),
+                Obj::DictDiff(d) => {
+                    t.diffs.push(ObjRef(i as u32));
+                    work.extend(d.refs());
+                }
+                Obj::DictNode { at, len, .. } => {
+                    t.live_nodes = true;
+                    // Its slots are in the slab, another cache miss: asked for
+                    // now and read when MARK_AHEAD more nodes have been seen.
+                    for line in self.slab.slots(*at, *len).chunks(8) {
+                        prefetch(&line[0]);
+                    }
+                    if nodes.is_full()
+                        && let Some((at, len)) = nodes.pop()
+                    {
+                        work.extend(slot_refs(self.slab.slots(at, len)));
+                    }
+                    nodes.push((*at, *len));
+                }
+                Obj::DictBucket(slots) => work.extend(slot_refs(slots)),
+                Obj::SlabStr { len, .. } => t.live_strs += str_class_size(str_class(*len as usize)),
+                Obj::Free(_) | Obj::Str(_) | Obj::SmallStr { .. } | Obj::Error(..) => {}
+            }
         }
     }
 
