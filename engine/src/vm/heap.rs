@@ -136,12 +136,12 @@ impl Slab {
         at as u32
     }
 
-    /// Copies the `len` slots at `at` to a new range with slot `idx` set to
-    /// `s`; returns where (`None` for a range outside the slab).
+    /// Copies the `len` slots at `at` to a new range, each slot ANDed with
+    /// `mask`; returns where (`None` for a range outside the slab).
     #[inline]
-    fn copy_with(&mut self, at: u32, len: u32, idx: usize, s: u64) -> Option<u32> {
+    fn copy_masked(&mut self, at: u32, len: u32, mask: u64) -> Option<u32> {
         let (at, len) = (at as usize, len as usize);
-        if at + len > self.words.len() || idx >= len {
+        if at + len > self.words.len() {
             return None;
         }
         let new = if let Some(new) = self.free[len].pop() {
@@ -151,9 +151,9 @@ impl Slab {
             self.words.resize(new + len, 0);
             new
         };
-        // Within the one array: no copy through a temporary.
-        self.words.copy_within(at..at + len, new);
-        self.words[new + idx] = s;
+        for i in 0..len {
+            self.words[new + i] = self.words[at + i] & mask;
+        }
         Some(new as u32)
     }
 
@@ -747,16 +747,16 @@ impl Heap {
         })
     }
 
-    /// A copy of dict trie node `r` with its slot `idx` set to `s` (the step of
-    /// a path copy), for the version of `epoch`; `None` when `r` is not a node.
-    pub fn dict_node_with(&mut self, r: ObjRef, idx: usize, s: u64, epoch: u64) -> Option<ObjRef> {
+    /// A copy of dict trie node `r` for the version of `epoch`, each slot
+    /// ANDed with `mask` (the step of a path copy); `None` when `r` is not a node.
+    pub fn dict_node_copy(&mut self, r: ObjRef, epoch: u64, mask: u64) -> Option<ObjRef> {
         let Obj::DictNode {
             at, len, bitmap, ..
         } = *self.get(r)
         else {
             return None;
         };
-        let at = self.slab.copy_with(at, len, idx, s)?;
+        let at = self.slab.copy_masked(at, len, mask)?;
         Some(self.alloc(Obj::DictNode {
             at,
             len,
