@@ -138,6 +138,10 @@ pub fn main(args: RunArgs) -> ExitCode {
             None => eprintln!("warning[{}]: {}", d.code.as_str(), d.message),
         }
     }
+    // The process ends here and the system takes its memory back at once:
+    // freeing a large heap object by object took 3 % of a word count (perf).
+    // Everything with an effect outside (output, host calls) is done above.
+    std::mem::forget(session);
     code
 }
 

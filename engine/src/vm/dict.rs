@@ -975,6 +975,20 @@ enum Walk {
 /// NaN, at any depth; a vector inside itself is refused too) and hashes it
 /// consistently with `equal?`. `who` names the built-in in messages.
 pub fn key_hash(heap: &Heap, meter: &mut Meter, who: &str, key: Value) -> FaultResult<(u64, bool)> {
+    // `dict-update` hashes its key twice (`dict-ref`, then `dict-set`): the
+    // last string key's hash is kept (strings never change; the heap forgets
+    // it when a collection may reuse the handle).
+    if let Value::Str(r) = key {
+        if let Some(h) = heap.hash_memo(r) {
+            return Ok((h, false));
+        }
+        let s = heap.str(r);
+        // Hashing is one step per 64 bytes past the first (as `equal?`).
+        meter.charge(s.len() as u64 / 64)?;
+        let h = fmix(hash_str(s));
+        heap.set_hash_memo(r, h);
+        return Ok((h, false));
+    }
     walk_key(heap, who, key, &mut |n| meter.charge(n))
 }
 

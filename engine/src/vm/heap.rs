@@ -358,6 +358,8 @@ pub struct Heap {
     strs: StrSlab,
     /// The last epoch given to a dict (`dict`: nodes a version may change in place).
     epoch: u64,
+    /// The last string hashed as a dict key, and its hash (until a collection).
+    hash_memo: std::cell::Cell<(u32, u64)>,
     /// Bytes outside the arena that live with the actors (parked register
     /// stacks, mailboxes, records), counted as live while they exist.
     external: usize,
@@ -402,6 +404,7 @@ impl Heap {
             slab: Slab::default(),
             strs: StrSlab::default(),
             epoch: 0,
+            hash_memo: std::cell::Cell::new((u32::MAX, 0)),
             external: 0,
         }
     }
@@ -811,6 +814,19 @@ impl Heap {
         }
     }
 
+    /// The hash kept for string `r` as a dict key, if it is the last one hashed.
+    #[inline(always)]
+    pub fn hash_memo(&self, r: ObjRef) -> Option<u64> {
+        let (at, h) = self.hash_memo.get();
+        (at == r.0).then_some(h)
+    }
+
+    /// Keeps `h` as the hash of string `r` as a dict key.
+    #[inline(always)]
+    pub fn set_hash_memo(&self, r: ObjRef, h: u64) {
+        self.hash_memo.set((r.0, h));
+    }
+
     /// A new epoch, never given before in this heap (64 bits: never wraps).
     pub fn fresh_epoch(&mut self) -> u64 {
         self.epoch += 1;
@@ -901,6 +917,8 @@ impl Heap {
         trace: &mut dyn FnMut(u32, &mut Vec<ObjRef>),
     ) {
         self.collections += 1;
+        // A handle freed now may name another string after.
+        self.hash_memo.set((u32::MAX, 0));
         self.marks.clear();
         self.marks.resize(self.objs.len(), false);
         let work: Vec<ObjRef> = roots.into_iter().filter_map(Value::obj).collect();
