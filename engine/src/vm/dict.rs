@@ -459,7 +459,7 @@ impl Dict {
         let fresh = |heap: &mut Heap, k: Value| match put {
             Put::Value(v) => {
                 let k = near_copy(heap, k);
-                slot(seq, heap.alloc(Obj::Pair(k, v)).0) | OWN
+                slot(seq, heap.alloc_entry(Obj::Pair(k, v)).0) | OWN
             }
             Put::Slot(s) => s,
         };
@@ -676,7 +676,7 @@ fn near_copy(heap: &mut Heap, k: Value) -> Value {
         Value::Str(r) => match heap.get(r) {
             o @ Obj::SmallStr { .. } => {
                 let o = o.clone();
-                Value::Str(heap.alloc(o))
+                Value::Str(heap.alloc_entry(o))
             }
             _ => k,
         },
