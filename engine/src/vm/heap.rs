@@ -831,6 +831,11 @@ impl Heap {
         self.hash_memo.set((r.0, h));
     }
 
+    /// Slots in the arena (live, garbage and free).
+    pub fn slots(&self) -> usize {
+        self.objs.len()
+    }
+
     /// A new epoch, never given before in this heap (64 bits: never wraps).
     pub fn fresh_epoch(&mut self) -> u64 {
         self.epoch += 1;
