@@ -91,7 +91,7 @@ pub struct Diff {
 }
 
 /// The top bit of `Diff::next`: the diff is of the changed kind. Versions
-/// whose handles need that bit are never made diffs (`hand_over`).
+/// whose handles would need that bit are never made diffs (`diffs_fit`).
 const CHANGED: u32 = 1 << 31;
 
 /// What a diff says of its key in its version.
