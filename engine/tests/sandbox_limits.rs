@@ -433,3 +433,24 @@ fn experimental_caps_hold_through_the_prelude_and_come_off_after_an_unwind() {
         Value::Int(20_000)
     );
 }
+
+/// Every version of a dict kept alive while it is updated in place: each old
+/// version is settled into a trie of its own at the next collection, so the
+/// memory limit stops the program with `memory-limit`; a program that keeps
+/// one old version and threads the newest through many updates stays small.
+#[test]
+fn keeping_every_version_of_a_dict_meets_the_memory_limit() {
+    let mut s = session(small(24 << 20, None));
+    let attack =
+        "(foldl (lambda (acc i) (cons (dict-set (car acc) i i) acc)) (list {}) (range 1000000))";
+    assert_eq!(kind_of(&mut s, attack), ErrorKind::MemoryLimit);
+    still_usable(&mut s);
+    // 1,000,000 versions of 32 bytes would pass the limit if `base` kept them.
+    let kept = "(define base {\"k\" 0})
+                (define (go d i) (if (= i 1000000) d (go (dict-set d (% i 1000) i) (+ i 1))))
+                (define last (go base 0))
+                (list (dict-size base) (dict-size last) (dict-ref last 999) (dict-ref base \"k\"))";
+    let v = s.eval_str("kept.jue", kept).expect("fits under the limit");
+    let want = [1, 1_001, 999_999, 0].map(Value::Int).to_vec();
+    assert_eq!(v, Value::List(want));
+}

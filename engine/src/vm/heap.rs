@@ -914,10 +914,28 @@ impl Heap {
             self.entry_block = (start, start + BLOCK);
         }
         let i = self.entry_block.0;
-        self.entry_block.0 += 1;
+        let Some(slot) = self.objs.get_mut(i as usize) else {
+            self.entry_block = (0, 0);
+            return self.alloc(obj);
+        };
         self.live_bytes += cost(&obj);
-        self.objs[i as usize] = obj;
+        *slot = obj;
+        self.entry_block.0 += 1;
         ObjRef(i)
+    }
+
+    /// Gives the slots set aside for entries and not used back to the free
+    /// list (at a collection: before marking, and again before the sweep,
+    /// since settling old dict versions may have set aside a new block and
+    /// the arena's free end may be cut after the sweep).
+    fn release_entry_block(&mut self) {
+        let (next, end) = std::mem::take(&mut self.entry_block);
+        for i in (next..end).rev() {
+            if let Some(o) = self.objs.get_mut(i as usize) {
+                *o = Obj::Free(self.free);
+                self.free = i;
+            }
+        }
     }
 
     /// Builds a proper list from values.
@@ -950,12 +968,7 @@ impl Heap {
         self.collections += 1;
         // A handle freed now may name another string after.
         self.hash_memo.set((u32::MAX, 0));
-        // The slots set aside for entries and not used go back to the free list.
-        let (next, end) = std::mem::take(&mut self.entry_block);
-        for i in (next..end).rev() {
-            self.objs[i as usize] = Obj::Free(self.free);
-            self.free = i;
-        }
+        self.release_entry_block();
         self.marks.clear();
         self.marks.resize(self.objs.len(), false);
         let work: Vec<ObjRef> = roots.into_iter().filter_map(Value::obj).collect();
@@ -985,6 +998,7 @@ impl Heap {
             live_objs,
             ..
         } = t;
+        self.release_entry_block();
         for (i, (obj, marked)) in self.objs.iter_mut().zip(&self.marks).enumerate() {
             if *marked || matches!(obj, Obj::Free(_)) {
                 continue;
