@@ -8,7 +8,7 @@ use jue_engine::{EvalError, Limits, Session, Value};
 use proptest::prelude::*;
 
 /// Expressions over a few variables, with the built-ins an attacker would reach
-/// for first: recursion, sharing, strings, printing, equality.
+/// for first: recursion, sharing, strings, printing, equality, dict versions.
 fn expr() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         // Literals through `id`, so that no type is known statically and every
@@ -34,6 +34,13 @@ fn expr() -> impl Strategy<Value = String> {
                 .prop_map(|(a, b)| format!("(string-append (to-string {a}) (to-string {b}))")),
             two.clone()
                 .prop_map(|(a, b)| format!("(let ((d {a})) (cons d (cons d {b})))")),
+            // Dict versions: one updated and read again (settled), one kept
+            // while a newer one changes in place.
+            two.clone().prop_map(|(a, b)| format!(
+                "(let ((d (dict-set (id {{\"k\" 1}}) {a} {b}))) (list (dict-set d {b} {a}) (dict-ref d {a} nil) d))"
+            )),
+            two.clone()
+                .prop_map(|(a, b)| format!("(dict-remove (dict-set (id {{}}) {a} {b}) {a})")),
             inner.clone().prop_map(|a| format!("(f {a})")),
             inner
                 .clone()
