@@ -142,7 +142,8 @@ impl Vm {
 
     /// The main loop: runs until the entry frame returns, or a fault.
     ///
-    /// Hot state lives in locals: the running frame's code, `pc`, base, register
+    /// Hot state lives in locals: the running frame's instruction pointer (and
+    /// its code's start, for the `pc` a frame record keeps), base, register
     /// window and step fuel. The frame record on `self.frames` holds the frame's `pc`
     /// only once saved (`save!`): before a call (the return address) and before
     /// anything that can fail, collect garbage or read the frames. Its prototype is
@@ -150,12 +151,23 @@ impl Vm {
     pub(super) fn execute(&mut self) -> Result<Value, Box<Fault>> {
         let frame = *self.frames.last().expect("a frame to run");
         let mut base = frame.base as usize;
-        let mut pc = frame.pc as usize;
-        let mut code = frame.code;
+        // The running code as a start and an instruction pointer: one register
+        // in the dispatch head instead of a code slice and an index (the slice
+        // was reloaded from the stack at every instruction, perf).
+        let mut code0: *const Instr = frame.code.as_ptr();
+        // SAFETY: a frame's pc is inside its code.
+        let mut ip: *const Instr = unsafe { code0.add(frame.pc as usize) };
+        // The index of the next instruction in the running code.
+        macro_rules! pc {
+            () => {
+                // SAFETY: `ip` points into the code that starts at `code0`.
+                (unsafe { ip.offset_from(code0) } as usize)
+            };
+        }
         // Step fuel: the fuel left at `pc` is `budget - pc`, so straight-line code
         // needs no counting; calls, returns and backward jumps check it (`tick!`)
         // and move it to the new `pc` (`budget = left + new_pc`).
-        let mut budget = self.fuel + pc as i64;
+        let mut budget = self.fuel + frame.pc as i64;
         let mut depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
         assert!(base + self.protos[frame.proto as usize].nregs as usize <= self.stack.len());
         // The running frame's registers. Re-derived whenever the frame changes or the
@@ -227,9 +239,9 @@ impl Vm {
         macro_rules! save {
             () => {
                 if let Some(f) = self.frames.last_mut() {
-                    f.pc = pc as u32;
+                    f.pc = pc!() as u32;
                 }
-                self.fuel = budget - pc as i64;
+                self.fuel = budget - pc!() as i64;
             };
         }
         macro_rules! fail {
@@ -242,7 +254,7 @@ impl Vm {
         // left at `pc`, which the caller moves to where execution goes on.
         macro_rules! tick {
             () => {{
-                let mut left = budget - pc as i64;
+                let mut left = budget - pc!() as i64;
                 if left <= 0 {
                     save!();
                     self.refuel()?;
@@ -250,7 +262,7 @@ impl Vm {
                     // Keep `budget` in step for a `save!` before the caller moves it.
                     #[allow(unused_assignments)]
                     {
-                        budget = left + pc as i64;
+                        budget = left + pc!() as i64;
                     }
                 }
                 left
@@ -267,7 +279,8 @@ impl Vm {
         }
         macro_rules! jump {
             ($off:expr) => {
-                pc = (pc as i64 + $off as i64) as usize
+                // SAFETY: validated jumps stay inside the code.
+                ip = unsafe { ip.offset($off as isize) }
             };
         }
         // Int, Int on the fast path, reading tags and payloads in place; anything
@@ -327,9 +340,10 @@ impl Vm {
                     }
                     Some(f) => {
                         base = f.base as usize;
-                        pc = f.pc as usize;
-                        code = f.code;
-                        budget = left + pc as i64;
+                        code0 = f.code.as_ptr();
+                        // SAFETY: a saved pc is inside its frame's code.
+                        ip = unsafe { code0.add(f.pc as usize) };
+                        budget = left + f.pc as i64;
                         rebase!();
                     }
                 }
@@ -399,7 +413,7 @@ impl Vm {
                     {
                         // The caller's pc is the return address.
                         if let Some(fr) = self.frames.last_mut() {
-                            fr.pc = pc as u32;
+                            fr.pc = pc!() as u32;
                         }
                     } else {
                         if self.frames.len() >= depth_limit {
@@ -408,19 +422,19 @@ impl Vm {
                         save!();
                         self.enter(callee, new_base, argc)?;
                     }
-                    code = callee_code;
+                    code0 = callee_code.as_ptr();
+                    ip = code0;
                     self.frames.push(Frame {
-                        code,
+                        code: callee_code,
                         proto: callee,
                         base: new_base as u32,
                         pc: 0,
                     });
                     base = new_base;
-                    pc = 0;
                     budget = left;
                     rebase!();
                 } else {
-                    budget = left + pc as i64;
+                    budget = left + pc!() as i64;
                     self.fuel = left;
                     match r!(f) {
                         Value::Builtin(id) => {
@@ -451,10 +465,11 @@ impl Vm {
             }};
         }
         loop {
-            debug_assert!(pc < code.len());
             // SAFETY: validated code ends in a terminator and jumps stay inside it.
-            let ins = unsafe { *code.get_unchecked(pc) };
-            pc += 1;
+            let ins = unsafe { *ip };
+            // SAFETY: as above: the next instruction is in the code (or `ip` is
+            // one past a terminator, which moves it before any read).
+            ip = unsafe { ip.add(1) };
             match ins {
                 Instr::LoadNil(d) => r!(d) = Value::Nil,
                 Instr::LoadBool(d, b) => r!(d) = Value::Bool(b),
@@ -550,12 +565,13 @@ impl Vm {
                     gc_point!();
                 }
                 Instr::Jump(off) => {
-                    let target = (pc as i64 + off as i64) as usize;
                     if off < 0 {
                         let left = tick!();
-                        budget = left + target as i64;
+                        jump!(off);
+                        budget = left + pc!() as i64;
+                    } else {
+                        jump!(off);
                     }
-                    pc = target;
                 }
                 Instr::JumpIfFalse(c, off) => {
                     if !r!(c).is_truthy() {
@@ -710,7 +726,7 @@ impl Vm {
                             // below the source `f + 1 + i`.
                             unsafe { copy_value(rp!(i), rp!(f as usize + 1 + i)) };
                         }
-                        pc = 0;
+                        ip = code0;
                         budget = left;
                     }
                 }
@@ -759,12 +775,12 @@ impl Vm {
                             self.enter(callee, base, argc)?;
                             rebase!();
                         }
-                        code = callee_code;
+                        code0 = callee_code.as_ptr();
+                        ip = code0;
                         if let Some(fr) = self.frames.last_mut() {
                             fr.proto = callee;
-                            fr.code = code;
+                            fr.code = callee_code;
                         }
-                        pc = 0;
                         budget = left;
                     } else {
                         self.fuel = left;
@@ -814,7 +830,7 @@ impl Vm {
                 Instr::CallBuiltin(a, id, argc) => {
                     let at = base + a as usize;
                     // The fuel as of here, for the steps a native charges.
-                    self.fuel = budget - pc as i64;
+                    self.fuel = budget - pc!() as i64;
                     let v = match natives::builtin(id) {
                         Some(nf) => self.call_native(nf, at, argc as usize),
                         None => {
@@ -869,7 +885,7 @@ impl Vm {
                     r!(d) = Value::Bool(self.grants.contains(Capability::ALL[c as usize]))
                 }
                 Instr::PushHandler(slot, off) => {
-                    let target = (pc as i64 + off as i64) as u32;
+                    let target = (pc!() as i64 + off as i64) as u32;
                     self.handlers.push(Handler {
                         frames: self.frames.len(),
                         slot: base + slot as usize,
@@ -887,13 +903,14 @@ impl Vm {
                 }
                 Instr::LeaveExperimental => {
                     // The frame that put the caps on returned here (`tiers`).
-                    let left = budget - pc as i64;
+                    let left = budget - pc!() as i64;
                     self.leave_experimental();
                     if let Some(f) = self.frames.last() {
-                        code = f.code;
-                        pc = f.pc as usize;
+                        code0 = f.code.as_ptr();
+                        // SAFETY: a saved pc is inside its frame's code.
+                        ip = unsafe { code0.add(f.pc as usize) };
                     }
-                    budget = left + pc as i64;
+                    budget = left + pc!() as i64;
                     depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
                 }
                 Instr::CallFfi2(a, idx, x, y) => {
