@@ -164,10 +164,23 @@ impl Vm {
                 (unsafe { ip.offset_from(code0) } as usize)
             };
         }
-        // Step fuel: the fuel left at `pc` is `budget - pc`, so straight-line code
-        // needs no counting; calls, returns and backward jumps check it (`tick!`)
-        // and move it to the new `pc` (`budget = left + new_pc`).
-        let mut budget = self.fuel + frame.pc as i64;
+        // Step fuel, in bytes of code: the fuel left at `ip` is
+        // `(budget - ip) / 8` (`left!`), so straight-line code needs no
+        // counting; calls, returns and backward jumps check it (`tick!`) and
+        // move it to where execution goes on (`budget = at!(left)`), with no
+        // need of the code's start.
+        const INSTR: i64 = std::mem::size_of::<Instr>() as i64;
+        let mut budget = self.fuel * INSTR + ip as i64;
+        macro_rules! left {
+            () => {
+                (budget - ip as i64) / INSTR
+            };
+        }
+        macro_rules! at {
+            ($left:expr) => {
+                $left * INSTR + ip as i64
+            };
+        }
         let mut depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
         assert!(base + self.protos[frame.proto as usize].nregs as usize <= self.stack.len());
         // The running frame's registers. Re-derived whenever the frame changes or the
@@ -221,7 +234,7 @@ impl Vm {
                 let v = $slow;
                 // A callback from the host may have grown the stack.
                 rebase!();
-                budget -= self.take_work();
+                budget -= self.take_work() * INSTR;
                 match v {
                     Ok(v) => put!($a, v),
                     Err(e) => fail!(e),
@@ -241,7 +254,7 @@ impl Vm {
                 if let Some(f) = self.frames.last_mut() {
                     f.pc = pc!() as u32;
                 }
-                self.fuel = budget - pc!() as i64;
+                self.fuel = left!();
             };
         }
         macro_rules! fail {
@@ -254,7 +267,7 @@ impl Vm {
         // left at `pc`, which the caller moves to where execution goes on.
         macro_rules! tick {
             () => {{
-                let mut left = budget - pc!() as i64;
+                let mut left = left!();
                 if left <= 0 {
                     save!();
                     self.refuel()?;
@@ -262,7 +275,7 @@ impl Vm {
                     // Keep `budget` in step for a `save!` before the caller moves it.
                     #[allow(unused_assignments)]
                     {
-                        budget = left + pc!() as i64;
+                        budget = at!(left);
                     }
                 }
                 left
@@ -343,7 +356,7 @@ impl Vm {
                         code0 = f.code.as_ptr();
                         // SAFETY: a saved pc is inside its frame's code.
                         ip = unsafe { code0.add(f.pc as usize) };
-                        budget = left + f.pc as i64;
+                        budget = at!(left);
                         rebase!();
                     }
                 }
@@ -431,16 +444,16 @@ impl Vm {
                         pc: 0,
                     });
                     base = new_base;
-                    budget = left;
+                    budget = at!(left);
                     rebase!();
                 } else {
-                    budget = left + pc!() as i64;
+                    budget = at!(left);
                     self.fuel = left;
                     match r!(f) {
                         Value::Builtin(id) => {
                             save!();
                             let v = self.call_builtin_value(id, at + 1, argc);
-                            budget -= self.take_work();
+                            budget -= self.take_work() * INSTR;
                             match v {
                                 Ok(v) => put!(f, v),
                                 Err(e) => fail!(e),
@@ -452,7 +465,7 @@ impl Vm {
                             let v = self.host_call(i as usize, at + 1, argc);
                             // A callback from the host may have grown the stack.
                             rebase!();
-                            budget -= self.take_work();
+                            budget -= self.take_work() * INSTR;
                             match v {
                                 Ok(v) => put!(f, v),
                                 Err(e) => return Err(e),
@@ -568,7 +581,7 @@ impl Vm {
                     if off < 0 {
                         let left = tick!();
                         jump!(off);
-                        budget = left + pc!() as i64;
+                        budget = at!(left);
                     } else {
                         jump!(off);
                     }
@@ -727,7 +740,7 @@ impl Vm {
                             unsafe { copy_value(rp!(i), rp!(f as usize + 1 + i)) };
                         }
                         ip = code0;
-                        budget = left;
+                        budget = at!(left);
                     }
                 }
                 Instr::TailCall(f, argc) => {
@@ -781,14 +794,14 @@ impl Vm {
                             fr.proto = callee;
                             fr.code = callee_code;
                         }
-                        budget = left;
+                        budget = at!(left);
                     } else {
                         self.fuel = left;
                         match r!(f) {
                             Value::Builtin(id) => {
                                 save!();
                                 let v = self.call_builtin_value(id, at + 1, argc);
-                                budget -= self.take_work();
+                                budget -= self.take_work() * INSTR;
                                 match v {
                                     Ok(v) => do_return!(&v),
                                     Err(e) => fail!(e),
@@ -799,7 +812,7 @@ impl Vm {
                                 let v = self.host_call(i as usize, at + 1, argc);
                                 // A callback from the host may have grown the stack.
                                 rebase!();
-                                budget -= self.take_work();
+                                budget -= self.take_work() * INSTR;
                                 do_return!(&v?);
                             }
                             other => fail!(self.not_callable(other)),
@@ -830,7 +843,7 @@ impl Vm {
                 Instr::CallBuiltin(a, id, argc) => {
                     let at = base + a as usize;
                     // The fuel as of here, for the steps a native charges.
-                    self.fuel = budget - pc!() as i64;
+                    self.fuel = left!();
                     let v = match natives::builtin(id) {
                         Some(nf) => self.call_native(nf, at, argc as usize),
                         None => {
@@ -840,7 +853,7 @@ impl Vm {
                             self.vm_builtin(id, at, argc as usize)
                         }
                     };
-                    budget -= self.take_work();
+                    budget -= self.take_work() * INSTR;
                     match v {
                         Ok(v) => put!(a, v),
                         Err(e) => fail!(e),
@@ -903,14 +916,14 @@ impl Vm {
                 }
                 Instr::LeaveExperimental => {
                     // The frame that put the caps on returned here (`tiers`).
-                    let left = budget - pc!() as i64;
+                    let left = left!();
                     self.leave_experimental();
                     if let Some(f) = self.frames.last() {
                         code0 = f.code.as_ptr();
                         // SAFETY: a saved pc is inside its frame's code.
                         ip = unsafe { code0.add(f.pc as usize) };
                     }
-                    budget = left + pc!() as i64;
+                    budget = at!(left);
                     depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
                 }
                 Instr::CallFfi2(a, idx, x, y) => {
@@ -982,7 +995,10 @@ impl Vm {
     /// The steps a built-in charged, taken out of the VM's record of them.
     #[inline(always)]
     fn take_work(&mut self) -> i64 {
-        std::mem::take(&mut self.work).min(i64::MAX as u64) as i64
+        // Capped at 2^40 steps (18 minutes at 10^9 steps a second): one
+        // built-in's charge past that counts as that, and the fuel, counted in
+        // bytes of code (8 a step), cannot overflow.
+        std::mem::take(&mut self.work).min(1 << 40) as i64
     }
 
     /// The prototype of the running frame.
