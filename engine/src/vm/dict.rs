@@ -500,6 +500,18 @@ impl Dict {
             .is_none()
     }
 
+    /// A second dict on this one's trie. This one's epoch is retired first:
+    /// the nodes are shared from now on, so neither changes them in place.
+    fn share(&mut self) -> Dict {
+        self.epoch = 0;
+        Dict {
+            root: self.root,
+            len: self.len,
+            next_seq: self.next_seq,
+            epoch: 0,
+        }
+    }
+
     /// The epoch of this dict's own nodes (taken on its first update).
     fn own_epoch(&mut self, heap: &mut Heap) -> u64 {
         if self.epoch == 0 {
@@ -795,16 +807,9 @@ pub fn set(heap: &mut Heap, r: ObjRef, h: u64, key: Value, value: Value) -> Valu
     if d.root == NONE || d.next_seq >= SEQ_MAX || !diffs_fit(heap) {
         // Nothing to share (an empty literal stays a newest version, so it
         // never holds on to what is built from it), or the insertion numbers
-        // are renumbered: a separate dict.
-        let (root, len, next_seq) = (d.root, d.len, d.next_seq);
-        d.epoch = 0;
+        // are renumbered, or no diff fits: a separate dict.
         *heap.get_mut(r) = Obj::Dict(d);
-        let mut new = Dict {
-            root,
-            len,
-            next_seq,
-            epoch: 0,
-        };
+        let mut new = derive(heap, r);
         new.insert(heap, h, key, value);
         return heap.alloc_dict(new);
     }
@@ -827,20 +832,13 @@ pub fn set(heap: &mut Heap, r: ObjRef, h: u64, key: Value, value: Value) -> Valu
 /// `dict-remove`: the dict `r` without `key` (hash `h`), or `None` when it
 /// has no such key. As [`set`], in place when `r` is the newest version.
 pub fn remove(heap: &mut Heap, r: ObjRef, h: u64, key: Value) -> Option<Value> {
-    let mut d = head_of(heap, r)?;
     if !diffs_fit(heap) {
         // A separate version (see `diffs_fit`).
-        d.epoch = 0;
-        let mut new = Dict {
-            root: d.root,
-            len: d.len,
-            next_seq: d.next_seq,
-            epoch: 0,
-        };
-        *heap.get_mut(r) = Obj::Dict(d);
+        let mut new = derive(heap, r);
         new.take(heap, h, key)?;
         return Some(heap.alloc_dict(new));
     }
+    let mut d = head_of(heap, r)?;
     let Some(gone) = d.take(heap, h, key) else {
         *heap.get_mut(r) = Obj::Dict(d);
         return None;
@@ -857,16 +855,7 @@ pub fn remove(heap: &mut Heap, r: ObjRef, h: u64, key: Value) -> Option<Value> {
 pub fn derive(heap: &mut Heap, r: ObjRef) -> Dict {
     settle(heap, r);
     match heap.get_mut(r) {
-        Obj::Dict(d) => {
-            // Retire `r`'s epoch: its nodes are shared from now on.
-            d.epoch = 0;
-            Dict {
-                root: d.root,
-                len: d.len,
-                next_seq: d.next_seq,
-                epoch: 0,
-            }
-        }
+        Obj::Dict(d) => d.share(),
         _ => Dict::default(),
     }
 }
@@ -887,15 +876,7 @@ pub fn settle(heap: &mut Heap, r: ObjRef) -> usize {
                 chain.push(*df);
                 at = ObjRef(df.next());
             }
-            Obj::Dict(d) => {
-                d.epoch = 0;
-                break Dict {
-                    root: d.root,
-                    len: d.len,
-                    next_seq: d.next_seq,
-                    epoch: 0,
-                };
-            }
+            Obj::Dict(d) => break d.share(),
             _ => return 0,
         }
     };
