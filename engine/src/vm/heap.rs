@@ -121,17 +121,23 @@ impl Default for Slab {
 }
 
 impl Slab {
-    /// Stores `slots` (1 to 32 of them); returns where.
+    /// A free range of `len` slots: a freed one of that size, else new words.
     #[inline]
-    fn take(&mut self, slots: &[u64]) -> u32 {
-        let len = slots.len();
-        let at = if let Some(at) = self.free[len].pop() {
+    fn range(&mut self, len: usize) -> usize {
+        if let Some(at) = self.free[len].pop() {
             at as usize
         } else {
             let at = self.words.len();
             self.words.resize(at + len, 0);
             at
-        };
+        }
+    }
+
+    /// Stores `slots` (1 to 32 of them); returns where.
+    #[inline]
+    fn take(&mut self, slots: &[u64]) -> u32 {
+        let len = slots.len();
+        let at = self.range(len);
         self.words[at..at + len].copy_from_slice(slots);
         at as u32
     }
@@ -144,13 +150,7 @@ impl Slab {
         if at + len > self.words.len() {
             return None;
         }
-        let new = if let Some(new) = self.free[len].pop() {
-            new as usize
-        } else {
-            let new = self.words.len();
-            self.words.resize(new + len, 0);
-            new
-        };
+        let new = self.range(len);
         for i in 0..len {
             self.words[new + i] = self.words[at + i] & mask;
         }
@@ -165,13 +165,7 @@ impl Slab {
         if at + len > self.words.len() || idx > len || len >= 32 {
             return None;
         }
-        let new = if let Some(new) = self.free[len + 1].pop() {
-            new as usize
-        } else {
-            let new = self.words.len();
-            self.words.resize(new + len + 1, 0);
-            new
-        };
+        let new = self.range(len + 1);
         self.words.copy_within(at..at + idx, new);
         self.words.copy_within(at + idx..at + len, new + idx + 1);
         self.words[new + idx] = s;
