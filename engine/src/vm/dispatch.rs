@@ -164,21 +164,32 @@ impl Vm {
                 (unsafe { ip.offset_from(code0) } as usize)
             };
         }
-        // Step fuel, in bytes of code: the fuel left at `ip` is
-        // `(budget - ip) / 8` (`left!`), so straight-line code needs no
-        // counting; calls, returns and backward jumps check it (`tick!`) and
-        // move it to where execution goes on (`budget = at!(left)`), with no
-        // need of the code's start.
+        // Step fuel, in bytes of code: the room left at `ip` is `budget - ip`
+        // (`room!`; the steps are that over 8, `left!`), so straight-line code
+        // needs no counting; calls, returns and backward jumps check it
+        // (`tick!`) and move it to where execution goes on
+        // (`budget = at!(room)`), with no need of the code's start and no
+        // division on the way.
         const INSTR: i64 = std::mem::size_of::<Instr>() as i64;
+        // The room is always a whole number of instructions (`budget` starts
+        // at fuel × 8 past `ip` and both move by multiples of 8), so a shift
+        // divides it exactly.
+        const STEP_SHIFT: u32 = INSTR.trailing_zeros();
+        const _: () = assert!(INSTR == 1 << STEP_SHIFT);
         let mut budget = self.fuel * INSTR + ip as i64;
+        macro_rules! room {
+            () => {
+                budget - ip as i64
+            };
+        }
         macro_rules! left {
             () => {
-                (budget - ip as i64) / INSTR
+                room!() >> STEP_SHIFT
             };
         }
         macro_rules! at {
-            ($left:expr) => {
-                $left * INSTR + ip as i64
+            ($room:expr) => {
+                $room + ip as i64
             };
         }
         let mut depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
@@ -263,22 +274,22 @@ impl Vm {
                 return Err($e);
             }};
         }
-        // Checks the fuel at a call, return or backward jump; evaluates to the fuel
-        // left at `pc`, which the caller moves to where execution goes on.
+        // Checks the fuel at a call, return or backward jump; evaluates to the
+        // room left at `ip`, which the caller moves to where execution goes on.
         macro_rules! tick {
             () => {{
-                let mut left = left!();
-                if left <= 0 {
+                let mut room = room!();
+                if room <= 0 {
                     save!();
                     self.refuel()?;
-                    left = self.fuel;
+                    room = self.fuel * INSTR;
                     // Keep `budget` in step for a `save!` before the caller moves it.
                     #[allow(unused_assignments)]
                     {
-                        budget = at!(left);
+                        budget = at!(room);
                     }
                 }
-                left
+                room
             }};
         }
         macro_rules! gc_point {
@@ -339,7 +350,7 @@ impl Vm {
         macro_rules! do_return {
             ($src:expr) => {{
                 let src: *const Value = $src;
-                let left = tick!();
+                let room = tick!();
                 // SAFETY: the slot below a frame's base holds its callee, so it is in
                 // the stack; `src` points to a valid value (a register or a local).
                 unsafe { copy_value(regs.sub(1), src) };
@@ -347,7 +358,7 @@ impl Vm {
                 debug_assert_eq!(done.map(|f| f.base as usize), Some(base));
                 match self.frames.last() {
                     None => {
-                        self.fuel = left;
+                        self.fuel = room >> STEP_SHIFT;
                         // SAFETY: written just above.
                         return Ok(unsafe { *regs.sub(1) });
                     }
@@ -356,7 +367,7 @@ impl Vm {
                         code0 = f.code.as_ptr();
                         // SAFETY: a saved pc is inside its frame's code.
                         ip = unsafe { code0.add(f.pc as usize) };
-                        budget = at!(left);
+                        budget = at!(room);
                         rebase!();
                     }
                 }
@@ -407,7 +418,7 @@ impl Vm {
             ($f:expr, $argc:expr) => {{
                 let f: usize = $f;
                 let argc: usize = $argc;
-                let left = tick!();
+                let room = tick!();
                 let at = base + f as usize;
                 // SAFETY: `f` is inside the frame (see `r!`).
                 if let Some(c) = unsafe { read_closure(rp!(f)) } {
@@ -444,11 +455,11 @@ impl Vm {
                         pc: 0,
                     });
                     base = new_base;
-                    budget = at!(left);
+                    budget = at!(room);
                     rebase!();
                 } else {
-                    budget = at!(left);
-                    self.fuel = left;
+                    budget = at!(room);
+                    self.fuel = room >> STEP_SHIFT;
                     match r!(f) {
                         Value::Builtin(id) => {
                             save!();
@@ -579,9 +590,9 @@ impl Vm {
                 }
                 Instr::Jump(off) => {
                     if off < 0 {
-                        let left = tick!();
+                        let room = tick!();
                         jump!(off);
-                        budget = at!(left);
+                        budget = at!(room);
                     } else {
                         jump!(off);
                     }
@@ -728,7 +739,7 @@ impl Vm {
                     if me.is_some() && unsafe { read_closure(rp!(f)) } == me {
                         // The same closure, so the same prototype, whose arity
                         // the compiler matched: no frame change at all.
-                        let left = tick!();
+                        let room = tick!();
                         // Three slots whatever the count (a fixed copy, as in
                         // `TailCall`): past the arguments they are registers the
                         // restarted function writes before it reads them.
@@ -740,12 +751,12 @@ impl Vm {
                             unsafe { copy_value(rp!(i), rp!(f as usize + 1 + i)) };
                         }
                         ip = code0;
-                        budget = at!(left);
+                        budget = at!(room);
                     }
                 }
                 Instr::TailCall(f, argc) => {
                     let argc = spread_applies!(f as usize, argc as usize);
-                    let left = tick!();
+                    let room = tick!();
                     let at = base + f as usize;
                     // SAFETY: `f` is inside the frame (see `r!`).
                     if let Some(c) = unsafe { read_closure(rp!(f)) } {
@@ -794,9 +805,9 @@ impl Vm {
                             fr.proto = callee;
                             fr.code = callee_code;
                         }
-                        budget = at!(left);
+                        budget = at!(room);
                     } else {
-                        self.fuel = left;
+                        self.fuel = room >> STEP_SHIFT;
                         match r!(f) {
                             Value::Builtin(id) => {
                                 save!();
@@ -916,14 +927,14 @@ impl Vm {
                 }
                 Instr::LeaveExperimental => {
                     // The frame that put the caps on returned here (`tiers`).
-                    let left = left!();
+                    let room = room!();
                     self.leave_experimental();
                     if let Some(f) = self.frames.last() {
                         code0 = f.code.as_ptr();
                         // SAFETY: a saved pc is inside its frame's code.
                         ip = unsafe { code0.add(f.pc as usize) };
                     }
-                    budget = at!(left);
+                    budget = at!(room);
                     depth_limit = usize::try_from(self.limits.depth).unwrap_or(usize::MAX);
                 }
                 Instr::CallFfi2(a, idx, x, y) => {
