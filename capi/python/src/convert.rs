@@ -162,7 +162,7 @@ fn out(
             },
         )?
         .into_any(),
-        VmValue::Closure(_) | VmValue::Builtin(_) | VmValue::Ffi(_) => match s.to_host(v) {
+        VmValue::Closure(..) | VmValue::Builtin(_) | VmValue::Ffi(_) => match s.to_host(v) {
             Ok(HostValue::Function(f)) => procedure(py, me, f)?,
             _ => {
                 return Err(jue_error(

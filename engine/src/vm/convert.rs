@@ -74,7 +74,7 @@ fn from_vm_at(
         VmValue::Sym(s) => Value::Symbol(symbols.name(s).to_string()),
         VmValue::Capability(c) => Value::Capability(c),
         VmValue::Actor(a) => Value::Actor(a),
-        VmValue::Closure(_) | VmValue::Builtin(_) | VmValue::Ffi(_) => procs(v),
+        VmValue::Closure(..) | VmValue::Builtin(_) | VmValue::Ffi(_) => procs(v),
         VmValue::Error(r) => match heap.get(r) {
             Obj::Error(k, m) => Value::Error {
                 kind: k.name().into(),

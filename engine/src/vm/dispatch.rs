@@ -5,8 +5,8 @@ use super::error::{ErrorKind, Fault};
 use super::heap::Obj;
 use super::natives::{self, ArithOp};
 use super::value::{
-    self, TAG_CLOSURE, TAG_PAIR, Value, copy_value, read_closure, read_int, write_bool,
-    write_handle, write_int,
+    TAG_PAIR, Value, copy_value, read_closure, read_int, write_bool, write_closure, write_handle,
+    write_int,
 };
 use super::{Frame, Handler, STACK_SLACK, Step, Vm};
 use crate::ground::bytecode::{CaptureSrc, Instr};
@@ -421,8 +421,7 @@ impl Vm {
                 let room = tick!();
                 let at = base + f as usize;
                 // SAFETY: `f` is inside the frame (see `r!`).
-                if let Some(c) = unsafe { read_closure(rp!(f)) } {
-                    let callee = self.closure_proto(c);
+                if let Some((_, callee)) = unsafe { read_closure(rp!(f)) } {
                     let p = &self.protos[callee as usize];
                     // The callee's code read with its shape: one prototype lookup.
                     // SAFETY: a prototype's code, kept in `code` and the frame.
@@ -533,7 +532,7 @@ impl Vm {
                     // place; the others out of line.
                     // SAFETY: the slot below a frame's base holds its callee.
                     let v = match (i, unsafe { *regs.sub(1) }) {
-                        (0, Value::Closure(c)) => self.heap.first_capture(c),
+                        (0, Value::Closure(c, _)) => self.heap.first_capture(c),
                         _ => self.capture(base, i),
                     };
                     r!(d) = v;
@@ -585,7 +584,7 @@ impl Vm {
                     }
                     let c = self.heap.closure(p, n, small, more);
                     // SAFETY: the register is inside the frame (see `r!`).
-                    unsafe { write_handle(rp!(d), TAG_CLOSURE, c) };
+                    unsafe { write_closure(rp!(d), c, p) };
                     gc_point!();
                 }
                 Instr::Jump(off) => {
@@ -759,8 +758,7 @@ impl Vm {
                     let room = tick!();
                     let at = base + f as usize;
                     // SAFETY: `f` is inside the frame (see `r!`).
-                    if let Some(c) = unsafe { read_closure(rp!(f)) } {
-                        let callee = self.closure_proto(c);
+                    if let Some((_, callee)) = unsafe { read_closure(rp!(f)) } {
                         // Move the callee and its arguments down over this frame,
                         // lowest first (the target is below the source). A plain
                         // loop: `copy_within` is a `memmove` call, a quarter of the
@@ -994,15 +992,6 @@ impl Vm {
         Ok(n)
     }
 
-    /// The prototype a closure object runs.
-    #[inline(always)]
-    pub(super) fn closure_proto(&self, c: value::ObjRef) -> u32 {
-        match self.heap.get(c) {
-            Obj::Closure(c) => c.proto,
-            _ => 0,
-        }
-    }
-
     /// The steps a built-in charged, taken out of the VM's record of them.
     #[inline(always)]
     fn take_work(&mut self) -> i64 {
@@ -1022,7 +1011,7 @@ impl Vm {
     #[inline]
     pub(super) fn capture(&self, base: usize, i: u16) -> Value {
         match self.stack[base - 1] {
-            Value::Closure(c) => match self.heap.get(c) {
+            Value::Closure(c, _) => match self.heap.get(c) {
                 Obj::Closure(c) => self.heap.capture(c, i),
                 _ => Value::Nil,
             },

@@ -13,7 +13,8 @@ use super::value::{ObjRef, Value};
 /// the size of a pair (memory per cons cell unchanged).
 #[derive(Debug, Clone)]
 pub struct Closure {
-    /// Index of the prototype in the session's code table.
+    /// Index of the prototype in the session's code table (`Value::Closure`
+    /// carries a copy, so that calls need not read this object).
     pub proto: u32,
     /// The arena slot of the captures after the first (`NO_REST` if none).
     rest: u32,
@@ -1179,7 +1180,7 @@ mod tests {
             [Value::Cell(cell), Value::Nil, Value::Nil],
             Vec::new(),
         );
-        *h.get_mut(cell) = Obj::Cell(Value::Closure(clo));
+        *h.get_mut(cell) = Obj::Cell(Value::Closure(clo, 0));
         let before = h.live_bytes();
         h.collect([keep]);
         assert!(h.live_bytes() < before);
@@ -1208,7 +1209,7 @@ mod tests {
             }
             let more = caps.iter().skip(3).copied().collect();
             let c = h.closure(7, n, small, more);
-            h.collect([Value::Closure(c)]);
+            h.collect([Value::Closure(c, 7)]);
             let Obj::Closure(clo) = h.get(c).clone() else {
                 panic!("not a closure")
             };

@@ -314,10 +314,7 @@ impl Vm {
         limits: Limits,
         tier: crate::ground::tier::TrustTier,
     ) -> Result<Value, RuntimeError> {
-        if let Value::Closure(c) = f
-            && let heap::Obj::Closure(clo) = self.heap.get(c)
-        {
-            let proto = clo.proto;
+        if let Value::Closure(_, proto) = f {
             return self.run_closure(f, proto, args, limits);
         }
         let Ok(argc) = u16::try_from(args.len()) else {

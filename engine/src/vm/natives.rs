@@ -450,7 +450,7 @@ pub fn is_eq(a: Value, b: Value) -> bool {
         | (Value::Pair(x), Value::Pair(y))
         | (Value::Vector(x), Value::Vector(y))
         | (Value::Dict(x), Value::Dict(y))
-        | (Value::Closure(x), Value::Closure(y))
+        | (Value::Closure(x, _), Value::Closure(y, _))
         | (Value::Error(x), Value::Error(y)) => x == y,
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
         (Value::Ffi(x), Value::Ffi(y)) => x == y,
@@ -788,7 +788,7 @@ predicate!(is_symbol, Value::Sym(_));
 predicate!(is_bool, Value::Bool(_));
 predicate!(
     is_procedure,
-    Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_)
+    Value::Closure(..) | Value::Builtin(_) | Value::Ffi(_)
 );
 predicate!(is_capability, Value::Capability(_));
 predicate!(is_actor, Value::Actor(_));

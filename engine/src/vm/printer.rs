@@ -376,17 +376,15 @@ fn write_atom(out: &mut String, v: Value, cx: &PrintCtx<'_>) {
         Value::Float(f) => write_float(out, f),
         Value::Str(r) => write_string_literal(out, cx.heap.str(r)),
         Value::Sym(s) => out.push_str(cx.symbols.name(s)),
-        Value::Closure(r) => {
-            if let Obj::Closure(c) = cx.heap.get(r) {
-                let p = &cx.protos[c.proto as usize];
-                let _ = write!(
-                    out,
-                    "#<fn {}/{}{}>",
-                    p.name,
-                    p.nparams,
-                    if p.variadic { "+" } else { "" }
-                );
-            }
+        Value::Closure(_, proto) => {
+            let p = &cx.protos[proto as usize];
+            let _ = write!(
+                out,
+                "#<fn {}/{}{}>",
+                p.name,
+                p.nparams,
+                if p.variadic { "+" } else { "" }
+            );
         }
         Value::Builtin(id) => {
             let _ = write!(out, "#<builtin {}>", crate::ground::builtins::get(id).name);

@@ -243,7 +243,7 @@ impl Vm {
         // Room for the trampoline and the callee's first frame (at base 2), so
         // that the first call does not grow the stack: an idle actor stays small.
         let callee_regs = match f {
-            Value::Closure(c) => self.protos[self.closure_proto(c) as usize].nregs as usize,
+            Value::Closure(_, proto) => self.protos[proto as usize].nregs as usize,
             _ => 0,
         };
         let size = 2 + argc.max(callee_regs) + STACK_SLACK;

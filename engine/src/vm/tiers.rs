@@ -5,7 +5,6 @@
 
 use super::Vm;
 use super::error::{ErrorKind, Fault};
-use super::heap::Obj;
 use super::limits::Limits;
 use super::value::Value;
 use crate::ground::bytecode::Instr;
@@ -55,10 +54,7 @@ impl Vm {
     /// The tier of a procedure value (`None` for data, which has none).
     fn tier_of(&self, v: Value) -> Option<TrustTier> {
         match v {
-            Value::Closure(r) => match self.heap.get(r) {
-                Obj::Closure(c) => self.protos.get(c.proto as usize).map(|p| p.tier),
-                _ => None,
-            },
+            Value::Closure(_, proto) => self.protos.get(proto as usize).map(|p| p.tier),
             Value::Builtin(id) => Some(crate::ground::builtins::get(id).tier),
             Value::Ffi(i) => self.host_tiers.get(i as usize).copied(),
             _ => None,

@@ -37,8 +37,11 @@ pub enum Value {
     Sym(SymId),
     /// Cons cell.
     Pair(ObjRef),
-    /// Compiled procedure with its captured values.
-    Closure(ObjRef),
+    /// Compiled procedure with its captured values, and the index of the
+    /// prototype it runs: fixed when the closure is made (the heap object keeps
+    /// it too, for the collector), so a call finds the code without reading
+    /// the object.
+    Closure(ObjRef, u32),
     /// Built-in procedure, by index into the built-in table.
     Builtin(u16),
     /// FFI function, by index into the session registry.
@@ -103,7 +106,7 @@ impl Value {
         match self {
             Value::Str(r)
             | Value::Pair(r)
-            | Value::Closure(r)
+            | Value::Closure(r, _)
             | Value::Error(r)
             | Value::Vector(r)
             | Value::Dict(r)
@@ -123,7 +126,7 @@ impl Value {
             Value::Pair(_) => "Pair",
             Value::Vector(_) => "Vector",
             Value::Dict(_) => "Dict",
-            Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_) => "Fn",
+            Value::Closure(..) | Value::Builtin(_) | Value::Ffi(_) => "Fn",
             Value::Capability(_) => "Capability",
             Value::Error(_) => "Error",
             Value::Actor(_) => "ActorId",
@@ -144,7 +147,7 @@ impl Value {
             Value::Pair(_) => t::PAIR,
             Value::Vector(_) => t::VEC,
             Value::Dict(_) => t::DICT,
-            Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_) => t::FN,
+            Value::Closure(..) | Value::Builtin(_) | Value::Ffi(_) => t::FN,
             Value::Capability(_) => t::CAP,
             Value::Actor(_) => t::ACTOR,
             Value::Error(_) => t::ERR,
@@ -152,7 +155,7 @@ impl Value {
     }
     /// Whether this is a procedure.
     pub fn is_procedure(self) -> bool {
-        matches!(self, Value::Closure(_) | Value::Builtin(_) | Value::Ffi(_))
+        matches!(self, Value::Closure(..) | Value::Builtin(_) | Value::Ffi(_))
     }
 }
 
@@ -168,7 +171,7 @@ pub const TAG_BOOL: u64 = tag_of(&Value::Bool(false));
 /// See [`TAG_BOOL`].
 pub const TAG_INT: u64 = tag_of(&Value::Int(0));
 /// See [`TAG_BOOL`].
-pub const TAG_CLOSURE: u64 = tag_of(&Value::Closure(ObjRef(0)));
+pub const TAG_CLOSURE: u64 = tag_of(&Value::Closure(ObjRef(0), 0));
 /// See [`TAG_BOOL`].
 pub const TAG_PAIR: u64 = tag_of(&Value::Pair(ObjRef(0)));
 
@@ -195,16 +198,21 @@ pub unsafe fn read_int(p: *const Value) -> Option<i64> {
     }
 }
 
-/// The closure handle at `p`, if it holds a closure.
+/// The closure handle and prototype at `p`, if it holds a closure.
 ///
 /// # Safety
 /// `p` points to a valid `Value`.
 #[inline(always)]
-pub unsafe fn read_closure(p: *const Value) -> Option<ObjRef> {
-    // SAFETY: as in `read_int`; the payload of `Closure` is an `ObjRef` at offset 8.
+pub unsafe fn read_closure(p: *const Value) -> Option<(ObjRef, u32)> {
+    // SAFETY: as in `read_int`; the payload of `Closure` is an `ObjRef` at
+    // offset 8 and the prototype's `u32` at offset 12 (`repr(C)` fields).
     unsafe {
         if p.cast::<u64>().read() == TAG_CLOSURE {
-            Some(p.cast::<u8>().add(8).cast::<ObjRef>().read())
+            let payload = p.cast::<u8>().add(8);
+            Some((
+                payload.cast::<ObjRef>().read(),
+                payload.add(4).cast::<u32>().read(),
+            ))
         } else {
             None
         }
@@ -224,9 +232,9 @@ pub unsafe fn write_int(p: *mut Value, i: i64) {
     }
 }
 
-/// Stores a value whose payload is a heap handle (`tag` is [`TAG_PAIR`] or
-/// [`TAG_CLOSURE`]) at `p` as two full words, so that [`copy_value`]'s loads
-/// forward from these stores.
+/// Stores a value whose payload is a heap handle alone (`tag` is [`TAG_PAIR`])
+/// at `p` as two full words, so that [`copy_value`]'s loads forward from these
+/// stores.
 ///
 /// # Safety
 /// `p` is valid for writing one `Value`; `tag` is the tag of a variant whose
@@ -238,6 +246,28 @@ pub unsafe fn write_handle(p: *mut Value, tag: u64, r: ObjRef) {
     unsafe {
         p.cast::<u64>().write(tag);
         p.cast::<u8>().add(8).cast::<u64>().write(r.0 as u64);
+    }
+}
+
+/// Stores `Value::Closure(r, proto)` at `p` as two full words (see
+/// [`write_handle`]).
+///
+/// # Safety
+/// `p` is valid for writing one `Value`.
+#[inline(always)]
+pub unsafe fn write_closure(p: *mut Value, r: ObjRef, proto: u32) {
+    // SAFETY: the tag, then the `ObjRef` at offset 8 and the prototype at
+    // offset 12 (little- or big-endian alike, as two `u32` halves of the word
+    // in memory order), make a valid `Value::Closure`.
+    unsafe {
+        p.cast::<u64>().write(TAG_CLOSURE);
+        let mut word = [0u8; 8];
+        word[..4].copy_from_slice(&r.0.to_ne_bytes());
+        word[4..].copy_from_slice(&proto.to_ne_bytes());
+        p.cast::<u8>()
+            .add(8)
+            .cast::<u64>()
+            .write(u64::from_ne_bytes(word));
     }
 }
 
@@ -272,17 +302,18 @@ mod tests {
             write_bool(&mut v, true);
             assert!(matches!(v, Value::Bool(true)));
             assert_eq!(read_int(&v), None);
-            let c = Value::Closure(ObjRef(42));
-            assert_eq!(read_closure(&c), Some(ObjRef(42)));
+            let c = Value::Closure(ObjRef(42), 7);
+            assert_eq!(read_closure(&c), Some((ObjRef(42), 7)));
             let mut d = Value::Float(1.5);
             copy_value(&mut d, &c);
-            assert!(matches!(d, Value::Closure(ObjRef(42))));
+            assert!(matches!(d, Value::Closure(ObjRef(42), 7)));
             copy_value(&mut d, &Value::Sym(SymId(3)));
             assert!(matches!(d, Value::Sym(SymId(3))));
             write_handle(&mut d, TAG_PAIR, ObjRef(9));
             assert!(matches!(d, Value::Pair(ObjRef(9))));
-            write_handle(&mut d, TAG_CLOSURE, ObjRef(8));
-            assert!(matches!(d, Value::Closure(ObjRef(8))));
+            write_closure(&mut d, ObjRef(8), u32::MAX - 1);
+            assert!(matches!(d, Value::Closure(ObjRef(8), p) if p == u32::MAX - 1));
+            assert_eq!(read_closure(&d), Some((ObjRef(8), u32::MAX - 1)));
         }
     }
 }
