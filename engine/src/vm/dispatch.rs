@@ -412,6 +412,57 @@ impl Vm {
             }};
         }
 
+        // Enters the closure in register `$f`, which runs prototype `$callee`,
+        // with `$argc` arguments after it; `$room` is the fuel's room at the
+        // call (`tick!`).
+        macro_rules! call_closure {
+            ($f:expr, $argc:expr, $callee:expr, $room:expr) => {{
+                let f: usize = $f;
+                let argc: usize = $argc;
+                let callee: u32 = $callee;
+                let new_base = base + f + 1;
+                let p = &self.protos[callee as usize];
+                // The callee's code read with its shape: one prototype lookup.
+                // SAFETY: a prototype's code, kept in `code` and the frame.
+                let callee_code = unsafe { detach(&p.code) };
+                // The common case inline: fixed arity matched, depth and
+                // stack room fine. Everything else goes through `enter`.
+                if argc == p.nparams as usize
+                    && !p.variadic
+                    && self.frames.len() < depth_limit
+                    && new_base + p.nregs as usize + STACK_SLACK <= self.stack.len()
+                {
+                    // The caller's pc is the return address.
+                    if let Some(fr) = self.frames.last_mut() {
+                        fr.pc = pc!() as u32;
+                    }
+                    // The stack stays where it is: the callee's registers
+                    // start just past the callee's slot.
+                    // SAFETY: `new_base + nregs` is within the stack (checked
+                    // just above).
+                    regs = unsafe { regs.add(f + 1) };
+                } else {
+                    if self.frames.len() >= depth_limit {
+                        fail!(self.depth_fault());
+                    }
+                    save!();
+                    self.enter(callee, new_base, argc)?;
+                    base = new_base;
+                    rebase!();
+                }
+                code0 = callee_code.as_ptr();
+                ip = code0;
+                self.frames.push(Frame {
+                    code: callee_code,
+                    proto: callee,
+                    base: new_base as u32,
+                    pc: 0,
+                });
+                base = new_base;
+                budget = at!($room);
+            }};
+        }
+
         // A call of the value in register `$f` with `$argc` arguments after it
         // (the body of `Call`, shared with `apply`).
         macro_rules! call_at {
@@ -422,40 +473,7 @@ impl Vm {
                 let at = base + f as usize;
                 // SAFETY: `f` is inside the frame (see `r!`).
                 if let Some((_, callee)) = unsafe { read_closure(rp!(f)) } {
-                    let p = &self.protos[callee as usize];
-                    // The callee's code read with its shape: one prototype lookup.
-                    // SAFETY: a prototype's code, kept in `code` and the frame.
-                    let callee_code = unsafe { detach(&p.code) };
-                    let new_base = at + 1;
-                    // The common case inline: fixed arity matched, depth and
-                    // stack room fine. Everything else goes through `enter`.
-                    if argc == p.nparams as usize
-                        && !p.variadic
-                        && self.frames.len() < depth_limit
-                        && new_base + p.nregs as usize + STACK_SLACK <= self.stack.len()
-                    {
-                        // The caller's pc is the return address.
-                        if let Some(fr) = self.frames.last_mut() {
-                            fr.pc = pc!() as u32;
-                        }
-                    } else {
-                        if self.frames.len() >= depth_limit {
-                            fail!(self.depth_fault());
-                        }
-                        save!();
-                        self.enter(callee, new_base, argc)?;
-                    }
-                    code0 = callee_code.as_ptr();
-                    ip = code0;
-                    self.frames.push(Frame {
-                        code: callee_code,
-                        proto: callee,
-                        base: new_base as u32,
-                        pc: 0,
-                    });
-                    base = new_base;
-                    budget = at!(room);
-                    rebase!();
+                    call_closure!(f, argc, callee, room);
                 } else {
                     budget = at!(room);
                     self.fuel = room >> STEP_SHIFT;
