@@ -1110,7 +1110,8 @@ fn if_less_than_constant_is_compare_and_branch() {
     assert_eq!(v, Value::Int(6765));
     let code = protos_named(&s, "fib");
     assert_eq!(code.len(), 1);
-    assert!(code[0].contains("JumpIfNotLtImm"), "{}", code[0]);
+    // The base case in tail position: the branch and its return in one.
+    assert!(code[0].contains("ReturnIfLtImm(0, 2, 0)"), "{}", code[0]);
     assert!(!code[0].contains("Lt("), "{}", code[0]);
     assert!(!code[0].contains("JumpIfFalse"), "{}", code[0]);
     // `(- n 1)` is an add of an immediate.
@@ -1118,6 +1119,48 @@ fn if_less_than_constant_is_compare_and_branch() {
     // The branch falls back correctly on Floats and fails on non-numbers.
     assert_eq!(ev(&mut s, "(fib 1.5)"), Value::Float(1.5));
     assert_eq!(runtime_err(&mut s, "(fib \"x\")").kind, ErrorKind::Type);
+}
+
+#[test]
+fn a_base_case_in_tail_position_returns_in_one_instruction() {
+    let mut s = Session::new();
+    ev(
+        &mut s,
+        "(define (tak x y z) (if (not (< y x)) z (tak (tak (- x 1) y z) (tak (- y 1) z x) (tak (- z 1) x y))))\n\
+         (define (below n) (if (< n 2) n (+ n 1)))\n\
+         (define (kept n) (+ 1 (if (< n 2) n 0)))\n\
+         (define (two n) (if (< n 2) (+ n 1) n))",
+    );
+    let tak = protos_named(&s, "tak");
+    assert!(
+        tak[0].contains("   0  ReturnIfNotLt(1, 0, 2)\n"),
+        "{}",
+        tak[0]
+    );
+    assert!(!tak[0].contains("JumpIfLt"), "{}", tak[0]);
+    assert_eq!(ev(&mut s, "(tak 18 12 6)"), Value::Int(7));
+    assert_eq!(ev(&mut s, "(tak 1 2 3)"), Value::Int(3));
+    assert_eq!(ev(&mut s, "(below 1)"), Value::Int(1));
+    assert_eq!(ev(&mut s, "(below 5)"), Value::Int(6));
+    assert_eq!(ev(&mut s, "(below -4.5)"), Value::Float(-4.5));
+    // Floats compare on the slow path; other values fail as `<` does.
+    assert_eq!(ev(&mut s, "(tak 1.5 2.5 'z)"), Value::Symbol("z".into()));
+    let e = runtime_err(&mut s, "(tak 1 \"a\" 3)");
+    assert_eq!(e.kind, ErrorKind::Type);
+    assert_eq!(runtime_err(&mut s, "(below 'x)").kind, ErrorKind::Type);
+    // Not in tail position, or a branch that does more than return: unfused.
+    assert!(!protos_named(&s, "kept")[0].contains("ReturnIf"));
+    assert!(!protos_named(&s, "two")[0].contains("ReturnIf"));
+    assert_eq!(
+        ev(&mut s, "(list (kept 1) (kept 7) (two 1) (two 7))"),
+        ev(&mut s, "'(2 1 2 7)")
+    );
+    // The step limit still stops a recursion that returns this way.
+    s.limits.steps = 10_000;
+    assert_eq!(
+        runtime_err(&mut s, "(tak 24 16 8)").kind,
+        ErrorKind::StepLimit
+    );
 }
 
 #[test]

@@ -787,7 +787,9 @@ impl Compiler<'_> {
         let jump = self.branch_if_false(c);
         self.expr(t, dst, tail);
         if tail {
-            self.patch(jump);
+            if !self.fuse_return(jump) {
+                self.patch(jump);
+            }
             self.expr(f, dst, true);
         } else {
             let skip = self.emit(Instr::Jump(0));
@@ -795,6 +797,30 @@ impl Compiler<'_> {
             self.expr(f, dst, false);
             self.patch(skip);
         }
+    }
+
+    /// When the branch at `jump` (not patched yet) jumps over a lone `Return`
+    /// only, as a recursion's base case does, makes the two one instruction
+    /// that returns or goes on (one dispatch fewer) and says so. Nothing can
+    /// jump to the dropped `Return`: it was emitted just now, as the whole
+    /// branch, and jumps to later code are patched after this.
+    fn fuse_return(&mut self, jump: usize) -> bool {
+        let code = &mut self.f.code;
+        if code.len() != jump + 2 {
+            return false;
+        }
+        let Some(&Instr::Return(r)) = code.last() else {
+            return false;
+        };
+        let fused = match code[jump] {
+            Instr::JumpIfNotLtImm(a, imm, _) => Instr::ReturnIfLtImm(a, imm, r),
+            Instr::JumpIfLt(a, b, _) => Instr::ReturnIfNotLt(a, b, r),
+            _ => return false,
+        };
+        code[jump] = fused;
+        code.pop();
+        self.f.spans.pop();
+        true
     }
 
     /// Emits a test of `c` that jumps when it is false; returns the jump to patch.

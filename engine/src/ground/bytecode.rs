@@ -81,6 +81,13 @@ pub enum Instr {
     JumpIfGt(Reg, Reg, i16),
     /// if !(a > b), pc += offset
     JumpIfNotGt(Reg, Reg, i16),
+    /// if a < immediate, return R (`JumpIfNotLtImm` over a `Return` in one
+    /// dispatch: a recursion's base case in tail position, `(if (< n 2) n
+    /// ...)`).
+    ReturnIfLtImm(Reg, i16, Reg),
+    /// if !(a < b), return R (`JumpIfLt` over a `Return`: `(if (not (< a b))
+    /// r ...)`).
+    ReturnIfNotLt(Reg, Reg, Reg),
     /// if R is nil, pc += offset (`(if (null? x) ...)` inverted)
     JumpIfNil(Reg, i32),
     /// if R is not nil, pc += offset (`(if (null? x) ...)`)
@@ -272,7 +279,9 @@ impl Instr {
             | Instr::Ge(a, b, c)
             | Instr::NumEq(a, b, c)
             | Instr::Cons(a, b, c)
-            | Instr::Eq(a, b, c) => (Some(a), Some(b), Some(c)),
+            | Instr::Eq(a, b, c)
+            | Instr::ReturnIfNotLt(a, b, c) => (Some(a), Some(b), Some(c)),
+            Instr::ReturnIfLtImm(a, _, r) => (Some(a), Some(r), None),
             // A call window: the callee (or first argument) and every argument after it.
             Instr::Call(a, n) | Instr::TailCall(a, n) | Instr::TailSelf(a, n) => {
                 (Some(a), Some(a.saturating_add(n)), None)

@@ -670,6 +670,24 @@ impl Vm {
                         jump!(off);
                     }
                 }
+                Instr::ReturnIfLtImm(a, imm, s) => {
+                    // SAFETY: the register is inside the frame (see `r!`).
+                    let lt = match unsafe { read_int(rp!(a)) } {
+                        Some(p) => p < imm as i64,
+                        None => match compare_slow(ArithOp::Lt, r!(a), Value::Int(imm as i64)) {
+                            Ok(b) => b,
+                            Err(e) => fail!(e),
+                        },
+                    };
+                    if lt {
+                        do_return!(rp!(s));
+                    }
+                }
+                Instr::ReturnIfNotLt(a, b, s) => {
+                    if !compare!(a, b, ArithOp::Lt, |p: i64, q: i64| p < q) {
+                        do_return!(rp!(s));
+                    }
+                }
                 Instr::JumpIfLt(a, b, off) => {
                     if compare!(a, b, ArithOp::Lt, |p: i64, q: i64| p < q) {
                         jump!(off);
