@@ -759,6 +759,18 @@ impl Vm {
                     unsafe { write_bool(rp!(d), b) };
                 }
                 Instr::CallGlobal(f, g, argc) => {
+                    // A closure (the common case) goes straight in, its
+                    // prototype taken from the global as read.
+                    if let Some(v) = self.globals.get(g as usize)
+                        && let Value::Closure(_, callee) = *v
+                    {
+                        // SAFETY: `v` is a valid value; `f` is inside the
+                        // frame (see `r!`).
+                        unsafe { copy_value(rp!(f), v) };
+                        let room = tick!();
+                        call_closure!(f as usize, argc as usize, callee, room);
+                        continue;
+                    }
                     get_global!(f, g);
                     let argc = spread_applies!(f as usize, argc as usize);
                     call_at!(f as usize, argc);
