@@ -339,6 +339,20 @@ impl Vm {
                 }
             }};
         }
+        // The truth of a comparison of a register with an immediate (Int
+        // inline).
+        macro_rules! compare_imm {
+            ($a:expr, $imm:expr, $op:expr, $fast:expr) => {{
+                // SAFETY: the register is inside the frame (see `r!`).
+                match unsafe { read_int(rp!($a)) } {
+                    Some(p) => $fast(p, $imm as i64),
+                    None => match compare_slow($op, r!($a), Value::Int($imm as i64)) {
+                        Ok(b) => b,
+                        Err(e) => fail!(e),
+                    },
+                }
+            }};
+        }
         macro_rules! compare_into {
             ($d:expr, $a:expr, $b:expr, $op:expr, $fast:expr) => {{
                 let b = compare!($a, $b, $op, $fast);
@@ -645,41 +659,17 @@ impl Vm {
                     compare_into!(d, a, b, ArithOp::NumEq, |p: i64, q: i64| p == q)
                 }
                 Instr::JumpIfNotLtImm(a, imm, off) => {
-                    // SAFETY: the register is inside the frame (see `r!`).
-                    let ok = match unsafe { read_int(rp!(a)) } {
-                        Some(p) => p < imm as i64,
-                        None => match compare_slow(ArithOp::Lt, r!(a), Value::Int(imm as i64)) {
-                            Ok(b) => b,
-                            Err(e) => fail!(e),
-                        },
-                    };
-                    if !ok {
+                    if !compare_imm!(a, imm, ArithOp::Lt, |p: i64, q: i64| p < q) {
                         jump!(off);
                     }
                 }
                 Instr::JumpIfNotEqImm(a, imm, off) => {
-                    // SAFETY: the register is inside the frame (see `r!`).
-                    let ok = match unsafe { read_int(rp!(a)) } {
-                        Some(p) => p == imm as i64,
-                        None => match compare_slow(ArithOp::NumEq, r!(a), Value::Int(imm as i64)) {
-                            Ok(b) => b,
-                            Err(e) => fail!(e),
-                        },
-                    };
-                    if !ok {
+                    if !compare_imm!(a, imm, ArithOp::NumEq, |p: i64, q: i64| p == q) {
                         jump!(off);
                     }
                 }
                 Instr::ReturnIfLtImm(a, imm, s) => {
-                    // SAFETY: the register is inside the frame (see `r!`).
-                    let lt = match unsafe { read_int(rp!(a)) } {
-                        Some(p) => p < imm as i64,
-                        None => match compare_slow(ArithOp::Lt, r!(a), Value::Int(imm as i64)) {
-                            Ok(b) => b,
-                            Err(e) => fail!(e),
-                        },
-                    };
-                    if lt {
+                    if compare_imm!(a, imm, ArithOp::Lt, |p: i64, q: i64| p < q) {
                         do_return!(rp!(s));
                     }
                 }
