@@ -455,6 +455,7 @@ impl Vm {
                     // SAFETY: `new_base + nregs` is within the stack (checked
                     // just above).
                     regs = unsafe { regs.add(f + 1) };
+                    base = new_base;
                 } else {
                     if self.frames.len() >= depth_limit {
                         fail!(self.depth_fault());
@@ -472,7 +473,6 @@ impl Vm {
                     base: new_base as u32,
                     pc: 0,
                 });
-                base = new_base;
                 budget = at!($room);
             }};
         }
